@@ -1,0 +1,128 @@
+// Opening PostgreSQL connections: error mapping to the catalogue, the session
+// settings pg_dump pins, and refusal of the transaction pooler.
+import pg from 'pg'
+import { LifeboatError } from '../../core/errors.ts'
+import { type Secret, redact } from '../../core/secret.ts'
+
+/** Settings that make every value's text output the same on every server (as pg_dump). */
+export const PINNED_SESSION_SETTINGS: Readonly<Record<string, string>> = {
+  DateStyle: 'ISO',
+  IntervalStyle: 'postgres',
+  extra_float_digits: '3',
+  bytea_output: 'hex',
+  client_encoding: 'UTF8',
+  TimeZone: 'UTC',
+  row_security: 'off',
+  statement_timeout: '0',
+  idle_in_transaction_session_timeout: '0',
+  search_path: '',
+}
+
+export interface ConnectOptions {
+  applicationName?: string
+  /** Setting name -> value, applied right after connecting. */
+  settings?: Readonly<Record<string, string>>
+  connectTimeoutMs?: number
+}
+
+/** What a connection URL says about where it points, safe to print. */
+export function describeConnection(url: Secret): { host: string; port: number; database: string; user: string } {
+  try {
+    const parsed = new URL(url.reveal())
+    return {
+      host: parsed.hostname,
+      port: Number(parsed.port || 5432),
+      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
+      user: decodeURIComponent(parsed.username),
+    }
+  } catch {
+    throw new LifeboatError('CONFIG_INVALID', 'the database URL is not a valid postgresql:// URL')
+  }
+}
+
+/**
+ * Supabase's transaction pooler (Supavisor on port 6543) hands each transaction to
+ * any backend, so a snapshot cannot be held across statements.
+ */
+export function assertNotTransactionPooler(url: Secret, setting: string): void {
+  const { host, port } = describeConnection(url)
+  if (port === 6543) {
+    throw new LifeboatError(
+      'DB_POOLER_TRANSACTION',
+      `${setting} points at a transaction pooler (${host}:6543), which cannot hold a snapshot; use the session pooler (port 5432) or the direct connection`,
+    )
+  }
+}
+
+export async function connect(url: Secret, options: ConnectOptions = {}): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: url.reveal(),
+    application_name: options.applicationName ?? 'lifeboat',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
+    keepAlive: true,
+  })
+  // Without a listener a server that goes away crashes the process; errors surface
+  // on the pending query instead.
+  client.on('error', () => {})
+  const where = describeConnection(url)
+  try {
+    await client.connect()
+  } catch (error) {
+    await client.end().catch(() => undefined)
+    throw connectionError(error, `${where.host}:${where.port}/${where.database}`)
+  }
+  for (const [name, value] of Object.entries(options.settings ?? {})) {
+    await client.query(`SELECT set_config($1, $2, false)`, [name, value])
+  }
+  return client
+}
+
+export function connectionError(error: unknown, where: string): LifeboatError {
+  if (error instanceof LifeboatError) return error
+  const e = error as Error & { code?: string }
+  const message = redact(e.message ?? String(error))
+  switch (e.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ECONNRESET':
+      return new LifeboatError('DB_UNREACHABLE', `cannot reach the database at ${where} (${e.code})`, { cause: error })
+    case '28P01':
+    case '28000':
+      return new LifeboatError('DB_AUTH', `the database at ${where} refused the login: ${message}`, { cause: error })
+    case '3D000':
+      return new LifeboatError('DB_UNREACHABLE', `the database at ${where} does not exist`, { cause: error })
+    case '42501':
+      return new LifeboatError('DB_PERMISSION', `permission denied at ${where}: ${message}`, { cause: error })
+  }
+  if (/timeout/i.test(message)) {
+    return new LifeboatError('DB_UNREACHABLE', `cannot reach the database at ${where} (timeout)`, { cause: error })
+  }
+  return new LifeboatError('DB_QUERY', `database error at ${where}: ${message}`, { cause: error })
+}
+
+/** Maps an error raised by a statement (not the connect) to the catalogue. */
+export function queryError(error: unknown, what: string): LifeboatError {
+  if (error instanceof LifeboatError) return error
+  const e = error as Error & { code?: string }
+  const message = redact(e.message ?? String(error))
+  if (e.code === '42501' || /row-level security/i.test(message)) {
+    return new LifeboatError('DB_PERMISSION', `${what}: ${message}`, { cause: error })
+  }
+  if (e.code === '57P01' || e.code === 'ECONNRESET' || /Connection terminated/i.test(message)) {
+    return new LifeboatError('DB_UNREACHABLE', `${what}: the connection was lost (${message})`, { cause: error })
+  }
+  return new LifeboatError('DB_QUERY', `${what}: ${message}`, { cause: error })
+}
+
+/** Double-quotes an identifier the way PostgreSQL's quote_ident would, always. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+export function quoteQualified(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`
+}

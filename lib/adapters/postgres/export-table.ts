@@ -1,0 +1,93 @@
+// Streams one table out of PostgreSQL as NDJSON built by the server (values as
+// their text output), hashing and counting on the way; rows are never parsed.
+import { createHash } from 'node:crypto'
+import type { Writable } from 'node:stream'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import { quoteIdent, quoteQualified, queryError } from './connection.ts'
+
+export interface ExportableTable {
+  schema: string
+  name: string
+  columns: readonly { name: string; generated: boolean }[]
+  primaryKey: readonly string[]
+  collatable: ReadonlySet<string>
+}
+
+export interface ExportStats {
+  rows: number
+  bytes: number
+  sha256: string
+}
+
+const NEWLINE = 0x0a
+
+/**
+ * The COPY statement: `row_to_json(s.*)` over `col::text AS col` gives each value's
+ * exact text output as a JSON string; CSV with unused quote/delimiter bytes passes the
+ * server's JSON lines through verbatim (text format would escape backslashes).
+ * Rows are ordered by primary key, or by the whole row's text, bytewise, so a
+ * re-export of a restored table gives the same bytes.
+ */
+export function exportStatement(table: ExportableTable): string {
+  const columns = table.columns.filter((c) => !c.generated)
+  const select = columns.map((c) => `t.${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}`).join(', ')
+  const byteOrder = (name: string) => (table.collatable.has(name) ? ` COLLATE "C"` : '')
+  const order =
+    table.primaryKey.length > 0
+      ? table.primaryKey.map((k) => `t.${quoteIdent(k)}${byteOrder(k)}`).join(', ')
+      : `t::text COLLATE "C"`
+  const inner = `SELECT ${select || ''} FROM ONLY ${quoteQualified(table.schema, table.name)} t ORDER BY ${order}`
+  return `COPY (SELECT row_to_json(s.*)::text FROM (${inner}) s) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`
+}
+
+/** Counts newline-terminated rows and hashes the bytes as they pass. */
+export class NdjsonMeter extends Transform {
+  rows = 0
+  bytes = 0
+  readonly #hash = createHash('sha256')
+  readonly #onProgress: ((rows: number, bytes: number) => void) | undefined
+  #lastReport = 0
+
+  constructor(onProgress?: (rows: number, bytes: number) => void) {
+    super()
+    this.#onProgress = onProgress
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
+    this.#hash.update(chunk)
+    this.bytes += chunk.length
+    let at = chunk.indexOf(NEWLINE)
+    while (at !== -1) {
+      this.rows++
+      at = chunk.indexOf(NEWLINE, at + 1)
+    }
+    if (this.#onProgress && this.bytes - this.#lastReport >= 8 * 1024 * 1024) {
+      this.#lastReport = this.bytes
+      this.#onProgress(this.rows, this.bytes)
+    }
+    done(null, chunk)
+  }
+
+  digest(): string {
+    return this.#hash.digest('hex')
+  }
+}
+
+export async function exportTable(
+  client: pg.ClientBase,
+  table: ExportableTable,
+  destination: Writable,
+  onProgress?: (rows: number, bytes: number) => void,
+): Promise<ExportStats> {
+  const meter = new NdjsonMeter(onProgress)
+  try {
+    const source = client.query(copyTo(exportStatement(table)))
+    await pipeline(source, meter, destination)
+  } catch (error) {
+    throw queryError(error, `exporting ${table.schema}.${table.name}`)
+  }
+  return { rows: meter.rows, bytes: meter.bytes, sha256: meter.digest() }
+}

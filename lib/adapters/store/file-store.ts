@@ -1,0 +1,108 @@
+// A folder as a store: the same contract as S3, with atomic rename for completeness.
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join, relative, sep } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { LifeboatError } from '../../core/errors.ts'
+import type { Store, StoredObject } from './store.ts'
+
+export class FileStore implements Store {
+  readonly location: string
+  readonly #root: string
+
+  constructor(root: string) {
+    this.#root = root
+    this.location = root
+  }
+
+  locate(key: string): string {
+    return join(this.#root, key)
+  }
+
+  async put(key: string, body: Readable | Buffer | string): Promise<{ bytes: number }> {
+    const path = this.locate(key)
+    const partial = `${path}.partial-${process.pid}-${Date.now()}`
+    try {
+      await mkdir(dirname(path), { recursive: true })
+      let bytes = 0
+      const source = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body
+      source.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+      })
+      await pipeline(source, createWriteStream(partial))
+      await rename(partial, path)
+      return { bytes }
+    } catch (error) {
+      await rm(partial, { force: true })
+      throw storeError(error, `cannot write ${path}`)
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const path = this.locate(key)
+    try {
+      await stat(path)
+    } catch (error) {
+      throw storeError(error, `cannot read ${path}`)
+    }
+    return createReadStream(path)
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const info = await stat(this.locate(key))
+      return info.isFile() ? { key, size: info.size, modified: info.mtime } : undefined
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw storeError(error, `cannot read ${this.locate(key)}`)
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const found: StoredObject[] = []
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[]
+      try {
+        entries = await readdir(dir, { withFileTypes: true })
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+        throw storeError(error, `cannot list ${dir}`)
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name)
+        if (entry.isDirectory()) await walk(path)
+        else if (entry.isFile() && !entry.name.includes('.partial-')) {
+          const key = relative(this.#root, path).split(sep).join('/')
+          if (!key.startsWith(prefix)) continue
+          const info = await stat(path)
+          found.push({ key, size: info.size, modified: info.mtime })
+        }
+      }
+    }
+    // Walk only the folder the prefix names, so listing one prefix stays cheap.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : ''
+    await walk(join(this.#root, folder))
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await rm(this.locate(key), { force: true })
+      } catch (error) {
+        throw storeError(error, `cannot delete ${this.locate(key)}`)
+      }
+    }
+  }
+}
+
+function storeError(error: unknown, what: string): LifeboatError {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return new LifeboatError('BACKUP_NOT_FOUND', `${what}: no such file`, { cause: error })
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new LifeboatError('STORE_FORBIDDEN', `${what}: permission denied`, { cause: error })
+  }
+  if (error instanceof LifeboatError) return error
+  return new LifeboatError('STORE_IO', `${what}: ${(error as Error).message}`, { cause: error })
+}

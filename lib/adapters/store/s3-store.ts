@@ -1,0 +1,192 @@
+// S3 (or any S3-compatible API) as a store: streaming multipart uploads through
+// lib-storage; a failed upload is aborted so nothing half-written looks complete.
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import { Readable } from 'node:stream'
+import type { S3Settings } from '../../core/config.ts'
+import { LifeboatError } from '../../core/errors.ts'
+import type { Store, StoredObject } from './store.ts'
+
+export function createS3Client(settings: S3Settings): S3Client {
+  const config: S3ClientConfig = {
+    region: settings.region,
+    forcePathStyle: settings.forcePathStyle,
+    requestChecksumCalculation: settings.requestChecksumCalculation,
+    responseChecksumValidation: settings.responseChecksumValidation,
+    maxAttempts: 4,
+  }
+  if (settings.endpoint) config.endpoint = settings.endpoint
+  if (settings.credentials) {
+    config.credentials = {
+      accessKeyId: settings.credentials.accessKeyId,
+      secretAccessKey: settings.credentials.secretAccessKey.reveal(),
+      ...(settings.credentials.sessionToken ? { sessionToken: settings.credentials.sessionToken.reveal() } : {}),
+    }
+  }
+  return new S3Client(config)
+}
+
+export class S3Store implements Store {
+  readonly location: string
+  readonly #client: S3Client
+  readonly #bucket: string
+  readonly #prefix: string
+
+  constructor(settings: S3Settings, client: S3Client = createS3Client(settings)) {
+    this.#client = client
+    this.#bucket = settings.bucket
+    this.#prefix = settings.prefix ? `${settings.prefix}/` : ''
+    this.location = `s3://${settings.bucket}/${settings.prefix}`
+  }
+
+  locate(key: string): string {
+    return `s3://${this.#bucket}/${this.#prefix}${key}`
+  }
+
+  async put(
+    key: string,
+    body: Readable | Buffer | string,
+    options: { contentType?: string } = {},
+  ): Promise<{ bytes: number }> {
+    let bytes = 0
+    const counted =
+      typeof body === 'string' || Buffer.isBuffer(body)
+        ? Buffer.from(body)
+        : body.on('data', (chunk: Buffer) => {
+            bytes += chunk.length
+          })
+    if (Buffer.isBuffer(counted)) bytes = counted.length
+    const upload = new Upload({
+      client: this.#client,
+      params: {
+        Bucket: this.#bucket,
+        Key: this.#prefix + key,
+        Body: counted,
+        ContentType: options.contentType ?? 'application/octet-stream',
+      },
+      queueSize: 4,
+      partSize: 16 * 1024 * 1024,
+      // We abort ourselves: lib-storage's own abort hides the real error on some
+      // S3-compatible servers that answer AbortMultipartUpload with 405.
+      leavePartsOnError: true,
+    })
+    let uploadId: string | undefined
+    upload.on('httpUploadProgress', () => {
+      uploadId ??= (upload as unknown as { uploadId?: string }).uploadId
+    })
+    try {
+      await upload.done()
+      return { bytes }
+    } catch (error) {
+      uploadId ??= (upload as unknown as { uploadId?: string }).uploadId
+      if (uploadId) {
+        await this.#client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#prefix + key, UploadId: uploadId }))
+          .catch(() => undefined) // the bucket lifecycle aborts stale multipart uploads after a day
+      }
+      if (!Buffer.isBuffer(counted)) counted.destroy()
+      throw s3Error(error, `cannot write ${this.locate(key)}`)
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const response = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }))
+      return response.Body as Readable
+    } catch (error) {
+      throw s3Error(error, `cannot read ${this.locate(key)}`)
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const response = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }))
+      return { key, size: response.ContentLength ?? 0, modified: response.LastModified ?? new Date(0) }
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+      if (status === 404 || (error as Error).name === 'NotFound') return undefined
+      throw s3Error(error, `cannot read ${this.locate(key)}`)
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const found: StoredObject[] = []
+    let token: string | undefined
+    try {
+      do {
+        const page = await this.#client.send(
+          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, ContinuationToken: token }),
+        )
+        for (const object of page.Contents ?? []) {
+          if (!object.Key) continue
+          found.push({
+            key: object.Key.slice(this.#prefix.length),
+            size: object.Size ?? 0,
+            modified: object.LastModified ?? new Date(0),
+          })
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined
+      } while (token)
+    } catch (error) {
+      throw s3Error(error, `cannot list ${this.locate(prefix)}`)
+    }
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000)
+      try {
+        const response = await this.#client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.#bucket,
+            Delete: { Objects: batch.map((key) => ({ Key: this.#prefix + key })), Quiet: true },
+          }),
+        )
+        const failed = response.Errors ?? []
+        if (failed.length > 0) {
+          throw new LifeboatError(
+            failed.some((e) => e.Code === 'AccessDenied') ? 'STORE_FORBIDDEN' : 'STORE_IO',
+            `cannot delete ${failed.map((e) => `${e.Key} (${e.Code})`).join(', ')}`,
+          )
+        }
+      } catch (error) {
+        throw s3Error(error, `cannot delete from ${this.location}`)
+      }
+    }
+  }
+}
+
+/** Maps SDK and network errors to the catalogue, keeping the S3 error name. */
+export function s3Error(error: unknown, what: string): LifeboatError {
+  if (error instanceof LifeboatError) return error
+  const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number }; Code?: string }
+  const status = e.$metadata?.httpStatusCode
+  const name = e.name ?? 'Error'
+  const network = [e.code, (e.cause as { code?: string } | undefined)?.code].find(
+    (c) => c && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH)$/.test(c),
+  )
+  if (network || name === 'TimeoutError') {
+    return new LifeboatError('STORE_UNREACHABLE', `${what}: store unreachable (${network ?? name})`, { cause: error })
+  }
+  if (status === 403 || name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
+    return new LifeboatError('STORE_FORBIDDEN', `${what}: access denied (${name})`, { cause: error })
+  }
+  if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') {
+    return new LifeboatError('BACKUP_NOT_FOUND', `${what}: no such object`, { cause: error })
+  }
+  if (name === 'NoSuchBucket') {
+    return new LifeboatError('STORE_UNREACHABLE', `${what}: the bucket does not exist`, { cause: error })
+  }
+  return new LifeboatError('STORE_IO', `${what}: ${name}${status ? ` (HTTP ${status})` : ''}: ${e.message}`, {
+    cause: error,
+  })
+}

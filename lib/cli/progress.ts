@@ -1,0 +1,57 @@
+// Renders progress events: a live status line on a terminal, plain log lines
+// otherwise (CI, pipes). Everything goes to stderr; stdout is for results.
+import type { EmitEvent, ProgressEvent } from '../core/events.ts'
+import { redact } from '../core/secret.ts'
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`
+}
+
+export function createProgressRenderer(stream: NodeJS.WriteStream, options: { live: boolean; quiet: boolean }): EmitEvent {
+  let statusShown = false
+  const clearStatus = () => {
+    if (statusShown) stream.write('\r\x1b[2K')
+    statusShown = false
+  }
+  const line = (text: string) => {
+    clearStatus()
+    stream.write(`${redact(text)}\n`)
+  }
+  return (event: ProgressEvent) => {
+    if (options.quiet && event.type !== 'warning') return
+    switch (event.type) {
+      case 'step':
+        line(event.message)
+        break
+      case 'warning':
+        line(`warning: ${event.message}`)
+        break
+      case 'table-start':
+        if (options.live) {
+          clearStatus()
+          stream.write(`[${event.index + 1}/${event.total}] ${event.table} …`)
+          statusShown = true
+        }
+        break
+      case 'table-progress':
+        if (options.live) {
+          clearStatus()
+          stream.write(`${event.table}: ${event.rows.toLocaleString('en')} rows, ${formatBytes(event.bytes)}`)
+          statusShown = true
+        }
+        break
+      case 'table-done':
+        line(
+          `${event.table}: ${event.rows.toLocaleString('en')} rows, ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s`,
+        )
+        break
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// The one error catalogue: every failure the tool can report has a code, an exit
+// code and a runbook anchor. Jobs print `LifeboatError`s once, at the edge.
+
+export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+interface ErrorKind {
+  exit: ExitCode
+  hint: string
+}
+
+/** Each code has a section `#<code lower-cased, _ as ->` in runbooks/troubleshooting.md. */
+export const errorCatalogue = {
+  USAGE: { exit: 2, hint: 'Run the command with --help.' },
+  CONFIG_MISSING: { exit: 2, hint: 'Set the named environment variable or flag.' },
+  CONFIG_INVALID: { exit: 2, hint: 'Fix the named setting; --help shows the accepted forms.' },
+  DB_UNREACHABLE: { exit: 1, hint: 'Check host, port and network; `npm run backup:doctor` explains.' },
+  DB_AUTH: { exit: 1, hint: 'Check the user and password in the connection URL.' },
+  DB_POOLER_TRANSACTION: {
+    exit: 2,
+    hint: 'Use the direct connection or the session pooler (port 5432), not the transaction pooler (6543).',
+  },
+  DB_PERMISSION: { exit: 1, hint: 'Grant the role SELECT on every selected table and BYPASSRLS (or use the table owner).' },
+  DB_QUERY: { exit: 1, hint: 'A database statement failed; the message names it.' },
+  STORE_UNREACHABLE: { exit: 1, hint: 'Check BACKUP_STORE, the endpoint and the network.' },
+  STORE_FORBIDDEN: { exit: 1, hint: 'Check the credentials and the role policy for the bucket prefix.' },
+  STORE_IO: { exit: 1, hint: 'The store failed to read or write an object; retry, then check the store.' },
+  BACKUP_NOT_FOUND: { exit: 1, hint: 'Run `npm run backup:list` to see complete backups.' },
+  ARCHIVE_CORRUPT: { exit: 1, hint: 'Do not restore this archive; choose an earlier backup (`npm run backup:list`).' },
+  ARCHIVE_FORMAT: { exit: 1, hint: 'This archive was written by an incompatible Lifeboat version.' },
+  DECRYPT_FAILED: { exit: 1, hint: 'Check BACKUP_AGE_IDENTITY: it must be the key matching the archive recipients.' },
+  SCHEMA_MISMATCH: { exit: 1, hint: 'Create the schema first (`--create-schema` on an empty database) or migrate the target.' },
+  TARGET_NOT_EMPTY: { exit: 1, hint: 'Restore into an empty database, or pass --truncate to replace the rows.' },
+  TARGET_PROTECTED: { exit: 2, hint: 'Pass --confirm <database name> to restore into this database.' },
+  RESTORE_FAILED: { exit: 1, hint: 'The target was rolled back and is unchanged; the message names the table.' },
+  VERIFY_FAILED: { exit: 1, hint: 'The named files do not match their checksums; choose another backup.' },
+  MONITOR_FAILED: { exit: 1, hint: 'The newest backup is older than the RPO; check the backup workflow.' },
+  DRILL_FAILED: { exit: 1, hint: 'The drill could not prove the backup restorable; see the report.' },
+  INTERNAL: { exit: 1, hint: 'An unexpected error; please report it with the log.' },
+} as const satisfies Record<string, ErrorKind>
+
+export type ErrorCode = keyof typeof errorCatalogue
+
+export class LifeboatError extends Error {
+  override readonly name = 'LifeboatError'
+  readonly code: ErrorCode
+  readonly details: readonly string[]
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: readonly string[] } = {}) {
+    super(message, { cause: options.cause })
+    this.code = code
+    this.details = options.details ?? []
+  }
+
+  get exitCode(): ExitCode {
+    return errorCatalogue[this.code].exit
+  }
+
+  get hint(): string {
+    return errorCatalogue[this.code].hint
+  }
+
+  get runbook(): string {
+    return `runbooks/troubleshooting.md#${this.code.toLowerCase().replaceAll('_', '-')}`
+  }
+}
+
+export function isLifeboatError(error: unknown): error is LifeboatError {
+  return error instanceof LifeboatError
+}
+
+/** Anything thrown becomes a LifeboatError, so the edge prints one shape. */
+export function toLifeboatError(error: unknown): LifeboatError {
+  if (error instanceof LifeboatError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new LifeboatError('INTERNAL', message, { cause: error })
+}

@@ -1,0 +1,13 @@
+// Typed progress events: engines emit them, the edge renders them (a live line on a
+// terminal, plain log lines in CI, nothing with --json but the final summary).
+
+export type ProgressEvent =
+  | { type: 'step'; message: string }
+  | { type: 'table-start'; table: string; index: number; total: number }
+  | { type: 'table-progress'; table: string; rows: number; bytes: number }
+  | { type: 'table-done'; table: string; rows: number; bytes: number; seconds: number }
+  | { type: 'warning'; message: string }
+
+export type EmitEvent = (event: ProgressEvent) => void
+
+export const ignoreEvents: EmitEvent = () => {}

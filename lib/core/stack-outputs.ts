@@ -1,0 +1,84 @@
+// The contract between infra/ (Pulumi), the workflows and the jobs: stack output names,
+// the GitHub variables and secrets that carry them, and the environments that scope them.
+// Pure constants: infra/index.ts exports with these names and the tests check every workflow against them.
+
+/** Stack outputs (`pulumi stack output <name>`). */
+export const StackOutput = {
+  bucketName: 'bucketName',
+  region: 'region',
+  backupStore: 'backupStore',
+  writerRoleArn: 'writerRoleArn',
+  cleanerRoleArn: 'cleanerRoleArn',
+  readerRoleArn: 'readerRoleArn',
+  operatorPolicyArn: 'operatorPolicyArn',
+  oidcProviderArn: 'oidcProviderArn',
+  workflowFiles: 'workflowFiles',
+} as const
+export type StackOutputName = (typeof StackOutput)[keyof typeof StackOutput]
+
+/**
+ * Repository variables (`vars.X` in a workflow) the Pulumi program sets. The names the jobs
+ * read as environment variables are reused where one exists (DESIGN.md "Configuration").
+ */
+export const GitHubVariable = {
+  region: 'AWS_REGION',
+  bucket: 'LIFEBOAT_BUCKET',
+  backupStore: 'BACKUP_STORE',
+  retentionDays: 'RETENTION_DAYS',
+  writerRoleArn: 'LIFEBOAT_WRITER_ROLE_ARN',
+  cleanerRoleArn: 'LIFEBOAT_CLEANER_ROLE_ARN',
+  readerRoleArn: 'LIFEBOAT_READER_ROLE_ARN',
+  oncallEmail: 'ONCALL_EMAIL',
+  pagerDutyEventsUrl: 'PAGERDUTY_EVENTS_URL',
+} as const
+export type GitHubVariableName = (typeof GitHubVariable)[keyof typeof GitHubVariable]
+
+/** Which stack output each role/bucket variable carries. */
+export const VariableForOutput = {
+  [StackOutput.region]: GitHubVariable.region,
+  [StackOutput.bucketName]: GitHubVariable.bucket,
+  [StackOutput.backupStore]: GitHubVariable.backupStore,
+  [StackOutput.writerRoleArn]: GitHubVariable.writerRoleArn,
+  [StackOutput.cleanerRoleArn]: GitHubVariable.cleanerRoleArn,
+  [StackOutput.readerRoleArn]: GitHubVariable.readerRoleArn,
+} as const
+
+/** Deployment environments: the OIDC subject claims and the secrets' scopes hang off these names. */
+export const GitHubEnvironment = {
+  /** Daily backup, verify, clean, monitor: reads the production database. */
+  production: 'production',
+  /** Drills and DR tests: restores into scratch or staging databases, holds the age identity. */
+  staging: 'staging',
+  /** `pulumi up` from infra.yml. */
+  infrastructure: 'infrastructure',
+} as const
+export type GitHubEnvironmentName = (typeof GitHubEnvironment)[keyof typeof GitHubEnvironment]
+
+/** Actions secrets the program sets, and where: the repository or one environment. */
+export const GitHubSecret = {
+  databaseUrl: { name: 'DATABASE_URL', scope: GitHubEnvironment.production },
+  ageRecipients: { name: 'BACKUP_AGE_RECIPIENTS', scope: GitHubEnvironment.production },
+  stagingDatabaseUrl: { name: 'STAGING_DATABASE_URL', scope: GitHubEnvironment.staging },
+  ageIdentity: { name: 'BACKUP_AGE_IDENTITY', scope: GitHubEnvironment.staging },
+  slackWebhookUrl: { name: 'SLACK_WEBHOOK_URL', scope: 'repository' },
+  pagerDutyRoutingKey: { name: 'PAGERDUTY_ROUTING_KEY', scope: 'repository' },
+  smtpUrl: { name: 'SMTP_URL', scope: 'repository' },
+  heartbeatUrl: { name: 'HEARTBEAT_URL', scope: 'repository' },
+} as const satisfies Record<string, { name: string; scope: GitHubEnvironmentName | 'repository' }>
+export type GitHubSecretKey = keyof typeof GitHubSecret
+
+/**
+ * Set by a person once, never by the program: the credentials `pulumi up` itself runs with
+ * (docs/infrastructure.md "Bootstrap"). A program cannot mint the keys it is deployed with.
+ */
+export const BootstrapSecret = {
+  pulumiAccessToken: 'PULUMI_ACCESS_TOKEN',
+  pulumiGitHubToken: 'PULUMI_GITHUB_TOKEN',
+} as const
+export const BootstrapVariable = {
+  deployRoleArn: 'LIFEBOAT_DEPLOY_ROLE_ARN',
+  pulumiStack: 'PULUMI_STACK',
+} as const
+
+/** The workflow files the program pushes to the repository as `RepositoryFile`s. */
+export const WORKFLOWS_DIRECTORY = '.github/workflows'

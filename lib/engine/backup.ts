@@ -1,0 +1,332 @@
+// The backup: one snapshot of the selected tables, streamed into an archive (format
+// v1) and uploaded; the sidecar manifest is written last, so only a complete archive
+// ever looks complete.
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Transform } from 'node:stream'
+import type pg from 'pg'
+import { deferred } from '../core/deferred.ts'
+import { LifeboatError } from '../core/errors.ts'
+import type { EmitEvent } from '../core/events.ts'
+import { archiveKey, backupIdFor, dataFileName, sidecarKey } from '../core/layout.ts'
+import { FORMAT_VERSION, type Manifest, type TableEntry, qualifiedName } from '../core/manifest.ts'
+import { planRestoreOrder } from '../core/restore-order.ts'
+import type { Secret } from '../core/secret.ts'
+import type { Selection } from '../core/selection.ts'
+import { ArchiveWriter } from '../adapters/archive/writer.ts'
+import { type CatalogTable, readCatalog } from '../adapters/postgres/catalog.ts'
+import {
+  PINNED_SESSION_SETTINGS,
+  assertNotTransactionPooler,
+  connect,
+  describeConnection,
+  queryError,
+  quoteQualified,
+} from '../adapters/postgres/connection.ts'
+import { exportTable } from '../adapters/postgres/export-table.ts'
+import type { Store } from '../adapters/store/store.ts'
+import { TOOL_VERSION } from '../core/version.ts'
+
+export interface SchemaSqlResult {
+  sql: string
+  source: string
+  warnings: string[]
+}
+
+export type GenerateSchemaSql = (
+  client: pg.ClientBase,
+  options: { schemas: string[]; tables?: string[]; snapshot: string; connection: { url: Secret; serverVersionNum: number } },
+) => Promise<SchemaSqlResult>
+
+export interface BackupDeps {
+  store: Store
+  emit: EmitEvent
+  now: () => Date
+  /** Where entries are spooled while the archive is written (default: the OS temp folder). */
+  tempDir: string
+  /** Encryption applied to the archive stream; present when recipients are configured. */
+  encrypt?: () => Transform
+  generateSchemaSql?: GenerateSchemaSql
+}
+
+export interface BackupOptions {
+  source: Secret
+  /** The setting the source came from, for messages (`DATABASE_URL`). */
+  sourceSetting: string
+  selection: Selection
+  jobs: number
+  gzipLevel: number
+}
+
+export interface BackupResult {
+  id: string
+  key: string
+  location: string
+  manifest: Manifest
+  archiveBytes: number
+  seconds: number
+  warnings: string[]
+}
+
+export async function runBackup(deps: BackupDeps, options: BackupOptions): Promise<BackupResult> {
+  assertNotTransactionPooler(options.source, options.sourceSetting)
+  const started = deps.now()
+  const warnings: string[] = []
+  const warn = (message: string) => {
+    warnings.push(message)
+    deps.emit({ type: 'warning', message })
+  }
+
+  const leader = await connect(options.source, { applicationName: 'lifeboat backup', settings: PINNED_SESSION_SETTINGS })
+  const workers: pg.Client[] = []
+  try {
+    // The leader's transaction holds the snapshot every table is read from.
+    await leader.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+    const snapshot = (await leader.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id
+    const catalog = await readCatalog(leader, options.selection).catch((e) => {
+      throw queryError(e, 'reading the catalog')
+    })
+    if (catalog.tables.length === 0) warn('no tables matched the selection: the backup holds no data')
+    await lockTables(leader, catalog.tables)
+
+    const plan = planRestoreOrder(
+      catalog.tables.map((t) => ({
+        name: qualifiedName(t),
+        references: t.foreignKeys.map((f) => `${f.referencedSchema}.${f.referencedTable}`),
+      })),
+    )
+    const byName = new Map(catalog.tables.map((t) => [qualifiedName(t), t]))
+    const ordered = plan.order.map((name) => byName.get(name)!)
+
+    const id = await freeBackupId(deps.store, started)
+    const encrypted = deps.encrypt !== undefined
+    const key = archiveKey(id, encrypted)
+    const writer = new ArchiveWriter({
+      root: id,
+      workDir: await mkdtemp(join(deps.tempDir, 'lifeboat-backup-')),
+      gzipLevel: options.gzipLevel,
+      mtime: started,
+      transforms: deps.encrypt ? [deps.encrypt()] : [],
+    })
+    try {
+      await writer.open()
+      deps.emit({ type: 'step', message: `backing up ${ordered.length} tables to ${deps.store.locate(key)}` })
+      const upload = deps.store.put(key, writer.output)
+      // If the store fails, stop feeding it; the export loop sees the rejection below.
+      upload.catch((error: Error) => writer.abort(error))
+
+      const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options.source, warn)
+      const tables = await exportTables(deps, leader, workers, writer, ordered, snapshot, options)
+      const finished = deps.now()
+      const { host, database } = describeConnection(options.source)
+      const manifest: Manifest = {
+        format: FORMAT_VERSION,
+        id,
+        tool: { name: 'lifeboat', version: TOOL_VERSION },
+        startedAt: started.toISOString(),
+        finishedAt: finished.toISOString(),
+        source: {
+          kind: 'postgres',
+          serverVersion: catalog.serverVersion,
+          database: catalog.database || database,
+          host,
+          snapshot,
+          consistent: true,
+        },
+        compression: { method: 'gzip', level: options.gzipLevel },
+        encrypted,
+        schemaSql,
+        tables,
+        sequences: catalog.sequences,
+        restoreOrder: plan.order,
+        totals: {
+          tables: tables.length,
+          rows: tables.reduce((n, t) => n + t.rows, 0),
+          bytes: tables.reduce((n, t) => n + t.bytes, 0),
+        },
+      }
+      const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
+      await writer.addText('manifest.json', manifestText)
+      await writer.addText('SHA256SUMS', sha256sums(manifest, manifestText))
+      const [archive] = await Promise.all([writer.finish(), upload])
+
+      // The sidecar makes the backup visible to list/restore: written only now.
+      const sidecar: Manifest = { ...manifest, archive: { key, bytes: archive.bytes, sha256: archive.sha256 } }
+      await deps.store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`, { contentType: 'application/json' })
+      await leader.query('COMMIT')
+      return {
+        id,
+        key,
+        location: deps.store.locate(key),
+        manifest: sidecar,
+        archiveBytes: archive.bytes,
+        seconds: (deps.now().getTime() - started.getTime()) / 1000,
+        warnings,
+      }
+    } catch (error) {
+      writer.abort(error as Error)
+      throw error
+    } finally {
+      await writer.dispose()
+    }
+  } finally {
+    await Promise.all([...workers, leader].map((c) => c.end().catch(() => undefined)))
+  }
+}
+
+/** Ids are per second; a second backup within the same second takes the next free one. */
+async function freeBackupId(store: Store, started: Date): Promise<string> {
+  for (let offset = 0; offset < 60; offset++) {
+    const id = backupIdFor(new Date(started.getTime() + offset * 1000))
+    const taken = await Promise.all([
+      store.head(archiveKey(id, false)),
+      store.head(archiveKey(id, true)),
+      store.head(sidecarKey(id)),
+    ])
+    if (taken.every((t) => t === undefined)) return id
+  }
+  throw new LifeboatError('STORE_IO', 'no free backup id within a minute of now')
+}
+
+/** As pg_dump does: keep tables from being dropped or altered while they are read. */
+async function lockTables(client: pg.Client, tables: readonly CatalogTable[]): Promise<void> {
+  if (tables.length === 0) return
+  try {
+    await client.query(`SET LOCAL lock_timeout = '60s'`)
+    await client.query(`LOCK TABLE ${tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')} IN ACCESS SHARE MODE`)
+  } catch (error) {
+    throw queryError(error, 'locking the selected tables')
+  }
+}
+
+async function writeSchemaSql(
+  deps: BackupDeps,
+  leader: pg.Client,
+  writer: ArchiveWriter,
+  snapshot: string,
+  catalog: Awaited<ReturnType<typeof readCatalog>>,
+  source: Secret,
+  warn: (message: string) => void,
+): Promise<Manifest['schemaSql']> {
+  if (!deps.generateSchemaSql) {
+    warn('schema.sql was not produced (no schema generator configured)')
+    return null
+  }
+  try {
+    const result = await deps.generateSchemaSql(leader, {
+      schemas: catalog.schemas,
+      tables: catalog.tables.map(qualifiedName),
+      snapshot,
+      connection: { url: source, serverVersionNum: catalog.serverVersionNum },
+    })
+    for (const w of result.warnings) warn(`schema.sql: ${w}`)
+    await writer.addText('schema.sql', result.sql)
+    return {
+      file: 'schema.sql',
+      source: result.source,
+      sha256: createHash('sha256').update(result.sql).digest('hex'),
+      bytes: Buffer.byteLength(result.sql),
+    }
+  } catch (error) {
+    // The data is still worth keeping: restore into an existing schema needs no DDL.
+    warn(`schema.sql was not produced: ${(error as Error).message}`)
+    return null
+  }
+}
+
+/**
+ * Exports tables with `jobs` connections that share the leader's snapshot. Workers
+ * take tables in restore order and may run a bounded distance ahead of the tar,
+ * which receives each table in restore order as soon as it and its predecessors are done.
+ */
+async function exportTables(
+  deps: BackupDeps,
+  leader: pg.Client,
+  workers: pg.Client[],
+  writer: ArchiveWriter,
+  tables: readonly CatalogTable[],
+  snapshot: string,
+  options: BackupOptions,
+): Promise<TableEntry[]> {
+  const jobs = Math.max(1, Math.min(options.jobs, tables.length))
+  if (jobs > 1) {
+    for (let i = 0; i < jobs; i++) {
+      const worker = await connect(options.source, {
+        applicationName: `lifeboat backup worker ${i + 1}`,
+        settings: PINNED_SESSION_SETTINGS,
+      })
+      workers.push(worker)
+      await worker.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+      await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`)
+    }
+  }
+  const connections = jobs > 1 ? workers : [leader]
+  const exported = tables.map(() => deferred<TableEntry>())
+  const packed = tables.map(() => deferred<void>())
+  const failure = deferred<never>()
+  failure.promise.catch(() => undefined)
+  // Workers run at most `window` tables ahead of the tar, bounding the spooled data.
+  const window = jobs * 2
+  let next = 0
+  let stopped = false
+
+  const exportOne = async (index: number, client: pg.Client): Promise<TableEntry> => {
+    const table = tables[index]!
+    const name = qualifiedName(table)
+    const file = dataFileName(table.schema, table.name)
+    const began = Date.now()
+    deps.emit({ type: 'table-start', table: name, index, total: tables.length })
+    const stats = await exportTable(client, table, createWriteStream(writer.spoolPath(file)), (rows, bytes) =>
+      deps.emit({ type: 'table-progress', table: name, rows, bytes }),
+    )
+    deps.emit({ type: 'table-done', table: name, rows: stats.rows, bytes: stats.bytes, seconds: (Date.now() - began) / 1000 })
+    return {
+      schema: table.schema,
+      name: table.name,
+      file,
+      rows: stats.rows,
+      bytes: stats.bytes,
+      sha256: stats.sha256,
+      columns: table.columns,
+      primaryKey: table.primaryKey,
+      foreignKeys: table.foreignKeys,
+      kind: table.kind,
+      ...(table.partitionOf ? { partitionOf: table.partitionOf } : {}),
+    }
+  }
+
+  const work = async (client: pg.Client): Promise<void> => {
+    while (!stopped && next < tables.length) {
+      const index = next++
+      if (index >= window) await Promise.race([packed[index - window]!.promise, failure.promise])
+      exported[index]!.resolve(await exportOne(index, client))
+    }
+  }
+  const running = Promise.all(connections.map((c) => work(c).catch((error) => failure.reject(error))))
+
+  const entries: TableEntry[] = []
+  try {
+    for (let index = 0; index < tables.length; index++) {
+      const entry = await Promise.race([exported[index]!.promise, failure.promise])
+      writer.add(entry.file)
+      entries.push(entry)
+      packed[index]!.resolve()
+    }
+  } catch (error) {
+    // Connections still copying are ended by the caller, which stops the workers.
+    stopped = true
+    throw error
+  }
+  await running
+  return entries
+}
+
+function sha256sums(manifest: Manifest, manifestText: string): string {
+  const lines: string[] = []
+  if (manifest.schemaSql) lines.push(`${manifest.schemaSql.sha256}  schema.sql`)
+  for (const t of manifest.tables) lines.push(`${t.sha256}  ${t.file}`)
+  lines.push(`${createHash('sha256').update(manifestText).digest('hex')}  manifest.json`)
+  return `${lines.join('\n')}\n`
+}
