@@ -67,6 +67,8 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
         archiveBytes: result.archiveBytes,
         encrypted: result.manifest.encrypted,
         seconds: result.seconds,
+        // maxRSS is in kilobytes: the whole process's peak, measured, not estimated.
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         warnings: result.warnings,
       },
       text: `backup ${result.id}: ${totals.tables} tables, ${totals.rows.toLocaleString('en')} rows, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s)`,

@@ -126,10 +126,18 @@ export function renderSlackMessage(outcome: JobOutcome, context: MessageContext)
     })
   }
 
-  const fields = factsOf(outcome)
+  // The header names the environment and the context line the time; the rest are fields,
+  // and what does not fit Slack's ten fields follows as lines of text.
+  const facts = factsOf(outcome).filter(([label]) => label !== 'Environment' && label !== 'Finished')
+  const fields = facts
     .slice(0, FIELDS_MAX)
     .map(([label, value]) => mrkdwn(truncate(`*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}`, FIELD_MAX)))
   blocks.push({ type: 'section', fields })
+  const overflow = facts
+    .slice(FIELDS_MAX)
+    .map(([label, value]) => `*${escapeMrkdwn(label)}:* ${escapeMrkdwn(value)}`)
+  if (overflow.length > 0)
+    blocks.push({ type: 'section', text: mrkdwn(truncate(overflow.join('\n'), SECTION_MAX)) })
 
   if (outcome.error) {
     const link = runbookLink(outcome.error.runbook, context.runbookBaseUrl)

@@ -1,5 +1,6 @@
 // The backup job's settings, from environment and flags, every problem at once.
 import { type Env, type Flags, SettingsReader, type StoreConfig, readStoreConfig } from './config.ts'
+import { readAgeRecipients } from './age-config.ts'
 import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
 
@@ -40,15 +41,6 @@ export function readSelection(reader: SettingsReader): Selection {
   }
 }
 
-export function readRecipients(reader: SettingsReader): string[] {
-  const raw = reader.optional('recipient', 'BACKUP_AGE_RECIPIENTS') ?? ''
-  const recipients = raw.split(/[\s,]+/).filter(Boolean)
-  for (const r of recipients) {
-    if (!/^age1[0-9a-z]{20,}$/.test(r)) reader.invalid('BACKUP_AGE_RECIPIENTS must hold age1… public keys')
-  }
-  return recipients
-}
-
 export function readBackupConfig(env: Env, flags: Flags): BackupConfig {
   const reader = new SettingsReader(env, flags)
   const source = readSource(reader)
@@ -57,7 +49,7 @@ export function readBackupConfig(env: Env, flags: Flags): BackupConfig {
     selection: readSelection(reader),
     jobs: reader.integer('jobs', 'BACKUP_JOBS', 1, 1),
     gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
-    recipients: readRecipients(reader),
+    recipients: readAgeRecipients(reader),
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
   }
   if (config.gzipLevel > 9) reader.invalid('BACKUP_GZIP_LEVEL (--compress) must be between 0 and 9')

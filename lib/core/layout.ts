@@ -50,7 +50,15 @@ export function parseBackupKey(key: string): ParsedBackupKey | undefined {
   return { id: m[1]!, kind: 'archive', encrypted: m[2] === '.tar.gz.age' }
 }
 
-/** The data file of one table inside the archive's root folder. */
+/**
+ * The data file of one table inside the archive's root folder. Names stay readable;
+ * only characters that would change the path or make it ambiguous are %-encoded:
+ * `/` and `\\` (folders), `.` (the schema/table separator), `%`, and control characters.
+ */
 export function dataFileName(schema: string, table: string): string {
-  return `data/${schema}.${table}.ndjson`
+  return `data/${encodeNamePart(schema)}.${encodeNamePart(table)}.ndjson`
+}
+
+function encodeNamePart(name: string): string {
+  return name.replace(/[%./\\\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
 }

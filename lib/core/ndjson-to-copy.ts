@@ -1,5 +1,5 @@
 // The restore hot path: archive NDJSON lines (values as JSON strings of their text
-// output) become PostgreSQL COPY text-format rows, byte by byte, with no JSON.parse
+// output) become PostgreSQL COPY text-format rows by scanning bytes, with no JSON.parse
 // and no string conversion per line. Every deviation from the format is ARCHIVE_CORRUPT.
 import { constants as bufferConstants } from 'node:buffer'
 import { Transform, type TransformCallback } from 'node:stream'
@@ -352,6 +352,8 @@ export class NdjsonToCopy {
   /** The current incomplete line, in pieces, so a long line is joined once, not per chunk. */
   #pending: Buffer[] = []
   #pendingLength = 0
+  /** After an error the position in the input is lost: every later call repeats it. */
+  #error: Error | undefined
 
   constructor(options: NdjsonToCopyOptions) {
     const prefixes = options.columns.map((name, k) =>
@@ -378,6 +380,16 @@ export class NdjsonToCopy {
 
   /** Converts every line the chunk completes; keeps the rest for the next call. */
   push(input: Uint8Array): Buffer {
+    if (this.#error) throw this.#error
+    try {
+      return this.#convert(input)
+    } catch (error) {
+      this.#error = error as Error
+      throw error
+    }
+  }
+
+  #convert(input: Uint8Array): Buffer {
     const chunk = Buffer.isBuffer(input)
       ? input
       : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
@@ -410,19 +422,19 @@ export class NdjsonToCopy {
 
   /** Call at the end of the input: a final line without its newline means a cut file. */
   end(): void {
+    if (this.#error) throw this.#error
     if (this.#pendingLength > 0) {
-      throw corrupt(this.#ctx, this.#ctx.rows + 1, 'the last line has no newline (file truncated?)')
+      this.#error = corrupt(this.#ctx, this.#ctx.rows + 1, 'the last line has no newline (file truncated?)')
+      throw this.#error
     }
   }
 
-  #hold(piece: Uint8Array): void {
+  #hold(piece: Buffer): void {
     this.#pendingLength += piece.length
     if (this.#pendingLength > this.#maxLineBytes) {
       throw corrupt(this.#ctx, this.#ctx.rows + 1, `line longer than ${this.#maxLineBytes} bytes`)
     }
-    this.#pending.push(
-      piece instanceof Buffer ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.length),
-    )
+    this.#pending.push(piece)
   }
 }
 

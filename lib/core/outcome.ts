@@ -54,6 +54,33 @@ export interface JobOutcome {
   details?: Readonly<Record<string, string | number>>
 }
 
+/** An outcome before the alert path names its environment (`ALERT_ENVIRONMENT`). */
+export type OutcomeInput = Omit<JobOutcome, 'environment'> & { environment?: string }
+
+export type OutcomeFacts = Partial<
+  Pick<JobOutcome, 'backupId' | 'location' | 'bytes' | 'rows' | 'tables' | 'details' | 'run'>
+>
+
+/** The outcome of a job that threw `error` (failure) or finished with `warnings` (or none). */
+export function buildOutcome(
+  input: {
+    job: JobName
+    startedAt: Date
+    finishedAt: Date
+    error?: unknown
+    warnings?: readonly string[]
+  } & OutcomeFacts,
+): OutcomeInput {
+  const { error, warnings = [], ...rest } = input
+  const outcome: OutcomeInput = {
+    ...rest,
+    status: error === undefined ? statusOf(warnings) : 'failure',
+    warnings: [...warnings],
+  }
+  if (error !== undefined) outcome.error = describeError(error)
+  return outcome
+}
+
 /** Turns anything thrown into the outcome's error fields, with secrets scrubbed. */
 export function describeError(error: unknown): OutcomeError {
   const failure = toLifeboatError(error)

@@ -52,6 +52,8 @@ export class ArchiveWriter {
       portable: true,
       noDirRecurse: true,
       mtime: options.mtime,
+      // node-tar reads spooled files 16 MB at a time by default; memory stays flat with less.
+      maxReadSize: 1024 * 1024,
       onWriteEntry: (entry) => {
         // The spooled copy is no longer needed once its bytes are in the tar stream.
         if (entry.type === 'File') {

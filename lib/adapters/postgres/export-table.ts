@@ -11,6 +11,8 @@ import { quoteIdent, quoteQualified, queryError } from './connection.ts'
 export interface ExportableTable {
   schema: string
   name: string
+  /** `p`: a partitioned root, read with its partitions; `r`: the table alone (ONLY). */
+  kind: 'r' | 'p'
   columns: readonly { name: string; generated: boolean }[]
   primaryKey: readonly string[]
   collatable: ReadonlySet<string>
@@ -39,7 +41,9 @@ export function exportStatement(table: ExportableTable): string {
     table.primaryKey.length > 0
       ? table.primaryKey.map((k) => `t.${quoteIdent(k)}${byteOrder(k)}`).join(', ')
       : `t::text COLLATE "C"`
-  const inner = `SELECT ${select || ''} FROM ONLY ${quoteQualified(table.schema, table.name)} t ORDER BY ${order}`
+  // ONLY keeps inheritance children out; a partitioned root has no rows of its own.
+  const only = table.kind === 'p' ? '' : 'ONLY '
+  const inner = `SELECT ${select} FROM ${only}${quoteQualified(table.schema, table.name)} t ORDER BY ${order}`
   return `COPY (SELECT row_to_json(s.*)::text FROM (${inner}) s) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`
 }
 

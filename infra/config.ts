@@ -1,0 +1,60 @@
+// Reads the stack configuration through Pulumi: plain settings via infra/settings.ts,
+// secrets only through `requireSecret`, so they stay secret in state, previews and outputs.
+import * as pulumi from '@pulumi/pulumi'
+import { LifeboatError } from '../lib/core/errors.ts'
+import type { GitHubSecretKey } from '../lib/core/stack-outputs.ts'
+import {
+  checkSecretValue,
+  type LifeboatSettings,
+  neededSecrets,
+  parseSettings,
+  type RawConfig,
+} from './settings.ts'
+
+export type LifeboatSecrets = Partial<Record<GitHubSecretKey, pulumi.Output<string>>>
+
+export interface LifeboatConfig {
+  /** The Pulumi stack name; physical names carry it so stacks never collide. */
+  stack: string
+  settings: LifeboatSettings
+  secrets: LifeboatSecrets
+}
+
+/** The current stack's configuration; throws one error naming every missing or bad setting. */
+export function readLifeboatConfig(): LifeboatConfig {
+  const raw: RawConfig = (key) => {
+    const [namespace, name] = splitKey(key)
+    return new pulumi.Config(namespace).get(name)
+  }
+  const settings = parseSettings(raw)
+  const secrets: LifeboatSecrets = {}
+  const missing: string[] = []
+  for (const spec of neededSecrets(settings)) {
+    const [namespace, name] = splitKey(spec.key)
+    let value: pulumi.Output<string>
+    try {
+      value = new pulumi.Config(namespace).requireSecret(name)
+    } catch {
+      missing.push(`${spec.key} is not set: run \`pulumi config set --secret ${spec.key} '…'\``)
+      continue
+    }
+    // The check runs inside apply: the value never leaves the secret Output, and a bad one
+    // fails the preview with a message that names the setting only.
+    secrets[spec.secret!] = value.apply((plain) => {
+      const problem = checkSecretValue(spec, plain)
+      if (problem) throw new LifeboatError('CONFIG_INVALID', problem)
+      return plain
+    })
+  }
+  if (missing.length > 0) {
+    throw new LifeboatError('CONFIG_MISSING', `Stack configuration: ${missing.join('; ')}`, {
+      details: missing,
+    })
+  }
+  return { stack: pulumi.getStack(), settings, secrets }
+}
+
+function splitKey(key: string): [string, string] {
+  const at = key.indexOf(':')
+  return [key.slice(0, at), key.slice(at + 1)]
+}
