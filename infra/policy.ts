@@ -286,7 +286,8 @@ function rolesByDuty(resources: readonly DeclaredResource[]): Partial<Record<Dut
   const result: Partial<Record<Duty, DeclaredResource[]>> = {}
   for (const role of resources.filter((r) => r.type === ResourceType.role)) {
     const duty = tag(role, 'lifeboat:access')
-    if (duty === 'writer' || duty === 'cleaner' || duty === 'reader') (result[duty] ??= []).push(role)
+    if (duty === 'writer' || duty === 'cleaner' || duty === 'reader')
+      result[duty] = [...(result[duty] ?? []), role]
   }
   return result
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
+import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { runBackup } from '../lib/engine/backup.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
@@ -57,7 +58,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
       },
     )
     const { totals } = result.manifest
-    return {
+    const reportable: ReportableResult = {
       summary: {
         id: result.id,
         location: result.location,
@@ -71,7 +72,17 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         warnings: result.warnings,
       },
+      facts: {
+        backupId: result.id,
+        location: result.location,
+        bytes: result.archiveBytes,
+        rows: totals.rows,
+        tables: totals.tables,
+      },
+      warnings: result.warnings,
       text: `backup ${result.id}: ${totals.tables} tables, ${totals.rows.toLocaleString('en')} rows, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s)`,
     }
+    return reportable
   },
+  after: reportWhenDone('backup'),
 })

@@ -49,7 +49,9 @@ export function parseSelector(value: string): BackupSelector {
   if (value === 'latest') return { kind: 'latest' }
   const base = value.replace(/^.*\//, '').replace(/(\.tar\.gz(\.age)?|\.manifest\.json)$/, '')
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    if (Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    // Date.parse rolls 2024-02-30 over to March; a real date prints back as itself.
+    const parsed = Date.parse(`${value}T00:00:00Z`)
+    if (Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== value) {
       throw new LifeboatError('USAGE', `"${value}" is not a valid date (YYYY-MM-DD)`)
     }
     return { kind: 'date', date: value }

@@ -1,6 +1,7 @@
 // Restore decisions made before anything is written, as pure functions: which tables
 // a subset covers, whether the target's schema can take the archive's rows, whether
 // the target may be written at all (production, non-empty), and how schema.sql is applied.
+import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
 import { type Env, type Flags, SettingsReader, type StoreConfig, readStoreConfig } from './config.ts'
 import { LifeboatError } from './errors.ts'
 import { type Manifest, type SequenceEntry, type TableEntry, qualifiedName } from './manifest.ts'
@@ -23,6 +24,8 @@ export interface RestoreConfig {
   confirm: string | undefined
   verify: boolean
   tempDir: string | undefined
+  /** BACKUP_AGE_IDENTITY (or --identity), needed only for an encrypted archive. */
+  identity: AgeIdentitySource | undefined
   /** Where production lives according to the environment: never a restore target without --confirm. */
   production: { setting: string; url: Secret }[]
 }
@@ -66,6 +69,7 @@ export function readRestoreConfig(env: Env, flags: Flags, positional: readonly s
     confirm,
     verify: flags.verify !== false,
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
+    identity: readAgeIdentity(reader),
     production,
   }
   if (flags.confirm === true || flags.confirm === '') reader.invalid('--confirm needs the target database name')

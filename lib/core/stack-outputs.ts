@@ -77,6 +77,7 @@ export const BootstrapSecret = {
 } as const
 export const BootstrapVariable = {
   deployRoleArn: 'LIFEBOAT_DEPLOY_ROLE_ARN',
+  previewRoleArn: 'LIFEBOAT_PREVIEW_ROLE_ARN',
   pulumiStack: 'PULUMI_STACK',
 } as const
 

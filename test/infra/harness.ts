@@ -155,9 +155,9 @@ export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack
   )
 
   const outputs: Record<string, unknown> = {}
-  for (const [name, output] of Object.entries(lifeboat.outputs)) outputs[name] = await valueOf(output)
+  for (const [name, output] of Object.entries(lifeboat.outputs)) outputs[name] = await resolved(output)
   // Registration finishes when each resource's URN resolves.
-  await Promise.all(declared.map((d) => valueOf(d.resource.urn)))
+  await Promise.all(declared.map((d) => resolved(d.resource.urn)))
   await Promise.all(secretChecks)
 
   return {
@@ -172,7 +172,7 @@ export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack
   }
 }
 
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+export function resolved<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((value) => resolve(value)))
 }
 

@@ -49,6 +49,9 @@ interface Workflow {
   jobs: Record<string, Job>
 }
 
+/** A GitHub expression as it appears in a workflow file, `${{ inner }}`. */
+const expr = (inner: string) => `\${{ ${inner} }}`
+
 const DIRECTORY = join(REPOSITORY_ROOT, '.github/workflows')
 const files = readdirSync(DIRECTORY)
   .filter((f) => /\.ya?ml$/.test(f))
@@ -96,7 +99,8 @@ describe('workflow files', () => {
 
   it('the parser rejects a broken workflow (the check above can fail)', () => {
     const broken =
-      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: soon\n    steps:\n      - run: echo ${{ secrets.X( }}\n'
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: soon\n    steps:\n      - run: echo ' +
+      expr('secrets.X(')
     const result = parseWorkflow({ name: 'broken.yml', content: broken }, new NoOperationTraceWriter())
     expect(result.context.errors.getErrors().length).toBeGreaterThanOrEqual(2)
   })
@@ -209,7 +213,7 @@ describe('hardening', () => {
     }
   })
 
-  it('run scripts hold no ${{ }} expressions (values reach them through env, so nothing is injected)', () => {
+  it('run scripts hold no GitHub expressions (values reach them through env, so nothing is injected)', () => {
     for (const { file, id, job } of allJobs()) {
       for (const step of job.steps.filter((s) => s.run))
         expect(step.run, `${file} ${id} ${step.name}`).not.toMatch(/\$\{\{/)
@@ -354,8 +358,8 @@ describe('backup.yml', () => {
 
   it('gives the production database URL and the age recipients to the backup step only', () => {
     const backup = workflow.jobs.backup!.steps.find((s) => s.id === 'backup')!
-    expect(backup.env?.DATABASE_URL).toBe('${{ secrets.DATABASE_URL }}')
-    expect(backup.env?.BACKUP_AGE_RECIPIENTS).toBe('${{ secrets.BACKUP_AGE_RECIPIENTS }}')
+    expect(backup.env?.DATABASE_URL).toBe(expr('secrets.DATABASE_URL'))
+    expect(backup.env?.BACKUP_AGE_RECIPIENTS).toBe(expr('secrets.BACKUP_AGE_RECIPIENTS'))
     expect(sources['backup.yml']!.match(/secrets\.DATABASE_URL/g)).toHaveLength(1)
     expect(sources['backup.yml']).not.toMatch(/BACKUP_AGE_IDENTITY/)
   })
@@ -373,8 +377,8 @@ describe('drill.yml and dr-test.yml', () => {
     const job = workflows['dr-test.yml']!.jobs['dr-test']!
     expect(job.environment).toBe(GitHubEnvironment.staging)
     const step = job.steps.find(isLifeboatStep)!
-    expect(step.env?.TARGET_DATABASE_URL).toBe('${{ secrets.STAGING_DATABASE_URL }}')
-    expect(step.env?.BACKUP_AGE_IDENTITY).toBe('${{ secrets.BACKUP_AGE_IDENTITY }}')
+    expect(step.env?.TARGET_DATABASE_URL).toBe(expr('secrets.STAGING_DATABASE_URL'))
+    expect(step.env?.BACKUP_AGE_IDENTITY).toBe(expr('secrets.BACKUP_AGE_IDENTITY'))
   })
 })
 
@@ -422,7 +426,7 @@ describe('alerting from the workflows', () => {
       expect(summary.env?.LIFEBOAT_STEPS, `${file} ${id}`).toBe(listed)
       expect(alert.if, `${file} ${id}`).toBe('failure()')
       expect(alert.env?.LIFEBOAT_STEPS, `${file} ${id}`).toBe(listed)
-      expect(alert.env?.SLACK_WEBHOOK_URL).toBe('${{ secrets.SLACK_WEBHOOK_URL }}')
+      expect(alert.env?.SLACK_WEBHOOK_URL).toBe(expr('secrets.SLACK_WEBHOOK_URL'))
       expect(alert.uses, 'the fallback needs no checkout and no node_modules').toBeUndefined()
       for (const step of job.steps.filter(isLifeboatStep)) {
         expect(step.run, `${file} ${id}`).toContain(`--json > "$RUNNER_TEMP/lifeboat/${step.id}.json"`)

@@ -528,8 +528,9 @@ async function withPinnedSettings<T>(client: pg.ClientBase, work: () => Promise<
     'SELECT n AS name, current_setting(n) AS value FROM unnest($1::text[]) AS n',
     [names],
   )
-  // is_local = true: the pins end with the caller's transaction at the latest.
-  const pin = 'SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS s(n, v)'
+  // Session-level, restored afterwards: works with or without the caller's transaction
+  // (a transaction that aborts takes the change back with it anyway).
+  const pin = 'SELECT set_config(n, v, false) FROM unnest($1::text[], $2::text[]) AS s(n, v)'
   await client.query(pin, [names, names.map((n) => PINNED_SETTINGS[n])])
   try {
     return await work()
