@@ -31,6 +31,14 @@ export function readLifeboatConfig(): LifeboatConfig {
   const missing: string[] = []
   for (const spec of neededSecrets(settings)) {
     const [namespace, name] = splitKey(spec.key)
+    // A value typed into Pulumi.<stack>.yaml by hand (or the example's placeholder) sits there in
+    // plain text, in git; only `pulumi config set --secret` encrypts it.
+    if (isStoredInPlainText(spec.key)) {
+      missing.push(
+        `${spec.key} is not stored as a secret: run \`pulumi config set --secret ${spec.key} '…'\``,
+      )
+      continue
+    }
     let value: pulumi.Output<string>
     try {
       value = new pulumi.Config(namespace).requireSecret(name)
@@ -52,6 +60,17 @@ export function readLifeboatConfig(): LifeboatConfig {
     })
   }
   return { stack: pulumi.getStack(), settings, secrets }
+}
+
+/**
+ * The engine tells the program which keys are encrypted (PULUMI_CONFIG_SECRET_KEYS); the SDK
+ * reads that list in `runtime.isConfigSecret`, which its typings do not export.
+ */
+function isStoredInPlainText(key: string): boolean {
+  const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean })
+    .isConfigSecret
+  if (typeof isConfigSecret !== 'function' || pulumi.runtime.getConfig(key) === undefined) return false
+  return !isConfigSecret(key)
 }
 
 function splitKey(key: string): [string, string] {

@@ -31,8 +31,7 @@ Options:
     if (!Number.isInteger(metricsRows) || metricsRows < 0) {
       throw new LifeboatError('CONFIG_INVALID', '--metrics-rows must be a whole number')
     }
-    const generateSchemaSql = schemaSqlGenerator()
-    const result = await runDemo({ storeDir, metricsRows, emit, ...(generateSchemaSql ? { generateSchemaSql } : {}) })
+    const result = await runDemo({ storeDir, metricsRows, emit, generateSchemaSql: schemaSqlGenerator() })
     if (!result.verified) throw new LifeboatError('VERIFY_FAILED', `the demo archive ${result.archive} failed verification`)
     const differing = (result.restored ?? []).filter((t) => !t.identical)
     if (differing.length > 0) {

@@ -1,9 +1,9 @@
 #!/usr/bin/env -S npx tsx
-// npm run backup:list — the complete backups in the store, newest first (sidecars only).
-import { SettingsReader, readStoreConfig } from '../lib/core/config.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
+// npm run backup:list — the complete backups in the store, newest first (sidecars only).
+import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { type BackupListing, listBackups } from '../lib/engine/restore-list.ts'
 
 main({
@@ -49,12 +49,19 @@ function renderListing(listing: BackupListing): string {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
     const right = new Set([2, 3, 4])
     const format = (cells: string[]) =>
-      cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+      cells
+        .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd()
     lines.push(format(header), ...rows.map(format))
-    lines.push(`${listing.backups.length} complete backup${listing.backups.length === 1 ? '' : 's'} in ${listing.store}`)
+    lines.push(
+      `${listing.backups.length} complete backup${listing.backups.length === 1 ? '' : 's'} in ${listing.store}`,
+    )
   }
   if (listing.incomplete.length > 0) {
-    lines.push(`${listing.incomplete.length} incomplete upload(s) without a sidecar, not restorable: ${listing.incomplete.join(', ')}`)
+    lines.push(
+      `${listing.incomplete.length} incomplete upload(s) without a sidecar, not restorable: ${listing.incomplete.join(', ')}`,
+    )
   }
   for (const problem of listing.problems) lines.push(`warning: unreadable sidecar: ${problem}`)
   return lines.join('\n')

@@ -2,12 +2,12 @@
 // npm run backup:restore — verify a backup, then load it into the target in one
 // transaction and prove the result by re-export (docs/restore.md).
 import { tmpdir } from 'node:os'
-import { SettingsReader, readStoreConfig } from '../lib/core/config.ts'
-import { readRestoreConfig } from '../lib/core/restore-checks.ts'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
+import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
+import { readRestoreConfig } from '../lib/core/restore-checks.ts'
 import { type RestoreResult, runRestore } from '../lib/engine/restore.ts'
 
 main({
@@ -51,7 +51,17 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
 2 bad usage or configuration (including a protected target without --confirm).
 `,
   flags: {
-    string: ['target', 'confirm', 'schema', 'exclude-schema', 'table', 'exclude-table', 'store', 'temp-dir', 'identity'],
+    string: [
+      'target',
+      'confirm',
+      'schema',
+      'exclude-schema',
+      'table',
+      'exclude-table',
+      'store',
+      'temp-dir',
+      'identity',
+    ],
     boolean: ['create-schema', 'truncate', 'verify'],
     alias: { n: 'schema', N: 'exclude-schema', t: 'table', T: 'exclude-table' },
     default: { verify: true },
@@ -95,12 +105,20 @@ function renderResult(result: RestoreResult): string {
     : ['table', 'rows (backup)', 'rows (loaded)']
   const rows = result.tables.map((t) =>
     result.verified
-      ? [t.table, t.rowsExpected.toLocaleString('en'), (t.rowsRestored ?? 0).toLocaleString('en'), t.sha256Match ? 'ok' : 'DIFFERS']
+      ? [
+          t.table,
+          t.rowsExpected.toLocaleString('en'),
+          (t.rowsRestored ?? 0).toLocaleString('en'),
+          t.sha256Match ? 'ok' : 'DIFFERS',
+        ]
       : [t.table, t.rowsExpected.toLocaleString('en'), t.rowsLoaded.toLocaleString('en')],
   )
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const format = (cells: string[]) =>
-    cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+    cells
+      .map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   const { target } = result
   const verdict = result.verified ? 'every table verified by re-export' : 'not verified (--no-verify)'
   return [

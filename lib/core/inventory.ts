@@ -77,7 +77,9 @@ export function selectBackup(records: readonly BackupRecord[], selector: BackupS
         const partial = records.some((r) => r.id === selector.id)
         throw new LifeboatError(
           'BACKUP_NOT_FOUND',
-          partial ? `backup ${selector.id} is incomplete (no manifest sidecar)` : `backup ${selector.id} does not exist`,
+          partial
+            ? `backup ${selector.id} is incomplete (no manifest sidecar)`
+            : `backup ${selector.id} does not exist`,
         )
       }
       return found

@@ -2,11 +2,11 @@
 // a subset covers, whether the target's schema can take the archive's rows, whether
 // the target may be written at all (production, non-empty), and how schema.sql is applied.
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
-import { type Env, type Flags, SettingsReader, type StoreConfig, readStoreConfig } from './config.ts'
+import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
 import { LifeboatError } from './errors.ts'
-import { type Manifest, type SequenceEntry, type TableEntry, qualifiedName } from './manifest.ts'
+import { type Manifest, qualifiedName, type SequenceEntry, type TableEntry } from './manifest.ts'
 import type { Secret } from './secret.ts'
-import { type Selection, patternToRegExp } from './selection.ts'
+import { patternToRegExp, type Selection } from './selection.ts'
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -34,10 +34,16 @@ export interface RestoreConfig {
 export function readRestoreConfig(env: Env, flags: Flags, positional: readonly string[]): RestoreConfig {
   const reader = new SettingsReader(env, flags)
   if (positional.length === 0) {
-    throw new LifeboatError('USAGE', 'name the backup to restore: a file, an s3:// URL, latest, YYYY-MM-DD or a backup id')
+    throw new LifeboatError(
+      'USAGE',
+      'name the backup to restore: a file, an s3:// URL, latest, YYYY-MM-DD or a backup id',
+    )
   }
   if (positional.length > 1) {
-    throw new LifeboatError('USAGE', `restore takes one backup, got ${positional.length}: ${positional.join(' ')}`)
+    throw new LifeboatError(
+      'USAGE',
+      `restore takes one backup, got ${positional.length}: ${positional.join(' ')}`,
+    )
   }
   const target = reader.requiredSecret('target', 'TARGET_DATABASE_URL')
   if (target && !/^postgres(ql)?:\/\//.test(target.reveal())) {
@@ -59,9 +65,9 @@ export function readRestoreConfig(env: Env, flags: Flags, positional: readonly s
   const confirm = reader.optional('confirm')
   const config = {
     what: positional[0]!,
-    targetSetting: (typeof flags.target === 'string' && flags.target !== '' ? '--target' : 'TARGET_DATABASE_URL') as
-      | '--target'
-      | 'TARGET_DATABASE_URL',
+    targetSetting: (typeof flags.target === 'string' && flags.target !== ''
+      ? '--target'
+      : 'TARGET_DATABASE_URL') as '--target' | 'TARGET_DATABASE_URL',
     store,
     selection: anySelection ? selection : undefined,
     createSchema: reader.boolean('create-schema'),
@@ -72,7 +78,8 @@ export function readRestoreConfig(env: Env, flags: Flags, positional: readonly s
     identity: readAgeIdentity(reader),
     production,
   }
-  if (flags.confirm === true || flags.confirm === '') reader.invalid('--confirm needs the target database name')
+  if (flags.confirm === true || flags.confirm === '')
+    reader.invalid('--confirm needs the target database name')
   reader.finish()
   return { ...config, target: target! }
 }
@@ -179,7 +186,9 @@ export function typeCompatible(archiveType: string, targetType: string): boolean
     const unbounded = `${timed[1]}${timed[3]}`
     const bounded = /^(timestamp|time)\((\d)\)( with(?:out)? time zone)$/.exec(to)
     if (to === unbounded) return true
-    return bounded !== null && `${bounded[1]}${bounded[3]}` === unbounded && Number(bounded[2]) >= Number(timed[2])
+    return (
+      bounded !== null && `${bounded[1]}${bounded[3]}` === unbounded && Number(bounded[2]) >= Number(timed[2])
+    )
   }
   return false
 }
@@ -213,19 +222,27 @@ export function checkSchema(
         continue
       }
       if (!typeCompatible(column.type, other.type)) {
-        problems.push(`${name}.${column.name}: type ${column.type} in the archive, ${other.type} in the target`)
+        problems.push(
+          `${name}.${column.name}: type ${column.type} in the archive, ${other.type} in the target`,
+        )
       }
       if (column.generated && !other.generated) {
-        problems.push(`${name}.${column.name}: generated in the archive (its values are not stored), plain in the target`)
+        problems.push(
+          `${name}.${column.name}: generated in the archive (its values are not stored), plain in the target`,
+        )
       } else if (!column.generated && other.generated) {
-        problems.push(`${name}.${column.name}: generated in the target, plain in the archive (its values cannot be loaded)`)
+        problems.push(
+          `${name}.${column.name}: generated in the target, plain in the archive (its values cannot be loaded)`,
+        )
       }
     }
     const archiveColumns = new Set(table.columns.map((c) => c.name))
     for (const column of found.columns) {
       if (archiveColumns.has(column.name)) continue
       if (column.notNull && !column.hasDefault && column.identity === null && !column.generated) {
-        problems.push(`${name}.${column.name}: NOT NULL without a default in the target, absent from the archive`)
+        problems.push(
+          `${name}.${column.name}: NOT NULL without a default in the target, absent from the archive`,
+        )
       }
     }
   }
@@ -249,7 +266,11 @@ export function assertSchemaCompatible(problems: readonly string[]): void {
 }
 
 /** Tables that already hold rows are refused unless --truncate replaces them. */
-export function assertTargetEmpty(tables: readonly TableEntry[], target: TargetState, truncate: boolean): void {
+export function assertTargetEmpty(
+  tables: readonly TableEntry[],
+  target: TargetState,
+  truncate: boolean,
+): void {
   if (truncate) return
   const filled = tables.map(qualifiedName).filter((name) => target.tables.get(name)?.hasRows)
   if (filled.length === 0) return
@@ -330,7 +351,8 @@ function canonicalHost(host: string): string {
 export function sameDatabase(a: Endpoint, b: Endpoint): boolean {
   if (canonicalHost(a.host) !== canonicalHost(b.host) || a.database !== b.database) return false
   if (a.port !== undefined && b.port !== undefined && a.port !== b.port) return false
-  const ref = (user: string | undefined) => (user?.includes('.') ? user.slice(user.indexOf('.') + 1) : undefined)
+  const ref = (user: string | undefined) =>
+    user?.includes('.') ? user.slice(user.indexOf('.') + 1) : undefined
   const refA = ref(a.user)
   const refB = ref(b.user)
   return refA === undefined || refB === undefined || refA === refB
@@ -363,7 +385,11 @@ export function productionReasons(input: {
 }
 
 /** A protected target needs `--confirm <its database name>`; a wrong name is refused too. */
-export function assertTargetAllowed(reasons: readonly string[], database: string, confirm: string | undefined): void {
+export function assertTargetAllowed(
+  reasons: readonly string[],
+  database: string,
+  confirm: string | undefined,
+): void {
   if (confirm !== undefined && confirm !== database) {
     throw new LifeboatError(
       'TARGET_PROTECTED',
@@ -387,7 +413,8 @@ export const POST_DATA_MARKER = '-- lifeboat:post-data'
 const META_COMMAND = /^\\(?:restrict|unrestrict|connect|c|encoding|set|unset)(?:\s.*)?$/
 
 /** Transaction control would end the restore's transaction early and break all-or-nothing. */
-const TRANSACTION_CONTROL = /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|START\s+TRANSACTION|ABORT)\s*(?:WORK|TRANSACTION)?\s*;/i
+const TRANSACTION_CONTROL =
+  /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|START\s+TRANSACTION|ABORT)\s*(?:WORK|TRANSACTION)?\s*;/i
 
 /**
  * Splits schema.sql into what must exist before the data (types, tables) and what

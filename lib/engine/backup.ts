@@ -37,7 +37,13 @@ export interface SchemaSqlResult {
 
 export type GenerateSchemaSql = (
   client: pg.ClientBase,
-  options: { schemas: string[]; tables?: string[]; snapshot: string; connection: { url: Secret; serverVersionNum: number } },
+  options: {
+    schemas: string[]
+    /** Only when tables were selected by name: the DDL then covers just them. */
+    tables?: string[]
+    snapshot: string
+    connection: { url: Secret; serverVersionNum: number }
+  },
 ) => Promise<SchemaSqlResult>
 
 export interface BackupDeps {
@@ -117,7 +123,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       // If the store fails, stop feeding it; the export loop sees the rejection below.
       upload.catch((error: Error) => writer.abort(error))
 
-      const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options.source, warn)
+      const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
       const tables = await exportTables(deps, leader, workers, writer, ordered, snapshot, options)
       const finished = deps.now()
       const { host, database } = describeConnection(options.source)
@@ -207,7 +213,7 @@ async function writeSchemaSql(
   writer: ArchiveWriter,
   snapshot: string,
   catalog: Awaited<ReturnType<typeof readCatalog>>,
-  source: Secret,
+  { source, selection }: BackupOptions,
   warn: (message: string) => void,
 ): Promise<Manifest['schemaSql']> {
   if (!deps.generateSchemaSql) {
@@ -217,7 +223,9 @@ async function writeSchemaSql(
   try {
     const result = await deps.generateSchemaSql(leader, {
       schemas: catalog.schemas,
-      tables: catalog.tables.map(qualifiedName),
+      ...(selection.tables.length > 0 || selection.excludeTables.length > 0
+        ? { tables: catalog.tables.map(qualifiedName) }
+        : {}),
       snapshot,
       connection: { url: source, serverVersionNum: catalog.serverVersionNum },
     })

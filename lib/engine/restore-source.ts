@@ -7,12 +7,12 @@ import { mkdtemp, open, rm, stat, statfs } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type BackupSelector, parseSelector, selectBackup } from '../core/inventory.ts'
 import { BACKUPS_PREFIX, isBackupId } from '../core/layout.ts'
 import type { Manifest } from '../core/manifest.ts'
-import type { Store } from '../adapters/store/store.ts'
 import { listInventory, readSidecar } from './inventory.ts'
 
 export interface ArchiveSourceDeps {
@@ -59,7 +59,8 @@ export async function fetchArchive(deps: ArchiveSourceDeps, what: string): Promi
   }
   if (selector.kind === 'key' && selector.key.startsWith('s3://')) {
     const { storeUrl, key } = splitS3Url(selector.key)
-    const configured = deps.store && trimSlash(deps.store.location) === trimSlash(storeUrl) ? deps.store : undefined
+    const configured =
+      deps.store && trimSlash(deps.store.location) === trimSlash(storeUrl) ? deps.store : undefined
     const store = configured ?? deps.openS3Store?.(storeUrl)
     if (!store) throw new LifeboatError('CONFIG_MISSING', `no S3 settings to read ${selector.key}`)
     return fetchStored(deps, store, { kind: 'key', key })
@@ -82,7 +83,10 @@ export function splitS3Url(url: string): { storeUrl: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(url)
   const at = match ? match[2]!.lastIndexOf(BACKUPS_PREFIX) : -1
   if (!match || at === -1 || (at > 0 && match[2]![at - 1] !== '/')) {
-    throw new LifeboatError('USAGE', `${url} is not an archive URL (s3://bucket/prefix/${BACKUPS_PREFIX}<id>.tar.gz)`)
+    throw new LifeboatError(
+      'USAGE',
+      `${url} is not an archive URL (s3://bucket/prefix/${BACKUPS_PREFIX}<id>.tar.gz)`,
+    )
   }
   const prefix = match[2]!.slice(0, at).replace(/\/+$/, '')
   return { storeUrl: `s3://${match[1]}/${prefix}`, key: match[2]!.slice(at) }
@@ -156,7 +160,9 @@ async function fetchStored(
   } catch (error) {
     await dispose()
     if (error instanceof LifeboatError) throw error
-    throw new LifeboatError('STORE_IO', `cannot download ${where}: ${(error as Error).message}`, { cause: error })
+    throw new LifeboatError('STORE_IO', `cannot download ${where}: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
   return {
     where,
@@ -179,7 +185,10 @@ async function assertRoomFor(dir: string, bytes: number): Promise<void> {
     const fs = await statfs(dir)
     free = fs.bavail * fs.bsize
   } catch (error) {
-    throw new LifeboatError('CONFIG_INVALID', `the temp folder ${dir} (LIFEBOAT_TEMP_DIR) cannot be used: ${(error as Error).message}`)
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `the temp folder ${dir} (LIFEBOAT_TEMP_DIR) cannot be used: ${(error as Error).message}`,
+    )
   }
   if (free < bytes) {
     throw new LifeboatError(

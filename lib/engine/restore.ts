@@ -5,32 +5,12 @@
 import { createHash } from 'node:crypto'
 import { type Transform, Writable } from 'node:stream'
 import type pg from 'pg'
-import { LifeboatError, isLifeboatError, toLifeboatError } from '../core/errors.ts'
-import type { EmitEvent } from '../core/events.ts'
-import { type Manifest, type SequenceEntry, type TableEntry, qualifiedName } from '../core/manifest.ts'
-import {
-  type Endpoint,
-  type TargetState,
-  assertCreatable,
-  assertParentsPresent,
-  assertSchemaCompatible,
-  assertTargetAllowed,
-  assertTargetEmpty,
-  checkSchema,
-  missingParents,
-  productionReasons,
-  selectArchiveTables,
-  sequencesToRestore,
-  splitSchemaSql,
-} from '../core/restore-checks.ts'
-import type { Secret } from '../core/secret.ts'
-import type { Selection } from '../core/selection.ts'
 import { readArchive } from '../adapters/archive/reader.ts'
 import {
-  PINNED_SESSION_SETTINGS,
   assertNotTransactionPooler,
   connect,
   describeConnection,
+  PINNED_SESSION_SETTINGS,
   queryError,
   quoteQualified,
 } from '../adapters/postgres/connection.ts'
@@ -43,7 +23,26 @@ import {
   readUserTriggers,
   triggerStatements,
 } from '../adapters/postgres/target.ts'
-import { type ArchiveSourceDeps, type LocalArchive, fetchArchive, openArchive } from './restore-source.ts'
+import { isLifeboatError, LifeboatError, toLifeboatError } from '../core/errors.ts'
+import { type Manifest, qualifiedName, type SequenceEntry, type TableEntry } from '../core/manifest.ts'
+import {
+  assertCreatable,
+  assertParentsPresent,
+  assertSchemaCompatible,
+  assertTargetAllowed,
+  assertTargetEmpty,
+  checkSchema,
+  type Endpoint,
+  missingParents,
+  productionReasons,
+  selectArchiveTables,
+  sequencesToRestore,
+  splitSchemaSql,
+  type TargetState,
+} from '../core/restore-checks.ts'
+import type { Secret } from '../core/secret.ts'
+import type { Selection } from '../core/selection.ts'
+import { type ArchiveSourceDeps, fetchArchive, type LocalArchive, openArchive } from './restore-source.ts'
 import { assertVerified, verifyArchive } from './verify-archive.ts'
 
 export interface RestoreDeps extends ArchiveSourceDeps {
@@ -113,13 +112,25 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       return []
     }
   })
-  const client = await connect(options.target, { applicationName: 'lifeboat restore', settings: PINNED_SESSION_SETTINGS })
+  const client = await connect(options.target, {
+    applicationName: 'lifeboat restore',
+    settings: PINNED_SESSION_SETTINGS,
+  })
   let archive: LocalArchive | undefined
   try {
     const info = await readTargetInfo(client)
-    const target: Endpoint = { host: address.host, port: address.port, database: info.database, user: address.user }
+    const target: Endpoint = {
+      host: address.host,
+      port: address.port,
+      database: info.database,
+      user: address.user,
+    }
     // Refuse a protected target before spending time on the download.
-    assertTargetAllowed(productionReasons({ target, marker: info.marker, environment }), info.database, options.confirm)
+    assertTargetAllowed(
+      productionReasons({ target, marker: info.marker, environment }),
+      info.database,
+      options.confirm,
+    )
 
     archive = await fetchArchive(deps, options.what)
     const transforms = () => (archive!.encrypted ? [deps.decrypt(archive!.where)] : [])
@@ -138,7 +149,10 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     }
     const manifest = assertVerified(verification, archive.where)
     if (archive.id && manifest.id !== archive.id) {
-      throw new LifeboatError('VERIFY_FAILED', `${archive.where} holds backup ${manifest.id}, not ${archive.id}`)
+      throw new LifeboatError(
+        'VERIFY_FAILED',
+        `${archive.where} holds backup ${manifest.id}, not ${archive.id}`,
+      )
     }
     const verifySeconds = (performance.now() - verifyBegan) / 1000
 
@@ -151,7 +165,9 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
 
     const tables = selectArchiveTables(manifest, options.selection)
     const sequences = sequencesToRestore(manifest, tables)
-    const parents = tables.flatMap((t) => t.foreignKeys.map((f) => `${f.referencedSchema}.${f.referencedTable}`))
+    const parents = tables.flatMap((t) =>
+      t.foreignKeys.map((f) => `${f.referencedSchema}.${f.referencedTable}`),
+    )
     const state = await readTargetState(
       client,
       [...new Set([...manifest.tables.map(qualifiedName), ...parents])],
@@ -253,7 +269,9 @@ async function loadInTransaction(
     }
     step = 'switching off triggers'
     const mode = await switchOffTriggerChecks(client)
-    const triggers = (await readUserTriggers(client, names)).filter((t) => mode === 'per-trigger' || t.enabled !== 'O')
+    const triggers = (await readUserTriggers(client, names)).filter(
+      (t) => mode === 'per-trigger' || t.enabled !== 'O',
+    )
     const statements = triggerStatements(triggers)
     for (const [i, sql] of statements.disable.entries()) {
       const t = triggers[i]!
@@ -269,7 +287,9 @@ async function loadInTransaction(
     }
     if (plan.truncate) {
       step = 'emptying the restored tables (--truncate)'
-      const list = plan.tables.map((t) => `${t.kind === 'p' ? '' : 'ONLY '}${quoteQualified(t.schema, t.name)}`)
+      const list = plan.tables.map(
+        (t) => `${t.kind === 'p' ? '' : 'ONLY '}${quoteQualified(t.schema, t.name)}`,
+      )
       await run(`TRUNCATE ${list.join(', ')}`, 'TRUNCATE of the restored tables')
     }
     prepared = { mode, restoreTriggers: statements.restore }
@@ -322,7 +342,8 @@ async function loadInTransaction(
     step = 'finishing the load'
     if (!prepared) await prepare()
     const missing = names.filter((n) => !outcomes.has(n))
-    if (missing.length > 0) throw new LifeboatError('RESTORE_FAILED', `no data file was read for ${missing.join(', ')}`)
+    if (missing.length > 0)
+      throw new LifeboatError('RESTORE_FAILED', `no data file was read for ${missing.join(', ')}`)
 
     if (postData.trim() !== '') {
       step = 'applying schema.sql (indexes, constraints, triggers)'
@@ -348,9 +369,12 @@ async function loadInTransaction(
     const violations = await findForeignKeyViolations(client, names)
     if (violations.length > 0) {
       const lines = violations.map(
-        (v) => `${v.table}: ${v.rows} row${v.rows === 1 ? '' : 's'} violate ${v.constraint} (references ${v.references})`,
+        (v) =>
+          `${v.table}: ${v.rows} row${v.rows === 1 ? '' : 's'} violate ${v.constraint} (references ${v.references})`,
       )
-      throw new LifeboatError('RESTORE_FAILED', `foreign keys do not hold: ${lines.join('; ')}`, { details: lines })
+      throw new LifeboatError('RESTORE_FAILED', `foreign keys do not hold: ${lines.join('; ')}`, {
+        details: lines,
+      })
     }
 
     step = 'switching triggers back on'
@@ -414,7 +438,10 @@ async function verifyRestoredTables(
   plan: LoadPlan,
   outcomes: Map<string, TableOutcome>,
 ): Promise<void> {
-  deps.emit({ type: 'step', message: `verifying ${plan.tables.length} restored tables (re-export and sha256)` })
+  deps.emit({
+    type: 'step',
+    message: `verifying ${plan.tables.length} restored tables (re-export and sha256)`,
+  })
   const now = await readTargetState(client, plan.tables.map(qualifiedName), [])
   const failures: string[] = []
   for (const table of plan.tables) {
@@ -457,7 +484,10 @@ function rolledBack(error: unknown, step: string, committing: boolean): Lifeboat
     )
   }
   const why = lost ? 'the server rolled the transaction back' : 'rolled back'
-  const code = isLifeboatError(error) && error.code !== 'RESTORE_FAILED' && error.code !== 'INTERNAL' ? ` [${error.code}]` : ''
+  const code =
+    isLifeboatError(error) && error.code !== 'RESTORE_FAILED' && error.code !== 'INTERNAL'
+      ? ` [${error.code}]`
+      : ''
   return new LifeboatError(
     'RESTORE_FAILED',
     `${step} failed${code}, ${why}; the target is unchanged: ${cause.message}`,

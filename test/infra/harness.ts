@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import * as pulumi from '@pulumi/pulumi'
 import { parse } from 'yaml'
 import { readLifeboatConfig } from '../../infra/config.ts'
+import type { PolicyDocument } from '../../infra/iam-documents.ts'
 import { Lifeboat } from '../../infra/lifeboat.ts'
 import type { DeclaredResource, PolicyExpectations } from '../../infra/policy.ts'
 import { SECRET_PLACEHOLDER, SETTINGS } from '../../infra/settings.ts'
@@ -54,6 +55,8 @@ export interface BuildOptions {
   overrides?: RawExample
   /** Removes settings before the build. */
   remove?: string[]
+  /** Secret settings to hand over as plain text, as when typed into Pulumi.<stack>.yaml by hand. */
+  plaintext?: string[]
   /** Tampering for policy tests: applied to every resource the program declares. */
   transformations?: pulumi.ResourceTransformation[]
   /** Mocked invoke results by token. */
@@ -85,7 +88,9 @@ export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack
   const example = { ...exampleWithFakeSecrets(), ...options.overrides }
   for (const key of options.remove ?? []) delete example[key]
   const config = toEngineConfig(example)
-  const secretKeys = SETTINGS.filter((s) => s.kind === 'secret').map((s) => s.key)
+  const secretKeys = SETTINGS.filter((s) => s.kind === 'secret' && !options.plaintext?.includes(s.key)).map(
+    (s) => s.key,
+  )
 
   const registered = new Map<string, RecordedResource>()
   const invokes: BuiltStack['invokes'] = []
@@ -218,4 +223,30 @@ const defaultInvokes: NonNullable<BuildOptions['invokes']> = {
     thumbprintLists: [],
     tags: {},
   }),
+}
+
+/** A transformation that rewrites the props of the declared resources of one type (and name). */
+export function tamper(
+  type: string,
+  name: string | RegExp,
+  change: (props: Record<string, unknown>) => Record<string, unknown>,
+): pulumi.ResourceTransformation {
+  return (args) => {
+    if (args.type !== type) return undefined
+    if (typeof name === 'string' ? args.name !== name : !name.test(args.name)) return undefined
+    return { props: change({ ...args.props }), opts: args.opts }
+  }
+}
+
+/** Rewrites a JSON policy prop (an Output of a string) through a function on the parsed document. */
+export function editPolicy(
+  value: unknown,
+  edit: (doc: { Statement: Record<string, unknown>[] }) => { Statement: Record<string, unknown>[] },
+): pulumi.Output<string> {
+  return pulumi.output(value as pulumi.Input<string>).apply((text) => JSON.stringify(edit(JSON.parse(text))))
+}
+
+/** Parses a recorded JSON policy input. */
+export function documentOf(resource: RecordedResource, prop = 'policy'): PolicyDocument {
+  return JSON.parse(String(resource.inputs[prop])) as PolicyDocument
 }

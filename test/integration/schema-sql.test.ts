@@ -42,6 +42,7 @@ $$;
 CREATE FUNCTION public.is_positive(v integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT v > 0';
 CREATE FUNCTION public.is_even(v integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT v % 2 = 0';
 CREATE DOMAIN public.even AS integer CONSTRAINT even_check CHECK (public.is_even(VALUE));
+ALTER DOMAIN public.even ADD CONSTRAINT even_small CHECK (VALUE < 1000) NOT VALID;
 CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 COMMENT ON FUNCTION public.is_positive(integer) IS 'true above zero';
 CREATE FUNCTION "a.b"."Weird.Name"(x "My Schema".mood) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT x::text $$;
@@ -148,6 +149,9 @@ CREATE POLICY "reader only" ON public.authors FOR SELECT TO ${READER}, CURRENT_U
 COMMENT ON POLICY authors_read ON public.authors IS 'no sad authors';
 ALTER TABLE "UPPER"."Orders" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "UPPER"."Orders" FORCE ROW LEVEL SECURITY;
+ALTER TABLE "UPPER"."Orders" REPLICA IDENTITY FULL;
+ALTER TABLE "quo""te"."Customers" REPLICA IDENTITY USING INDEX "Customers_pkey";
+ALTER TABLE public.cache CLUSTER ON cache_pkey;
 
 
 CREATE TABLE not_selected.outside (id integer PRIMARY KEY);
@@ -169,8 +173,9 @@ CREATE FUNCTION not_selected.helper() RETURNS integer LANGUAGE sql AS 'SELECT 1'
 const DESCRIBE = `
 WITH sel AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1::text[]))
 SELECT line FROM (
-  SELECT format('rel %I.%I kind=%s persistence=%s rls=%s/%s options=%s partkey=%s bound=%s parents=%s',
-      n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, c.reloptions,
+  SELECT format('rel %I.%I kind=%s persistence=%s rls=%s/%s replident=%s options=%s partkey=%s bound=%s parents=%s',
+      n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, c.relreplident,
+      c.reloptions,
       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, pg_get_expr(c.relpartbound, c.oid),
       (SELECT string_agg(i.inhparent::regclass::text, ',' ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid)) AS line
     FROM pg_class c JOIN sel n ON n.oid = c.relnamespace
@@ -189,8 +194,9 @@ SELECT line FROM (
       pg_get_constraintdef(co.oid), co.conislocal, co.coninhcount, co.convalidated)
     FROM pg_constraint co JOIN sel n ON n.oid = co.connamespace
   UNION ALL
-  SELECT format('idx %s parent=%s valid=%s', pg_get_indexdef(i.indexrelid),
-      (SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = i.indexrelid), i.indisvalid)
+  SELECT format('idx %s parent=%s valid=%s clustered=%s replident=%s', pg_get_indexdef(i.indexrelid),
+      (SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = i.indexrelid), i.indisvalid,
+      i.indisclustered, i.indisreplident)
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN sel n ON n.oid = c.relnamespace
   UNION ALL
   SELECT format('view %s %s', c.oid::regclass, pg_get_viewdef(c.oid))
@@ -237,18 +243,24 @@ async function describeDatabase(url: string, schemas = SCHEMAS): Promise<string[
 }
 
 /** As the backup engine calls it: inside a read-only snapshot transaction, with its snapshot id. */
-async function generate(url: string, options: Partial<SchemaSqlOptions> & { serverVersionNum?: number } = {}) {
+async function generate(
+  url: string,
+  options: Partial<SchemaSqlOptions> & { serverVersionNum?: number } = {},
+) {
   return withClient(url, async (client) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
     const snapshot = (await client.query('SELECT pg_export_snapshot() AS id')).rows[0].id as string
     const versionNum = Number((await client.query('SHOW server_version_num')).rows[0].server_version_num)
     const { serverVersionNum, ...rest } = options
+    const searchPath = (await client.query('SHOW search_path')).rows[0].search_path
     const result = await generateSchemaSql(client, {
       schemas: SCHEMAS,
       connection: { url: new Secret(url), serverVersionNum: serverVersionNum ?? versionNum },
       snapshot,
       ...rest,
     })
+    // The caller's session is left as it was (the catalog reader pins settings while it reads).
+    expect((await client.query('SHOW search_path')).rows[0].search_path).toBe(searchPath)
     await client.query('COMMIT')
     return result
   })
@@ -291,6 +303,9 @@ describe('generateSchemaSql', () => {
       'view author_initials',
       'pol public.authors "Authors write"',
       'identity=a',
+      'clustered=t',
+      'replident=t',
+      'replident=f',
       'identity=d',
       'generated=s',
       'trg CREATE TRIGGER "Books touch"',
@@ -310,9 +325,10 @@ describe('generateSchemaSql', () => {
     expect(result.sql).toContain('CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA extensions CASCADE;')
     expect(result.sql).not.toContain('CREATE SCHEMA IF NOT EXISTS public')
     expect(result.sql).not.toContain('CREATE TABLE not_selected')
-    expect(result.sql).toContain(`Roles the policies name (they must exist on the target): postgres, ${READER}`)
-    expect(result.sql).toMatch(/must exist on the target\):\n--   function not_selected\.helper\(\)\n/)
-    await writeFile('/tmp/sx/catalog.sql', result.sql)
+    expect(result.sql).toContain(
+      `Roles the policies name (they must exist on the target): postgres, ${READER}`,
+    )
+    expect(result.sql).toMatch(/must exist on the target\):\n-- {3}function not_selected\.helper\(\)\n/)
     expect(result.warnings).toEqual([])
     const target = await restoreInto(result.sql)
     expect(await describeDatabase(target.url)).toEqual(sourceDescription)
@@ -381,7 +397,10 @@ describe('generateSchemaSql', () => {
   })
 
   it('an incompatible pg_dump given explicitly is not used', async () => {
-    const result = await generate(source.url, { pgDumpPath: '/usr/lib/postgresql/15/bin/pg_dump', serverVersionNum: 170004 })
+    const result = await generate(source.url, {
+      pgDumpPath: '/usr/lib/postgresql/15/bin/pg_dump',
+      serverVersionNum: 170004,
+    })
     expect(result.source).toBe('catalog')
   })
 
@@ -413,7 +432,10 @@ describe('generateSchemaSql', () => {
     expect(text).toContain('rule t_no_delete on public.t is not recreated')
     expect(text).toMatch(/view public\.uses_agg skipped: it depends on function public\.my_sum\(integer\)/)
     const target = await restoreInto(result.sql)
-    const tables = await sql(target.url, "SELECT to_regclass('public.t') IS NOT NULL AS t, to_regclass('public.uses_agg') AS v")
+    const tables = await sql(
+      target.url,
+      "SELECT to_regclass('public.t') IS NOT NULL AS t, to_regclass('public.uses_agg') AS v",
+    )
     expect(tables.rows[0]).toEqual({ t: true, v: null })
   })
 
@@ -424,7 +446,9 @@ describe('generateSchemaSql', () => {
     expect(result.source).toBe('catalog')
     expect(result.sql).toContain('with -t, pg_dump leaves out')
     expect(result.warnings.join('\n')).toMatch(/constraint "?Books_author_id_fkey"? .* skipped: .*authors/)
-    expect(result.warnings.join('\n')).toMatch(/constraint customers_first_order_fkey|Customers_first_order_fkey/)
+    expect(result.warnings.join('\n')).toMatch(
+      /constraint customers_first_order_fkey|Customers_first_order_fkey/,
+    )
     const target = await restoreInto(result.sql)
     const tables = await sql(
       target.url,
@@ -433,7 +457,7 @@ describe('generateSchemaSql', () => {
     )
     expect(tables.rows.map((r) => r.name)).toEqual(['My Schema.Books', 'quo"te.Customers'])
     // The types and functions of the selected schemas come along (the columns need them).
-    const types = await sql(target.url, "SELECT to_regtype('\"UPPER\".\"Pair\"') IS NOT NULL AS ok")
+    const types = await sql(target.url, 'SELECT to_regtype(\'"UPPER"."Pair"\') IS NOT NULL AS ok')
     expect(types.rows[0].ok).toBe(true)
   })
 })

@@ -6,10 +6,10 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { LifeboatError, isLifeboatError } from '../../core/errors.ts'
+import { isLifeboatError, LifeboatError } from '../../core/errors.ts'
 import type { TableEntry } from '../../core/manifest.ts'
 import { NdjsonToCopyStream } from '../../core/ndjson-to-copy.ts'
-import { quoteIdent, quoteQualified, queryError } from './connection.ts'
+import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 
 export interface LoadStats {
   rows: number

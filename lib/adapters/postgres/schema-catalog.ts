@@ -111,6 +111,8 @@ export interface CatalogRelation {
   isPartition: boolean
   rowSecurity: boolean
   forceRowSecurity: boolean
+  /** d default, n nothing, f full, i index (the index has `replicaIdentity`) */
+  replicaIdentity: string
   reloptions: string[] | null
   accessMethod: string | null
   partitionKey: string | null
@@ -154,9 +156,13 @@ export interface CatalogIndex {
   oid: number
   relid: number
   ident: string
+  /** Unqualified, for the commands that take an index of the table's schema. */
+  name: string
   def: string
   parentIndex: number | null
   constraintOid: number | null
+  clustered: boolean
+  replicaIdentity: boolean
   comment: string | null
 }
 
@@ -373,6 +379,7 @@ function queries(v: number) {
       SELECT c.oid, c.relkind, n.nspname AS schema, c.relname AS name, format('%I.%I', n.nspname, c.relname) AS ident,
         c.relpersistence AS persistence, c.relispartition AS "isPartition",
         c.relrowsecurity AS "rowSecurity", c.relforcerowsecurity AS "forceRowSecurity",
+        c.relreplident::text AS "replicaIdentity",
         c.reloptions, CASE WHEN c.relam <> 0 THEN quote_ident(am.amname) END AS "accessMethod",
         CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS "partitionKey",
         CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS "partitionBound",
@@ -415,10 +422,12 @@ function queries(v: number) {
       ORDER BY co.oid`,
     indexes: `
       SELECT i.indexrelid AS oid, i.indrelid AS relid, format('%I.%I', n.nspname, ic.relname) AS ident,
+        quote_ident(ic.relname) AS name,
         pg_get_indexdef(i.indexrelid) AS def,
         (SELECT inh.inhparent FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid LIMIT 1) AS "parentIndex",
         (SELECT co.oid FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid
           AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x') LIMIT 1) AS "constraintOid",
+        i.indisclustered AS clustered, i.indisreplident AS "replicaIdentity",
         quote_literal(obj_description(i.indexrelid, 'pg_class')) AS comment
       FROM pg_catalog.pg_index i
       JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -535,7 +544,9 @@ async function withPinnedSettings<T>(client: pg.ClientBase, work: () => Promise<
   try {
     return await work()
   } finally {
-    await client.query(pin, [saved.rows.map((r) => r.name), saved.rows.map((r) => r.value)]).catch(() => undefined)
+    await client
+      .query(pin, [saved.rows.map((r) => r.name), saved.rows.map((r) => r.value)])
+      .catch(() => undefined)
   }
 }
 
@@ -545,7 +556,10 @@ async function withPinnedSettings<T>(client: pg.ClientBase, work: () => Promise<
  * (As with pg_dump, the pg_get_*def() functions read the current catalogs, not the
  * snapshot: DDL committed during the backup may show.)
  */
-export async function readSchemaCatalog(client: pg.ClientBase, schemas: readonly string[]): Promise<SchemaCatalog> {
+export async function readSchemaCatalog(
+  client: pg.ClientBase,
+  schemas: readonly string[],
+): Promise<SchemaCatalog> {
   try {
     return await withPinnedSettings(client, async () => {
       const version = await client.query<{ v: string; n: string }>(
@@ -584,8 +598,12 @@ export async function readSchemaCatalog(client: pg.ClientBase, schemas: readonly
       return catalog
     })
   } catch (error) {
-    throw new LifeboatError('DB_QUERY', `reading the catalogs for schema.sql failed: ${(error as Error).message}`, {
-      cause: error,
-    })
+    throw new LifeboatError(
+      'DB_QUERY',
+      `reading the catalogs for schema.sql failed: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
   }
 }

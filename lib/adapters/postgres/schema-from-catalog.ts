@@ -60,7 +60,7 @@ const PHASE_TITLE: Record<number, string> = {
   [PHASE.policy]: 'Row level security policies',
 }
 
-interface PlanNode {
+export interface PlanNode {
   key: string
   phase: number
   order: number
@@ -182,7 +182,9 @@ export function orderNodes(nodes: Map<string, PlanNode>, warnings: string[]): Pl
         .filter((n) => !state.has(n.key))
         .sort((a, b) => a.phase - b.phase || a.order - b.order)
       node = stuck[0]!
-      warnings.push(`dependency cycle around ${node.label}; emitted in creation order, the restore may need manual fixes`)
+      warnings.push(
+        `dependency cycle around ${node.label}; emitted in creation order, the restore may need manual fixes`,
+      )
     }
     if (state.has(node.key)) continue
     const skippedDep = [...node.deps].find((dep) => state.get(dep) === SKIPPED)
@@ -199,7 +201,11 @@ export function orderNodes(nodes: Map<string, PlanNode>, warnings: string[]): Pl
   return out
 }
 
-function renderType(type: CatalogType, catalog: SchemaCatalog, constraints: CatalogDomainConstraint[]): string[] {
+function renderType(
+  type: CatalogType,
+  catalog: SchemaCatalog,
+  constraints: CatalogDomainConstraint[],
+): string[] {
   switch (type.typtype) {
     case 'e':
       return [`CREATE TYPE ${type.ident} AS ENUM (${(type.enumLabels ?? []).join(', ')});`]
@@ -209,8 +215,13 @@ function renderType(type: CatalogType, catalog: SchemaCatalog, constraints: Cata
       if (type.domainDefault !== null) parts.push(`DEFAULT ${type.domainDefault}`)
       // PostgreSQL 17 catalogs a domain's NOT NULL as a constraint; older releases only as typnotnull.
       if (type.domainNotNull && !constraints.some((c) => c.contype === 'n')) parts.push('NOT NULL')
-      for (const c of constraints) parts.push(`CONSTRAINT ${c.ident} ${c.def}`)
-      return [`${parts.join(' ')};`]
+      // CREATE DOMAIN cannot take NOT VALID; ALTER DOMAIN can, as pg_dump does it.
+      const notValid = constraints.filter((c) => c.def.endsWith(' NOT VALID'))
+      for (const c of constraints) if (!notValid.includes(c)) parts.push(`CONSTRAINT ${c.ident} ${c.def}`)
+      return [
+        `${parts.join(' ')};`,
+        ...notValid.map((c) => `ALTER DOMAIN ${type.ident} ADD CONSTRAINT ${c.ident} ${c.def};`),
+      ]
     }
     case 'c': {
       const attributes = catalog.columns
@@ -277,7 +288,9 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
   for (const relation of catalog.relations) {
     if (relation.relkind === 'c' || !wanted(relation.schema, relation.name)) continue
     if (relation.relkind === 'f') {
-      warnings.push(`foreign table ${relation.ident} is not recreated (foreign servers are outside the backup)`)
+      warnings.push(
+        `foreign table ${relation.ident} is not recreated (foreign servers are outside the backup)`,
+      )
       continue
     }
     included.set(relation.oid, relation)
@@ -287,7 +300,8 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
     const list = columnsOf.get(column.relid) ?? []
     list.push(column)
     columnsOf.set(column.relid, list)
-    if (column.defaultOid !== null && included.has(column.relid)) attrdefMap.set(column.defaultOid, `rel:${column.relid}`)
+    if (column.defaultOid !== null && included.has(column.relid))
+      attrdefMap.set(column.defaultOid, `rel:${column.relid}`)
   }
   // A child is created as PARTITION OF / INHERITS only when all its parents are there.
   const asChild = (relation: CatalogRelation) =>
@@ -295,7 +309,9 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
   for (const relation of included.values()) {
     if (relation.parents.length > 0 && !asChild(relation)) {
       const what = relation.isPartition ? 'partition' : 'inheritance child'
-      warnings.push(`${what} ${relation.ident} is recreated as a plain table: its parent is not part of this run`)
+      warnings.push(
+        `${what} ${relation.ident} is recreated as a plain table: its parent is not part of this run`,
+      )
     }
   }
 
@@ -336,7 +352,8 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
     if (type.typtype === 'c' && type.relkind !== 'c') continue // a table's row type
     if (type.typtype === 'm') continue // created with its range type
     if (!['e', 'd', 'c', 'r'].includes(type.typtype)) {
-      if (type.typtype === 'b') warnings.push(`base type ${type.ident} is not recreated (it needs C functions)`)
+      if (type.typtype === 'b')
+        warnings.push(`base type ${type.ident} is not recreated (it needs C functions)`)
       continue
     }
     const key = `type:${type.oid}`
@@ -344,7 +361,8 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
     typeMap.set(type.oid, key)
     if (type.typtype === 'c') classMap.set(type.typrelid, key)
     // A domain's constraints carry its dependencies (a CHECK calling a function).
-    if (type.typtype === 'd') for (const c of domainConstraintsOf.get(type.oid) ?? []) constraintMap.set(c.oid, key)
+    if (type.typtype === 'd')
+      for (const c of domainConstraintsOf.get(type.oid) ?? []) constraintMap.set(c.oid, key)
   }
   for (const range of catalog.ranges) {
     const key = typeMap.get(range.typid)
@@ -376,7 +394,9 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
       phase: PHASE.sequence,
       order: sequence.oid,
       label: `sequence ${sequence.ident}`,
-      statements: [`CREATE ${unlogged}SEQUENCE ${sequence.ident}\n    AS ${sequence.type}\n    ${sequenceOptions(sequence, '\n    ')};`],
+      statements: [
+        `CREATE ${unlogged}SEQUENCE ${sequence.ident}\n    AS ${sequence.type}\n    ${sequenceOptions(sequence, '\n    ')};`,
+      ],
     })
     classMap.set(sequence.oid, key)
   }
@@ -385,7 +405,8 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
   for (const relation of included.values()) {
     const key = `rel:${relation.oid}`
     const isView = relation.relkind === 'v' || relation.relkind === 'm'
-    const kindName = relation.relkind === 'v' ? 'view' : relation.relkind === 'm' ? 'materialized view' : 'table'
+    const kindName =
+      relation.relkind === 'v' ? 'view' : relation.relkind === 'm' ? 'materialized view' : 'table'
     addNode({
       key,
       phase: isView ? PHASE.view : PHASE.table,
@@ -399,7 +420,8 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
   for (const rule of catalog.rules) {
     if (!included.has(rule.relid)) continue
     if (rule.isViewRule) rewriteMap.set(rule.oid, `rel:${rule.relid}`)
-    else warnings.push(`rule ${commentSafe(rule.name)} on ${included.get(rule.relid)!.ident} is not recreated`)
+    else
+      warnings.push(`rule ${commentSafe(rule.name)} on ${included.get(rule.relid)!.ident} is not recreated`)
   }
 
   // --- constraints, indexes
@@ -408,7 +430,8 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
     const relation = included.get(constraint.relid)
     if (!relation) continue
     // Clones that re-adding the parent's constraint recreates (partitions, inheritance).
-    if (constraint.contype === 'f' && constraint.parentRelid !== null && included.has(constraint.parentRelid)) continue
+    if (constraint.contype === 'f' && constraint.parentRelid !== null && included.has(constraint.parentRelid))
+      continue
     if (constraint.contype === 'c' && !constraint.isLocal && asChild(relation)) continue
     const key = `con:${constraint.oid}`
     const isKey = ['p', 'u', 'x'].includes(constraint.contype)
@@ -418,7 +441,9 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
       phase: constraint.contype === 'f' ? PHASE.foreignKey : PHASE.constraint,
       order: constraint.oid,
       label: `constraint ${constraint.ident} on ${relation.ident}`,
-      statements: [`ALTER TABLE ${only}${relation.ident}\n    ADD CONSTRAINT ${constraint.ident} ${constraint.def};`],
+      statements: [
+        `ALTER TABLE ${only}${relation.ident}\n    ADD CONSTRAINT ${constraint.ident} ${constraint.def};`,
+      ],
     })
     constraintMap.set(constraint.oid, key)
     emittedConstraints.push(constraint)
@@ -480,12 +505,19 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
   for (const policy of catalog.policies) {
     const relation = included.get(policy.relid)
     if (!relation) continue
-    const command = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' }[policy.command] ?? 'ALL'
+    const command =
+      { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' }[policy.command] ?? 'ALL'
     let text = `CREATE POLICY ${policy.ident} ON ${relation.ident}\n    AS ${policy.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'}\n    FOR ${command}\n    TO ${policy.roles.join(', ')}`
     if (policy.using !== null) text += `\n    USING (${policy.using})`
     if (policy.withCheck !== null) text += `\n    WITH CHECK (${policy.withCheck})`
     const key = `pol:${policy.oid}`
-    addNode({ key, phase: PHASE.policy, order: policy.oid, label: `policy ${policy.ident} on ${relation.ident}`, statements: [`${text};`] })
+    addNode({
+      key,
+      phase: PHASE.policy,
+      order: policy.oid,
+      label: `policy ${policy.ident} on ${relation.ident}`,
+      statements: [`${text};`],
+    })
     policyMap.set(policy.oid, key)
     for (const name of policy.roleNames) roles.add(name)
   }
@@ -518,9 +550,19 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
       continue
     }
     // OWNED BY is emitted at the end, not as an ordering constraint (it would cycle with the default).
-    if (dep.objClass === 'class' && sequenceOids.has(dep.objid) && dep.refClass === 'class' && dep.deptype === 'a') continue
+    if (
+      dep.objClass === 'class' &&
+      sequenceOids.has(dep.objid) &&
+      dep.refClass === 'class' &&
+      dep.deptype === 'a'
+    )
+      continue
     // A child's tie to its parents is handled below (a standalone child needs no parent).
-    if (dep.objClass === 'class' && dep.refClass === 'class' && included.get(dep.objid)?.parents.includes(dep.refObjid)) {
+    if (
+      dep.objClass === 'class' &&
+      dep.refClass === 'class' &&
+      included.get(dep.objid)?.parents.includes(dep.refObjid)
+    ) {
       continue
     }
     const to = maps[dep.refClass]?.get(dep.refObjid)
@@ -546,7 +588,9 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
     }
   }
   const onParent = [
-    ...emittedConstraints.filter((c) => c.contype !== 'f').map((c) => ({ key: `con:${c.oid}`, relid: c.relid })),
+    ...emittedConstraints
+      .filter((c) => c.contype !== 'f')
+      .map((c) => ({ key: `con:${c.oid}`, relid: c.relid })),
     ...catalog.indexes.map((i) => ({ key: `idx:${i.oid}`, relid: i.relid })),
   ]
   for (const { key, relid } of onParent) {
@@ -583,17 +627,34 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
   // --- trailing statements: ownership of sequences, row security, comments
   const trailing: string[] = []
   for (const sequence of sequences) {
-    if (sequence.ownerDeptype !== 'a' || sequence.ownerRelid === null || !emitted.has(`seq:${sequence.oid}`)) continue
+    if (sequence.ownerDeptype !== 'a' || sequence.ownerRelid === null || !emitted.has(`seq:${sequence.oid}`))
+      continue
     const owner = included.get(sequence.ownerRelid)
     if (owner && emitted.has(`rel:${owner.oid}`) && sequence.ownerColumn) {
       trailing.push(`ALTER SEQUENCE ${sequence.ident} OWNED BY ${owner.ident}.${sequence.ownerColumn};`)
     }
   }
   const security: string[] = []
+  const tableSettings: string[] = []
+  const replicaWord: Record<string, string> = { n: 'NOTHING', f: 'FULL' }
   for (const relation of included.values()) {
     if (!emitted.has(`rel:${relation.oid}`)) continue
     if (relation.rowSecurity) security.push(`ALTER TABLE ${relation.ident} ENABLE ROW LEVEL SECURITY;`)
     if (relation.forceRowSecurity) security.push(`ALTER TABLE ${relation.ident} FORCE ROW LEVEL SECURITY;`)
+    // Logical replication (Supabase Realtime) reads old rows through the replica identity.
+    const word =
+      relation.relkind === 'r' || relation.relkind === 'p' ? replicaWord[relation.replicaIdentity] : undefined
+    if (word) tableSettings.push(`ALTER TABLE ONLY ${relation.ident} REPLICA IDENTITY ${word};`)
+  }
+  for (const index of catalog.indexes) {
+    const relation = included.get(index.relid)
+    const key = index.constraintOid !== null ? `con:${index.constraintOid}` : `idx:${index.oid}`
+    if (!relation || !emitted.has(key)) continue
+    const name = index.name
+    if (index.replicaIdentity && relation.replicaIdentity === 'i') {
+      tableSettings.push(`ALTER TABLE ONLY ${relation.ident} REPLICA IDENTITY USING INDEX ${name};`)
+    }
+    if (index.clustered) tableSettings.push(`ALTER TABLE ${relation.ident} CLUSTER ON ${name};`)
   }
   const comments = renderComments(catalog, included, emitted, sequences)
 
@@ -613,6 +674,7 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
     'Column defaults and NOT NULL that children set themselves',
     [...childFixes].flatMap(([oid, statements]) => (emitted.has(`rel:${oid}`) ? statements : [])),
   )
+  append('Replica identity and clustering', tableSettings)
   append('Row level security', security)
   append('Comments', comments)
 
@@ -653,9 +715,12 @@ function renderRelation(
     if (relation.relkind === 'v') {
       return [`CREATE VIEW ${relation.ident}${withOptions(relation.reloptions)} AS\n${body};`]
     }
-    const using = relation.accessMethod && relation.accessMethod !== 'heap' ? ` USING ${relation.accessMethod}` : ''
+    const using =
+      relation.accessMethod && relation.accessMethod !== 'heap' ? ` USING ${relation.accessMethod}` : ''
     // Data is loaded separately: the restore refreshes materialized views after the rows.
-    return [`CREATE MATERIALIZED VIEW ${relation.ident}${using}${withOptions(relation.reloptions)} AS\n${body}\n  WITH NO DATA;`]
+    return [
+      `CREATE MATERIALIZED VIEW ${relation.ident}${using}${withOptions(relation.reloptions)} AS\n${body}\n  WITH NO DATA;`,
+    ]
   }
   const unlogged = relation.persistence === 'u' ? 'UNLOGGED ' : ''
   const parents = relation.parents.map((p) => relationsByOid.get(p)?.ident ?? '')
@@ -680,13 +745,11 @@ function renderRelation(
 }
 
 /** Defaults and NOT NULL a child sets beyond what it inherits from its parent. */
-function renderChildFixes(
-  relation: CatalogRelation,
-  columnsOf: Map<number, CatalogColumn[]>,
-): string[] {
+function renderChildFixes(relation: CatalogRelation, columnsOf: Map<number, CatalogColumn[]>): string[] {
   const parentColumns = new Map<string, CatalogColumn>()
   for (const parent of relation.parents) {
-    for (const c of columnsOf.get(parent) ?? []) if (!parentColumns.has(c.ident)) parentColumns.set(c.ident, c)
+    for (const c of columnsOf.get(parent) ?? [])
+      if (!parentColumns.has(c.ident)) parentColumns.set(c.ident, c)
   }
   const out: string[] = []
   for (const column of columnsOf.get(relation.oid) ?? []) {
@@ -711,14 +774,18 @@ function renderComments(
   const on = (target: string, comment: string | null) => {
     if (comment !== null) out.push(`COMMENT ON ${target} IS ${comment};`)
   }
-  for (const schema of catalog.schemas) if (schema.name !== 'public') on(`SCHEMA ${schema.ident}`, schema.comment)
+  for (const schema of catalog.schemas)
+    if (schema.name !== 'public') on(`SCHEMA ${schema.ident}`, schema.comment)
   for (const type of catalog.types) {
-    if (emitted.has(`type:${type.oid}`)) on(`${type.typtype === 'd' ? 'DOMAIN' : 'TYPE'} ${type.ident}`, type.comment)
+    if (emitted.has(`type:${type.oid}`))
+      on(`${type.typtype === 'd' ? 'DOMAIN' : 'TYPE'} ${type.ident}`, type.comment)
   }
   for (const fn of catalog.functions) {
-    if (emitted.has(`fn:${fn.oid}`)) on(`${fn.prokind === 'p' ? 'PROCEDURE' : 'FUNCTION'} ${fn.signature}`, fn.comment)
+    if (emitted.has(`fn:${fn.oid}`))
+      on(`${fn.prokind === 'p' ? 'PROCEDURE' : 'FUNCTION'} ${fn.signature}`, fn.comment)
   }
-  for (const sequence of sequences) if (emitted.has(`seq:${sequence.oid}`)) on(`SEQUENCE ${sequence.ident}`, sequence.comment)
+  for (const sequence of sequences)
+    if (emitted.has(`seq:${sequence.oid}`)) on(`SEQUENCE ${sequence.ident}`, sequence.comment)
   const kindWord: Record<string, string> = { r: 'TABLE', p: 'TABLE', v: 'VIEW', m: 'MATERIALIZED VIEW' }
   for (const relation of included.values()) {
     if (!emitted.has(`rel:${relation.oid}`)) continue
@@ -726,7 +793,8 @@ function renderComments(
   }
   for (const column of catalog.columns) {
     const relation = included.get(column.relid)
-    if (relation && emitted.has(`rel:${relation.oid}`)) on(`COLUMN ${relation.ident}.${column.ident}`, column.comment)
+    if (relation && emitted.has(`rel:${relation.oid}`))
+      on(`COLUMN ${relation.ident}.${column.ident}`, column.comment)
   }
   for (const constraint of catalog.constraints) {
     const relation = included.get(constraint.relid)
@@ -734,14 +802,17 @@ function renderComments(
       on(`CONSTRAINT ${constraint.ident} ON ${relation.ident}`, constraint.comment)
     }
   }
-  for (const index of catalog.indexes) if (emitted.has(`idx:${index.oid}`)) on(`INDEX ${index.ident}`, index.comment)
+  for (const index of catalog.indexes)
+    if (emitted.has(`idx:${index.oid}`)) on(`INDEX ${index.ident}`, index.comment)
   for (const trigger of catalog.triggers) {
     const relation = included.get(trigger.relid)
-    if (relation && emitted.has(`trg:${trigger.oid}`)) on(`TRIGGER ${trigger.ident} ON ${relation.ident}`, trigger.comment)
+    if (relation && emitted.has(`trg:${trigger.oid}`))
+      on(`TRIGGER ${trigger.ident} ON ${relation.ident}`, trigger.comment)
   }
   for (const policy of catalog.policies) {
     const relation = included.get(policy.relid)
-    if (relation && emitted.has(`pol:${policy.oid}`)) on(`POLICY ${policy.ident} ON ${relation.ident}`, policy.comment)
+    if (relation && emitted.has(`pol:${policy.oid}`))
+      on(`POLICY ${policy.ident} ON ${relation.ident}`, policy.comment)
   }
   return out
 }

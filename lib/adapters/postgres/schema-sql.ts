@@ -123,12 +123,19 @@ function run(
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
     child.once('error', fail)
     child.once('close', (code) =>
-      done({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+      done({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
     )
   })
 }
 
-export async function readPgDumpVersion(path: string, env: NodeJS.ProcessEnv): Promise<PgDumpTool | undefined> {
+export async function readPgDumpVersion(
+  path: string,
+  env: NodeJS.ProcessEnv,
+): Promise<PgDumpTool | undefined> {
   try {
     const result = await run(path, ['--version'], env)
     const parsed = result.code === 0 ? parsePgDumpVersion(result.stdout) : undefined
@@ -163,16 +170,22 @@ export async function findPgDump(options: {
  * schema, and the built-in `public` schema left alone (it exists, maybe not ours to alter).
  */
 export function cleanPgDumpOutput(text: string): string {
-  const toc = (name: string, type: string) => `(--\\n-- Name: ${name}; Type: ${type}; Schema: -; Owner: -\\n--\\n\\n)`
+  const toc = (name: string, type: string) =>
+    `(--\\n-- Name: ${name}; Type: ${type}; Schema: -; Owner: -\\n--\\n\\n)`
   return text
     .replace(/^\\(?:un)?restrict [A-Za-z0-9]+\n/gm, '')
-    .replace(new RegExp(`${toc('[^\\n]*', 'SCHEMA')}CREATE SCHEMA ([^\\n]*);\\n`, 'g'), (_m, head: string, name: string) =>
-      name === 'public'
-        ? `${head}-- public exists in every database.\n`
-        : `${head}CREATE SCHEMA IF NOT EXISTS ${name};\n`,
+    .replace(
+      new RegExp(`${toc('[^\\n]*', 'SCHEMA')}CREATE SCHEMA ([^\\n]*);\\n`, 'g'),
+      (_m, head: string, name: string) =>
+        name === 'public'
+          ? `${head}-- public exists in every database.\n`
+          : `${head}CREATE SCHEMA IF NOT EXISTS ${name};\n`,
     )
     .replace(
-      new RegExp(`${toc('SCHEMA public', 'COMMENT')}COMMENT ON SCHEMA public IS 'standard public schema';\\n`, 'g'),
+      new RegExp(
+        `${toc('SCHEMA public', 'COMMENT')}COMMENT ON SCHEMA public IS 'standard public schema';\\n`,
+        'g',
+      ),
       '$1-- (the default comment of public)\n',
     )
 }
@@ -202,7 +215,9 @@ function describeSchemas(catalog: SchemaCatalog): string {
 function extensionStatements(plan: CatalogPlan): string[] {
   return [
     ...plan.extensionSchemas.map((schema) => `CREATE SCHEMA IF NOT EXISTS ${schema};`),
-    ...plan.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS ${e.ident} WITH SCHEMA ${e.schemaIdent} CASCADE;`),
+    ...plan.extensions.map(
+      (e) => `CREATE EXTENSION IF NOT EXISTS ${e.ident} WITH SCHEMA ${e.schemaIdent} CASCADE;`,
+    ),
   ]
 }
 
@@ -224,7 +239,8 @@ function commonWarnings(catalog: SchemaCatalog): string[] {
 /** What the target must already have: the header says so before anything fails. */
 function requirementLines(plan: CatalogPlan): string[] {
   const lines: string[] = []
-  if (plan.roles.length > 0) lines.push(`Roles the policies name (they must exist on the target): ${plan.roles.join(', ')}`)
+  if (plan.roles.length > 0)
+    lines.push(`Roles the policies name (they must exist on the target): ${plan.roles.join(', ')}`)
   if (plan.external.length > 0) {
     lines.push(`Objects outside these schemas that the DDL refers to (they must exist on the target):`)
     for (const name of plan.external) lines.push(`  ${name}`)
@@ -232,7 +248,11 @@ function requirementLines(plan: CatalogPlan): string[] {
   return lines
 }
 
-export function renderCatalogSql(catalog: SchemaCatalog, plan: CatalogPlan, notes: readonly string[] = []): string {
+export function renderCatalogSql(
+  catalog: SchemaCatalog,
+  plan: CatalogPlan,
+  notes: readonly string[] = [],
+): string {
   const parts: string[] = [
     header([
       'Lifeboat schema.sql: the DDL to recreate the backed-up schemas in an empty database.',
@@ -244,7 +264,9 @@ export function renderCatalogSql(catalog: SchemaCatalog, plan: CatalogPlan, note
     ]),
     SESSION_SETTINGS.join('\n'),
   ]
-  const schemas = catalog.schemas.filter((s) => s.name !== 'public').map((s) => `CREATE SCHEMA IF NOT EXISTS ${s.ident};`)
+  const schemas = catalog.schemas
+    .filter((s) => s.name !== 'public')
+    .map((s) => `CREATE SCHEMA IF NOT EXISTS ${s.ident};`)
   const sections = [
     { title: 'Schemas', statements: schemas },
     { title: 'Extensions the schemas use', statements: extensionStatements(plan) },
@@ -283,7 +305,9 @@ async function dumpWithPgDump(
       `Schemas: ${describeSchemas(catalog)}`,
       ...requirementLines(plan),
     ]),
-    ...(prelude.length > 0 ? [`-- Extensions the schemas use (pg_dump -n leaves them out)\n\n${prelude.join('\n')}`] : []),
+    ...(prelude.length > 0
+      ? [`-- Extensions the schemas use (pg_dump -n leaves them out)\n\n${prelude.join('\n')}`]
+      : []),
     cleanPgDumpOutput(result.stdout),
   ].join('\n\n')
 }
@@ -292,16 +316,22 @@ async function dumpWithPgDump(
  * Produces schema.sql for the selected schemas. Call it inside the backup's
  * snapshot transaction (it only reads), passing that snapshot's id for pg_dump.
  */
-export async function generateSchemaSql(client: pg.ClientBase, options: SchemaSqlOptions): Promise<SchemaSql> {
+export async function generateSchemaSql(
+  client: pg.ClientBase,
+  options: SchemaSqlOptions,
+): Promise<SchemaSql> {
   const env = options.env ?? process.env
   const catalog = await readSchemaCatalog(client, options.schemas)
   const plan = planFromCatalog(catalog, { tables: options.tables })
   const warnings = commonWarnings(catalog)
   const notes: string[] = []
 
-  const usePgDump = options.prefer !== 'catalog' && options.connection !== undefined && catalog.schemas.length > 0
+  const usePgDump =
+    options.prefer !== 'catalog' && options.connection !== undefined && catalog.schemas.length > 0
   if (usePgDump && options.tables && options.tables.length > 0) {
-    notes.push('Why not pg_dump: with -t, pg_dump leaves out the schemas, types and functions the tables need.')
+    notes.push(
+      'Why not pg_dump: with -t, pg_dump leaves out the schemas, types and functions the tables need.',
+    )
   } else if (usePgDump && options.connection) {
     const found = await findPgDump({
       serverVersionNum: options.connection.serverVersionNum,
@@ -310,10 +340,18 @@ export async function generateSchemaSql(client: pg.ClientBase, options: SchemaSq
     })
     if ('tool' in found) {
       try {
-        const sql = await dumpWithPgDump(found.tool, catalog, plan, { ...options, connection: options.connection }, env)
+        const sql = await dumpWithPgDump(
+          found.tool,
+          catalog,
+          plan,
+          { ...options, connection: options.connection },
+          env,
+        )
         return { sql, source: `pg_dump ${found.tool.version}`, warnings }
       } catch (error) {
-        warnings.push(`pg_dump failed, schema.sql comes from the catalogs instead: ${redact((error as Error).message)}`)
+        warnings.push(
+          `pg_dump failed, schema.sql comes from the catalogs instead: ${redact((error as Error).message)}`,
+        )
       }
     } else {
       notes.push(`Why not pg_dump: ${found.reason}.`)

@@ -3,7 +3,7 @@
 // triggers to switch off while loading, and foreign keys to check after it.
 import type pg from 'pg'
 import { PRODUCTION_MARKER, type TargetState, type TargetTable } from '../../core/restore-checks.ts'
-import { quoteIdent, quoteQualified, queryError } from './connection.ts'
+import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 
 export interface TargetInfo {
   database: string
@@ -120,7 +120,10 @@ export interface UserTrigger {
 }
 
 /** Enabled user (non-internal) triggers on the named tables. */
-export async function readUserTriggers(client: pg.ClientBase, tableNames: readonly string[]): Promise<UserTrigger[]> {
+export async function readUserTriggers(
+  client: pg.ClientBase,
+  tableNames: readonly string[],
+): Promise<UserTrigger[]> {
   try {
     const { rows } = await client.query<UserTrigger>(
       `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, t.tgenabled::text AS enabled
@@ -139,12 +142,18 @@ export async function readUserTriggers(client: pg.ClientBase, tableNames: readon
 }
 
 /** `ALTER TABLE … DISABLE TRIGGER` for each; the returned statements switch them back as they were. */
-export function triggerStatements(triggers: readonly UserTrigger[]): { disable: string[]; restore: string[] } {
+export function triggerStatements(triggers: readonly UserTrigger[]): {
+  disable: string[]
+  restore: string[]
+} {
   const mode = { O: 'ENABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' } as const
   return {
-    disable: triggers.map((t) => `ALTER TABLE ${quoteQualified(t.schema, t.table)} DISABLE TRIGGER ${quoteIdent(t.name)}`),
+    disable: triggers.map(
+      (t) => `ALTER TABLE ${quoteQualified(t.schema, t.table)} DISABLE TRIGGER ${quoteIdent(t.name)}`,
+    ),
     restore: triggers.map(
-      (t) => `ALTER TABLE ${quoteQualified(t.schema, t.table)} ${mode[t.enabled]} TRIGGER ${quoteIdent(t.name)}`,
+      (t) =>
+        `ALTER TABLE ${quoteQualified(t.schema, t.table)} ${mode[t.enabled]} TRIGGER ${quoteIdent(t.name)}`,
     ),
   }
 }
@@ -201,7 +210,9 @@ export async function findForeignKeyViolations(
     // An ordinary table's constraint covers only itself; a partitioned one's covers its partitions.
     const only = (kind: string) => (kind === 'p' ? '' : 'ONLY ')
     const notNull = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ')
-    const match = fk.columns.map((c, i) => `p.${quoteIdent(fk.parent_columns[i]!)} = c.${quoteIdent(c)}`).join(' AND ')
+    const match = fk.columns
+      .map((c, i) => `p.${quoteIdent(fk.parent_columns[i]!)} = c.${quoteIdent(c)}`)
+      .join(' AND ')
     const sql = `SELECT count(*)::bigint AS n FROM ${only(fk.child_kind)}${quoteQualified(fk.child_schema, fk.child)} c
       WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${only(fk.parent_kind)}${quoteQualified(fk.parent_schema, fk.parent)} p WHERE ${match})`
     let rows: number
