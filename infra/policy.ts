@@ -36,7 +36,8 @@ export interface PolicyViolation {
 
 export interface PolicyExpectations {
   prefix: string
-  retentionDays: number
+  /** The oldest backup the clean job keeps on purpose (settings.ts `retentionReachDays`). */
+  retentionReachDays: number
   github: { owner: string; repository: string }
 }
 
@@ -207,14 +208,14 @@ function checkLifecycle(
   if (!rules.some((r) => Number(get(r, 'abortIncompleteMultipartUpload', 'daysAfterInitiation')) === 1)) {
     fail('lifecycle', `bucket ${bucket} does not abort incomplete multipart uploads after 1 day`)
   }
-  const floor = expect.retentionDays + BACKSTOP_MARGIN_DAYS
+  const floor = expect.retentionReachDays + BACKSTOP_MARGIN_DAYS
   for (const rule of rules) {
     const days = get(rule, 'expiration', 'days')
     if (days !== undefined && Number(days) < floor) {
       fail(
         'lifecycle',
         `bucket ${bucket} rule ${String(get(rule, 'id'))} expires current objects after ${String(days)} days, ` +
-          `before the clean job's window plus margin (${floor})`,
+          `before the clean job's reach plus margin (${floor})`,
       )
     }
   }

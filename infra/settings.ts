@@ -8,7 +8,7 @@ import {
   type GitHubSecretKey,
 } from '../lib/core/stack-outputs.ts'
 
-/** A current backup is never expired by lifecycle before the clean job's window plus this margin. */
+/** A current backup is never expired by lifecycle before the clean job's reach plus this margin. */
 export const BACKSTOP_MARGIN_DAYS = 30
 /** The value Pulumi.example.yaml holds for every secret; the program refuses to deploy it. */
 export const SECRET_PLACEHOLDER = '<secret>'
@@ -24,12 +24,30 @@ export interface EnvironmentSettings {
   waitTimerMinutes: number
 }
 
+/**
+ * The clean job's policy (lib/core/retention.ts), published to the workflows as RETENTION_*:
+ * backups older than `days` go, except the newest `minKeep` and the newest of each of the
+ * last `daily` days, `weekly` weeks and `monthly` months.
+ */
+export interface RetentionSettings {
+  days: number
+  minKeep: number
+  daily: number
+  weekly: number
+  monthly: number
+}
+
+/** The oldest backup the clean job may still keep on purpose, in days. */
+export function retentionReachDays(retention: RetentionSettings): number {
+  return Math.max(retention.days, retention.daily, retention.weekly * 7, retention.monthly * 31)
+}
+
 export interface LifeboatSettings {
   region: string
   bucketName: string
   /** Key prefix inside the bucket, without slashes at either end; '' for the bucket root. */
   prefix: string
-  retentionDays: number
+  retention: RetentionSettings
   noncurrentVersionDays: number
   /** Lifecycle expiry of current backups; 0 turns the backstop off. */
   backstopExpirationDays: number
@@ -62,7 +80,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'aws:region', kind: 'string', required: true },
   { key: 'lifeboat:bucketName', kind: 'string', required: true },
   { key: 'lifeboat:prefix', kind: 'string', required: false },
-  { key: 'lifeboat:retentionDays', kind: 'integer', required: false },
+  { key: 'lifeboat:retention', kind: 'object', required: false },
   { key: 'lifeboat:noncurrentVersionDays', kind: 'integer', required: false },
   { key: 'lifeboat:backstopExpirationDays', kind: 'integer', required: false },
   { key: 'lifeboat:objectLock', kind: 'object', required: false },
@@ -185,14 +203,33 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     problems.push(`lifeboat:prefix "${prefix}" must be path segments without leading or trailing slashes`)
   }
 
-  const retentionDays = integer('lifeboat:retentionDays', 30, 1, 3650)
+  const retentionRaw = object('lifeboat:retention', false) ?? {}
+  const tier = (field: keyof RetentionSettings, fallback: number, min: number, max: number): number => {
+    const value = retentionRaw[field]
+    if (value === undefined) return fallback
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(
+        `lifeboat:retention.${field} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+      )
+      return fallback
+    }
+    return value
+  }
+  const retention: RetentionSettings = {
+    days: tier('days', 30, 1, 3650),
+    minKeep: tier('minKeep', 7, 1, 1000),
+    daily: tier('daily', 0, 0, 3650),
+    weekly: tier('weekly', 0, 0, 520),
+    monthly: tier('monthly', 0, 0, 120),
+  }
   const noncurrentVersionDays = integer('lifeboat:noncurrentVersionDays', 30, 1, 3650)
   const backstopExpirationDays = integer('lifeboat:backstopExpirationDays', 0, 0, 36500)
-  if (backstopExpirationDays > 0 && backstopExpirationDays < retentionDays + BACKSTOP_MARGIN_DAYS) {
+  const backstopFloor = retentionReachDays(retention) + BACKSTOP_MARGIN_DAYS
+  if (backstopExpirationDays > 0 && backstopExpirationDays < backstopFloor) {
     problems.push(
       `lifeboat:backstopExpirationDays (${backstopExpirationDays}) must be 0 (off) or at least ` +
-        `retentionDays + ${BACKSTOP_MARGIN_DAYS} (${retentionDays + BACKSTOP_MARGIN_DAYS}): an earlier expiry would ` +
-        'undercut the clean job, which keeps the newest backups whatever their age',
+        `${backstopFloor} (the oldest backup the clean job keeps on purpose, ${retentionReachDays(retention)} days, ` +
+        `+ ${BACKSTOP_MARGIN_DAYS}): an earlier expiry would undercut the clean job`,
     )
   }
 
@@ -285,7 +322,7 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     region,
     bucketName,
     prefix,
-    retentionDays,
+    retention,
     noncurrentVersionDays,
     backstopExpirationDays,
     objectLock: { mode: mode as ObjectLockMode, days: mode === 'off' ? 0 : lockDays },

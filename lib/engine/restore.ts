@@ -256,7 +256,10 @@ async function loadInTransaction(
     try {
       await client.query(sql)
     } catch (error) {
-      throw queryError(error, what)
+      // The server's detail names the object at fault (`Table "devices" references "buildings".`).
+      const e = error as Error & { detail?: string }
+      if (e.detail) e.message = `${e.message} (${e.detail})`
+      throw queryError(e, what)
     }
   }
 

@@ -8,6 +8,7 @@ import {
   checkSecretValue,
   neededSecrets,
   parseSettings,
+  retentionReachDays,
   SECRET_PLACEHOLDER,
   SETTINGS,
 } from '../../infra/settings.ts'
@@ -59,7 +60,7 @@ describe('Pulumi.example.yaml', () => {
       region: 'eu-central-1',
       bucketName: 'acme-lifeboat-backups',
       prefix: 'production',
-      retentionDays: 30,
+      retention: { days: 30, minKeep: 7, daily: 0, weekly: 8, monthly: 6 },
       objectLock: { mode: 'governance', days: 35 },
       github: { owner: 'acme', repository: 'lifeboat', workflowBranch: 'main' },
       ageEncryption: true,
@@ -104,12 +105,13 @@ describe('settings parser', () => {
   it('reports every problem at once', () => {
     const problems = problemsOf({
       'lifeboat:bucketName': 'Not_A_Bucket',
-      'lifeboat:retentionDays': '-3',
+      'lifeboat:retention': JSON.stringify({ days: -3, weekly: 'many' }),
       'lifeboat:objectLock': JSON.stringify({ mode: 'forever', days: 3 }),
       'lifeboat:alerts': JSON.stringify({ channels: ['pigeon'] }),
     })
     expect(problems.join('\n')).toMatch(/bucketName/)
-    expect(problems.join('\n')).toMatch(/retentionDays/)
+    expect(problems.join('\n')).toMatch(/retention\.days/)
+    expect(problems.join('\n')).toMatch(/retention\.weekly/)
     expect(problems.join('\n')).toMatch(/objectLock\.mode/)
     expect(problems.join('\n')).toMatch(/pigeon/)
     expect(problems.join('\n')).toMatch(/at least one channel/)
@@ -122,16 +124,19 @@ describe('settings parser', () => {
     ])
   })
 
-  it('refuses a backstop expiry that would undercut the clean job', () => {
-    const floor = 30 + BACKSTOP_MARGIN_DAYS
+  it('refuses a backstop expiry that would undercut the clean job, tiers included', () => {
+    // The example keeps monthly backups for 6 months: 186 days is the clean job's reach.
+    const floor = 6 * 31 + BACKSTOP_MARGIN_DAYS
     expect(problemsOf({ 'lifeboat:backstopExpirationDays': String(floor - 1) })[0]).toMatch(
-      /backstopExpirationDays/,
+      new RegExp(`backstopExpirationDays \\(${floor - 1}\\) must be 0 \\(off\\) or at least ${floor}`),
     )
     expect(problemsOf({ 'lifeboat:backstopExpirationDays': String(floor) })).toEqual([])
     expect(problemsOf({ 'lifeboat:backstopExpirationDays': '0' })).toEqual([])
+    const onlyDays = JSON.stringify({ days: 90 })
     expect(
-      problemsOf({ 'lifeboat:retentionDays': '90', 'lifeboat:backstopExpirationDays': '100' })[0],
-    ).toMatch(/at least retentionDays \+ 30 \(120\)/)
+      problemsOf({ 'lifeboat:retention': onlyDays, 'lifeboat:backstopExpirationDays': '100' })[0],
+    ).toMatch(/at least 120/)
+    expect(retentionReachDays({ days: 30, minKeep: 7, daily: 45, weekly: 4, monthly: 0 })).toBe(45)
   })
 
   it('wants days for an Object Lock mode and none when off', () => {
@@ -162,7 +167,7 @@ describe('settings parser', () => {
   it('defaults every optional setting', () => {
     const settings = parseWith({
       'lifeboat:prefix': undefined,
-      'lifeboat:retentionDays': undefined,
+      'lifeboat:retention': undefined,
       'lifeboat:noncurrentVersionDays': undefined,
       'lifeboat:backstopExpirationDays': undefined,
       'lifeboat:environments': undefined,
@@ -170,7 +175,7 @@ describe('settings parser', () => {
     })
     expect(settings).toMatchObject({
       prefix: '',
-      retentionDays: 30,
+      retention: { days: 30, minKeep: 7, daily: 0, weekly: 0, monthly: 0 },
       noncurrentVersionDays: 30,
       backstopExpirationDays: 0,
       ageEncryption: false,

@@ -9,7 +9,7 @@ import { readLifeboatConfig } from '../../infra/config.ts'
 import type { PolicyDocument } from '../../infra/iam-documents.ts'
 import { Lifeboat } from '../../infra/lifeboat.ts'
 import type { DeclaredResource, PolicyExpectations } from '../../infra/policy.ts'
-import { SECRET_PLACEHOLDER, SETTINGS } from '../../infra/settings.ts'
+import { retentionReachDays, SECRET_PLACEHOLDER, SETTINGS } from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -171,7 +171,7 @@ export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack
     invokes,
     expectations: {
       prefix: lifeboatConfig.settings.prefix,
-      retentionDays: lifeboatConfig.settings.retentionDays,
+      retentionReachDays: retentionReachDays(lifeboatConfig.settings.retention),
       github: lifeboatConfig.settings.github,
     },
   }

@@ -356,6 +356,14 @@ describe('backup.yml', () => {
     expect(workflow.jobs.monitor!.if).toContain('!cancelled()')
   })
 
+  it('hands the clean job the retention policy the stack publishes', () => {
+    const retention = Object.values(GitHubVariable).filter((name) => name.startsWith('RETENTION_'))
+    expect(retention).toHaveLength(5)
+    expect(workflow.jobs.clean!.env).toEqual(
+      Object.fromEntries(retention.map((name) => [name, expr(`vars.${name}`)])),
+    )
+  })
+
   it('gives the production database URL and the age recipients to the backup step only', () => {
     const backup = workflow.jobs.backup!.steps.find((s) => s.id === 'backup')!
     expect(backup.env?.DATABASE_URL).toBe(expr('secrets.DATABASE_URL'))

@@ -132,11 +132,13 @@ describe('a failure during the load rolls everything back', () => {
   })
 
   it('rows whose foreign-key parent is missing (triggers were off): found by the anti-join, rolled back', async () => {
-    const target = await occupiedTarget('restore_dangling')
+    const db = await createDatabase('restore_dangling')
+    created.push(db.name)
+    const target = db.url
+    await sql(target, `${SAMPLE_SCHEMA_SQL}; INSERT INTO public.organizations (name, slug) VALUES ('Only one', 'one')`)
     const before = await fingerprint(target)
     const error = await failure(
       restore(restoreDeps(store), 'latest', target, {
-        truncate: true,
         selection: { schemas: [], excludeSchemas: [], tables: ['public.buildings'], excludeTables: [] },
       }),
     )
@@ -169,6 +171,20 @@ describe('a failure during the load rolls everything back', () => {
     expect(killed).toBe(true)
     expect(error.code).toBe('RESTORE_FAILED')
     expect(error.message).toContain('the server rolled the transaction back')
+    expect(await fingerprint(target)).toEqual(before)
+  })
+
+  it('--truncate of a table other tables reference: refused by the server, naming them, rolled back', async () => {
+    const target = await occupiedTarget('restore_truncate_fk')
+    const before = await fingerprint(target)
+    const error = await failure(
+      restore(restoreDeps(store), 'latest', target, {
+        truncate: true,
+        selection: { schemas: [], excludeSchemas: [], tables: ['public.suppliers'], excludeTables: [] },
+      }),
+    )
+    expect(error.code).toBe('RESTORE_FAILED')
+    expect(error.message).toContain('Table "parts" references "suppliers"')
     expect(await fingerprint(target)).toEqual(before)
   })
 

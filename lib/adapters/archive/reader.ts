@@ -49,6 +49,9 @@ export async function readArchive(
         stream: Readable.from(raw, { objectMode: false }),
       }
       open.add(entry.stream)
+      // Entries queued behind a failed one are destroyed unread; an 'error' with no
+      // listener would crash the process. Consumers still see errors through their own.
+      entry.stream.on('error', () => {})
       entry.stream.once('close', () => open.delete(entry.stream))
       chain = chain.then(async () => {
         current = entry.path

@@ -1,0 +1,54 @@
+// --dry-run as a store: reads pass through, writes and deletes are only recorded, and
+// what was "deleted" disappears from list/head/get so the caller runs exactly as it would.
+import type { Readable } from 'node:stream'
+import { LifeboatError } from '../../core/errors.ts'
+import type { Store, StoredObject } from './store.ts'
+
+export class DryRunStore implements Store {
+  readonly location: string
+  /** Keys a real run would have deleted, in order. */
+  readonly deleted: string[] = []
+  /** Keys a real run would have written, in order. */
+  readonly written: string[] = []
+  readonly #inner: Store
+  readonly #gone = new Set<string>()
+
+  constructor(inner: Store) {
+    this.#inner = inner
+    this.location = inner.location
+  }
+
+  locate(key: string): string {
+    return this.#inner.locate(key)
+  }
+
+  async put(key: string, body: Readable | Buffer | string): Promise<{ bytes: number }> {
+    this.written.push(key)
+    if (typeof body === 'string' || Buffer.isBuffer(body)) return { bytes: Buffer.byteLength(body) }
+    let bytes = 0
+    for await (const chunk of body) bytes += Buffer.byteLength(chunk as Buffer)
+    return { bytes }
+  }
+
+  async get(key: string): Promise<Readable> {
+    if (this.#gone.has(key)) {
+      throw new LifeboatError('BACKUP_NOT_FOUND', `cannot read ${this.locate(key)}: deleted (dry run)`)
+    }
+    return this.#inner.get(key)
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    return this.#gone.has(key) ? undefined : this.#inner.head(key)
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    return (await this.#inner.list(prefix)).filter((o) => !this.#gone.has(o.key))
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      this.deleted.push(key)
+      this.#gone.add(key)
+    }
+  }
+}
