@@ -4,7 +4,7 @@
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import { BACKUPS_PREFIX } from '../lib/core/layout.ts'
-import { bucketPolicy, keyPrefix } from './iam-documents.ts'
+import { bucketPolicy } from './iam-documents.ts'
 import type { ObjectLockMode } from './settings.ts'
 
 export interface BackupBucketArgs {
@@ -150,7 +150,7 @@ export function lifecycleRules(
     rules.push({
       id: 'backstop-expire-current-backups',
       status: 'Enabled',
-      filter: { prefix: keyPrefix({ bucketArn: '', prefix: args.prefix }, BACKUPS_PREFIX) },
+      filter: { prefix: args.prefix ? `${args.prefix}/${BACKUPS_PREFIX}` : BACKUPS_PREFIX },
       expiration: { days: args.backstopExpirationDays },
     })
   }

@@ -9,6 +9,7 @@ import {
   neededSecrets,
   parseSettings,
   type RawConfig,
+  SETTINGS,
 } from './settings.ts'
 
 export type LifeboatSecrets = Partial<Record<GitHubSecretKey, pulumi.Output<string>>>
@@ -64,13 +65,18 @@ export function readLifeboatConfig(): LifeboatConfig {
 
 /**
  * The engine tells the program which keys are encrypted (PULUMI_CONFIG_SECRET_KEYS); the SDK
- * reads that list in `runtime.isConfigSecret`, which its typings do not export.
+ * reads that list in `runtime.isConfigSecret`, which its typings do not export. An engine
+ * that sends no list must not make every secret look like plain text, so the check only
+ * applies when the list is there (or names at least one of our secrets).
  */
 function isStoredInPlainText(key: string): boolean {
   const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean })
     .isConfigSecret
   if (typeof isConfigSecret !== 'function' || pulumi.runtime.getConfig(key) === undefined) return false
-  return !isConfigSecret(key)
+  const listSent =
+    process.env.PULUMI_CONFIG_SECRET_KEYS !== undefined ||
+    SETTINGS.some((spec) => spec.kind === 'secret' && isConfigSecret(spec.key))
+  return listSent && !isConfigSecret(key)
 }
 
 function splitKey(key: string): [string, string] {

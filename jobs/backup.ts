@@ -1,13 +1,16 @@
 #!/usr/bin/env -S npx tsx
 // npm run backup:database — back up the database into the store.
 import { tmpdir } from 'node:os'
-import { readBackupConfig } from '../lib/core/backup-config.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
-import { formatBytes } from '../lib/cli/progress.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
+import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { runBackup } from '../lib/engine/backup.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
+import { readAnomalySettings } from '../lib/core/anomalies.ts'
+import { readBackupConfig } from '../lib/core/backup-config.ts'
+import { SettingsReader } from '../lib/core/config.ts'
+import { runBackup } from '../lib/engine/backup.ts'
+import { checkNewBackup } from '../lib/engine/monitor.ts'
 
 main({
   name: 'backup',
@@ -31,6 +34,8 @@ Options:
       --quiet                   only warnings and errors on stderr
   -h, --help                    this help
 Encryption: set BACKUP_AGE_RECIPIENTS (age1… public keys) to write .tar.gz.age.
+Anomalies: row counts and size are compared with the previous 7 sidecars
+  (ANOMALY_ROW_DROP 0.2, ANOMALY_SIZE_CHANGE 0.5); findings are warnings.
 Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
 `,
   flags: {
@@ -39,6 +44,9 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
   },
   async run({ args, env, emit }) {
     const config = readBackupConfig(env, args)
+    const anomalySettings = new SettingsReader(env, args)
+    const anomalyOptions = readAnomalySettings(anomalySettings)
+    anomalySettings.finish()
     const store = openStore(config.store)
     const result = await runBackup(
       {
@@ -58,6 +66,10 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
       },
     )
     const { totals } = result.manifest
+    // The same anomaly check as backup:monitor, on the backup just made (docs/lifecycle.md).
+    const check = await checkNewBackup(store, result.manifest, anomalyOptions)
+    for (const message of check.warnings) emit({ type: 'warning', message })
+    const warnings = [...result.warnings, ...check.warnings]
     const reportable: ReportableResult = {
       summary: {
         id: result.id,
@@ -70,7 +82,8 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
         seconds: result.seconds,
         // maxRSS is in kilobytes: the whole process's peak, measured, not estimated.
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-        warnings: result.warnings,
+        warnings,
+        anomalies: check.anomalies,
       },
       facts: {
         backupId: result.id,
@@ -79,7 +92,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
         rows: totals.rows,
         tables: totals.tables,
       },
-      warnings: result.warnings,
+      warnings,
       text: `backup ${result.id}: ${totals.tables} tables, ${totals.rows.toLocaleString('en')} rows, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s)`,
     }
     return reportable

@@ -2,11 +2,13 @@
 // npm run backup:restore — verify a backup, then load it into the target in one
 // transaction and prove the result by re-export (docs/restore.md).
 import { tmpdir } from 'node:os'
+import { isAbsolute, resolve } from 'node:path'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
+import { parseSelector } from '../lib/core/inventory.ts'
 import { readRestoreConfig } from '../lib/core/restore-checks.ts'
 import { type RestoreResult, runRestore } from '../lib/engine/restore.ts'
 
@@ -84,7 +86,7 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
         decrypt: (name) => decryptStream(identity, { name }),
       },
       {
-        what: config.what,
+        what: localPath(config.what, env.INIT_CWD),
         target: config.target,
         targetSetting: config.targetSetting,
         createSchema: config.createSchema,
@@ -98,6 +100,12 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
     return { summary: { ...result }, text: renderResult(result) }
   },
 })
+
+/** npm runs scripts in the package folder; a relative path means the folder npm was started in. */
+function localPath(what: string, initCwd: string | undefined): string {
+  if (!initCwd || isAbsolute(what) || parseSelector(what).kind !== 'file') return what
+  return resolve(initCwd, what)
+}
 
 function renderResult(result: RestoreResult): string {
   const header = result.verified

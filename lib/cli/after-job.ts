@@ -1,10 +1,13 @@
 // What every scheduled job does when it ends, whatever happened: report the outcome
 // through the alert path (and record it in the audit trail). Never changes the exit code.
-import { SettingsReader, readStoreConfig } from '../core/config.ts'
-import type { JobName, OutcomeFacts } from '../core/outcome.ts'
-import { buildOutcome } from '../core/outcome.ts'
+import { hostname, userInfo } from 'node:os'
 import { openStore } from '../adapters/store/open-store.ts'
 import type { Store } from '../adapters/store/store.ts'
+import { auditDetails, describeActor } from '../core/audit.ts'
+import { readStoreConfig, SettingsReader } from '../core/config.ts'
+import type { JobName, OutcomeFacts } from '../core/outcome.ts'
+import { buildOutcome } from '../core/outcome.ts'
+import { appendAudit } from '../engine/audit.ts'
 import { reportOutcome } from '../engine/report-outcome.ts'
 import type { JobContext, JobResult, JobSpec } from './run-job.ts'
 
@@ -12,7 +15,12 @@ import type { JobContext, JobResult, JobSpec } from './run-job.ts'
 export interface ReportableResult extends JobResult {
   facts?: OutcomeFacts
   warnings?: readonly string[]
+  /** Extra plain values for the audit record (e.g. the ids a clean deleted). */
+  audit?: Readonly<Record<string, unknown>>
 }
+
+/** A store that does not answer must not hold the job's exit for long. */
+const AUDIT_TIMEOUT_MS = 15_000
 
 /** The store the job was configured with, if its settings are usable at all. */
 export function storeFromSettings(context: JobContext): Store | undefined {
@@ -38,9 +46,50 @@ export function reportWhenDone(job: JobName): NonNullable<JobSpec['after']> {
       warnings: reportable?.warnings ?? [],
       ...(reportable?.facts ?? {}),
     })
-    const report = await reportOutcome({ env: context.env, ...(store ? { store } : {}), log: context.log }, outcome)
+    const report = await reportOutcome(
+      { env: context.env, ...(store ? { store } : {}), log: context.log },
+      outcome,
+    )
     for (const channel of report.channels) {
-      if (channel.status === 'failed') context.log(`warning: ${channel.channel} alert failed: ${channel.error ?? 'unknown'}`)
+      if (channel.status === 'failed')
+        context.log(`warning: ${channel.channel} alert failed: ${channel.error ?? 'unknown'}`)
     }
+    if (!store) return
+    // The audit trail (docs/lifecycle.md): a failure to record is a warning, never a new exit code.
+    const { run: _run, details, ...facts } = reportable?.facts ?? {}
+    const record = {
+      version: 1 as const,
+      event: job,
+      at: new Date().toISOString(),
+      startedAt: startedAt.toISOString(),
+      outcome: outcome.status,
+      ...(outcome.backupId ? { backupId: outcome.backupId } : {}),
+      ...(error
+        ? { error: { code: error.code, message: error.message, details: error.details.slice(0, 50) } }
+        : {}),
+      ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings.slice(0, 50) } : {}),
+      actor: describeActor(context.env, localUser()),
+      details: auditDetails({ ...facts, ...details, ...reportable?.audit }),
+    }
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${AUDIT_TIMEOUT_MS / 1000} s`)),
+        AUDIT_TIMEOUT_MS,
+      )
+    })
+    await Promise.race([appendAudit(store, record), timeout])
+      .catch((failure) => context.log(`warning: audit record not written: ${(failure as Error).message}`))
+      .finally(() => clearTimeout(timer))
   }
+}
+
+function localUser(): { user: string; host: string } {
+  let user = process.env.USER ?? 'unknown'
+  try {
+    user = userInfo().username
+  } catch {
+    // no passwd entry (some containers): keep $USER
+  }
+  return { user, host: hostname() }
 }

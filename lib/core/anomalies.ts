@@ -105,7 +105,8 @@ export function median(values: readonly number[]): number {
 /** `ANOMALY_ROW_DROP` (0.2) and `ANOMALY_SIZE_CHANGE` (0.5), as fractions. */
 export function readAnomalySettings(reader: SettingsReader): AnomalyOptions {
   const rowDrop = reader.number(undefined, 'ANOMALY_ROW_DROP', ANOMALY_DEFAULTS.rowDrop)
-  if (rowDrop > 1) reader.invalid(`ANOMALY_ROW_DROP must be a fraction between 0 and 1 (0.2 = 20%), got ${rowDrop}`)
+  if (rowDrop > 1)
+    reader.invalid(`ANOMALY_ROW_DROP must be a fraction between 0 and 1 (0.2 = 20%), got ${rowDrop}`)
   const sizeChange = reader.number(undefined, 'ANOMALY_SIZE_CHANGE', ANOMALY_DEFAULTS.sizeChange)
   return { rowDrop, sizeChange, baseline: ANOMALY_DEFAULTS.baseline }
 }

@@ -1,8 +1,9 @@
 // The audit trail's record shape and key naming: one small JSON object per job run under
 // audit/<yyyy>/<mm>/<dd>/, append-only (a fresh key every time), never holding a secret.
+
+import { readRunInfo } from './alert-config.ts'
 import type { Env } from './config.ts'
 import { SettingsReader } from './config.ts'
-import { readRunInfo } from './alert-config.ts'
 import { AUDIT_PREFIX } from './layout.ts'
 import type { OutcomeStatus } from './outcome.ts'
 import { redact } from './secret.ts'
@@ -37,7 +38,8 @@ export interface AuditKeyInfo {
   event: string
 }
 
-const KEY_PATTERN = /^audit\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})(\d{2})(\d{2})\.(\d{3})Z-([a-z0-9-]+)-([a-z0-9]+)\.json$/
+const KEY_PATTERN =
+  /^audit\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})(\d{2})(\d{2})\.(\d{3})Z-([a-z0-9-]+)-([a-z0-9]+)\.json$/
 
 /** `audit/2026/11/25/020013.417Z-backup-k3j9x2.json`: sorts by time within a day. */
 export function auditKey(event: string, at: Date, random: string): string {

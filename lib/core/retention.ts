@@ -2,7 +2,7 @@
 // The floor (the newest good backups) is kept whatever its age, so a stalled schedule
 // never lets retention eat the last copies. docs/lifecycle.md explains each rule.
 import type { SettingsReader } from './config.ts'
-import { type ListedObject, inventoryOf } from './inventory.ts'
+import { inventoryOf, type ListedObject } from './inventory.ts'
 import { parseBackupKey } from './layout.ts'
 
 const HOUR = 3_600_000
@@ -75,7 +75,10 @@ export interface RetentionPlan {
 }
 
 /** Decides what to keep and delete; never deletes one of the newest `floor` verified backups. */
-export function planRetention(backups: readonly RetentionCandidate[], policy: RetentionPolicy): RetentionPlan {
+export function planRetention(
+  backups: readonly RetentionCandidate[],
+  policy: RetentionPolicy,
+): RetentionPlan {
   const floor = Math.max(1, Math.floor(policy.floor))
   const now = policy.now.getTime()
   const sorted = [...backups].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.id < b.id ? 1 : -1))
@@ -198,7 +201,14 @@ function deletionOrder(keys: readonly string[]): string[] {
   return [...sidecars, ...keys.filter((k) => !k.endsWith('.manifest.json'))]
 }
 
-const REASON_ORDER: readonly KeepReason[] = ['floor', 'within-age', 'daily', 'weekly', 'monthly', 'in-progress']
+const REASON_ORDER: readonly KeepReason[] = [
+  'floor',
+  'within-age',
+  'daily',
+  'weekly',
+  'monthly',
+  'in-progress',
+]
 
 function ordered(reasons: ReadonlySet<KeepReason>): KeepReason[] {
   return REASON_ORDER.filter((r) => reasons.has(r))

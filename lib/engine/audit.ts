@@ -1,7 +1,7 @@
 // Appends audit records to the store and lists them back, newest first. Append-only: every
 // record gets a key no other run can produce, so nothing is ever overwritten.
 import { randomBytes } from 'node:crypto'
-import { LifeboatError } from '../core/errors.ts'
+import type { Store } from '../adapters/store/store.ts'
 import {
   type AuditKeyInfo,
   type AuditRecord,
@@ -10,8 +10,8 @@ import {
   parseAuditKey,
   scrubRecord,
 } from '../core/audit.ts'
+import { LifeboatError } from '../core/errors.ts'
 import { AUDIT_PREFIX } from '../core/layout.ts'
-import type { Store } from '../adapters/store/store.ts'
 
 /** Writes one record; returns its key. Refuses to overwrite (a collision would be a bug). */
 export async function appendAudit(store: Store, record: AuditRecord): Promise<string> {

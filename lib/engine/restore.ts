@@ -251,6 +251,7 @@ async function loadInTransaction(
   let postData = ''
   let committing = false
   let verifySeconds = 0
+  const undo: SequenceEntry[] = []
 
   const run = async (sql: string, what: string) => {
     try {
@@ -354,19 +355,6 @@ async function loadInTransaction(
       await run(postData, 'applying the post-data part of schema.sql')
     }
 
-    step = 'setting sequences'
-    for (const s of plan.sequences) {
-      try {
-        await client.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, $3)', [
-          quoteQualified(s.schema, s.name),
-          s.lastValue,
-          s.isCalled,
-        ])
-      } catch (error) {
-        throw queryError(error, `setting sequence ${qualifiedName(s)}`)
-      }
-    }
-
     step = 'checking foreign keys'
     deps.emit({ type: 'step', message: 'checking foreign keys' })
     const violations = await findForeignKeyViolations(client, names)
@@ -380,6 +368,12 @@ async function loadInTransaction(
       })
     }
 
+    if (prepared!.mode === 'per-trigger') {
+      // Deferred foreign-key checks run now (naming any violation), and a table with
+      // pending trigger events could not be ALTERed to switch its triggers back on.
+      step = 'checking deferred constraints'
+      await run('SET CONSTRAINTS ALL IMMEDIATE', 'checking deferred constraints')
+    }
     step = 'switching triggers back on'
     for (const sql of prepared!.restoreTriggers) await run(sql, 'switching triggers back on')
 
@@ -390,13 +384,74 @@ async function loadInTransaction(
       verifySeconds = (performance.now() - verifyBegan) / 1000
     }
 
+    // Last before COMMIT: a sequence the role cannot ALTER is set non-transactionally.
+    step = 'setting sequences'
+    await setSequences(client, plan.sequences, undo)
+
     step = 'committing'
     committing = true
     await run('COMMIT', 'committing the restore')
     return { outcomes: names.map((n) => outcomes.get(n)!), mode: prepared!.mode, verifySeconds }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined)
+    for (const s of undo) {
+      await client
+        .query('SELECT pg_catalog.setval($1::regclass, $2::bigint, $3)', [
+          quoteQualified(s.schema, s.name),
+          s.lastValue,
+          s.isCalled,
+        ])
+        .catch(() => undefined)
+    }
+    if (prepared?.mode === 'per-trigger' && (error as { cause?: { code?: string } }).cause?.code === '23503') {
+      throw rolledBack(error, step, committing, PER_TRIGGER_FK_HINT)
+    }
     throw rolledBack(error, step, committing)
+  }
+}
+
+const PER_TRIGGER_FK_HINT =
+  'this role may not SET session_replication_role, so foreign keys are checked while loading: a cycle needs DEFERRABLE constraints; restore as a superuser or Supabase’s postgres role instead'
+
+/**
+ * setval() is not transactional: a ROLLBACK keeps its value. `ALTER SEQUENCE …
+ * RESTART` first gives the sequence new storage inside the transaction, and a
+ * setval() on that storage is rolled back with it. ALTER needs the sequence's
+ * owner; otherwise the old value goes to `undo`, to be put back if COMMIT fails.
+ */
+async function setSequences(
+  client: pg.Client,
+  sequences: readonly SequenceEntry[],
+  undo: SequenceEntry[],
+): Promise<void> {
+  for (const s of sequences) {
+    const name = quoteQualified(s.schema, s.name)
+    try {
+      await client.query('SAVEPOINT lifeboat_sequence')
+      try {
+        await client.query(`ALTER SEQUENCE ${name} RESTART`)
+        await client.query('RELEASE SAVEPOINT lifeboat_sequence')
+      } catch (error) {
+        if ((error as { code?: string }).code !== '42501') throw error
+        await client.query('ROLLBACK TO SAVEPOINT lifeboat_sequence')
+        const old = await client.query<{ last: string; called: boolean }>(
+          `SELECT last_value::text AS last, is_called AS called FROM ${name}`,
+        )
+        undo.push({
+          schema: s.schema,
+          name: s.name,
+          lastValue: old.rows[0]!.last,
+          isCalled: old.rows[0]!.called,
+        })
+      }
+      await client.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, $3)', [
+        name,
+        s.lastValue,
+        s.isCalled,
+      ])
+    } catch (error) {
+      throw queryError(error, `setting sequence ${qualifiedName(s)}`)
+    }
   }
 }
 
@@ -476,7 +531,7 @@ async function verifyRestoredTables(
 }
 
 /** Every failure inside the transaction becomes RESTORE_FAILED, saying what was rolled back. */
-function rolledBack(error: unknown, step: string, committing: boolean): LifeboatError {
+function rolledBack(error: unknown, step: string, committing: boolean, hint?: string): LifeboatError {
   const cause = toLifeboatError(error)
   const lost = cause.code === 'DB_UNREACHABLE'
   if (committing && lost) {
@@ -493,7 +548,7 @@ function rolledBack(error: unknown, step: string, committing: boolean): Lifeboat
       : ''
   return new LifeboatError(
     'RESTORE_FAILED',
-    `${step} failed${code}, ${why}; the target is unchanged: ${cause.message}`,
+    `${step} failed${code}, ${why}; the target is unchanged: ${cause.message}${hint ? ` (${hint})` : ''}`,
     { cause: error, details: cause.details },
   )
 }

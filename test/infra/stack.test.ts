@@ -7,7 +7,13 @@ import type { PolicyStatement } from '../../infra/iam-documents.ts'
 import { isAllowed, ResourceType } from '../../infra/policy.ts'
 import { SETTINGS } from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
-import { GitHubEnvironment, GitHubSecret, GitHubVariable, StackOutput } from '../../lib/core/stack-outputs.ts'
+import {
+  GitHubEnvironment,
+  GitHubSecret,
+  GitHubVariable,
+  StackOutput,
+  VariableForOutput,
+} from '../../lib/core/stack-outputs.ts'
 import {
   ACCOUNT,
   type BuiltStack,
@@ -430,6 +436,15 @@ describe('outputs', () => {
       [StackOutput.readerRoleArn]: roleArn('reader'),
       [StackOutput.operatorPolicyArn]: `arn:aws:iam::${ACCOUNT}:policy/lifeboat-${STACK}-operator`,
     })
+  })
+
+  it('reach the workflows through the variables named for them', () => {
+    const variables = Object.fromEntries(
+      ofType(stack, ResourceType.actionsVariable).map((v) => [v.inputs.variableName, v.inputs.value]),
+    )
+    for (const [output, variable] of Object.entries(VariableForOutput)) {
+      expect(variables[variable], `${output} → ${variable}`).toBe(stack.outputs[output])
+    }
   })
 
   it('reveal no secret', () => {
