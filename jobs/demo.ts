@@ -1,10 +1,10 @@
 #!/usr/bin/env -S npx tsx
 // npm run demo — the whole round trip on a throwaway PostgreSQL and a local folder.
 import { resolve } from 'node:path'
-import { LifeboatError } from '../lib/core/errors.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { schemaSqlGenerator } from '../lib/cli/wiring.ts'
+import { LifeboatError } from '../lib/core/errors.ts'
 import { runDemo } from '../lib/demo/run-demo.ts'
 
 main({
@@ -32,10 +32,14 @@ Options:
       throw new LifeboatError('CONFIG_INVALID', '--metrics-rows must be a whole number')
     }
     const result = await runDemo({ storeDir, metricsRows, emit, generateSchemaSql: schemaSqlGenerator() })
-    if (!result.verified) throw new LifeboatError('VERIFY_FAILED', `the demo archive ${result.archive} failed verification`)
+    if (!result.verified)
+      throw new LifeboatError('VERIFY_FAILED', `the demo archive ${result.archive} failed verification`)
     const differing = (result.restored ?? []).filter((t) => !t.identical)
     if (differing.length > 0) {
-      throw new LifeboatError('RESTORE_FAILED', `restored tables differ: ${differing.map((t) => t.table).join(', ')}`)
+      throw new LifeboatError(
+        'RESTORE_FAILED',
+        `restored tables differ: ${differing.map((t) => t.table).join(', ')}`,
+      )
     }
     const lines = [
       '',
@@ -44,10 +48,17 @@ Options:
       `  verified: every file matches its sha256 (${result.seconds.verify.toFixed(1)} s)`,
     ]
     if (result.restored) {
-      lines.push(`  restored into a second database in ${result.seconds.restore!.toFixed(1)} s; every table identical:`)
-      for (const t of result.restored) lines.push(`    ${t.identical ? 'ok  ' : 'DIFF'}  ${t.table} (${t.rows} rows)`)
+      lines.push(
+        `  restored into a second database in ${result.seconds.restore!.toFixed(1)} s; every table identical:`,
+      )
+      for (const t of result.restored)
+        lines.push(`    ${t.identical ? 'ok  ' : 'DIFF'}  ${t.table} (${t.rows} rows)`)
     }
-    lines.push('', 'Look inside it yourself:', `  mkdir -p /tmp/lifeboat-demo && tar -xzf ${result.archive} -C /tmp/lifeboat-demo`)
+    lines.push(
+      '',
+      'Look inside it yourself:',
+      `  mkdir -p /tmp/lifeboat-demo && tar -xzf ${result.archive} -C /tmp/lifeboat-demo`,
+    )
     lines.push(`  cd /tmp/lifeboat-demo/${result.id} && sha256sum -c SHA256SUMS`)
     return { summary: { ...result }, text: lines.join('\n') }
   },

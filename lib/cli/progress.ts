@@ -14,7 +14,10 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`
 }
 
-export function createProgressRenderer(stream: NodeJS.WriteStream, options: { live: boolean; quiet: boolean }): EmitEvent {
+export function createProgressRenderer(
+  stream: NodeJS.WriteStream,
+  options: { live: boolean; quiet: boolean },
+): EmitEvent {
   let statusShown = false
   const clearStatus = () => {
     if (statusShown) stream.write('\r\x1b[2K')

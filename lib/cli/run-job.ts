@@ -41,12 +41,19 @@ export interface JobSpec {
   flags: FlagSpec
   run(context: JobContext): Promise<JobResult>
   /** Runs after the job whatever happened (alerts, audit); its failures never change the exit code. */
-  after?: (context: JobContext, outcome: { result?: JobResult; error?: LifeboatError; startedAt: Date }) => Promise<void>
+  after?: (
+    context: JobContext,
+    outcome: { result?: JobResult; error?: LifeboatError; startedAt: Date },
+  ) => Promise<void>
 }
 
 const COMMON_BOOLEANS = ['help', 'json', 'quiet']
 
-export async function runJob(spec: JobSpec, argv = process.argv.slice(2), env: Env = process.env): Promise<number> {
+export async function runJob(
+  spec: JobSpec,
+  argv = process.argv.slice(2),
+  env: Env = process.env,
+): Promise<number> {
   const unknown: string[] = []
   const args = minimist(argv, {
     string: spec.flags.string ?? [],
@@ -92,7 +99,8 @@ export async function runJob(spec: JobSpec, argv = process.argv.slice(2), env: E
     printError(spec.name, failure, json)
     return failure.exitCode
   }
-  if (json) process.stdout.write(`${redact(JSON.stringify({ ok: true, job: spec.name, ...result!.summary }))}\n`)
+  if (json)
+    process.stdout.write(`${redact(JSON.stringify({ ok: true, job: spec.name, ...result!.summary }))}\n`)
   else if (result!.text) process.stdout.write(`${redact(result!.text)}\n`)
   return result!.exitCode ?? ExitCode.ok
 }
@@ -100,11 +108,17 @@ export async function runJob(spec: JobSpec, argv = process.argv.slice(2), env: E
 export function printError(job: string, error: LifeboatError, json: boolean): void {
   const message = redact(error.message)
   if (json) {
-    const payload = { ok: false, job, error: { code: error.code, message, hint: error.hint, runbook: error.runbook } }
+    const payload = {
+      ok: false,
+      job,
+      error: { code: error.code, message, hint: error.hint, runbook: error.runbook },
+    }
     process.stdout.write(`${JSON.stringify(payload)}\n`)
   }
   // One line: what failed, then what to do about it.
-  process.stderr.write(`lifeboat ${job}: error ${error.code}: ${message} (hint: ${error.hint} See ${error.runbook})\n`)
+  process.stderr.write(
+    `lifeboat ${job}: error ${error.code}: ${message} (hint: ${error.hint} See ${error.runbook})\n`,
+  )
   if (error.code === 'INTERNAL' && error.cause instanceof Error && error.cause.stack) {
     process.stderr.write(`${redact(error.cause.stack)}\n`)
   }

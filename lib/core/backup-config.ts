@@ -1,6 +1,7 @@
 // The backup job's settings, from environment and flags, every problem at once.
-import { type Env, type Flags, SettingsReader, type StoreConfig, readStoreConfig } from './config.ts'
+
 import { readAgeRecipients } from './age-config.ts'
+import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
 import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
 

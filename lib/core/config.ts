@@ -74,7 +74,9 @@ export class SettingsReader {
     if (raw === undefined) return fallback
     const value = Number(raw)
     if (!Number.isInteger(value) || value < min) {
-      this.invalid(`${describeSetting(flag, envName ? [envName] : [])} must be a whole number ≥ ${min}, got "${raw}"`)
+      this.invalid(
+        `${describeSetting(flag, envName ? [envName] : [])} must be a whole number ≥ ${min}, got "${raw}"`,
+      )
       return fallback
     }
     return value
@@ -172,7 +174,8 @@ export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined
       prefix: match[2]!.replace(/\/+$/, ''),
       region: reader.optional(undefined, 'AWS_REGION', 'AWS_DEFAULT_REGION') ?? 'us-east-1',
       ...(endpoint ? { endpoint } : {}),
-      forcePathStyle: forcePathStyle === undefined ? endpoint !== undefined : /^(1|true|yes)$/i.test(forcePathStyle),
+      forcePathStyle:
+        forcePathStyle === undefined ? endpoint !== undefined : /^(1|true|yes)$/i.test(forcePathStyle),
       requestChecksumCalculation: checksum('AWS_REQUEST_CHECKSUM_CALCULATION'),
       responseChecksumValidation: checksum('AWS_RESPONSE_CHECKSUM_VALIDATION'),
       ...(accessKeyId && secretAccessKey

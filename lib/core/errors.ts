@@ -20,22 +20,53 @@ export const errorCatalogue = {
     exit: 2,
     hint: 'Use the direct connection or the session pooler (port 5432), not the transaction pooler (6543).',
   },
-  DB_PERMISSION: { exit: 1, hint: 'Grant the role SELECT on every selected table and BYPASSRLS (or use the table owner).' },
+  DB_PERMISSION: {
+    exit: 1,
+    hint: 'Grant the role SELECT on every selected table and BYPASSRLS (or use the table owner).',
+  },
   DB_QUERY: { exit: 1, hint: 'A database statement failed; the message names it.' },
   STORE_UNREACHABLE: { exit: 1, hint: 'Check BACKUP_STORE, the endpoint and the network.' },
   STORE_FORBIDDEN: { exit: 1, hint: 'Check the credentials and the role policy for the bucket prefix.' },
   STORE_IO: { exit: 1, hint: 'The store failed to read or write an object; retry, then check the store.' },
   BACKUP_NOT_FOUND: { exit: 1, hint: 'Run `npm run backup:list` to see complete backups.' },
-  ARCHIVE_CORRUPT: { exit: 1, hint: 'Do not restore this archive; choose an earlier backup (`npm run backup:list`).' },
+  ARCHIVE_CORRUPT: {
+    exit: 1,
+    hint: 'Do not restore this archive; choose an earlier backup (`npm run backup:list`).',
+  },
   ARCHIVE_FORMAT: { exit: 1, hint: 'This archive was written by an incompatible Lifeboat version.' },
-  DECRYPT_FAILED: { exit: 1, hint: 'Check BACKUP_AGE_IDENTITY: it must be the key matching the archive recipients.' },
-  SCHEMA_MISMATCH: { exit: 1, hint: 'Create the schema first (`--create-schema` on an empty database) or migrate the target.' },
-  TARGET_NOT_EMPTY: { exit: 1, hint: 'Restore into an empty database, or pass --truncate to replace the rows.' },
+  DECRYPT_FAILED: {
+    exit: 1,
+    hint: 'Check BACKUP_AGE_IDENTITY: it must be the key matching the archive recipients.',
+  },
+  SCHEMA_MISMATCH: {
+    exit: 1,
+    hint: 'Create the schema first (`--create-schema` on an empty database) or migrate the target.',
+  },
+  TARGET_NOT_EMPTY: {
+    exit: 1,
+    hint: 'Restore into an empty database, or pass --truncate to replace the rows.',
+  },
   TARGET_PROTECTED: { exit: 2, hint: 'Pass --confirm <database name> to restore into this database.' },
-  RESTORE_FAILED: { exit: 1, hint: 'The target was rolled back and is unchanged; the message names the table.' },
+  RESTORE_FAILED: {
+    exit: 1,
+    hint: 'The target was rolled back and is unchanged; the message names the table.',
+  },
   VERIFY_FAILED: { exit: 1, hint: 'The named files do not match their checksums; choose another backup.' },
   MONITOR_FAILED: { exit: 1, hint: 'The newest backup is older than the RPO; check the backup workflow.' },
   DRILL_FAILED: { exit: 1, hint: 'The drill could not prove the backup restorable; see the report.' },
+  API_UNREACHABLE: { exit: 1, hint: 'Check SUPABASE_URL and the network; `npm run backup:doctor` explains.' },
+  API_AUTH: {
+    exit: 1,
+    hint: 'Use the service_role key (Project Settings → API) in SUPABASE_SERVICE_ROLE_KEY.',
+  },
+  API_REQUEST: {
+    exit: 1,
+    hint: 'The Supabase API refused a request; the message quotes its answer (docs/api-mode.md).',
+  },
+  PREFLIGHT_FAILED: {
+    exit: 1,
+    hint: 'Run `npm run backup:doctor` for the checklist and a fix for each failure.',
+  },
   INTERNAL: { exit: 1, hint: 'An unexpected error; please report it with the log.' },
 } as const satisfies Record<string, ErrorKind>
 
@@ -46,7 +77,11 @@ export class LifeboatError extends Error {
   readonly code: ErrorCode
   readonly details: readonly string[]
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: readonly string[] } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: readonly string[] } = {},
+  ) {
     super(message, { cause: options.cause })
     this.code = code
     this.details = options.details ?? []

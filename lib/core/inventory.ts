@@ -1,7 +1,7 @@
 // The backups a store holds, derived from one key listing: complete ones have an
 // archive and a sidecar; an archive without a sidecar is an incomplete upload.
 import { LifeboatError } from './errors.ts'
-import { isBackupId, parseBackupKey, timeOfBackupId } from './layout.ts'
+import { backupIdFor, isBackupId, parseBackupKey, timeOfBackupId } from './layout.ts'
 
 export interface ListedObject {
   key: string
@@ -22,8 +22,10 @@ export function inventoryOf(objects: readonly ListedObject[]): BackupRecord[] {
   const byId = new Map<string, BackupRecord>()
   for (const object of objects) {
     const parsed = parseBackupKey(object.key)
-    if (!parsed) continue
-    const record = byId.get(parsed.id) ?? { id: parsed.id, time: timeOfBackupId(parsed.id)!, complete: false }
+    const time = parsed && timeOfBackupId(parsed.id)
+    // `backup-2026-13-10…` has the shape of an id but names no real time: not ours.
+    if (!parsed || !time || backupIdFor(time) !== parsed.id) continue
+    const record = byId.get(parsed.id) ?? { id: parsed.id, time, complete: false }
     if (parsed.kind === 'sidecar') record.sidecar = object
     // Should both a plain and an encrypted archive exist, the encrypted one is kept.
     else if (!record.archive || parsed.encrypted) record.archive = { ...object, encrypted: parsed.encrypted }

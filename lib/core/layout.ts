@@ -60,5 +60,8 @@ export function dataFileName(schema: string, table: string): string {
 }
 
 function encodeNamePart(name: string): string {
-  return name.replace(/[%./\\\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+  return name.replace(
+    /[%./\\\u0000-\u001f\u007f]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  )
 }

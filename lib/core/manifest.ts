@@ -91,7 +91,10 @@ export function parseManifest(text: string, where: string): Manifest {
     throw new LifeboatError('ARCHIVE_FORMAT', `${where}: manifest.json has no format version`)
   }
   if (m.format !== FORMAT_VERSION) {
-    throw new LifeboatError('ARCHIVE_FORMAT', `${where}: archive format ${m.format} is not supported (expected ${FORMAT_VERSION})`)
+    throw new LifeboatError(
+      'ARCHIVE_FORMAT',
+      `${where}: archive format ${m.format} is not supported (expected ${FORMAT_VERSION})`,
+    )
   }
   if (!Array.isArray(m.tables) || typeof m.id !== 'string' || !Array.isArray(m.restoreOrder)) {
     throw new LifeboatError('ARCHIVE_CORRUPT', `${where}: manifest.json lacks id, tables or restoreOrder`)

@@ -60,7 +60,11 @@ export function describeUrl(value: string, options: { keepPath?: boolean } = {})
   try {
     const url = new URL(value)
     const auth = url.username ? `${url.username}:${REDACTED}@` : ''
-    const path = options.keepPath ? url.pathname.replace(/\/$/, '') : url.pathname === '/' ? '' : `/${REDACTED}`
+    const path = options.keepPath
+      ? url.pathname.replace(/\/$/, '')
+      : url.pathname === '/'
+        ? ''
+        : `/${REDACTED}`
     return `${url.protocol}//${auth}${url.host}${path}`
   } catch {
     return REDACTED

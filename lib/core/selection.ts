@@ -44,7 +44,10 @@ export const selectEverything: Selection = { schemas: [], excludeSchemas: [], ta
 
 /** pg_dump-style pattern: `*` any characters, `?` one character, otherwise literal. */
 export function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${escaped}$`)
 }
 

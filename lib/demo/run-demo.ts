@@ -3,12 +3,12 @@
 import { createReadStream } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { EmitEvent } from '../core/events.ts'
-import { Secret } from '../core/secret.ts'
-import { selectEverything } from '../core/selection.ts'
 import { connect } from '../adapters/postgres/connection.ts'
 import { startThrowawayPostgres } from '../adapters/postgres/throwaway.ts'
 import { FileStore } from '../adapters/store/file-store.ts'
+import type { EmitEvent } from '../core/events.ts'
+import { Secret } from '../core/secret.ts'
+import { selectEverything } from '../core/selection.ts'
 import { type GenerateSchemaSql, runBackup } from '../engine/backup.ts'
 import { verifyArchive } from '../engine/verify-archive.ts'
 import { createSampleData } from './sample-data.ts'
@@ -49,7 +49,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await admin.query('CREATE DATABASE demo_restored')
     await admin.end()
     const sourceUrl = new Secret(postgres.urlFor('demo_source'))
-    emit({ type: 'step', message: `creating sample data (${options.metricsRows.toLocaleString('en')} metric rows) …` })
+    emit({
+      type: 'step',
+      message: `creating sample data (${options.metricsRows.toLocaleString('en')} metric rows) …`,
+    })
     const source = await connect(sourceUrl)
     await createSampleData(source, { metricsRows: options.metricsRows })
     await source.end()
@@ -64,13 +67,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         tempDir: tmpdir(),
         ...(options.generateSchemaSql ? { generateSchemaSql: options.generateSchemaSql } : {}),
       },
-      { source: sourceUrl, sourceSetting: 'DATABASE_URL', selection: selectEverything, jobs: 2, gzipLevel: 6 },
+      {
+        source: sourceUrl,
+        sourceSetting: 'DATABASE_URL',
+        selection: selectEverything,
+        jobs: 2,
+        gzipLevel: 6,
+      },
     )
     emit({ type: 'step', message: `backup ${backup.id} written to ${backup.location}` })
 
     const verifyStart = Date.now()
     const archive = join(options.storeDir, backup.key)
-    const verification = await verifyArchive(createReadStream(archive), { where: archive, expected: backup.manifest })
+    const verification = await verifyArchive(createReadStream(archive), {
+      where: archive,
+      expected: backup.manifest,
+    })
     emit({
       type: 'step',
       message: verification.ok
@@ -99,7 +111,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       archiveBytes: backup.archiveBytes,
       verified: verification.ok,
       restored,
-      seconds: { setup: setupSeconds, backup: backup.seconds, verify: verifySeconds, restore: restoreSeconds },
+      seconds: {
+        setup: setupSeconds,
+        backup: backup.seconds,
+        verify: verifySeconds,
+        restore: restoreSeconds,
+      },
     }
   } finally {
     emit({ type: 'step', message: 'stopping the throwaway PostgreSQL' })

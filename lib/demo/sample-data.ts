@@ -182,7 +182,10 @@ FROM generate_series(1, 5000) i;
 `
 }
 
-export async function createSampleData(client: pg.ClientBase, options: { metricsRows?: number } = {}): Promise<void> {
+export async function createSampleData(
+  client: pg.ClientBase,
+  options: { metricsRows?: number } = {},
+): Promise<void> {
   await client.query(SAMPLE_SCHEMA_SQL)
   await client.query(sampleDataSql(options.metricsRows ?? 100_000))
   await client.query('ANALYZE')

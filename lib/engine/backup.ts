@@ -7,26 +7,26 @@ import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Transform } from 'node:stream'
 import type pg from 'pg'
-import { deferred } from '../core/deferred.ts'
-import { LifeboatError } from '../core/errors.ts'
-import type { EmitEvent } from '../core/events.ts'
-import { archiveKey, backupIdFor, dataFileName, sidecarKey } from '../core/layout.ts'
-import { FORMAT_VERSION, type Manifest, type TableEntry, qualifiedName } from '../core/manifest.ts'
-import { planRestoreOrder } from '../core/restore-order.ts'
-import type { Secret } from '../core/secret.ts'
-import type { Selection } from '../core/selection.ts'
 import { ArchiveWriter } from '../adapters/archive/writer.ts'
 import { type CatalogTable, readCatalog } from '../adapters/postgres/catalog.ts'
 import {
-  PINNED_SESSION_SETTINGS,
   assertNotTransactionPooler,
   connect,
   describeConnection,
+  PINNED_SESSION_SETTINGS,
   queryError,
   quoteQualified,
 } from '../adapters/postgres/connection.ts'
 import { exportTable } from '../adapters/postgres/export-table.ts'
 import type { Store } from '../adapters/store/store.ts'
+import { deferred } from '../core/deferred.ts'
+import { LifeboatError } from '../core/errors.ts'
+import type { EmitEvent } from '../core/events.ts'
+import { archiveKey, backupIdFor, dataFileName, sidecarKey } from '../core/layout.ts'
+import { FORMAT_VERSION, type Manifest, qualifiedName, type TableEntry } from '../core/manifest.ts'
+import { planRestoreOrder } from '../core/restore-order.ts'
+import type { Secret } from '../core/secret.ts'
+import type { Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 
 export interface SchemaSqlResult {
@@ -85,7 +85,10 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     deps.emit({ type: 'warning', message })
   }
 
-  const leader = await connect(options.source, { applicationName: 'lifeboat backup', settings: PINNED_SESSION_SETTINGS })
+  const leader = await connect(options.source, {
+    applicationName: 'lifeboat backup',
+    settings: PINNED_SESSION_SETTINGS,
+  })
   const workers: pg.Client[] = []
   try {
     // The leader's transaction holds the snapshot every table is read from.
@@ -159,8 +162,13 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       const [archive] = await Promise.all([writer.finish(), upload])
 
       // The sidecar makes the backup visible to list/restore: written only now.
-      const sidecar: Manifest = { ...manifest, archive: { key, bytes: archive.bytes, sha256: archive.sha256 } }
-      await deps.store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`, { contentType: 'application/json' })
+      const sidecar: Manifest = {
+        ...manifest,
+        archive: { key, bytes: archive.bytes, sha256: archive.sha256 },
+      }
+      await deps.store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`, {
+        contentType: 'application/json',
+      })
       await leader.query('COMMIT')
       return {
         id,
@@ -201,7 +209,9 @@ async function lockTables(client: pg.Client, tables: readonly CatalogTable[]): P
   if (tables.length === 0) return
   try {
     await client.query(`SET LOCAL lock_timeout = '60s'`)
-    await client.query(`LOCK TABLE ${tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')} IN ACCESS SHARE MODE`)
+    await client.query(
+      `LOCK TABLE ${tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')} IN ACCESS SHARE MODE`,
+    )
   } catch (error) {
     throw queryError(error, 'locking the selected tables')
   }
@@ -289,7 +299,13 @@ async function exportTables(
     const stats = await exportTable(client, table, createWriteStream(writer.spoolPath(file)), (rows, bytes) =>
       deps.emit({ type: 'table-progress', table: name, rows, bytes }),
     )
-    deps.emit({ type: 'table-done', table: name, rows: stats.rows, bytes: stats.bytes, seconds: (Date.now() - began) / 1000 })
+    deps.emit({
+      type: 'table-done',
+      table: name,
+      rows: stats.rows,
+      bytes: stats.bytes,
+      seconds: (Date.now() - began) / 1000,
+    })
     return {
       schema: table.schema,
       name: table.name,

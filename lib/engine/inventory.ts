@@ -1,9 +1,10 @@
 // Reads the store's backup inventory and sidecar manifests.
+
+import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { type BackupRecord, inventoryOf } from '../core/inventory.ts'
 import { BACKUPS_PREFIX, sidecarKey } from '../core/layout.ts'
 import { type Manifest, parseManifest } from '../core/manifest.ts'
-import type { Store } from '../adapters/store/store.ts'
 
 export async function listInventory(store: Store): Promise<BackupRecord[]> {
   return inventoryOf(await store.list(BACKUPS_PREFIX))
@@ -27,7 +28,12 @@ export async function readSidecars(
     try {
       manifests.set(record.id, await readSidecar(store, record.id))
     } catch (error) {
-      if (error instanceof LifeboatError && error.code !== 'ARCHIVE_CORRUPT' && error.code !== 'ARCHIVE_FORMAT') throw error
+      if (
+        error instanceof LifeboatError &&
+        error.code !== 'ARCHIVE_CORRUPT' &&
+        error.code !== 'ARCHIVE_FORMAT'
+      )
+        throw error
       problems.push(`${record.id}: ${(error as Error).message}`)
     }
   }

@@ -112,10 +112,12 @@ export async function reportOutcome(deps: ReportDeps, outcome: OutcomeInput): Pr
         log(`alert: could not save failure history to ${report.source}: ${report.error}`)
     }
     const failures = decision.next.consecutiveFailures
-    log(
-      `alert: ${full.job} ${full.status}; ${failures} failure${failures === 1 ? '' : 's'} in a row; ` +
-        summarize(channels),
-    )
+    // With no channel configured at all there is nothing to report on each run.
+    if (channels.some((c) => c.status !== 'skipped'))
+      log(
+        `alert: ${full.job} ${full.status}; ${failures} failure${failures === 1 ? '' : 's'} in a row; ` +
+          summarize(channels),
+      )
     return {
       channels,
       actions: decision.actions,
@@ -304,8 +306,8 @@ function finish(
   return { channel, action, status: 'failed', attempts: result.attempts, target, error }
 }
 
-function skipped(channel: ChannelName, action: string, log: (line: string) => void): ChannelReport {
-  log(`alert: ${channel} ${action} skipped: not configured`)
+function skipped(channel: ChannelName, action: string, _log: (line: string) => void): ChannelReport {
+  // Not configured is a choice, not news: the summary line says what was skipped.
   return { channel, action, status: 'skipped', attempts: 0, error: 'not configured' }
 }
 

@@ -2,9 +2,9 @@
 // SHA256SUMS, and every file's hash, size and row count. Lists every failing file.
 import { createHash } from 'node:crypto'
 import type { Readable, Transform } from 'node:stream'
-import { LifeboatError, isLifeboatError } from '../core/errors.ts'
-import { type Manifest, parseManifest } from '../core/manifest.ts'
 import { readArchive } from '../adapters/archive/reader.ts'
+import { isLifeboatError, LifeboatError } from '../core/errors.ts'
+import { type Manifest, parseManifest } from '../core/manifest.ts'
 
 export interface FileCheck {
   path: string
@@ -70,7 +70,8 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
         files.push(check)
         if (keep) small.set(entry.path, Buffer.concat(chunks).toString('utf8'))
         const expected = expectedByFile.get(entry.path)
-        if (expected && expected.sha256 !== check.sha256) fail(entry.path, 'sha256 does not match the manifest')
+        if (expected && expected.sha256 !== check.sha256)
+          fail(entry.path, 'sha256 does not match the manifest')
       },
       { where: options.where, transforms: options.transforms ?? [] },
     )
@@ -100,7 +101,9 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
   }
 
   if (roots.size !== 1 || !roots.has(manifest.id)) {
-    problems.push(`${options.where}: root folder ${[...roots].join(', ') || '(none)'} does not match backup id ${manifest.id}`)
+    problems.push(
+      `${options.where}: root folder ${[...roots].join(', ') || '(none)'} does not match backup id ${manifest.id}`,
+    )
   }
   const byPath = new Map(files.map((f) => [f.path, f]))
   const expectedFiles = new Map<string, { sha256: string; bytes: number; rows?: number }>()
@@ -112,13 +115,15 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
     if (!actual) fail(path, 'missing from the archive')
     else if (actual.sha256 !== expected.sha256) {
       if (!failed.has(path)) fail(path, 'sha256 does not match the manifest')
-    } else if (actual.bytes !== expected.bytes) fail(path, `size ${actual.bytes} differs from the manifest's ${expected.bytes}`)
+    } else if (actual.bytes !== expected.bytes)
+      fail(path, `size ${actual.bytes} differs from the manifest's ${expected.bytes}`)
     else if (expected.rows !== undefined && actual.rows !== expected.rows) {
       fail(path, `${actual.rows} rows, the manifest says ${expected.rows}`)
     }
   }
   for (const file of files) {
-    if (!expectedFiles.has(file.path) && !SMALL_FILES.has(file.path)) fail(file.path, 'not listed in the manifest')
+    if (!expectedFiles.has(file.path) && !SMALL_FILES.has(file.path))
+      fail(file.path, 'not listed in the manifest')
   }
 
   const sums = small.get('SHA256SUMS')
@@ -143,7 +148,11 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
 export function assertVerified(result: ArchiveVerification, where: string): Manifest {
   if (result.ok && result.manifest) return result.manifest
   const named = result.failedFiles.length > 0 ? ` (failing: ${result.failedFiles.join(', ')})` : ''
-  throw new LifeboatError('VERIFY_FAILED', `${where} failed verification${named}: ${result.problems[0] ?? 'unknown'}`, {
-    details: result.problems,
-  })
+  throw new LifeboatError(
+    'VERIFY_FAILED',
+    `${where} failed verification${named}: ${result.problems[0] ?? 'unknown'}`,
+    {
+      details: result.problems,
+    },
+  )
 }

@@ -313,8 +313,9 @@ export function describeVerification(result: BackupVerification): string {
         : `${result.files} files, ${(result.rows ?? 0).toLocaleString('en')} rows`
     return `${result.id}: ok (${content}${result.encrypted ? ', encrypted' : ''})`
   }
-  const files = result.failedFiles.length > 0 ? ` failing files: ${result.failedFiles.join(', ')};` : ''
-  return `${result.id}: FAILED (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'};${files} ${result.problems.join('; ')})`
+  const files = result.failedFiles.length > 0 ? `; failing files: ${result.failedFiles.join(', ')}` : ''
+  const count = `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`
+  return `${result.id}: FAILED (${count}${files}${result.failure === 'key' ? '; the key, not the archive' : ''})`
 }
 
 /** The report as a job's verdict: VERIFY_FAILED (or DECRYPT_FAILED when only the key is at fault). */

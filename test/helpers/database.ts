@@ -16,7 +16,9 @@ export function urlOf(database: string): string {
 
 /** Creates an empty database with a unique name and returns its URL. */
 export async function createDatabase(label = 'db'): Promise<{ name: string; url: string }> {
-  const name = `${label}_${process.pid}_${Date.now().toString(36)}_${counter++}`.toLowerCase().replace(/[^a-z0-9_]/g, '_')
+  const name = `${label}_${process.pid}_${Date.now().toString(36)}_${counter++}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
   await withClient(serverUrl(), (client) => client.query(`CREATE DATABASE "${name}"`))
   return { name, url: urlOf(name) }
 }

@@ -17,9 +17,13 @@ export async function startS3Server(parent = '.tmp'): Promise<S3Server> {
   const directory = await mkdtemp(join(resolve(parent), 's3-'))
   const port = await freePort()
   const main = fileURLToPath(new URL('./s3rver-main.mjs', import.meta.url))
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', main, directory, String(port), TEST_BUCKET], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', main, directory, String(port), TEST_BUCKET],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   await new Promise<void>((ready, fail) => {
     child.once('exit', (code) => fail(new Error(`s3rver exited with ${code}`)))
     child.stdout.once('data', () => ready())

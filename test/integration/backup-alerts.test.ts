@@ -2,20 +2,19 @@
 // e-mail, the second consecutive failure pages, the next success resolves the page.
 import { mkdtempSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
 import { freePort } from '../../lib/adapters/postgres/throwaway.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
 import {
+  alertEnv,
   type HttpReceiver,
   type SmtpReceiver,
-  alertEnv,
   startPagerDutyReceiver,
   startSlackReceiver,
   startSmtpReceiver,
 } from '../helpers/receivers.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
-import { inject } from 'vitest'
 
 let db: { name: string; url: string }
 let slack: HttpReceiver
@@ -43,7 +42,11 @@ function stateFile(): string {
 describe('the daily backup alerts and escalates', () => {
   it('fail, fail, succeed: Slack and e-mail, then a page, then a resolve with the same dedup_key', async () => {
     const unreachable = `http://127.0.0.1:${await freePort()}`
-    const common = { DATABASE_URL: db.url, LIFEBOAT_STATE_FILE: stateFile(), ...alertEnv({ slack, pagerDuty, smtp }) }
+    const common = {
+      DATABASE_URL: db.url,
+      LIFEBOAT_STATE_FILE: stateFile(),
+      ...alertEnv({ slack, pagerDuty, smtp }),
+    }
 
     const first = await runJobProcess('backup', [], { ...common, ...s3Env(unreachable, 'alerts') })
     expect(first.code).toBe(1)
@@ -67,7 +70,10 @@ describe('the daily backup alerts and escalates', () => {
     expect(slack.requests).toHaveLength(3)
     expect(JSON.stringify(slack.requests[2]!.json)).toMatch(/succeeded|success/i)
     expect(pagerDuty.requests).toHaveLength(2)
-    expect(pagerDuty.requests[1]!.json).toMatchObject({ event_action: 'resolve', dedup_key: trigger.dedup_key })
+    expect(pagerDuty.requests[1]!.json).toMatchObject({
+      event_action: 'resolve',
+      dedup_key: trigger.dedup_key,
+    })
     expect(smtp.messages).toHaveLength(2)
   })
 

@@ -21,7 +21,10 @@ let db: { name: string; url: string }
 beforeAll(async () => {
   db = await createDatabase('consistency')
   for (const table of ['ledger_a', 'ledger_b']) {
-    await sql(db.url, `CREATE TABLE ${table} (id int PRIMARY KEY, balance bigint NOT NULL, memo text NOT NULL)`)
+    await sql(
+      db.url,
+      `CREATE TABLE ${table} (id int PRIMARY KEY, balance bigint NOT NULL, memo text NOT NULL)`,
+    )
     await sql(
       db.url,
       `INSERT INTO ${table} SELECT g, ${OPENING_BALANCE}, repeat(md5(g::text), 8) FROM generate_series(1, ${ACCOUNTS}) g`,
@@ -44,8 +47,14 @@ function startTransfers(url: string): { stop: () => Promise<number> } {
       const [from, to] = i % 2 === 0 ? ['ledger_a', 'ledger_b'] : ['ledger_b', 'ledger_a']
       const amount = 1 + (i % 50)
       await client.query('BEGIN')
-      await client.query(`UPDATE ${from} SET balance = balance - $1 WHERE id = $2`, [amount, 1 + ((i * 7919) % ACCOUNTS)])
-      await client.query(`UPDATE ${to} SET balance = balance + $1 WHERE id = $2`, [amount, 1 + ((i * 104729) % ACCOUNTS)])
+      await client.query(`UPDATE ${from} SET balance = balance - $1 WHERE id = $2`, [
+        amount,
+        1 + ((i * 7919) % ACCOUNTS),
+      ])
+      await client.query(`UPDATE ${to} SET balance = balance + $1 WHERE id = $2`, [
+        amount,
+        1 + ((i * 104729) % ACCOUNTS),
+      ])
       await client.query('COMMIT')
       committed++
     }
@@ -77,7 +86,13 @@ describe('a backup taken while money moves between two tables', () => {
           tempDir: tmpdir(),
           emit: ignoreEvents,
         },
-        { source: new Secret(db.url), sourceSetting: 'DATABASE_URL', selection: selectEverything, jobs, gzipLevel: 1 },
+        {
+          source: new Secret(db.url),
+          sourceSetting: 'DATABASE_URL',
+          selection: selectEverything,
+          jobs,
+          gzipLevel: 1,
+        },
       )
       const committed = await transfers.stop()
       expect(committed).toBeGreaterThan(0)

@@ -20,7 +20,10 @@ afterAll(async () => dropDatabase(db.name))
 
 async function backup(args: string[] = []) {
   const folder = mkdtempSync(join(resolve('.tmp'), 'store-'))
-  const run = await runJobProcess('backup', ['--json', ...args], { DATABASE_URL: db.url, BACKUP_STORE: folder })
+  const run = await runJobProcess('backup', ['--json', ...args], {
+    DATABASE_URL: db.url,
+    BACKUP_STORE: folder,
+  })
   expect(run.code, run.stderr).toBe(0)
   const id = run.json!.id as string
   const root = extractWithTar(join(folder, 'database-backups', `${id}.tar.gz`))
@@ -35,12 +38,17 @@ describe('awkward tables', () => {
       db.url,
       `CREATE TABLE "Odd ""Schema"" ü"."Tab with space" ("Col""umn" int PRIMARY KEY, "UPPER" text, "温度" numeric, "s" text)`,
     )
-    await sql(db.url, `INSERT INTO "Odd ""Schema"" ü"."Tab with space" VALUES (1, 'A', 21.5, 'alias-named column')`)
+    await sql(
+      db.url,
+      `INSERT INTO "Odd ""Schema"" ü"."Tab with space" VALUES (1, 'A', 21.5, 'alias-named column')`,
+    )
     const { root, manifest } = await backup(['-n', 'Odd "Schema" ü'])
     const [table] = manifest.tables
     expect(table).toMatchObject({ schema: 'Odd "Schema" ü', name: 'Tab with space', rows: 1 })
     expect(table!.columns.map((c) => c.name)).toEqual(['Col"umn', 'UPPER', '温度', 's'])
-    expect(readNdjson(root, table!.file)).toEqual([{ 'Col"umn': '1', UPPER: 'A', 温度: '21.5', s: 'alias-named column' }])
+    expect(readNdjson(root, table!.file)).toEqual([
+      { 'Col"umn': '1', UPPER: 'A', 温度: '21.5', s: 'alias-named column' },
+    ])
     expect(sha256sumCheck(root)).toContain('OK')
   })
 
@@ -83,7 +91,10 @@ describe('awkward tables', () => {
 
   it('streams a row holding a 24 MB bytea value', async () => {
     await sql(db.url, `CREATE SCHEMA blobs; CREATE TABLE blobs.files (id int PRIMARY KEY, content bytea)`)
-    await sql(db.url, `INSERT INTO blobs.files SELECT 1, decode(repeat(md5('x'), 24 * 1024 * 1024 / 16), 'hex') || '\\x00ff'::bytea`)
+    await sql(
+      db.url,
+      `INSERT INTO blobs.files SELECT 1, decode(repeat(md5('x'), 24 * 1024 * 1024 / 16), 'hex') || '\\x00ff'::bytea`,
+    )
     const { root, manifest } = await backup(['-n', 'blobs'])
     expect(manifest.tables[0]!.rows).toBe(1)
     const text = await readFile(join(root, manifest.tables[0]!.file), 'utf8')
@@ -112,13 +123,22 @@ describe('awkward tables', () => {
 
 describe('the manifest', () => {
   it('is the same inside the archive and in the sidecar, and holds no password', async () => {
-    await sql(db.url, `CREATE SCHEMA seqs; CREATE TABLE seqs.t (id serial PRIMARY KEY, g int GENERATED ALWAYS AS (id * 2) STORED)`)
+    await sql(
+      db.url,
+      `CREATE SCHEMA seqs; CREATE TABLE seqs.t (id serial PRIMARY KEY, g int GENERATED ALWAYS AS (id * 2) STORED)`,
+    )
     await sql(db.url, `INSERT INTO seqs.t DEFAULT VALUES; INSERT INTO seqs.t DEFAULT VALUES`)
     const { root, manifest } = await backup(['-n', 'seqs'])
     const inside = parseManifest(await readFile(join(root, 'manifest.json'), 'utf8'), 'inside')
     expect({ ...manifest, archive: undefined }).toEqual({ ...inside, archive: undefined })
     expect(manifest.sequences).toEqual([
-      { schema: 'seqs', name: 't_id_seq', lastValue: '2', isCalled: true, ownedBy: { schema: 'seqs', table: 't', column: 'id' } },
+      {
+        schema: 'seqs',
+        name: 't_id_seq',
+        lastValue: '2',
+        isCalled: true,
+        ownedBy: { schema: 'seqs', table: 't', column: 'id' },
+      },
     ])
     expect(manifest.tables[0]!.columns.find((c) => c.name === 'g')).toMatchObject({ generated: true })
     expect(readNdjson(root, manifest.tables[0]!.file)).toEqual([{ id: '1' }, { id: '2' }])

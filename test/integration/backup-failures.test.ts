@@ -14,7 +14,10 @@ let source: { name: string; url: string }
 
 beforeAll(async () => {
   source = await createDatabase('backup_fail')
-  await sql(source.url, `CREATE TABLE items AS SELECT g AS id, md5(g::text) AS body FROM generate_series(1, 2000) g`)
+  await sql(
+    source.url,
+    `CREATE TABLE items AS SELECT g AS id, md5(g::text) AS body FROM generate_series(1, 2000) g`,
+  )
 })
 afterAll(async () => dropDatabase(source.name))
 
@@ -46,7 +49,10 @@ describe('bad input', () => {
   })
 
   it('rejects an unknown option as bad usage', async () => {
-    const run = await runJobProcess('backup', ['--frobnicate'], { DATABASE_URL: source.url, BACKUP_STORE: folder() })
+    const run = await runJobProcess('backup', ['--frobnicate'], {
+      DATABASE_URL: source.url,
+      BACKUP_STORE: folder(),
+    })
     expect(run.code).toBe(2)
     expect(errorLine(run)).toContain('USAGE')
   })
@@ -76,7 +82,8 @@ describe('bad input', () => {
 
   it('refuses the transaction pooler before connecting', async () => {
     const run = await runJobProcess('backup', [], {
-      DATABASE_URL: 'postgresql://postgres.abcdef:pw-secret-77@aws-0-eu-central-1.pooler.supabase.com:6543/postgres',
+      DATABASE_URL:
+        'postgresql://postgres.abcdef:pw-secret-77@aws-0-eu-central-1.pooler.supabase.com:6543/postgres',
       BACKUP_STORE: folder(),
     })
     expect(run.code).toBe(2)

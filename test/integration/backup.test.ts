@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
-import { SettingsReader, readStoreConfig } from '../../lib/core/config.ts'
+import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
 import { sidecarKey } from '../../lib/core/layout.ts'
 import { parseManifest } from '../../lib/core/manifest.ts'
 import { createSampleData } from '../../lib/demo/sample-data.ts'
@@ -29,7 +29,10 @@ function folderStore(): string {
 describe('backup into a folder', () => {
   it('writes an archive that tar extracts and sha256sum -c accepts, then its sidecar', async () => {
     const folder = folderStore()
-    const run = await runJobProcess('backup', ['--json'], { DATABASE_URL: source.url, BACKUP_STORE: `file://${folder}` })
+    const run = await runJobProcess('backup', ['--json'], {
+      DATABASE_URL: source.url,
+      BACKUP_STORE: `file://${folder}`,
+    })
     expect(run.code, run.stderr).toBe(0)
     const id = run.json!.id as string
     expect(id).toMatch(/^backup-\d{4}-\d{2}-\d{2}T\d{6}Z$/)
@@ -60,7 +63,9 @@ describe('backup into a folder', () => {
 
   it('includes auth but leaves out Supabase-managed schemas by default', async () => {
     await withClient(source.url, async (client) => {
-      await client.query('CREATE SCHEMA IF NOT EXISTS realtime; CREATE TABLE IF NOT EXISTS realtime.messages (id int)')
+      await client.query(
+        'CREATE SCHEMA IF NOT EXISTS realtime; CREATE TABLE IF NOT EXISTS realtime.messages (id int)',
+      )
     })
     const folder = folderStore()
     const run = await runJobProcess('backup', ['--json'], { DATABASE_URL: source.url, BACKUP_STORE: folder })
@@ -86,13 +91,19 @@ describe('backup into a folder', () => {
     const folder = folderStore()
     const store = openStore({ url: `file://${folder}` })
     const tablesOf = async (args: string[]) => {
-      const run = await runJobProcess('backup', ['--json', ...args], { DATABASE_URL: source.url, BACKUP_STORE: folder })
+      const run = await runJobProcess('backup', ['--json', ...args], {
+        DATABASE_URL: source.url,
+        BACKUP_STORE: folder,
+      })
       expect(run.code, run.stderr).toBe(0)
       return (await readSidecar(store, run.json!.id as string)).tables.map((t) => `${t.schema}.${t.name}`)
     }
     expect(await tablesOf(['-n', 'auth'])).toEqual(['auth.users'])
     expect(await tablesOf(['-N', 'auth'])).not.toContain('auth.users')
-    expect(await tablesOf(['-t', 'public.parts', '-t', 'suppliers'])).toEqual(['public.suppliers', 'public.parts'])
+    expect(await tablesOf(['-t', 'public.parts', '-t', 'suppliers'])).toEqual([
+      'public.suppliers',
+      'public.parts',
+    ])
     expect(await tablesOf(['-n', 'public', '-T', 'public.metrics', '-T', 'net*'])).not.toEqual(
       expect.arrayContaining(['public.metrics', 'public.network_insights']),
     )

@@ -28,9 +28,15 @@ describe('backup ids', () => {
 
 describe('store keys', () => {
   it('follow the bucket layout', () => {
-    expect(archiveKey('backup-2026-11-25T020000Z', false)).toBe('database-backups/backup-2026-11-25T020000Z.tar.gz')
-    expect(archiveKey('backup-2026-11-25T020000Z', true)).toBe('database-backups/backup-2026-11-25T020000Z.tar.gz.age')
-    expect(sidecarKey('backup-2026-11-25T020000Z')).toBe('database-backups/backup-2026-11-25T020000Z.manifest.json')
+    expect(archiveKey('backup-2026-11-25T020000Z', false)).toBe(
+      'database-backups/backup-2026-11-25T020000Z.tar.gz',
+    )
+    expect(archiveKey('backup-2026-11-25T020000Z', true)).toBe(
+      'database-backups/backup-2026-11-25T020000Z.tar.gz.age',
+    )
+    expect(sidecarKey('backup-2026-11-25T020000Z')).toBe(
+      'database-backups/backup-2026-11-25T020000Z.manifest.json',
+    )
   })
 
   it('parse back into id, kind and encryption', () => {

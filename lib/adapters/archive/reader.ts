@@ -4,7 +4,7 @@ import { Readable, type Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
-import { LifeboatError, isLifeboatError } from '../../core/errors.ts'
+import { isLifeboatError, LifeboatError } from '../../core/errors.ts'
 
 export interface ArchiveEntry {
   /** The archive's root folder (the backup id). */
@@ -101,13 +101,19 @@ function archiveError(error: unknown, where: string): LifeboatError {
   if (isLifeboatError(error)) return error
   const e = error as Error & { code?: string }
   if (e.code === 'Z_BUF_ERROR' || /unexpected end of file|Truncated input/i.test(e.message)) {
-    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is truncated (the archive ends early)`, { cause: error })
+    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is truncated (the archive ends early)`, {
+      cause: error,
+    })
   }
   if (e.code === 'Z_DATA_ERROR' || /incorrect header check|invalid/i.test(e.message)) {
-    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is not a valid gzip stream (${e.message})`, { cause: error })
+    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is not a valid gzip stream (${e.message})`, {
+      cause: error,
+    })
   }
   if (/TAR_|tar/i.test(`${e.code ?? ''} ${e.message}`)) {
-    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is not a valid tar archive (${e.message})`, { cause: error })
+    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is not a valid tar archive (${e.message})`, {
+      cause: error,
+    })
   }
   return new LifeboatError('ARCHIVE_CORRUPT', `${where} cannot be read: ${e.message}`, { cause: error })
 }

@@ -2,7 +2,7 @@
 // columns, keys, partitions and sequences. Runs inside the snapshot transaction.
 import type pg from 'pg'
 import type { ColumnInfo, ForeignKeyInfo, SequenceEntry } from '../../core/manifest.ts'
-import { type Selection, isSchemaSelected, isTableSelected } from '../../core/selection.ts'
+import { isSchemaSelected, isTableSelected, type Selection } from '../../core/selection.ts'
 
 export interface CatalogTable {
   oid: number
@@ -151,7 +151,9 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
 
   const schemas = [
     ...new Set([
-      ...allSchemas.rows.map((s) => s.nspname).filter((s) => isSchemaSelected(selection, s) && selection.tables.length === 0),
+      ...allSchemas.rows
+        .map((s) => s.nspname)
+        .filter((s) => isSchemaSelected(selection, s) && selection.tables.length === 0),
       ...tables.map((t) => t.schema),
     ]),
   ].sort()

@@ -2,7 +2,7 @@
 // settings pg_dump pins, and refusal of the transaction pooler.
 import pg from 'pg'
 import { LifeboatError } from '../../core/errors.ts'
-import { type Secret, redact } from '../../core/secret.ts'
+import { redact, type Secret } from '../../core/secret.ts'
 
 /** Settings that make every value's text output the same on every server (as pg_dump). */
 export const PINNED_SESSION_SETTINGS: Readonly<Record<string, string>> = {
@@ -26,7 +26,12 @@ export interface ConnectOptions {
 }
 
 /** What a connection URL says about where it points, safe to print. */
-export function describeConnection(url: Secret): { host: string; port: number; database: string; user: string } {
+export function describeConnection(url: Secret): {
+  host: string
+  port: number
+  database: string
+  user: string
+} {
   try {
     const parsed = new URL(url.reveal())
     return {
@@ -89,17 +94,23 @@ export function connectionError(error: unknown, where: string): LifeboatError {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ECONNRESET':
-      return new LifeboatError('DB_UNREACHABLE', `cannot reach the database at ${where} (${e.code})`, { cause: error })
+      return new LifeboatError('DB_UNREACHABLE', `cannot reach the database at ${where} (${e.code})`, {
+        cause: error,
+      })
     case '28P01':
     case '28000':
-      return new LifeboatError('DB_AUTH', `the database at ${where} refused the login: ${message}`, { cause: error })
+      return new LifeboatError('DB_AUTH', `the database at ${where} refused the login: ${message}`, {
+        cause: error,
+      })
     case '3D000':
       return new LifeboatError('DB_UNREACHABLE', `the database at ${where} does not exist`, { cause: error })
     case '42501':
       return new LifeboatError('DB_PERMISSION', `permission denied at ${where}: ${message}`, { cause: error })
   }
   if (/timeout/i.test(message)) {
-    return new LifeboatError('DB_UNREACHABLE', `cannot reach the database at ${where} (timeout)`, { cause: error })
+    return new LifeboatError('DB_UNREACHABLE', `cannot reach the database at ${where} (timeout)`, {
+      cause: error,
+    })
   }
   return new LifeboatError('DB_QUERY', `database error at ${where}: ${message}`, { cause: error })
 }
@@ -113,7 +124,9 @@ export function queryError(error: unknown, what: string): LifeboatError {
     return new LifeboatError('DB_PERMISSION', `${what}: ${message}`, { cause: error })
   }
   if (e.code === '57P01' || e.code === 'ECONNRESET' || /Connection terminated/i.test(message)) {
-    return new LifeboatError('DB_UNREACHABLE', `${what}: the connection was lost (${message})`, { cause: error })
+    return new LifeboatError('DB_UNREACHABLE', `${what}: the connection was lost (${message})`, {
+      cause: error,
+    })
   }
   return new LifeboatError('DB_QUERY', `${what}: ${message}`, { cause: error })
 }

@@ -6,7 +6,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
-import { quoteIdent, quoteQualified, queryError } from './connection.ts'
+import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 
 export interface ExportableTable {
   schema: string
@@ -60,7 +60,11 @@ export class NdjsonMeter extends Transform {
     this.#onProgress = onProgress
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (error?: Error | null, data?: Buffer) => void,
+  ) {
     this.#hash.update(chunk)
     this.bytes += chunk.length
     let at = chunk.indexOf(NEWLINE)

@@ -2,8 +2,8 @@
 // demo, for drills without a staging database, and for the tests.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join, resolve } from 'node:path'
 import { userInfo } from 'node:os'
+import { join, resolve } from 'node:path'
 
 export interface ThrowawayPostgres {
   /** Connection URL of the `postgres` database. */
@@ -52,7 +52,9 @@ async function loadEmbeddedPostgres() {
  * directory). As root, PostgreSQL runs as the `postgres` user, so the folder must be
  * one that user can enter: not below a 0700 mkdtemp folder.
  */
-export async function startThrowawayPostgres(options: { parent?: string; log?: (line: string) => void } = {}) {
+export async function startThrowawayPostgres(
+  options: { parent?: string; log?: (line: string) => void } = {},
+) {
   const parent = resolve(options.parent ?? '.tmp')
   await mkdir(parent, { recursive: true, mode: 0o755 })
   const dir = await mkdtemp(join(parent, 'pg-'))

@@ -26,7 +26,8 @@ export class FileStore implements Store {
     try {
       await mkdir(dirname(path), { recursive: true })
       let bytes = 0
-      const source = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body
+      const source =
+        typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body
       source.on('data', (chunk: Buffer) => {
         bytes += chunk.length
       })
@@ -99,7 +100,8 @@ export class FileStore implements Store {
 
 function storeError(error: unknown, what: string): LifeboatError {
   const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return new LifeboatError('BACKUP_NOT_FOUND', `${what}: no such file`, { cause: error })
+  if (code === 'ENOENT')
+    return new LifeboatError('BACKUP_NOT_FOUND', `${what}: no such file`, { cause: error })
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new LifeboatError('STORE_FORBIDDEN', `${what}: permission denied`, { cause: error })
   }

@@ -1,6 +1,7 @@
 // Builds the Store a configuration names.
-import { fileURLToPath } from 'node:url'
+
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { StoreConfig } from '../../core/config.ts'
 import { FileStore } from './file-store.ts'
 import { S3Store } from './s3-store.ts'

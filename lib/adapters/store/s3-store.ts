@@ -1,5 +1,7 @@
 // S3 (or any S3-compatible API) as a store: streaming multipart uploads through
 // lib-storage; a failed upload is aborted so nothing half-written looks complete.
+
+import type { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
@@ -10,7 +12,6 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { Readable } from 'node:stream'
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import type { Store, StoredObject } from './store.ts'
@@ -28,7 +29,9 @@ export function createS3Client(settings: S3Settings): S3Client {
     config.credentials = {
       accessKeyId: settings.credentials.accessKeyId,
       secretAccessKey: settings.credentials.secretAccessKey.reveal(),
-      ...(settings.credentials.sessionToken ? { sessionToken: settings.credentials.sessionToken.reveal() } : {}),
+      ...(settings.credentials.sessionToken
+        ? { sessionToken: settings.credentials.sessionToken.reveal() }
+        : {}),
     }
   }
   return new S3Client(config)
@@ -89,7 +92,13 @@ export class S3Store implements Store {
       uploadId ??= (upload as unknown as { uploadId?: string }).uploadId
       if (uploadId) {
         await this.#client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#prefix + key, UploadId: uploadId }))
+          .send(
+            new AbortMultipartUploadCommand({
+              Bucket: this.#bucket,
+              Key: this.#prefix + key,
+              UploadId: uploadId,
+            }),
+          )
           .catch(() => undefined) // the bucket lifecycle aborts stale multipart uploads after a day
       }
       if (!Buffer.isBuffer(counted)) counted.destroy()
@@ -99,7 +108,9 @@ export class S3Store implements Store {
 
   async get(key: string): Promise<Readable> {
     try {
-      const response = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }))
+      const response = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }),
+      )
       return response.Body as Readable
     } catch (error) {
       throw s3Error(error, `cannot read ${this.locate(key)}`)
@@ -108,7 +119,9 @@ export class S3Store implements Store {
 
   async head(key: string): Promise<StoredObject | undefined> {
     try {
-      const response = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }))
+      const response = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }),
+      )
       return { key, size: response.ContentLength ?? 0, modified: response.LastModified ?? new Date(0) }
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
@@ -123,7 +136,11 @@ export class S3Store implements Store {
     try {
       do {
         const page = await this.#client.send(
-          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            ContinuationToken: token,
+          }),
         )
         for (const object of page.Contents ?? []) {
           if (!object.Key) continue
@@ -175,9 +192,16 @@ export function s3Error(error: unknown, what: string): LifeboatError {
     (c) => c && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH)$/.test(c),
   )
   if (network || name === 'TimeoutError') {
-    return new LifeboatError('STORE_UNREACHABLE', `${what}: store unreachable (${network ?? name})`, { cause: error })
+    return new LifeboatError('STORE_UNREACHABLE', `${what}: store unreachable (${network ?? name})`, {
+      cause: error,
+    })
   }
-  if (status === 403 || name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
+  if (
+    status === 403 ||
+    name === 'AccessDenied' ||
+    name === 'InvalidAccessKeyId' ||
+    name === 'SignatureDoesNotMatch'
+  ) {
     return new LifeboatError('STORE_FORBIDDEN', `${what}: access denied (${name})`, { cause: error })
   }
   if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') {

@@ -17,7 +17,11 @@ export interface Store {
    * Writes a stream under `key`. The object becomes visible only once complete;
    * a failure leaves nothing at `key` (aborted multipart upload, removed temp file).
    */
-  put(key: string, body: Readable | Buffer | string, options?: { contentType?: string }): Promise<{ bytes: number }>
+  put(
+    key: string,
+    body: Readable | Buffer | string,
+    options?: { contentType?: string },
+  ): Promise<{ bytes: number }>
   /** Reads an object as a stream; `BACKUP_NOT_FOUND` when it does not exist. */
   get(key: string): Promise<Readable>
   head(key: string): Promise<StoredObject | undefined>
