@@ -74,7 +74,9 @@ function renderAudit(records: readonly ListedAudit[], store: string, since: stri
     if (!r) return [at, entry.event, '?', '', '', `unreadable: ${entry.problem ?? ''}`]
     const who =
       r.actor.kind === 'github' ? `${r.actor.actor} (${r.actor.runUrl})` : `${r.actor.user}@${r.actor.host}`
-    const note = r.error ? `${r.error.code}: ${r.error.message}` : (r.warnings?.[0] ?? '')
+    const note = r.error
+      ? `${r.error.code}: ${r.error.message}`
+      : (r.warnings?.[0] ?? (r.details.dryRun === true ? 'dry run' : ''))
     return [at, r.event, r.outcome, r.backupId ?? '', who, note]
   })
   const header = ['time (UTC)', 'event', 'outcome', 'backup', 'who', 'note']

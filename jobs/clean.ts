@@ -53,7 +53,7 @@ Exit codes: 0 ok, 1 a delete failed, 2 bad usage or configuration.
     const dryRun = Boolean(args['dry-run'])
     const real = openStore(storeConfig!)
     const store = dryRun ? new DryRunStore(real) : real
-    const result = await runClean({ store, now, emit }, settings)
+    const result = await runClean({ store, now, emit, dryRun }, settings)
     const reportable: ReportableResult = {
       summary: { dryRun, settings, ...result },
       text: renderClean(result, dryRun, settings.maxAgeDays, storeConfig!.s3 !== undefined),
@@ -81,10 +81,14 @@ Exit codes: 0 ok, 1 a delete failed, 2 bad usage or configuration.
 function renderClean(result: CleanResult, dryRun: boolean, days: number, s3: boolean): string {
   const lines: string[] = []
   const verb = dryRun ? 'would delete' : 'deleted'
-  for (const keep of result.plan.keep)
-    lines.push(`keep    ${keep.id}  ${keep.ageDays} days  (${keep.reasons.join(', ')})`)
+  const age = (days: number) => `${days.toFixed(1)} days old`
+  for (const keep of result.plan.keep) {
+    lines.push(`keep    ${keep.id}  ${age(keep.ageDays)}  (${keep.reasons.join(', ')})`)
+  }
+  const ages = new Map(result.plan.delete.map((d) => [d.id, d.ageDays]))
   for (const entry of result.deleted) {
-    lines.push(`${dryRun ? 'DELETE' : 'deleted'} ${entry.id}  (${entry.reason})  ${entry.keys.join(', ')}`)
+    const what = `${entry.id}  ${age(ages.get(entry.id) ?? 0)}  (${entry.reason})  ${entry.keys.join(', ')}`
+    lines.push(`${dryRun ? 'DELETE ' : 'deleted'} ${what}`)
   }
   lines.push(
     `${dryRun ? 'dry run: ' : ''}${verb} ${result.deleted.length} backup${result.deleted.length === 1 ? '' : 's'} (${formatBytes(result.bytesFreed)}), kept ${result.plan.keep.length}, retention ${days} days, in ${result.store}`,

@@ -65,7 +65,13 @@ export function reportWhenDone(job: JobName): NonNullable<JobSpec['after']> {
       outcome: outcome.status,
       ...(outcome.backupId ? { backupId: outcome.backupId } : {}),
       ...(error
-        ? { error: { code: error.code, message: error.message, details: error.details.slice(0, 50) } }
+        ? {
+            error: {
+              code: error.code,
+              message: error.message,
+              ...(error.details.length > 0 ? { details: error.details.slice(0, 50) } : {}),
+            },
+          }
         : {}),
       ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings.slice(0, 50) } : {}),
       actor: describeActor(context.env, localUser()),

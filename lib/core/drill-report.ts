@@ -94,6 +94,8 @@ export interface DrillMeasurements {
   pick: DrillReport['pick']
   startedAt: Date
   finishedAt: Date
+  /** The moment the backup's age (RPO achieved) is measured at; startedAt unless the clock was set. */
+  rpoAsOf?: Date
   target: DrillReport['target']
   phases: DrillPhases
   rtoTargetSeconds: number
@@ -121,7 +123,8 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
   const rpo =
     m.rpoTargetSeconds !== undefined && m.backup
       ? (() => {
-          const achieved = Math.max(0, (m.startedAt.getTime() - m.backup.time.getTime()) / 1000)
+          const asOf = m.rpoAsOf ?? m.startedAt
+          const achieved = Math.max(0, (asOf.getTime() - m.backup.time.getTime()) / 1000)
           return { targetSeconds: m.rpoTargetSeconds, achievedSeconds: round(achieved), met: achieved <= m.rpoTargetSeconds }
         })()
       : null

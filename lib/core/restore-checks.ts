@@ -429,7 +429,9 @@ export function splitSchemaSql(text: string): { preData: string; postData: strin
   let quote: string | undefined
   lines.forEach((line, index) => {
     const outside = quote === undefined
-    for (const match of line.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)?\$/g)) {
+    // Outside a body, `'costs $$'` is a string, not the start of one.
+    const code = outside ? line.replace(/'(?:[^']|'')*'/g, "''") : line
+    for (const match of code.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)?\$/g)) {
       if (quote === undefined) quote = match[0]
       else if (match[0] === quote) quote = undefined
     }

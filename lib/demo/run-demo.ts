@@ -1,8 +1,10 @@
 // The demo: a throwaway PostgreSQL with sample data, backed up into a local folder,
 // verified, restored into a second database and proven equal, table by table.
+// The demo's archives are not encrypted, so decryption is a pass-through.
 import { createReadStream } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { connect } from '../adapters/postgres/connection.ts'
 import { startThrowawayPostgres } from '../adapters/postgres/throwaway.ts'
 import { FileStore } from '../adapters/store/file-store.ts'
@@ -10,7 +12,9 @@ import type { EmitEvent } from '../core/events.ts'
 import { Secret } from '../core/secret.ts'
 import { selectEverything } from '../core/selection.ts'
 import { type GenerateSchemaSql, runBackup } from '../engine/backup.ts'
+import { runRestore } from '../engine/restore.ts'
 import { verifyArchive } from '../engine/verify-archive.ts'
+import { compareTables, type TableComparison } from './compare-databases.ts'
 import { createSampleData } from './sample-data.ts'
 
 export interface DemoOptions {
@@ -19,12 +23,6 @@ export interface DemoOptions {
   metricsRows: number
   emit: EmitEvent
   generateSchemaSql?: GenerateSchemaSql
-  /** Restores the backup into the given database and compares; added by the restore engine. */
-  restoreAndCompare?: (args: {
-    store: FileStore
-    id: string
-    targetUrl: Secret
-  }) => Promise<{ table: string; rows: number; identical: boolean }[]>
 }
 
 export interface DemoResult {
@@ -34,8 +32,9 @@ export interface DemoResult {
   rows: number
   archiveBytes: number
   verified: boolean
-  restored: { table: string; rows: number; identical: boolean }[] | null
-  seconds: { setup: number; backup: number; verify: number; restore: number | null }
+  /** Per table: restored rows equal to the source, by the restore's re-export and by direct comparison. */
+  restored: (TableComparison & { reexportMatches: boolean })[]
+  seconds: { setup: number; backup: number; verify: number; restore: number }
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -91,18 +90,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     })
     const verifySeconds = (Date.now() - verifyStart) / 1000
 
-    let restored: DemoResult['restored'] = null
-    let restoreSeconds: number | null = null
-    if (options.restoreAndCompare && verification.ok) {
-      const restoreStart = Date.now()
-      emit({ type: 'step', message: 'restoring into a second database (demo_restored) …' })
-      restored = await options.restoreAndCompare({
-        store,
-        id: backup.id,
-        targetUrl: new Secret(postgres.urlFor('demo_restored')),
-      })
-      restoreSeconds = (Date.now() - restoreStart) / 1000
+    const restoreStart = Date.now()
+    emit({ type: 'step', message: 'restoring into a second database (demo_restored) …' })
+    const targetUrl = new Secret(postgres.urlFor('demo_restored'))
+    const restore = await runRestore(
+      { store, emit, tempDir: tmpdir(), decrypt: () => new PassThrough() },
+      {
+        what: backup.id,
+        target: targetUrl,
+        targetSetting: 'TARGET_DATABASE_URL',
+        createSchema: true,
+        truncate: false,
+        verify: true,
+        production: [{ setting: 'DATABASE_URL', url: sourceUrl }],
+      },
+    )
+    const restoreSeconds = (Date.now() - restoreStart) / 1000
+    emit({ type: 'step', message: 'comparing every table of the two databases …' })
+    const [a, b] = await Promise.all([connect(sourceUrl), connect(targetUrl)])
+    let comparisons: TableComparison[]
+    try {
+      comparisons = await compareTables(a, b, backup.manifest.tables)
+    } finally {
+      await Promise.all([a.end(), b.end()])
     }
+    const reexport = new Map(restore.tables.map((t) => [t.table, t.sha256Match === true]))
+    const restored = comparisons.map((c) => ({ ...c, reexportMatches: reexport.get(c.table) ?? false }))
     return {
       id: backup.id,
       archive,

@@ -191,7 +191,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
 }
 
 /** Ids are per second; a second backup within the same second takes the next free one. */
-async function freeBackupId(store: Store, started: Date): Promise<string> {
+export async function freeBackupId(store: Store, started: Date): Promise<string> {
   for (let offset = 0; offset < 60; offset++) {
     const id = backupIdFor(new Date(started.getTime() + offset * 1000))
     const taken = await Promise.all([
@@ -347,7 +347,7 @@ async function exportTables(
   return entries
 }
 
-function sha256sums(manifest: Manifest, manifestText: string): string {
+export function sha256sums(manifest: Manifest, manifestText: string): string {
   const lines: string[] = []
   if (manifest.schemaSql) lines.push(`${manifest.schemaSql.sha256}  schema.sql`)
   for (const t of manifest.tables) lines.push(`${t.sha256}  ${t.file}`)

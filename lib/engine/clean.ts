@@ -19,6 +19,8 @@ export interface CleanDeps {
   store: Store
   now: Date
   emit: EmitEvent
+  /** Only for the wording of progress lines; the store decides what a delete does. */
+  dryRun?: boolean
 }
 
 export interface CleanResult {
@@ -64,7 +66,7 @@ export async function runClean(deps: CleanDeps, settings: RetentionSettings): Pr
   for (const [index, entry] of plan.delete.entries()) {
     emit({
       type: 'step',
-      message: `[${index + 1}/${plan.delete.length}] deleting ${entry.id} (${entry.reason}, ${entry.ageDays} days old): ${entry.keys.join(', ')}`,
+      message: `[${index + 1}/${plan.delete.length}] ${deps.dryRun ? 'would delete' : 'deleting'} ${entry.id} (${entry.reason}, ${entry.ageDays} days old): ${entry.keys.join(', ')}`,
     })
     try {
       await store.delete(entry.keys)

@@ -95,10 +95,14 @@ export async function checkNewBackup(
     const anomalies = detectAnomalies(manifest, previous, options)
     return { anomalies, warnings: [...anomalies.map((a) => a.message), ...notes], baseline: previous.length }
   } catch (error) {
-    const message = isLifeboatError(error) || error instanceof Error ? error.message : String(error)
+    const message = error instanceof Error ? error.message : String(error)
+    const hint =
+      isLifeboatError(error) && error.code === 'STORE_FORBIDDEN'
+        ? '; the backup role needs s3:GetObject on database-backups/*.manifest.json (docs/lifecycle.md)'
+        : ''
     return {
       anomalies: [],
-      warnings: [`anomaly check skipped: cannot read the previous sidecars (${message})`],
+      warnings: [`anomaly check skipped: cannot read the previous sidecars (${message})${hint}`],
       baseline: 0,
     }
   }

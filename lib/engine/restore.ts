@@ -133,6 +133,16 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     )
 
     archive = await fetchArchive(deps, options.what)
+    const sourceOf = (m: Manifest) => ({ host: m.source.host, database: m.source.database })
+    if (archive.expected) {
+      // A stored backup's sidecar names its source: refuse before verifying the whole archive.
+      const backupSource = sourceOf(archive.expected)
+      assertTargetAllowed(
+        productionReasons({ target, marker: info.marker, environment, backupSource }),
+        info.database,
+        options.confirm,
+      )
+    }
     const transforms = () => (archive!.encrypted ? [deps.decrypt(archive!.where)] : [])
 
     deps.emit({ type: 'step', message: `verifying ${archive.where}` })
@@ -156,7 +166,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     }
     const verifySeconds = (performance.now() - verifyBegan) / 1000
 
-    const backupSource = { host: manifest.source.host, database: manifest.source.database }
+    const backupSource = sourceOf(manifest)
     assertTargetAllowed(
       productionReasons({ target, marker: info.marker, environment, backupSource }),
       info.database,
@@ -403,7 +413,10 @@ async function loadInTransaction(
         ])
         .catch(() => undefined)
     }
-    if (prepared?.mode === 'per-trigger' && (error as { cause?: { code?: string } }).cause?.code === '23503') {
+    if (
+      prepared?.mode === 'per-trigger' &&
+      (error as { cause?: { code?: string } }).cause?.code === '23503'
+    ) {
       throw rolledBack(error, step, committing, PER_TRIGGER_FK_HINT)
     }
     throw rolledBack(error, step, committing)

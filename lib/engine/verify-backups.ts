@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Store } from '../adapters/store/store.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import type { BackupRecord } from '../core/inventory.ts'
+import { type BackupRecord, selectBackup } from '../core/inventory.ts'
 import { archiveKey, isBackupId, sidecarKey } from '../core/layout.ts'
 import type { Manifest } from '../core/manifest.ts'
 import { listInventory, readSidecar } from './inventory.ts'
@@ -59,7 +59,7 @@ export interface VerifyReport {
 const HOUR = 3_600_000
 
 export async function verifyBackups(deps: VerifyDeps, options: VerifyOptions): Promise<VerifyReport> {
-  const records = selectRecords(await listInventory(deps.store), options, deps.now)
+  const records = selectRecords(await listInventory(deps.store), options)
   const backups: BackupVerification[] = []
   for (const [index, record] of records.entries()) {
     deps.emit({
@@ -82,15 +82,14 @@ export async function verifyBackups(deps: VerifyDeps, options: VerifyOptions): P
   }
 }
 
-/** `latest` skips an upload that may still be in progress; `all` reports every backup. */
-function selectRecords(records: BackupRecord[], options: VerifyOptions, now: Date): BackupRecord[] {
+/**
+ * `latest` is the backup `restore latest` would use (the newest complete one); `all`
+ * and an id also report unfinished uploads and archives whose sidecar went missing.
+ */
+function selectRecords(records: BackupRecord[], options: VerifyOptions): BackupRecord[] {
   if (records.length === 0) throw new LifeboatError('BACKUP_NOT_FOUND', 'the store holds no backup')
   if (options.selection === 'all') return records
-  if (options.selection === 'latest') {
-    const settled = records.find((r) => r.complete || !inGrace(r, now, options.orphanGraceHours))
-    if (!settled) throw new LifeboatError('BACKUP_NOT_FOUND', 'the store holds no complete backup yet')
-    return [settled]
-  }
+  if (options.selection === 'latest') return [selectBackup(records, { kind: 'latest' })]
   const id = options.selection.replace(/^.*\//, '').replace(/(\.tar\.gz(\.age)?|\.manifest\.json)$/, '')
   if (!isBackupId(id)) {
     throw new LifeboatError('USAGE', `"${options.selection}" is not a backup id, latest or all`)

@@ -30,7 +30,13 @@ async function backupAt(target: Parameters<typeof runBackup>[0]['store'], time: 
       tempDir: tempFolder('list-spool'),
       ...(recipient ? { encrypt: () => encryptStream([recipient]) } : {}),
     },
-    { source: new Secret(source.url), sourceSetting: 'DATABASE_URL', selection: selectEverything, jobs: 1, gzipLevel: 1 },
+    {
+      source: new Secret(source.url),
+      sourceSetting: 'DATABASE_URL',
+      selection: selectEverything,
+      jobs: 1,
+      gzipLevel: 1,
+    },
   )
   return result
 }
@@ -42,7 +48,10 @@ beforeAll(async () => {
   ids.push((await backupAt(store, '2026-03-01T02:00:00Z')).id)
   ids.push((await backupAt(store, '2026-03-02T02:00:00Z', true)).id)
   // An upload that never got its sidecar: an archive alone.
-  copyFileSync(store.locate(`database-backups/${ids[0]}.tar.gz`), store.locate('database-backups/backup-2026-03-03T020000Z.tar.gz'))
+  copyFileSync(
+    store.locate(`database-backups/${ids[0]}.tar.gz`),
+    store.locate('database-backups/backup-2026-03-03T020000Z.tar.gz'),
+  )
 })
 afterAll(() => dropDatabase(source.name))
 
@@ -52,10 +61,16 @@ describe('backup:list', () => {
     expect(run.code, run.stderr).toBe(0)
     const lines = run.stdout.trim().split('\n')
     expect(lines[0]).toMatch(/^id\s+time \(UTC\)\s+size\s+tables\s+rows\s+encrypted$/)
-    expect(lines[1]).toMatch(/^backup-2026-03-02T020000Z\s+2026-03-02 02:00:00Z\s+[\d.]+ KB\s+14\s+[\d,]+\s+yes$/)
-    expect(lines[2]).toMatch(/^backup-2026-03-01T020000Z\s+2026-03-01 02:00:00Z\s+[\d.]+ KB\s+14\s+[\d,]+\s+no$/)
+    expect(lines[1]).toMatch(
+      /^backup-2026-03-02T020000Z\s+2026-03-02 02:00:00Z\s+[\d.]+ KB\s+14\s+[\d,]+\s+yes$/,
+    )
+    expect(lines[2]).toMatch(
+      /^backup-2026-03-01T020000Z\s+2026-03-01 02:00:00Z\s+[\d.]+ KB\s+14\s+[\d,]+\s+no$/,
+    )
     expect(lines[3]).toBe(`2 complete backups in ${store.location}`)
-    expect(lines[4]).toContain('1 incomplete upload(s) without a sidecar, not restorable: backup-2026-03-03T020000Z')
+    expect(lines[4]).toContain(
+      '1 incomplete upload(s) without a sidecar, not restorable: backup-2026-03-03T020000Z',
+    )
   })
 
   it('--json lists the same, with sizes and totals from the sidecars', async () => {
@@ -63,7 +78,12 @@ describe('backup:list', () => {
     expect(run.code, run.stderr).toBe(0)
     const backups = run.json!.backups as Record<string, unknown>[]
     expect(backups.map((b) => b.id)).toEqual([ids[1], ids[0]])
-    expect(backups[0]).toMatchObject({ encrypted: true, tables: 14, schemaSql: false, time: '2026-03-02T02:00:00.000Z' })
+    expect(backups[0]).toMatchObject({
+      encrypted: true,
+      tables: 14,
+      schemaSql: false,
+      time: '2026-03-02T02:00:00.000Z',
+    })
     expect(backups[1]!.rows).toBeGreaterThan(200)
     expect(run.json!.incomplete).toEqual(['backup-2026-03-03T020000Z'])
   })
@@ -100,7 +120,9 @@ describe('backup:list', () => {
     const made = await backupAt(s3, '2026-04-01T02:00:00Z')
     const run = await runJobProcess('list', ['--json'], env)
     expect(run.code, run.stderr).toBe(0)
-    expect(run.json!.backups).toEqual([expect.objectContaining({ id: made.id, archiveBytes: made.archiveBytes })])
+    expect(run.json!.backups).toEqual([
+      expect.objectContaining({ id: made.id, archiveBytes: made.archiveBytes }),
+    ])
   })
 
   it('needs BACKUP_STORE (exit 2)', async () => {

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { encryptStream } from '../../lib/adapters/crypto/age.ts'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
-import { SettingsReader, readStoreConfig } from '../../lib/core/config.ts'
+import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
-import { SAMPLE_SCHEMA_SQL, createSampleData } from '../../lib/demo/sample-data.ts'
+import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'
 import { runBackup } from '../../lib/engine/backup.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
@@ -52,7 +52,13 @@ beforeAll(async () => {
     const at = new Date(day)
     const result = await runBackup(
       { store, emit: () => {}, now: () => at, tempDir: tempFolder('cli-spool') },
-      { source: new Secret(source.url), sourceSetting: 'DATABASE_URL', selection: selectEverything, jobs: 1, gzipLevel: 1 },
+      {
+        source: new Secret(source.url),
+        sourceSetting: 'DATABASE_URL',
+        selection: selectEverything,
+        jobs: 1,
+        gzipLevel: 1,
+      },
     )
     ids.push(result.id)
   }
@@ -64,7 +70,10 @@ afterAll(async () => {
 describe('choosing the backup', () => {
   it('a date restores the newest complete backup made on or before the end of that day (UTC)', async () => {
     const target = await schemaTarget('cli_date')
-    const run = await runJobProcess('restore', ['2026-01-12', '--json'], { ...env, TARGET_DATABASE_URL: target })
+    const run = await runJobProcess('restore', ['2026-01-12', '--json'], {
+      ...env,
+      TARGET_DATABASE_URL: target,
+    })
     expect(run.code, run.stderr).toBe(0)
     expect(run.json).toMatchObject({ ok: true, id: 'backup-2026-01-11T020000Z', verified: true })
     const sameDay = await runJobProcess('restore', ['2026-01-13', '--json', '--truncate'], {
@@ -80,7 +89,9 @@ describe('choosing the backup', () => {
     expect(run.code).toBe(1)
     expect(errorLines(run.stderr)).toHaveLength(1)
     expect(run.stderr).toContain('BACKUP_NOT_FOUND')
-    expect(run.stderr).toContain('no complete backup on or before 2026-01-09; the earliest is backup-2026-01-10T020000Z')
+    expect(run.stderr).toContain(
+      'no complete backup on or before 2026-01-09; the earliest is backup-2026-01-10T020000Z',
+    )
   })
 
   it('an impossible date is bad usage (exit 2)', async () => {
@@ -93,14 +104,23 @@ describe('choosing the backup', () => {
     const target = await schemaTarget('cli_names')
     const byId = await runJobProcess('restore', [ids[0]!, '--json'], { ...env, TARGET_DATABASE_URL: target })
     expect(byId.json?.id).toBe(ids[0])
-    const latest = await runJobProcess('restore', ['latest', '--json', '--truncate'], { ...env, TARGET_DATABASE_URL: target })
+    const latest = await runJobProcess('restore', ['latest', '--json', '--truncate'], {
+      ...env,
+      TARGET_DATABASE_URL: target,
+    })
     expect(latest.json?.id).toBe(ids[2])
     const url = store.locate(`database-backups/${ids[1]}.tar.gz`)
-    const byUrl = await runJobProcess('restore', [url, '--json', '--truncate'], { ...env, TARGET_DATABASE_URL: target })
+    const byUrl = await runJobProcess('restore', [url, '--json', '--truncate'], {
+      ...env,
+      TARGET_DATABASE_URL: target,
+    })
     expect(byUrl.json?.id, byUrl.stderr).toBe(ids[1])
     // BACKUP_STORE names another prefix: the URL's own bucket/prefix is read with the same AWS settings.
     const elsewhere = { ...env, BACKUP_STORE: `${env.BACKUP_STORE}-other` }
-    const other = await runJobProcess('restore', [url, '--json', '--truncate'], { ...elsewhere, TARGET_DATABASE_URL: target })
+    const other = await runJobProcess('restore', [url, '--json', '--truncate'], {
+      ...elsewhere,
+      TARGET_DATABASE_URL: target,
+    })
     expect(other.json?.id, other.stderr).toBe(ids[1])
   })
 })
@@ -113,7 +133,9 @@ describe('the job', () => {
     const lines = run.stdout.trim().split('\n')
     expect(lines[0]).toMatch(/^table\s+rows \(backup\)\s+rows \(restored\)\s+sha256$/)
     expect(lines.find((l) => l.startsWith('public.metrics'))).toMatch(/^public\.metrics\s+500\s+500\s+ok$/)
-    expect(lines.at(-1)).toMatch(/^restored backup-2026-01-13T020000Z into .* every table verified by re-export$/)
+    expect(lines.at(-1)).toMatch(
+      /^restored backup-2026-01-13T020000Z into .* every table verified by re-export$/,
+    )
 
     const again = await runJobProcess('restore', ['latest', '--truncate', '--json', '--no-verify'], {
       ...env,
@@ -171,12 +193,23 @@ describe('the job', () => {
     const target = await schemaTarget('cli_runbook')
     const folder = tempFolder('runbook')
     const archive = join(folder, 'backup-2024-03-25.tar.gz')
-    writeFileSync(archive, Buffer.concat(await (await store.get(`database-backups/${ids[0]}.tar.gz`)).toArray()))
+    writeFileSync(
+      archive,
+      Buffer.concat(await (await store.get(`database-backups/${ids[0]}.tar.gz`)).toArray()),
+    )
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
       execFile(
         'npm',
         ['run', '--silent', 'backup:restore', './backup-2024-03-25.tar.gz'],
-        { cwd: folder, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', TARGET_DATABASE_URL: target, CI: 'true' } },
+        {
+          cwd: folder,
+          env: {
+            PATH: process.env.PATH!,
+            HOME: process.env.HOME ?? '/root',
+            TARGET_DATABASE_URL: target,
+            CI: 'true',
+          },
+        },
         (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       )
     })
@@ -200,7 +233,13 @@ describe('encrypted archives (.tar.gz.age)', () => {
         tempDir: tempFolder('cli-spool'),
         encrypt: () => encryptStream([recipient]),
       },
-      { source: new Secret(source.url), sourceSetting: 'DATABASE_URL', selection: selectEverything, jobs: 1, gzipLevel: 1 },
+      {
+        source: new Secret(source.url),
+        sourceSetting: 'DATABASE_URL',
+        selection: selectEverything,
+        jobs: 1,
+        gzipLevel: 1,
+      },
     )
     expect(result.key.endsWith('.tar.gz.age')).toBe(true)
     const target = await schemaTarget('cli_age')
@@ -208,7 +247,10 @@ describe('encrypted archives (.tar.gz.age)', () => {
     const missing = await runJobProcess('restore', ['latest'], store)
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('DECRYPT_FAILED')
-    const run = await runJobProcess('restore', ['latest', '--json'], { ...store, BACKUP_AGE_IDENTITY: identity })
+    const run = await runJobProcess('restore', ['latest', '--json'], {
+      ...store,
+      BACKUP_AGE_IDENTITY: identity,
+    })
     expect(run.code, run.stderr).toBe(0)
     expect(run.json).toMatchObject({ id: result.id, verified: true })
     expect(run.stderr).not.toContain(identity)

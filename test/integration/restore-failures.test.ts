@@ -13,7 +13,7 @@ import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import type { ProgressEvent } from '../../lib/core/events.ts'
 import { Secret } from '../../lib/core/secret.ts'
-import { SAMPLE_SCHEMA_SQL, createSampleData } from '../../lib/demo/sample-data.ts'
+import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'
 import type { BackupResult } from '../../lib/engine/backup.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { backupOf, fingerprint, folderStore, restore, restoreDeps, tempFolder } from './restore-fixtures.ts'
@@ -120,7 +120,10 @@ describe('a failure during the load rolls everything back', () => {
   it('a row that violates a constraint added to the target: RESTORE_FAILED naming the table', async () => {
     const target = await occupiedTarget('restore_violation')
     // network_insights loads late: earlier tables are already in when this one fails.
-    await sql(target, `ALTER TABLE public.network_insights ADD CONSTRAINT fast CHECK (latency_ms < interval '150 ms')`)
+    await sql(
+      target,
+      `ALTER TABLE public.network_insights ADD CONSTRAINT fast CHECK (latency_ms < interval '150 ms')`,
+    )
     const before = await fingerprint(target)
     const events: ProgressEvent[] = []
     const error = await failure(restore(restoreDeps(store, events), 'latest', target, { truncate: true }))
@@ -135,7 +138,10 @@ describe('a failure during the load rolls everything back', () => {
     const db = await createDatabase('restore_dangling')
     created.push(db.name)
     const target = db.url
-    await sql(target, `${SAMPLE_SCHEMA_SQL}; INSERT INTO public.organizations (name, slug) VALUES ('Only one', 'one')`)
+    await sql(
+      target,
+      `${SAMPLE_SCHEMA_SQL}; INSERT INTO public.organizations (name, slug) VALUES ('Only one', 'one')`,
+    )
     const before = await fingerprint(target)
     const error = await failure(
       restore(restoreDeps(store), 'latest', target, {

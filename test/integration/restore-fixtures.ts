@@ -10,7 +10,12 @@ import type { ProgressEvent } from '../../lib/core/events.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
 import { type BackupResult, runBackup } from '../../lib/engine/backup.ts'
-import { type RestoreDeps, type RestoreOptions, type RestoreResult, runRestore } from '../../lib/engine/restore.ts'
+import {
+  type RestoreDeps,
+  type RestoreOptions,
+  type RestoreResult,
+  runRestore,
+} from '../../lib/engine/restore.ts'
 import { withClient } from '../helpers/database.ts'
 
 export function tempFolder(label: string): string {

@@ -130,7 +130,10 @@ describe('the common PostgreSQL types', () => {
     ])
     expect(dataOnly(await fingerprint(target))).toEqual(dataOnly(await fingerprint(source)))
     // The json column keeps its exact text; generated columns were recomputed.
-    const row = await sql(target, `SELECT doc::text, doubled::text, shout FROM public.types ORDER BY id LIMIT 1`)
+    const row = await sql(
+      target,
+      `SELECT doc::text, doubled::text, shout FROM public.types ORDER BY id LIMIT 1`,
+    )
     expect(row.rows[0]).toEqual({
       doc: '{"b": 1,  "a": [1, 2], "a": null}',
       doubled: '246913578024691357802469135780.246913578024690',
@@ -154,6 +157,33 @@ describe('the common PostgreSQL types', () => {
   })
 })
 
+describe('partitioned tables', () => {
+  const PARTITIONED = `
+    CREATE TABLE public.events (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL, body text, PRIMARY KEY (id, at))
+      PARTITION BY RANGE (at);
+    CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+    CREATE TABLE public.events_rest PARTITION OF public.events DEFAULT;`
+
+  it('load through the root, rows routed to their partitions, identical by re-export', async () => {
+    const source = await database('parts_src', PARTITIONED)
+    await sql(
+      source,
+      `INSERT INTO public.events (at, body) SELECT date '2025-06-01' + i, 'e' || i FROM generate_series(1, 400) i`,
+    )
+    const store = folderStore()
+    const backup = await backupOf(source, store)
+    expect(backup.manifest.tables.map((t) => [t.name, t.kind, t.rows])).toEqual([['events', 'p', 400]])
+    for (const createSchema of [false, true]) {
+      const target = await database('parts_dst', createSchema ? undefined : PARTITIONED)
+      const result = await restore(restoreDeps(store), 'latest', target, { createSchema })
+      expect(result.tables[0]).toMatchObject({ rowsRestored: 400, sha256Match: true })
+      expect(dataOnly(await fingerprint(target))).toEqual(dataOnly(await fingerprint(source)))
+      const next = await sql(target, `INSERT INTO public.events (at) VALUES ('2030-01-01') RETURNING id`)
+      expect(Number(next.rows[0].id)).toBe(401)
+    }
+  })
+})
+
 describe('self-references and foreign-key cycles', () => {
   let source: string
   beforeAll(async () => {
@@ -163,12 +193,17 @@ describe('self-references and foreign-key cycles', () => {
 
   async function insertWithoutIds(target: string): Promise<void> {
     await withClient(target, async (client) => {
-      const e = await client.query(`INSERT INTO public.employees (name, manager_id) VALUES ('Eve', 3) RETURNING id`)
+      const e = await client.query(
+        `INSERT INTO public.employees (name, manager_id) VALUES ('Eve', 3) RETURNING id`,
+      )
       expect(e.rows[0].id).toBe(5)
       await client.query('BEGIN')
       await client.query('SET CONSTRAINTS ALL DEFERRED')
       const t = await client.query(`INSERT INTO public.teams (name, lead_id) VALUES ('New', 4) RETURNING id`)
-      const p = await client.query(`INSERT INTO public.people (name, team_id) VALUES ('Max', $1) RETURNING id`, [t.rows[0].id])
+      const p = await client.query(
+        `INSERT INTO public.people (name, team_id) VALUES ('Max', $1) RETURNING id`,
+        [t.rows[0].id],
+      )
       await client.query('COMMIT')
       expect([Number(t.rows[0].id), Number(p.rows[0].id)]).toEqual([3, 4])
     })
@@ -236,7 +271,10 @@ describe('self-references and foreign-key cycles', () => {
       const result = await restore(restoreDeps(store), 'latest', target)
       expect(result.triggerMode).toBe('per-trigger')
       const after = await fingerprint(target)
-      expect(dataOnly(after)).toEqual({ ...dataOnly(await fingerprint(source)), 'table public.audit': '0 null' })
+      expect(dataOnly(after)).toEqual({
+        ...dataOnly(await fingerprint(source)),
+        'table public.audit': '0 null',
+      })
       expect(after['trigger public.people.audit']).toBe('O')
       await insertWithoutIds(target)
     })

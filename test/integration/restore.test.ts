@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import { Secret } from '../../lib/core/secret.ts'
-import { SAMPLE_SCHEMA_SQL, createSampleData } from '../../lib/demo/sample-data.ts'
+import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'
 import type { BackupResult } from '../../lib/engine/backup.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { backupOf, dataOnly, fingerprint, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
@@ -53,7 +53,9 @@ describe('round trip', () => {
     expect(dataOnly(await fingerprint(target))).toEqual(dataOnly(await fingerprint(source.url)))
     // Sequences (identity, serial) continue after the restored ids.
     await withClient(target, async (client) => {
-      const org = await client.query(`INSERT INTO public.organizations (name, slug) VALUES ('New', 'new') RETURNING id`)
+      const org = await client.query(
+        `INSERT INTO public.organizations (name, slug) VALUES ('New', 'new') RETURNING id`,
+      )
       expect(Number(org.rows[0].id)).toBe(21)
       await client.query(`INSERT INTO public.permissions (role, resource, action) VALUES ('x', 'y', 'z')`)
       const metric = await client.query(
@@ -92,7 +94,9 @@ describe('target safety', () => {
     const error = await failure(restore(restoreDeps(store), 'latest', source.url, { truncate: true }))
     expect(error.code).toBe('TARGET_PROTECTED')
     expect(error.message).toContain('taken from')
-    const wrong = await failure(restore(restoreDeps(store), 'latest', source.url, { truncate: true, confirm: 'prod' }))
+    const wrong = await failure(
+      restore(restoreDeps(store), 'latest', source.url, { truncate: true, confirm: 'prod' }),
+    )
     expect(wrong.code).toBe('TARGET_PROTECTED')
     expect(await fingerprint(source.url)).toEqual(before)
   })
@@ -112,7 +116,9 @@ describe('target safety', () => {
   it('refuses a database named by DATABASE_URL or marked lifeboat.environment = production', async () => {
     const target = await emptyDatabase('restore_marked', true)
     const viaEnv = await failure(
-      restore(restoreDeps(store), 'latest', target, { production: [{ setting: 'DATABASE_URL', url: new Secret(target) }] }),
+      restore(restoreDeps(store), 'latest', target, {
+        production: [{ setting: 'DATABASE_URL', url: new Secret(target) }],
+      }),
     )
     expect(viaEnv.code).toBe('TARGET_PROTECTED')
     expect(viaEnv.message).toContain('DATABASE_URL')
@@ -242,7 +248,10 @@ describe('triggers', () => {
     const before = await fingerprint(target)
     await restore(restoreDeps(store), 'latest', target)
     const after = await fingerprint(target)
-    expect(dataOnly(after)).toEqual({ ...dataOnly(await fingerprint(source.url)), 'table public.audit': '0 null' })
+    expect(dataOnly(after)).toEqual({
+      ...dataOnly(await fingerprint(source.url)),
+      'table public.audit': '0 null',
+    })
     expect(after['trigger public.organizations.stamp']).toBe('O')
     expect(after['trigger public.conversations.stamp_always']).toBe('A')
     expect(before['trigger public.conversations.stamp_always']).toBe('A')

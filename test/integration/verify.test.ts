@@ -8,7 +8,7 @@ import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
-import { SettingsReader, readStoreConfig } from '../../lib/core/config.ts'
+import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
 import { archiveKey, sidecarKey } from '../../lib/core/layout.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
@@ -19,9 +19,15 @@ let prefixCounter = 0
 
 beforeAll(async () => {
   db = await createDatabase('verify')
-  await sql(db.url, `CREATE TABLE items AS SELECT g AS id, 'item ' || g AS name FROM generate_series(1, 300) g`)
+  await sql(
+    db.url,
+    `CREATE TABLE items AS SELECT g AS id, 'item ' || g AS name FROM generate_series(1, 300) g`,
+  )
   await sql(db.url, 'ALTER TABLE items ADD PRIMARY KEY (id)')
-  await sql(db.url, `CREATE TABLE notes AS SELECT g AS id, md5(g::text) AS body FROM generate_series(1, 50) g`)
+  await sql(
+    db.url,
+    `CREATE TABLE notes AS SELECT g AS id, md5(g::text) AS body FROM generate_series(1, 50) g`,
+  )
 })
 afterAll(async () => dropDatabase(db.name))
 
@@ -138,7 +144,10 @@ describe('backup:verify of encrypted archives', () => {
     expect(noKey.stderr).toContain('error DECRYPT_FAILED')
     expect(noKey.stderr).toContain('BACKUP_AGE_IDENTITY is not set')
 
-    const otherKey = await runJobProcess('verify', [], { ...env, BACKUP_AGE_IDENTITY: await generateIdentity() })
+    const otherKey = await runJobProcess('verify', [], {
+      ...env,
+      BACKUP_AGE_IDENTITY: await generateIdentity(),
+    })
     expect(otherKey.code).toBe(1)
     expect(otherKey.stderr).toContain('error DECRYPT_FAILED')
 
@@ -177,9 +186,10 @@ describe('backup:verify --quick', () => {
     expect(old.code).toBe(1)
     expect(old.stderr).toContain('error VERIFY_FAILED')
     expect(old.stderr).toContain(`${sidecarKey(id)}: missing`)
-    // `latest` finds the same broken newest backup once it is past the grace period.
+    // `latest` is what `restore latest` would use: there is no complete backup left.
     const latest = await runJobProcess('verify', ['--quick'], { ...env, LIFEBOAT_NOW: later(25) })
     expect(latest.code).toBe(1)
+    expect(latest.stderr).toContain('error BACKUP_NOT_FOUND')
   })
 
   it('fails an archive whose stored size differs from the sidecar', async () => {

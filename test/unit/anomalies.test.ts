@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   ANOMALY_DEFAULTS,
-  type ManifestSummary,
   detectAnomalies,
+  type ManifestSummary,
   median,
   readAnomalySettings,
 } from '../../lib/core/anomalies.ts'
@@ -27,13 +27,23 @@ function summary(rows: Record<string, number>, bytes?: number): ManifestSummary 
   }
 }
 
-const history = (...counts: number[]) => counts.map((n) => summary({ 'public.orders': n, 'public.users': 500 }))
+const history = (...counts: number[]) =>
+  counts.map((n) => summary({ 'public.orders': n, 'public.users': 500 }))
 
 describe('detectAnomalies: row drops', () => {
   it('reports a table that shrinks by 50% with its rows, the median and the drop', () => {
-    const [anomaly, ...rest] = detectAnomalies(summary({ 'public.orders': 500, 'public.users': 500 }), history(1000))
+    const [anomaly, ...rest] = detectAnomalies(
+      summary({ 'public.orders': 500, 'public.users': 500 }),
+      history(1000),
+    )
     expect(rest.filter((a) => a.kind !== 'size-change')).toEqual([])
-    expect(anomaly).toMatchObject({ kind: 'row-drop', table: 'public.orders', rows: 500, median: 1000, drop: 0.5 })
+    expect(anomaly).toMatchObject({
+      kind: 'row-drop',
+      table: 'public.orders',
+      rows: 500,
+      median: 1000,
+      drop: 0.5,
+    })
     expect(anomaly!.message).toBe(
       'table public.orders has 500 rows, 50% fewer than the median 1,000 of the previous 1 backup (threshold 20%)',
     )
@@ -61,9 +71,9 @@ describe('detectAnomalies: row drops', () => {
   })
 
   it('ignores growth, an empty table staying empty, and a new table', () => {
-    expect(detectAnomalies(summary({ 'public.orders': 5000, 'public.users': 500 }), history(1000, 1000))).toEqual([
-      expect.objectContaining({ kind: 'size-change' }),
-    ])
+    expect(
+      detectAnomalies(summary({ 'public.orders': 5000, 'public.users': 500 }), history(1000, 1000)),
+    ).toEqual([expect.objectContaining({ kind: 'size-change' })])
     const empty = [summary({ 'public.log': 0 })]
     expect(detectAnomalies(summary({ 'public.log': 0 }), empty)).toEqual([])
     expect(detectAnomalies(summary({ 'public.log': 0, 'public.new': 5 }), empty)).toEqual([])
@@ -77,21 +87,28 @@ describe('detectAnomalies: row drops', () => {
 
   it('honours a custom threshold', () => {
     const strict = { ...ANOMALY_DEFAULTS, rowDrop: 0.05 }
-    expect(detectAnomalies(summary({ 'public.orders': 900, 'public.users': 500 }), history(1000), strict)).toHaveLength(1)
+    expect(
+      detectAnomalies(summary({ 'public.orders': 900, 'public.users': 500 }), history(1000), strict),
+    ).toHaveLength(1)
   })
 })
 
 describe('detectAnomalies: disappearing tables', () => {
   it('reports a table the previous backup had, naming it and its last row count', () => {
     const previous = [summary({ 'public.orders': 1000, 'billing.invoices': 42 })]
-    const found = detectAnomalies(summary({ 'public.orders': 1000 }), previous, { ...ANOMALY_DEFAULTS, sizeChange: 1 })
+    const found = detectAnomalies(summary({ 'public.orders': 1000 }), previous, {
+      ...ANOMALY_DEFAULTS,
+      sizeChange: 1,
+    })
     expect(found).toEqual([
       {
         kind: 'table-missing',
         table: 'billing.invoices',
         previousRows: 42,
         previousId: previous[0]!.id,
-        message: expect.stringMatching(/^table billing\.invoices is missing from backup-\S+; backup-\S+ had it with 42 rows$/),
+        message: expect.stringMatching(
+          /^table billing\.invoices is missing from backup-\S+; backup-\S+ had it with 42 rows$/,
+        ),
       },
     ])
   })
@@ -129,7 +146,12 @@ describe('detectAnomalies: baseline', () => {
   it('lists several findings in table order, size last', () => {
     const previous = [summary({ 'public.b': 1000, 'public.a': 1000, 'public.c': 1000 })]
     const found = detectAnomalies(summary({ 'public.b': 100, 'public.a': 100 }), previous)
-    expect(found.map((a) => ('table' in a ? a.table : a.kind))).toEqual(['public.a', 'public.b', 'public.c', 'size-change'])
+    expect(found.map((a) => ('table' in a ? a.table : a.kind))).toEqual([
+      'public.a',
+      'public.b',
+      'public.c',
+      'size-change',
+    ])
   })
 })
 
@@ -149,7 +171,9 @@ describe('readAnomalySettings', () => {
   })
 
   it('reads fractions and refuses a row drop above 1', () => {
-    expect(readAnomalySettings(new SettingsReader({ ANOMALY_ROW_DROP: '0.1', ANOMALY_SIZE_CHANGE: '0.3' }))).toMatchObject({
+    expect(
+      readAnomalySettings(new SettingsReader({ ANOMALY_ROW_DROP: '0.1', ANOMALY_SIZE_CHANGE: '0.3' })),
+    ).toMatchObject({
       rowDrop: 0.1,
       sizeChange: 0.3,
     })

@@ -29,8 +29,8 @@ describe('auditKey / parseAuditKey', () => {
   })
 
   it('sorts keys of one day in time order', () => {
-    const keys = ['2026-11-25T23:59:59.999Z', '2026-11-25T00:00:00.000Z', '2026-11-25T10:00:00.000Z'].map((t) =>
-      auditKey('clean', new Date(t), 'a'),
+    const keys = ['2026-11-25T23:59:59.999Z', '2026-11-25T00:00:00.000Z', '2026-11-25T10:00:00.000Z'].map(
+      (t) => auditKey('clean', new Date(t), 'a'),
     )
     expect([...keys].sort()).toEqual([keys[1], keys[2], keys[0]])
   })
@@ -76,7 +76,11 @@ describe('describeActor', () => {
   })
 
   it('is the OS user and host elsewhere, even with stray GitHub variables', () => {
-    expect(describeActor({ GITHUB_ACTOR: 'octocat' }, local)).toEqual({ kind: 'local', user: 'ana', host: 'laptop' })
+    expect(describeActor({ GITHUB_ACTOR: 'octocat' }, local)).toEqual({
+      kind: 'local',
+      user: 'ana',
+      host: 'laptop',
+    })
   })
 })
 
@@ -88,7 +92,10 @@ describe('scrubRecord and auditDetails', () => {
       event: 'backup',
       at: AT.toISOString(),
       outcome: 'failure',
-      error: { code: 'DB_AUTH', message: 'postgres://app:pa55word@db.example.com/app refused hunter2-very-secret' },
+      error: {
+        code: 'DB_AUTH',
+        message: 'postgres://app:pa55word@db.example.com/app refused hunter2-very-secret',
+      },
       actor: { kind: 'local', user: 'ana', host: 'laptop' },
       details: { location: 's3://bucket/prefix', notes: ['token hunter2-very-secret'] },
     }
@@ -100,7 +107,16 @@ describe('scrubRecord and auditDetails', () => {
 
   it('keeps plain values only, capped', () => {
     expect(
-      auditDetails({ a: 1, b: 'x', c: true, d: null, e: undefined, f: { nested: 1 }, g: ['x', 2], h: new Date(0) }),
+      auditDetails({
+        a: 1,
+        b: 'x',
+        c: true,
+        d: null,
+        e: undefined,
+        f: { nested: 1 },
+        g: ['x', 2],
+        h: new Date(0),
+      }),
     ).toEqual({ a: 1, b: 'x', c: true, d: null, g: ['x', '2'], h: '1970-01-01T00:00:00.000Z' })
     expect((auditDetails({ many: Array.from({ length: 500 }, String) }).many as string[]).length).toBe(200)
   })

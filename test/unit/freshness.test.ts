@@ -17,7 +17,9 @@ describe('checkFreshness', () => {
   it('fails a backup one second past RPO + grace, naming it, its age and the limit', () => {
     const stale = checkFreshness(newestAt('2026-11-25T01:59:59Z'), options)
     expect(stale.ok).toBe(false)
-    expect(stale.message).toBe('the newest complete backup backup-x is 25.0 h old, more than the RPO of 24 h + 60 min grace')
+    expect(stale.message).toBe(
+      'the newest complete backup backup-x is 25.0 h old, more than the RPO of 24 h + 60 min grace',
+    )
   })
 
   it('fails a store with no complete backup', () => {

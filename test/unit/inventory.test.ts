@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { LifeboatError } from '../../lib/core/errors.ts'
-import { type ListedObject, inventoryOf, parseSelector, selectBackup } from '../../lib/core/inventory.ts'
+import { inventoryOf, type ListedObject, parseSelector, selectBackup } from '../../lib/core/inventory.ts'
 
 const at = new Date('2026-01-01T00:00:00Z')
 const object = (key: string, size = 100): ListedObject => ({ key, size, modified: at })
@@ -69,17 +69,23 @@ describe('parseSelector', () => {
     ],
     ['./backup-2024-03-25.tar.gz', { kind: 'file', path: './backup-2024-03-25.tar.gz' }],
     ['backup-2024-03-25.tar.gz', { kind: 'file', path: 'backup-2024-03-25.tar.gz' }],
-    ['/var/backups/backup-2026-01-12T020000Z.tar.gz', { kind: 'file', path: '/var/backups/backup-2026-01-12T020000Z.tar.gz' }],
+    [
+      '/var/backups/backup-2026-01-12T020000Z.tar.gz',
+      { kind: 'file', path: '/var/backups/backup-2026-01-12T020000Z.tar.gz' },
+    ],
     ['backup-2026-01-12T020000Z.tar.gz', { kind: 'file', path: 'backup-2026-01-12T020000Z.tar.gz' }],
   ])('%s', (value, expected) => {
     expect(parseSelector(value)).toEqual(expected)
   })
 
-  it.each(['2024-02-30', '2026-13-01', '2025-02-29', '2026-00-10'])('refuses the impossible date %s', (value) => {
-    const error = thrown(() => parseSelector(value))
-    expect(error.code).toBe('USAGE')
-    expect(error.message).toContain('is not a valid date')
-  })
+  it.each(['2024-02-30', '2026-13-01', '2025-02-29', '2026-00-10'])(
+    'refuses the impossible date %s',
+    (value) => {
+      const error = thrown(() => parseSelector(value))
+      expect(error.code).toBe('USAGE')
+      expect(error.message).toContain('is not a valid date')
+    },
+  )
 })
 
 describe('selectBackup', () => {
@@ -109,7 +115,9 @@ describe('selectBackup', () => {
   it('a date before the first backup names the earliest one', () => {
     const error = thrown(() => selectBackup(records, { kind: 'date', date: '2026-01-09' }))
     expect(error.code).toBe('BACKUP_NOT_FOUND')
-    expect(error.message).toBe('no complete backup on or before 2026-01-09; the earliest is backup-2026-01-10T020000Z')
+    expect(error.message).toBe(
+      'no complete backup on or before 2026-01-09; the earliest is backup-2026-01-10T020000Z',
+    )
   })
 
   it('an empty store', () => {
@@ -120,18 +128,23 @@ describe('selectBackup', () => {
   })
 
   it('an id: complete, incomplete, unknown', () => {
-    expect(selectBackup(records, { kind: 'id', id: 'backup-2026-01-11T235959Z' }).id).toBe('backup-2026-01-11T235959Z')
-    expect(thrown(() => selectBackup(records, { kind: 'id', id: 'backup-2026-01-14T020000Z' })).message).toContain(
-      'is incomplete',
+    expect(selectBackup(records, { kind: 'id', id: 'backup-2026-01-11T235959Z' }).id).toBe(
+      'backup-2026-01-11T235959Z',
     )
-    expect(thrown(() => selectBackup(records, { kind: 'id', id: 'backup-2020-01-01T000000Z' })).message).toContain(
-      'does not exist',
-    )
+    expect(
+      thrown(() => selectBackup(records, { kind: 'id', id: 'backup-2026-01-14T020000Z' })).message,
+    ).toContain('is incomplete')
+    expect(
+      thrown(() => selectBackup(records, { kind: 'id', id: 'backup-2020-01-01T000000Z' })).message,
+    ).toContain('does not exist')
   })
 
   it('a key or URL selects its backup by id; a local file is not in the inventory', () => {
     expect(
-      selectBackup(records, { kind: 'key', key: 's3://b/p/database-backups/backup-2026-01-10T020000Z.tar.gz' }).id,
+      selectBackup(records, {
+        kind: 'key',
+        key: 's3://b/p/database-backups/backup-2026-01-10T020000Z.tar.gz',
+      }).id,
     ).toBe('backup-2026-01-10T020000Z')
     expect(thrown(() => selectBackup(records, { kind: 'file', path: './x.tar.gz' })).code).toBe('USAGE')
   })

@@ -5,10 +5,10 @@ import { SettingsReader } from '../../lib/core/config.ts'
 import type { ListedObject } from '../../lib/core/inventory.ts'
 import { archiveKey, backupIdFor, sidecarKey } from '../../lib/core/layout.ts'
 import {
-  type RetentionCandidate,
-  type RetentionPolicy,
   isoWeekOf,
   planRetention,
+  type RetentionCandidate,
+  type RetentionPolicy,
   readRetentionSettings,
   retentionCandidates,
 } from '../../lib/core/retention.ts'
@@ -56,7 +56,14 @@ describe('planRetention: the age limit', () => {
     // Floor 1 holds the youngest anyway; the other two are decided by age alone.
     expect(ids(plan.keep)).toEqual([younger.id, atLimit.id])
     expect(plan.keep[1]!.reasons).toEqual(['within-age'])
-    expect(plan.delete).toEqual([{ id: older.id, reason: 'expired', ageDays: 7.0, keys: [sidecarKey(older.id), archiveKey(older.id, false)] }])
+    expect(plan.delete).toEqual([
+      {
+        id: older.id,
+        reason: 'expired',
+        ageDays: 7.0,
+        keys: [sidecarKey(older.id), archiveKey(older.id, false)],
+      },
+    ])
   })
 
   it('keeps 7 days of a daily schedule with `clean 7` and deletes the rest', () => {
@@ -168,12 +175,20 @@ describe('planRetention: tiers', () => {
 
 describe('planRetention: incomplete uploads', () => {
   it('removes an archive without a sidecar once it is more than a day old', () => {
-    const fresh = backup(23 * HOUR, { complete: false, keys: [archiveKey(backupIdFor(new Date(NOW.getTime() - 23 * HOUR)), false)] })
-    const stale = backup(25 * HOUR, { complete: false, keys: [archiveKey(backupIdFor(new Date(NOW.getTime() - 25 * HOUR)), true)] })
+    const fresh = backup(23 * HOUR, {
+      complete: false,
+      keys: [archiveKey(backupIdFor(new Date(NOW.getTime() - 23 * HOUR)), false)],
+    })
+    const stale = backup(25 * HOUR, {
+      complete: false,
+      keys: [archiveKey(backupIdFor(new Date(NOW.getTime() - 25 * HOUR)), true)],
+    })
     const good = backup(2 * DAY)
     const plan = planRetention([fresh, stale, good], policy())
     expect(plan.keep.find((k) => k.id === fresh.id)!.reasons).toEqual(['in-progress'])
-    expect(plan.delete).toEqual([{ id: stale.id, reason: 'orphaned-archive', ageDays: 1.04, keys: stale.keys }])
+    expect(plan.delete).toEqual([
+      { id: stale.id, reason: 'orphaned-archive', ageDays: 1.04, keys: stale.keys },
+    ])
   })
 
   it('counts the grace from the later of the id time and the archive write (a long upload)', () => {
@@ -201,7 +216,11 @@ describe('planRetention: incomplete uploads', () => {
 
 describe('retentionCandidates: keys from a real listing', () => {
   const at = (iso: string) => new Date(iso)
-  const listed = (key: string, modified: string, size = 100): ListedObject => ({ key, size, modified: at(modified) })
+  const listed = (key: string, modified: string, size = 100): ListedObject => ({
+    key,
+    size,
+    modified: at(modified),
+  })
 
   it('collects plain, encrypted and both variants; marks orphans; deletes every key of an expired id', () => {
     const plain = 'backup-2026-10-01T020000Z'
@@ -272,7 +291,14 @@ describe('readRetentionSettings', () => {
 
   it('takes the positional days over RETENTION_DAYS, and reads every setting', () => {
     const reader = new SettingsReader(
-      { RETENTION_DAYS: '30', RETENTION_MIN_KEEP: '3', RETENTION_DAILY: '7', RETENTION_WEEKLY: '4', RETENTION_MONTHLY: '12', ORPHAN_GRACE_HOURS: '6' },
+      {
+        RETENTION_DAYS: '30',
+        RETENTION_MIN_KEEP: '3',
+        RETENTION_DAILY: '7',
+        RETENTION_WEEKLY: '4',
+        RETENTION_MONTHLY: '12',
+        ORPHAN_GRACE_HOURS: '6',
+      },
       { days: '7' },
     )
     expect(readRetentionSettings(reader)).toEqual({
@@ -286,7 +312,9 @@ describe('readRetentionSettings', () => {
   it('reports every bad value at once: days and floor must be whole numbers ≥ 1', () => {
     const reader = new SettingsReader({ RETENTION_MIN_KEEP: '0', RETENTION_WEEKLY: '-1' }, { days: 'seven' })
     readRetentionSettings(reader)
-    expect(() => reader.finish()).toThrow(/days must be a whole number ≥ 1.*RETENTION_MIN_KEEP.*≥ 1.*RETENTION_WEEKLY/)
+    expect(() => reader.finish()).toThrow(
+      /days must be a whole number ≥ 1.*RETENTION_MIN_KEEP.*≥ 1.*RETENTION_WEEKLY/,
+    )
   })
 })
 

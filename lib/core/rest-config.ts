@@ -1,0 +1,230 @@
+// Settings of API-only mode (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): which path a
+// backup or restore takes, and the REST backup's and restore's settings, every problem
+// at once. Also Supabase project refs, by which an API and a database are matched.
+import { readAgeIdentity, readAgeRecipients, type AgeIdentitySource } from './age-config.ts'
+import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
+import { readSelection } from './backup-config.ts'
+import { LifeboatError } from './errors.ts'
+import type { Secret } from './secret.ts'
+import type { Selection } from './selection.ts'
+
+export type SourceMode = 'postgres' | 'rest'
+
+export interface ApiSettings {
+  /** `https://<ref>.supabase.co`, without a path. */
+  url: string
+  key: Secret
+}
+
+export interface RestRetrySettings {
+  attempts: number
+  baseDelayMs: number
+  timeoutMs: number
+}
+
+export interface RestBackupConfig {
+  api: ApiSettings
+  store: StoreConfig
+  selection: Selection
+  /** Exposed schemas to read (PostgREST serves one schema per request). */
+  schemas: string[]
+  batchSize: number
+  authUsers: boolean
+  gzipLevel: number
+  recipients: string[]
+  tempDir: string | undefined
+  retry: RestRetrySettings
+}
+
+export interface RestRestoreConfig {
+  what: string
+  api: ApiSettings
+  store: StoreConfig | undefined
+  selection: Selection | undefined
+  truncate: boolean
+  confirm: string | undefined
+  verify: boolean
+  batchSize: number
+  tempDir: string | undefined
+  identity: AgeIdentitySource | undefined
+  retry: RestRetrySettings
+  /** Databases and APIs the environment names as the source: production. */
+  production: { setting: string; host: string; ref: string | undefined }[]
+}
+
+const DIRECT_SETTINGS = ['DATABASE_URL', 'SUPABASE_DB_URL']
+
+/**
+ * `--source rest|postgres`; by default the direct connection when DATABASE_URL or
+ * SUPABASE_DB_URL is set (recommended: one consistent snapshot), the API when only
+ * SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are.
+ */
+export function chooseSource(env: Env, flags: Flags): SourceMode {
+  const forced = flags.source
+  if (forced !== undefined && forced !== '') {
+    if (forced === 'rest' || forced === 'api') return 'rest'
+    if (forced === 'postgres' || forced === 'direct') return 'postgres'
+    throw new LifeboatError('CONFIG_INVALID', `--source must be postgres or rest, got "${String(forced)}"`)
+  }
+  const reader = new SettingsReader(env, flags)
+  if (reader.optional(undefined, ...DIRECT_SETTINGS)) return 'postgres'
+  if (reader.optional(undefined, 'SUPABASE_URL') && reader.optional(undefined, 'SUPABASE_SERVICE_ROLE_KEY')) return 'rest'
+  return 'postgres'
+}
+
+/** `--via rest|postgres` for a restore; the API when no target database is given but an API is. */
+export function chooseRestoreVia(env: Env, flags: Flags): SourceMode {
+  const forced = flags.via
+  if (forced !== undefined && forced !== '') {
+    if (forced === 'rest' || forced === 'api') return 'rest'
+    if (forced === 'postgres' || forced === 'direct') return 'postgres'
+    throw new LifeboatError('CONFIG_INVALID', `--via must be postgres or rest, got "${String(forced)}"`)
+  }
+  const reader = new SettingsReader(env, flags)
+  if (reader.optional('target', 'TARGET_DATABASE_URL')) return 'postgres'
+  if (reader.optional(undefined, 'SUPABASE_URL') && reader.optional(undefined, 'SUPABASE_SERVICE_ROLE_KEY')) return 'rest'
+  return 'postgres'
+}
+
+export function readApiSettings(reader: SettingsReader): ApiSettings | undefined {
+  const raw = reader.required(undefined, 'SUPABASE_URL')
+  const key = reader.requiredSecret(undefined, 'SUPABASE_SERVICE_ROLE_KEY')
+  if (raw === undefined || key === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    reader.invalid(`SUPABASE_URL must be the project URL (https://<ref>.supabase.co), got "${raw}"`)
+    return undefined
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    reader.invalid(`SUPABASE_URL must be an https:// URL, got "${url.protocol}//…"`)
+    return undefined
+  }
+  // The project URL, even when someone pasted the REST endpoint itself.
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/rest\/v1$/, '')
+  return { url: `${url.origin}${path}`, key }
+}
+
+function readRetry(reader: SettingsReader): RestRetrySettings {
+  return {
+    attempts: reader.integer(undefined, 'REST_MAX_ATTEMPTS', 6, 1),
+    baseDelayMs: reader.integer(undefined, 'REST_RETRY_BASE_MS', 500, 0),
+    timeoutMs: reader.integer(undefined, 'REST_TIMEOUT_MS', 60_000, 1),
+  }
+}
+
+/** Schemas must be named exactly: the API cannot list the schemas it exposes. */
+function exactSchemas(reader: SettingsReader, selection: Selection): string[] {
+  const patterns = selection.schemas.filter((s) => /[*?]/.test(s))
+  if (patterns.length > 0) {
+    reader.invalid(`in API mode -n/--schema takes exact schema names, not patterns (${patterns.join(', ')})`)
+  }
+  return selection.schemas.length > 0 ? selection.schemas.filter((s) => !/[*?]/.test(s)) : ['public']
+}
+
+export function readRestBackupConfig(env: Env, flags: Flags): RestBackupConfig {
+  const reader = new SettingsReader(env, flags)
+  const api = readApiSettings(reader)
+  const store = readStoreConfig(reader)
+  const selection = readSelection(reader)
+  const config = {
+    selection,
+    schemas: exactSchemas(reader, selection),
+    batchSize: reader.integer('batch-size', 'REST_BATCH_SIZE', 1000, 1),
+    authUsers: reader.boolean('auth-users', 'BACKUP_AUTH_USERS'),
+    gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
+    recipients: readAgeRecipients(reader),
+    tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
+    retry: readRetry(reader),
+  }
+  if (config.gzipLevel > 9) reader.invalid('BACKUP_GZIP_LEVEL (--compress) must be between 0 and 9')
+  reader.finish()
+  return { api: api!, store: store!, ...config }
+}
+
+export function readRestRestoreConfig(env: Env, flags: Flags, positional: readonly string[]): RestRestoreConfig {
+  if (positional.length !== 1) {
+    throw new LifeboatError(
+      'USAGE',
+      positional.length === 0
+        ? 'name the backup to restore: a file, an s3:// URL, latest, YYYY-MM-DD or a backup id'
+        : `restore takes one backup, got ${positional.length}: ${positional.join(' ')}`,
+    )
+  }
+  const reader = new SettingsReader(env, flags)
+  const api = readApiSettings(reader)
+  const store = reader.optional('store', 'BACKUP_STORE') === undefined ? undefined : readStoreConfig(reader)
+  const selection = readSelection(reader)
+  const anySelection = Object.values(selection).some((list) => list.length > 0)
+  const production = DIRECT_SETTINGS.flatMap((setting) => {
+    const raw = reader.optional(undefined, setting)
+    if (!raw) return []
+    try {
+      const url = new URL(raw)
+      return [{ setting, host: url.hostname, ref: supabaseProjectRef(url.hostname, decodeURIComponent(url.username)) }]
+    } catch {
+      return []
+    }
+  })
+  if (flags.confirm === true || flags.confirm === '') reader.invalid('--confirm needs the target project ref')
+  const config = {
+    what: positional[0]!,
+    store,
+    selection: anySelection ? selection : undefined,
+    truncate: reader.boolean('truncate'),
+    confirm: reader.optional('confirm'),
+    verify: flags.verify !== false,
+    batchSize: reader.integer('batch-size', 'REST_BATCH_SIZE', 1000, 1),
+    tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
+    identity: readAgeIdentity(reader),
+    retry: readRetry(reader),
+    production,
+  }
+  if (flags['create-schema'] === true) {
+    reader.invalid('--create-schema needs a database connection: the API cannot run DDL (docs/api-mode.md)')
+  }
+  reader.finish()
+  return { api: api!, ...config }
+}
+
+/**
+ * The Supabase project a host belongs to: `<ref>.supabase.co` (API),
+ * `db.<ref>.supabase.co` (direct), or a pooler host with user `postgres.<ref>`.
+ */
+export function supabaseProjectRef(host: string, user?: string): string | undefined {
+  const h = host.toLowerCase()
+  const direct = /^db\.([a-z0-9]+)\.supabase\.(co|in)$/.exec(h)
+  if (direct) return direct[1]
+  const api = /^([a-z0-9]+)\.supabase\.(co|in)$/.exec(h)
+  if (api) return api[1]
+  if (/\.pooler\.supabase\.com$/.test(h) && user?.includes('.')) return user.slice(user.indexOf('.') + 1)
+  return undefined
+}
+
+/**
+ * Why an API target counts as production (empty when it does not): it is the API a
+ * REST backup was read from (same host and port), or it belongs to the same Supabase
+ * project as the backup's source or the database the environment names.
+ */
+export function apiProductionReasons(input: {
+  /** `host[:port]` of SUPABASE_URL. */
+  target: { host: string; ref: string | undefined }
+  backupSource: { host: string; kind: 'postgres' | 'rest' } | undefined
+  environment: readonly { setting: string; host: string; ref: string | undefined }[]
+}): string[] {
+  const targetRef = input.target.ref
+  const reasons: string[] = []
+  const source = input.backupSource
+  if (source) {
+    const sourceRef = supabaseProjectRef(source.host.replace(/:\d+$/, ''))
+    const sameApi = source.kind === 'rest' && source.host.toLowerCase() === input.target.host.toLowerCase()
+    if (sameApi || (sourceRef !== undefined && sourceRef === targetRef)) {
+      reasons.push('it is the project this backup was taken from')
+    }
+  }
+  for (const { setting, ref } of input.environment) {
+    if (ref !== undefined && ref === targetRef) reasons.push(`it is the project ${setting} names`)
+  }
+  return reasons
+}
