@@ -103,8 +103,9 @@ function tamperingDeny(scope: BucketScope): PolicyStatement {
 }
 
 /**
- * The backup writer: puts archives, sidecars, audit events and its status; lists the prefix.
- * It cannot read archives back (a leaked token cannot exfiltrate old backups) and can
+ * The backup writer: puts archives, sidecars, audit events and its status; lists the prefix;
+ * reads earlier sidecars (table names, row counts, checksums — never rows) for the anomaly
+ * check. It cannot read archives back (a leaked token cannot exfiltrate old backups) and can
  * delete nothing: the explicit Deny makes that hold even if a broader policy is attached.
  */
 export function writerPolicy(scope: BucketScope): PolicyDocument {
@@ -118,8 +119,14 @@ export function writerPolicy(scope: BucketScope): PolicyDocument {
         Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
         Resource: [objectArn(scope, `${BACKUPS_PREFIX}*`), objectArn(scope, `${AUDIT_PREFIX}*`)],
       },
+      {
+        Sid: 'ReadSidecarsForAnomalyCheck',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json`),
+      },
       statusStatement(scope),
-      // Multipart uploads under SSE-KMS need Decrypt to complete; the role still has no GetObject on backups.
+      // Multipart uploads under SSE-KMS need Decrypt to complete; the role still has no GetObject on archives.
       ...kmsStatement(scope, ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
       {
         Sid: 'DenyAllDeletes',

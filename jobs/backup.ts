@@ -5,11 +5,15 @@ import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
+import { runRestBackupJob } from '../lib/cli/rest-jobs.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { readAnomalySettings } from '../lib/core/anomalies.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
 import { SettingsReader } from '../lib/core/config.ts'
+import { readDoctorConfig } from '../lib/core/doctor-checks.ts'
+import { chooseSource } from '../lib/core/rest-config.ts'
 import { runBackup } from '../lib/engine/backup.ts'
+import { preflight } from '../lib/engine/doctor.ts'
 import { checkNewBackup } from '../lib/engine/monitor.ts'
 
 main({
@@ -20,7 +24,9 @@ Usage: npm run backup:database -- [options]
 Backs up every table of the source database (one consistent snapshot) into an
 archive (format v1) in the store, then writes its manifest sidecar.
 
-Source:   DATABASE_URL or SUPABASE_DB_URL (direct connection or session pooler)
+Source:   DATABASE_URL or SUPABASE_DB_URL (direct connection or session pooler:
+          recommended), or API-only: SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY when no
+          database URL is set, or with --source rest (docs/api-mode.md)
 Store:    BACKUP_STORE (s3://bucket/prefix or file://path), or --store
 Options:
   -n, --schema PATTERN          only these schemas (repeatable)
@@ -30,24 +36,35 @@ Options:
   -j, --jobs N                  parallel connections sharing the snapshot (default 1; BACKUP_JOBS)
       --compress N              gzip level 0-9 (default 6; BACKUP_GZIP_LEVEL)
       --store URL               overrides BACKUP_STORE
+      --source postgres|rest    force the direct connection or the API
+      --batch-size N            API mode: rows per request (default 1000; REST_BATCH_SIZE)
+      --auth-users              API mode: also export auth users (admin API; BACKUP_AUTH_USERS)
       --json                    print one JSON summary line on stdout
       --quiet                   only warnings and errors on stderr
   -h, --help                    this help
 Encryption: set BACKUP_AGE_RECIPIENTS (age1… public keys) to write .tar.gz.age.
 Anomalies: row counts and size are compared with the previous 7 sidecars
   (ANOMALY_ROW_DROP 0.2, ANOMALY_SIZE_CHANGE 0.5); findings are warnings.
+Preflight: settings, pooler mode, the store and the keys are checked first
+  (npm run backup:doctor runs every check).
 Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
 `,
   flags: {
-    string: ['schema', 'exclude-schema', 'table', 'exclude-table', 'jobs', 'compress', 'store', 'temp-dir'],
+    string: ['schema', 'exclude-schema', 'table', 'exclude-table', 'jobs', 'compress', 'store', 'temp-dir', 'source', 'batch-size'],
+    boolean: ['auth-users'],
     alias: { n: 'schema', N: 'exclude-schema', t: 'table', T: 'exclude-table', j: 'jobs' },
   },
-  async run({ args, env, emit }) {
+  async run(context) {
+    const { args, env, emit } = context
+    if (chooseSource(env, args) === 'rest') return runRestBackupJob(context)
     const config = readBackupConfig(env, args)
     const anomalySettings = new SettingsReader(env, args)
     const anomalyOptions = readAnomalySettings(anomalySettings)
     anomalySettings.finish()
     const store = openStore(config.store)
+    const doctor = readDoctorConfig(env, args)
+    const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
+    emit({ type: 'step', message: `preflight: ${checks.length} checks passed` })
     const result = await runBackup(
       {
         store,

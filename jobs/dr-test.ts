@@ -84,9 +84,13 @@ async function readChecks(path: string): Promise<SmokeCheck[]> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new LifeboatError('CONFIG_INVALID', `DR_TEST_CHECKS (--checks) ${path}: ${(error as Error).message}`)
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `DR_TEST_CHECKS (--checks) ${path}: ${(error as Error).message}`,
+    )
   }
   const checks = parseSmokeChecks(text, path)
-  if (checks.length === 0) throw new LifeboatError('CONFIG_INVALID', `${path} holds no SQL statement to check`)
+  if (checks.length === 0)
+    throw new LifeboatError('CONFIG_INVALID', `${path} holds no SQL statement to check`)
   return checks
 }

@@ -65,7 +65,12 @@ names the failing tables), 2 bad usage or configuration, or a production target.
         days: config.days,
         now: config.now,
         target: config.target
-          ? { kind: 'database', url: config.target.url, setting: config.target.setting, truncate: config.truncate }
+          ? {
+              kind: 'database',
+              url: config.target.url,
+              setting: config.target.setting,
+              truncate: config.truncate,
+            }
           : { kind: 'throwaway' },
         rtoTargetSeconds: config.rtoTargetSeconds,
         production: config.production,

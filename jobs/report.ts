@@ -34,7 +34,8 @@ Exit codes: 0 ok, 1 the store could not be read, 2 bad usage or configuration.
   flags: { string: ['out', 'markdown', 'store'] },
   async run(context) {
     const { args, positional, env, emit } = context
-    if (positional.length > 0) throw new LifeboatError('USAGE', `backup:report takes no arguments, got: ${positional.join(' ')}`)
+    if (positional.length > 0)
+      throw new LifeboatError('USAGE', `backup:report takes no arguments, got: ${positional.join(' ')}`)
     const reader = new SettingsReader(env, args)
     const store = readStoreConfig(reader)
     const now = readNow(reader)

@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
+import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
+import { runRestRestoreJob } from '../lib/cli/rest-jobs.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { parseSelector } from '../lib/core/inventory.ts'
+import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-checks.ts'
 import { type RestoreResult, runRestore } from '../lib/engine/restore.ts'
 
@@ -27,6 +30,8 @@ every restored table is re-exported and compared with the backup before COMMIT.
 Any failure rolls back: the target stays exactly as it was.
 
 Target:   TARGET_DATABASE_URL, or --target (never taken from DATABASE_URL)
+          Through the API instead (no all-or-nothing, docs/api-mode.md): --via rest,
+          or SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY when no target database is set
 Store:    BACKUP_STORE (s3://bucket/prefix or file://path), or --store; not needed
           for a local archive file
 Options:
@@ -44,6 +49,8 @@ Options:
       --identity KEY|FILE       age private key for .age archives (BACKUP_AGE_IDENTITY)
       --temp-dir DIR            where a stored archive is downloaded (LIFEBOAT_TEMP_DIR)
       --store URL               overrides BACKUP_STORE
+      --via postgres|rest       force the database connection or the API
+      --batch-size N            API mode: rows per insert request (default 1000)
       --json                    print one JSON summary line on stdout
       --quiet                   only warnings and errors on stderr
   -h, --help                    this help
@@ -63,12 +70,16 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
       'store',
       'temp-dir',
       'identity',
+      'via',
+      'batch-size',
     ],
     boolean: ['create-schema', 'truncate', 'verify'],
     alias: { n: 'schema', N: 'exclude-schema', t: 'table', T: 'exclude-table' },
     default: { verify: true },
   },
-  async run({ args, positional, env, emit }) {
+  async run(context) {
+    const { args, positional, env, emit } = context
+    if (chooseRestoreVia(env, args) === 'rest') return runRestRestoreJob(context)
     const config = readRestoreConfig(env, args, positional)
     const identity = config.identity ? await loadIdentity(config.identity) : undefined
     const result = await runRestore(
@@ -97,8 +108,24 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
         production: config.production,
       },
     )
-    return { summary: { ...result }, text: renderResult(result) }
+    const reportable: ReportableResult = {
+      summary: { ...result },
+      text: renderResult(result),
+      facts: {
+        backupId: result.id,
+        rows: result.rows,
+        tables: result.tables.length,
+        bytes: result.archiveBytes,
+      },
+      warnings: result.warnings,
+      audit: {
+        target: `${result.target.host}:${result.target.port}/${result.target.database}`,
+        verified: result.verified,
+      },
+    }
+    return reportable
   },
+  after: reportWhenDone('restore', { alert: false }),
 })
 
 /** npm runs scripts in the package folder; a relative path means the folder npm was started in. */

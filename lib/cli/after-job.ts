@@ -34,7 +34,15 @@ export function storeFromSettings(context: JobContext): Store | undefined {
   }
 }
 
-export function reportWhenDone(job: JobName): NonNullable<JobSpec['after']> {
+/**
+ * The after-hook of a job: alert (scheduled jobs) and audit (every job). A restore a
+ * person runs by hand is audited but does not page anyone: `{ alert: false }`.
+ */
+export function reportWhenDone(
+  job: JobName,
+  options: { alert?: boolean } = {},
+): NonNullable<JobSpec['after']> {
+  const alert = options.alert ?? true
   return async (context, { result, error, startedAt }) => {
     const reportable = result as ReportableResult | undefined
     const store = storeFromSettings(context)
@@ -46,13 +54,15 @@ export function reportWhenDone(job: JobName): NonNullable<JobSpec['after']> {
       warnings: reportable?.warnings ?? [],
       ...(reportable?.facts ?? {}),
     })
-    const report = await reportOutcome(
-      { env: context.env, ...(store ? { store } : {}), log: context.log },
-      outcome,
-    )
-    for (const channel of report.channels) {
-      if (channel.status === 'failed')
-        context.log(`warning: ${channel.channel} alert failed: ${channel.error ?? 'unknown'}`)
+    if (alert) {
+      const report = await reportOutcome(
+        { env: context.env, ...(store ? { store } : {}), log: context.log },
+        outcome,
+      )
+      for (const channel of report.channels) {
+        if (channel.status === 'failed')
+          context.log(`warning: ${channel.channel} alert failed: ${channel.error ?? 'unknown'}`)
+      }
     }
     if (!store) return
     // The audit trail (docs/lifecycle.md): a failure to record is a warning, never a new exit code.

@@ -16,11 +16,16 @@ export interface FailedDrill {
   result?: ReportableResult
 }
 
-export async function finishDrill(run: DrillRun, context: JobContext, failed: FailedDrill): Promise<ReportableResult> {
+export async function finishDrill(
+  run: DrillRun,
+  context: JobContext,
+  failed: FailedDrill,
+): Promise<ReportableResult> {
   const { report } = run
   const markdown = renderDrillMarkdown(report, run.storeError ? {} : { location: run.location })
   await writeJobSummary(context, markdown)
-  if (run.storeError) context.log(`warning: the report could not be written to ${run.location}: ${run.storeError}`)
+  if (run.storeError)
+    context.log(`warning: the report could not be written to ${run.location}: ${run.storeError}`)
   else context.log(`report written to ${run.location}`)
   const facts = factsOf(run)
 
@@ -35,7 +40,7 @@ export async function finishDrill(run: DrillRun, context: JobContext, failed: Fa
     const where = run.storeError ? '' : `; report: ${run.location}`
     throw new LifeboatError(
       'DRILL_FAILED',
-      `${report.kind} ${report.id} of ${report.backupId ?? '(no backup chosen)'} failed [${run.error.code}]: ${run.error.message}${tables}${where}`,
+      `${report.kind} ${report.id} of ${report.backupId ?? '(no backup chosen)'} failed${run.error.code === 'DRILL_FAILED' ? '' : ` [${run.error.code}]`}: ${run.error.message}${tables}${where}`,
       { cause: run.error, details: run.error.details },
     )
   }
@@ -57,7 +62,8 @@ function factsOf(run: DrillRun): NonNullable<ReportableResult['facts']> {
   const { report } = run
   const details: Record<string, string | number> = {}
   if (!run.storeError) details.report = run.location
-  if (report.target) details.target = `${report.target.kind} ${report.target.host}:${report.target.port}/${report.target.database}`
+  if (report.target)
+    details.target = `${report.target.kind} ${report.target.host}:${report.target.port}/${report.target.database}`
   details['RTO target'] = formatSeconds(report.rto.targetSeconds)
   if (report.rto.measuredSeconds !== null) details['restore time'] = formatSeconds(report.rto.measuredSeconds)
   if (report.projection) {
@@ -88,7 +94,10 @@ export async function writeJobSummary(context: JobContext, markdown: string): Pr
 }
 
 /** reportWhenDone, with the failed drill's facts when the job threw. */
-export function reportDrillWhenDone(job: 'drill' | 'dr-test', failed: FailedDrill): NonNullable<JobSpec['after']> {
+export function reportDrillWhenDone(
+  job: 'drill' | 'dr-test',
+  failed: FailedDrill,
+): NonNullable<JobSpec['after']> {
   const report = reportWhenDone(job)
   return (context, outcome) =>
     report(context, outcome.result || !failed.result ? outcome : { ...outcome, result: failed.result })

@@ -145,10 +145,12 @@ function backupPanel(history: History, x: TimeScale): string[] {
       '</g>',
     )
   }
-  out.push(...legend(panel, [
-    { color: COLORS.data, label: 'data (uncompressed)', shape: 'rect' },
-    { color: COLORS.archive, label: 'stored archive', shape: 'rect' },
-  ]))
+  out.push(
+    ...legend(panel, [
+      { color: COLORS.data, label: 'data (uncompressed)', shape: 'rect' },
+      { color: COLORS.archive, label: 'stored archive', shape: 'rect' },
+    ]),
+  )
   return out
 }
 
@@ -208,16 +210,20 @@ function drillPanel(history: History, x: TimeScale): string[] {
           `<circle class="projected" cx="${n(cx)}" cy="${n(y(d.projection.projectedSeconds))}" r="5" fill="none" stroke="${color}" stroke-width="1.5"/>`,
         )
       }
-      out.push(`<circle cx="${n(cx)}" cy="${n(y(measured))}" r="6" fill="${color}" stroke="#ffffff" stroke-width="1"/>`)
+      out.push(
+        `<circle cx="${n(cx)}" cy="${n(y(measured))}" r="6" fill="${color}" stroke="#ffffff" stroke-width="1"/>`,
+      )
     }
     out.push('</g>')
   }
-  out.push(...legend(panel, [
-    { color: COLORS.success, label: 'drill passed', shape: 'dot' },
-    { color: COLORS.warning, label: 'warning', shape: 'dot' },
-    { color: COLORS.failure, label: 'failed', shape: 'dot' },
-    { color: COLORS.target, label: 'RTO target', shape: 'line' },
-  ]))
+  out.push(
+    ...legend(panel, [
+      { color: COLORS.success, label: 'drill passed', shape: 'dot' },
+      { color: COLORS.warning, label: 'warning', shape: 'dot' },
+      { color: COLORS.failure, label: 'failed', shape: 'dot' },
+      { color: COLORS.target, label: 'RTO target', shape: 'line' },
+    ]),
+  )
   return out
 }
 
@@ -231,8 +237,10 @@ function legend(
     const width = item.label.length * 7 + 30
     x -= width
     const y = panel.top - 16
-    if (item.shape === 'rect') out.push(`<rect x="${n(x)}" y="${y - 9}" width="12" height="12" fill="${item.color}"/>`)
-    else if (item.shape === 'dot') out.push(`<circle cx="${n(x + 6)}" cy="${y - 3}" r="5" fill="${item.color}"/>`)
+    if (item.shape === 'rect')
+      out.push(`<rect x="${n(x)}" y="${y - 9}" width="12" height="12" fill="${item.color}"/>`)
+    else if (item.shape === 'dot')
+      out.push(`<circle cx="${n(x + 6)}" cy="${y - 3}" r="5" fill="${item.color}"/>`)
     else
       out.push(
         `<line x1="${n(x)}" y1="${y - 3}" x2="${n(x + 14)}" y2="${y - 3}" stroke="${item.color}" stroke-width="1.5" stroke-dasharray="6 4"/>`,

@@ -57,11 +57,15 @@ export interface DrTestConfig extends CommonConfig {
   keep: boolean
 }
 
-function readCommon(reader: SettingsReader): Omit<CommonConfig, 'store'> & { store: StoreConfig | undefined } {
+function readCommon(
+  reader: SettingsReader,
+): Omit<CommonConfig, 'store'> & { store: StoreConfig | undefined } {
   const rawRto = reader.optional('rto-target', 'RTO_TARGET') ?? DEFAULT_RTO_TARGET
   const rtoTargetSeconds = parseDuration(rawRto)
   if (rtoTargetSeconds === undefined) {
-    reader.invalid(`RTO_TARGET (--rto-target) must be a duration such as 4h, 90m, 30s or seconds, got "${rawRto}"`)
+    reader.invalid(
+      `RTO_TARGET (--rto-target) must be a duration such as 4h, 90m, 30s or seconds, got "${rawRto}"`,
+    )
   }
   const production = ['DATABASE_URL', 'SUPABASE_DB_URL'].flatMap((setting) => {
     const url = reader.secret(undefined, setting)
@@ -92,11 +96,15 @@ export function readDrillConfig(env: Env, flags: Flags, positional: readonly str
   const reader = new SettingsReader(env, flags)
   const common = readCommon(reader)
   const url = reader.secret('target', 'STAGING_DATABASE_URL')
-  if (url && !isPostgresUrl(url)) reader.invalid('STAGING_DATABASE_URL (--target) must be a postgresql:// URL')
+  if (url && !isPostgresUrl(url))
+    reader.invalid('STAGING_DATABASE_URL (--target) must be a postgresql:// URL')
   const backup = reader.optional('backup')
-  if (flags.backup === true || flags.backup === '') reader.invalid('--backup needs a backup id, latest or a date')
+  if (flags.backup === true || flags.backup === '')
+    reader.invalid('--backup needs a backup id, latest or a date')
   if (backup && !isBackupId(backup) && backup !== 'latest' && !/^\d{4}-\d{2}-\d{2}$/.test(backup)) {
-    reader.invalid(`--backup must be a backup id (backup-2026-11-25T020000Z), latest or YYYY-MM-DD, got "${backup}"`)
+    reader.invalid(
+      `--backup must be a backup id (backup-2026-11-25T020000Z), latest or YYYY-MM-DD, got "${backup}"`,
+    )
   }
   const seed = reader.optional('seed', 'DRILL_SEED')
   const days = reader.integer('days', 'DRILL_WINDOW_DAYS', DRILL_WINDOW_DAYS, 1)
@@ -106,7 +114,11 @@ export function readDrillConfig(env: Env, flags: Flags, positional: readonly str
     ...common,
     store: common.store!,
     target: url
-      ? { url, setting: typeof flags.target === 'string' && flags.target !== '' ? '--target' : 'STAGING_DATABASE_URL' }
+      ? {
+          url,
+          setting:
+            typeof flags.target === 'string' && flags.target !== '' ? '--target' : 'STAGING_DATABASE_URL',
+        }
       : undefined,
     truncate,
     backup,
@@ -121,14 +133,16 @@ export function readDrTestConfig(env: Env, flags: Flags, positional: readonly st
   const common = readCommon(reader)
   const database = reader.secret('target', 'DR_TEST_DATABASE_URL')
   const server = database ? undefined : reader.secret(undefined, 'STAGING_DATABASE_URL')
-  if (database && !isPostgresUrl(database)) reader.invalid('DR_TEST_DATABASE_URL (--target) must be a postgresql:// URL')
+  if (database && !isPostgresUrl(database))
+    reader.invalid('DR_TEST_DATABASE_URL (--target) must be a postgresql:// URL')
   if (server && !isPostgresUrl(server)) reader.invalid('STAGING_DATABASE_URL must be a postgresql:// URL')
   const rpoHours = reader.number('rpo-hours', 'RPO_HOURS', FRESHNESS_DEFAULTS.rpoHours)
   if (rpoHours === 0) reader.invalid('RPO_HOURS must be more than 0')
   const checks = reader.optional('checks', 'DR_TEST_CHECKS')
   const keep = reader.boolean('keep')
   reader.finish()
-  const databaseSetting = typeof flags.target === 'string' && flags.target !== '' ? '--target' : 'DR_TEST_DATABASE_URL'
+  const databaseSetting =
+    typeof flags.target === 'string' && flags.target !== '' ? '--target' : 'DR_TEST_DATABASE_URL'
   return {
     ...common,
     store: common.store!,

@@ -18,6 +18,8 @@ export type TargetKind = 'staging' | 'new-database' | 'throwaway'
 
 /** Seconds per phase; null when the run failed before reaching it. */
 export interface DrillPhases {
+  /** Listing the store, choosing the backup, reading its manifest, readying the target (a throwaway starts here). */
+  prepare: number | null
   /** Reading the archive from the store into the temp folder. */
   download: number | null
   /** Pass 1 over the archive: decryption (streamed, so it is measured here), gunzip, every checksum. */
@@ -118,14 +120,22 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
   const failed = m.error !== undefined
   const target = m.rtoTargetSeconds
   const measured = failed ? null : m.phases.total
-  const rto = { targetSeconds: target, measuredSeconds: measured, met: measured === null ? null : measured <= target }
+  const rto = {
+    targetSeconds: target,
+    measuredSeconds: measured,
+    met: measured === null ? null : measured <= target,
+  }
   const projection = failed ? null : projectRestore(m)
   const rpo =
     m.rpoTargetSeconds !== undefined && m.backup
       ? (() => {
           const asOf = m.rpoAsOf ?? m.startedAt
           const achieved = Math.max(0, (asOf.getTime() - m.backup.time.getTime()) / 1000)
-          return { targetSeconds: m.rpoTargetSeconds, achievedSeconds: round(achieved), met: achieved <= m.rpoTargetSeconds }
+          return {
+            targetSeconds: m.rpoTargetSeconds,
+            achievedSeconds: round(achieved),
+            met: achieved <= m.rpoTargetSeconds,
+          }
         })()
       : null
 
@@ -135,7 +145,8 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
       `RTO exceeded: the restore took ${formatSeconds(measured!)}, more than the RTO target of ${formatSeconds(target)} (RTO_TARGET)`,
     )
   }
-  if (projection && !projection.met) {
+  // Only news when the drilled backup itself was fast enough.
+  if (projection && !projection.met && rto.met) {
     warnings.push(
       `projected RTO exceeded: restoring today's production size (${formatBytes(projection.productionBytes)}, ${projection.productionBackupId}) would take about ${formatSeconds(projection.projectedSeconds)}, more than the RTO target of ${formatSeconds(target)}`,
     )
@@ -180,7 +191,10 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
 export function projectRestore(m: DrillMeasurements): DrillReport['projection'] {
   if (!m.production || m.restoredBytes === undefined) return null
   const { download, verify, load, verifyTables, postChecks } = m.phases
-  const scaling = [download, verify, load, verifyTables, postChecks].reduce<number>((sum, s) => sum + (s ?? 0), 0)
+  const scaling = [download, verify, load, verifyTables, postChecks].reduce<number>(
+    (sum, s) => sum + (s ?? 0),
+    0,
+  )
   const throughput = m.restoredBytes > 0 && scaling > 0 ? m.restoredBytes / scaling : null
   const extra = throughput === null ? 0 : (m.production.bytes - m.restoredBytes) / throughput
   const projected = Math.max(m.phases.total + extra, 0)
@@ -213,7 +227,8 @@ export function recommendRto(measured: number, projected: number | undefined, ta
 }
 
 const NICE_STEPS = [
-  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 14_400, 21_600, 28_800, 43_200, 86_400,
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 14_400, 21_600, 28_800, 43_200,
+  86_400,
 ]
 
 /** The next round duration at or above `seconds` (1 s, 2 s, 5 s … 1 h, 2 h, 4 h … 1 d, then whole days). */
@@ -237,7 +252,10 @@ export function failedTablesOf(
       const name = `${t.schema}.${t.name}`
       return lines.some(
         (line) =>
-          line.includes(t.file) || line.startsWith(`${name}:`) || line.includes(` ${name}: `) || line.includes(`(${name}:`),
+          line.includes(t.file) ||
+          line.startsWith(`${name}:`) ||
+          line.includes(` ${name}: `) ||
+          line.includes(`(${name}:`),
       )
     })
     .map((t) => `${t.schema}.${t.name}`)
@@ -248,7 +266,8 @@ export function formatSeconds(seconds: number): string {
   if (seconds < 10) return `${Number(seconds.toFixed(seconds < 1 ? 3 : 2))} s`
   if (seconds < 60) return `${seconds.toFixed(1)} s`
   const whole = Math.round(seconds)
-  if (whole < 3600) return whole % 60 === 0 ? `${whole / 60} min` : `${Math.floor(whole / 60)} min ${whole % 60} s`
+  if (whole < 3600)
+    return whole % 60 === 0 ? `${whole / 60} min` : `${Math.floor(whole / 60)} min ${whole % 60} s`
   const minutes = Math.round(seconds / 60)
   if (minutes < 48 * 60) {
     const m = minutes % 60
@@ -265,6 +284,7 @@ function round(seconds: number): number {
 function roundPhases(phases: DrillPhases): DrillPhases {
   const r = (s: number | null) => (s === null ? null : round(s))
   return {
+    prepare: r(phases.prepare),
     download: r(phases.download),
     verify: r(phases.verify),
     load: r(phases.load),
@@ -294,7 +314,8 @@ export function renderDrillMarkdown(report: DrillReport, options: { location?: s
   const out: string[] = []
   out.push(`## ${TITLES[report.kind]} ${VERDICTS[report.outcome]}: ${report.backupId ?? 'no backup'}`, '')
   const facts: [string, string][] = [[report.kind === 'drill' ? 'Drill' : 'DR test', `\`${report.id}\``]]
-  if (report.backupId) facts.push(['Backup', `\`${report.backupId}\` (taken ${report.backupTime}) — ${describePick(report)}`])
+  if (report.backupId)
+    facts.push(['Backup', `\`${report.backupId}\` (taken ${report.backupTime}) — ${describePick(report)}`])
   if (report.target) {
     const t = report.target
     facts.push(['Target', `${TARGET_NAMES[t.kind]}: ${t.host}:${t.port}/${t.database}`])
@@ -347,6 +368,7 @@ export function renderDrillMarkdown(report: DrillReport, options: { location?: s
     '',
     '| phase | seconds |',
     '| --- | ---: |',
+    phase('prepare (choose the backup, ready the target)', p.prepare),
     phase('download', p.download),
     phase('verify archive (decrypt, gunzip, checksums)', p.verify),
     phase('load (schema, data, indexes, foreign-key check)', p.load),
@@ -356,9 +378,21 @@ export function renderDrillMarkdown(report: DrillReport, options: { location?: s
     '',
   )
   if (report.tables.length > 0) {
-    out.push('### Tables', '', '| table | rows (backup) | rows (restored) | sha256 |', '| --- | ---: | ---: | --- |')
+    out.push(
+      '### Tables',
+      '',
+      '| table | rows (backup) | rows (restored) | sha256 |',
+      '| --- | ---: | ---: | --- |',
+    )
     for (const t of report.tables) {
-      const sha = t.sha256Match === null ? (report.failedTables.includes(t.table) ? '**FAILED**' : '—') : t.sha256Match ? 'match' : '**DIFFERS**'
+      const sha =
+        t.sha256Match === null
+          ? report.failedTables.includes(t.table)
+            ? '**FAILED**'
+            : '—'
+          : t.sha256Match
+            ? 'match'
+            : '**DIFFERS**'
       out.push(
         `| ${cell(t.table)} | ${t.rowsExpected.toLocaleString('en')} | ${t.rowsRestored === null ? '—' : t.rowsRestored.toLocaleString('en')} | ${sha} |`,
       )
@@ -367,10 +401,11 @@ export function renderDrillMarkdown(report: DrillReport, options: { location?: s
   }
   if (report.checks.length > 0) {
     out.push('### Checks', '', '| check | result | detail |', '| --- | --- | --- |')
-    for (const c of report.checks) out.push(`| ${cell(c.name)} | ${c.ok ? 'ok' : '**FAILED**'} | ${cell(c.detail)} |`)
+    for (const c of report.checks)
+      out.push(`| ${cell(c.name)} | ${c.ok ? 'ok' : '**FAILED**'} | ${cell(c.detail)} |`)
     out.push('')
   }
-  return out.join('\n')
+  return out.join('\n').trimEnd()
 }
 
 function describePick(report: DrillReport): string {
@@ -400,7 +435,11 @@ export function parseDrillReport(text: string, where: string): { report: DrillRe
   if (typeof r !== 'object' || r === null || r.format !== DRILL_REPORT_FORMAT) {
     return { problem: `${where}: not a drill report of format ${DRILL_REPORT_FORMAT}` }
   }
-  if ((r.kind !== 'drill' && r.kind !== 'dr-test') || typeof r.id !== 'string' || typeof r.startedAt !== 'string') {
+  if (
+    (r.kind !== 'drill' && r.kind !== 'dr-test') ||
+    typeof r.id !== 'string' ||
+    typeof r.startedAt !== 'string'
+  ) {
     return { problem: `${where}: lacks kind, id or startedAt` }
   }
   if (typeof r.rto !== 'object' || r.rto === null || typeof r.phases !== 'object' || r.phases === null) {

@@ -104,6 +104,7 @@ export function renderHistoryMarkdown(history: History, options: { chart?: strin
     }
     out.push('')
   }
-  if (history.problems.length > 0) out.push('### Not readable', '', ...history.problems.map((p) => `- ${cell(p)}`), '')
-  return out.join('\n')
+  if (history.problems.length > 0)
+    out.push('### Not readable', '', ...history.problems.map((p) => `- ${cell(p)}`), '')
+  return out.join('\n').trimEnd()
 }

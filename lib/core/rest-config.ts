@@ -132,7 +132,7 @@ export function readRestBackupConfig(env: Env, flags: Flags): RestBackupConfig {
     selection,
     schemas: exactSchemas(reader, selection),
     batchSize: reader.integer('batch-size', 'REST_BATCH_SIZE', 1000, 1),
-    authUsers: reader.boolean('auth-users', 'BACKUP_AUTH_USERS'),
+    authUsers: flags['auth-users'] === true || reader.boolean(undefined, 'BACKUP_AUTH_USERS'),
     gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
     recipients: readAgeRecipients(reader),
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),

@@ -35,13 +35,21 @@ export function parseSmokeChecks(text: string, where = 'the checks file'): Smoke
       i = end + 2
     } else if (c === "'" || c === '"') {
       const end = closingQuote(text, i, c)
-      if (end === -1) throw new LifeboatError('CONFIG_INVALID', `${where}: a ${c} quote opened on line ${lineAt(text, i)} is never closed`)
+      if (end === -1)
+        throw new LifeboatError(
+          'CONFIG_INVALID',
+          `${where}: a ${c} quote opened on line ${lineAt(text, i)} is never closed`,
+        )
       i = end + 1
     } else if (c === '$') {
       const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i))?.[0]
       if (tag) {
         const end = text.indexOf(tag, i + tag.length)
-        if (end === -1) throw new LifeboatError('CONFIG_INVALID', `${where}: ${tag} opened on line ${lineAt(text, i)} is never closed`)
+        if (end === -1)
+          throw new LifeboatError(
+            'CONFIG_INVALID',
+            `${where}: ${tag} opened on line ${lineAt(text, i)} is never closed`,
+          )
         i = end + tag.length
       } else i++
     } else if (c === ';') {
@@ -57,7 +65,8 @@ function closingQuote(text: string, from: number, quote: string): number {
   let i = from + 1
   while (i < text.length) {
     if (text[i] === quote) {
-      if (text[i + 1] === quote) i += 2 // '' and "" escape the quote
+      if (text[i + 1] === quote)
+        i += 2 // '' and "" escape the quote
       else return i
     } else i++
   }
@@ -78,7 +87,8 @@ function toCheck(chunk: string, firstLine: number): SmokeCheck | undefined {
   for (const line of lines) {
     const trimmed = line.trim()
     if (trimmed === '') comments.length = 0
-    else if (trimmed.startsWith('--')) comments.push(trimmed.replace(/^--+\s*/, '').replace(/^(name|check):\s*/i, ''))
+    else if (trimmed.startsWith('--'))
+      comments.push(trimmed.replace(/^--+\s*/, '').replace(/^(name|check):\s*/i, ''))
     else break
     offset++
   }
@@ -95,7 +105,8 @@ function stripComments(sql: string): string {
 
 /** A check passes when it returns exactly one row of one column holding true. */
 export function judgeSmokeCheck(rows: readonly Record<string, unknown>[]): { ok: boolean; detail: string } {
-  if (rows.length !== 1) return { ok: false, detail: `returned ${rows.length} rows; a check must return one boolean` }
+  if (rows.length !== 1)
+    return { ok: false, detail: `returned ${rows.length} rows; a check must return one boolean` }
   const values = Object.values(rows[0]!)
   if (values.length !== 1) {
     return { ok: false, detail: `returned ${values.length} columns; a check must return one boolean` }

@@ -22,7 +22,7 @@ import type { Store } from '../adapters/store/store.ts'
 import { deferred } from '../core/deferred.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { archiveKey, backupIdFor, dataFileName, sidecarKey } from '../core/layout.ts'
+import { archiveKey, BACKUPS_PREFIX, backupIdFor, dataFileName, sidecarKey } from '../core/layout.ts'
 import { FORMAT_VERSION, type Manifest, qualifiedName, type TableEntry } from '../core/manifest.ts'
 import { planRestoreOrder } from '../core/restore-order.ts'
 import type { Secret } from '../core/secret.ts'
@@ -190,16 +190,14 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   }
 }
 
-/** Ids are per second; a second backup within the same second takes the next free one. */
+/**
+ * Ids are per second; a second backup within the same second takes the next free one.
+ * Listing, not HEAD: the backup writer role may list the prefix but not read archives.
+ */
 export async function freeBackupId(store: Store, started: Date): Promise<string> {
   for (let offset = 0; offset < 60; offset++) {
     const id = backupIdFor(new Date(started.getTime() + offset * 1000))
-    const taken = await Promise.all([
-      store.head(archiveKey(id, false)),
-      store.head(archiveKey(id, true)),
-      store.head(sidecarKey(id)),
-    ])
-    if (taken.every((t) => t === undefined)) return id
+    if ((await store.list(`${BACKUPS_PREFIX}${id}.`)).length === 0) return id
   }
   throw new LifeboatError('STORE_IO', 'no free backup id within a minute of now')
 }

@@ -1,8 +1,9 @@
 // The quarterly disaster-recovery test: from nothing but the store and credentials,
 // the newest complete backup into a new empty database (schema.sql, data, verification),
 // then the user's smoke checks; reports RPO and RTO achieved like a drill.
-import type { SmokeCheck } from '../core/smoke-checks.ts'
+
 import type { Secret } from '../core/secret.ts'
+import type { SmokeCheck } from '../core/smoke-checks.ts'
 import { type DrillDeps, type DrillRun, runDrill } from './drill.ts'
 
 export interface DrTestOptions {

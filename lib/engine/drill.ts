@@ -10,7 +10,7 @@ import {
   runSmokeChecks,
 } from '../adapters/postgres/post-checks.ts'
 import { readTargetInfo, readTargetState } from '../adapters/postgres/target.ts'
-import { type ThrowawayPostgres, startThrowawayPostgres } from '../adapters/postgres/throwaway.ts'
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../adapters/postgres/throwaway.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { pickDrillBackup } from '../core/drill-pick.ts'
 import {
@@ -97,6 +97,7 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
   let prepared: PreparedTarget | undefined
   let restore: RestoreResult | undefined
   let checks: CheckResult[] = []
+  let prepare: number | null = null
   let postChecks: number | null = null
   let total: number | undefined
   let failure: LifeboatError | undefined
@@ -111,6 +112,7 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
     production = await productionSize(deps.store, inventory, record.id, manifest)
 
     prepared = await prepareTarget(deps, options, manifest)
+    prepare = seconds()
     restore = await runRestore(deps, {
       what: record.id,
       target: prepared.url,
@@ -161,7 +163,7 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
     finishedAt,
     rpoAsOf: asOf,
     target: prepared?.describe ?? null,
-    phases: phasesOf(restore, postChecks, total ?? seconds()),
+    phases: phasesOf(prepare, restore, postChecks, total ?? seconds()),
     rtoTargetSeconds: options.rtoTargetSeconds,
     ...(options.rpoTargetSeconds !== undefined ? { rpoTargetSeconds: options.rpoTargetSeconds } : {}),
     ...(restore && !failure ? { restoredBytes: restore.tables.reduce((sum, t) => sum + t.bytes, 0) } : {}),
@@ -189,7 +191,13 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
   } catch (error) {
     storeError = redact((error as Error).message)
   }
-  return { report, key, location, ...(failure ? { error: failure } : {}), ...(storeError ? { storeError } : {}) }
+  return {
+    report,
+    key,
+    location,
+    ...(failure ? { error: failure } : {}),
+    ...(storeError ? { storeError } : {}),
+  }
 }
 
 function chooseBackup(
@@ -255,7 +263,11 @@ async function freeReportId(store: Store, kind: DrillKind, startedAt: Date): Pro
 // ---------------------------------------------------------------------------
 // Targets
 
-async function prepareTarget(deps: DrillDeps, options: DrillOptions, manifest: Manifest): Promise<PreparedTarget> {
+async function prepareTarget(
+  deps: DrillDeps,
+  options: DrillOptions,
+  manifest: Manifest,
+): Promise<PreparedTarget> {
   const target = options.target
   const createSchemaAlways = options.kind === 'dr-test'
   if (target.kind === 'database') {
@@ -275,7 +287,10 @@ async function prepareTarget(deps: DrillDeps, options: DrillOptions, manifest: M
     const database = `lifeboat_${options.kind.replace('-', '_')}_${Date.now().toString(36)}`
     const admin = await connect(target.url, { applicationName: `lifeboat ${options.kind}` })
     try {
-      deps.emit({ type: 'step', message: `creating database ${database} on ${found.endpoint.host}:${found.endpoint.port}` })
+      deps.emit({
+        type: 'step',
+        message: `creating database ${database} on ${found.endpoint.host}:${found.endpoint.port}`,
+      })
       await admin.query(`CREATE DATABASE ${quoteIdent(database)}`)
     } catch (error) {
       throw new LifeboatError(
@@ -417,7 +432,8 @@ function restoreChecks(restore: RestoreResult | undefined): CheckResult[] {
     {
       name: 'archive',
       ok: true,
-      detail: 'every file matches its sha256 in the manifest and SHA256SUMS (verified before anything was written)',
+      detail:
+        'every file matches its sha256 in the manifest and SHA256SUMS (verified before anything was written)',
     },
     {
       name: 'tables',
@@ -427,8 +443,14 @@ function restoreChecks(restore: RestoreResult | undefined): CheckResult[] {
   ]
 }
 
-function phasesOf(restore: RestoreResult | undefined, postChecks: number | null, total: number): DrillPhases {
+function phasesOf(
+  prepare: number | null,
+  restore: RestoreResult | undefined,
+  postChecks: number | null,
+  total: number,
+): DrillPhases {
   return {
+    prepare,
     download: restore?.seconds.download ?? null,
     verify: restore?.seconds.verifyArchive ?? null,
     load: restore?.seconds.load ?? null,

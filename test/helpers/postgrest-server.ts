@@ -177,7 +177,8 @@ function selectSql(select: string | null): string {
     .join(', ')
 }
 
-function orderSql(order: string | null): string {
+/** Columns are qualified with the relation, as PostgREST does: an output alias of a cast must not be what orders. */
+function orderSql(order: string | null, relation: string): string {
   if (!order) return ''
   const terms = splitTop(order).map((term) => {
     const parts = term.trim().split('.')
@@ -189,7 +190,7 @@ function orderSql(order: string | null): string {
     const name = columnName(parts.join('.'))
     const direction = modifiers.includes('desc') ? ' DESC' : ' ASC'
     const nulls = modifiers.includes('nullsfirst') ? ' NULLS FIRST' : modifiers.includes('nullslast') ? ' NULLS LAST' : ''
-    return `${quoteIdent(name)}${direction}${nulls}`
+    return `${relation}.${quoteIdent(name)}${direction}${nulls}`
   })
   return ` ORDER BY ${terms.join(', ')}`
 }
@@ -473,7 +474,7 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
       const values: unknown[] = []
       const where = whereSql(query, values)
       const { offset, limit } = requestedRange(req, query, maxRows)
-      const sql = `SELECT ${selectSql(query.get('select'))} FROM ${relation}${where}${orderSql(query.get('order'))} LIMIT ${limit} OFFSET ${offset}`
+      const sql = `SELECT ${selectSql(query.get('select'))} FROM ${relation}${where}${orderSql(query.get('order'), relation)} LIMIT ${limit} OFFSET ${offset}`
       return inTransaction(async (client) => {
         const total = /count=exact/.test(prefer)
           ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${relation}${where}`, values)).rows[0]!.n)

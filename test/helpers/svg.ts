@@ -15,14 +15,16 @@ export function parseSvg(text: string): ParsedSvg {
   // The validator accepts a bare `&`; XML does not.
   const bare = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.exec(text)
   if (bare) throw new Error(`unescaped & at ${bare.index}`)
-  const tree = parser.parse(text, { ignoreAttributes: false, attributeNamePrefix: '@_', arrayMode: true }) as Record<
-    string,
-    unknown[]
-  >
+  const tree = parser.parse(text, {
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    arrayMode: true,
+  }) as Record<string, unknown[]>
   const keys = Object.keys(tree).filter((k) => !k.startsWith('?'))
   if (keys.length !== 1 || keys[0] !== 'svg') throw new Error(`root element is ${keys.join(', ')}, not svg`)
   const root = tree.svg![0] as Record<string, unknown>
-  if (root['@_xmlns'] !== 'http://www.w3.org/2000/svg') throw new Error('the svg root lacks the SVG namespace')
+  if (root['@_xmlns'] !== 'http://www.w3.org/2000/svg')
+    throw new Error('the svg root lacks the SVG namespace')
   if (!/^0 0 \d+ \d+$/.test(String(root['@_viewBox']))) throw new Error('the svg root lacks a viewBox')
   return {
     root,
@@ -34,7 +36,12 @@ export function parseSvg(text: string): ParsedSvg {
         for (const [key, value] of Object.entries(node)) {
           if (key === tag) {
             for (const element of value as Record<string, unknown>[]) {
-              if (String(element['@_class'] ?? '').split(' ').includes(className)) found++
+              if (
+                String(element['@_class'] ?? '')
+                  .split(' ')
+                  .includes(className)
+              )
+                found++
             }
           }
           if (!key.startsWith('@_')) visit(value)

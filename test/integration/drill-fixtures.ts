@@ -26,11 +26,14 @@ export interface BackedUpSource {
 let counter = 0
 
 /** The demo schema with a few hundred rows, backed up once by `npm run backup:database`. */
-export async function backedUpSource(label: string): Promise<BackedUpSource> {
+export async function backedUpSource(
+  label: string,
+  backupEnv: Record<string, string> = {},
+): Promise<BackedUpSource> {
   const db = await createDatabase(label)
   await withClient(db.url, (client) => createSampleData(client, { metricsRows: 300 }))
   const env = { DATABASE_URL: db.url, ...s3Env(inject('s3Endpoint'), `${label}-${process.pid}-${counter++}`) }
-  const backup = await runJobProcess('backup', ['--json'], env)
+  const backup = await runJobProcess('backup', ['--json'], { ...env, ...backupEnv })
   expect(backup.code, backup.stderr).toBe(0)
   const backupId = String(backup.json!.id)
   const store = storeOf(env)

@@ -5,10 +5,13 @@ import { execFileSync } from 'node:child_process'
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { timeOfBackupId } from '../../lib/core/layout.ts'
 import { qualifiedName } from '../../lib/core/manifest.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
 import { alertEnv, type HttpReceiver, startSlackReceiver } from '../helpers/receivers.ts'
+import { reportSchemaProblems } from '../helpers/report-schema.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { type BackedUpSource, backedUpSource, readReport, stateEnv, tempDir } from './drill-fixtures.ts'
 
@@ -37,7 +40,11 @@ function drillEnv(extra: Record<string, string> = {}): Record<string, string> {
 describe('backup:drill', () => {
   it('restores a random recent backup into a throwaway PostgreSQL and reports it field by field', async () => {
     const summary = join(tempDir('summary'), 'summary.md')
-    const run = await runJobProcess('drill', ['--json', '--seed', 'monthly'], drillEnv({ GITHUB_STEP_SUMMARY: summary }))
+    const run = await runJobProcess(
+      'drill',
+      ['--json', '--seed', 'monthly'],
+      drillEnv({ GITHUB_STEP_SUMMARY: summary }),
+    )
     expect(run.code, run.stderr).toBe(0)
     const id = String(run.json!.id)
     expect(id).toMatch(/^drill-\d{4}-\d{2}-\d{2}T\d{6}Z$/)
@@ -50,15 +57,26 @@ describe('backup:drill', () => {
     expect(report.id).toBe(id)
     expect(report.tool).toEqual({ name: 'lifeboat', version: expect.any(String) })
     expect(report.backupId).toBe(source.backupId)
-    expect(report.backupTime).toBe(new Date(manifest.startedAt.slice(0, 19) + 'Z').toISOString())
+    expect(report.backupTime).toBe(timeOfBackupId(source.backupId)!.toISOString())
     expect(report.pick).toEqual({ method: 'random', seed: 'monthly', windowDays: 30, candidates: 1 })
     expect(Date.parse(report.startedAt)).toBeLessThanOrEqual(Date.parse(report.finishedAt))
-    expect(report.target).toEqual({ kind: 'throwaway', host: '127.0.0.1', port: expect.any(Number), database: 'lifeboat_drill' })
+    expect(report.target).toEqual({
+      kind: 'throwaway',
+      host: '127.0.0.1',
+      port: expect.any(Number),
+      database: 'lifeboat_drill',
+    })
     const { phases } = report
-    for (const phase of ['download', 'verify', 'load', 'verifyTables', 'postChecks'] as const) {
+    for (const phase of ['prepare', 'download', 'verify', 'load', 'verifyTables', 'postChecks'] as const) {
       expect(phases[phase], phase).toBeGreaterThan(0)
     }
-    const parts = phases.download! + phases.verify! + phases.load! + phases.verifyTables! + phases.postChecks!
+    const parts =
+      phases.prepare! +
+      phases.download! +
+      phases.verify! +
+      phases.load! +
+      phases.verifyTables! +
+      phases.postChecks!
     expect(phases.total).toBeGreaterThanOrEqual(parts - 0.01)
     expect(report.rto).toEqual({ targetSeconds: 14_400, measuredSeconds: phases.total, met: true })
     expect(report.rpo).toBeNull()
@@ -90,13 +108,18 @@ describe('backup:drill', () => {
       ['foreign keys', true],
       ['sequences', true],
     ])
-    expect(report.checks.find((c) => c.name === 'sequences')!.detail).toMatch(/^\d+ sequences hand out ids above/)
-    expect(report.checks.find((c) => c.name === 'foreign keys')!.detail).toMatch(/^\d+ foreign keys present and validated/)
+    expect(report.checks.find((c) => c.name === 'sequences')!.detail).toMatch(
+      /^\d+ sequences hand out ids above/,
+    )
+    expect(report.checks.find((c) => c.name === 'foreign keys')!.detail).toMatch(
+      /^\d+ foreign keys present and validated/,
+    )
     expect(report.outcome).toBe('success')
     expect(report.warnings).toEqual([])
     expect(report.failedTables).toEqual([])
     expect(report.recommendation).toMatch(/^RTO_TARGET could be tightened to/)
     expect(report.error).toBeNull()
+    expect(reportSchemaProblems(report)).toEqual([])
     // --json prints the same report.
     expect(run.json).toMatchObject({ ok: true, job: 'drill', ...report })
 
@@ -111,9 +134,12 @@ describe('backup:drill', () => {
   })
 
   it('warns, and exits 0, when the restore passes but takes longer than a tiny RTO target', async () => {
-    const run = await runJobProcess('drill', ['--backup', source.backupId], drillEnv({ RTO_TARGET: '0.001s' }))
+    const run = await runJobProcess(
+      'drill',
+      ['--backup', source.backupId],
+      drillEnv({ RTO_TARGET: '0.001s' }),
+    )
     expect(run.code, run.stderr).toBe(0)
-    console.log(run.stdout)
     expect(run.stdout).toContain('## Restore drill passed with warnings')
     expect(run.stdout).toContain('**exceeded**')
     const id = /`(drill-[^`]+)`/.exec(run.stdout)![1]!
@@ -122,7 +148,9 @@ describe('backup:drill', () => {
     expect(report.pick.method).toBe('forced')
     expect(report.tables.every((t) => t.sha256Match)).toBe(true)
     expect(report.rto).toMatchObject({ targetSeconds: 0.001, met: false })
-    expect(report.warnings[0]).toMatch(/^RTO exceeded: the restore took .* more than the RTO target of 0\.001 s/)
+    expect(report.warnings[0]).toMatch(
+      /^RTO exceeded: the restore took .* more than the RTO target of 0\.001 s/,
+    )
     expect(report.recommendation).toMatch(/^Raise RTO_TARGET to at least/)
     await slack.waitFor(1)
     const alert = JSON.stringify(slack.requests[0]!.json)
@@ -145,13 +173,40 @@ describe('backup:drill', () => {
 
   it('refuses the backup source as staging, with exit 2 and nothing written', async () => {
     const before = await sql(source.db.url, 'SELECT count(*)::int AS n FROM public.metrics')
-    const run = await runJobProcess('drill', [], drillEnv({ STAGING_DATABASE_URL: source.db.url, DATABASE_URL: '' }))
+    const run = await runJobProcess(
+      'drill',
+      [],
+      drillEnv({ STAGING_DATABASE_URL: source.db.url, DATABASE_URL: '' }),
+    )
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('TARGET_PROTECTED')
     expect(run.stderr).toContain('a drill never restores into production')
     expect(run.stderr).toContain('it is the database this backup was taken from')
     const after = await sql(source.db.url, 'SELECT count(*)::int AS n FROM public.metrics')
     expect(after.rows[0].n).toBe(before.rows[0].n)
+  })
+})
+
+describe('an encrypted backup', () => {
+  it('is drilled with the age identity, which the backup runner never had', async () => {
+    const identity = await generateIdentity()
+    const encrypted = await backedUpSource('drill_age', {
+      BACKUP_AGE_RECIPIENTS: await identityToRecipient(identity),
+    })
+    databases.push(encrypted.db.name)
+    expect(encrypted.manifest.encrypted).toBe(true)
+    const staging = await createDatabase('drill_age_staging')
+    databases.push(staging.name)
+    const env = { ...encrypted.env, ...stateEnv(), STAGING_DATABASE_URL: staging.url }
+
+    const without = await runJobProcess('drill', [], env)
+    expect(without.code).toBe(1)
+    expect(without.stderr).toContain('DECRYPT_FAILED')
+
+    const run = await runJobProcess('drill', ['--json'], { ...env, BACKUP_AGE_IDENTITY: identity })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.json).toMatchObject({ outcome: 'success', backupId: encrypted.backupId })
+    expect(run.stdout).not.toContain(identity)
   })
 })
 
@@ -170,7 +225,6 @@ describe('a corrupted backup', () => {
     expect(run.code, run.stderr).toBe(1)
     expect(run.stderr).toContain('DRILL_FAILED')
     expect(run.stderr).toContain('failed tables: public.devices')
-    console.log(run.stdout)
     expect(run.stdout).toContain('## Restore drill FAILED')
     expect(run.stdout).toContain('**Failed tables:** `public.devices`')
 
@@ -188,6 +242,7 @@ describe('a corrupted backup', () => {
       rowsRestored: null,
       sha256Match: null,
     })
+    expect(reportSchemaProblems(report)).toEqual([])
 
     await slack.waitFor(1)
     const alert = JSON.stringify(slack.requests[0]!.json)

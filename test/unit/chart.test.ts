@@ -22,7 +22,10 @@ function backups(count: number): BackupHistoryRow[] {
   }))
 }
 
-function drill(day: number, options: { seconds?: number; target?: number; failed?: boolean } = {}): DrillReport {
+function drill(
+  day: number,
+  options: { seconds?: number; target?: number; failed?: boolean } = {},
+): DrillReport {
   const at = new Date(start + day * DAY + 3 * 3_600_000)
   return buildDrillReport({
     kind: day % 90 === 0 ? 'dr-test' : 'drill',
@@ -32,7 +35,15 @@ function drill(day: number, options: { seconds?: number; target?: number; failed
     startedAt: at,
     finishedAt: at,
     target: { kind: 'throwaway', host: '127.0.0.1', port: 5432, database: 'lifeboat_drill' },
-    phases: { download: 1, verify: 2, load: 5, verifyTables: 2, postChecks: 1, total: options.seconds ?? 12 },
+    phases: {
+      prepare: 1,
+      download: 1,
+      verify: 2,
+      load: 5,
+      verifyTables: 2,
+      postChecks: 1,
+      total: options.seconds ?? 12,
+    },
     rtoTargetSeconds: options.target ?? 14_400,
     restoredBytes: 50_000_000,
     production: { backupId: 'backup-x', bytes: 80_000_000 },
@@ -52,7 +63,12 @@ describe('renderHistoryChart', () => {
     const history = assembleHistory({
       now,
       backups: backups(90),
-      drills: [drill(14), drill(44, { seconds: 30_000 }), drill(74, { failed: true }), drill(89, { target: 600 })],
+      drills: [
+        drill(14),
+        drill(44, { seconds: 30_000 }),
+        drill(74, { failed: true }),
+        drill(89, { target: 600 }),
+      ],
       problems: [],
     })
     const svg = parseSvg(renderHistoryChart(history))
@@ -63,7 +79,9 @@ describe('renderHistoryChart', () => {
   })
 
   it('escapes names, so a table called <x>&y keeps the document well-formed', () => {
-    const text = renderHistoryChart(assembleHistory({ now, backups: [], drills: [drill(3, { failed: true })], problems: [] }))
+    const text = renderHistoryChart(
+      assembleHistory({ now, backups: [], drills: [drill(3, { failed: true })], problems: [] }),
+    )
     expect(text).toContain('public.&lt;x&gt;&amp;y')
     expect(parseSvg(text).count('g', 'drill')).toBe(1)
   })
@@ -104,7 +122,9 @@ describe('renderHistoryMarkdown', () => {
     const markdown = renderHistoryMarkdown(history, { chart: 'lifeboat-report.svg' })
     const lines = markdown.split('\n')
     const first = lines.findIndex((l) => l.startsWith('| `backup-'))
-    expect(lines[first]).toBe('| `backup-2026-09-02T020000Z` | 2026-09-02 02:00 | 12 | 101,000 | 48.1 MiB | 8.7 MiB (age) | 41.0 s |')
+    expect(lines[first]).toBe(
+      '| `backup-2026-09-02T020000Z` | 2026-09-02 02:00 | 12 | 101,000 | 48.1 MiB | 8.7 MiB (age) | 41.0 s |',
+    )
     expect(markdown).toContain('**failure** (public.<x>&y)')
     expect(markdown).toContain('| 12.0 s | 4 h | met |')
     expect(markdown).toContain('- s3://b/p/drills/bad.json: not valid JSON')

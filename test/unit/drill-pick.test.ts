@@ -49,7 +49,8 @@ describe('pickDrillBackup', () => {
   it('spreads picks over the whole window', () => {
     const records = store(30)
     const picked = new Set<string>()
-    for (let i = 0; i < 300; i++) picked.add(pickDrillBackup(records, { now: NOW, days: 30, seed: `s${i}` }).record.id)
+    for (let i = 0; i < 300; i++)
+      picked.add(pickDrillBackup(records, { now: NOW, days: 30, seed: `s${i}` }).record.id)
     expect(picked.size).toBeGreaterThan(25)
   })
 

@@ -25,7 +25,15 @@ function measurements(overrides: Partial<DrillMeasurements> = {}): DrillMeasurem
     startedAt: new Date('2026-11-25T05:00:00Z'),
     finishedAt: new Date('2026-11-25T05:20:00Z'),
     target: { kind: 'throwaway', host: '127.0.0.1', port: 5433, database: 'lifeboat_drill' },
-    phases: { download: 100, verify: 200, load: 500, verifyTables: 150, postChecks: 50, total: 1100 },
+    phases: {
+      prepare: 10,
+      download: 100,
+      verify: 200,
+      load: 500,
+      verifyTables: 150,
+      postChecks: 50,
+      total: 1100,
+    },
     rtoTargetSeconds: 4 * HOUR,
     restoredBytes: 1_000_000_000,
     production: { backupId: 'backup-2026-11-25T020000Z', bytes: 1_000_000_000 },
@@ -74,7 +82,10 @@ describe('settings', () => {
   it('reports every bad setting at once', () => {
     let error: LifeboatError | undefined
     try {
-      readDrillConfig({ ...env, RTO_TARGET: 'soon', STAGING_DATABASE_URL: 'mysql://x' }, { backup: 'yesterday' })
+      readDrillConfig(
+        { ...env, RTO_TARGET: 'soon', STAGING_DATABASE_URL: 'mysql://x' },
+        { backup: 'yesterday' },
+      )
     } catch (e) {
       error = e as LifeboatError
     }
@@ -85,9 +96,9 @@ describe('settings', () => {
   it('the DR test prefers an empty database, then a server to create one on, then a throwaway', () => {
     const url = 'postgresql://u:p@db.example.com:5432/dr'
     const staging = 'postgresql://u:p@staging.example.com:5432/app'
-    expect(readDrTestConfig({ ...env, DR_TEST_DATABASE_URL: url, STAGING_DATABASE_URL: staging }, {}).target?.kind).toBe(
-      'database',
-    )
+    expect(
+      readDrTestConfig({ ...env, DR_TEST_DATABASE_URL: url, STAGING_DATABASE_URL: staging }, {}).target?.kind,
+    ).toBe('database')
     expect(readDrTestConfig({ ...env, STAGING_DATABASE_URL: staging }, {}).target?.kind).toBe('server')
     expect(readDrTestConfig(env, {}).target).toBeUndefined()
     expect(readDrTestConfig({ ...env, RPO_HOURS: '6' }, {}).rpoTargetSeconds).toBe(6 * HOUR)
@@ -131,7 +142,10 @@ describe('buildDrillReport', () => {
 
   it('a projection over the target warns even when the drilled backup was fast enough', () => {
     const report = buildDrillReport(
-      measurements({ production: { backupId: 'backup-x', bytes: 20_000_000_000 }, rtoTargetSeconds: 2 * HOUR }),
+      measurements({
+        production: { backupId: 'backup-x', bytes: 20_000_000_000 },
+        rtoTargetSeconds: 2 * HOUR,
+      }),
     )
     expect(report.rto.met).toBe(true)
     expect(report.projection!.met).toBe(false)
@@ -171,7 +185,9 @@ describe('recommendRto', () => {
     expect(recommendRto(2 * HOUR, undefined, 4 * HOUR)).toBeNull()
   })
   it('suggests raising above the worst of measured and projected', () => {
-    expect(recommendRto(3 * HOUR, 5 * HOUR, 4 * HOUR)).toMatch(/^Raise RTO_TARGET to at least 8 h .*projected/)
+    expect(recommendRto(3 * HOUR, 5 * HOUR, 4 * HOUR)).toMatch(
+      /^Raise RTO_TARGET to at least 8 h .*projected/,
+    )
   })
   it('rounds to durations a person would write', () => {
     expect([0.3, 7, 61, 3000, 5 * HOUR, 30 * HOUR].map(niceCeil)).toEqual([1, 10, 120, 3600, 21_600, 172_800])
@@ -196,7 +212,8 @@ describe('failedTablesOf', () => {
 
   it('maps tables named by the load and the after-load comparison', () => {
     const error = {
-      message: 'verifying the restored tables failed, rolled back; the target is unchanged: 1 restored table differ',
+      message:
+        'verifying the restored tables failed, rolled back; the target is unchanged: 1 restored table differ',
       details: ['auth.users: 3 rows restored (4 in the backup), sha256 differs'],
     }
     expect(failedTablesOf(error, tables)).toEqual(['auth.users'])
@@ -220,7 +237,9 @@ describe('formatSeconds', () => {
 
 describe('renderDrillMarkdown', () => {
   it('shows verdict, RTO, projection, phases, tables and checks', () => {
-    const markdown = renderDrillMarkdown(buildDrillReport(measurements()), { location: 's3://b/p/drills/x.json' })
+    const markdown = renderDrillMarkdown(buildDrillReport(measurements()), {
+      location: 's3://b/p/drills/x.json',
+    })
     expect(markdown).toContain('## Restore drill passed: backup-2026-11-20T020000Z')
     expect(markdown).toContain('| Restore time (RTO) | 18 min 20 s against a target of 4 h: met |')
     expect(markdown).toContain('picked at random among 12 complete backups of the last 30 days (seed `abc`)')

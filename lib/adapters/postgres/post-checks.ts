@@ -15,7 +15,10 @@ export interface CheckResult {
 }
 
 /** Every foreign key of the restored tables exists and is VALIDATED (not left NOT VALID). */
-export async function checkForeignKeys(client: pg.ClientBase, tableNames: readonly string[]): Promise<CheckResult> {
+export async function checkForeignKeys(
+  client: pg.ClientBase,
+  tableNames: readonly string[],
+): Promise<CheckResult> {
   const schemas = tableNames.map((t) => t.slice(0, t.indexOf('.')))
   const names = tableNames.map((t) => t.slice(t.indexOf('.') + 1))
   try {
@@ -94,7 +97,8 @@ export async function checkSequences(
       await client.query('ROLLBACK').catch(() => undefined)
     }
   }
-  if (problems.length > 0) return { name: 'sequences', ok: false, detail: problems.join('; '), tables: [...tables] }
+  if (problems.length > 0)
+    return { name: 'sequences', ok: false, detail: problems.join('; '), tables: [...tables] }
   return {
     name: 'sequences',
     ok: true,
@@ -106,7 +110,10 @@ export async function checkSequences(
 }
 
 /** Runs each check read-only and rolls it back; a check that errors fails with the server's message. */
-export async function runSmokeChecks(client: pg.ClientBase, checks: readonly SmokeCheck[]): Promise<CheckResult[]> {
+export async function runSmokeChecks(
+  client: pg.ClientBase,
+  checks: readonly SmokeCheck[],
+): Promise<CheckResult[]> {
   const results: CheckResult[] = []
   for (const check of checks) {
     const name = `smoke: ${check.name}`

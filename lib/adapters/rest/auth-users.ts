@@ -117,7 +117,7 @@ export async function exportAuthUsers(client: RestClient, path: string, perPage:
   }
 }
 
-/** What `auth.admin.createUser` takes to recreate an archived user (no password: the API never gave one). */
+/** What `auth.admin.createUser` takes to recreate an archived user (a password only if the backup has its hash). */
 export function userAttributes(row: TextRow): Record<string, unknown> {
   const parse = (text: string | null | undefined) => (text ? (JSON.parse(text) as object) : undefined)
   const attributes: Record<string, unknown> = { id: row.id }
@@ -127,6 +127,8 @@ export function userAttributes(row: TextRow): Record<string, unknown> {
   if (userMetadata) attributes.user_metadata = userMetadata
   const appMetadata = parse(row.raw_app_meta_data)
   if (appMetadata) attributes.app_metadata = appMetadata
+  // A direct backup holds the bcrypt hashes: GoTrue takes them as password_hash.
+  if (row.encrypted_password) attributes.password_hash = row.encrypted_password
   if (row.email_confirmed_at) attributes.email_confirm = true
   if (row.phone_confirmed_at) attributes.phone_confirm = true
   return attributes

@@ -68,7 +68,7 @@ export class RestClient {
       headers: { Accept: 'application/openapi+json, application/json', 'Accept-Profile': schema },
       what: `reading the API description of schema ${schema}`,
     })
-    return parseOpenApi(JSON.parse(await response.text()), schema)
+    return parseOpenApi(await response.text(), schema)
   }
 
   async page(table: { schema: string; name: string }, request: PageRequest): Promise<Page> {

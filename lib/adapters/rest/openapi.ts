@@ -27,52 +27,85 @@ export interface RestTable {
   insertable: boolean
 }
 
-interface OpenApiProperty {
-  format?: unknown
-  description?: unknown
-  default?: unknown
-  maxLength?: unknown
-  enum?: unknown
+/** Prefix that keeps every key a non-index string, so objects keep the document's key order. */
+const KEY = '\u0001'
+
+/**
+ * JSON.parse with every object key prefixed: JavaScript objects list integer-like keys
+ * ("1", "42") first, which would reorder columns named like that.
+ */
+export function parseKeepingKeyOrder(text: string): unknown {
+  let out = ''
+  let i = 0
+  while (i < text.length) {
+    const ch = text[i]!
+    if (ch !== '"') {
+      out += ch
+      i++
+      continue
+    }
+    let end = i + 1
+    while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1
+    const token = text.slice(i, end + 1)
+    let next = end + 1
+    while (next < text.length && /\s/.test(text[next]!)) next++
+    out += text[next] === ':' ? `"${KEY}${token.slice(1)}` : token
+    i = end + 1
+  }
+  return JSON.parse(out)
 }
 
-interface OpenApiDocument {
-  definitions?: Record<string, { properties?: Record<string, OpenApiProperty>; required?: unknown }>
-  paths?: Record<string, Record<string, unknown>>
-}
+type Keyed<T> = Record<string, T>
 
-/** Reads the tables of one exposed schema from its OpenAPI document. */
-export function parseOpenApi(document: unknown, schema: string): RestTable[] {
-  const doc = document as OpenApiDocument
-  if (typeof doc !== 'object' || doc === null || typeof doc.definitions !== 'object' || doc.definitions === null) {
+/** Reads the tables of one exposed schema from its OpenAPI document (the response text). */
+export function parseOpenApi(text: string, schema: string): RestTable[] {
+  let doc: Keyed<unknown>
+  try {
+    doc = parseKeepingKeyOrder(text) as Keyed<unknown>
+  } catch {
+    throw new LifeboatError('API_REQUEST', `the API's description of schema ${schema} is not JSON: is SUPABASE_URL a Supabase project?`)
+  }
+  const definitions = doc?.[`${KEY}definitions`] as Keyed<Keyed<unknown>> | undefined
+  if (typeof definitions !== 'object' || definitions === null) {
     throw new LifeboatError(
       'API_REQUEST',
       `the API's OpenAPI document for schema ${schema} has no definitions: is this a PostgREST endpoint (SUPABASE_URL)?`,
     )
   }
+  const paths = (doc[`${KEY}paths`] ?? {}) as Keyed<Keyed<unknown>>
   const tables: RestTable[] = []
-  for (const [name, definition] of Object.entries(doc.definitions)) {
-    const required = new Set(Array.isArray(definition.required) ? (definition.required as string[]) : [])
-    const columns: RestColumn[] = Object.entries(definition.properties ?? {}).map(([column, p]) => {
-      const description = typeof p.description === 'string' ? p.description : ''
+  for (const [key, definition] of Object.entries(definitions)) {
+    const name = key.slice(KEY.length)
+    const requiredList = definition[`${KEY}required`]
+    const required = new Set(Array.isArray(requiredList) ? (requiredList as string[]) : [])
+    const properties = (definition[`${KEY}properties`] ?? {}) as Keyed<Keyed<unknown>>
+    const columns: RestColumn[] = Object.entries(properties).map(([propertyKey, p]) => {
+      const column = propertyKey.slice(KEY.length)
+      const field = (f: string) => p[`${KEY}${f}`]
+      const description = typeof field('description') === 'string' ? (field('description') as string) : ''
       const fk = /<fk table='([^']*)' column='([^']*)'\/>/.exec(description)
+      const format = field('format')
+      const fallback = field('default')
+      const maxLength = field('maxLength')
+      const values = field('enum')
       return {
         name: column,
-        format: typeof p.format === 'string' ? p.format : 'text',
+        format: typeof format === 'string' ? format : 'text',
         nullable: !required.has(column),
         primaryKey: description.includes('<pk/>'),
         ...(fk ? { references: { table: fk[1]!, column: fk[2]! } } : {}),
-        ...(p.default !== undefined ? { default: p.default } : {}),
-        ...(typeof p.maxLength === 'number' ? { maxLength: p.maxLength } : {}),
-        ...(Array.isArray(p.enum) ? { enumValues: p.enum.map(String) } : {}),
+        ...(fallback !== undefined ? { default: fallback } : {}),
+        ...(typeof maxLength === 'number' ? { maxLength } : {}),
+        ...(Array.isArray(values) ? { enumValues: values.map(String) } : {}),
       }
     })
-    const path = doc.paths?.[`/${name}`] ?? {}
+    const path = paths[`${KEY}/${name}`] ?? {}
     tables.push({
       schema,
       name,
       columns,
       primaryKey: columns.filter((c) => c.primaryKey).map((c) => c.name),
-      insertable: 'post' in path,
+      insertable: `${KEY}post` in path,
     })
   }
   return tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

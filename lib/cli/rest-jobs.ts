@@ -1,0 +1,152 @@
+// The API-only paths of the backup and restore jobs (chosen by --source/--via, or when
+// only SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set): settings -> adapters ->
+// engine -> printable result, as jobs/backup.ts and jobs/restore.ts do for the database.
+import { tmpdir } from 'node:os'
+import { decryptStream, loadIdentity } from '../adapters/crypto/age.ts'
+import { RestClient } from '../adapters/rest/client.ts'
+import { createRetryingFetch } from '../adapters/rest/http.ts'
+import { openStore } from '../adapters/store/open-store.ts'
+import { readStoreConfig, SettingsReader } from '../core/config.ts'
+import { readDoctorConfig } from '../core/doctor-checks.ts'
+import type { EmitEvent } from '../core/events.ts'
+import { readRestBackupConfig, readRestRestoreConfig, type RestRetrySettings } from '../core/rest-config.ts'
+import type { Secret } from '../core/secret.ts'
+import { preflight } from '../engine/doctor.ts'
+import { runRestBackup } from '../engine/rest-backup.ts'
+import { type RestRestoreResult, runRestRestore } from '../engine/rest-restore.ts'
+import type { ReportableResult } from './after-job.ts'
+import { formatBytes } from './progress.ts'
+import type { JobContext, JobResult } from './run-job.ts'
+import { buildEncryption } from './wiring.ts'
+
+function apiClient(url: string, key: Secret, retry: RestRetrySettings, emit: EmitEvent) {
+  const { fetch, stats } = createRetryingFetch({
+    attempts: retry.attempts,
+    baseDelayMs: retry.baseDelayMs,
+    timeoutMs: retry.timeoutMs,
+    onRetry: (info) =>
+      emit({
+        type: 'step',
+        message: `${info.method} ${info.url}: ${info.reason}; retry ${info.attempt} in ${(info.delayMs / 1000).toFixed(1)} s`,
+      }),
+  })
+  return { client: new RestClient({ url, key, fetch }), stats }
+}
+
+export async function runRestBackupJob({ args, env, emit }: JobContext): Promise<ReportableResult> {
+  const config = readRestBackupConfig(env, args)
+  const store = openStore(config.store)
+  const doctor = readDoctorConfig(env, args)
+  const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
+  emit({ type: 'step', message: `preflight: ${checks.length} checks passed` })
+  const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
+  const result = await runRestBackup(
+    {
+      client,
+      store,
+      emit,
+      now: () => new Date(),
+      tempDir: config.tempDir ?? tmpdir(),
+      stats,
+      ...buildEncryption(config.recipients),
+    },
+    {
+      selection: config.selection,
+      schemas: config.schemas,
+      batchSize: config.batchSize,
+      authUsers: config.authUsers,
+      gzipLevel: config.gzipLevel,
+    },
+  )
+  const { totals } = result.manifest
+  return {
+    summary: {
+      id: result.id,
+      location: result.location,
+      source: 'rest',
+      consistent: false,
+      window: result.manifest.source.window,
+      tables: totals.tables,
+      rows: totals.rows,
+      dataBytes: totals.bytes,
+      archiveBytes: result.archiveBytes,
+      encrypted: result.manifest.encrypted,
+      seconds: result.seconds,
+      requests: result.requests,
+      retries: result.retries,
+      warnings: result.warnings,
+    },
+    facts: {
+      backupId: result.id,
+      location: result.location,
+      bytes: result.archiveBytes,
+      rows: totals.rows,
+      tables: totals.tables,
+      details: { source: 'API (not snapshot-consistent)', requests: result.requests, retries: result.retries },
+    },
+    warnings: result.warnings,
+    text: `backup ${result.id} (through the API, not snapshot-consistent): ${totals.tables} tables, ${totals.rows.toLocaleString('en')} rows, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s, ${result.requests} requests, ${result.retries} retries)`,
+  }
+}
+
+export async function runRestRestoreJob({ args, positional, env, emit }: JobContext): Promise<JobResult> {
+  const config = readRestRestoreConfig(env, args, positional)
+  const identity = config.identity ? await loadIdentity(config.identity) : undefined
+  const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
+  const result = await runRestRestore(
+    {
+      client,
+      stats,
+      emit,
+      tempDir: config.tempDir ?? tmpdir(),
+      ...(config.store ? { store: openStore(config.store) } : {}),
+      openS3Store: (url) => {
+        const reader = new SettingsReader({ ...env, BACKUP_STORE: url })
+        const store = readStoreConfig(reader)
+        reader.finish()
+        return openStore(store!)
+      },
+      decrypt: (name) => decryptStream(identity, { name }),
+    },
+    {
+      what: config.what,
+      truncate: config.truncate,
+      confirm: config.confirm,
+      selection: config.selection,
+      verify: config.verify,
+      batchSize: config.batchSize,
+      production: config.production,
+    },
+  )
+  return { summary: { via: 'rest', ...result }, text: renderRestRestore(result) }
+}
+
+export function renderRestRestore(result: RestRestoreResult): string {
+  const header = result.verified
+    ? ['table', 'rows (backup)', 'rows (read back)', 'batches', 'check']
+    : ['table', 'rows (backup)', 'rows (inserted)', 'batches']
+  const rows = result.tables.map((t) => {
+    const cells = [
+      t.table,
+      t.rowsExpected.toLocaleString('en'),
+      (result.verified ? (t.rowsRestored ?? 0) : t.rowsLoaded).toLocaleString('en'),
+      String(t.batches),
+    ]
+    if (result.verified) cells.push(t.sha256Match ? 'ok' : 'DIFFERS')
+    return cells
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 1 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  const lines = [format(header), ...rows.map(format)]
+  lines.push(
+    `restored ${result.id} through the API into ${result.target.project}: ${result.tables.length} tables, ${result.rows.toLocaleString('en')} rows in ${result.seconds.total.toFixed(1)} s (${result.requests} requests); ${result.verified ? 'every table read back and compared' : 'not verified (--no-verify)'}`,
+  )
+  if (result.followUpSql.length > 0) {
+    lines.push('', 'Run on the target (SQL editor) so new rows get fresh ids:', ...result.followUpSql)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,344 @@
+// Runs every `tested` block of every runbook, in one bash session per file, against the
+// test's PostgreSQL and S3 API, then proves the outcome (restored rows equal the source).
+// Conventions: docs/runbook-conventions.md. The README's demo command runs here too.
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { basename, delimiter, join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createSampleData } from '../../lib/demo/sample-data.ts'
+import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
+import { type DocBlock, markdownFiles, readMarkdownFile, sessionScript } from '../helpers/doc-blocks.ts'
+import { type HttpReceiver, startSlackReceiver } from '../helpers/receivers.ts'
+import { runJobProcess } from '../helpers/run-job.ts'
+import { s3Env } from '../helpers/s3-server.ts'
+
+const SESSION_TIMEOUT_MS = 8 * 60_000
+
+/** What one runbook's session gets, and what the test checks after it. */
+interface Session {
+  env: Record<string, string>
+  source: { name: string; url: string }
+  target: { name: string; url: string }
+  staging: { name: string; url: string }
+  work: string
+  /** Environment for the backup job (store and AWS settings). */
+  storeEnv: Record<string, string>
+  facts: Record<string, unknown>
+}
+
+interface RunbookHooks {
+  /** Use the S3 API server as the store instead of a folder. */
+  s3?: boolean
+  /** Before the first backup: add tables with hard types to the source. */
+  edgeCases?: boolean
+  /** Encrypt the seeded backup to a fresh age key, handed over as AGE_KEY_FILE. */
+  encrypted?: boolean
+  /** Hand over an age key file (AGE_KEY_FILE) without encrypting. */
+  ageKey?: boolean
+  /** After the seeded backup, before the session. */
+  prepare?(session: Session): Promise<void>
+  /** After the session exited 0. */
+  check?(session: Session): Promise<void>
+}
+
+const hooks: Record<string, RunbookHooks> = {
+  'restore-latest.md': {
+    s3: true,
+    async check(s) {
+      const source = await fingerprint(s.source.url)
+      expect(await fingerprint(s.target.url)).toEqual(source)
+      expect(source).toEqual(s.facts.sourceBefore)
+    },
+  },
+  'point-in-time-restore.md': {
+    async prepare(s) {
+      s.facts.beforeDamage = await fingerprint(s.source.url)
+      await waitForNextSecond()
+      s.env.INCIDENT_AT = `${new Date().toISOString().slice(0, 19)}Z`
+      await sql(s.source.url, 'DELETE FROM public.messages WHERE id > 2900')
+      s.facts.afterDamage = await fingerprint(s.source.url)
+      await waitForNextSecond()
+      const later = await backup(s)
+      s.env.RESTORE_DAY = later.slice('backup-'.length, 'backup-'.length + 10)
+    },
+    async check(s) {
+      // The restored copy and the repaired production hold the state from before the damage;
+      // the copy restored by day holds the newest backup of that day, damage included.
+      expect(await fingerprint(s.target.url)).toEqual(s.facts.beforeDamage)
+      expect(await fingerprint(s.source.url)).toEqual(s.facts.beforeDamage)
+      expect(await fingerprint(s.staging.url)).toEqual(s.facts.afterDamage)
+      expect(s.facts.afterDamage).not.toEqual(s.facts.beforeDamage)
+    },
+  },
+  'manual-restore.md': {
+    edgeCases: true,
+    encrypted: true,
+    async check(s) {
+      const archives = await readdir(join(s.work, 'store', 'database-backups'))
+      expect(archives.some((name) => name.endsWith('.tar.gz.age'))).toBe(true)
+      const source = await fingerprint(s.source.url)
+      expect(Object.keys(source)).toContain('public.Odd "name".x')
+      expect(await fingerprint(s.target.url)).toEqual(source)
+      expect(await sequences(s.target.url)).toEqual(await sequences(s.source.url))
+    },
+  },
+  'key-rotation.md': {
+    encrypted: true,
+    async check(s) {
+      const listed = await runJobProcess('list', ['--json'], s.storeEnv)
+      expect((listed.json?.backups as unknown[]).length).toBe(2)
+      // The newest archive is for the new key only: the old identity alone cannot read it.
+      const old = await runJobProcess('verify', ['latest', '--identity', s.env.AGE_KEY_FILE!], s.storeEnv)
+      expect(old.code).toBe(1)
+      expect(old.stderr).toContain('DECRYPT_FAILED')
+    },
+  },
+  'troubleshooting.md': { ageKey: true },
+  'monthly-drill.md': {
+    async check(s) {
+      expect((await readdir(join(s.work, 'store', 'drills'))).some((f) => /^drill-.*\.json$/.test(f))).toBe(true)
+    },
+  },
+  'quarterly-dr-test.md': {
+    async check(s) {
+      const reports = (await readdir(join(s.work, 'store', 'drills'))).filter((f) => /^dr-test-.*\.json$/.test(f))
+      expect(reports).toHaveLength(1)
+      const report = JSON.parse(await readFile(join(s.work, 'store', 'drills', reports[0]!), 'utf8'))
+      expect(JSON.stringify(report)).toContain('organization has its settings')
+    },
+  },
+}
+
+/** Tables with the types a by-hand restore gets wrong most easily. */
+const EDGE_CASES_SQL = `
+CREATE DOMAIN public.settings_doc AS jsonb CHECK (jsonb_typeof(VALUE) = 'object');
+CREATE TABLE public."Odd ""name"".x" (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  parent_id bigint REFERENCES public."Odd ""name"".x" (id),
+  payload bytea,
+  tags text[],
+  bounds int[],
+  doc json,
+  docb jsonb,
+  settings public.settings_doc,
+  f double precision,
+  n numeric,
+  price_cents integer,
+  price_eur numeric GENERATED ALWAYS AS (price_cents / 100.0) STORED,
+  "select" text
+);
+INSERT INTO public."Odd ""name"".x" (parent_id, payload, tags, bounds, doc, docb, settings, f, n, price_cents, "select") VALUES
+  (NULL, '\\x00ff5c0a', ARRAY['a,b', 'c"d', 'e\\f', NULL, ''], '[0:2]={1,2,3}', '{"a": 1, "a": 2,  "b" : [ ]}',
+   '{"k": "v\\\\n"}', '{"x": 1}', '-0', 123456789012345678901234567890.123456789, 1999, E'back\\\\slash "quote" tab\\tend'),
+  (1, NULL, '{}', NULL, 'null', 'null', NULL, 'NaN', 'NaN', NULL, E'line1\\nline2\\r\\n'),
+  (2, '\\x', NULL, '{}', '"str"', '"str"', '{}', 'Infinity', '-1e-30', 5, '');
+`
+
+const runbooks = markdownFiles('runbooks')
+  .map((path) => ({ name: basename(path), path }))
+  .map((r) => ({ ...r, blocks: readMarkdownFile(r.path).blocks.filter((b) => b.mode === 'tested') }))
+  .filter((r) => r.blocks.length > 0)
+
+let parent: string
+let slack: HttpReceiver
+const databases: string[] = []
+
+beforeAll(async () => {
+  const missing = ['bash', 'psql', 'tar', 'sha256sum', 'jq', 'age', 'age-keygen'].filter(
+    (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
+  )
+  expect(missing, 'the runbooks use these tools; install them (apt-get install -y age jq)').toEqual([])
+  await mkdir(resolve('.tmp'), { recursive: true })
+  parent = await mkdtemp(join(resolve('.tmp'), 'runbooks-'))
+  slack = await startSlackReceiver()
+})
+
+afterAll(async () => {
+  await slack?.close()
+  for (const name of databases) await dropDatabase(name).catch(() => undefined)
+})
+
+for (const { name, path, blocks } of runbooks) describe(path, () => {
+  it(
+    `runs its ${blocks.length} tested blocks with exit 0`,
+    async () => {
+      const hook = hooks[name] ?? {}
+      const session = await prepareSession(name, hook)
+      const result = await runSession(path, blocks, session)
+      if (result.failedBlock) {
+        const b = result.failedBlock
+        expect.fail(
+          `${b.file}:${b.line} failed (exit ${result.code}):\n${b.text}\n--- output (last 60 lines) ---\n${tail(result.output, 60)}`,
+        )
+      }
+      expect(result.code).toBe(0)
+      await hook.check?.(session)
+    },
+    SESSION_TIMEOUT_MS,
+  )
+})
+
+describe('README.md', () => {
+  it(
+    'runs the demo the README shows (npm run demo, with a temp store and small data)',
+    async () => {
+      const work = await mkdtemp(join(parent, 'demo-'))
+      const result = await run(
+        'bash',
+        ['-c', 'npm run demo -- --store "$WORK/demo" --metrics-rows 2000'],
+        { ...baseEnv(), WORK: work },
+        SESSION_TIMEOUT_MS,
+      )
+      expect(result.code, tail(result.output, 40)).toBe(0)
+      expect(result.output).toMatch(/every table identical/)
+    },
+    SESSION_TIMEOUT_MS,
+  )
+})
+
+async function prepareSession(name: string, hook: RunbookHooks): Promise<Session> {
+  const label = name.replace(/\.md$/, '').replace(/[^a-z0-9]+/g, '_')
+  const work = await mkdtemp(join(parent, `${label}-`))
+  const source = await createDatabase(`rb_${label}_src`.slice(0, 40))
+  const target = await createDatabase(`rb_${label}_tgt`.slice(0, 40))
+  const staging = await createDatabase(`rb_${label}_stg`.slice(0, 40))
+  databases.push(source.name, target.name, staging.name)
+  await withClient(source.url, async (client) => {
+    await createSampleData(client, { metricsRows: 2000 })
+    if (hook.edgeCases) await client.query(EDGE_CASES_SQL)
+  })
+
+  const storeEnv: Record<string, string> = hook.s3
+    ? s3Env(inject('s3Endpoint'), `runbooks-${label}-${randomBytes(4).toString('hex')}`)
+    : { BACKUP_STORE: `file://${join(work, 'store')}` }
+  const env: Record<string, string> = {
+    ...baseEnv(),
+    ...storeEnv,
+    DATABASE_URL: source.url,
+    DATABASE_NAME: source.name,
+    TARGET_DATABASE_URL: target.url,
+    STAGING_DATABASE_URL: staging.url,
+    WORK: work,
+    LIFEBOAT_STATE_FILE: join(work, 'state', 'status.json'),
+    SLACK_WEBHOOK_URL: slack.url,
+    ALERT_ENVIRONMENT: 'runbook-test',
+    ALERT_ATTEMPTS: '1',
+  }
+  const session: Session = { env, source, target, staging, work, storeEnv: { ...baseEnv(), ...storeEnv }, facts: {} }
+
+  if (hook.encrypted || hook.ageKey) {
+    const keyFile = join(work, 'lifeboat-current.key')
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' })
+    env.AGE_KEY_FILE = keyFile
+    session.storeEnv.BACKUP_AGE_IDENTITY = keyFile
+    if (hook.encrypted) {
+      session.facts.recipient = execFileSync('age-keygen', ['-y', keyFile]).toString().trim()
+    }
+  }
+  session.facts.sourceBefore = await fingerprint(source.url)
+  await backup(session)
+  await hook.prepare?.(session)
+  return session
+}
+
+/** Runs the backup job on the session's source; returns the backup id. */
+async function backup(s: Session): Promise<string> {
+  const recipients = s.facts.recipient ? { BACKUP_AGE_RECIPIENTS: String(s.facts.recipient) } : {}
+  const result = await runJobProcess('backup', ['--json', '--quiet'], {
+    ...s.storeEnv,
+    ...recipients,
+    DATABASE_URL: s.source.url,
+    LIFEBOAT_STATE_FILE: s.env.LIFEBOAT_STATE_FILE,
+  })
+  expect(result.code, result.stderr).toBe(0)
+  return String(result.json?.id)
+}
+
+interface SessionResult {
+  code: number
+  output: string
+  failedBlock?: DocBlock
+}
+
+async function runSession(path: string, blocks: DocBlock[], session: Session): Promise<SessionResult> {
+  const progress = join(session.work, 'session.progress')
+  const script = join(session.work, 'session.sh')
+  await writeFile(script, sessionScript(blocks, progress))
+  const result = await run('bash', [script], session.env, SESSION_TIMEOUT_MS - 30_000)
+  const reached = (await readFile(progress, 'utf8').catch(() => '')).trim()
+  if (result.code === 0 && reached === 'done') return result
+  const index = Number(reached)
+  const failedBlock = Number.isInteger(index) && blocks[index] ? blocks[index] : { ...blocks[0]!, line: 0, file: path }
+  return { ...result, failedBlock, code: result.code === 0 ? 1 : result.code }
+}
+
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number; output: string }> {
+  return new Promise((done) => {
+    const child = execFile(
+      command,
+      args,
+      { cwd: resolve('.'), env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        done({ code, output: `${stdout}\n--- stderr ---\n${stderr}` })
+      },
+    )
+    child.stdin?.end()
+  })
+}
+
+/** What a person's shell has, plus node_modules/.bin; every setting comes from the session. */
+function baseEnv(): Record<string, string> {
+  const keep = ['HOME', 'USER', 'LANG', 'TMPDIR', 'TERM']
+  const env = Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])))
+  return { ...env, PATH: [resolve('node_modules/.bin'), process.env.PATH ?? ''].join(delimiter), CI: 'true' }
+}
+
+/** Per user table: row count and md5 over every row's text, in a stable order. */
+async function fingerprint(url: string): Promise<Record<string, string>> {
+  return withClient(url, async (client) => {
+    const tables = await client.query<{ schema: string; name: string }>(
+      `SELECT n.nspname AS schema, c.relname AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+        ORDER BY 1, 2`,
+    )
+    const result: Record<string, string> = {}
+    for (const t of tables.rows) {
+      const relation = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`
+      const { rows } = await client.query<{ n: string; md5: string }>(
+        `SELECT count(*)::text AS n, md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS md5 FROM ${relation} x`,
+      )
+      result[`${t.schema}.${t.name}`] = `${rows[0]!.n} ${rows[0]!.md5}`
+    }
+    return result
+  })
+}
+
+async function sequences(url: string): Promise<Record<string, string>> {
+  const { rows } = await sql(
+    url,
+    `SELECT schemaname || '.' || sequencename AS name, coalesce(last_value::text, 'unset') AS value
+       FROM pg_sequences ORDER BY 1`,
+  )
+  return Object.fromEntries(rows.map((r) => [r.name, r.value]))
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+async function waitForNextSecond(): Promise<void> {
+  await new Promise((done) => setTimeout(done, 1000 - (Date.now() % 1000) + 50))
+}
+
+function tail(text: string, lines: number): string {
+  return text.split('\n').slice(-lines).join('\n')
+}
