@@ -6,17 +6,18 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable, Transform } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
 import { listAllUsers, userAttributes } from '../adapters/rest/auth-users.ts'
 import { type RestClient, sqlStateOf } from '../adapters/rest/client.ts'
 import { exportRestTable } from '../adapters/rest/export-table.ts'
 import type { HttpStats } from '../adapters/rest/http.ts'
-import { bareType, type RestColumn, type RestTable, usesSequence } from '../adapters/rest/openapi.ts'
+import { type RestColumn, type RestTable, usesSequence } from '../adapters/rest/openapi.ts'
 import { insertBody, jsonbText, type TextRow } from '../adapters/rest/rows.ts'
 import { readArchive } from '../adapters/archive/reader.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import { qualifiedName, type Manifest, type TableEntry } from '../core/manifest.ts'
 import { apiProductionReasons, supabaseProjectRef } from '../core/rest-config.ts'
-import { assertTargetAllowed, selectArchiveTables } from '../core/restore-checks.ts'
+import { assertTargetAllowed, bareTypeName, selectArchiveTables } from '../core/restore-checks.ts'
 import type { Selection } from '../core/selection.ts'
 import { type ArchiveSourceDeps, fetchArchive, type LocalArchive, openArchive } from './restore-source.ts'
 import { assertVerified, verifyArchive } from './verify-archive.ts'
@@ -210,8 +211,8 @@ async function readTarget(client: RestClient, tables: readonly TableEntry[]): Pr
 
 /** Types that load each other's text output unchanged, compared without modifiers or schema. */
 function typesAgree(archiveType: string, targetFormat: string): boolean {
-  const a = bareType(archiveType)
-  const b = bareType(targetFormat)
+  const a = bareTypeName(archiveType)
+  const b = bareTypeName(targetFormat)
   if (a === b) return true
   const family = (t: string) =>
     ['text', 'character varying', 'character', 'citext'].includes(t)
@@ -289,9 +290,11 @@ async function emptyTables(deps: RestRestoreDeps, tables: readonly TableEntry[],
 }
 
 async function* lines(stream: Readable): AsyncGenerator<string> {
+  // A character's bytes may be split between chunks: the decoder holds them back.
+  const decoder = new StringDecoder('utf8')
   let rest = ''
   for await (const chunk of stream) {
-    rest += (chunk as Buffer).toString('utf8')
+    rest += decoder.write(chunk as Buffer)
     let at = rest.indexOf('\n')
     while (at !== -1) {
       yield rest.slice(0, at)
@@ -299,6 +302,7 @@ async function* lines(stream: Readable): AsyncGenerator<string> {
       at = rest.indexOf('\n')
     }
   }
+  rest += decoder.end()
   if (rest !== '') yield rest
 }
 

@@ -185,7 +185,9 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     )
     if (options.createSchema) assertCreatable(manifest, state)
     else {
-      assertSchemaCompatible(checkSchema(tables, sequences, state))
+      assertSchemaCompatible(
+        checkSchema(tables, sequences, state, { typeModifiersUnknown: manifest.source.kind === 'rest' }),
+      )
       assertTargetEmpty(tables, state, options.truncate)
     }
     assertParentsPresent(missingParents(tables, state))

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { errorCatalogue, type ErrorCode, LifeboatError } from '../../lib/core/errors.ts'
+import { type ErrorCode, errorCatalogue, LifeboatError } from '../../lib/core/errors.ts'
 import { isCommandBlock, markdownFiles, readMarkdownFile } from '../helpers/doc-blocks.ts'
 
 const root = resolve('.')
@@ -28,8 +28,13 @@ describe('command blocks in README.md and runbooks/', () => {
   })
 
   it('marks every block tested, ci or manual; nothing escapes silently', () => {
-    const unmarked = blocks.filter((b) => b.mode === 'unmarked').map((b) => `${b.file}:${b.line} \`\`\`${b.language}`)
-    expect(unmarked, 'mark each as `sh tested`, or `sh manual` / `sh ci` with a reason comment above').toEqual([])
+    const unmarked = blocks
+      .filter((b) => b.mode === 'unmarked')
+      .map((b) => `${b.file}:${b.line} \`\`\`${b.language}`)
+    expect(
+      unmarked,
+      'mark each as `sh tested`, or `sh manual` / `sh ci` with a reason comment above',
+    ).toEqual([])
   })
 
   it('gives every manual and ci block its reason on the line above', () => {
@@ -80,7 +85,9 @@ describe('troubleshooting runbook', () => {
 
   it('names only npm scripts that exist in the error hints', () => {
     const scripts = packageScripts()
-    const named = Object.values(errorCatalogue).flatMap((k) => [...k.hint.matchAll(NPM_RUN)].map((m) => m[1]!))
+    const named = Object.values(errorCatalogue).flatMap((k) =>
+      [...k.hint.matchAll(NPM_RUN)].map((m) => m[1]!),
+    )
     expect(named.filter((n) => !scripts.has(n))).toEqual([])
   })
 })
@@ -98,7 +105,9 @@ describe('docs and runbooks', () => {
     const unknown = allDocs.flatMap((file) =>
       readFileSync(file, 'utf8')
         .split('\n')
-        .flatMap((line, i) => [...line.matchAll(NPM_RUN)].map((m) => ({ at: `${file}:${i + 1}`, name: m[1]! })))
+        .flatMap((line, i) =>
+          [...line.matchAll(NPM_RUN)].map((m) => ({ at: `${file}:${i + 1}`, name: m[1]! })),
+        )
         .filter(({ name }) => !scripts.has(name))
         .map(({ at, name }) => `${at}: npm run ${name}`),
     )
@@ -134,7 +143,12 @@ describe('docs and runbooks', () => {
           broken.push(`${at} (no such file)`)
           continue
         }
-        if (anchor && target.endsWith('.md') && statSync(target).isFile() && !factsOf(target).anchors.has(anchor)) {
+        if (
+          anchor &&
+          target.endsWith('.md') &&
+          statSync(target).isFile() &&
+          !factsOf(target).anchors.has(anchor)
+        ) {
           broken.push(`${at} (no such anchor)`)
         }
       }

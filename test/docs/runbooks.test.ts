@@ -3,7 +3,7 @@
 // Conventions: docs/runbook-conventions.md. The README's demo command runs here too.
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, delimiter, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createSampleData } from '../../lib/demo/sample-data.ts'
@@ -87,7 +87,7 @@ const hooks: Record<string, RunbookHooks> = {
     encrypted: true,
     async check(s) {
       const listed = await runJobProcess('list', ['--json'], s.storeEnv)
-      expect((listed.json?.backups as unknown[]).length).toBe(2)
+      expect(listed.json?.backups).toHaveLength(2)
       // The newest archive is for the new key only: the old identity alone cannot read it.
       const old = await runJobProcess('verify', ['latest', '--identity', s.env.AGE_KEY_FILE!], s.storeEnv)
       expect(old.code).toBe(1)
@@ -97,12 +97,16 @@ const hooks: Record<string, RunbookHooks> = {
   'troubleshooting.md': { ageKey: true },
   'monthly-drill.md': {
     async check(s) {
-      expect((await readdir(join(s.work, 'store', 'drills'))).some((f) => /^drill-.*\.json$/.test(f))).toBe(true)
+      expect((await readdir(join(s.work, 'store', 'drills'))).some((f) => /^drill-.*\.json$/.test(f))).toBe(
+        true,
+      )
     },
   },
   'quarterly-dr-test.md': {
     async check(s) {
-      const reports = (await readdir(join(s.work, 'store', 'drills'))).filter((f) => /^dr-test-.*\.json$/.test(f))
+      const reports = (await readdir(join(s.work, 'store', 'drills'))).filter((f) =>
+        /^dr-test-.*\.json$/.test(f),
+      )
       expect(reports).toHaveLength(1)
       const report = JSON.parse(await readFile(join(s.work, 'store', 'drills', reports[0]!), 'utf8'))
       expect(JSON.stringify(report)).toContain('organization has its settings')
@@ -143,6 +147,18 @@ const runbooks = markdownFiles('runbooks')
 let parent: string
 let slack: HttpReceiver
 const databases: string[] = []
+/** Work folders (each session's session.sh and session.log) stay when something failed, or with KEEP_RUNBOOK_SESSIONS=1. */
+let keepWork = process.env.KEEP_RUNBOOK_SESSIONS === '1'
+
+async function keepingWorkOnFailure(work: () => Promise<void>): Promise<void> {
+  let ok = false
+  try {
+    await work()
+    ok = true
+  } finally {
+    if (!ok) keepWork = true
+  }
+}
 
 beforeAll(async () => {
   const missing = ['bash', 'psql', 'tar', 'sha256sum', 'jq', 'age', 'age-keygen'].filter(
@@ -157,27 +173,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await slack?.close()
   for (const name of databases) await dropDatabase(name).catch(() => undefined)
+  if (parent && !keepWork) await rm(parent, { recursive: true, force: true })
+  else if (parent) console.warn(`runbook sessions kept in ${parent}`)
 })
 
-for (const { name, path, blocks } of runbooks) describe(path, () => {
-  it(
-    `runs its ${blocks.length} tested blocks with exit 0`,
-    async () => {
-      const hook = hooks[name] ?? {}
-      const session = await prepareSession(name, hook)
-      const result = await runSession(path, blocks, session)
-      if (result.failedBlock) {
-        const b = result.failedBlock
-        expect.fail(
-          `${b.file}:${b.line} failed (exit ${result.code}):\n${b.text}\n--- output (last 60 lines) ---\n${tail(result.output, 60)}`,
-        )
-      }
-      expect(result.code).toBe(0)
-      await hook.check?.(session)
-    },
-    SESSION_TIMEOUT_MS,
-  )
-})
+for (const { name, path, blocks } of runbooks)
+  describe(path, () => {
+    it(
+      `runs its ${blocks.length} tested blocks with exit 0`,
+      () =>
+        keepingWorkOnFailure(async () => {
+          const hook = hooks[name] ?? {}
+          const session = await prepareSession(name, hook)
+          const result = await runSession(path, blocks, session)
+          if (result.failedBlock) {
+            const b = result.failedBlock
+            expect.fail(
+              `${b.file}:${b.line} failed (exit ${result.code}):\n${b.text}\n--- output (last 60 lines) ---\n${tail(result.output, 60)}`,
+            )
+          }
+          expect(result.code).toBe(0)
+          await hook.check?.(session)
+        }),
+      SESSION_TIMEOUT_MS,
+    )
+  })
 
 describe('README.md', () => {
   it(
@@ -225,7 +245,15 @@ async function prepareSession(name: string, hook: RunbookHooks): Promise<Session
     ALERT_ENVIRONMENT: 'runbook-test',
     ALERT_ATTEMPTS: '1',
   }
-  const session: Session = { env, source, target, staging, work, storeEnv: { ...baseEnv(), ...storeEnv }, facts: {} }
+  const session: Session = {
+    env,
+    source,
+    target,
+    staging,
+    work,
+    storeEnv: { ...baseEnv(), ...storeEnv },
+    facts: {},
+  }
 
   if (hook.encrypted || hook.ageKey) {
     const keyFile = join(work, 'lifeboat-current.key')
@@ -266,10 +294,12 @@ async function runSession(path: string, blocks: DocBlock[], session: Session): P
   const script = join(session.work, 'session.sh')
   await writeFile(script, sessionScript(blocks, progress))
   const result = await run('bash', [script], session.env, SESSION_TIMEOUT_MS - 30_000)
+  await writeFile(join(session.work, 'session.log'), result.output)
   const reached = (await readFile(progress, 'utf8').catch(() => '')).trim()
   if (result.code === 0 && reached === 'done') return result
   const index = Number(reached)
-  const failedBlock = Number.isInteger(index) && blocks[index] ? blocks[index] : { ...blocks[0]!, line: 0, file: path }
+  const failedBlock =
+    Number.isInteger(index) && blocks[index] ? blocks[index] : { ...blocks[0]!, line: 0, file: path }
   return { ...result, failedBlock, code: result.code === 0 ? 1 : result.code }
 }
 

@@ -77,7 +77,9 @@ export function readMarkdown(text: string, file: string): MarkdownFacts {
       anchors.add(seen === 0 ? base : `${base}-${seen}`)
     }
     for (const match of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(match[1]!)
-    for (const match of withoutCodeSpans(line).matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+    for (const match of withoutCodeSpans(line).matchAll(
+      /!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g,
+    )) {
       const target = match[1]!
       if (!/^[a-z][a-z0-9+.-]*:/i.test(target)) relativeLinks.push({ line: index + 1, target })
     }

@@ -256,7 +256,7 @@ function requestedRange(req: IncomingMessage, query: URLSearchParams, maxRows: n
 }
 
 /** OpenAPI 2.0 as PostgREST builds it (Response/OpenAPI.hs), for one schema. */
-async function openApi(client: pg.ClientBase, schema: string, origin: string): Promise<object> {
+async function openApi(client: pg.ClientBase, schema: string, origin: string): Promise<string> {
   const relations = await client.query<{ oid: number; name: string; kind: string; insertable: boolean }>(
     `SELECT c.oid::int AS oid, c.relname AS name, c.relkind::text AS kind,
             (c.relkind IN ('r', 'p') OR (c.relkind = 'v' AND pg_relation_is_updatable(c.oid, true) & 8 = 8)) AS insertable
@@ -315,18 +315,19 @@ async function openApi(client: pg.ClientBase, schema: string, origin: string): P
       WHERE c.contype = 'f' AND n.nspname = $1 AND array_length(c.conkey, 1) = 1 AND c.conparentid = 0`,
     [schema],
   )
-  const definitions: Record<string, object> = {}
+  // Assembled as text: a JavaScript object would put columns named like "1" first.
+  const definitions: string[] = []
   const paths: Record<string, object> = { '/': { get: { tags: ['Introspection'], summary: 'OpenAPI description (this document)' } } }
   for (const relation of relations.rows) {
     const own = columns.rows.filter((c) => c.oid === relation.oid)
     const pk = new Set(keys.rows.filter((k) => k.oid === relation.oid).map((k) => k.column))
-    const properties: Record<string, object> = {}
+    const properties: string[] = []
     for (const column of own) {
       const notes = ['Note:']
       if (pk.has(column.name)) notes.push('This is a Primary Key.<pk/>')
       const fk = fks.rows.find((f) => f.oid === relation.oid && f.column === column.name)
       if (fk) notes.push(`This is a Foreign Key to \`${fk.ref_table}.${fk.ref_column}\`.<fk table='${fk.ref_table}' column='${fk.ref_column}'/>`)
-      properties[column.name] = {
+      const property = {
         ...(column.default !== null ? { default: column.default } : {}),
         ...(notes.length > 1 ? { description: notes.join('\n') } : {}),
         ...(column.enum ? { enum: column.enum } : {}),
@@ -334,18 +335,16 @@ async function openApi(client: pg.ClientBase, schema: string, origin: string): P
         ...(column.maxlen !== null ? { maxLength: column.maxlen } : {}),
         type: swaggerType(column.format),
       }
+      properties.push(`${JSON.stringify(column.name)}:${JSON.stringify(property)}`)
     }
-    definitions[relation.name] = {
-      properties,
-      type: 'object',
-      required: own.filter((c) => c.notnull).map((c) => c.name),
-    }
+    const required = JSON.stringify(own.filter((c) => c.notnull).map((c) => c.name))
+    definitions.push(`${JSON.stringify(relation.name)}:{"properties":{${properties.join(',')}},"type":"object","required":${required}}`)
     const get = { tags: [relation.name], parameters: [], responses: { '200': { description: 'OK' }, '206': { description: 'Partial Content' } } }
     paths[`/${relation.name}`] = relation.insertable
       ? { get, post: { tags: [relation.name] }, patch: { tags: [relation.name] }, delete: { tags: [relation.name] } }
       : { get }
   }
-  return {
+  const document = {
     swagger: '2.0',
     info: { description: '', title: 'standard public schema', version: '12.2.0 (test stand-in)' },
     host: new URL(origin).host,
@@ -354,8 +353,9 @@ async function openApi(client: pg.ClientBase, schema: string, origin: string): P
     consumes: ['application/json', 'application/vnd.pgrst.object+json', 'text/csv'],
     produces: ['application/json', 'application/vnd.pgrst.object+json', 'text/csv'],
     paths,
-    definitions,
+    definitions: '<definitions>',
   }
+  return JSON.stringify(document).replace('"<definitions>"', `{${definitions.join(',')}}`)
 }
 
 function swaggerType(format: string): string | undefined {
@@ -461,7 +461,7 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
     if (path === '/rest/v1/' || path === '/rest/v1') {
       const schema = profile(req, 'accept-profile')
       const document = await inTransaction((client) => openApi(client, schema, origin))
-      return { status: 200, body: document, headers: { 'Content-Type': 'application/openapi+json; charset=utf-8' } }
+      return { status: 200, raw: document, headers: { 'Content-Type': 'application/openapi+json; charset=utf-8' } }
     }
     const match = /^\/rest\/v1\/([^/]+)$/.exec(path)
     if (!match) return { status: 404, body: {} }

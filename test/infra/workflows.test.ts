@@ -200,6 +200,7 @@ describe('hardening', () => {
     expect([...pins.keys()].sort()).toEqual([
       'actions/checkout',
       'actions/setup-node',
+      'actions/upload-artifact',
       'aws-actions/configure-aws-credentials',
       'pulumi/actions',
     ])
@@ -305,6 +306,7 @@ describe('roles in the workflows match infra/access.ts', () => {
       'backup:clean': 'cleaner',
       'backup:monitor': 'reader',
       'backup:drill': 'reader',
+      'backup:report': 'reader',
       'dr:test': 'reader',
     }
     const seen = new Set<string>()

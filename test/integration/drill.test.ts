@@ -129,7 +129,7 @@ describe('backup:drill', () => {
     expect(markdown).toContain('| public.organizations | 20 | 20 | match |')
     expect(slack.requests).toHaveLength(1)
     expect(JSON.stringify(slack.requests[0]!.json)).toContain(source.backupId)
-    // The throwaway cluster is gone.
+    // It started its own cluster (and stops it in a finally).
     expect(run.stderr).toContain('starting a throwaway PostgreSQL')
   })
 

@@ -49,7 +49,8 @@ export function parseKeepingKeyOrder(text: string): unknown {
     const token = text.slice(i, end + 1)
     let next = end + 1
     while (next < text.length && /\s/.test(text[next]!)) next++
-    out += text[next] === ':' ? `"${KEY}${token.slice(1)}` : token
+    // The escape, not the character: JSON forbids raw control characters in strings.
+    out += text[next] === ":" ? `"\\u0001${token.slice(1)}` : token
     i = end + 1
   }
   return JSON.parse(out)
@@ -169,18 +170,6 @@ export function manifestType(column: RestColumn): string {
     return `${column.format}(${column.maxLength})`
   }
   return column.format
-}
-
-/** The type name without modifiers and without a schema, for loose comparison with a target. */
-export function bareType(type: string): string {
-  const dims = /(\[\])*$/.exec(type)![0]
-  const base = type
-    .slice(0, type.length - dims.length)
-    .replace(/\(.*\)/, '')
-    .replace(/^"?[^".]*"?\./, '')
-    .replace(/"/g, '')
-    .trim()
-  return `${base}${dims}`
 }
 
 /** Serial and identity columns: their sequence must be advanced after rows are inserted with explicit ids. */
