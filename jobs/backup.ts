@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
-import { main } from '../lib/cli/run-job.ts'
 import { runRestBackupJob } from '../lib/cli/rest-jobs.ts'
+import { main } from '../lib/cli/run-job.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { readAnomalySettings } from '../lib/core/anomalies.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
@@ -50,7 +50,18 @@ Preflight: settings, pooler mode, the store and the keys are checked first
 Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
 `,
   flags: {
-    string: ['schema', 'exclude-schema', 'table', 'exclude-table', 'jobs', 'compress', 'store', 'temp-dir', 'source', 'batch-size'],
+    string: [
+      'schema',
+      'exclude-schema',
+      'table',
+      'exclude-table',
+      'jobs',
+      'compress',
+      'store',
+      'temp-dir',
+      'source',
+      'batch-size',
+    ],
     boolean: ['auth-users'],
     alias: { n: 'schema', N: 'exclude-schema', t: 'table', T: 'exclude-table', j: 'jobs' },
   },

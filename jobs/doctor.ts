@@ -5,8 +5,8 @@ import { RestClient } from '../lib/adapters/rest/client.ts'
 import { createRetryingFetch } from '../lib/adapters/rest/http.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { doctorExitCode, readDoctorConfig, renderChecklist } from '../lib/core/doctor-checks.ts'
 import { SettingsReader } from '../lib/core/config.ts'
+import { doctorExitCode, readDoctorConfig, renderChecklist } from '../lib/core/doctor-checks.ts'
 import { runDoctor } from '../lib/engine/doctor.ts'
 
 main({

@@ -6,12 +6,14 @@ import { decryptStream, loadIdentity } from '../adapters/crypto/age.ts'
 import { RestClient } from '../adapters/rest/client.ts'
 import { createRetryingFetch } from '../adapters/rest/http.ts'
 import { openStore } from '../adapters/store/open-store.ts'
+import { readAnomalySettings } from '../core/anomalies.ts'
 import { readStoreConfig, SettingsReader } from '../core/config.ts'
 import { readDoctorConfig } from '../core/doctor-checks.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { readRestBackupConfig, readRestRestoreConfig, type RestRetrySettings } from '../core/rest-config.ts'
+import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
 import { preflight } from '../engine/doctor.ts'
+import { checkNewBackup } from '../engine/monitor.ts'
 import { runRestBackup } from '../engine/rest-backup.ts'
 import { type RestRestoreResult, runRestRestore } from '../engine/rest-restore.ts'
 import type { ReportableResult } from './after-job.ts'
@@ -35,6 +37,9 @@ function apiClient(url: string, key: Secret, retry: RestRetrySettings, emit: Emi
 
 export async function runRestBackupJob({ args, env, emit }: JobContext): Promise<ReportableResult> {
   const config = readRestBackupConfig(env, args)
+  const anomalySettings = new SettingsReader(env, args)
+  const anomalyOptions = readAnomalySettings(anomalySettings)
+  anomalySettings.finish()
   const store = openStore(config.store)
   const doctor = readDoctorConfig(env, args)
   const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
@@ -59,6 +64,10 @@ export async function runRestBackupJob({ args, env, emit }: JobContext): Promise
     },
   )
   const { totals } = result.manifest
+  // The same anomaly check as a direct backup's (docs/lifecycle.md).
+  const check = await checkNewBackup(store, result.manifest, anomalyOptions)
+  for (const message of check.warnings) emit({ type: 'warning', message })
+  const warnings = [...result.warnings, ...check.warnings]
   return {
     summary: {
       id: result.id,
@@ -74,7 +83,7 @@ export async function runRestBackupJob({ args, env, emit }: JobContext): Promise
       seconds: result.seconds,
       requests: result.requests,
       retries: result.retries,
-      warnings: result.warnings,
+      warnings,
     },
     facts: {
       backupId: result.id,
@@ -82,9 +91,13 @@ export async function runRestBackupJob({ args, env, emit }: JobContext): Promise
       bytes: result.archiveBytes,
       rows: totals.rows,
       tables: totals.tables,
-      details: { source: 'API (not snapshot-consistent)', requests: result.requests, retries: result.retries },
+      details: {
+        source: 'API (not snapshot-consistent)',
+        requests: result.requests,
+        retries: result.retries,
+      },
     },
-    warnings: result.warnings,
+    warnings,
     text: `backup ${result.id} (through the API, not snapshot-consistent): ${totals.tables} tables, ${totals.rows.toLocaleString('en')} rows, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s, ${result.requests} requests, ${result.retries} retries)`,
   }
 }

@@ -2,7 +2,7 @@
 // a checklist, each item data `{ id, title, status, detail, fix? }`; a `fail` is
 // something that would make the backup (or a restore of it) fail, a `warn` works today
 // but is a risk. Also the lenient reading of settings the doctor needs.
-import { readAgeIdentity, readAgeRecipients, type AgeIdentitySource } from './age-config.ts'
+import { type AgeIdentitySource, readAgeIdentity, readAgeRecipients } from './age-config.ts'
 import { configuredChannels, readAlertConfig } from './alert-config.ts'
 import { readSelection } from './backup-config.ts'
 import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
@@ -63,7 +63,14 @@ export interface DoctorProbes {
   dns?: { v4: string[]; v6: string[]; error?: string }
   tcp?: { address: string; family: 4 | 6; ok: boolean; error?: string }[]
   login?:
-    | { ok: true; user: string; serverVersion: string; serverVersionNum: number; superuser: boolean; bypassRls: boolean }
+    | {
+        ok: true
+        user: string
+        serverVersion: string
+        serverVersionNum: number
+        superuser: boolean
+        bypassRls: boolean
+      }
     | { ok: false; code: string; sqlstate?: string; message: string }
   pgDump?: { version: string; major: number; path: string } | { missing: string }
   timeouts?: { name: string; value: string; overridden: boolean }[]
@@ -146,7 +153,8 @@ export function readDoctorConfig(env: Env, flags: Flags): DoctorConfig {
   if (source.kind !== 'none') problems.push(...problemsOf(sourceReader))
 
   const storeReader = new SettingsReader(env, flags)
-  const store = storeReader.optional('store', 'BACKUP_STORE') === undefined ? undefined : readStoreConfig(storeReader)
+  const store =
+    storeReader.optional('store', 'BACKUP_STORE') === undefined ? undefined : readStoreConfig(storeReader)
   problems.push(...problemsOf(storeReader))
 
   const selectionReader = new SettingsReader(env, flags)
@@ -175,7 +183,8 @@ export function readDoctorConfig(env: Env, flags: Flags): DoctorConfig {
     selection,
     schemas: selection.schemas.length > 0 ? selection.schemas.filter((s) => !/[*?]/.test(s)) : ['public'],
     identity,
-    authUsers: flags['auth-users'] === true || new SettingsReader(env, flags).boolean(undefined, 'BACKUP_AUTH_USERS'),
+    authUsers:
+      flags['auth-users'] === true || new SettingsReader(env, flags).boolean(undefined, 'BACKUP_AUTH_USERS'),
   }
 }
 
@@ -215,7 +224,9 @@ function quoteTable(qualified: string): string {
 }
 
 function list(names: readonly string[], max = 8): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`
+  return names.length <= max
+    ? names.join(', ')
+    : `${names.slice(0, max).join(', ')} and ${names.length - max} more`
 }
 
 // ---------------------------------------------------------------------------
@@ -349,7 +360,12 @@ function addDatabaseChecks(
 
   if (tcp.length === 0) skipped('network.tcp', 'Network', 'no address to connect to')
   else if (reached.length > 0) {
-    add({ id: 'network.tcp', title: 'Network', status: 'ok', detail: `${reached.map((t) => t.address).join(', ')} port ${source.port} accepts connections` })
+    add({
+      id: 'network.tcp',
+      title: 'Network',
+      status: 'ok',
+      detail: `${reached.map((t) => t.address).join(', ')} port ${source.port} accepts connections`,
+    })
   } else {
     const errors = [...new Set(tcp.map((t) => t.error ?? 'failed'))].join(', ')
     add({
@@ -420,7 +436,12 @@ function addDatabaseChecks(
       fix: `for pg_dump's own schema.sql install postgresql-client-${major} (apt.postgresql.org) or set PATH to its bin folder`,
     })
   } else {
-    add({ id: 'database.pg_dump', title: 'pg_dump', status: 'ok', detail: `pg_dump ${dump.version} (${dump.path}) can dump PostgreSQL ${major}: schema.sql via pg_dump` })
+    add({
+      id: 'database.pg_dump',
+      title: 'pg_dump',
+      status: 'ok',
+      detail: `pg_dump ${dump.version} (${dump.path}) can dump PostgreSQL ${major}: schema.sql via pg_dump`,
+    })
   }
 
   const tables = probes.tables ?? []
@@ -443,7 +464,12 @@ function addDatabaseChecks(
       fix: `GRANT SELECT ON ${denied.map((t) => quoteTable(t.name)).join(', ')} TO ${quoteIdent(server.user)}; (or back up as the owner, e.g. Supabase's postgres role), or leave them out with -T`,
     })
   } else {
-    add({ id: 'database.privileges', title: 'Table rights', status: 'ok', detail: `${server.user} can read all ${tables.length} selected tables` })
+    add({
+      id: 'database.privileges',
+      title: 'Table rights',
+      status: 'ok',
+      detail: `${server.user} can read all ${tables.length} selected tables`,
+    })
   }
 
   const hidden = tables.filter((t) => t.readable === 'rls')
@@ -493,7 +519,12 @@ function addDatabaseChecks(
       fix: `${limiting.map((t) => `ALTER ROLE ${quoteIdent(server.user)} SET ${t.name} = 0;`).join(' ')} (or raise them)`,
     })
   } else {
-    add({ id: 'database.timeouts', title: 'Timeouts', status: 'ok', detail: 'statement_timeout and idle_in_transaction_session_timeout are off (0)' })
+    add({
+      id: 'database.timeouts',
+      title: 'Timeouts',
+      status: 'ok',
+      detail: 'statement_timeout and idle_in_transaction_session_timeout are off (0)',
+    })
   }
 }
 
@@ -509,7 +540,9 @@ function addApiChecks(probes: DoctorProbes, add: (check: Check) => void): void {
       title: 'API',
       status: api.tables > 0 ? 'ok' : 'warn',
       detail: `${api.tables} tables exposed in ${api.schemas.join(', ')}`,
-      ...(api.tables > 0 ? {} : { fix: 'expose the schema (Project Settings → API → Exposed schemas) or name it with -n' }),
+      ...(api.tables > 0
+        ? {}
+        : { fix: 'expose the schema (Project Settings → API → Exposed schemas) or name it with -n' }),
     })
   } else {
     const auth = api.code === 'API_AUTH'
@@ -530,15 +563,24 @@ function addApiChecks(probes: DoctorProbes, add: (check: Check) => void): void {
       title: 'Auth admin API',
       status: probes.authApi.ok ? 'ok' : 'fail',
       ...(probes.authApi.ok ? {} : { code: 'API_AUTH' as const }),
-      detail: probes.authApi.ok ? 'auth users can be listed (--auth-users)' : (probes.authApi.message ?? 'refused'),
-      ...(probes.authApi.ok ? {} : { fix: 'the admin API needs the service_role key; or leave out --auth-users' }),
+      detail: probes.authApi.ok
+        ? 'auth users can be listed (--auth-users)'
+        : (probes.authApi.message ?? 'refused'),
+      ...(probes.authApi.ok
+        ? {}
+        : { fix: 'the admin API needs the service_role key; or leave out --auth-users' }),
     })
   }
 }
 
 function storeFix(kind: 's3' | 'file' | undefined, operation: string): string {
   if (kind === 's3') {
-    const action = { list: 's3:ListBucket', write: 's3:PutObject', read: 's3:GetObject', delete: 's3:DeleteObject' }[operation]
+    const action = {
+      list: 's3:ListBucket',
+      write: 's3:PutObject',
+      read: 's3:GetObject',
+      delete: 's3:DeleteObject',
+    }[operation]
     return `allow ${action} on the bucket prefix for this role (infra/ grants the backup role put/get/list), and check AWS_REGION, AWS_ENDPOINT_URL_S3 and the credentials`
   }
   return 'BACKUP_STORE must name a folder this user can create and write (not a path below a regular file, not read-only)'
@@ -551,7 +593,13 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
     add({ id: 'store.list', title: 'Store list', status: 'skip', detail: 'no store configured' })
     return
   }
-  const op = (id: string, title: string, result: OpResult | undefined, operation: string, okDetail: string) => {
+  const op = (
+    id: string,
+    title: string,
+    result: OpResult | undefined,
+    operation: string,
+    okDetail: string,
+  ) => {
     if (!result) return add({ id, title, status: 'skip', detail: 'skipped after an earlier failure' })
     if (result.ok) return add({ id, title, status: 'ok', detail: okDetail })
     add({
@@ -565,7 +613,7 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
   }
   op('store.list', 'Store list', store.list, 'list', `can list ${store.location}`)
   op('store.write', 'Store write', store.put, 'write', `can write ${store.probeKey}`)
-  if (store.get && store.get.ok && store.get.matches === false) {
+  if (store.get?.ok && store.get.matches === false) {
     add({
       id: 'store.read',
       title: 'Store read',
@@ -576,9 +624,20 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
     })
   } else op('store.read', 'Store read', store.get, 'read', `read ${store.probeKey} back intact`)
   const del = store.delete
-  if (!del) add({ id: 'store.delete', title: 'Store delete', status: 'skip', detail: 'nothing was written to delete' })
+  if (!del)
+    add({
+      id: 'store.delete',
+      title: 'Store delete',
+      status: 'skip',
+      detail: 'nothing was written to delete',
+    })
   else if (del.ok) {
-    add({ id: 'store.delete', title: 'Store delete', status: 'ok', detail: 'this role may delete (clean needs that; a backup-only role need not), the probe is gone' })
+    add({
+      id: 'store.delete',
+      title: 'Store delete',
+      status: 'ok',
+      detail: 'this role may delete (clean needs that; a backup-only role need not), the probe is gone',
+    })
   } else if (del.code === 'STORE_FORBIDDEN') {
     add({
       id: 'store.delete',
@@ -588,7 +647,14 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
       fix: 'a lifecycle rule on doctor/ removes probes; or run the doctor with the cleanup role to check deletes',
     })
   } else {
-    add({ id: 'store.delete', title: 'Store delete', status: 'fail', code: 'STORE_IO', detail: del.message ?? 'failed', fix: storeFix(kind, 'delete') })
+    add({
+      id: 'store.delete',
+      title: 'Store delete',
+      status: 'fail',
+      code: 'STORE_IO',
+      detail: del.message ?? 'failed',
+      fix: storeFix(kind, 'delete'),
+    })
   }
 }
 
@@ -612,12 +678,22 @@ function addEncryptionChecks(probes: DoctorProbes, add: (check: Check) => void):
       fix: 'age-keygen -o key.txt (keep it offline), then set BACKUP_AGE_RECIPIENTS to the public key it prints',
     })
   } else {
-    add({ id: 'encryption.recipients', title: 'Encryption keys', status: 'ok', detail: `archives are encrypted to ${s.recipients.length} recipient${s.recipients.length === 1 ? '' : 's'}` })
+    add({
+      id: 'encryption.recipients',
+      title: 'Encryption keys',
+      status: 'ok',
+      detail: `archives are encrypted to ${s.recipients.length} recipient${s.recipients.length === 1 ? '' : 's'}`,
+    })
   }
 
   const identity = probes.identity
   if (!s.identitySet || !identity) {
-    add({ id: 'encryption.identity', title: 'Decryption key', status: 'skip', detail: 'BACKUP_AGE_IDENTITY is not set: not needed to back up (restore and verify need it)' })
+    add({
+      id: 'encryption.identity',
+      title: 'Decryption key',
+      status: 'skip',
+      detail: 'BACKUP_AGE_IDENTITY is not set: not needed to back up (restore and verify need it)',
+    })
   } else if (!identity.ok) {
     add({
       id: 'encryption.identity',
@@ -633,8 +709,9 @@ function addEncryptionChecks(probes: DoctorProbes, add: (check: Check) => void):
       title: 'Decryption key',
       status: 'fail',
       code: 'DECRYPT_FAILED',
-      detail: 'the public key derived from BACKUP_AGE_IDENTITY is not among BACKUP_AGE_RECIPIENTS: archives written now could not be opened with this key',
-      fix: 'age-keygen -y <key file> prints the identity\'s public key: add it to BACKUP_AGE_RECIPIENTS (or use the matching identity)',
+      detail:
+        'the public key derived from BACKUP_AGE_IDENTITY is not among BACKUP_AGE_RECIPIENTS: archives written now could not be opened with this key',
+      fix: "age-keygen -y <key file> prints the identity's public key: add it to BACKUP_AGE_RECIPIENTS (or use the matching identity)",
     })
   } else {
     add({
@@ -669,7 +746,12 @@ function addAlertChecks(probes: DoctorProbes, add: (check: Check) => void): void
       fix: 'set SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY, SMTP_URL + ONCALL_EMAIL and/or HEARTBEAT_URL (docs/alerts.md); test with npm run alert:test',
     })
   } else {
-    add({ id: 'alerts.channels', title: 'Alerts', status: 'ok', detail: `configured: ${s.alertChannels.join(', ')}` })
+    add({
+      id: 'alerts.channels',
+      title: 'Alerts',
+      status: 'ok',
+      detail: `configured: ${s.alertChannels.join(', ')}`,
+    })
   }
 }
 
@@ -687,7 +769,8 @@ export function renderChecklist(checks: readonly Check[]): string {
   const lines: string[] = []
   for (const c of checks) {
     lines.push(`${MARK[c.status]} ${c.title.padEnd(width)}  ${c.detail}`)
-    if (c.fix && (c.status === 'fail' || c.status === 'warn')) lines.push(`       ${' '.repeat(width)}  fix: ${c.fix}`)
+    if (c.fix && (c.status === 'fail' || c.status === 'warn'))
+      lines.push(`       ${' '.repeat(width)}  fix: ${c.fix}`)
   }
   const count = (status: CheckStatus) => checks.filter((c) => c.status === status).length
   const failures = count('fail')
@@ -702,5 +785,7 @@ export function preflightError(checks: readonly Check[]): LifeboatError | undefi
   const failed = checks.filter((c) => c.status === 'fail')
   if (failed.length === 0) return undefined
   const lines = failed.map((c) => `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`)
-  return new LifeboatError(failed[0]!.code ?? 'PREFLIGHT_FAILED', `preflight: ${lines.join('; ')}`, { details: lines })
+  return new LifeboatError(failed[0]!.code ?? 'PREFLIGHT_FAILED', `preflight: ${lines.join('; ')}`, {
+    details: lines,
+  })
 }

@@ -1,9 +1,9 @@
 // Settings of API-only mode (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): which path a
 // backup or restore takes, and the REST backup's and restore's settings, every problem
 // at once. Also Supabase project refs, by which an API and a database are matched.
-import { readAgeIdentity, readAgeRecipients, type AgeIdentitySource } from './age-config.ts'
-import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
+import { type AgeIdentitySource, readAgeIdentity, readAgeRecipients } from './age-config.ts'
 import { readSelection } from './backup-config.ts'
+import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
 import { LifeboatError } from './errors.ts'
 import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
@@ -68,7 +68,8 @@ export function chooseSource(env: Env, flags: Flags): SourceMode {
   }
   const reader = new SettingsReader(env, flags)
   if (reader.optional(undefined, ...DIRECT_SETTINGS)) return 'postgres'
-  if (reader.optional(undefined, 'SUPABASE_URL') && reader.optional(undefined, 'SUPABASE_SERVICE_ROLE_KEY')) return 'rest'
+  if (reader.optional(undefined, 'SUPABASE_URL') && reader.optional(undefined, 'SUPABASE_SERVICE_ROLE_KEY'))
+    return 'rest'
   return 'postgres'
 }
 
@@ -82,7 +83,8 @@ export function chooseRestoreVia(env: Env, flags: Flags): SourceMode {
   }
   const reader = new SettingsReader(env, flags)
   if (reader.optional('target', 'TARGET_DATABASE_URL')) return 'postgres'
-  if (reader.optional(undefined, 'SUPABASE_URL') && reader.optional(undefined, 'SUPABASE_SERVICE_ROLE_KEY')) return 'rest'
+  if (reader.optional(undefined, 'SUPABASE_URL') && reader.optional(undefined, 'SUPABASE_SERVICE_ROLE_KEY'))
+    return 'rest'
   return 'postgres'
 }
 
@@ -143,7 +145,11 @@ export function readRestBackupConfig(env: Env, flags: Flags): RestBackupConfig {
   return { api: api!, store: store!, ...config }
 }
 
-export function readRestRestoreConfig(env: Env, flags: Flags, positional: readonly string[]): RestRestoreConfig {
+export function readRestRestoreConfig(
+  env: Env,
+  flags: Flags,
+  positional: readonly string[],
+): RestRestoreConfig {
   if (positional.length !== 1) {
     throw new LifeboatError(
       'USAGE',
@@ -162,7 +168,13 @@ export function readRestRestoreConfig(env: Env, flags: Flags, positional: readon
     if (!raw) return []
     try {
       const url = new URL(raw)
-      return [{ setting, host: url.hostname, ref: supabaseProjectRef(url.hostname, decodeURIComponent(url.username)) }]
+      return [
+        {
+          setting,
+          host: url.hostname,
+          ref: supabaseProjectRef(url.hostname, decodeURIComponent(url.username)),
+        },
+      ]
     } catch {
       return []
     }

@@ -196,7 +196,11 @@ export function typeCompatible(archiveType: string, targetType: string): boolean
 /** A type name without modifiers and schema: `public.mood` and `mood`, `numeric(12,2)` and `numeric` agree. */
 export function bareTypeName(type: string): string {
   const dims = /(\[\])*$/.exec(type)![0]
-  const base = type.slice(0, type.length - dims.length).replace(/\(.*\)/, '').replace(/^"?[^".]*"?\./, '').replace(/"/g, '')
+  const base = type
+    .slice(0, type.length - dims.length)
+    .replace(/\(.*\)/, '')
+    .replace(/^"?[^".]*"?\./, '')
+    .replace(/"/g, '')
   return `${base.trim()}${dims}`
 }
 
@@ -231,7 +235,8 @@ export function checkSchema(
       }
       // An API-only backup knows types without modifiers or schema (`numeric`, `mood`):
       // the after-load re-export, not this check, proves those values load unchanged.
-      const loose = options.typeModifiersUnknown === true && bareTypeName(column.type) === bareTypeName(other.type)
+      const loose =
+        options.typeModifiersUnknown === true && bareTypeName(column.type) === bareTypeName(other.type)
       if (!typeCompatible(column.type, other.type) && !loose) {
         problems.push(
           `${name}.${column.name}: type ${column.type} in the archive, ${other.type} in the target`,

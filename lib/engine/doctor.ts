@@ -46,7 +46,10 @@ export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise
   const probes: DoctorProbes = { settings: config.settings }
   const source = config.settings.source
   if (source.kind === 'postgres' && config.sourceUrl) {
-    Object.assign(probes, await probeDatabase(config.sourceUrl, source, config.selection, deps.env, timeoutMs))
+    Object.assign(
+      probes,
+      await probeDatabase(config.sourceUrl, source, config.selection, deps.env, timeoutMs),
+    )
   }
   if (source.kind === 'rest' && deps.client) {
     Object.assign(probes, await probeApi(deps.client, config.schemas, config.authUsers))
@@ -112,7 +115,10 @@ async function probeStore(store: Store): Promise<NonNullable<DoctorProbes['store
   return result
 }
 
-async function probeIdentity(source: AgeIdentitySource, recipients: readonly string[]): Promise<NonNullable<DoctorProbes['identity']>> {
+async function probeIdentity(
+  source: AgeIdentitySource,
+  recipients: readonly string[],
+): Promise<NonNullable<DoctorProbes['identity']>> {
   try {
     const identity = await loadIdentity(source)
     if (recipients.length === 0) return { ok: true }
@@ -165,11 +171,22 @@ async function probeDatabase(
   } catch (error) {
     const e = toLifeboatError(error)
     const cause = e.cause as { code?: string } | undefined
-    probes.login = { ok: false, code: e.code, message: redact(e.message), ...(cause?.code ? { sqlstate: cause.code } : {}) }
+    probes.login = {
+      ok: false,
+      code: e.code,
+      message: redact(e.message),
+      ...(cause?.code ? { sqlstate: cause.code } : {}),
+    }
     return probes
   }
   try {
-    const who = await client.query<{ user: string; version: string; num: string; superuser: boolean; bypass: boolean }>(
+    const who = await client.query<{
+      user: string
+      version: string
+      num: string
+      superuser: boolean
+      bypass: boolean
+    }>(
       `SELECT current_user AS user, current_setting('server_version') AS version, current_setting('server_version_num') AS num,
               r.rolsuper AS superuser, r.rolbypassrls AS bypass
          FROM pg_roles r WHERE r.rolname = current_user`,
@@ -198,7 +215,8 @@ async function probeDatabase(
 async function resolve(host: string, family: 4 | 6): Promise<{ addresses: string[]; error?: string }> {
   try {
     const found = await lookup(host, { all: true, family })
-    return { addresses: found.map((a) => a.address) }
+    // An IP literal comes back as itself whatever family was asked for.
+    return { addresses: found.filter((a) => a.family === family).map((a) => a.address) }
   } catch (error) {
     return { addresses: [], error: (error as NodeJS.ErrnoException).code ?? (error as Error).message }
   }
@@ -231,7 +249,8 @@ async function probeTimeouts(client: pg.Client): Promise<NonNullable<DoctorProbe
     let overridden = false
     try {
       await client.query(`SELECT set_config($1, '0', false)`, [name])
-      overridden = (await client.query<{ v: string }>(`SELECT current_setting($1) AS v`, [name])).rows[0]!.v === '0'
+      overridden =
+        (await client.query<{ v: string }>(`SELECT current_setting($1) AS v`, [name])).rows[0]!.v === '0'
     } catch {
       overridden = false
     }
@@ -244,7 +263,13 @@ async function probeTimeouts(client: pg.Client): Promise<NonNullable<DoctorProbe
 async function probeTables(client: pg.Client, selection: Selection): Promise<TableProbe[]> {
   const catalog = await readCatalog(client, selection)
   if (catalog.tables.length === 0) return []
-  const info = await client.query<{ oid: number; select: boolean; rls: boolean; forced: boolean; owned: boolean }>(
+  const info = await client.query<{
+    oid: number
+    select: boolean
+    rls: boolean
+    forced: boolean
+    owned: boolean
+  }>(
     `SELECT c.oid::int AS oid, has_table_privilege(c.oid, 'SELECT') AS select, c.relrowsecurity AS rls,
             c.relforcerowsecurity AS forced, pg_has_role(c.relowner, 'USAGE') AS owned
        FROM pg_class c WHERE c.oid = ANY($1::oid[])`,
@@ -268,7 +293,11 @@ async function probeTables(client: pg.Client, selection: Selection): Promise<Tab
         await client.query(`SELECT 1 FROM ${only}${quoteQualified(table.schema, table.name)} LIMIT 0`)
       } catch (error) {
         const e = error as { code?: string; message?: string }
-        probe.readable = /row-level security/i.test(e.message ?? '') ? 'rls' : e.code === '42501' ? 'permission' : 'error'
+        probe.readable = /row-level security/i.test(e.message ?? '')
+          ? 'rls'
+          : e.code === '42501'
+            ? 'permission'
+            : 'error'
         if (probe.readable === 'error') probe.error = redact(e.message ?? String(error))
       }
     } else probe.readable = 'permission'

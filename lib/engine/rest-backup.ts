@@ -4,6 +4,13 @@
 import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Transform } from 'node:stream'
+import { ArchiveWriter } from '../adapters/archive/writer.ts'
+import { exportAuthUsers } from '../adapters/rest/auth-users.ts'
+import type { RestClient } from '../adapters/rest/client.ts'
+import { exportRestTable } from '../adapters/rest/export-table.ts'
+import type { HttpStats } from '../adapters/rest/http.ts'
+import { manifestType, type RestTable } from '../adapters/rest/openapi.ts'
+import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { archiveKey, backupIdFor, dataFileName, sidecarKey } from '../core/layout.ts'
@@ -19,13 +26,6 @@ import { supabaseProjectRef } from '../core/rest-config.ts'
 import { planRestoreOrder } from '../core/restore-order.ts'
 import { isTableSelected, type Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
-import { ArchiveWriter } from '../adapters/archive/writer.ts'
-import { exportAuthUsers } from '../adapters/rest/auth-users.ts'
-import type { RestClient } from '../adapters/rest/client.ts'
-import { exportRestTable } from '../adapters/rest/export-table.ts'
-import type { HttpStats } from '../adapters/rest/http.ts'
-import { manifestType, type RestTable } from '../adapters/rest/openapi.ts'
-import type { Store } from '../adapters/store/store.ts'
 import { sha256sums } from './backup.ts'
 
 export interface RestBackupDeps {
@@ -75,21 +75,32 @@ export interface RestBackupResult {
 
 const AUTH_USERS = 'auth.users'
 
-export async function runRestBackup(deps: RestBackupDeps, options: RestBackupOptions): Promise<RestBackupResult> {
+export async function runRestBackup(
+  deps: RestBackupDeps,
+  options: RestBackupOptions,
+): Promise<RestBackupResult> {
   const started = deps.now()
   const warnings: string[] = []
   const warn = (message: string) => {
     warnings.push(message)
     deps.emit({ type: 'warning', message })
   }
-  warn('API-only backup: tables are read one page at a time, not from one snapshot (the manifest says consistent: false)')
+  // Inherent to the mode: said once as a note, not as a warning on every nightly run.
+  deps.emit({
+    type: 'step',
+    message:
+      'API-only backup: tables are read one page at a time, not from one snapshot (the manifest says consistent: false)',
+  })
 
   deps.emit({ type: 'step', message: `reading the API description of ${options.schemas.join(', ')}` })
   const tables = await discoverTables(deps.client, options, warn)
-  if (tables.length === 0 && !options.authUsers) warn('no exposed table matched the selection: the backup holds no data')
+  if (tables.length === 0 && !options.authUsers)
+    warn('no exposed table matched the selection: the backup holds no data')
 
   const names = new Map(tables.map((t) => [qualifiedName(t), t]))
-  const foreignKeys = new Map(tables.map((t) => [qualifiedName(t), resolveForeignKeys(t, tables, options.authUsers, warn)]))
+  const foreignKeys = new Map(
+    tables.map((t) => [qualifiedName(t), resolveForeignKeys(t, tables, options.authUsers, warn)]),
+  )
   const plan = planRestoreOrder([
     ...(options.authUsers ? [{ name: AUTH_USERS, references: [] }] : []),
     ...tables.map((t) => ({
@@ -110,7 +121,10 @@ export async function runRestBackup(deps: RestBackupDeps, options: RestBackupOpt
   })
   try {
     await writer.open()
-    deps.emit({ type: 'step', message: `backing up ${plan.order.length} tables through the API to ${deps.store.locate(key)}` })
+    deps.emit({
+      type: 'step',
+      message: `backing up ${plan.order.length} tables through the API to ${deps.store.locate(key)}`,
+    })
     const upload = deps.store.put(key, writer.output)
     upload.catch((error: Error) => writer.abort(error))
 
@@ -133,7 +147,11 @@ export async function runRestBackup(deps: RestBackupDeps, options: RestBackupOpt
       })
     }
     if (entries.length > 0) {
-      warn('sequence values are not visible through the API: after a restore, advance them (docs/api-mode.md)')
+      deps.emit({
+        type: 'step',
+        message:
+          'sequence values are not visible through the API: after a restore, advance them (docs/api-mode.md)',
+      })
     }
 
     const finished = deps.now()
@@ -171,8 +189,13 @@ export async function runRestBackup(deps: RestBackupDeps, options: RestBackupOpt
     await writer.addText('manifest.json', manifestText)
     await writer.addText('SHA256SUMS', sha256sums(manifest, manifestText))
     const [archive] = await Promise.all([writer.finish(), upload])
-    const sidecar: RestManifest = { ...manifest, archive: { key, bytes: archive.bytes, sha256: archive.sha256 } }
-    await deps.store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`, { contentType: 'application/json' })
+    const sidecar: RestManifest = {
+      ...manifest,
+      archive: { key, bytes: archive.bytes, sha256: archive.sha256 },
+    }
+    await deps.store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`, {
+      contentType: 'application/json',
+    })
     return {
       id,
       key,
@@ -196,7 +219,11 @@ export async function runRestBackup(deps: RestBackupDeps, options: RestBackupOpt
 async function freeBackupId(store: Store, started: Date): Promise<string> {
   for (let offset = 0; offset < 60; offset++) {
     const id = backupIdFor(new Date(started.getTime() + offset * 1000))
-    const taken = await Promise.all([store.head(archiveKey(id, false)), store.head(archiveKey(id, true)), store.head(sidecarKey(id))])
+    const taken = await Promise.all([
+      store.head(archiveKey(id, false)),
+      store.head(archiveKey(id, true)),
+      store.head(sidecarKey(id)),
+    ])
     if (taken.every((t) => t === undefined)) return id
   }
   throw new LifeboatError('STORE_IO', 'no free backup id within a minute of now')
@@ -210,7 +237,9 @@ export async function discoverTables(
 ): Promise<RestTable[]> {
   const found: RestTable[] = []
   for (const schema of options.schemas) {
-    const tables = (await client.describe(schema)).filter((t) => isTableSelected(options.selection, t.schema, t.name))
+    const tables = (await client.describe(schema)).filter((t) =>
+      isTableSelected(options.selection, t.schema, t.name),
+    )
     const readOnly = tables.filter((t) => !t.insertable)
     if (readOnly.length > 0) {
       // A GET-only definition is a view: its rows belong to the tables it reads.
@@ -236,7 +265,8 @@ export function resolveForeignKeys(
     const ref = column.references
     if (!ref) continue
     const target =
-      tables.find((t) => t.schema === table.schema && t.name === ref.table) ?? tables.find((t) => t.name === ref.table)
+      tables.find((t) => t.schema === table.schema && t.name === ref.table) ??
+      tables.find((t) => t.name === ref.table)
     const referenced = target
       ? { schema: target.schema, name: target.name }
       : authUsers && ref.table === 'users'
@@ -289,7 +319,9 @@ async function backUpTable(
     onProgress: (rows, bytes) => deps.emit({ type: 'table-progress', table: name, rows, bytes }),
   })
   if (stats.countedAtStart !== undefined && stats.countedAtStart !== stats.rows) {
-    warn(`${name} changed while it was read: ${stats.countedAtStart} rows counted at the start, ${stats.rows} read`)
+    warn(
+      `${name} changed while it was read: ${stats.countedAtStart} rows counted at the start, ${stats.rows} read`,
+    )
   }
   return {
     schema: table.schema,

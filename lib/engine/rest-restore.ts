@@ -7,15 +7,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable, Transform } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
+import { readArchive } from '../adapters/archive/reader.ts'
 import { listAllUsers, userAttributes } from '../adapters/rest/auth-users.ts'
 import { type RestClient, sqlStateOf } from '../adapters/rest/client.ts'
 import { exportRestTable } from '../adapters/rest/export-table.ts'
 import type { HttpStats } from '../adapters/rest/http.ts'
 import { type RestColumn, type RestTable, usesSequence } from '../adapters/rest/openapi.ts'
 import { insertBody, jsonbText, type TextRow } from '../adapters/rest/rows.ts'
-import { readArchive } from '../adapters/archive/reader.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
-import { qualifiedName, type Manifest, type TableEntry } from '../core/manifest.ts'
+import { type Manifest, qualifiedName, type TableEntry } from '../core/manifest.ts'
 import { apiProductionReasons, supabaseProjectRef } from '../core/rest-config.ts'
 import { assertTargetAllowed, bareTypeName, selectArchiveTables } from '../core/restore-checks.ts'
 import type { Selection } from '../core/selection.ts'
@@ -70,14 +70,21 @@ export interface RestRestoreResult {
 
 const AUTH_USERS = 'auth.users'
 
-export async function runRestRestore(deps: RestRestoreDeps, options: RestRestoreOptions): Promise<RestRestoreResult> {
+export async function runRestRestore(
+  deps: RestRestoreDeps,
+  options: RestRestoreOptions,
+): Promise<RestRestoreResult> {
   const began = performance.now()
   const targetUrl = new URL(deps.client.url)
   const targetRef = supabaseProjectRef(targetUrl.hostname)
   const project = targetRef ?? targetUrl.host
   // Refuse a protected target before the download.
   assertTargetAllowed(
-    apiProductionReasons({ target: { host: targetUrl.host, ref: targetRef }, backupSource: undefined, environment: options.production }),
+    apiProductionReasons({
+      target: { host: targetUrl.host, ref: targetRef },
+      backupSource: undefined,
+      environment: options.production,
+    }),
     project,
     options.confirm,
   )
@@ -100,7 +107,10 @@ export async function runRestRestore(deps: RestRestoreDeps, options: RestRestore
     }
     const manifest = assertVerified(verification, archive.where)
     if (archive.id && manifest.id !== archive.id) {
-      throw new LifeboatError('VERIFY_FAILED', `${archive.where} holds backup ${manifest.id}, not ${archive.id}`)
+      throw new LifeboatError(
+        'VERIFY_FAILED',
+        `${archive.where} holds backup ${manifest.id}, not ${archive.id}`,
+      )
     }
     const verifySeconds = (performance.now() - verifyBegan) / 1000
 
@@ -120,7 +130,9 @@ export async function runRestRestore(deps: RestRestoreDeps, options: RestRestore
       warnings.push(message)
       deps.emit({ type: 'warning', message })
     }
-    warn('restoring through the API: no transaction spans the requests; on failure Lifeboat deletes what it inserted')
+    warn(
+      'restoring through the API: no transaction spans the requests; on failure Lifeboat deletes what it inserted',
+    )
     if (!manifest.source.consistent) warn('this backup was not taken from one snapshot (API-only backup)')
 
     deps.emit({ type: 'step', message: `checking the target ${deps.client.url}` })
@@ -128,9 +140,13 @@ export async function runRestRestore(deps: RestRestoreDeps, options: RestRestore
     checkTarget(tables, target, options.truncate)
     const users = tables.find((t) => qualifiedName(t) === AUTH_USERS)
     if (users) {
-      warn('auth users are recreated through the admin API: new created_at/updated_at, sessions and identities are not restored')
+      warn(
+        'auth users are recreated through the admin API: new created_at/updated_at, sessions and identities are not restored',
+      )
       if (!users.columns.some((c) => c.name === 'encrypted_password')) {
-        warn('the backup holds no password hashes (the admin API never returns them): restored users must reset their password')
+        warn(
+          'the backup holds no password hashes (the admin API never returns them): restored users must reset their password',
+        )
       }
     }
 
@@ -142,7 +158,19 @@ export async function runRestRestore(deps: RestRestoreDeps, options: RestRestore
     let verifyTablesSeconds = 0
     try {
       if (options.truncate) await emptyTables(deps, tables, target)
-      await loadArchive(deps, archive, transforms, manifest, tables, target, options, outcomes, inserted, createdUsers, archivedUsers)
+      await loadArchive(
+        deps,
+        archive,
+        transforms,
+        manifest,
+        tables,
+        target,
+        options,
+        outcomes,
+        inserted,
+        createdUsers,
+        archivedUsers,
+      )
       if (options.verify) {
         const verifyBegan2 = performance.now()
         await verifyRestored(deps, work, tables, target, outcomes, archivedUsers)
@@ -154,7 +182,9 @@ export async function runRestRestore(deps: RestRestoreDeps, options: RestRestore
     const loadSeconds = (performance.now() - loadBegan) / 1000 - verifyTablesSeconds
     const followUpSql = sequenceSql(manifest, tables, target)
     if (followUpSql.length > 0) {
-      warn(`sequences cannot be set through the API: run the ${followUpSql.length} setval statements shown (SQL editor) before the application inserts rows`)
+      warn(
+        `sequences cannot be set through the API: run the ${followUpSql.length} setval statements shown (SQL editor) before the application inserts rows`,
+      )
     }
     return {
       id: manifest.id,
@@ -229,12 +259,17 @@ function checkTarget(tables: readonly TableEntry[], target: TargetInfo, truncate
   for (const table of tables) {
     const name = qualifiedName(table)
     if (name === AUTH_USERS) {
-      if ((target.rows.get(name) ?? 0) > 0) notEmpty.push(`${name} (users exist; --truncate never deletes users: leave them out with -T auth.users)`)
+      if ((target.rows.get(name) ?? 0) > 0)
+        notEmpty.push(
+          `${name} (users exist; --truncate never deletes users: leave them out with -T auth.users)`,
+        )
       continue
     }
     const found = target.tables.get(name)
     if (!found) {
-      problems.push(`${name}: not exposed through the API (missing, or its schema is not in the exposed schemas)`)
+      problems.push(
+        `${name}: not exposed through the API (missing, or its schema is not in the exposed schemas)`,
+      )
       continue
     }
     if (!found.insertable) problems.push(`${name}: the API offers no INSERT on it (a view, or no rights)`)
@@ -243,26 +278,39 @@ function checkTarget(tables: readonly TableEntry[], target: TargetInfo, truncate
       const other = columns.get(column.name)
       if (!other) problems.push(`${name}.${column.name}: column missing from the target`)
       else if (!typesAgree(column.type, other.format)) {
-        problems.push(`${name}.${column.name}: type ${column.type} in the archive, ${other.format} in the target`)
+        problems.push(
+          `${name}.${column.name}: type ${column.type} in the archive, ${other.format} in the target`,
+        )
       }
     }
     const archived = new Set(table.columns.map((c) => c.name))
     for (const column of found.columns) {
       if (!archived.has(column.name) && !column.nullable && column.default === undefined) {
-        problems.push(`${name}.${column.name}: NOT NULL without a default in the target, absent from the archive`)
+        problems.push(
+          `${name}.${column.name}: NOT NULL without a default in the target, absent from the archive`,
+        )
       }
     }
-    if ((target.rows.get(name) ?? 0) > 0 && !truncate) notEmpty.push(`${name} (${target.rows.get(name)} rows)`)
+    if ((target.rows.get(name) ?? 0) > 0 && !truncate)
+      notEmpty.push(`${name} (${target.rows.get(name)} rows)`)
   }
   if (problems.length > 0) {
-    throw new LifeboatError('SCHEMA_MISMATCH', `the target cannot take the archive's rows: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
-      details: problems,
-    })
+    throw new LifeboatError(
+      'SCHEMA_MISMATCH',
+      `the target cannot take the archive's rows: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+      {
+        details: problems,
+      },
+    )
   }
   if (notEmpty.length > 0) {
-    throw new LifeboatError('TARGET_NOT_EMPTY', `the target already holds rows: ${notEmpty.join(', ')}; pass --truncate to replace table rows, nothing was written`, {
-      details: notEmpty,
-    })
+    throw new LifeboatError(
+      'TARGET_NOT_EMPTY',
+      `the target already holds rows: ${notEmpty.join(', ')}; pass --truncate to replace table rows, nothing was written`,
+      {
+        details: notEmpty,
+      },
+    )
   }
 }
 
@@ -279,7 +327,11 @@ function deleteColumn(table: RestTable): string {
 }
 
 /** --truncate: children first, so foreign keys never block a delete. */
-async function emptyTables(deps: RestRestoreDeps, tables: readonly TableEntry[], target: TargetInfo): Promise<void> {
+async function emptyTables(
+  deps: RestRestoreDeps,
+  tables: readonly TableEntry[],
+  target: TargetInfo,
+): Promise<void> {
   for (const entry of [...tables].reverse()) {
     const name = qualifiedName(entry)
     if (name === AUTH_USERS || (target.rows.get(name) ?? 0) === 0) continue
@@ -329,14 +381,24 @@ async function loadArchive(
       const name = qualifiedName(table)
       deps.emit({ type: 'table-start', table: name, index: index++, total: tables.length })
       const started = performance.now()
-      const outcome: RestTableOutcome = { table: name, rowsExpected: table.rows, rowsLoaded: 0, batches: 0, loadSeconds: 0 }
+      const outcome: RestTableOutcome = {
+        table: name,
+        rowsExpected: table.rows,
+        rowsLoaded: 0,
+        batches: 0,
+        loadSeconds: 0,
+      }
       outcomes.set(name, outcome)
       if (name === AUTH_USERS) {
         for await (const line of lines(entry.stream)) {
           if (line === '') continue
           const row = JSON.parse(line) as TextRow
           await deps.client.createUser(userAttributes(row)).catch((error: unknown) => {
-            throw new LifeboatError('RESTORE_FAILED', `creating auth user ${row.id} failed: ${toLifeboatError(error).message}`, { cause: error })
+            throw new LifeboatError(
+              'RESTORE_FAILED',
+              `creating auth user ${row.id} failed: ${toLifeboatError(error).message}`,
+              { cause: error },
+            )
           })
           createdUsers.push(row.id!)
           archivedUsers.push(row)
@@ -348,13 +410,22 @@ async function loadArchive(
         await insertTable(deps, table, restTable, lines(entry.stream), options.batchSize, outcome)
       }
       outcome.loadSeconds = (performance.now() - started) / 1000
-      deps.emit({ type: 'table-done', table: name, rows: outcome.rowsLoaded, bytes: table.bytes, seconds: outcome.loadSeconds })
+      deps.emit({
+        type: 'table-done',
+        table: name,
+        rows: outcome.rowsLoaded,
+        bytes: table.bytes,
+        seconds: outcome.loadSeconds,
+      })
     },
     { where: archive.where, transforms: transforms() },
   )
   const missing = tables.filter((t) => !outcomes.has(qualifiedName(t)))
   if (missing.length > 0) {
-    throw new LifeboatError('RESTORE_FAILED', `no data file was read for ${missing.map(qualifiedName).join(', ')} (${manifest.id})`)
+    throw new LifeboatError(
+      'RESTORE_FAILED',
+      `no data file was read for ${missing.map(qualifiedName).join(', ')} (${manifest.id})`,
+    )
   }
 }
 
@@ -405,11 +476,16 @@ async function insertTable(
         if (column && !omit.has(column) && outcome.batches === 0) {
           omit.add(column)
           outcome.generatedByTarget = [...omit]
-          deps.emit({ type: 'warning', message: `${name}.${column} is GENERATED ALWAYS: the target generates it; each value is checked against the backup` })
+          deps.emit({
+            type: 'warning',
+            message: `${name}.${column} is GENERATED ALWAYS: the target generates it; each value is checked against the backup`,
+          })
           continue
         }
         if (error instanceof LifeboatError && error.code === 'RESTORE_FAILED') throw error
-        throw new LifeboatError('RESTORE_FAILED', `${where}: ${toLifeboatError(error).message}`, { cause: error })
+        throw new LifeboatError('RESTORE_FAILED', `${where}: ${toLifeboatError(error).message}`, {
+          cause: error,
+        })
       }
     }
     outcome.rowsLoaded += batch.length
@@ -454,7 +530,9 @@ async function verifyRestored(
       outcome.rowsRestored = archivedUsers.length - differing.filter((r) => !byId.has(r.id!)).length
       outcome.sha256Match = differing.length === 0
       if (differing.length > 0) {
-        problems.push(`${name}: ${differing.length} users missing or different (id, email, metadata), e.g. ${differing[0]!.id}`)
+        problems.push(
+          `${name}: ${differing.length} users missing or different (id, email, metadata), e.g. ${differing[0]!.id}`,
+        )
       }
       continue
     }
@@ -462,24 +540,37 @@ async function verifyRestored(
     // The archive's columns in the archive's order; the key the backup ordered by.
     const view: RestTable = {
       ...restTable,
-      columns: entry.columns.filter((c) => !c.generated).map((c) => restTable.columns.find((t) => t.name === c.name)!),
+      columns: entry.columns
+        .filter((c) => !c.generated)
+        .map((c) => restTable.columns.find((t) => t.name === c.name)!),
       primaryKey: entry.primaryKey.length > 0 ? [...entry.primaryKey] : [],
     }
-    const stats = await exportRestTable(deps.client, view, join(work, `${entry.schema}.${entry.name}.ndjson`), {
-      batchSize: 1000,
-      now: deps.now ?? (() => new Date()),
-    })
+    const stats = await exportRestTable(
+      deps.client,
+      view,
+      join(work, `${entry.schema}.${entry.name}.ndjson`),
+      {
+        batchSize: 1000,
+        now: deps.now ?? (() => new Date()),
+      },
+    )
     outcome.rowsRestored = stats.rows
     outcome.sha256Match = stats.sha256 === entry.sha256 && stats.rows === entry.rows
     if (!outcome.sha256Match) {
-      problems.push(`${name}: ${stats.rows} rows read back (backup: ${entry.rows}), sha256 ${stats.sha256 === entry.sha256 ? 'matches' : 'differs'}`)
+      problems.push(
+        `${name}: ${stats.rows} rows read back (backup: ${entry.rows}), sha256 ${stats.sha256 === entry.sha256 ? 'matches' : 'differs'}`,
+      )
     }
     await rm(join(work, `${entry.schema}.${entry.name}.ndjson`), { force: true })
   }
   if (problems.length > 0) {
-    throw new LifeboatError('RESTORE_FAILED', `the restored data differs from the backup: ${problems.join('; ')}`, {
-      details: problems,
-    })
+    throw new LifeboatError(
+      'RESTORE_FAILED',
+      `the restored data differs from the backup: ${problems.join('; ')}`,
+      {
+        details: problems,
+      },
+    )
   }
 }
 
@@ -510,7 +601,9 @@ async function cleanUp(
     }
   }
   const what = [...undone, ...(createdUsers.length > 0 ? [`${createdUsers.length} auth users`] : [])]
-  const note = truncated ? '; the rows --truncate deleted are gone: restore them from this or another backup' : ''
+  const note = truncated
+    ? '; the rows --truncate deleted are gone: restore them from this or another backup'
+    : ''
   const message =
     left.length === 0
       ? `${cause.message}. Nothing is left of this restore: ${what.length > 0 ? `emptied ${what.join(', ')} again` : 'nothing had been written'}${note}`
@@ -526,7 +619,10 @@ function sequenceSql(manifest: Manifest, tables: readonly TableEntry[], target: 
   if (manifest.sequences.length > 0) {
     return manifest.sequences
       .filter((s) => !s.ownedBy || restored.has(`${s.ownedBy.schema}.${s.ownedBy.table}`))
-      .map((s) => `SELECT pg_catalog.setval(${literal(`${ident(s.schema)}.${ident(s.name)}`)}, ${s.lastValue}, ${s.isCalled});`)
+      .map(
+        (s) =>
+          `SELECT pg_catalog.setval(${literal(`${ident(s.schema)}.${ident(s.name)}`)}, ${s.lastValue}, ${s.isCalled});`,
+      )
   }
   const statements: string[] = []
   for (const entry of tables) {

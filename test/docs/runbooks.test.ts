@@ -49,6 +49,9 @@ const hooks: Record<string, RunbookHooks> = {
       const source = await fingerprint(s.source.url)
       expect(await fingerprint(s.target.url)).toEqual(source)
       expect(source).toEqual(s.facts.sourceBefore)
+      // Step 10 shows both restores in the audit trail.
+      const audit = await runJobProcess('audit', ['--event', 'restore', '--json'], s.storeEnv)
+      expect(audit.json?.records).toHaveLength(2)
     },
   },
   'point-in-time-restore.md': {

@@ -48,7 +48,11 @@ export interface PostgrestServer {
   /** Leaves the next `times` requests unanswered (the client's timeout ends them). */
   hangNext(times: number): void
   /** Answers a request matching `when` with an error once (e.g. the 3rd insert into a table). */
-  failWhen(when: (request: { method: string; path: string; query: URLSearchParams }) => boolean, status: number, body: object): void
+  failWhen(
+    when: (request: { method: string; path: string; query: URLSearchParams }) => boolean,
+    status: number,
+    body: object,
+  ): void
   close(): Promise<void>
 }
 
@@ -119,7 +123,13 @@ function pgError(error: unknown): ApiError {
   }
 }
 
-function apiError(status: number, code: string, message: string, details: string | null = null, hint: string | null = null): HttpError {
+function apiError(
+  status: number,
+  code: string,
+  message: string,
+  details: string | null = null,
+  hint: string | null = null,
+): HttpError {
   return new HttpError(status, { code, message, details, hint })
 }
 
@@ -168,7 +178,8 @@ function selectSql(select: string | null): string {
       if (castAt !== -1 && !rest.slice(castAt).includes('"')) {
         cast = rest.slice(castAt + 2)
         rest = rest.slice(0, castAt)
-        if (!CAST_TYPE.test(cast)) throw apiError(400, 'PGRST100', `"failed to parse select parameter" (${item})`)
+        if (!CAST_TYPE.test(cast))
+          throw apiError(400, 'PGRST100', `"failed to parse select parameter" (${item})`)
       }
       if (rest.includes('(')) throw apiError(400, 'PGRST100', `embedding is not supported here (${item})`)
       const name = columnName(rest)
@@ -189,7 +200,11 @@ function orderSql(order: string | null, relation: string): string {
     }
     const name = columnName(parts.join('.'))
     const direction = modifiers.includes('desc') ? ' DESC' : ' ASC'
-    const nulls = modifiers.includes('nullsfirst') ? ' NULLS FIRST' : modifiers.includes('nullslast') ? ' NULLS LAST' : ''
+    const nulls = modifiers.includes('nullsfirst')
+      ? ' NULLS FIRST'
+      : modifiers.includes('nullslast')
+        ? ' NULLS LAST'
+        : ''
     return `${relation}.${quoteIdent(name)}${direction}${nulls}`
   })
   return ` ORDER BY ${terms.join(', ')}`
@@ -224,7 +239,9 @@ function whereSql(query: URLSearchParams, values: unknown[]): string {
     } else if (op === 'in') {
       const list = /^\((.*)\)$/.exec(value)
       if (!list) throw apiError(400, 'PGRST100', `"failed to parse filter" (${key}=${raw})`)
-      const items = splitTop(list[1]!).map((v) => (v.startsWith('"') ? v.slice(1, -1).replaceAll('\\"', '"') : v))
+      const items = splitTop(list[1]!).map((v) =>
+        v.startsWith('"') ? v.slice(1, -1).replaceAll('\\"', '"') : v,
+      )
       const placeholders = items.map((item) => {
         values.push(item)
         return `$${values.length}`
@@ -239,7 +256,11 @@ function whereSql(query: URLSearchParams, values: unknown[]): string {
 }
 
 /** `Range: 0-999` (Range-Unit: items) or offset/limit; either way capped by db-max-rows. */
-function requestedRange(req: IncomingMessage, query: URLSearchParams, maxRows: number): { offset: number; limit: number } {
+function requestedRange(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  maxRows: number,
+): { offset: number; limit: number } {
   let offset = 0
   let limit = Number.POSITIVE_INFINITY
   const range = /^(?:items=)?(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''))
@@ -249,7 +270,11 @@ function requestedRange(req: IncomingMessage, query: URLSearchParams, maxRows: n
   }
   if (query.has('offset')) offset = Number(query.get('offset'))
   if (query.has('limit')) limit = Math.min(limit, Number(query.get('limit')))
-  if (!Number.isInteger(offset) || offset < 0 || (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 0))) {
+  if (
+    !Number.isInteger(offset) ||
+    offset < 0 ||
+    (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 0))
+  ) {
     throw apiError(416, 'PGRST103', 'Requested range not satisfiable')
   }
   return { offset, limit: Math.min(limit, maxRows) }
@@ -317,7 +342,9 @@ async function openApi(client: pg.ClientBase, schema: string, origin: string): P
   )
   // Assembled as text: a JavaScript object would put columns named like "1" first.
   const definitions: string[] = []
-  const paths: Record<string, object> = { '/': { get: { tags: ['Introspection'], summary: 'OpenAPI description (this document)' } } }
+  const paths: Record<string, object> = {
+    '/': { get: { tags: ['Introspection'], summary: 'OpenAPI description (this document)' } },
+  }
   for (const relation of relations.rows) {
     const own = columns.rows.filter((c) => c.oid === relation.oid)
     const pk = new Set(keys.rows.filter((k) => k.oid === relation.oid).map((k) => k.column))
@@ -326,7 +353,10 @@ async function openApi(client: pg.ClientBase, schema: string, origin: string): P
       const notes = ['Note:']
       if (pk.has(column.name)) notes.push('This is a Primary Key.<pk/>')
       const fk = fks.rows.find((f) => f.oid === relation.oid && f.column === column.name)
-      if (fk) notes.push(`This is a Foreign Key to \`${fk.ref_table}.${fk.ref_column}\`.<fk table='${fk.ref_table}' column='${fk.ref_column}'/>`)
+      if (fk)
+        notes.push(
+          `This is a Foreign Key to \`${fk.ref_table}.${fk.ref_column}\`.<fk table='${fk.ref_table}' column='${fk.ref_column}'/>`,
+        )
       const property = {
         ...(column.default !== null ? { default: column.default } : {}),
         ...(notes.length > 1 ? { description: notes.join('\n') } : {}),
@@ -338,10 +368,21 @@ async function openApi(client: pg.ClientBase, schema: string, origin: string): P
       properties.push(`${JSON.stringify(column.name)}:${JSON.stringify(property)}`)
     }
     const required = JSON.stringify(own.filter((c) => c.notnull).map((c) => c.name))
-    definitions.push(`${JSON.stringify(relation.name)}:{"properties":{${properties.join(',')}},"type":"object","required":${required}}`)
-    const get = { tags: [relation.name], parameters: [], responses: { '200': { description: 'OK' }, '206': { description: 'Partial Content' } } }
+    definitions.push(
+      `${JSON.stringify(relation.name)}:{"properties":{${properties.join(',')}},"type":"object","required":${required}}`,
+    )
+    const get = {
+      tags: [relation.name],
+      parameters: [],
+      responses: { '200': { description: 'OK' }, '206': { description: 'Partial Content' } },
+    }
     paths[`/${relation.name}`] = relation.insertable
-      ? { get, post: { tags: [relation.name] }, patch: { tags: [relation.name] }, delete: { tags: [relation.name] } }
+      ? {
+          get,
+          post: { tags: [relation.name] },
+          patch: { tags: [relation.name] },
+          delete: { tags: [relation.name] },
+        }
       : { get }
   }
   const document = {
@@ -440,7 +481,13 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
     const wanted = req.headers[header]
     const schema = typeof wanted === 'string' && wanted !== '' ? wanted : schemas[0]!
     if (!schemas.includes(schema)) {
-      throw apiError(406, 'PGRST106', `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${schemas.join(', ')}`)
+      throw apiError(
+        406,
+        'PGRST106',
+        `Invalid schema: ${schema}`,
+        null,
+        `Only the following schemas are exposed: ${schemas.join(', ')}`,
+      )
     }
     return schema
   }
@@ -450,7 +497,13 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
     const path = url.pathname
     const query = url.searchParams
     if (req.headers.apikey !== key) {
-      return { status: 401, body: { message: 'Invalid API key', hint: 'Double check your Supabase `anon` or `service_role` API key.' } }
+      return {
+        status: 401,
+        body: {
+          message: 'Invalid API key',
+          hint: 'Double check your Supabase `anon` or `service_role` API key.',
+        },
+      }
     }
     if (req.headers.authorization !== `Bearer ${key}`) {
       throw apiError(401, 'PGRST301', 'JWSError JWSInvalidSignature')
@@ -461,7 +514,11 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
     if (path === '/rest/v1/' || path === '/rest/v1') {
       const schema = profile(req, 'accept-profile')
       const document = await inTransaction((client) => openApi(client, schema, origin))
-      return { status: 200, raw: document, headers: { 'Content-Type': 'application/openapi+json; charset=utf-8' } }
+      return {
+        status: 200,
+        raw: document,
+        headers: { 'Content-Type': 'application/openapi+json; charset=utf-8' },
+      }
     }
     const match = /^\/rest\/v1\/([^/]+)$/.exec(path)
     if (!match) return { status: 404, body: {} }
@@ -477,15 +534,25 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
       const sql = `SELECT ${selectSql(query.get('select'))} FROM ${relation}${where}${orderSql(query.get('order'), relation)} LIMIT ${limit} OFFSET ${offset}`
       return inTransaction(async (client) => {
         const total = /count=exact/.test(prefer)
-          ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${relation}${where}`, values)).rows[0]!.n)
+          ? Number(
+              (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${relation}${where}`, values))
+                .rows[0]!.n,
+            )
           : undefined
         if (total !== undefined && offset > total) {
-          throw apiError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`)
+          throw apiError(
+            416,
+            'PGRST103',
+            'Requested range not satisfiable',
+            `An offset of ${offset} was requested, but there are only ${total} rows.`,
+          )
         }
-        const rows = (await client.query<{ body: string; n: number }>(
-          `SELECT coalesce(json_agg(_t), '[]')::text AS body, count(*)::int AS n FROM (${sql}) _t`,
-          values,
-        )).rows[0]!
+        const rows = (
+          await client.query<{ body: string; n: number }>(
+            `SELECT coalesce(json_agg(_t), '[]')::text AS body, count(*)::int AS n FROM (${sql}) _t`,
+            values,
+          )
+        ).rows[0]!
         record.rows = rows.n
         const range = rows.n === 0 ? '*' : `${offset}-${offset + rows.n - 1}`
         const status = total === undefined ? 200 : rows.n > 0 && rows.n < total ? 206 : 200
@@ -535,7 +602,9 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
       if (method === 'GET' && path === '/auth/v1/admin/users') {
         const page = Math.max(1, Number(query.get('page') || 1))
         const perPage = Math.min(1000, Math.max(1, Number(query.get('per_page') || 50)))
-        const total = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM auth.users')).rows[0]!.n)
+        const total = Number(
+          (await client.query<{ n: string }>('SELECT count(*) AS n FROM auth.users')).rows[0]!.n,
+        )
         const users = await client.query<{ body: string }>(
           `SELECT coalesce(json_agg(_u), '[]')::text AS body FROM (
              SELECT ${userSelect(columns)} FROM auth.users ORDER BY ${columns.has('created_at') ? 'created_at DESC, ' : ''}id
@@ -555,10 +624,13 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
         const row: Record<string, unknown> = { id: user.id ?? null }
         if (columns.has('email') && user.email) row.email = user.email
         if (columns.has('phone') && user.phone) row.phone = user.phone
-        if (columns.has('raw_user_meta_data')) row.raw_user_meta_data = JSON.stringify(user.user_metadata ?? {})
+        if (columns.has('raw_user_meta_data'))
+          row.raw_user_meta_data = JSON.stringify(user.user_metadata ?? {})
         if (columns.has('raw_app_meta_data')) row.raw_app_meta_data = JSON.stringify(user.app_metadata ?? {})
-        if (columns.has('encrypted_password') && user.password_hash) row.encrypted_password = user.password_hash
-        if (columns.has('email_confirmed_at') && user.email_confirm) row.email_confirmed_at = new Date().toISOString()
+        if (columns.has('encrypted_password') && user.password_hash)
+          row.encrypted_password = user.password_hash
+        if (columns.has('email_confirmed_at') && user.email_confirm)
+          row.email_confirmed_at = new Date().toISOString()
         const names = Object.keys(row)
         try {
           await client.query('SAVEPOINT create_user')
@@ -569,7 +641,14 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
         } catch (error) {
           await client.query('ROLLBACK TO SAVEPOINT create_user')
           if ((error as pg.DatabaseError).code === '23505') {
-            return { status: 422, body: { code: 422, error_code: 'email_exists', msg: 'A user with this email address has already been registered' } }
+            return {
+              status: 422,
+              body: {
+                code: 422,
+                error_code: 'email_exists',
+                msg: 'A user with this email address has already been registered',
+              },
+            }
           }
           throw error
         }
@@ -582,7 +661,8 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
       const one = /^\/auth\/v1\/admin\/users\/([0-9a-f-]+)$/.exec(path)
       if (method === 'DELETE' && one) {
         const result = await client.query('DELETE FROM auth.users WHERE id = $1', [one[1]])
-        if (result.rowCount === 0) return { status: 404, body: { code: 404, error_code: 'user_not_found', msg: 'User not found' } }
+        if (result.rowCount === 0)
+          return { status: 404, body: { code: 404, error_code: 'user_not_found', msg: 'User not found' } }
         return { status: 200, raw: '{}' }
       }
       return { status: 404, body: { code: 404, msg: 'Not found' } }
@@ -618,12 +698,19 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
         const code = failure.status === 429 ? 'PGRST000' : failure.status === 503 ? 'PGRST001' : 'PGRST000'
         send(
           failure.status,
-          JSON.stringify({ code, message: failure.status === 429 ? 'Too Many Requests' : 'Service Unavailable', details: null, hint: null }),
+          JSON.stringify({
+            code,
+            message: failure.status === 429 ? 'Too Many Requests' : 'Service Unavailable',
+            details: null,
+            hint: null,
+          }),
           failure.retryAfter !== undefined ? { 'Retry-After': String(failure.retryAfter) } : {},
         )
         return
       }
-      const trigger = triggers.findIndex((t) => t.when({ method: record.method, path: record.path, query: record.query }))
+      const trigger = triggers.findIndex((t) =>
+        t.when({ method: record.method, path: record.path, query: record.query }),
+      )
       if (trigger !== -1) {
         const [fired] = triggers.splice(trigger, 1)
         send(fired!.status, JSON.stringify(fired!.body))
@@ -631,7 +718,12 @@ export async function startPostgrestServer(options: PostgrestServerOptions): Pro
       }
       handle(req, body, url, record).then(
         (answer) => {
-          const a = answer as { status: number; body?: object; raw?: string; headers?: Record<string, string> }
+          const a = answer as {
+            status: number
+            body?: object
+            raw?: string
+            headers?: Record<string, string>
+          }
           send(a.status, a.raw ?? JSON.stringify(a.body ?? {}), a.headers)
         },
         (error: unknown) => {

@@ -11,7 +11,12 @@ describe('npm run demo', () => {
     const store = mkdtempSync(join(resolve('.tmp'), 'demo-'))
     const run = await runJobProcess('demo', ['--store', store, '--metrics-rows', '20000', '--json'], {})
     expect(run.code, run.stderr).toBe(0)
-    const summary = run.json as { archive: string; verified: boolean; restored: { identical: boolean }[]; tables: number }
+    const summary = run.json as {
+      archive: string
+      verified: boolean
+      restored: { identical: boolean }[]
+      tables: number
+    }
     expect(summary.verified).toBe(true)
     expect(summary.restored).toHaveLength(summary.tables)
     expect(summary.restored.every((t) => t.identical)).toBe(true)

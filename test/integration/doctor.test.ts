@@ -2,12 +2,12 @@
 // each failure is named with its fix, and the backup's preflight stops before work.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { generateIdentity, identityToRecipient } from 'age-encryption'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { connect, PINNED_SESSION_SETTINGS } from '../../lib/adapters/postgres/connection.ts'
 import { freePort } from '../../lib/adapters/postgres/throwaway.ts'
-import { Secret } from '../../lib/core/secret.ts'
 import type { Check } from '../../lib/core/doctor-checks.ts'
+import { Secret } from '../../lib/core/secret.ts'
 import { createSampleData } from '../../lib/demo/sample-data.ts'
 import { createDatabase, dropDatabase, serverUrl, sql, withClient } from '../helpers/database.ts'
 import { type PostgrestServer, startPostgrestServer } from '../helpers/postgrest-server.ts'
@@ -107,7 +107,10 @@ describe('npm run backup:doctor', () => {
   })
 
   it('names a wrong password, with its fix', async () => {
-    const run = await doctor({ DATABASE_URL: urlAs('postgres', 'not-the-password'), BACKUP_STORE: folderStore() })
+    const run = await doctor({
+      DATABASE_URL: urlAs('postgres', 'not-the-password'),
+      BACKUP_STORE: folderStore(),
+    })
     expect(run.code).toBe(1)
     const login = run.check('database.login')
     expect(login).toMatchObject({ status: 'fail', code: 'DB_AUTH' })
@@ -157,7 +160,7 @@ describe('npm run backup:doctor', () => {
     }
   })
 
-  it('names a short statement_timeout, with its fix; Lifeboat\'s own sessions still override it', async () => {
+  it("names a short statement_timeout, with its fix; Lifeboat's own sessions still override it", async () => {
     const role = await readerRole('timeout')
     await sql(serverUrl(), `ALTER ROLE ${role} SET statement_timeout = '1s'`)
     const url = urlAs(role, 'reader-pw')
@@ -168,7 +171,9 @@ describe('npm run backup:doctor', () => {
     expect(timeouts.fix).toContain(`ALTER ROLE ${role} SET statement_timeout = 0`)
     expect(run.code, run.stdout).toBe(0)
     // A plain session is cut off after 1 s; the session the backup opens is not.
-    await expect(withClient(url, (client) => client.query('SELECT pg_sleep(1.3)'))).rejects.toMatchObject({ code: '57014' })
+    await expect(withClient(url, (client) => client.query('SELECT pg_sleep(1.3)'))).rejects.toMatchObject({
+      code: '57014',
+    })
     const pinned = await connect(new Secret(url), { settings: PINNED_SESSION_SETTINGS })
     try {
       await expect(pinned.query('SELECT pg_sleep(1.3)')).resolves.toBeDefined()
@@ -197,7 +202,11 @@ describe('npm run backup:doctor', () => {
     expect(run.check('store.write').status, JSON.stringify(run.checks)).toBe('ok')
     expect(run.check('store.read').status).toBe('ok')
     expect(run.check('store.delete').status).toBe('ok')
-    const missing = await doctor({ DATABASE_URL: db.url, ...s3Env(inject('s3Endpoint'), 'x'), BACKUP_STORE: 's3://no-such-bucket-lifeboat/x' })
+    const missing = await doctor({
+      DATABASE_URL: db.url,
+      ...s3Env(inject('s3Endpoint'), 'x'),
+      BACKUP_STORE: 's3://no-such-bucket-lifeboat/x',
+    })
     expect(missing.check('store.list').status).toBe('fail')
     expect(missing.check('store.list').fix).toContain('s3:ListBucket')
   })
@@ -216,7 +225,10 @@ describe('npm run backup:doctor', () => {
   })
 
   it('prints a readable checklist with a fix under each failure', async () => {
-    const run = await runJobProcess('doctor', [], { DATABASE_URL: urlAs('postgres', 'nope'), BACKUP_STORE: folderStore() })
+    const run = await runJobProcess('doctor', [], {
+      DATABASE_URL: urlAs('postgres', 'nope'),
+      BACKUP_STORE: folderStore(),
+    })
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(/\[FAIL\] Login\s+the server refused the login/)
     expect(run.stdout).toMatch(/fix: correct the user and password/)
@@ -232,12 +244,19 @@ describe('API-only mode', () => {
   afterAll(async () => api?.close())
 
   it('checks the API with the service role key, and names a wrong key with its fix', async () => {
-    const good = await doctor({ SUPABASE_URL: api.url, SUPABASE_SERVICE_ROLE_KEY: api.key, BACKUP_STORE: folderStore() }, ['--auth-users'])
+    const good = await doctor(
+      { SUPABASE_URL: api.url, SUPABASE_SERVICE_ROLE_KEY: api.key, BACKUP_STORE: folderStore() },
+      ['--auth-users'],
+    )
     expect(good.check('settings.source').status).toBe('warn')
     expect(good.check('api.reachable')).toMatchObject({ status: 'ok' })
     expect(good.check('api.reachable').detail).toMatch(/^1[0-9] tables exposed in public/)
     expect(good.check('api.auth_users').status).toBe('ok')
-    const bad = await doctor({ SUPABASE_URL: api.url, SUPABASE_SERVICE_ROLE_KEY: 'anon-key-0000', BACKUP_STORE: folderStore() })
+    const bad = await doctor({
+      SUPABASE_URL: api.url,
+      SUPABASE_SERVICE_ROLE_KEY: 'anon-key-0000',
+      BACKUP_STORE: folderStore(),
+    })
     expect(bad.code).toBe(1)
     expect(bad.check('api.reachable')).toMatchObject({ status: 'fail', code: 'API_AUTH' })
     expect(bad.check('api.reachable').fix).toContain('service_role key')
@@ -250,7 +269,10 @@ describe('the backup preflight', () => {
     url.port = '6543'
     url.hostname = 'aws-0-eu-central-1.pooler.supabase.com'
     url.username = 'postgres.abcdefghijklmnop'
-    const run = await runJobProcess('backup', ['--json'], { DATABASE_URL: url.toString(), BACKUP_STORE: folderStore() })
+    const run = await runJobProcess('backup', ['--json'], {
+      DATABASE_URL: url.toString(),
+      BACKUP_STORE: folderStore(),
+    })
     expect(run.code).toBe(2)
     const error = run.json!.error as { code: string; message: string }
     expect(error.code).toBe('DB_POOLER_TRANSACTION')
@@ -262,7 +284,10 @@ describe('the backup preflight', () => {
   it('stops on a store it cannot reach before reading the database', async () => {
     const folder = tempFolder('preflight-file')
     writeFileSync(join(folder, 'store'), 'not a folder')
-    const run = await runJobProcess('backup', ['--json'], { DATABASE_URL: db.url, BACKUP_STORE: `file://${join(folder, 'store')}` })
+    const run = await runJobProcess('backup', ['--json'], {
+      DATABASE_URL: db.url,
+      BACKUP_STORE: `file://${join(folder, 'store')}`,
+    })
     expect(run.code).toBe(1)
     const error = run.json!.error as { code: string; message: string }
     expect(error.message).toMatch(/^preflight: Store list:/)

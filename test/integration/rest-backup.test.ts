@@ -39,7 +39,13 @@ function apiEnv(server: PostgrestServer, folder: string): Record<string, string>
 async function restBackup(
   server: PostgrestServer,
   store: FileStore,
-  options: { batchSize?: number; authUsers?: boolean; attempts?: number; timeoutMs?: number; tables?: string[] } = {},
+  options: {
+    batchSize?: number
+    authUsers?: boolean
+    attempts?: number
+    timeoutMs?: number
+    tables?: string[]
+  } = {},
 ): Promise<RestBackupResult & { retriesSeen: number }> {
   let retriesSeen = 0
   const { fetch, stats } = createRetryingFetch({
@@ -71,11 +77,14 @@ describe('API-only backup', () => {
     const id = run.json!.id as string
     const root = extractWithTar(join(folder, 'database-backups', `${id}.tar.gz`))
     expect(sha256sumCheck(root)).toContain('data/public.metrics.ndjson: OK')
-    const manifest = parseManifest(await readFile(join(folder, sidecarKey(id)), 'utf8'), 'sidecar') as ReturnType<
-      typeof parseManifest
-    > & { source: { window: { from: string; to: string }; api: string } }
+    const manifest = parseManifest(
+      await readFile(join(folder, sidecarKey(id)), 'utf8'),
+      'sidecar',
+    ) as ReturnType<typeof parseManifest> & { source: { window: { from: string; to: string }; api: string } }
     expect(manifest.source).toMatchObject({ kind: 'rest', consistent: false, snapshot: null, api: api.url })
-    expect(Date.parse(manifest.source.window.to)).toBeGreaterThanOrEqual(Date.parse(manifest.source.window.from))
+    expect(Date.parse(manifest.source.window.to)).toBeGreaterThanOrEqual(
+      Date.parse(manifest.source.window.from),
+    )
     expect(manifest.tables.find((t) => t.name === 'metrics')?.rows).toBe(2_500)
     // Referenced tables first, auth users before the tables that point at them.
     const order = manifest.restoreOrder
@@ -103,31 +112,50 @@ describe('API-only backup', () => {
 
   it('pages within the server cap of 1000 rows, counting once per table', async () => {
     const before = api.requests.length
-    const result = await restBackup(api, new FileStore(tempFolder('rest-store')), { batchSize: 5_000, tables: ['metrics'] })
-    const reads = api.requests.slice(before).filter((r) => r.method === 'GET' && r.path === '/rest/v1/metrics')
+    const result = await restBackup(api, new FileStore(tempFolder('rest-store')), {
+      batchSize: 5_000,
+      tables: ['metrics'],
+    })
+    const reads = api.requests
+      .slice(before)
+      .filter((r) => r.method === 'GET' && r.path === '/rest/v1/metrics')
     expect(result.manifest.tables[0]!.rows).toBe(2_500)
     expect(reads.every((r) => (r.rows ?? 0) <= 1000)).toBe(true)
     expect(reads.map((r) => r.rows)).toEqual([1000, 1000, 500])
     expect(reads.filter((r) => /count=exact/.test(String(r.headers.prefer))).length).toBe(1)
     // Keyset paging on the key: every page after the first asks for ids above the last one seen.
     expect(reads[1]!.query.get('id')).toBe('gt.1000')
-    expect(reads.every((r) => r.query.get('select')?.split(',').every((c) => c.endsWith('::text')))).toBe(true)
+    expect(
+      reads.every((r) =>
+        r.query
+          .get('select')
+          ?.split(',')
+          .every((c) => c.endsWith('::text')),
+      ),
+    ).toBe(true)
   })
 
   it('backs off and retries on 429 (honouring Retry-After) and 503', async () => {
     api.failNext(429, 2, 0)
-    const result = await restBackup(api, new FileStore(tempFolder('rest-store')), { tables: ['organizations'] })
+    const result = await restBackup(api, new FileStore(tempFolder('rest-store')), {
+      tables: ['organizations'],
+    })
     expect(result.retriesSeen).toBe(2)
     expect(result.manifest.tables[0]!.rows).toBe(20)
     api.failNext(503, 3)
-    const again = await restBackup(api, new FileStore(tempFolder('rest-store')), { tables: ['organizations'] })
+    const again = await restBackup(api, new FileStore(tempFolder('rest-store')), {
+      tables: ['organizations'],
+    })
     expect(again.retriesSeen).toBe(3)
     expect(again.manifest.tables[0]!.sha256).toBe(result.manifest.tables[0]!.sha256)
   })
 
   it('retries a request that gets no answer within the timeout', async () => {
     api.hangNext(1)
-    const result = await restBackup(api, new FileStore(tempFolder('rest-store')), { tables: ['suppliers'], timeoutMs: 500 })
+    const result = await restBackup(api, new FileStore(tempFolder('rest-store')), {
+      tables: ['suppliers'],
+      timeoutMs: 500,
+    })
     expect(result.retriesSeen).toBe(1)
     expect(result.manifest.tables[0]!.rows).toBeGreaterThan(0)
   })
@@ -144,7 +172,10 @@ describe('API-only backup', () => {
 
   it('refuses a wrong key with API_AUTH and exit code 1, never printing the key', async () => {
     const folder = tempFolder('rest-job-store')
-    const run = await runJobProcess('backup', ['--json'], { ...apiEnv(api, folder), SUPABASE_SERVICE_ROLE_KEY: 'wrong-key-123456' })
+    const run = await runJobProcess('backup', ['--json'], {
+      ...apiEnv(api, folder),
+      SUPABASE_SERVICE_ROLE_KEY: 'wrong-key-123456',
+    })
     expect(run.code).toBe(1)
     expect((run.json!.error as { code: string }).code).toBe('API_AUTH')
     expect(run.stdout + run.stderr).not.toContain('wrong-key-123456')
@@ -197,7 +228,7 @@ describe('values and order as the direct export writes them', () => {
     expect(rest.warnings.some((w) => w.includes('public.loose has no primary key'))).toBe(true)
   })
 
-  it('orders a composite key by its columns in table order: the API does not say the key\'s own order', async () => {
+  it("orders a composite key by its columns in table order: the API does not say the key's own order", async () => {
     const rest = await restBackup(server, new FileStore(tempFolder('rest-store')))
     const direct = await backupOf(db.url, new FileStore(tempFolder('direct-store')), { schemaSql: false })
     const mine = rest.manifest.tables.find((t) => t.name === 'pairs')!
@@ -207,7 +238,9 @@ describe('values and order as the direct export writes them', () => {
     const directRows = readNdjson(extractWithTar(direct.location), 'data/public.pairs.ndjson')
     // The same rows; ordered by (k bytewise, m), which a re-export by the manifest's key reproduces.
     expect([...restRows].sort(byJson)).toEqual([...directRows].sort(byJson))
-    const sorted = [...restRows].sort((a, b) => Buffer.compare(Buffer.from(a.k!), Buffer.from(b.k!)) || Number(a.m) - Number(b.m))
+    const sorted = [...restRows].sort(
+      (a, b) => Buffer.compare(Buffer.from(a.k!), Buffer.from(b.k!)) || Number(a.m) - Number(b.m),
+    )
     expect(restRows).toEqual(sorted)
   })
 })

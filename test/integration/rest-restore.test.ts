@@ -3,14 +3,14 @@
 // parts of PostgREST's and GoTrue's protocol Lifeboat uses (test/helpers/postgrest-server.ts,
 // written from their documentation: no PostgREST binary can be installed here).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decryptStream } from '../../lib/adapters/crypto/age.ts'
 import { RestClient } from '../../lib/adapters/rest/client.ts'
 import { createRetryingFetch } from '../../lib/adapters/rest/http.ts'
-import { decryptStream } from '../../lib/adapters/crypto/age.ts'
 import { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
-import { SAMPLE_SCHEMA_SQL, createSampleData } from '../../lib/demo/sample-data.ts'
+import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'
 import { type RestBackupResult, runRestBackup } from '../../lib/engine/rest-backup.ts'
 import { type RestRestoreOptions, runRestRestore } from '../../lib/engine/rest-restore.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
@@ -105,7 +105,10 @@ describe('an API-only backup of the demo data', () => {
     expect(result.warnings).toContain('this backup was not taken from one snapshot (REST mode)')
     expect(await contents(target.url)).toEqual(await contents(source.url))
     // The admin API never returns password hashes: the one column the backup could not hold.
-    const hashes = await sql(target.url, 'SELECT count(*)::int AS n FROM auth.users WHERE encrypted_password IS NOT NULL')
+    const hashes = await sql(
+      target.url,
+      'SELECT count(*)::int AS n FROM auth.users WHERE encrypted_password IS NOT NULL',
+    )
     expect(hashes.rows[0].n).toBe(0)
   })
 
@@ -117,7 +120,12 @@ describe('an API-only backup of the demo data', () => {
       BACKUP_STORE: `file://${store.location}`,
     })
     expect(run.code, run.stderr).toBe(0)
-    const summary = run.json as { via: string; verified: boolean; tables: { table: string; sha256Match: boolean; generatedByTarget?: string[] }[]; followUpSql: string[] }
+    const summary = run.json as {
+      via: string
+      verified: boolean
+      tables: { table: string; sha256Match: boolean; generatedByTarget?: string[] }[]
+      followUpSql: string[]
+    }
     expect(summary.via).toBe('rest')
     expect(summary.verified).toBe(true)
     expect(summary.tables.every((t) => t.sha256Match)).toBe(true)
@@ -127,10 +135,12 @@ describe('an API-only backup of the demo data', () => {
     expect(run.stderr).toContain('no transaction spans the requests')
 
     // Sequences: the API cannot set them; the printed SQL does, and new rows get fresh ids.
-    expect(summary.followUpSql.some((s) => s.includes("'\"public\".\"organizations\"', 'id'"))).toBe(true)
+    expect(summary.followUpSql.some((s) => s.includes('\'"public"."organizations"\', \'id\''))).toBe(true)
     await withClient(target.url, async (client) => {
       for (const statement of summary.followUpSql) await client.query(statement)
-      const org = await client.query(`INSERT INTO public.organizations (name, slug) VALUES ('New', 'new') RETURNING id`)
+      const org = await client.query(
+        `INSERT INTO public.organizations (name, slug) VALUES ('New', 'new') RETURNING id`,
+      )
       expect(Number(org.rows[0].id)).toBe(21)
     })
   })
@@ -159,10 +169,15 @@ describe('an API-only backup of the demo data', () => {
   it('refuses a target that holds rows, writing nothing; --truncate replaces them', async () => {
     const target = await emptyTarget('rest_full')
     await sql(target.url, `INSERT INTO public.suppliers (name, country) VALUES ('Old', 'NL')`)
-    const error = await failure(restRestore(target.api, { selection: { ...selectEverything, tables: ['public.suppliers'] } }))
+    const error = await failure(
+      restRestore(target.api, { selection: { ...selectEverything, tables: ['public.suppliers'] } }),
+    )
     expect(error.code).toBe('TARGET_NOT_EMPTY')
     expect(error.message).toContain('public.suppliers (1 rows)')
-    const result = await restRestore(target.api, { selection: { ...selectEverything, tables: ['public.suppliers'] }, truncate: true })
+    const result = await restRestore(target.api, {
+      selection: { ...selectEverything, tables: ['public.suppliers'] },
+      truncate: true,
+    })
     expect(result.tables[0]).toMatchObject({ table: 'public.suppliers', sha256Match: true })
     const names = await sql(target.url, `SELECT count(*)::int AS n FROM public.suppliers WHERE name = 'Old'`)
     expect(names.rows[0].n).toBe(0)
@@ -174,7 +189,7 @@ describe('an API-only backup of the demo data', () => {
     expect(error.message).toContain(`--confirm ${new URL(api.url).host}`)
   })
 
-  it('refuses a target whose tables lack the archive\'s columns, before writing anything', async () => {
+  it("refuses a target whose tables lack the archive's columns, before writing anything", async () => {
     const target = await emptyTarget('rest_schema')
     await sql(target.url, 'ALTER TABLE public.buildings DROP COLUMN address')
     const error = await failure(restRestore(target.api))
@@ -196,8 +211,13 @@ describe('a direct backup restored through the API', () => {
       { what: direct.id, truncate: false, verify: true, batchSize: 1000, production: [] },
     )
     expect(result.tables.every((t) => t.sha256Match)).toBe(true)
-    expect(result.followUpSql).toContain(`SELECT pg_catalog.setval('"public"."organizations_id_seq"', 20, true);`)
-    const hashes = await sql(target.url, 'SELECT count(*)::int AS n FROM auth.users WHERE encrypted_password IS NOT NULL')
+    expect(result.followUpSql).toContain(
+      `SELECT pg_catalog.setval('"public"."organizations_id_seq"', 20, true);`,
+    )
+    const hashes = await sql(
+      target.url,
+      'SELECT count(*)::int AS n FROM auth.users WHERE encrypted_password IS NOT NULL',
+    )
     expect(hashes.rows[0].n).toBe(200)
   })
 })

@@ -18,14 +18,24 @@ export const AUTH_USER_FIELDS: readonly { field: string; column: string; type: s
   { field: 'aud', column: 'aud', type: 'character varying(255)', kind: 'text' },
   { field: 'role', column: 'role', type: 'character varying(255)', kind: 'text' },
   { field: 'email', column: 'email', type: 'character varying(255)', kind: 'text' },
-  { field: 'email_confirmed_at', column: 'email_confirmed_at', type: 'timestamp with time zone', kind: 'time' },
+  {
+    field: 'email_confirmed_at',
+    column: 'email_confirmed_at',
+    type: 'timestamp with time zone',
+    kind: 'time',
+  },
   { field: 'last_sign_in_at', column: 'last_sign_in_at', type: 'timestamp with time zone', kind: 'time' },
   { field: 'app_metadata', column: 'raw_app_meta_data', type: 'jsonb', kind: 'jsonb' },
   { field: 'user_metadata', column: 'raw_user_meta_data', type: 'jsonb', kind: 'jsonb' },
   { field: 'created_at', column: 'created_at', type: 'timestamp with time zone', kind: 'time' },
   { field: 'updated_at', column: 'updated_at', type: 'timestamp with time zone', kind: 'time' },
   { field: 'phone', column: 'phone', type: 'text', kind: 'text' },
-  { field: 'phone_confirmed_at', column: 'phone_confirmed_at', type: 'timestamp with time zone', kind: 'time' },
+  {
+    field: 'phone_confirmed_at',
+    column: 'phone_confirmed_at',
+    type: 'timestamp with time zone',
+    kind: 'time',
+  },
   { field: 'banned_until', column: 'banned_until', type: 'timestamp with time zone', kind: 'time' },
   { field: 'is_sso_user', column: 'is_sso_user', type: 'boolean', kind: 'boolean' },
   { field: 'is_anonymous', column: 'is_anonymous', type: 'boolean', kind: 'boolean' },
@@ -43,7 +53,10 @@ export interface AuthUsersExport {
 }
 
 /** Every user, page by page (1-based pages; a short page is the last). */
-export async function listAllUsers(client: RestClient, perPage: number): Promise<{ users: ApiUser[]; pages: number }> {
+export async function listAllUsers(
+  client: RestClient,
+  perPage: number,
+): Promise<{ users: ApiUser[]; pages: number }> {
   const users: ApiUser[] = []
   let pages = 0
   for (let page = 1; ; page++) {
@@ -57,7 +70,9 @@ export async function listAllUsers(client: RestClient, perPage: number): Promise
 
 /** Users as `auth.users` rows: the columns the API answered for at least one user, id order. */
 export function usersToRows(users: readonly ApiUser[]): { columns: ColumnInfo[]; rows: TextRow[] } {
-  const present = AUTH_USER_FIELDS.filter((f) => f.field === 'id' || users.some((u) => u[f.field] !== undefined))
+  const present = AUTH_USER_FIELDS.filter(
+    (f) => f.field === 'id' || users.some((u) => u[f.field] !== undefined),
+  )
   const rows = users.map((user) => {
     const row: TextRow = {}
     for (const f of present) row[f.column] = fieldText(user, f.field, f.kind)
@@ -88,7 +103,10 @@ function fieldText(user: ApiUser, field: string, kind: FieldKind): string | null
     case 'time': {
       const text = timestamptzText(value)
       if (text === undefined) {
-        throw new LifeboatError('API_REQUEST', `auth user ${user.id}: ${field} "${String(value)}" is not an RFC 3339 time`)
+        throw new LifeboatError(
+          'API_REQUEST',
+          `auth user ${user.id}: ${field} "${String(value)}" is not an RFC 3339 time`,
+        )
       }
       return text
     }
@@ -99,11 +117,18 @@ function fieldText(user: ApiUser, field: string, kind: FieldKind): string | null
 
 export function rowsToNdjson(columns: readonly ColumnInfo[], rows: readonly TextRow[]): string {
   return rows
-    .map((row) => `{${columns.map((c) => `${JSON.stringify(c.name)}:${JSON.stringify(row[c.name] ?? null)}`).join(',')}}\n`)
+    .map(
+      (row) =>
+        `{${columns.map((c) => `${JSON.stringify(c.name)}:${JSON.stringify(row[c.name] ?? null)}`).join(',')}}\n`,
+    )
     .join('')
 }
 
-export async function exportAuthUsers(client: RestClient, path: string, perPage: number): Promise<AuthUsersExport> {
+export async function exportAuthUsers(
+  client: RestClient,
+  path: string,
+  perPage: number,
+): Promise<AuthUsersExport> {
   const { users, pages } = await listAllUsers(client, perPage)
   const { columns, rows } = usersToRows(users)
   const text = rowsToNdjson(columns, rows)

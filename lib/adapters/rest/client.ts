@@ -80,7 +80,10 @@ export class RestClient {
     for (const column of request.order) query = query.order(apiName(column), { ascending: true })
     const result = await query.range(request.offset, request.offset + request.limit - 1).retry(false)
     if (result.error) throw apiError(result.status, result.error, `reading ${table.schema}.${table.name}`)
-    return { rows: (result.data ?? []) as unknown as Record<string, unknown>[], total: result.count ?? undefined }
+    return {
+      rows: (result.data ?? []) as unknown as Record<string, unknown>[],
+      total: result.count ?? undefined,
+    }
   }
 
   /** Row count without reading rows (`HEAD`, `Prefer: count=exact`). */
@@ -103,7 +106,9 @@ export class RestClient {
     body: string,
     returning?: readonly string[],
   ): Promise<Record<string, unknown>[] | undefined> {
-    const select = returning ? `?select=${encodeURIComponent(returning.map((c) => `${apiName(c)}::text`).join(','))}` : ''
+    const select = returning
+      ? `?select=${encodeURIComponent(returning.map((c) => `${apiName(c)}::text`).join(','))}`
+      : ''
     const response = await this.#request('POST', `/rest/v1/${encodeURIComponent(table.name)}${select}`, {
       headers: {
         'Content-Type': 'application/json',
@@ -151,7 +156,11 @@ export class RestClient {
     try {
       response = await this.#fetch(`${this.url}${path}`, {
         method,
-        headers: { apikey: this.#key.reveal(), Authorization: `Bearer ${this.#key.reveal()}`, ...options.headers },
+        headers: {
+          apikey: this.#key.reveal(),
+          Authorization: `Bearer ${this.#key.reveal()}`,
+          ...options.headers,
+        },
         ...(options.body !== undefined ? { body: options.body } : {}),
       })
     } catch (error) {

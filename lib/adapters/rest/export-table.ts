@@ -2,9 +2,9 @@
 // to text by the server, rows in the order the direct export writes them (keyset paging
 // on a single-column key, offset paging otherwise), hashed and counted on the way.
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
-import { once } from 'node:events'
 import type { RestClient } from './client.ts'
 import { isCollatable, isOrderable, type RestColumn, type RestTable } from './openapi.ts'
 import { archiveOrder, inArchiveOrder, type OrderedRow, recordText, rowLine, textSelect } from './rows.ts'
@@ -58,7 +58,9 @@ export async function exportRestTable(
   const where = `${table.schema}.${table.name}`
   const plan = pagingPlan(table)
   const keyColumns: RestColumn[] | 'record' =
-    table.primaryKey.length > 0 ? table.primaryKey.map((k) => table.columns.find((c) => c.name === k)!) : 'record'
+    table.primaryKey.length > 0
+      ? table.primaryKey.map((k) => table.columns.find((c) => c.name === k)!)
+      : 'record'
   // Only text keys (or no key) can come back in another order than the archive's.
   const mayNeedSort = keyColumns === 'record' || keyColumns.some(isCollatable)
   const spoolPath = mayNeedSort ? `${path}.unsorted` : path
@@ -137,12 +139,17 @@ async function closeStream(stream: WriteStream): Promise<void> {
 
 async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer)
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
+    hash.update(chunk as Buffer)
   return hash.digest('hex')
 }
 
 /** Writes the spooled lines in the sorted order; returns the sha256 of the result. */
-async function rewriteInOrder(spoolPath: string, path: string, index: readonly IndexedRow[]): Promise<string> {
+async function rewriteInOrder(
+  spoolPath: string,
+  path: string,
+  index: readonly IndexedRow[],
+): Promise<string> {
   const source = await open(spoolPath, 'r')
   const out = createWriteStream(path)
   const hash = createHash('sha256')

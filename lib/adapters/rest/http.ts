@@ -44,7 +44,10 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT'])
 const NOT_PROCESSED_STATUS = new Set([429, 503])
 const NOT_SENT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'])
 
-export function createRetryingFetch(options: RetryingFetchOptions = {}): { fetch: typeof fetch; stats: HttpStats } {
+export function createRetryingFetch(options: RetryingFetchOptions = {}): {
+  fetch: typeof fetch
+  stats: HttpStats
+} {
   const policy: RetryPolicy = {
     attempts: options.attempts ?? DEFAULT_RETRY_POLICY.attempts,
     baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
@@ -86,7 +89,8 @@ export function createRetryingFetch(options: RetryingFetchOptions = {}): { fetch
         const timedOut = timeout.aborted
         const canResend = idempotent || (code !== undefined && NOT_SENT_ERRORS.has(code))
         if (last || !canResend) {
-          if (timedOut) throw new Error(`no answer within ${policy.timeoutMs} ms from ${method} ${safeUrl(url)}`)
+          if (timedOut)
+            throw new Error(`no answer within ${policy.timeoutMs} ms from ${method} ${safeUrl(url)}`)
           throw error
         }
         reason = timedOut ? `timeout after ${policy.timeoutMs} ms` : (code ?? (error as Error).message)

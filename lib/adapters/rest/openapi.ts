@@ -50,7 +50,7 @@ export function parseKeepingKeyOrder(text: string): unknown {
     let next = end + 1
     while (next < text.length && /\s/.test(text[next]!)) next++
     // The escape, not the character: JSON forbids raw control characters in strings.
-    out += text[next] === ":" ? `"\\u0001${token.slice(1)}` : token
+    out += text[next] === ':' ? `"\\u0001${token.slice(1)}` : token
     i = end + 1
   }
   return JSON.parse(out)
@@ -64,7 +64,10 @@ export function parseOpenApi(text: string, schema: string): RestTable[] {
   try {
     doc = parseKeepingKeyOrder(text) as Keyed<unknown>
   } catch {
-    throw new LifeboatError('API_REQUEST', `the API's description of schema ${schema} is not JSON: is SUPABASE_URL a Supabase project?`)
+    throw new LifeboatError(
+      'API_REQUEST',
+      `the API's description of schema ${schema} is not JSON: is SUPABASE_URL a Supabase project?`,
+    )
   }
   const definitions = doc?.[`${KEY}definitions`] as Keyed<Keyed<unknown>> | undefined
   if (typeof definitions !== 'object' || definitions === null) {
@@ -166,7 +169,10 @@ export function isOrderable(column: RestColumn): boolean {
  * only the lengths it reports (maxLength) come back; `numeric(12,2)` reads as `numeric`.
  */
 export function manifestType(column: RestColumn): string {
-  if (column.maxLength !== undefined && (column.format === 'character varying' || column.format === 'character')) {
+  if (
+    column.maxLength !== undefined &&
+    (column.format === 'character varying' || column.format === 'character')
+  ) {
     return `${column.format}(${column.maxLength})`
   }
   return column.format

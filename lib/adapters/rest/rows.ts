@@ -69,7 +69,8 @@ export interface OrderedRow {
  */
 export function archiveOrder(keyColumns: readonly RestColumn[] | 'record') {
   return (a: OrderedRow, b: OrderedRow): number => {
-    if (keyColumns === 'record') return byteCompare(a.keys[0] ?? '', b.keys[0] ?? '') || a.position - b.position
+    if (keyColumns === 'record')
+      return byteCompare(a.keys[0] ?? '', b.keys[0] ?? '') || a.position - b.position
     for (let i = 0; i < keyColumns.length; i++) {
       const x = a.keys[i] ?? null
       const y = b.keys[i] ?? null
@@ -82,7 +83,10 @@ export function archiveOrder(keyColumns: readonly RestColumn[] | 'record') {
 }
 
 /** Whether the rows already are in archive order (then nothing needs sorting). */
-export function inArchiveOrder(rows: readonly OrderedRow[], keyColumns: readonly RestColumn[] | 'record'): boolean {
+export function inArchiveOrder(
+  rows: readonly OrderedRow[],
+  keyColumns: readonly RestColumn[] | 'record',
+): boolean {
   const compare = archiveOrder(keyColumns)
   for (let i = 1; i < rows.length; i++) if (compare(rows[i - 1]!, rows[i]!) > 0) return false
   return true
@@ -93,7 +97,11 @@ export function inArchiveOrder(rows: readonly OrderedRow[], keyColumns: readonly
  * strings, which PostgREST hands to each column's input function; json and jsonb
  * columns alone must get their value as JSON itself, or they would store a string.
  */
-export function insertBody(lines: readonly string[], columns: readonly RestColumn[], omit: ReadonlySet<string>): string {
+export function insertBody(
+  lines: readonly string[],
+  columns: readonly RestColumn[],
+  omit: ReadonlySet<string>,
+): string {
   const raw = columns.filter((c) => isJsonColumn(c))
   if (raw.length === 0 && omit.size === 0) return `[${lines.join(',')}]`
   const rawNames = new Set(raw.map((c) => c.name))
