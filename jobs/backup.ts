@@ -33,7 +33,11 @@ Options:
   -N, --exclude-schema PATTERN  not these schemas (repeatable)
   -t, --table PATTERN           only these tables, [schema.]table (repeatable)
   -T, --exclude-table PATTERN   not these tables (repeatable)
-  -j, --jobs N                  parallel connections sharing the snapshot (default 1; BACKUP_JOBS)
+  -j, --jobs N                  parallel connections sharing the snapshot (default 1; BACKUP_JOBS);
+                                tables over --split-min-mb with an integer primary key
+                                are split into key ranges across them
+      --split-min-mb N          split tables estimated larger than this (default 64;
+                                BACKUP_SPLIT_MIN_MB)
       --compress N              gzip level 0-9 (default 6; BACKUP_GZIP_LEVEL)
       --store URL               overrides BACKUP_STORE
       --source postgres|rest    force the direct connection or the API
@@ -56,6 +60,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
       'table',
       'exclude-table',
       'jobs',
+      'split-min-mb',
       'compress',
       'store',
       'temp-dir',
@@ -90,6 +95,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
         sourceSetting: config.source.setting,
         selection: config.selection,
         jobs: config.jobs,
+        splitMinBytes: config.splitMinBytes,
         gzipLevel: config.gzipLevel,
       },
     )

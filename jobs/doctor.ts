@@ -20,7 +20,8 @@ explains each problem with a fix:
             reachability, login, pg_dump vs server version, SELECT on every selected
             table, row-level security, statement/idle timeouts; in API-only mode the
             API answers the service role key
-  store     list, write, read back and delete a probe object (doctor/probe-…)
+  store     list, write, read back and delete a probe object
+            (database-backups/.lifeboat-doctor-probe.manifest.json)
   keys      BACKUP_AGE_RECIPIENTS valid; BACKUP_AGE_IDENTITY (if set) matches them
   alerts    at least one channel configured
 The backup job runs the cheap part of these checks first (preflight).

@@ -52,7 +52,7 @@ export function createProgressRenderer(
         break
       case 'table-done':
         line(
-          `${event.table}: ${event.rows.toLocaleString('en')} rows, ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s`,
+          `${event.table}: ${event.rows.toLocaleString('en')} rows, ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${event.parts ? ` (${event.parts} parts in parallel)` : ''}`,
         )
         break
     }

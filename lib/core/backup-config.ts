@@ -16,6 +16,8 @@ export interface BackupConfig {
   store: StoreConfig
   selection: Selection
   jobs: number
+  /** Tables estimated larger than this are split into key ranges across the jobs. */
+  splitMinBytes: number
   gzipLevel: number
   /** age public keys; empty means the archive is not encrypted. */
   recipients: string[]
@@ -49,6 +51,7 @@ export function readBackupConfig(env: Env, flags: Flags): BackupConfig {
   const config = {
     selection: readSelection(reader),
     jobs: reader.integer('jobs', 'BACKUP_JOBS', 1, 1),
+    splitMinBytes: reader.integer('split-min-mb', 'BACKUP_SPLIT_MIN_MB', 64, 0) * 1024 * 1024,
     gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
     recipients: readAgeRecipients(reader),
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),

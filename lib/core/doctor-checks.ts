@@ -643,8 +643,8 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
       id: 'store.delete',
       title: 'Store delete',
       status: 'warn',
-      detail: `this role may not delete: right for a backup-only role (clean runs as another); the probe ${store.probeKey} remains`,
-      fix: 'a lifecycle rule on doctor/ removes probes; or run the doctor with the cleanup role to check deletes',
+      detail: `this role may not delete: right for a backup-only role (clean runs as another); the probe ${store.probeKey} remains, one small object each run overwrites`,
+      fix: "nothing to do for the backup role; run the doctor with the cleaner's credentials to check that clean may delete",
     })
   } else {
     add({

@@ -5,7 +5,7 @@ export type ProgressEvent =
   | { type: 'step'; message: string }
   | { type: 'table-start'; table: string; index: number; total: number }
   | { type: 'table-progress'; table: string; rows: number; bytes: number }
-  | { type: 'table-done'; table: string; rows: number; bytes: number; seconds: number }
+  | { type: 'table-done'; table: string; rows: number; bytes: number; seconds: number; parts?: number }
   | { type: 'warning'; message: string }
 
 export type EmitEvent = (event: ProgressEvent) => void

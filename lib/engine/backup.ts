@@ -2,7 +2,6 @@
 // v1) and uploaded; the sidecar manifest is written last, so only a complete archive
 // ever looks complete.
 import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Transform } from 'node:stream'
@@ -17,17 +16,16 @@ import {
   queryError,
   quoteQualified,
 } from '../adapters/postgres/connection.ts'
-import { exportTable } from '../adapters/postgres/export-table.ts'
 import type { Store } from '../adapters/store/store.ts'
-import { deferred } from '../core/deferred.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { archiveKey, BACKUPS_PREFIX, backupIdFor, dataFileName, sidecarKey } from '../core/layout.ts'
-import { FORMAT_VERSION, type Manifest, qualifiedName, type TableEntry } from '../core/manifest.ts'
+import { archiveKey, BACKUPS_PREFIX, backupIdFor, sidecarKey } from '../core/layout.ts'
+import { FORMAT_VERSION, type Manifest, qualifiedName } from '../core/manifest.ts'
 import { planRestoreOrder } from '../core/restore-order.ts'
 import type { Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
+import { exportTables } from './export-tables.ts'
 
 export interface SchemaSqlResult {
   sql: string
@@ -64,6 +62,8 @@ export interface BackupOptions {
   selection: Selection
   jobs: number
   gzipLevel: number
+  /** Tables estimated larger than this are split across the jobs (default 64 MB). */
+  splitMinBytes?: number
 }
 
 export interface BackupResult {
@@ -127,7 +127,19 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       upload.catch((error: Error) => writer.abort(error))
 
       const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
-      const tables = await exportTables(deps, leader, workers, writer, ordered, snapshot, options)
+      const tables = await exportTables(
+        {
+          emit: deps.emit,
+          leader,
+          workers,
+          writer,
+          snapshot,
+          source: options.source,
+          jobs: options.jobs,
+          ...(options.splitMinBytes !== undefined ? { splitMinBytes: options.splitMinBytes } : {}),
+        },
+        ordered,
+      )
       const finished = deps.now()
       const { host, database } = describeConnection(options.source)
       const manifest: Manifest = {
@@ -250,99 +262,6 @@ async function writeSchemaSql(
     warn(`schema.sql was not produced: ${(error as Error).message}`)
     return null
   }
-}
-
-/**
- * Exports tables with `jobs` connections that share the leader's snapshot. Workers
- * take tables in restore order and may run a bounded distance ahead of the tar,
- * which receives each table in restore order as soon as it and its predecessors are done.
- */
-async function exportTables(
-  deps: BackupDeps,
-  leader: pg.Client,
-  workers: pg.Client[],
-  writer: ArchiveWriter,
-  tables: readonly CatalogTable[],
-  snapshot: string,
-  options: BackupOptions,
-): Promise<TableEntry[]> {
-  const jobs = Math.max(1, Math.min(options.jobs, tables.length))
-  if (jobs > 1) {
-    for (let i = 0; i < jobs; i++) {
-      const worker = await connect(options.source, {
-        applicationName: `lifeboat backup worker ${i + 1}`,
-        settings: PINNED_SESSION_SETTINGS,
-      })
-      workers.push(worker)
-      await worker.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
-      await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`)
-    }
-  }
-  const connections = jobs > 1 ? workers : [leader]
-  const exported = tables.map(() => deferred<TableEntry>())
-  const packed = tables.map(() => deferred<void>())
-  const failure = deferred<never>()
-  failure.promise.catch(() => undefined)
-  // Workers run at most `window` tables ahead of the tar, bounding the spooled data.
-  const window = jobs * 2
-  let next = 0
-  let stopped = false
-
-  const exportOne = async (index: number, client: pg.Client): Promise<TableEntry> => {
-    const table = tables[index]!
-    const name = qualifiedName(table)
-    const file = dataFileName(table.schema, table.name)
-    const began = Date.now()
-    deps.emit({ type: 'table-start', table: name, index, total: tables.length })
-    const stats = await exportTable(client, table, createWriteStream(writer.spoolPath(file)), (rows, bytes) =>
-      deps.emit({ type: 'table-progress', table: name, rows, bytes }),
-    )
-    deps.emit({
-      type: 'table-done',
-      table: name,
-      rows: stats.rows,
-      bytes: stats.bytes,
-      seconds: (Date.now() - began) / 1000,
-    })
-    return {
-      schema: table.schema,
-      name: table.name,
-      file,
-      rows: stats.rows,
-      bytes: stats.bytes,
-      sha256: stats.sha256,
-      columns: table.columns,
-      primaryKey: table.primaryKey,
-      foreignKeys: table.foreignKeys,
-      kind: table.kind,
-      ...(table.partitionOf ? { partitionOf: table.partitionOf } : {}),
-    }
-  }
-
-  const work = async (client: pg.Client): Promise<void> => {
-    while (!stopped && next < tables.length) {
-      const index = next++
-      if (index >= window) await Promise.race([packed[index - window]!.promise, failure.promise])
-      exported[index]!.resolve(await exportOne(index, client))
-    }
-  }
-  const running = Promise.all(connections.map((c) => work(c).catch((error) => failure.reject(error))))
-
-  const entries: TableEntry[] = []
-  try {
-    for (let index = 0; index < tables.length; index++) {
-      const entry = await Promise.race([exported[index]!.promise, failure.promise])
-      writer.add(entry.file)
-      entries.push(entry)
-      packed[index]!.resolve()
-    }
-  } catch (error) {
-    // Connections still copying are ended by the caller, which stops the workers.
-    stopped = true
-    throw error
-  }
-  await running
-  return entries
 }
 
 export function sha256sums(manifest: Manifest, manifestText: string): string {

@@ -24,6 +24,7 @@ import {
   type TableProbe,
 } from '../core/doctor-checks.ts'
 import { toLifeboatError } from '../core/errors.ts'
+import { BACKUPS_PREFIX } from '../core/layout.ts'
 import { redact, type Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
 
@@ -72,9 +73,9 @@ export interface PreflightInput {
  */
 export async function preflight(input: PreflightInput): Promise<Check[]> {
   const probes: DoctorProbes = { settings: input.settings }
-  const probeKey = `doctor/preflight-${randomBytes(6).toString('hex')}`
-  const head = await op(() => input.store.head(probeKey))
-  probes.store = { location: input.store.location, probeKey, list: head }
+  // A narrow list under database-backups/: what the backup role may do (it may not HEAD).
+  const listed = await op(() => input.store.list(`${BACKUPS_PREFIX}.lifeboat-preflight`))
+  probes.store = { location: input.store.location, probeKey: PROBE_KEY, list: listed }
   if (input.identity) probes.identity = await probeIdentity(input.identity, input.settings.recipients)
   const checks = buildChecklist(probes).filter(
     (c) => c.id.startsWith('settings.') || c.id === 'store.list' || c.id.startsWith('encryption.'),
@@ -94,12 +95,19 @@ async function op(work: () => Promise<unknown>): Promise<OpResult> {
   }
 }
 
+/**
+ * Under database-backups/ because the backup role may put there and read `*.manifest.json`
+ * (infra/iam-documents.ts); not an id, so listings ignore it; one fixed key, so a role
+ * that may not delete leaves one small object, overwritten by the next run.
+ */
+export const PROBE_KEY = `${BACKUPS_PREFIX}.lifeboat-doctor-probe.manifest.json`
+
 async function probeStore(store: Store): Promise<NonNullable<DoctorProbes['store']>> {
-  const probeKey = `doctor/probe-${randomBytes(6).toString('hex')}`
+  const probeKey = PROBE_KEY
   const result: NonNullable<DoctorProbes['store']> = { location: store.location, probeKey }
   result.list = await op(() => store.list('database-backups/'))
-  const content = `lifeboat doctor probe ${new Date().toISOString()}\n`
-  result.put = await op(() => store.put(probeKey, content, { contentType: 'text/plain' }))
+  const content = `{"lifeboat": "doctor probe", "at": "${new Date().toISOString()}", "nonce": "${randomBytes(6).toString('hex')}"}\n`
+  result.put = await op(() => store.put(probeKey, content, { contentType: 'application/json' }))
   if (!result.put.ok) return result
   let readBack = ''
   const get = await op(async () => {

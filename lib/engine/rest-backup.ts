@@ -13,7 +13,7 @@ import { manifestType, type RestTable } from '../adapters/rest/openapi.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { archiveKey, backupIdFor, dataFileName, sidecarKey } from '../core/layout.ts'
+import { archiveKey, dataFileName, sidecarKey } from '../core/layout.ts'
 import {
   type ColumnInfo,
   FORMAT_VERSION,
@@ -26,7 +26,7 @@ import { supabaseProjectRef } from '../core/rest-config.ts'
 import { planRestoreOrder } from '../core/restore-order.ts'
 import { isTableSelected, type Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
-import { sha256sums } from './backup.ts'
+import { freeBackupId, sha256sums } from './backup.ts'
 
 export interface RestBackupDeps {
   client: RestClient
@@ -213,20 +213,6 @@ export async function runRestBackup(
   } finally {
     await writer.dispose()
   }
-}
-
-/** Ids are per second; a backup within the same second takes the next free one (as the direct path). */
-async function freeBackupId(store: Store, started: Date): Promise<string> {
-  for (let offset = 0; offset < 60; offset++) {
-    const id = backupIdFor(new Date(started.getTime() + offset * 1000))
-    const taken = await Promise.all([
-      store.head(archiveKey(id, false)),
-      store.head(archiveKey(id, true)),
-      store.head(sidecarKey(id)),
-    ])
-    if (taken.every((t) => t === undefined)) return id
-  }
-  throw new LifeboatError('STORE_IO', 'no free backup id within a minute of now')
 }
 
 /** The exposed, insertable tables of the selected schemas that the selection keeps. */

@@ -3,9 +3,11 @@
 // batches in foreign-key order, and a re-read through the API compared with the
 // manifest. No transaction spans HTTP requests: on any failure Lifeboat deletes what
 // it inserted (the tables were empty before) and says so; docs/api-mode.md explains.
+import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable, Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { StringDecoder } from 'node:string_decoder'
 import { readArchive } from '../adapters/archive/reader.ts'
 import { listAllUsers, userAttributes } from '../adapters/rest/auth-users.ts'
@@ -18,6 +20,7 @@ import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import { type Manifest, qualifiedName, type TableEntry } from '../core/manifest.ts'
 import { apiProductionReasons, supabaseProjectRef } from '../core/rest-config.ts'
 import { assertTargetAllowed, bareTypeName, selectArchiveTables } from '../core/restore-checks.ts'
+import { planRestoreOrder } from '../core/restore-order.ts'
 import type { Selection } from '../core/selection.ts'
 import { type ArchiveSourceDeps, fetchArchive, type LocalArchive, openArchive } from './restore-source.ts'
 import { assertVerified, verifyArchive } from './verify-archive.ts'
@@ -160,16 +163,13 @@ export async function runRestRestore(
       if (options.truncate) await emptyTables(deps, tables, target)
       await loadArchive(
         deps,
-        archive,
-        transforms,
-        manifest,
-        tables,
-        target,
-        options,
-        outcomes,
-        inserted,
-        createdUsers,
-        archivedUsers,
+        { archive, transforms, manifest, tables, target, options, work },
+        {
+          outcomes,
+          inserted,
+          createdUsers,
+          archivedUsers,
+        },
       )
       if (options.verify) {
         const verifyBegan2 = performance.now()
@@ -358,75 +358,169 @@ async function* lines(stream: Readable): AsyncGenerator<string> {
   if (rest !== '') yield rest
 }
 
-async function loadArchive(
-  deps: RestRestoreDeps,
-  archive: LocalArchive,
-  transforms: () => Transform[],
-  manifest: Manifest,
+interface LoadPlan {
+  archive: LocalArchive
+  transforms: () => Transform[]
+  manifest: Manifest
+  tables: readonly TableEntry[]
+  target: TargetInfo
+  options: RestRestoreOptions
+  work: string
+}
+
+/** What the load has done so far: what verification reads and cleanup undoes. */
+interface LoadState {
+  outcomes: Map<string, RestTableOutcome>
+  inserted: { table: RestTable; column: string }[]
+  createdUsers: string[]
+  archivedUsers: TextRow[]
+}
+
+/**
+ * Each table's parents: the manifest's foreign keys, or, for a table the manifest has
+ * none for, the single-column keys the target's API describes (names resolved among
+ * the restored tables, same schema first).
+ */
+export function insertReferences(
   tables: readonly TableEntry[],
-  target: TargetInfo,
-  options: RestRestoreOptions,
-  outcomes: Map<string, RestTableOutcome>,
-  inserted: { table: RestTable; column: string }[],
-  createdUsers: string[],
-  archivedUsers: TextRow[],
-): Promise<void> {
+  target: { tables: ReadonlyMap<string, RestTable> },
+) {
+  const names = tables.map(qualifiedName)
+  const resolve = (table: string, schema: string) =>
+    names.includes(`${schema}.${table}`) ? `${schema}.${table}` : names.find((n) => n.endsWith(`.${table}`))
+  return tables.map((t) => {
+    const name = qualifiedName(t)
+    const fromManifest = t.foreignKeys.map((f) => `${f.referencedSchema}.${f.referencedTable}`)
+    const fromTarget =
+      fromManifest.length > 0
+        ? []
+        : (target.tables.get(name)?.columns ?? []).flatMap((c) => {
+            const parent = c.references ? resolve(c.references.table, t.schema) : undefined
+            return parent ? [parent] : []
+          })
+    return {
+      name,
+      references: [...fromManifest, ...fromTarget].filter((r) => r !== name && names.includes(r)),
+    }
+  })
+}
+
+/** Whether every table comes after its parents in this order. */
+function respectsReferences(
+  order: readonly string[],
+  refs: readonly { name: string; references: string[] }[],
+): boolean {
+  const at = new Map(order.map((n, i) => [n, i]))
+  return refs.every((r) => r.references.every((p) => at.get(p)! < at.get(r.name)!))
+}
+
+/**
+ * Inserts in foreign-key order. The archive holds its tables in the manifest's restore
+ * order and is streamed once when that order holds; when the target's keys ask for
+ * another, the data files are unpacked to the temp folder first and loaded in that order.
+ */
+async function loadArchive(deps: RestRestoreDeps, plan: LoadPlan, state: LoadState): Promise<void> {
+  const { tables } = plan
+  const refs = insertReferences(tables, plan.target)
+  const archiveOrder = tables.map(qualifiedName)
+  const planned = planRestoreOrder(refs)
+  const byName = new Map(tables.map((t) => [qualifiedName(t), t]))
   const byFile = new Map(tables.map((t) => [t.file, t]))
   let index = 0
-  await readArchive(
-    openArchive(archive),
-    async (entry) => {
-      const table = byFile.get(entry.path)
-      if (!table) return
-      const name = qualifiedName(table)
-      deps.emit({ type: 'table-start', table: name, index: index++, total: tables.length })
-      const started = performance.now()
-      const outcome: RestTableOutcome = {
-        table: name,
-        rowsExpected: table.rows,
-        rowsLoaded: 0,
-        batches: 0,
-        loadSeconds: 0,
-      }
-      outcomes.set(name, outcome)
-      if (name === AUTH_USERS) {
-        for await (const line of lines(entry.stream)) {
-          if (line === '') continue
-          const row = JSON.parse(line) as TextRow
-          await deps.client.createUser(userAttributes(row)).catch((error: unknown) => {
-            throw new LifeboatError(
-              'RESTORE_FAILED',
-              `creating auth user ${row.id} failed: ${toLifeboatError(error).message}`,
-              { cause: error },
-            )
-          })
-          createdUsers.push(row.id!)
-          archivedUsers.push(row)
-          outcome.rowsLoaded++
-        }
-      } else {
-        const restTable = target.tables.get(name)!
-        inserted.push({ table: restTable, column: deleteColumn(restTable) })
-        await insertTable(deps, table, restTable, lines(entry.stream), options.batchSize, outcome)
-      }
-      outcome.loadSeconds = (performance.now() - started) / 1000
-      deps.emit({
-        type: 'table-done',
-        table: name,
-        rows: outcome.rowsLoaded,
-        bytes: table.bytes,
-        seconds: outcome.loadSeconds,
-      })
-    },
-    { where: archive.where, transforms: transforms() },
-  )
-  const missing = tables.filter((t) => !outcomes.has(qualifiedName(t)))
+  const load = (table: TableEntry, stream: Readable) => loadTable(deps, plan, state, table, stream, index++)
+
+  if (respectsReferences(archiveOrder, refs) || planned.cycles.length > 0) {
+    await readArchive(
+      openArchive(plan.archive),
+      async (entry) => {
+        const table = byFile.get(entry.path)
+        if (table) await load(table, entry.stream)
+      },
+      { where: plan.archive.where, transforms: plan.transforms() },
+    )
+  } else {
+    deps.emit({
+      type: 'step',
+      message: "unpacking the data files: the target's foreign keys ask for another order",
+    })
+    const unpacked = new Map<string, string>()
+    await readArchive(
+      openArchive(plan.archive),
+      async (entry) => {
+        const table = byFile.get(entry.path)
+        if (!table) return
+        const path = join(plan.work, `unpacked-${unpacked.size}.ndjson`)
+        await pipeline(entry.stream, createWriteStream(path))
+        unpacked.set(qualifiedName(table), path)
+      },
+      { where: plan.archive.where, transforms: plan.transforms() },
+    )
+    for (const name of planned.order) {
+      const path = unpacked.get(name)
+      if (!path) continue
+      await load(byName.get(name)!, createReadStream(path))
+      await rm(path, { force: true })
+    }
+  }
+  const missing = tables.filter((t) => !state.outcomes.has(qualifiedName(t)))
   if (missing.length > 0) {
     throw new LifeboatError(
       'RESTORE_FAILED',
-      `no data file was read for ${missing.map(qualifiedName).join(', ')} (${manifest.id})`,
+      `no data file was read for ${missing.map(qualifiedName).join(', ')} (${plan.manifest.id})`,
     )
   }
+}
+
+async function loadTable(
+  deps: RestRestoreDeps,
+  plan: LoadPlan,
+  state: LoadState,
+  table: TableEntry,
+  stream: Readable,
+  index: number,
+): Promise<void> {
+  const name = qualifiedName(table)
+  deps.emit({ type: 'table-start', table: name, index, total: plan.tables.length })
+  const started = performance.now()
+  const outcome: RestTableOutcome = {
+    table: name,
+    rowsExpected: table.rows,
+    rowsLoaded: 0,
+    batches: 0,
+    loadSeconds: 0,
+  }
+  state.outcomes.set(name, outcome)
+  if (name === AUTH_USERS) {
+    for await (const line of lines(stream)) {
+      if (line === '') continue
+      const row = JSON.parse(line) as TextRow
+      await deps.client.createUser(userAttributes(row)).catch((error: unknown) => {
+        throw new LifeboatError(
+          'RESTORE_FAILED',
+          `creating auth user ${row.id} failed: ${toLifeboatError(error).message}`,
+          {
+            cause: error,
+          },
+        )
+      })
+      state.createdUsers.push(row.id!)
+      state.archivedUsers.push(row)
+      outcome.rowsLoaded++
+      outcome.batches++
+    }
+  } else {
+    const restTable = plan.target.tables.get(name)!
+    state.inserted.push({ table: restTable, column: deleteColumn(restTable) })
+    await insertTable(deps, table, restTable, lines(stream), plan.options.batchSize, outcome)
+  }
+  outcome.loadSeconds = (performance.now() - started) / 1000
+  deps.emit({
+    type: 'table-done',
+    table: name,
+    rows: outcome.rowsLoaded,
+    bytes: table.bytes,
+    seconds: outcome.loadSeconds,
+  })
 }
 
 /** `cannot insert a non-DEFAULT value into column "id"` (428C9): a GENERATED ALWAYS identity. */

@@ -183,16 +183,15 @@ describe('npm run backup:doctor', () => {
   })
 
   it('names a store that refuses writes, with its fix', async () => {
-    // Tests run as root, whom permissions do not stop: a regular file where the store needs a folder does.
+    // Tests run as root, whom permissions do not stop: a folder where the probe object goes does.
     const folder = tempFolder('doctor-readonly')
-    mkdirSync(join(folder, 'database-backups'))
-    writeFileSync(join(folder, 'doctor'), 'a file, not a folder')
+    mkdirSync(join(folder, 'database-backups', '.lifeboat-doctor-probe.manifest.json'), { recursive: true })
     const run = await doctor({ DATABASE_URL: db.url, BACKUP_STORE: `file://${folder}` })
     expect(run.code).toBe(1)
     expect(run.check('store.list').status).toBe('ok')
     const write = run.check('store.write')
     expect(write.status).toBe('fail')
-    expect(write.detail).toContain('doctor/probe-')
+    expect(write.detail).toContain('database-backups/.lifeboat-doctor-probe.manifest.json')
     expect(write.fix).toContain('folder this user can create and write')
     expect(run.check('store.read').status).toBe('skip')
   })

@@ -221,3 +221,56 @@ describe('a direct backup restored through the API', () => {
     expect(hashes.rows[0].n).toBe(200)
   })
 })
+
+describe('foreign-key order from the target when the manifest has none', () => {
+  it('unpacks the archive and inserts parents first', async () => {
+    const plain = await createDatabase('rest_nofk')
+    created.push(plain.name)
+    // The source has no foreign key, so the backup cannot know that order.
+    const ddl = (fk: boolean) => `
+      CREATE TABLE public.zeta_parent (id int PRIMARY KEY, label text);
+      CREATE TABLE public.alpha_child (id int PRIMARY KEY, parent_id int ${fk ? 'REFERENCES public.zeta_parent(id)' : ''});`
+    await sql(
+      plain.url,
+      `${ddl(false)} INSERT INTO public.zeta_parent SELECT i, 'p' || i FROM generate_series(1, 5) i;
+      INSERT INTO public.alpha_child SELECT i, 1 + i % 5 FROM generate_series(1, 20) i;`,
+    )
+    const plainApi = await startPostgrestServer({ databaseUrl: plain.url })
+    servers.push(plainApi)
+    const plainStore = new FileStore(tempFolder('rest-nofk-store'))
+    const { client, stats } = clientOf(plainApi)
+    const made = await runRestBackup(
+      {
+        client,
+        store: plainStore,
+        emit: () => {},
+        now: () => new Date(),
+        tempDir: tempFolder('rest-spool'),
+        stats,
+      },
+      { selection: selectEverything, schemas: ['public'], batchSize: 1000, authUsers: false, gzipLevel: 1 },
+    )
+    expect(made.manifest.restoreOrder).toEqual(['public.alpha_child', 'public.zeta_parent'])
+
+    const target = await createDatabase('rest_fk_target')
+    created.push(target.name)
+    await sql(target.url, ddl(true))
+    const targetApi = await startPostgrestServer({ databaseUrl: target.url })
+    servers.push(targetApi)
+    const steps: string[] = []
+    const to = clientOf(targetApi)
+    const result = await runRestRestore(
+      {
+        ...restoreDeps(plainStore),
+        emit: (e) => e.type === 'step' && steps.push(e.message),
+        client: to.client,
+        stats: to.stats,
+      },
+      { what: 'latest', truncate: false, verify: true, batchSize: 1000, production: [] },
+    )
+    expect(steps).toContain("unpacking the data files: the target's foreign keys ask for another order")
+    expect(result.tables.every((t) => t.sha256Match)).toBe(true)
+    const posts = targetApi.requests.filter((r) => r.method === 'POST').map((r) => r.path)
+    expect(posts).toEqual(['/rest/v1/zeta_parent', '/rest/v1/alpha_child'])
+  })
+})

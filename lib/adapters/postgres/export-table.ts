@@ -6,6 +6,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
+import type { KeyRange } from '../../core/export-plan.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 
 export interface ExportableTable {
@@ -33,7 +34,7 @@ const NEWLINE = 0x0a
  * Rows are ordered by primary key, or by the whole row's text, bytewise, so a
  * re-export of a restored table gives the same bytes.
  */
-export function exportStatement(table: ExportableTable): string {
+export function exportStatement(table: ExportableTable, range?: KeyRange): string {
   const columns = table.columns.filter((c) => !c.generated)
   const select = columns.map((c) => `t.${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}`).join(', ')
   const byteOrder = (name: string) => (table.collatable.has(name) ? ` COLLATE "C"` : '')
@@ -43,21 +44,29 @@ export function exportStatement(table: ExportableTable): string {
       : `t::text COLLATE "C"`
   // ONLY keeps inheritance children out; a partitioned root has no rows of its own.
   const only = table.kind === 'p' ? '' : 'ONLY '
-  const inner = `SELECT ${select} FROM ${only}${quoteQualified(table.schema, table.name)} t ORDER BY ${order}`
+  // Bounds are bigints, so they are written as plain integer literals.
+  const bounds = [
+    ...(range?.lower !== undefined ? [`t.${quoteIdent(range.column)} >= ${range.lower}`] : []),
+    ...(range?.upper !== undefined ? [`t.${quoteIdent(range.column)} < ${range.upper}`] : []),
+  ]
+  const where = bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''
+  const inner = `SELECT ${select} FROM ${only}${quoteQualified(table.schema, table.name)} t${where} ORDER BY ${order}`
   return `COPY (SELECT row_to_json(s.*)::text FROM (${inner}) s) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`
 }
 
-/** Counts newline-terminated rows and hashes the bytes as they pass. */
+/** Counts newline-terminated rows and (unless told not to) hashes the bytes as they pass. */
 export class NdjsonMeter extends Transform {
   rows = 0
   bytes = 0
   readonly #hash = createHash('sha256')
+  readonly #hashing: boolean
   readonly #onProgress: ((rows: number, bytes: number) => void) | undefined
   #lastReport = 0
 
-  constructor(onProgress?: (rows: number, bytes: number) => void) {
+  constructor(onProgress?: (rows: number, bytes: number) => void, options: { hash?: boolean } = {}) {
     super()
     this.#onProgress = onProgress
+    this.#hashing = options.hash ?? true
   }
 
   override _transform(
@@ -65,7 +74,7 @@ export class NdjsonMeter extends Transform {
     _encoding: BufferEncoding,
     done: (error?: Error | null, data?: Buffer) => void,
   ) {
-    this.#hash.update(chunk)
+    if (this.#hashing) this.#hash.update(chunk)
     this.bytes += chunk.length
     let at = chunk.indexOf(NEWLINE)
     while (at !== -1) {
@@ -89,10 +98,12 @@ export async function exportTable(
   table: ExportableTable,
   destination: Writable,
   onProgress?: (rows: number, bytes: number) => void,
+  /** A key range: one part of a split table, which is hashed when the parts are joined. */
+  range?: KeyRange,
 ): Promise<ExportStats> {
-  const meter = new NdjsonMeter(onProgress)
+  const meter = new NdjsonMeter(onProgress, { hash: range === undefined })
   try {
-    const source = client.query(copyTo(exportStatement(table)))
+    const source = client.query(copyTo(exportStatement(table, range)))
     await pipeline(source, meter, destination)
   } catch (error) {
     throw queryError(error, `exporting ${table.schema}.${table.name}`)

@@ -41,9 +41,6 @@ export const AUTH_USER_FIELDS: readonly { field: string; column: string; type: s
   { field: 'is_anonymous', column: 'is_anonymous', type: 'boolean', kind: 'boolean' },
 ]
 
-/** Columns set by the auth server itself when a user is created: they cannot be restored. */
-export const SERVER_SET_USER_COLUMNS = new Set(['created_at', 'updated_at', 'last_sign_in_at', 'aud', 'role'])
-
 export interface AuthUsersExport {
   rows: number
   bytes: number

@@ -75,7 +75,7 @@ export function createRetryingFetch(options: RetryingFetchOptions = {}): {
         if (response.status === 429) stats.throttled++
         const retryable = response.status === 429 || (response.status >= 500 && response.status !== 501)
         if (!retryable || last || !(idempotent || NOT_PROCESSED_STATUS.has(response.status))) {
-          return new Response(response.status === 204 || response.status === 304 ? null : body, {
+          return new Response([204, 205, 304].includes(response.status) ? null : body, {
             status: response.status,
             statusText: response.statusText,
             headers: response.headers,
