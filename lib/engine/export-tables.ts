@@ -179,7 +179,8 @@ async function planWork(
     const { min, max } = bounds.rows[0]!
     const ranges =
       min === null || max === null ? [{ column: key }] : splitKeyRange(key, BigInt(min), BigInt(max), parts)
-    ranges.forEach((range, part) => items.push({ table: t, part, ...(ranges.length > 1 ? { range } : {}) }))
+    for (const [part, range] of ranges.entries())
+      items.push({ table: t, part, ...(ranges.length > 1 ? { range } : {}) })
   }
   return items
 }
