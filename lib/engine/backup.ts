@@ -2,11 +2,9 @@
 // v1) and uploaded; the sidecar manifest is written last, so only a complete archive
 // ever looks complete.
 import { createHash } from 'node:crypto'
-import { mkdtemp } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Transform } from 'node:stream'
 import type pg from 'pg'
-import { ArchiveWriter } from '../adapters/archive/writer.ts'
+import type { ArchiveWriter } from '../adapters/archive/writer.ts'
 import { type CatalogTable, readCatalog } from '../adapters/postgres/catalog.ts'
 import {
   assertNotTransactionPooler,
@@ -17,14 +15,13 @@ import {
   quoteQualified,
 } from '../adapters/postgres/connection.ts'
 import type { Store } from '../adapters/store/store.ts'
-import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { archiveKey, BACKUPS_PREFIX, backupIdFor, sidecarKey } from '../core/layout.ts'
 import { FORMAT_VERSION, type Manifest, qualifiedName } from '../core/manifest.ts'
 import { planRestoreOrder } from '../core/restore-order.ts'
 import type { Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
+import { sealArchive, startArchiveUpload, totalsOf } from './archive-upload.ts'
 import { exportTables } from './export-tables.ts'
 
 export interface SchemaSqlResult {
@@ -109,22 +106,15 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     const byName = new Map(catalog.tables.map((t) => [qualifiedName(t), t]))
     const ordered = plan.order.map((name) => byName.get(name)!)
 
-    const id = await freeBackupId(deps.store, started)
-    const encrypted = deps.encrypt !== undefined
-    const key = archiveKey(id, encrypted)
-    const writer = new ArchiveWriter({
-      root: id,
-      workDir: await mkdtemp(join(deps.tempDir, 'lifeboat-backup-')),
+    const { id, key, encrypted, writer, upload } = await startArchiveUpload({
+      store: deps.store,
+      started,
+      tempDir: deps.tempDir,
       gzipLevel: options.gzipLevel,
-      mtime: started,
-      transforms: deps.encrypt ? [deps.encrypt()] : [],
+      encrypt: deps.encrypt,
     })
     try {
-      await writer.open()
       deps.emit({ type: 'step', message: `backing up ${ordered.length} tables to ${deps.store.locate(key)}` })
-      const upload = deps.store.put(key, writer.output)
-      // If the store fails, stop feeding it; the export loop sees the rejection below.
-      upload.catch((error: Error) => writer.abort(error))
 
       const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
       const tables = await exportTables(
@@ -162,25 +152,9 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
         tables,
         sequences: catalog.sequences,
         restoreOrder: plan.order,
-        totals: {
-          tables: tables.length,
-          rows: tables.reduce((n, t) => n + t.rows, 0),
-          bytes: tables.reduce((n, t) => n + t.bytes, 0),
-        },
+        totals: totalsOf(tables),
       }
-      const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
-      await writer.addText('manifest.json', manifestText)
-      await writer.addText('SHA256SUMS', sha256sums(manifest, manifestText))
-      const [archive] = await Promise.all([writer.finish(), upload])
-
-      // The sidecar makes the backup visible to list/restore: written only now.
-      const sidecar: Manifest = {
-        ...manifest,
-        archive: { key, bytes: archive.bytes, sha256: archive.sha256 },
-      }
-      await deps.store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`, {
-        contentType: 'application/json',
-      })
+      const { sidecar, archive } = await sealArchive({ writer, upload, store: deps.store, key, manifest })
       await leader.query('COMMIT')
       return {
         id,
@@ -200,18 +174,6 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   } finally {
     await Promise.all([...workers, leader].map((c) => c.end().catch(() => undefined)))
   }
-}
-
-/**
- * Ids are per second; a second backup within the same second takes the next free one.
- * Listing, not HEAD: the backup writer role may list the prefix but not read archives.
- */
-export async function freeBackupId(store: Store, started: Date): Promise<string> {
-  for (let offset = 0; offset < 60; offset++) {
-    const id = backupIdFor(new Date(started.getTime() + offset * 1000))
-    if ((await store.list(`${BACKUPS_PREFIX}${id}.`)).length === 0) return id
-  }
-  throw new LifeboatError('STORE_IO', 'no free backup id within a minute of now')
 }
 
 /** As pg_dump does: keep tables from being dropped or altered while they are read. */
@@ -262,12 +224,4 @@ async function writeSchemaSql(
     warn(`schema.sql was not produced: ${(error as Error).message}`)
     return null
   }
-}
-
-export function sha256sums(manifest: Manifest, manifestText: string): string {
-  const lines: string[] = []
-  if (manifest.schemaSql) lines.push(`${manifest.schemaSql.sha256}  schema.sql`)
-  for (const t of manifest.tables) lines.push(`${t.sha256}  ${t.file}`)
-  lines.push(`${createHash('sha256').update(manifestText).digest('hex')}  manifest.json`)
-  return `${lines.join('\n')}\n`
 }

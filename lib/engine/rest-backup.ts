@@ -1,10 +1,5 @@
-// The API-only backup: discover the exposed tables from the OpenAPI document, page
-// through each in key order, and write the same archive format v1 as the direct path.
-// No snapshot spans HTTP requests: the manifest says so and records the time window.
-import { mkdtemp } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Transform } from 'node:stream'
-import { ArchiveWriter } from '../adapters/archive/writer.ts'
+import type { ArchiveWriter } from '../adapters/archive/writer.ts'
 import { exportAuthUsers } from '../adapters/rest/auth-users.ts'
 import type { RestClient } from '../adapters/rest/client.ts'
 import { exportRestTable } from '../adapters/rest/export-table.ts'
@@ -13,7 +8,7 @@ import { manifestType, type RestTable } from '../adapters/rest/openapi.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { archiveKey, dataFileName, sidecarKey } from '../core/layout.ts'
+import { dataFileName } from '../core/layout.ts'
 import {
   type ColumnInfo,
   FORMAT_VERSION,
@@ -26,7 +21,7 @@ import { supabaseProjectRef } from '../core/rest-config.ts'
 import { planRestoreOrder } from '../core/restore-order.ts'
 import { isTableSelected, type Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
-import { freeBackupId, sha256sums } from './backup.ts'
+import { sealArchive, startArchiveUpload, totalsOf } from './archive-upload.ts'
 
 export interface RestBackupDeps {
   client: RestClient
@@ -109,24 +104,18 @@ export async function runRestBackup(
     })),
   ])
 
-  const id = await freeBackupId(deps.store, started)
-  const encrypted = deps.encrypt !== undefined
-  const key = archiveKey(id, encrypted)
-  const writer = new ArchiveWriter({
-    root: id,
-    workDir: await mkdtemp(join(deps.tempDir, 'lifeboat-rest-backup-')),
+  const { id, key, encrypted, writer, upload } = await startArchiveUpload({
+    store: deps.store,
+    started,
+    tempDir: deps.tempDir,
     gzipLevel: options.gzipLevel,
-    mtime: started,
-    transforms: deps.encrypt ? [deps.encrypt()] : [],
+    encrypt: deps.encrypt,
   })
   try {
-    await writer.open()
     deps.emit({
       type: 'step',
       message: `backing up ${plan.order.length} tables through the API to ${deps.store.locate(key)}`,
     })
-    const upload = deps.store.put(key, writer.output)
-    upload.catch((error: Error) => writer.abort(error))
 
     const entries: RestTableEntry[] = []
     for (const [index, name] of plan.order.entries()) {
@@ -179,23 +168,9 @@ export async function runRestBackup(
       tables: entries,
       sequences: [],
       restoreOrder: plan.order,
-      totals: {
-        tables: entries.length,
-        rows: entries.reduce((n, t) => n + t.rows, 0),
-        bytes: entries.reduce((n, t) => n + t.bytes, 0),
-      },
+      totals: totalsOf(entries),
     }
-    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
-    await writer.addText('manifest.json', manifestText)
-    await writer.addText('SHA256SUMS', sha256sums(manifest, manifestText))
-    const [archive] = await Promise.all([writer.finish(), upload])
-    const sidecar: RestManifest = {
-      ...manifest,
-      archive: { key, bytes: archive.bytes, sha256: archive.sha256 },
-    }
-    await deps.store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`, {
-      contentType: 'application/json',
-    })
+    const { sidecar, archive } = await sealArchive({ writer, upload, store: deps.store, key, manifest })
     return {
       id,
       key,
