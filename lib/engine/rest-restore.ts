@@ -22,8 +22,13 @@ import { apiProductionReasons, supabaseProjectRef } from '../core/rest-config.ts
 import { assertTargetAllowed, bareTypeName, selectArchiveTables } from '../core/restore-checks.ts'
 import { planRestoreOrder } from '../core/restore-order.ts'
 import type { Selection } from '../core/selection.ts'
-import { type ArchiveSourceDeps, fetchArchive, type LocalArchive, openArchive } from './restore-source.ts'
-import { assertVerified, verifyArchive } from './verify-archive.ts'
+import {
+  type ArchiveSourceDeps,
+  fetchArchive,
+  type LocalArchive,
+  openArchive,
+  verifyFetchedArchive,
+} from './restore-source.ts'
 
 export interface RestRestoreDeps extends ArchiveSourceDeps {
   client: RestClient
@@ -96,25 +101,8 @@ export async function runRestRestore(
   const work = await mkdtemp(join(deps.tempDir, 'lifeboat-rest-restore-'))
   try {
     const transforms = () => (archive.encrypted ? [deps.decrypt(archive.where)] : [])
-    deps.emit({ type: 'step', message: `verifying ${archive.where}` })
     const verifyBegan = performance.now()
-    const verification = await verifyArchive(openArchive(archive), {
-      where: archive.where,
-      transforms: transforms(),
-      ...(archive.expected ? { expected: archive.expected } : {}),
-    })
-    const storedSha = archive.expected?.archive?.sha256
-    if (verification.ok && storedSha && archive.sha256 && storedSha !== archive.sha256) {
-      verification.ok = false
-      verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
-    }
-    const manifest = assertVerified(verification, archive.where)
-    if (archive.id && manifest.id !== archive.id) {
-      throw new LifeboatError(
-        'VERIFY_FAILED',
-        `${archive.where} holds backup ${manifest.id}, not ${archive.id}`,
-      )
-    }
+    const manifest = await verifyFetchedArchive(archive, deps.decrypt, deps.emit)
     const verifySeconds = (performance.now() - verifyBegan) / 1000
 
     assertTargetAllowed(

@@ -14,6 +14,7 @@ import { type BackupSelector, parseSelector, selectBackup } from '../core/invent
 import { BACKUPS_PREFIX, isBackupId } from '../core/layout.ts'
 import type { Manifest } from '../core/manifest.ts'
 import { listInventory, readSidecar } from './inventory.ts'
+import { assertVerified, verifyArchive } from './verify-archive.ts'
 
 export interface ArchiveSourceDeps {
   /** The configured store (BACKUP_STORE); absent when only local archives are restored. */
@@ -201,4 +202,34 @@ async function assertRoomFor(dir: string, bytes: number): Promise<void> {
 /** A fresh read of the local archive, for one pass. */
 export function openArchive(archive: LocalArchive) {
   return createReadStream(archive.path, { highWaterMark: 1024 * 1024 })
+}
+
+/**
+ * Pass 1 of every restore: the whole archive is read and checked (format, manifest,
+ * every file's sha256, the stored archive against its sidecar) before anything is written.
+ */
+export async function verifyFetchedArchive(
+  archive: LocalArchive,
+  decrypt: (where: string) => Transform,
+  emit: EmitEvent,
+): Promise<Manifest> {
+  emit({ type: 'step', message: `verifying ${archive.where}` })
+  const verification = await verifyArchive(openArchive(archive), {
+    where: archive.where,
+    transforms: archive.encrypted ? [decrypt(archive.where)] : [],
+    ...(archive.expected ? { expected: archive.expected } : {}),
+  })
+  const storedSha = archive.expected?.archive?.sha256
+  if (verification.ok && storedSha && archive.sha256 && storedSha !== archive.sha256) {
+    verification.ok = false
+    verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
+  }
+  const manifest = assertVerified(verification, archive.where)
+  if (archive.id && manifest.id !== archive.id) {
+    throw new LifeboatError(
+      'VERIFY_FAILED',
+      `${archive.where} holds backup ${manifest.id}, not ${archive.id}`,
+    )
+  }
+  return manifest
 }
