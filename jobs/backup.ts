@@ -1,20 +1,14 @@
 #!/usr/bin/env -S npx tsx
 // npm run backup:database — back up the database into the store.
 import { tmpdir } from 'node:os'
-import { openStore } from '../lib/adapters/store/open-store.ts'
-import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
-import { formatBytes } from '../lib/cli/progress.ts'
+import { reportWhenDone } from '../lib/cli/after-job.ts'
+import { backupResult, prepareBackup } from '../lib/cli/backup-job.ts'
 import { runRestBackupJob } from '../lib/cli/rest-jobs.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
-import { readAnomalySettings } from '../lib/core/anomalies.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
-import { SettingsReader } from '../lib/core/config.ts'
-import { readDoctorConfig } from '../lib/core/doctor-checks.ts'
 import { chooseSource } from '../lib/core/rest-config.ts'
 import { runBackup } from '../lib/engine/backup.ts'
-import { preflight } from '../lib/engine/doctor.ts'
-import { checkNewBackup } from '../lib/engine/monitor.ts'
 
 main({
   name: 'backup',
@@ -74,16 +68,10 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
     const { args, env, emit } = context
     if (chooseSource(env, args) === 'rest') return runRestBackupJob(context)
     const config = readBackupConfig(env, args)
-    const anomalySettings = new SettingsReader(env, args)
-    const anomalyOptions = readAnomalySettings(anomalySettings)
-    anomalySettings.finish()
-    const store = openStore(config.store)
-    const doctor = readDoctorConfig(env, args)
-    const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
-    emit({ type: 'step', message: `preflight: ${checks.length} checks passed` })
+    const prepared = await prepareBackup(context, config.store)
     const result = await runBackup(
       {
-        store,
+        store: prepared.store,
         emit,
         now: () => new Date(),
         tempDir: config.tempDir ?? tmpdir(),
@@ -99,37 +87,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
         gzipLevel: config.gzipLevel,
       },
     )
-    const { totals } = result.manifest
-    // The same anomaly check as backup:monitor, on the backup just made (docs/lifecycle.md).
-    const check = await checkNewBackup(store, result.manifest, anomalyOptions)
-    for (const message of check.warnings) emit({ type: 'warning', message })
-    const warnings = [...result.warnings, ...check.warnings]
-    const reportable: ReportableResult = {
-      summary: {
-        id: result.id,
-        location: result.location,
-        tables: totals.tables,
-        rows: totals.rows,
-        dataBytes: totals.bytes,
-        archiveBytes: result.archiveBytes,
-        encrypted: result.manifest.encrypted,
-        seconds: result.seconds,
-        // maxRSS is in kilobytes: the whole process's peak, measured, not estimated.
-        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-        warnings,
-        anomalies: check.anomalies,
-      },
-      facts: {
-        backupId: result.id,
-        location: result.location,
-        bytes: result.archiveBytes,
-        rows: totals.rows,
-        tables: totals.tables,
-      },
-      warnings,
-      text: `backup ${result.id}: ${totals.tables} tables, ${totals.rows.toLocaleString('en')} rows, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s)`,
-    }
-    return reportable
+    return backupResult(context, prepared, result)
   },
   after: reportWhenDone('backup'),
 })

@@ -6,18 +6,14 @@ import { decryptStream, loadIdentity } from '../adapters/crypto/age.ts'
 import { RestClient } from '../adapters/rest/client.ts'
 import { createRetryingFetch } from '../adapters/rest/http.ts'
 import { openStore } from '../adapters/store/open-store.ts'
-import { readAnomalySettings } from '../core/anomalies.ts'
 import { readStoreConfig, SettingsReader } from '../core/config.ts'
-import { readDoctorConfig } from '../core/doctor-checks.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
-import { preflight } from '../engine/doctor.ts'
-import { checkNewBackup } from '../engine/monitor.ts'
 import { runRestBackup } from '../engine/rest-backup.ts'
 import { type RestRestoreResult, runRestRestore } from '../engine/rest-restore.ts'
 import type { ReportableResult } from './after-job.ts'
-import { formatBytes } from './progress.ts'
+import { backupResult, prepareBackup } from './backup-job.ts'
 import type { JobContext, JobResult } from './run-job.ts'
 import { buildEncryption } from './wiring.ts'
 
@@ -35,20 +31,15 @@ function apiClient(url: string, key: Secret, retry: RestRetrySettings, emit: Emi
   return { client: new RestClient({ url, key, fetch }), stats }
 }
 
-export async function runRestBackupJob({ args, env, emit }: JobContext): Promise<ReportableResult> {
+export async function runRestBackupJob(context: JobContext): Promise<ReportableResult> {
+  const { args, env, emit } = context
   const config = readRestBackupConfig(env, args)
-  const anomalySettings = new SettingsReader(env, args)
-  const anomalyOptions = readAnomalySettings(anomalySettings)
-  anomalySettings.finish()
-  const store = openStore(config.store)
-  const doctor = readDoctorConfig(env, args)
-  const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
-  emit({ type: 'step', message: `preflight: ${checks.length} checks passed` })
+  const prepared = await prepareBackup(context, config.store)
   const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
   const result = await runRestBackup(
     {
       client,
-      store,
+      store: prepared.store,
       emit,
       now: () => new Date(),
       tempDir: config.tempDir ?? tmpdir(),
@@ -63,43 +54,17 @@ export async function runRestBackupJob({ args, env, emit }: JobContext): Promise
       gzipLevel: config.gzipLevel,
     },
   )
-  const { totals } = result.manifest
-  // The same anomaly check as a direct backup's (docs/lifecycle.md).
-  const check = await checkNewBackup(store, result.manifest, anomalyOptions)
-  for (const message of check.warnings) emit({ type: 'warning', message })
-  const warnings = [...result.warnings, ...check.warnings]
-  return {
+  return backupResult(context, prepared, result, {
     summary: {
-      id: result.id,
-      location: result.location,
       source: 'rest',
       consistent: false,
       window: result.manifest.source.window,
-      tables: totals.tables,
-      rows: totals.rows,
-      dataBytes: totals.bytes,
-      archiveBytes: result.archiveBytes,
-      encrypted: result.manifest.encrypted,
-      seconds: result.seconds,
       requests: result.requests,
       retries: result.retries,
-      warnings,
     },
-    facts: {
-      backupId: result.id,
-      location: result.location,
-      bytes: result.archiveBytes,
-      rows: totals.rows,
-      tables: totals.tables,
-      details: {
-        source: 'API (not snapshot-consistent)',
-        requests: result.requests,
-        retries: result.retries,
-      },
-    },
-    warnings,
-    text: `backup ${result.id} (through the API, not snapshot-consistent): ${totals.tables} tables, ${totals.rows.toLocaleString('en')} rows, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s, ${result.requests} requests, ${result.retries} retries)`,
-  }
+    details: { source: 'API (not snapshot-consistent)', requests: result.requests, retries: result.retries },
+    describe: ` (through the API, not snapshot-consistent; ${result.requests} requests, ${result.retries} retries)`,
+  })
 }
 
 export async function runRestRestoreJob({ args, positional, env, emit }: JobContext): Promise<JobResult> {
