@@ -9,7 +9,7 @@ import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { formatBytes } from '../lib/cli/progress.ts'
 import { runRestRestoreJob } from '../lib/cli/rest-jobs.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
+import { storeOpener } from '../lib/cli/wiring.ts'
 import { parseSelector } from '../lib/core/inventory.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-checks.ts'
@@ -87,13 +87,7 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
         emit,
         tempDir: config.tempDir ?? tmpdir(),
         ...(config.store ? { store: openStore(config.store) } : {}),
-        openS3Store: (url) => {
-          // Another bucket or prefix: the same AWS settings, another BACKUP_STORE.
-          const reader = new SettingsReader({ ...env, BACKUP_STORE: url })
-          const store = readStoreConfig(reader)
-          reader.finish()
-          return openStore(store!)
-        },
+        openS3Store: storeOpener(env),
         decrypt: (name) => decryptStream(identity, { name }),
       },
       {

@@ -6,7 +6,6 @@ import { decryptStream, loadIdentity } from '../adapters/crypto/age.ts'
 import { RestClient } from '../adapters/rest/client.ts'
 import { createRetryingFetch } from '../adapters/rest/http.ts'
 import { openStore } from '../adapters/store/open-store.ts'
-import { readStoreConfig, SettingsReader } from '../core/config.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
@@ -15,7 +14,7 @@ import { type RestRestoreResult, runRestRestore } from '../engine/rest-restore.t
 import type { ReportableResult } from './after-job.ts'
 import { backupResult, prepareBackup } from './backup-job.ts'
 import type { JobContext, JobResult } from './run-job.ts'
-import { buildEncryption } from './wiring.ts'
+import { buildEncryption, storeOpener } from './wiring.ts'
 
 function apiClient(url: string, key: Secret, retry: RestRetrySettings, emit: EmitEvent) {
   const { fetch, stats } = createRetryingFetch({
@@ -78,12 +77,7 @@ export async function runRestRestoreJob({ args, positional, env, emit }: JobCont
       emit,
       tempDir: config.tempDir ?? tmpdir(),
       ...(config.store ? { store: openStore(config.store) } : {}),
-      openS3Store: (url) => {
-        const reader = new SettingsReader({ ...env, BACKUP_STORE: url })
-        const store = readStoreConfig(reader)
-        reader.finish()
-        return openStore(store!)
-      },
+      openS3Store: storeOpener(env),
       decrypt: (name) => decryptStream(identity, { name }),
     },
     {

@@ -2,7 +2,9 @@
 import type { Transform } from 'node:stream'
 import { encryptStream } from '../adapters/crypto/age.ts'
 import { generateSchemaSql } from '../adapters/postgres/schema-sql.ts'
-import type { Env } from '../core/config.ts'
+import { openStore } from '../adapters/store/open-store.ts'
+import type { Store } from '../adapters/store/store.ts'
+import { type Env, readStoreConfig, SettingsReader } from '../core/config.ts'
 import type { GenerateSchemaSql } from '../engine/backup.ts'
 
 /** Encryption for the archive stream when recipients are configured. */
@@ -14,4 +16,14 @@ export function buildEncryption(recipients: readonly string[]): { encrypt?: () =
 /** schema.sql from a version-compatible pg_dump when there is one, else from the catalogs. */
 export function schemaSqlGenerator(env: Env = process.env): GenerateSchemaSql {
   return (client, options) => generateSchemaSql(client, { ...options, env })
+}
+
+/** A store for another `s3://bucket/prefix` than BACKUP_STORE, with the same AWS settings. */
+export function storeOpener(env: Env): (url: string) => Store {
+  return (url) => {
+    const reader = new SettingsReader({ ...env, BACKUP_STORE: url })
+    const config = readStoreConfig(reader)
+    reader.finish()
+    return openStore(config!)
+  }
 }
