@@ -170,11 +170,38 @@ export interface ForeignKeyViolation {
  * with triggers off (session_replication_role = replica) skipped the per-row checks.
  * MATCH SIMPLE semantics: a key with a NULL column references nothing.
  */
+/** The foreign keys of the given tables, by constraint oid. */
+export async function foreignKeyOids(
+  client: pg.ClientBase,
+  tableNames: readonly string[],
+): Promise<Set<number>> {
+  try {
+    const result = await client.query<{ oid: number }>(
+      `SELECT k.oid::int AS oid
+         FROM unnest($1::text[], $2::text[]) AS want(schema, name)
+         JOIN pg_namespace cn ON cn.nspname = want.schema
+         JOIN pg_class cc ON cc.relnamespace = cn.oid AND cc.relname = want.name
+         JOIN pg_constraint k ON k.conrelid = cc.oid AND k.contype = 'f'`,
+      split(tableNames),
+    )
+    return new Set(result.rows.map((r) => r.oid))
+  } catch (error) {
+    throw queryError(error, 'reading the target foreign keys')
+  }
+}
+
+/**
+ * Finds rows whose foreign-key parent is missing, for keys that were in place while
+ * triggers were off. `validated` names keys known to hold already (added after the load
+ * by ADD CONSTRAINT, which checks every row itself), so they are not scanned twice.
+ */
 export async function findForeignKeyViolations(
   client: pg.ClientBase,
   tableNames: readonly string[],
+  validated: ReadonlySet<number> = new Set(),
 ): Promise<ForeignKeyViolation[]> {
   let fks: pg.QueryResult<{
+    oid: number
     child_schema: string
     child: string
     child_kind: string
@@ -187,7 +214,7 @@ export async function findForeignKeyViolations(
   }>
   try {
     fks = await client.query(
-      `SELECT cn.nspname AS child_schema, cc.relname AS child, cc.relkind::text AS child_kind, k.conname AS name,
+      `SELECT k.oid::int AS oid, cn.nspname AS child_schema, cc.relname AS child, cc.relkind::text AS child_kind, k.conname AS name,
               (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS columns,
               pn.nspname AS parent_schema, pc.relname AS parent, pc.relkind::text AS parent_kind,
@@ -206,7 +233,7 @@ export async function findForeignKeyViolations(
     throw queryError(error, 'reading the target foreign keys')
   }
   const violations: ForeignKeyViolation[] = []
-  for (const fk of fks.rows) {
+  for (const fk of fks.rows.filter((k) => !validated.has(k.oid))) {
     // An ordinary table's constraint covers only itself; a partitioned one's covers its partitions.
     const only = (kind: string) => (kind === 'p' ? '' : 'ONLY ')
     const notNull = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ')
