@@ -136,6 +136,8 @@ export interface TargetColumn {
   identity: 'a' | 'd' | null
   generated: boolean
   collatable: boolean
+  /** Its `::text` cast is not its output function: export casts it. */
+  textCast: boolean
 }
 
 export interface TargetTable {

@@ -512,14 +512,11 @@ async function verifyRestoredTables(
   const failures: string[] = []
   for (const table of plan.tables) {
     const name = qualifiedName(table)
-    const collatable = new Set(
-      now.tables
-        .get(name)
-        ?.columns.filter((c) => c.collatable)
-        .map((c) => c.name),
-    )
+    const columns = now.tables.get(name)?.columns ?? []
+    const collatable = new Set(columns.filter((c) => c.collatable).map((c) => c.name))
+    const textCast = new Set(columns.filter((c) => c.textCast).map((c) => c.name))
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() })
-    const stats = await exportTable(client, { ...table, collatable }, sink)
+    const stats = await exportTable(client, { ...table, collatable, textCast }, sink)
     const outcome = outcomes.get(name)!
     outcome.rowsRestored = stats.rows
     outcome.sha256Match = stats.sha256 === table.sha256

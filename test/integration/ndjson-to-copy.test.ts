@@ -1,11 +1,20 @@
 // Round trip through a real PostgreSQL: export a table of awkward values as archive
-// NDJSON, convert it to COPY text, load it into an identical table, compare.
-import { Readable, Transform } from 'node:stream'
+// NDJSON, convert it to COPY text, load it into an identical table, compare. The
+// exporter's output is checked against the server's own `row_to_json` as the oracle.
+import { Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readCatalog } from '../../lib/adapters/postgres/catalog.ts'
+import { CopyTextToNdjson } from '../../lib/adapters/postgres/copy-text-to-ndjson.ts'
+import {
+  exportStatement as copyTextStatement,
+  exportedColumns,
+  exportTable,
+} from '../../lib/adapters/postgres/export-table.ts'
 import { NdjsonToCopyStream } from '../../lib/core/ndjson-to-copy.ts'
+import { selectEverything } from '../../lib/core/selection.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 
 const PINNED = [
@@ -22,6 +31,7 @@ const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
 const SCHEMA = `
   CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
   CREATE TYPE pair AS (a int, b text);
+  CREATE DOMAIN yes AS boolean;
   CREATE TABLE src (
     id int PRIMARY KEY,
     "Mixed Case" text,
@@ -59,6 +69,7 @@ const SCHEMA = `
     r int4range,
     mood mood,
     p pair,
+    yes yes,
     doubled int GENERATED ALWAYS AS (id * 2) STORED
   );
   CREATE TABLE dst (LIKE src INCLUDING GENERATED);
@@ -98,11 +109,13 @@ const ROWS = `
          ARRAY[g, NULL, -g],
          decode(md5(g::text), 'hex')
   FROM generate_series(6, 3005) g;
+  UPDATE src SET yes = (id % 3 = 0) WHERE id % 5 <> 0;
 `
 
+/** The oracle: the server builds each line with `row_to_json` over `col::text`. */
 function exportStatement(table: string, columns: readonly string[]): string {
   const select = columns.map((c) => `t.${quoteIdent(c)}::text AS ${quoteIdent(c)}`).join(', ')
-  return `COPY (SELECT row_to_json(s.*)::text FROM (SELECT ${select} FROM ${table} t ORDER BY id) s) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`
+  return `COPY (SELECT row_to_json(s.*)::text FROM (SELECT ${select} FROM ${table} t ORDER BY t.id) s) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`
 }
 
 async function pinnedClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -226,3 +239,73 @@ describe('NDJSON to COPY against PostgreSQL', () => {
     expect(doubled.rows[0].n).toBe(3005)
   })
 })
+
+describe('the exporter against the server-built oracle', () => {
+  let database: { name: string; url: string }
+
+  beforeAll(async () => {
+    database = await createDatabase('copy_text_ndjson')
+    await sql(database.url, SCHEMA)
+    await sql(database.url, ROWS)
+  })
+
+  afterAll(async () => {
+    if (database) await dropDatabase(database.name)
+  })
+
+  async function sourceTable(client: pg.Client) {
+    const catalog = await readCatalog(client, { ...selectEverything, schemas: ['public'] })
+    return catalog.tables.find((t) => t.name === 'src')!
+  }
+
+  it('writes byte for byte what row_to_json builds over each col::text', async () => {
+    const oracle = await exportBytes(database.url, 'src', await columnsOf(database.url))
+    const exported = await pinnedClient(database.url, async (client) => {
+      const table = await sourceTable(client)
+      expect([...table.textCast].sort()).toEqual(['ch', 'flag', 'ip', 'net', 'yes'])
+      const chunks: Buffer[] = []
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk)
+          done()
+        },
+      })
+      const stats = await exportTable(client, table, sink)
+      expect(stats.rows).toBe(3005)
+      return Buffer.concat(chunks)
+    })
+    expect(exported.length).toBe(oracle.length)
+    expect(exported.equals(oracle)).toBe(true)
+  })
+
+  it('gives the same bytes however the COPY text is cut into chunks', async () => {
+    const oracle = await exportBytes(database.url, 'src', await columnsOf(database.url))
+    const rechunked = await pinnedClient(database.url, async (client) => {
+      const table = await sourceTable(client)
+      const chunks: Buffer[] = []
+      await pipeline(
+        client.query(copyTo(copyTextStatement(table))),
+        rechunk(),
+        new CopyTextToNdjson(exportedColumns(table)),
+        async (source) => {
+          for await (const chunk of source) chunks.push(chunk as Buffer)
+        },
+      )
+      return Buffer.concat(chunks)
+    })
+    const at = rechunked.findIndex((byte, i) => byte !== oracle[i])
+    expect(at === -1 ? '' : rechunked.subarray(at - 80, at + 40).toString()).toBe(
+      at === -1 ? '' : oracle.subarray(at - 80, at + 40).toString(),
+    )
+    expect(rechunked.equals(oracle)).toBe(true)
+  })
+})
+
+async function columnsOf(url: string): Promise<string[]> {
+  const result = await sql(
+    url,
+    `SELECT attname FROM pg_attribute WHERE attrelid = 'src'::regclass AND attnum > 0
+     AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
+  )
+  return result.rows.map((row: { attname: string }) => row.attname)
+}

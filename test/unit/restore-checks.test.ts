@@ -100,6 +100,7 @@ const targetColumn = (name: string, type: string, extra: Partial<TargetColumn> =
   identity: null,
   generated: false,
   collatable: false,
+  textCast: false,
   ...extra,
 })
 

@@ -3,6 +3,7 @@
 import type pg from 'pg'
 import type { ColumnInfo, ForeignKeyInfo, SequenceEntry } from '../../core/manifest.ts'
 import { isSchemaSelected, isTableSelected, type Selection } from '../../core/selection.ts'
+import { TEXT_CAST_DIFFERS } from './export-table.ts'
 
 export interface CatalogTable {
   oid: number
@@ -12,6 +13,8 @@ export interface CatalogTable {
   columns: ColumnInfo[]
   /** Which columns are collatable, so export can order them bytewise (COLLATE "C"). */
   collatable: Set<string>
+  /** Which columns export casts to text (TEXT_CAST_DIFFERS). */
+  textCast: Set<string>
   primaryKey: string[]
   foreignKeys: ForeignKeyInfo[]
   partitionOf?: string
@@ -78,10 +81,11 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
     identity: string
     generated: string
     collatable: boolean
+    text_cast: boolean
   }>(
     `SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.attnotnull AS notnull, a.attidentity::text AS identity, a.attgenerated::text AS generated,
-            a.attcollation <> 0 AS collatable
+            a.attcollation <> 0 AS collatable, ${TEXT_CAST_DIFFERS} AS text_cast
        FROM pg_attribute a
       WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attrelid, a.attnum`,
@@ -134,6 +138,7 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
         generated: c.generated === 's',
       })),
       collatable: new Set(own.filter((c) => c.collatable).map((c) => c.name)),
+      textCast: new Set(own.filter((c) => c.text_cast).map((c) => c.name)),
       primaryKey: keys.rows.find((k) => k.oid === r.oid)?.columns ?? [],
       foreignKeys: fks.rows
         .filter((f) => f.oid === r.oid)

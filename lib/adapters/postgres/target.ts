@@ -4,6 +4,7 @@
 import type pg from 'pg'
 import { PRODUCTION_MARKER, type TargetState, type TargetTable } from '../../core/restore-checks.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
+import { TEXT_CAST_DIFFERS } from './export-table.ts'
 
 export interface TargetInfo {
   database: string
@@ -61,10 +62,12 @@ export async function readTargetState(
       identity: string
       generated: string
       collatable: boolean
+      text_cast: boolean
     }>(
       `SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
               a.attnotnull AS notnull, a.atthasdef AS hasdef, a.attidentity::text AS identity,
-              a.attgenerated::text AS generated, a.attcollation <> 0 AS collatable
+              a.attgenerated::text AS generated, a.attcollation <> 0 AS collatable,
+              ${TEXT_CAST_DIFFERS} AS text_cast
          FROM pg_attribute a
         WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attrelid, a.attnum`,
@@ -95,6 +98,7 @@ export async function readTargetState(
             identity: c.identity === 'a' || c.identity === 'd' ? c.identity : null,
             generated: c.generated === 's',
             collatable: c.collatable,
+            textCast: c.text_cast,
           })),
       })
     }

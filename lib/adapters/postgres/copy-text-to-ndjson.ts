@@ -1,0 +1,182 @@
+// Turns `COPY … TO STDOUT` text-format output into archive NDJSON, byte for byte
+// what `row_to_json` builds over each value's text output (PostgreSQL's escape_json),
+// without parsing rows into values. The server's JSON functions cost four times a
+// plain COPY (bench/README.md), so the server sends COPY text and this rewrites it.
+import { Transform, type TransformCallback } from 'node:stream'
+
+const TAB = 0x09
+const NEWLINE = 0x0a
+const BACKSLASH = 0x5c
+const QUOTE = 0x22
+const LETTER_N = 0x4e
+
+/** What a raw byte becomes inside a JSON string, when it is not itself. */
+const RAW_ESCAPES: (Buffer | undefined)[] = Array.from({ length: 256 }, (_, byte) => {
+  if (byte === QUOTE) return Buffer.from('\\"')
+  if (byte < 0x20) return Buffer.from(JSON.stringify(String.fromCharCode(byte)).slice(1, -1))
+  return undefined
+})
+
+/** What COPY's backslash escapes (the only ones COPY TO writes) become in JSON. */
+const COPY_ESCAPES: (Buffer | undefined)[] = Array.from({ length: 256 }, () => undefined)
+for (const [letter, byte] of [
+  ['b', 0x08],
+  ['f', 0x0c],
+  ['n', 0x0a],
+  ['r', 0x0d],
+  ['t', 0x09],
+  ['v', 0x0b],
+  ['\\', 0x5c],
+] as const) {
+  COPY_ESCAPES[letter.charCodeAt(0)] = Buffer.from(JSON.stringify(String.fromCharCode(byte)).slice(1, -1))
+}
+
+const NULL = Buffer.from('null')
+const ROW_END = Buffer.from('}\n')
+
+enum At {
+  /** Nothing of the row written yet (it may not come: the stream can end here). */
+  RowStart,
+  /** The column's key is written, nothing of its value. */
+  FieldStart,
+  /** A backslash first in the field: `\N` (NULL) or an escape. */
+  FieldStartBackslash,
+  /** Inside a value; its opening quote is written. */
+  Value,
+  /** A backslash inside a value. */
+  ValueBackslash,
+  /** After `\N`: only a tab or a newline may follow. */
+  AfterNull,
+}
+
+/** Buffer#copy costs more than a loop for the few bytes of a key or an escape. */
+function put(bytes: Buffer, out: Buffer, at: number): number {
+  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i]!
+  return at + bytes.length
+}
+
+export class CopyTextError extends Error {}
+
+/**
+ * The Transform: input is COPY text (tab-delimited, `\N` for NULL, backslash escapes),
+ * output one `{"column":"value",…}` line per row, columns in COPY's order.
+ */
+export class CopyTextToNdjson extends Transform {
+  /** `{"a":` for the first column, `,"b":` for the others. */
+  readonly #prefixes: Buffer[]
+  /** The most bytes one input byte can turn into. */
+  readonly #expansion: number
+  #column = 0
+  #at = At.RowStart
+  #scratch = Buffer.alloc(0)
+
+  constructor(columns: readonly string[]) {
+    super()
+    if (columns.length === 0) throw new CopyTextError('a table without columns has no COPY text form')
+    this.#prefixes = columns.map((name, i) => Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`))
+    const longest = Math.max(...this.#prefixes.map((p) => p.length))
+    this.#expansion = 2 * longest + ROW_END.length + 8
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let converted: Buffer | undefined
+    try {
+      converted = this.#convert(chunk)
+    } catch (error) {
+      return done(error as Error)
+    }
+    done(null, converted)
+  }
+
+  #convert(chunk: Buffer): Buffer | undefined {
+    const needed = chunk.length * this.#expansion
+    if (this.#scratch.length < needed) this.#scratch = Buffer.allocUnsafe(Math.max(needed, 1 << 20))
+    const out = this.#scratch
+    const prefixes = this.#prefixes
+    const last = prefixes.length - 1
+    let column = this.#column
+    let at = this.#at
+    let o = 0
+
+    const length = chunk.length
+    for (let i = 0; i < length; i++) {
+      const byte = chunk[i]!
+      if (at === At.Value && byte >= 0x20 && byte !== QUOTE && byte !== BACKSLASH) {
+        // Most bytes are themselves: find the run and copy it natively.
+        out[o++] = byte
+        while (i + 1 < length) {
+          const next = chunk[i + 1]!
+          if (next < 0x20 || next === QUOTE || next === BACKSLASH) break
+          out[o++] = next
+          i++
+        }
+        continue
+      }
+      if (at === At.RowStart) {
+        o = put(prefixes[0]!, out, o)
+        at = At.FieldStart
+      }
+      if (byte === TAB || byte === NEWLINE) {
+        if (at === At.Value) out[o++] = QUOTE
+        else if (at === At.FieldStart) {
+          out[o++] = QUOTE
+          out[o++] = QUOTE
+        } else if (at !== At.AfterNull) throw new CopyTextError('COPY text output has a lone backslash')
+        if (byte === TAB) {
+          if (column === last) throw new CopyTextError('COPY text output has more fields than columns')
+          column++
+          o = put(prefixes[column]!, out, o)
+          at = At.FieldStart
+        } else {
+          if (column !== last) throw new CopyTextError('COPY text output has fewer fields than columns')
+          o = put(ROW_END, out, o)
+          column = 0
+          at = At.RowStart
+        }
+        continue
+      }
+      if (at === At.FieldStart) {
+        if (byte === BACKSLASH) {
+          at = At.FieldStartBackslash
+          continue
+        }
+        out[o++] = QUOTE
+        at = At.Value
+      } else if (at === At.FieldStartBackslash) {
+        if (byte === LETTER_N) {
+          o = put(NULL, out, o)
+          at = At.AfterNull
+          continue
+        }
+        out[o++] = QUOTE
+        at = At.ValueBackslash
+      } else if (at === At.AfterNull) {
+        throw new CopyTextError('COPY text output has bytes after \\N in a field')
+      }
+      if (at === At.ValueBackslash) {
+        const escape = COPY_ESCAPES[byte]
+        if (!escape)
+          throw new CopyTextError(`COPY text output has an unknown escape \\${String.fromCharCode(byte)}`)
+        o = put(escape, out, o)
+        at = At.Value
+      } else if (byte === BACKSLASH) {
+        at = At.ValueBackslash
+      } else {
+        const escape = RAW_ESCAPES[byte]
+        if (escape) o = put(escape, out, o)
+        else out[o++] = byte
+      }
+    }
+
+    this.#column = column
+    this.#at = at
+    if (o === 0) return undefined
+    const result = Buffer.allocUnsafeSlow(o)
+    out.copy(result, 0, 0, o)
+    return result
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.#at === At.RowStart ? null : new CopyTextError('COPY text output ends in the middle of a row'))
+  }
+}

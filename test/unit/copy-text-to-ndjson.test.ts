@@ -1,0 +1,66 @@
+import { Readable } from 'node:stream'
+import { text } from 'node:stream/consumers'
+import { describe, expect, it } from 'vitest'
+import { CopyTextToNdjson } from '../../lib/adapters/postgres/copy-text-to-ndjson.ts'
+
+/** Feeds COPY text through the converter, one byte per chunk when asked to. */
+async function convert(columns: string[], copyText: string, byteByByte = false): Promise<string> {
+  const bytes = Buffer.from(copyText)
+  const chunks = byteByByte ? [...bytes].map((b) => Buffer.from([b])) : [bytes]
+  return text(Readable.from(chunks).pipe(new CopyTextToNdjson(columns)))
+}
+
+describe('CopyTextToNdjson', () => {
+  it('writes one object per row, keys in column order, values as strings', async () => {
+    expect(await convert(['id', 'name'], '1\tAda\n2\tGrace\n')).toBe(
+      '{"id":"1","name":"Ada"}\n{"id":"2","name":"Grace"}\n',
+    )
+  })
+
+  it('keeps integer-like keys in column order', async () => {
+    expect(await convert(['2', '1'], 'b\ta\n')).toBe('{"2":"b","1":"a"}\n')
+  })
+
+  it('turns \\N into null and a backslash-N string into "\\\\N"', async () => {
+    expect(await convert(['a', 'b'], '\\N\t\\\\N\n')).toBe('{"a":null,"b":"\\\\N"}\n')
+  })
+
+  it('tells an empty string from NULL', async () => {
+    expect(await convert(['a', 'b', 'c'], '\t\\N\t\n')).toBe('{"a":"","b":null,"c":""}\n')
+  })
+
+  it('turns COPY escapes into JSON escapes', async () => {
+    expect(await convert(['v'], 'a\\tb\\nc\\rd\\be\\ff\\vg\\\\h\n')).toBe(
+      '{"v":"a\\tb\\nc\\rd\\be\\ff\\u000bg\\\\h"}\n',
+    )
+  })
+
+  it('escapes quotes and raw control bytes, and passes UTF-8 and DEL through', async () => {
+    expect(await convert(['v'], 'say "hi"\u0001\u001f\u007fé😀\n')).toBe(
+      '{"v":"say \\"hi\\"\\u0001\\u001f\u007fé😀"}\n',
+    )
+  })
+
+  it('escapes column names as JSON', async () => {
+    expect(await convert(['a"b\\c', 'naïve'], 'x\ty\n')).toBe('{"a\\"b\\\\c":"x","naïve":"y"}\n')
+  })
+
+  it('gives the same output one byte at a time', async () => {
+    const input = '\\N\t\\\\N\tq"\\t\u0002\n\t\t\n1\t\\N\té\n'
+    expect(await convert(['a', 'b', 'c'], input, true)).toBe(await convert(['a', 'b', 'c'], input))
+  })
+
+  it('writes nothing for no rows', async () => {
+    expect(await convert(['a'], '')).toBe('')
+  })
+
+  it.each([
+    ['more fields than columns', '1\t2\t3\n', /more fields than columns/],
+    ['fewer fields than columns', '1\n', /fewer fields than columns/],
+    ['an unknown escape', '\\x41\t1\n', /unknown escape \\x/],
+    ['bytes after \\N', '\\Nx\t1\n', /after \\N/],
+    ['a row cut short', '1\t2', /ends in the middle of a row/],
+  ])('refuses %s', async (_what, input, message) => {
+    await expect(convert(['a', 'b'], input)).rejects.toThrow(message)
+  })
+})
