@@ -3,7 +3,6 @@
 import { tmpdir } from 'node:os'
 import { reportWhenDone } from '../lib/cli/after-job.ts'
 import { backupResult, prepareBackup } from '../lib/cli/backup-job.ts'
-import { runRestBackupJob } from '../lib/cli/rest-jobs.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
@@ -66,7 +65,11 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
   },
   async run(context) {
     const { args, env, emit } = context
-    if (chooseSource(env, args) === 'rest') return runRestBackupJob(context)
+    if (chooseSource(env, args) === 'rest') {
+      // The API client (supabase-js) is loaded only for an API-mode backup.
+      const { runRestBackupJob } = await import('../lib/cli/rest-jobs.ts')
+      return runRestBackupJob(context)
+    }
     const config = readBackupConfig(env, args)
     const prepared = await prepareBackup(context, config.store)
     const result = await runBackup(

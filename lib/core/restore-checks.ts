@@ -138,6 +138,8 @@ export interface TargetColumn {
   collatable: boolean
   /** Its `::text` cast is not its output function: export casts it. */
   textCast: boolean
+  /** `character(n)`: export trims its trailing spaces. */
+  padded: boolean
 }
 
 export interface TargetTable {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { Transform } from 'node:stream'
+import { Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import type { ArchiveWriter } from '../adapters/archive/writer.ts'
@@ -72,10 +72,10 @@ export async function exportTables(
   let next = 0
   let stopped = false
 
-  const spoolOf = (item: WorkItem) => {
-    const file = writer.spoolPath(fileOf(tables[item.table]!))
-    return partsOf[item.table]! > 1 ? `${file}.part-${item.part}` : file
-  }
+  const partPath = (item: WorkItem) => `${writer.spoolPath(fileOf(tables[item.table]!))}.part-${item.part}`
+  // A whole table is compressed as it is exported; parts stay plain until joined.
+  const destinationOf = (item: WorkItem) =>
+    partsOf[item.table]! > 1 ? createWriteStream(partPath(item)) : writer.spool(fileOf(tables[item.table]!))
 
   const exportItem = async (item: WorkItem, client: pg.Client): Promise<PartResult> => {
     const table = tables[item.table]!
@@ -87,7 +87,7 @@ export async function exportTables(
     const stats = await exportTable(
       client,
       table,
-      createWriteStream(spoolOf(item)),
+      destinationOf(item),
       (rows, bytes) =>
         emit({
           type: 'table-progress',
@@ -124,8 +124,8 @@ export async function exportTables(
         parts.length === 1
           ? parts[0]!
           : await joinParts(
-              writer.spoolPath(file),
-              indexes.map((i) => spoolOf(items[i]!)),
+              writer.spool(file),
+              indexes.map((i) => partPath(items[i]!)),
             )
       emit({
         type: 'table-done',
@@ -201,7 +201,7 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
 }
 
 /** Joins the parts of a split table in key order into its data file, hashing it once. */
-async function joinParts(destination: string, parts: readonly string[]): Promise<PartResult> {
+async function joinParts(destination: Writable, parts: readonly string[]): Promise<PartResult> {
   const hash = createHash('sha256')
   let bytes = 0
   let rows = 0
@@ -213,14 +213,13 @@ async function joinParts(destination: string, parts: readonly string[]): Promise
       callback(null, chunk)
     },
   })
-  const out = createWriteStream(destination)
   async function* concatenated() {
     for (const part of parts) {
       for await (const chunk of createReadStream(part, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer
       await rm(part, { force: true })
     }
   }
-  await pipeline(concatenated, meter, out)
+  await pipeline(concatenated, meter, destination)
   return { rows, bytes, sha256: hash.digest('hex') }
 }
 

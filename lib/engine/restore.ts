@@ -515,8 +515,9 @@ async function verifyRestoredTables(
     const columns = now.tables.get(name)?.columns ?? []
     const collatable = new Set(columns.filter((c) => c.collatable).map((c) => c.name))
     const textCast = new Set(columns.filter((c) => c.textCast).map((c) => c.name))
+    const padded = new Set(columns.filter((c) => c.padded).map((c) => c.name))
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() })
-    const stats = await exportTable(client, { ...table, collatable, textCast }, sink)
+    const stats = await exportTable(client, { ...table, collatable, textCast, padded }, sink)
     const outcome = outcomes.get(name)!
     outcome.rowsRestored = stats.rows
     outcome.sha256Match = stats.sha256 === table.sha256

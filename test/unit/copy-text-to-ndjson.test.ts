@@ -4,10 +4,15 @@ import { describe, expect, it } from 'vitest'
 import { CopyTextToNdjson } from '../../lib/adapters/postgres/copy-text-to-ndjson.ts'
 
 /** Feeds COPY text through the converter, one byte per chunk when asked to. */
-async function convert(columns: string[], copyText: string, byteByByte = false): Promise<string> {
+async function convert(
+  columns: string[],
+  copyText: string,
+  byteByByte = false,
+  padded: string[] = [],
+): Promise<string> {
   const bytes = Buffer.from(copyText)
   const chunks = byteByByte ? [...bytes].map((b) => Buffer.from([b])) : [bytes]
-  return text(Readable.from(chunks).pipe(new CopyTextToNdjson(columns)))
+  return text(Readable.from(chunks).pipe(new CopyTextToNdjson(columns, new Set(padded))))
 }
 
 describe('CopyTextToNdjson', () => {
@@ -48,6 +53,18 @@ describe('CopyTextToNdjson', () => {
   it('gives the same output one byte at a time', async () => {
     const input = '\\N\t\\\\N\tq"\\t\u0002\n\t\t\n1\t\\N\té\n'
     expect(await convert(['a', 'b', 'c'], input, true)).toBe(await convert(['a', 'b', 'c'], input))
+  })
+
+  it('drops trailing spaces of padded columns only, as character(n)::text does', async () => {
+    const input = 'a b  \ta b  \n    \t \n\\t  \t\\N\n'
+    expect(await convert(['c', 'v'], input, false, ['c'])).toBe(
+      '{"c":"a b","v":"a b  "}\n{"c":"","v":" "}\n{"c":"\\t","v":null}\n',
+    )
+  })
+
+  it('trims the same when the padding is cut across chunks', async () => {
+    const input = `x${' '.repeat(40)}y${' '.repeat(40)}\t${' '.repeat(9)}\n`
+    expect(await convert(['c', 'd'], input, true, ['c', 'd'])).toBe(`{"c":"x${' '.repeat(40)}y","d":""}\n`)
   })
 
   it('writes nothing for no rows', async () => {

@@ -101,6 +101,7 @@ const targetColumn = (name: string, type: string, extra: Partial<TargetColumn> =
   generated: false,
   collatable: false,
   textCast: false,
+  padded: false,
   ...extra,
 })
 

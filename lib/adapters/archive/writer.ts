@@ -1,13 +1,19 @@
 // Writes archive format v1 as one stream: tar (entries in the order they are added)
-// -> gzip -> optional encryption -> the caller's sink. Entries are spooled to a work
-// folder first (a tar header needs the size) and removed as soon as they are packed.
+// -> gzip -> optional encryption -> the caller's sink. The gzip stream is a series of
+// members, which gunzip and `tar -xzf` read as one (RFC 1952, section 2.2): a data
+// file is compressed while it is exported (`spool`), in parallel blocks (BlockGzip),
+// and packing copies the compressed bytes behind a header member. Entries are spooled
+// to a work folder first (a tar header needs the size) and removed once packed.
 import { createHash } from 'node:crypto'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { once } from 'node:events'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { PassThrough, type Readable, Transform } from 'node:stream'
+import { PassThrough, type Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createGzip } from 'node:zlib'
-import { Pack } from 'tar'
+import { gzipSync } from 'node:zlib'
+import { BlockGzip } from './block-gzip.ts'
+import { tarEnd, tarHeader, tarPadding } from './tar-blocks.ts'
 
 export interface ArchiveWriterOptions {
   /** The archive's root folder name: the backup id. */
@@ -36,51 +42,64 @@ class ArchiveMeter extends Transform {
   }
 }
 
+/** An entry's content, gzipped into a file as it is written; `bytes` counts what came in. */
+export class CompressedSpool extends Writable {
+  bytes = 0
+  readonly path: string
+  readonly #gzip: BlockGzip
+  readonly #written: Promise<void>
+
+  constructor(path: string, level: number) {
+    super({ highWaterMark: 1024 * 1024 })
+    this.path = path
+    this.#gzip = new BlockGzip(level)
+    this.#written = pipeline(this.#gzip, createWriteStream(path))
+    this.#written.catch(() => undefined)
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.bytes += chunk.length
+    // Called once zlib has taken the chunk: the next ones wait in this stream's buffer.
+    this.#gzip.write(chunk, (error) => done(error ?? null))
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.#gzip.end()
+    this.#written.then(() => done(), done)
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.#gzip.destroy()
+    done(error)
+  }
+}
+
 export class ArchiveWriter {
   /** The archive bytes, to hand to a store. */
   readonly output: Readable
-  readonly #pack: Pack
   readonly #options: ArchiveWriterOptions
+  /** The gzip members, in archive order. */
+  readonly #members = new PassThrough({ highWaterMark: 1024 * 1024 })
   readonly #meter = new ArchiveMeter()
   readonly #flowing: Promise<void>
-  readonly #pendingRemovals: Promise<unknown>[] = []
+  readonly #spools = new Map<string, CompressedSpool>()
+  /** Packing, one entry after another, in the order of `add`. */
+  #packing: Promise<void> = Promise.resolve()
 
   constructor(options: ArchiveWriterOptions) {
     this.#options = options
-    this.#pack = new Pack({
-      cwd: options.workDir,
-      portable: true,
-      noDirRecurse: true,
-      mtime: options.mtime,
-      // node-tar reads spooled files 16 MB at a time by default; memory stays flat with less.
-      maxReadSize: 1024 * 1024,
-      onWriteEntry: (entry) => {
-        // The spooled copy is no longer needed once its bytes are in the tar stream.
-        if (entry.type === 'File') {
-          entry.on('end', () => this.#pendingRemovals.push(rm(entry.absolute, { force: true })))
-        }
-      },
-    })
-    const tarBytes = new PassThrough({ highWaterMark: 1024 * 1024 })
-    this.#pack.on('error', (error: unknown) => tarBytes.destroy(error as Error))
-    this.#pack.pipe(tarBytes)
     const output = new PassThrough({ highWaterMark: 1024 * 1024 })
     this.output = output
-    this.#flowing = pipeline(
-      tarBytes,
-      createGzip({ level: options.gzipLevel }),
-      ...(options.transforms ?? []),
-      this.#meter,
-      output,
-    )
+    this.#flowing = pipeline([this.#members, ...(options.transforms ?? []), this.#meter, output])
     // Surfaced by finish(); a failing sink destroys `output` and so the pipeline.
     this.#flowing.catch(() => undefined)
   }
 
   async open(): Promise<void> {
     await mkdir(join(this.#options.workDir, this.#options.root, 'data'), { recursive: true, mode: 0o755 })
-    this.#pack.add(this.#options.root)
-    this.#pack.add(`${this.#options.root}/data`)
+    for (const folder of [`${this.#options.root}/`, `${this.#options.root}/data/`]) {
+      this.#pack(() => this.#push(gzipSync(tarHeader({ path: folder, size: 0, mtime: this.#options.mtime }))))
+    }
   }
 
   /** Where to write the content of an entry before `add`ing it (path relative to the root). */
@@ -88,9 +107,37 @@ export class ArchiveWriter {
     return join(this.#options.workDir, this.#options.root, relativePath)
   }
 
-  /** Adds a spooled entry; entries appear in the tar in the order they are added. */
+  /** A stream for an entry's content that compresses as it goes; `add` the entry once it has finished. */
+  spool(relativePath: string): CompressedSpool {
+    const spool = new CompressedSpool(`${this.spoolPath(relativePath)}.gz`, this.#options.gzipLevel)
+    this.#spools.set(relativePath, spool)
+    return spool
+  }
+
+  /** Adds a spooled entry (from `spool`, or a file at `spoolPath`), in order of adding. */
   add(relativePath: string): void {
-    this.#pack.add(`${this.#options.root}/${relativePath}`)
+    const spool = this.#spools.get(relativePath)
+    this.#spools.delete(relativePath)
+    const path = spool?.path ?? this.spoolPath(relativePath)
+    this.#pack(async () => {
+      const size = spool ? spool.bytes : (await stat(path)).size
+      const header = tarHeader({
+        path: `${this.#options.root}/${relativePath}`,
+        size,
+        mtime: this.#options.mtime,
+      })
+      await this.#push(gzipSync(header))
+      const bytes = createReadStream(path, { highWaterMark: 1024 * 1024 })
+      if (spool) await this.#pushAll(bytes)
+      else {
+        const gzip = new BlockGzip(this.#options.gzipLevel)
+        bytes.on('error', (error) => gzip.destroy(error))
+        await this.#pushAll(bytes.pipe(gzip))
+      }
+      const padding = tarPadding(size)
+      if (padding.length > 0) await this.#push(gzipSync(padding))
+      await rm(path, { force: true })
+    })
   }
 
   /** Writes a small entry (manifest, SHA256SUMS, schema.sql) and adds it. */
@@ -103,18 +150,35 @@ export class ArchiveWriter {
 
   /** Ends the tar and waits until every byte has left through `output`. */
   async finish(): Promise<ArchiveStats> {
-    this.#pack.end()
+    this.#pack(() => this.#push(gzipSync(tarEnd())))
+    await this.#packing
+    this.#members.end()
     await this.#flowing
-    await Promise.all(this.#pendingRemovals)
     return { bytes: this.#meter.bytes, sha256: this.#meter.hash.digest('hex') }
   }
 
   /** Stops the stream on failure; the sink sees an error, not an end. */
   abort(error: Error): void {
     this.output.destroy(error)
+    this.#members.destroy(error)
   }
 
   async dispose(): Promise<void> {
     await rm(this.#options.workDir, { recursive: true, force: true })
+  }
+
+  #pack(step: () => Promise<void>): void {
+    this.#packing = this.#packing.then(step)
+    // Surfaced by finish(); until then a failed step only stops the ones after it.
+    this.#packing.catch(() => undefined)
+  }
+
+  async #push(chunk: Buffer): Promise<void> {
+    if (this.#members.destroyed) throw new Error('the archive stream was closed')
+    if (!this.#members.write(chunk)) await Promise.race([once(this.#members, 'drain'), this.#flowing])
+  }
+
+  async #pushAll(source: Readable): Promise<void> {
+    for await (const chunk of source) await this.#push(chunk as Buffer)
   }
 }

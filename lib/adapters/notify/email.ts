@@ -1,6 +1,5 @@
 // E-mail over SMTP with nodemailer, from `SMTP_URL` (smtp:// with STARTTLS when the
 // server offers it, smtps:// for TLS from the start). The URL's password stays inside.
-import nodemailer from 'nodemailer'
 import type { EmailMessage } from '../../core/alert-messages.ts'
 import { redact, type Secret } from '../../core/secret.ts'
 import { ChannelError } from './retry.ts'
@@ -19,6 +18,8 @@ export async function sendEmail(
   message: EmailMessage,
   options: { signal: AbortSignal; timeoutMs: number },
 ): Promise<{ messageId: string }> {
+  // Loaded when a message is sent: most runs send none.
+  const { default: nodemailer } = await import('nodemailer')
   const transport = nodemailer.createTransport({
     url: config.smtpUrl.reveal(),
     connectionTimeout: options.timeoutMs,

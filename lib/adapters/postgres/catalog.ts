@@ -3,7 +3,7 @@
 import type pg from 'pg'
 import type { ColumnInfo, ForeignKeyInfo, SequenceEntry } from '../../core/manifest.ts'
 import { isSchemaSelected, isTableSelected, type Selection } from '../../core/selection.ts'
-import { TEXT_CAST_DIFFERS } from './export-table.ts'
+import { IS_PADDED, TEXT_CAST_DIFFERS } from './export-table.ts'
 
 export interface CatalogTable {
   oid: number
@@ -15,6 +15,8 @@ export interface CatalogTable {
   collatable: Set<string>
   /** Which columns export casts to text (TEXT_CAST_DIFFERS). */
   textCast: Set<string>
+  /** Which columns are `character(n)`, trimmed on export (IS_PADDED). */
+  padded: Set<string>
   primaryKey: string[]
   foreignKeys: ForeignKeyInfo[]
   partitionOf?: string
@@ -82,10 +84,11 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
     generated: string
     collatable: boolean
     text_cast: boolean
+    padded: boolean
   }>(
     `SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.attnotnull AS notnull, a.attidentity::text AS identity, a.attgenerated::text AS generated,
-            a.attcollation <> 0 AS collatable, ${TEXT_CAST_DIFFERS} AS text_cast
+            a.attcollation <> 0 AS collatable, ${TEXT_CAST_DIFFERS} AS text_cast, ${IS_PADDED} AS padded
        FROM pg_attribute a
       WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attrelid, a.attnum`,
@@ -139,6 +142,7 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
       })),
       collatable: new Set(own.filter((c) => c.collatable).map((c) => c.name)),
       textCast: new Set(own.filter((c) => c.text_cast).map((c) => c.name)),
+      padded: new Set(own.filter((c) => c.padded).map((c) => c.name)),
       primaryKey: keys.rows.find((k) => k.oid === r.oid)?.columns ?? [],
       foreignKeys: fks.rows
         .filter((f) => f.oid === r.oid)

@@ -9,6 +9,8 @@ const NEWLINE = 0x0a
 const BACKSLASH = 0x5c
 const QUOTE = 0x22
 const LETTER_N = 0x4e
+const SPACE = 0x20
+const SLICE_BYTES = 64 * 1024
 
 /** What a raw byte becomes inside a JSON string, when it is not itself. */
 const RAW_ESCAPES: (Buffer | undefined)[] = Array.from({ length: 256 }, (_, byte) => {
@@ -66,37 +68,48 @@ export class CopyTextToNdjson extends Transform {
   readonly #prefixes: Buffer[]
   /** The most bytes one input byte can turn into. */
   readonly #expansion: number
+  /** Per column: drop trailing spaces, as `character(n)::text` does. */
+  readonly #trim: boolean[]
   #column = 0
   #at = At.RowStart
+  /** Trailing spaces of a trimmed value held back at a chunk's end: more may follow. */
+  #heldSpaces = 0
   #scratch = Buffer.alloc(0)
 
-  constructor(columns: readonly string[]) {
+  constructor(columns: readonly string[], trimTrailingSpaces: ReadonlySet<string> = new Set()) {
     super()
     if (columns.length === 0) throw new CopyTextError('a table without columns has no COPY text form')
     this.#prefixes = columns.map((name, i) => Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`))
+    this.#trim = columns.map((name) => trimTrailingSpaces.has(name))
     const longest = Math.max(...this.#prefixes.map((p) => p.length))
     this.#expansion = 2 * longest + ROW_END.length + 8
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    let converted: Buffer | undefined
     try {
-      converted = this.#convert(chunk)
+      // In slices, so that the scratch buffer (a slice times the expansion) stays small.
+      for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+        const converted = this.#convert(chunk.subarray(at, at + SLICE_BYTES))
+        if (converted) this.push(converted)
+      }
     } catch (error) {
-      return done(error as Error)
+      done(error as Error)
+      return
     }
-    done(null, converted)
+    done()
   }
 
   #convert(chunk: Buffer): Buffer | undefined {
-    const needed = chunk.length * this.#expansion
-    if (this.#scratch.length < needed) this.#scratch = Buffer.allocUnsafe(Math.max(needed, 1 << 20))
+    const needed = chunk.length * this.#expansion + this.#heldSpaces
+    if (this.#scratch.length < needed) this.#scratch = Buffer.allocUnsafe(needed)
     const out = this.#scratch
     const prefixes = this.#prefixes
     const last = prefixes.length - 1
     let column = this.#column
     let at = this.#at
     let o = 0
+    const trim = this.#trim
+    for (; this.#heldSpaces > 0; this.#heldSpaces--) out[o++] = SPACE
 
     const length = chunk.length
     for (let i = 0; i < length; i++) {
@@ -117,8 +130,11 @@ export class CopyTextToNdjson extends Transform {
         at = At.FieldStart
       }
       if (byte === TAB || byte === NEWLINE) {
-        if (at === At.Value) out[o++] = QUOTE
-        else if (at === At.FieldStart) {
+        if (at === At.Value) {
+          // Held-back spaces make sure none of this value's trailing spaces left earlier.
+          if (trim[column]) while (o > 0 && out[o - 1] === SPACE) o--
+          out[o++] = QUOTE
+        } else if (at === At.FieldStart) {
           out[o++] = QUOTE
           out[o++] = QUOTE
         } else if (at !== At.AfterNull) throw new CopyTextError('COPY text output has a lone backslash')
@@ -154,20 +170,26 @@ export class CopyTextToNdjson extends Transform {
         throw new CopyTextError('COPY text output has bytes after \\N in a field')
       }
       if (at === At.ValueBackslash) {
-        const escape = COPY_ESCAPES[byte]
-        if (!escape)
+        const escaped = COPY_ESCAPES[byte]
+        if (!escaped)
           throw new CopyTextError(`COPY text output has an unknown escape \\${String.fromCharCode(byte)}`)
-        o = put(escape, out, o)
+        o = put(escaped, out, o)
         at = At.Value
       } else if (byte === BACKSLASH) {
         at = At.ValueBackslash
       } else {
-        const escape = RAW_ESCAPES[byte]
-        if (escape) o = put(escape, out, o)
+        const escaped = RAW_ESCAPES[byte]
+        if (escaped) o = put(escaped, out, o)
         else out[o++] = byte
       }
     }
 
+    if (at === At.Value && trim[column]) {
+      while (o > 0 && out[o - 1] === SPACE) {
+        o--
+        this.#heldSpaces++
+      }
+    }
     this.#column = column
     this.#at = at
     if (o === 0) return undefined

@@ -4,7 +4,7 @@
 import type pg from 'pg'
 import { PRODUCTION_MARKER, type TargetState, type TargetTable } from '../../core/restore-checks.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
-import { TEXT_CAST_DIFFERS } from './export-table.ts'
+import { IS_PADDED, TEXT_CAST_DIFFERS } from './export-table.ts'
 
 export interface TargetInfo {
   database: string
@@ -63,11 +63,12 @@ export async function readTargetState(
       generated: string
       collatable: boolean
       text_cast: boolean
+      padded: boolean
     }>(
       `SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
               a.attnotnull AS notnull, a.atthasdef AS hasdef, a.attidentity::text AS identity,
               a.attgenerated::text AS generated, a.attcollation <> 0 AS collatable,
-              ${TEXT_CAST_DIFFERS} AS text_cast
+              ${TEXT_CAST_DIFFERS} AS text_cast, ${IS_PADDED} AS padded
          FROM pg_attribute a
         WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attrelid, a.attnum`,
@@ -99,6 +100,7 @@ export async function readTargetState(
             generated: c.generated === 's',
             collatable: c.collatable,
             textCast: c.text_cast,
+            padded: c.padded,
           })),
       })
     }

@@ -1,16 +1,57 @@
-// Builds the Store a configuration names.
+// Builds the Store a configuration names. The AWS SDK (about 25 MB and 150 ms to load)
+// is loaded on first use, so jobs on a folder store never pay for it.
 
 import { resolve } from 'node:path'
+import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import type { StoreConfig } from '../../core/config.ts'
+import type { S3Settings, StoreConfig } from '../../core/config.ts'
 import { FileStore } from './file-store.ts'
-import { S3Store } from './s3-store.ts'
-import type { Store } from './store.ts'
+import type { Store, StoredObject } from './store.ts'
 
 export function openStore(config: StoreConfig): Store {
-  if (config.s3) return new S3Store(config.s3)
+  if (config.s3) return new LazyS3Store(config.s3)
   const url = config.url
   // file://relative/path is accepted as a convenience; file:///abs/path is the URL form.
   const path = url.startsWith('file:///') ? fileURLToPath(url) : url.replace(/^file:\/\//, '')
   return new FileStore(resolve(path))
+}
+
+class LazyS3Store implements Store {
+  readonly location: string
+  readonly #settings: S3Settings
+  #store: Promise<Store> | undefined
+
+  constructor(settings: S3Settings) {
+    this.#settings = settings
+    this.location = `s3://${settings.bucket}/${settings.prefix}`
+  }
+
+  locate(key: string): string {
+    return `s3://${this.#settings.bucket}/${this.#settings.prefix ? `${this.#settings.prefix}/` : ''}${key}`
+  }
+
+  async put(key: string, body: Readable | Buffer | string, options?: { contentType?: string }) {
+    return (await this.#load()).put(key, body, options)
+  }
+
+  async get(key: string): Promise<Readable> {
+    return (await this.#load()).get(key)
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    return (await this.#load()).head(key)
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    return (await this.#load()).list(prefix)
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    return (await this.#load()).delete(keys)
+  }
+
+  #load(): Promise<Store> {
+    this.#store ??= import('./s3-store.ts').then(({ S3Store }) => new S3Store(this.#settings))
+    return this.#store
+  }
 }
