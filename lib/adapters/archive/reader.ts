@@ -84,7 +84,8 @@ export async function readArchive(
   })
   parser.on('error', (error: Error) => sink.destroy(error))
   try {
-    await pipeline([input, ...(options.transforms ?? []), createGunzip(), sink])
+    // 1 MiB output chunks, not zlib's 16 KiB: each chunk is a round trip to the thread pool.
+    await pipeline([input, ...(options.transforms ?? []), createGunzip({ chunkSize: 1024 * 1024 }), sink])
     await chain
   } catch (error) {
     // gzip checks its CRC only at the very end: then no particular file is to blame.
