@@ -33,6 +33,8 @@ Options:
                                 BACKUP_SPLIT_MIN_MB)
       --compress N              gzip level 0-9 (default 6; BACKUP_GZIP_LEVEL)
       --store URL               overrides BACKUP_STORE
+      --temp-dir PATH           where data files wait, gzipped, to be packed (default the
+                                OS temp folder; LIFEBOAT_TEMP_DIR)
       --source postgres|rest    force the direct connection or the API
       --batch-size N            API mode: rows per request (default 1000; REST_BATCH_SIZE)
       --auth-users              API mode: also export auth users (admin API; BACKUP_AUTH_USERS)
