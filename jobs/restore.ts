@@ -103,7 +103,8 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
       },
     )
     const reportable: ReportableResult = {
-      summary: { ...result },
+      // maxRSS is in kilobytes: the whole process's peak, measured, not estimated.
+      summary: { ...result, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
       text: renderResult(result),
       facts: {
         backupId: result.id,
