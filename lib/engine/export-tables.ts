@@ -1,10 +1,9 @@
 // Exports the tables of one snapshot with N connections and hands each data file to
 // the archive in restore order. Big tables with an integer key are split into key
 // ranges exported in parallel and joined in key order (lib/core/export-plan.ts).
-import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { Transform, type Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import type { ArchiveWriter } from '../adapters/archive/writer.ts'
@@ -16,7 +15,7 @@ import {
   quoteIdent,
   quoteQualified,
 } from '../adapters/postgres/connection.ts'
-import { exportTable } from '../adapters/postgres/export-table.ts'
+import { exportTable, NdjsonMeter } from '../adapters/postgres/export-table.ts'
 import { deferred } from '../core/deferred.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type KeyRange, partCountFor, splitKeyOf, splitKeyRange } from '../core/export-plan.ts'
@@ -202,17 +201,7 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
 
 /** Joins the parts of a split table in key order into its data file, hashing it once. */
 async function joinParts(destination: Writable, parts: readonly string[]): Promise<PartResult> {
-  const hash = createHash('sha256')
-  let bytes = 0
-  let rows = 0
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk)
-      bytes += chunk.length
-      for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) rows++
-      callback(null, chunk)
-    },
-  })
+  const meter = new NdjsonMeter()
   async function* concatenated() {
     for (const part of parts) {
       for await (const chunk of createReadStream(part, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer
@@ -220,7 +209,7 @@ async function joinParts(destination: Writable, parts: readonly string[]): Promi
     }
   }
   await pipeline(concatenated, meter, destination)
-  return { rows, bytes, sha256: hash.digest('hex') }
+  return { rows: meter.rows, bytes: meter.bytes, sha256: meter.digest() }
 }
 
 function entryFor(table: CatalogTable, file: string, stats: PartResult): TableEntry {

@@ -115,7 +115,7 @@ export class CopyTextToNdjson extends Transform {
     for (let i = 0; i < length; i++) {
       const byte = chunk[i]!
       if (at === At.Value && byte >= 0x20 && byte !== QUOTE && byte !== BACKSLASH) {
-        // Most bytes are themselves: find the run and copy it natively.
+        // Most bytes are themselves: copy the run (a loop beats Buffer#copy for short runs).
         out[o++] = byte
         while (i + 1 < length) {
           const next = chunk[i + 1]!

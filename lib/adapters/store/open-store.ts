@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { S3Settings, StoreConfig } from '../../core/config.ts'
 import { FileStore } from './file-store.ts'
+import { s3Location, s3Url } from './s3-location.ts'
 import type { Store, StoredObject } from './store.ts'
 
 export function openStore(config: StoreConfig): Store {
@@ -23,11 +24,11 @@ class LazyS3Store implements Store {
 
   constructor(settings: S3Settings) {
     this.#settings = settings
-    this.location = `s3://${settings.bucket}/${settings.prefix}`
+    this.location = s3Location(settings)
   }
 
   locate(key: string): string {
-    return `s3://${this.#settings.bucket}/${this.#settings.prefix ? `${this.#settings.prefix}/` : ''}${key}`
+    return s3Url(this.#settings, key)
   }
 
   async put(key: string, body: Readable | Buffer | string, options?: { contentType?: string }) {

@@ -14,6 +14,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage'
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
+import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
 import type { Store, StoredObject } from './store.ts'
 
 export function createS3Client(settings: S3Settings): S3Client {
@@ -42,16 +43,18 @@ export class S3Store implements Store {
   readonly #client: S3Client
   readonly #bucket: string
   readonly #prefix: string
+  readonly #settings: S3Settings
 
   constructor(settings: S3Settings, client: S3Client = createS3Client(settings)) {
     this.#client = client
     this.#bucket = settings.bucket
-    this.#prefix = settings.prefix ? `${settings.prefix}/` : ''
-    this.location = `s3://${settings.bucket}/${settings.prefix}`
+    this.#settings = settings
+    this.#prefix = keyPrefix(settings)
+    this.location = s3Location(settings)
   }
 
   locate(key: string): string {
-    return `s3://${this.#bucket}/${this.#prefix}${key}`
+    return s3Url(this.#settings, key)
   }
 
   async put(
