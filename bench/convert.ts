@@ -2,7 +2,7 @@
 // against a naive JSON.parse-per-line one, on generated realistic rows, no database.
 // Run: npx tsx bench/convert.ts [rows=2000000] [chunkKiB=64]
 import { StringDecoder } from 'node:string_decoder'
-import { NdjsonToCopy } from '../lib/core/ndjson-to-copy.ts'
+import { NdjsonToCopy } from '../lib/archive/ndjson-to-copy.ts'
 
 const rowCount = Number(process.argv[2] ?? 2_000_000)
 const chunkSize = Number(process.argv[3] ?? 64) * 1024

@@ -3,7 +3,7 @@
 // Lifecycle and retention interplay: docs/infrastructure.md "Retention, versioning and lifecycle".
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
-import { BACKUPS_PREFIX } from '../lib/core/layout.ts'
+import { BACKUPS_PREFIX } from '../lib/archive/layout.ts'
 import { bucketPolicy } from './iam-documents.ts'
 import type { ObjectLockMode } from './settings.ts'
 

@@ -1,6 +1,6 @@
 // IAM and bucket policy documents as pure functions of plain values (bucket ARN, prefix,
 // role ARNs). Components wrap them in `pulumi.all`; tests and docs read them directly.
-import { AUDIT_PREFIX, BACKUPS_PREFIX, DRILLS_PREFIX, STATUS_KEY } from '../lib/core/layout.ts'
+import { AUDIT_PREFIX, BACKUPS_PREFIX, DRILLS_PREFIX, STATUS_KEY } from '../lib/archive/layout.ts'
 
 export type Condition = Record<string, Record<string, string | string[]>>
 

@@ -25,7 +25,7 @@ export interface EnvironmentSettings {
 }
 
 /**
- * The clean job's policy (lib/core/retention.ts), published to the workflows as RETENTION_*:
+ * The clean job's policy (lib/retention/retention.ts), published to the workflows as RETENTION_*:
  * backups older than `days` go, except the newest `minKeep` and the newest of each of the
  * last `daily` days, `weekly` weeks and `monthly` months.
  */

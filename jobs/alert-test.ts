@@ -2,11 +2,11 @@
 // npm run alert:test — send a clearly marked test message to every configured alert
 // channel and say which worked. Exit 0 all worked, 1 one failed, 2 none configured or bad settings.
 import { minimist } from 'zx'
+import { sendTestAlerts } from '../lib/alerts/report-outcome.ts'
 import { configuredChannels, readAlertConfig } from '../lib/core/alert-config.ts'
 import { SettingsReader } from '../lib/core/config.ts'
 import { ExitCode, isLifeboatError } from '../lib/core/errors.ts'
 import { redact } from '../lib/core/secret.ts'
-import { sendTestAlerts } from '../lib/engine/report-outcome.ts'
 
 const USAGE = `
 Usage: npm run alert:test -- [--json]

@@ -1,11 +1,11 @@
 #!/usr/bin/env -S npx tsx
 // npm run backup:audit — the audit trail's recent records, newest first (docs/lifecycle.md).
 import { openStore } from '../lib/adapters/store/open-store.ts'
+import { parseSince } from '../lib/audit/record.ts'
+import { type ListedAudit, listAudit } from '../lib/audit/trail.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { parseSince } from '../lib/core/audit.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { type ListedAudit, listAudit } from '../lib/engine/audit.ts'
 
 main({
   name: 'audit',

@@ -1,13 +1,13 @@
 #!/usr/bin/env -S npx tsx
 // npm run backup:database — back up the database into the store.
 import { tmpdir } from 'node:os'
+import { runBackup } from '../lib/backup/backup.ts'
 import { reportWhenDone } from '../lib/cli/after-job.ts'
 import { backupResult, prepareBackup } from '../lib/cli/backup-job.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
 import { chooseSource } from '../lib/core/rest-config.ts'
-import { runBackup } from '../lib/engine/backup.ts'
 
 main({
   name: 'backup',

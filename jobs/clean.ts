@@ -3,13 +3,13 @@
 import { DryRunStore } from '../lib/adapters/store/dry-run-store.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
-import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { readNow } from '../lib/core/freshness.ts'
-import { readRetentionSettings } from '../lib/core/retention.ts'
-import { type CleanResult, runClean } from '../lib/engine/clean.ts'
+import { formatBytes } from '../lib/core/format.ts'
+import { readNow } from '../lib/monitor/freshness.ts'
+import { type CleanResult, runClean } from '../lib/retention/clean.ts'
+import { readRetentionSettings } from '../lib/retention/retention.ts'
 
 main({
   name: 'clean',

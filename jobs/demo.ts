@@ -1,10 +1,10 @@
 #!/usr/bin/env -S npx tsx
 // npm run demo — the whole round trip on a throwaway PostgreSQL and a local folder.
 import { resolve } from 'node:path'
-import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
+import { formatBytes } from '../lib/core/format.ts'
 import { runDemo } from '../lib/demo/run-demo.ts'
 
 main({

@@ -6,8 +6,9 @@ import { createRetryingFetch } from '../lib/adapters/rest/http.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { SettingsReader } from '../lib/core/config.ts'
-import { doctorExitCode, readDoctorConfig, renderChecklist } from '../lib/core/doctor-checks.ts'
-import { runDoctor } from '../lib/engine/doctor.ts'
+import { readDoctorConfig } from '../lib/core/doctor-config.ts'
+import { doctorExitCode, renderChecklist } from '../lib/doctor/checks.ts'
+import { runDoctor } from '../lib/doctor/probes.ts'
 
 main({
   name: 'doctor',

@@ -9,8 +9,8 @@ import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/d
 import { main } from '../lib/cli/run-job.ts'
 import { readDrTestConfig } from '../lib/core/drill-config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { parseSmokeChecks, type SmokeCheck } from '../lib/core/smoke-checks.ts'
-import { runDrTest } from '../lib/engine/dr-test.ts'
+import { runDrTest } from '../lib/drills/dr-test.ts'
+import { parseSmokeChecks, type SmokeCheck } from '../lib/drills/smoke-checks.ts'
 
 const failed: FailedDrill = {}
 

@@ -7,7 +7,7 @@ import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { readDrillConfig } from '../lib/core/drill-config.ts'
-import { runDrill } from '../lib/engine/drill.ts'
+import { runDrill } from '../lib/drills/drill.ts'
 
 const failed: FailedDrill = {}
 

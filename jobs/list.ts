@@ -1,10 +1,10 @@
 #!/usr/bin/env -S npx tsx
 import { openStore } from '../lib/adapters/store/open-store.ts'
-import { formatBytes } from '../lib/cli/progress.ts'
 import { main } from '../lib/cli/run-job.ts'
 // npm run backup:list — the complete backups in the store, newest first (sidecars only).
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
-import { type BackupListing, listBackups } from '../lib/engine/restore-list.ts'
+import { formatBytes } from '../lib/core/format.ts'
+import { type BackupListing, listBackups } from '../lib/inventory/list.ts'
 
 main({
   name: 'list',

@@ -3,11 +3,11 @@
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { readAnomalySettings } from '../lib/core/anomalies.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { formatHours, readFreshnessSettings, readNow } from '../lib/core/freshness.ts'
-import { assertFresh, runMonitor } from '../lib/engine/monitor.ts'
+import { readAnomalySettings } from '../lib/monitor/anomalies.ts'
+import { formatHours, readFreshnessSettings, readNow } from '../lib/monitor/freshness.ts'
+import { assertFresh, runMonitor } from '../lib/monitor/monitor.ts'
 
 main({
   name: 'monitor',

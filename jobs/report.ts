@@ -6,12 +6,12 @@ import { dirname, resolve } from 'node:path'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { writeJobSummary } from '../lib/cli/drill-job.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { renderHistoryChart } from '../lib/core/chart.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { readNow } from '../lib/core/freshness.ts'
-import { renderHistoryMarkdown } from '../lib/core/history.ts'
-import { readHistory } from '../lib/engine/history.ts'
+import { renderHistoryChart } from '../lib/history/chart.ts'
+import { renderHistoryMarkdown } from '../lib/history/history.ts'
+import { readHistory } from '../lib/history/read-history.ts'
+import { readNow } from '../lib/monitor/freshness.ts'
 
 main({
   name: 'report',

@@ -6,14 +6,14 @@ import { isAbsolute, resolve } from 'node:path'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
-import { formatBytes } from '../lib/cli/progress.ts'
 import { runRestRestoreJob } from '../lib/cli/rest-jobs.ts'
 import { main } from '../lib/cli/run-job.ts'
 import { storeOpener } from '../lib/cli/wiring.ts'
-import { parseSelector } from '../lib/core/inventory.ts'
+import { formatBytes } from '../lib/core/format.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
-import { readRestoreConfig } from '../lib/core/restore-checks.ts'
-import { type RestoreResult, runRestore } from '../lib/engine/restore.ts'
+import { readRestoreConfig } from '../lib/core/restore-config.ts'
+import { parseSelector } from '../lib/inventory/inventory.ts'
+import { type RestoreResult, runRestore } from '../lib/restore/restore.ts'
 
 main({
   name: 'restore',

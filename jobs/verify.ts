@@ -7,9 +7,9 @@ import { main } from '../lib/cli/run-job.ts'
 import { readAgeIdentity } from '../lib/core/age-config.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { readNow } from '../lib/core/freshness.ts'
-import { readOrphanGraceHours } from '../lib/core/retention.ts'
-import { assertBackupsVerified, describeVerification, verifyBackups } from '../lib/engine/verify-backups.ts'
+import { readNow } from '../lib/monitor/freshness.ts'
+import { readOrphanGraceHours } from '../lib/retention/retention.ts'
+import { assertBackupsVerified, describeVerification, verifyBackups } from '../lib/verify/verify-backups.ts'
 
 main({
   name: 'verify',

@@ -3,12 +3,12 @@
 import { hostname, userInfo } from 'node:os'
 import { openStore } from '../adapters/store/open-store.ts'
 import type { Store } from '../adapters/store/store.ts'
-import { auditDetails, describeActor } from '../core/audit.ts'
+import type { JobName, OutcomeFacts } from '../alerts/outcome.ts'
+import { buildOutcome } from '../alerts/outcome.ts'
+import { reportOutcome } from '../alerts/report-outcome.ts'
+import { auditDetails, describeActor } from '../audit/record.ts'
+import { appendAudit } from '../audit/trail.ts'
 import { readStoreConfig, SettingsReader } from '../core/config.ts'
-import type { JobName, OutcomeFacts } from '../core/outcome.ts'
-import { buildOutcome } from '../core/outcome.ts'
-import { appendAudit } from '../engine/audit.ts'
-import { reportOutcome } from '../engine/report-outcome.ts'
 import type { JobContext, JobResult, JobSpec } from './run-job.ts'
 
 /** The facts a job's result offers the alert path and the audit trail. */

@@ -3,14 +3,14 @@
 // check on it and the result a person (or --json, alerts and the audit) reads.
 import { openStore } from '../adapters/store/open-store.ts'
 import type { Store } from '../adapters/store/store.ts'
-import { readAnomalySettings } from '../core/anomalies.ts'
+import type { Manifest } from '../archive/manifest.ts'
 import { SettingsReader, type StoreConfig } from '../core/config.ts'
-import { readDoctorConfig } from '../core/doctor-checks.ts'
-import type { Manifest } from '../core/manifest.ts'
-import { preflight } from '../engine/doctor.ts'
-import { checkNewBackup } from '../engine/monitor.ts'
+import { readDoctorConfig } from '../core/doctor-config.ts'
+import { formatBytes } from '../core/format.ts'
+import { preflight } from '../doctor/probes.ts'
+import { readAnomalySettings } from '../monitor/anomalies.ts'
+import { checkNewBackup } from '../monitor/monitor.ts'
 import type { ReportableResult } from './after-job.ts'
-import { formatBytes } from './progress.ts'
 import type { JobContext } from './run-job.ts'
 
 export interface PreparedBackup {

@@ -3,11 +3,11 @@
 // refused target), and the drill's facts handed to the alert path even when it failed.
 import { appendFile } from 'node:fs/promises'
 import process from 'node:process'
-import { formatBytes } from '../core/alert-messages.ts'
-import { formatSeconds, renderDrillMarkdown } from '../core/drill-report.ts'
 import { ExitCode, LifeboatError } from '../core/errors.ts'
+import { formatBytes } from '../core/format.ts'
 import { redact } from '../core/secret.ts'
-import type { DrillRun } from '../engine/drill.ts'
+import type { DrillRun } from '../drills/drill.ts'
+import { formatSeconds, renderDrillMarkdown } from '../drills/report.ts'
 import { type ReportableResult, reportWhenDone } from './after-job.ts'
 import type { JobContext, JobSpec } from './run-job.ts'
 

@@ -1,18 +1,8 @@
 // Renders progress events: a live status line on a terminal, plain log lines
 // otherwise (CI, pipes). Everything goes to stderr; stdout is for results.
 import type { EmitEvent, ProgressEvent } from '../core/events.ts'
+import { formatBytes } from '../core/format.ts'
 import { redact } from '../core/secret.ts'
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`
-}
 
 export function createProgressRenderer(
   stream: NodeJS.WriteStream,

@@ -4,8 +4,8 @@ import { encryptStream } from '../adapters/crypto/age.ts'
 import { generateSchemaSql } from '../adapters/postgres/schema-sql.ts'
 import { openStore } from '../adapters/store/open-store.ts'
 import type { Store } from '../adapters/store/store.ts'
+import type { GenerateSchemaSql } from '../backup/backup.ts'
 import { type Env, readStoreConfig, SettingsReader } from '../core/config.ts'
-import type { GenerateSchemaSql } from '../engine/backup.ts'
 
 /** Encryption for the archive stream when recipients are configured. */
 export function buildEncryption(recipients: readonly string[]): { encrypt?: () => Transform } {

@@ -1,7 +1,8 @@
 // Alert channel settings, read once from the environment. Every channel is optional;
 // URLs, keys and the SMTP URL travel as `Secret` so they never reach a log line.
+
+import type { RunInfo } from '../alerts/outcome.ts'
 import type { SettingsReader } from './config.ts'
-import type { RunInfo } from './outcome.ts'
 import type { Secret } from './secret.ts'
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue'

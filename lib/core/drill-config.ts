@@ -1,11 +1,12 @@
 // Settings of the drill (`backup:drill`) and the DR test (`dr:test`), parsed once from
 // env and flags with every problem reported at once; durations accept `4h`, `90m`, `30s`.
+
+import { isBackupId } from '../archive/layout.ts'
+import { DRILL_WINDOW_DAYS } from '../drills/pick.ts'
+import { FRESHNESS_DEFAULTS, readNow } from '../monitor/freshness.ts'
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
 import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
-import { DRILL_WINDOW_DAYS } from './drill-pick.ts'
 import { LifeboatError } from './errors.ts'
-import { FRESHNESS_DEFAULTS, readNow } from './freshness.ts'
-import { isBackupId } from './layout.ts'
 import type { Secret } from './secret.ts'
 
 export const DEFAULT_RTO_TARGET = '4h'

@@ -7,10 +7,10 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
+import { buildOutcome, describeError, type JobOutcome } from '../../lib/alerts/outcome.ts'
+import { type AlertReport, reportOutcome } from '../../lib/alerts/report-outcome.ts'
+import { STATUS_KEY } from '../../lib/archive/layout.ts'
 import { LifeboatError } from '../../lib/core/errors.ts'
-import { STATUS_KEY } from '../../lib/core/layout.ts'
-import { buildOutcome, describeError, type JobOutcome } from '../../lib/core/outcome.ts'
-import { type AlertReport, reportOutcome } from '../../lib/engine/report-outcome.ts'
 import {
   alertEnv,
   type HttpReceiver,

@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { text } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { readArchive } from '../../lib/adapters/archive/reader.ts'
-import { ArchiveWriter } from '../../lib/adapters/archive/writer.ts'
+import { readArchive } from '../../lib/archive/reader.ts'
+import { ArchiveWriter } from '../../lib/archive/writer.ts'
 
 const ROOT = 'backup-2026-11-25T020000Z'
 const LONG = `data/${'s'.repeat(63)}.${'t'.repeat(63)}.ndjson`

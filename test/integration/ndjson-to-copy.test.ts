@@ -7,13 +7,13 @@ import type pg from 'pg'
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readCatalog } from '../../lib/adapters/postgres/catalog.ts'
-import { CopyTextToNdjson } from '../../lib/adapters/postgres/copy-text-to-ndjson.ts'
 import {
   exportStatement as copyTextStatement,
   exportedColumns,
   exportTable,
 } from '../../lib/adapters/postgres/export-table.ts'
-import { NdjsonToCopyStream } from '../../lib/core/ndjson-to-copy.ts'
+import { CopyTextToNdjson } from '../../lib/archive/copy-text-to-ndjson.ts'
+import { NdjsonToCopyStream } from '../../lib/archive/ndjson-to-copy.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 

@@ -6,16 +6,16 @@ import { decryptStream } from '../../lib/adapters/crypto/age.ts'
 import { generateSchemaSql } from '../../lib/adapters/postgres/schema-sql.ts'
 import { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
+import { type BackupResult, runBackup } from '../../lib/backup/backup.ts'
 import type { ProgressEvent } from '../../lib/core/events.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
-import { type BackupResult, runBackup } from '../../lib/engine/backup.ts'
 import {
   type RestoreDeps,
   type RestoreOptions,
   type RestoreResult,
   runRestore,
-} from '../../lib/engine/restore.ts'
+} from '../../lib/restore/restore.ts'
 import { withClient } from '../helpers/database.ts'
 
 export function tempFolder(label: string): string {

@@ -2,20 +2,20 @@
 // counting failed workflow runs: all pure, no receivers needed.
 import { describe, expect, it } from 'vitest'
 import { countFailedRuns, type WorkflowRun } from '../../lib/adapters/notify/failure-history.ts'
-import { configuredChannels, readAlertConfig, workflowOf } from '../../lib/core/alert-config.ts'
 import {
   escapeMrkdwn,
-  formatBytes,
   formatDuration,
   type MessageContext,
   renderEmail,
   renderPagerDutyResolve,
   renderPagerDutyTrigger,
   renderSlackMessage,
-} from '../../lib/core/alert-messages.ts'
+} from '../../lib/alerts/messages.ts'
+import { buildOutcome, describeError, type JobOutcome } from '../../lib/alerts/outcome.ts'
+import { configuredChannels, readAlertConfig, workflowOf } from '../../lib/core/alert-config.ts'
 import { SettingsReader } from '../../lib/core/config.ts'
 import { LifeboatError } from '../../lib/core/errors.ts'
-import { buildOutcome, describeError, type JobOutcome } from '../../lib/core/outcome.ts'
+import { formatBytes } from '../../lib/core/format.ts'
 import { validatePagerDutyEvent, validateSlackMessage } from '../helpers/receivers.ts'
 
 const started = new Date('2026-11-25T02:00:00Z')

@@ -1,14 +1,14 @@
 // Anomaly rules over sidecar summaries: row drops against the median of the previous 7,
 // disappearing tables, total size moves; each finding names the table and the numbers.
 import { describe, expect, it } from 'vitest'
+import { SettingsReader } from '../../lib/core/config.ts'
 import {
   ANOMALY_DEFAULTS,
   detectAnomalies,
   type ManifestSummary,
   median,
   readAnomalySettings,
-} from '../../lib/core/anomalies.ts'
-import { SettingsReader } from '../../lib/core/config.ts'
+} from '../../lib/monitor/anomalies.ts'
 
 let serial = 0
 

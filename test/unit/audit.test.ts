@@ -10,7 +10,7 @@ import {
   parseAuditKey,
   parseSince,
   scrubRecord,
-} from '../../lib/core/audit.ts'
+} from '../../lib/audit/record.ts'
 import { Secret } from '../../lib/core/secret.ts'
 
 const AT = new Date('2026-11-25T02:00:13.417Z')

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { BlockGzip } from '../../lib/adapters/archive/block-gzip.ts'
-import { tarHeader, tarPadding } from '../../lib/adapters/archive/tar-blocks.ts'
+import { BlockGzip } from '../../lib/archive/block-gzip.ts'
+import { tarHeader, tarPadding } from '../../lib/archive/tar-blocks.ts'
 
 const BLOCK = 64 * 1024
 

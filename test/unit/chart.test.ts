@@ -1,9 +1,9 @@
 // The history chart is a valid SVG image with one mark per backup and per drill,
 // whatever the history holds: many runs, one, none, failures, awkward names.
 import { describe, expect, it } from 'vitest'
-import { escapeXml, niceTicks, renderHistoryChart } from '../../lib/core/chart.ts'
-import { buildDrillReport, type DrillReport } from '../../lib/core/drill-report.ts'
-import { assembleHistory, type BackupHistoryRow, renderHistoryMarkdown } from '../../lib/core/history.ts'
+import { buildDrillReport, type DrillReport } from '../../lib/drills/report.ts'
+import { escapeXml, niceTicks, renderHistoryChart } from '../../lib/history/chart.ts'
+import { assembleHistory, type BackupHistoryRow, renderHistoryMarkdown } from '../../lib/history/history.ts'
 import { parseSvg } from '../helpers/svg.ts'
 
 const DAY = 86_400_000

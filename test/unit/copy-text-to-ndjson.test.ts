@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import { describe, expect, it } from 'vitest'
-import { CopyTextToNdjson } from '../../lib/adapters/postgres/copy-text-to-ndjson.ts'
+import { CopyTextToNdjson } from '../../lib/archive/copy-text-to-ndjson.ts'
 
 /** Feeds COPY text through the converter, one byte per chunk when asked to. */
 async function convert(

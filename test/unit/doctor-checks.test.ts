@@ -1,17 +1,16 @@
 // The doctor's judgement: probe results in, a checklist with a fix per failure out.
 import { describe, expect, it } from 'vitest'
+import { type DoctorSettings, readDoctorConfig } from '../../lib/core/doctor-config.ts'
 import {
   buildChecklist,
   type Check,
   type DoctorProbes,
-  type DoctorSettings,
   doctorExitCode,
   durationMs,
   preflightError,
-  readDoctorConfig,
   renderChecklist,
   supabaseHostKind,
-} from '../../lib/core/doctor-checks.ts'
+} from '../../lib/doctor/checks.ts'
 
 const directSupabase = {
   kind: 'postgres' as const,

@@ -1,10 +1,10 @@
 // The drill's pick: only complete backups of the window, uniform enough, and the same
 // seed picks the same backup whatever order the store lists them in.
 import { describe, expect, it } from 'vitest'
-import { drillCandidates, pickDrillBackup, seededRandom } from '../../lib/core/drill-pick.ts'
+import { backupIdFor } from '../../lib/archive/layout.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
-import { type BackupRecord, inventoryOf } from '../../lib/core/inventory.ts'
-import { backupIdFor } from '../../lib/core/layout.ts'
+import { drillCandidates, pickDrillBackup, seededRandom } from '../../lib/drills/pick.ts'
+import { type BackupRecord, inventoryOf } from '../../lib/inventory/inventory.ts'
 
 const NOW = new Date('2026-11-25T12:00:00Z')
 const DAY = 86_400_000

@@ -2,6 +2,7 @@
 // the production size, the recommendation, failed tables, and the Markdown people read.
 import { describe, expect, it } from 'vitest'
 import { parseDuration, readDrillConfig, readDrTestConfig } from '../../lib/core/drill-config.ts'
+import type { LifeboatError } from '../../lib/core/errors.ts'
 import {
   buildDrillReport,
   type DrillMeasurements,
@@ -11,8 +12,7 @@ import {
   parseDrillReport,
   recommendRto,
   renderDrillMarkdown,
-} from '../../lib/core/drill-report.ts'
-import type { LifeboatError } from '../../lib/core/errors.ts'
+} from '../../lib/drills/report.ts'
 
 const HOUR = 3600
 

@@ -1,7 +1,7 @@
 // The report schema in docs/drills.md is the one the code writes: every kind of report
 // (success, warning, failure, DR test) validates against it, field by field.
 import { describe, expect, it } from 'vitest'
-import { buildDrillReport, type DrillMeasurements } from '../../lib/core/drill-report.ts'
+import { buildDrillReport, type DrillMeasurements } from '../../lib/drills/report.ts'
 import { documentedSchema, validate } from '../helpers/report-schema.ts'
 
 const base: DrillMeasurements = {

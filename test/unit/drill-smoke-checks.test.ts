@@ -2,7 +2,7 @@
 // quotes, comments or function bodies), named by the comment above, judged strictly.
 import { describe, expect, it } from 'vitest'
 import type { LifeboatError } from '../../lib/core/errors.ts'
-import { judgeSmokeCheck, parseSmokeChecks } from '../../lib/core/smoke-checks.ts'
+import { judgeSmokeCheck, parseSmokeChecks } from '../../lib/drills/smoke-checks.ts'
 
 const FILE = `-- Smoke checks for the DR test.
 

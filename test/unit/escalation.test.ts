@@ -10,8 +10,8 @@ import {
   PAGE_AFTER_FAILURES,
   severityFor,
   toneOf,
-} from '../../lib/core/escalation.ts'
-import type { JobName, OutcomeStatus } from '../../lib/core/outcome.ts'
+} from '../../lib/alerts/escalation.ts'
+import type { JobName, OutcomeStatus } from '../../lib/alerts/outcome.ts'
 
 type Step = OutcomeStatus | 'success+warnings'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { partCountFor, SPLIT_MIN_BYTES, splitKeyOf, splitKeyRange } from '../../lib/core/export-plan.ts'
+import { partCountFor, SPLIT_MIN_BYTES, splitKeyOf, splitKeyRange } from '../../lib/backup/export-plan.ts'
 
 const big = (overrides: Partial<Parameters<typeof partCountFor>[0]> = {}) => ({
   primaryKey: ['id'],

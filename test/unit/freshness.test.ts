@@ -1,7 +1,7 @@
 // Freshness against the RPO with a fixed clock, and the settings that shape it.
 import { describe, expect, it } from 'vitest'
 import { SettingsReader } from '../../lib/core/config.ts'
-import { checkFreshness, formatHours, readFreshnessSettings, readNow } from '../../lib/core/freshness.ts'
+import { checkFreshness, formatHours, readFreshnessSettings, readNow } from '../../lib/monitor/freshness.ts'
 
 const NOW = new Date('2026-11-26T03:00:00Z')
 const options = { now: NOW, rpoHours: 24, graceMinutes: 60 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { LifeboatError } from '../../lib/core/errors.ts'
-import { inventoryOf, type ListedObject, parseSelector, selectBackup } from '../../lib/core/inventory.ts'
+import { inventoryOf, type ListedObject, parseSelector, selectBackup } from '../../lib/inventory/inventory.ts'
 
 const at = new Date('2026-01-01T00:00:00Z')
 const object = (key: string, size = 100): ListedObject => ({ key, size, modified: at })

@@ -7,7 +7,7 @@ import {
   parseBackupKey,
   sidecarKey,
   timeOfBackupId,
-} from '../../lib/core/layout.ts'
+} from '../../lib/archive/layout.ts'
 
 describe('backup ids', () => {
   it('name the UTC second a backup started', () => {

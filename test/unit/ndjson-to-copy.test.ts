@@ -1,8 +1,8 @@
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
+import { convertNdjsonToCopy, NdjsonToCopy, NdjsonToCopyStream } from '../../lib/archive/ndjson-to-copy.ts'
 import { isLifeboatError } from '../../lib/core/errors.ts'
-import { convertNdjsonToCopy, NdjsonToCopy, NdjsonToCopyStream } from '../../lib/core/ndjson-to-copy.ts'
 
 const FILE = 'data/public.t.ndjson'
 

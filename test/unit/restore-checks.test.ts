@@ -1,25 +1,22 @@
 import { describe, expect, it } from 'vitest'
+import type { ColumnInfo, Manifest, TableEntry } from '../../lib/archive/manifest.ts'
+import { splitSchemaSql } from '../../lib/archive/schema-sql.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
-import type { ColumnInfo, Manifest, TableEntry } from '../../lib/core/manifest.ts'
+import { readRestoreConfig } from '../../lib/core/restore-config.ts'
+import { assertTargetAllowed, productionReasons, sameDatabase } from '../../lib/restore/production-guard.ts'
+import { selectArchiveTables, sequencesToRestore } from '../../lib/restore/subset.ts'
 import {
   assertCreatable,
   assertParentsPresent,
   assertSchemaCompatible,
-  assertTargetAllowed,
   assertTargetEmpty,
   checkSchema,
   missingParents,
-  productionReasons,
-  readRestoreConfig,
-  sameDatabase,
-  selectArchiveTables,
-  sequencesToRestore,
-  splitSchemaSql,
   type TargetColumn,
   type TargetState,
   type TargetTable,
   typeCompatible,
-} from '../../lib/core/restore-checks.ts'
+} from '../../lib/restore/target-checks.ts'
 
 function thrown(work: () => unknown): LifeboatError {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { planRestoreOrder } from '../../lib/core/restore-order.ts'
+import { planRestoreOrder } from '../../lib/archive/restore-order.ts'
 
 describe('planRestoreOrder', () => {
   it('puts referenced tables before the tables that reference them', () => {

@@ -1,9 +1,9 @@
 // The retention policy as a pure function, with a fixed clock: ages around the limit, the
 // floor through a stalled schedule, tiers, orphans, and keys taken from a real listing.
 import { describe, expect, it } from 'vitest'
+import { archiveKey, backupIdFor, sidecarKey } from '../../lib/archive/layout.ts'
 import { SettingsReader } from '../../lib/core/config.ts'
-import type { ListedObject } from '../../lib/core/inventory.ts'
-import { archiveKey, backupIdFor, sidecarKey } from '../../lib/core/layout.ts'
+import type { ListedObject } from '../../lib/inventory/inventory.ts'
 import {
   isoWeekOf,
   planRetention,
@@ -11,7 +11,7 @@ import {
   type RetentionPolicy,
   readRetentionSettings,
   retentionCandidates,
-} from '../../lib/core/retention.ts'
+} from '../../lib/retention/retention.ts'
 
 const NOW = new Date('2026-11-25T02:30:00Z')
 const HOUR = 3_600_000

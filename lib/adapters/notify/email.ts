@@ -1,6 +1,6 @@
 // E-mail over SMTP with nodemailer, from `SMTP_URL` (smtp:// with STARTTLS when the
 // server offers it, smtps:// for TLS from the start). The URL's password stays inside.
-import type { EmailMessage } from '../../core/alert-messages.ts'
+import type { EmailMessage } from '../../alerts/messages.ts'
 import { redact, type Secret } from '../../core/secret.ts'
 import { ChannelError } from './retry.ts'
 

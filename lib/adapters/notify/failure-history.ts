@@ -3,17 +3,17 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
-import type { GitHubRunsConfig, HistoryConfig } from '../../core/alert-config.ts'
-import { isLifeboatError } from '../../core/errors.ts'
 import {
   combineHistories,
   dedupKeyFor,
   type FailureHistory,
   PAGE_AFTER_FAILURES,
   type SavedHistory,
-} from '../../core/escalation.ts'
-import { STATUS_KEY } from '../../core/layout.ts'
-import type { JobName, OutcomeStatus } from '../../core/outcome.ts'
+} from '../../alerts/escalation.ts'
+import type { JobName, OutcomeStatus } from '../../alerts/outcome.ts'
+import { STATUS_KEY } from '../../archive/layout.ts'
+import type { GitHubRunsConfig, HistoryConfig } from '../../core/alert-config.ts'
+import { isLifeboatError } from '../../core/errors.ts'
 import { redact } from '../../core/secret.ts'
 import type { Store } from '../store/store.ts'
 import { type Fetch, sendHttp } from './http.ts'

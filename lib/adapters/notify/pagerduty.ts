@@ -1,6 +1,6 @@
 // PagerDuty Events API v2: POST /v2/enqueue with the routing key; 202 accepted,
 // 400 invalid event (not retried), 429 and 5xx retried (PagerDuty's documented rules).
-import type { PagerDutyEvent } from '../../core/alert-messages.ts'
+import type { PagerDutyEvent } from '../../alerts/messages.ts'
 import type { Secret } from '../../core/secret.ts'
 import { type Fetch, sendHttp } from './http.ts'
 

@@ -1,6 +1,6 @@
 // Slack incoming webhook: POST a Block Kit message; Slack answers 200 "ok" or an
 // error word (400 invalid_blocks, 404 no_service, 429 with Retry-After, 5xx).
-import type { SlackMessage } from '../../core/alert-messages.ts'
+import type { SlackMessage } from '../../alerts/messages.ts'
 import type { Secret } from '../../core/secret.ts'
 import { type Fetch, sendHttp } from './http.ts'
 

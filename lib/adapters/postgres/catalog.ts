@@ -1,7 +1,7 @@
 // Reads what a backup needs to know about the selected tables from the catalogs:
 // columns, keys, partitions and sequences. Runs inside the snapshot transaction.
 import type pg from 'pg'
-import type { ColumnInfo, ForeignKeyInfo, SequenceEntry } from '../../core/manifest.ts'
+import type { ColumnInfo, ForeignKeyInfo, SequenceEntry } from '../../archive/manifest.ts'
 import { isSchemaSelected, isTableSelected, type Selection } from '../../core/selection.ts'
 import { IS_PADDED, TEXT_CAST_DIFFERS } from './export-table.ts'
 

@@ -8,9 +8,9 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
-import type { KeyRange } from '../../core/export-plan.ts'
+import { CopyTextToNdjson } from '../../archive/copy-text-to-ndjson.ts'
+import type { KeyRange } from '../../backup/export-plan.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
-import { CopyTextToNdjson } from './copy-text-to-ndjson.ts'
 
 export interface ExportableTable {
   schema: string

@@ -6,9 +6,9 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
+import type { TableEntry } from '../../archive/manifest.ts'
+import { NdjsonToCopyStream } from '../../archive/ndjson-to-copy.ts'
 import { isLifeboatError, LifeboatError } from '../../core/errors.ts'
-import type { TableEntry } from '../../core/manifest.ts'
-import { NdjsonToCopyStream } from '../../core/ndjson-to-copy.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 
 export interface LoadStats {

@@ -2,8 +2,8 @@
 // foreign keys present and validated, sequences that hand out unused ids, and the
 // user's smoke checks (each in a read-only transaction that is rolled back).
 import type pg from 'pg'
-import { qualifiedName, type SequenceEntry } from '../../core/manifest.ts'
-import { judgeSmokeCheck, type SmokeCheck } from '../../core/smoke-checks.ts'
+import { qualifiedName, type SequenceEntry } from '../../archive/manifest.ts'
+import { judgeSmokeCheck, type SmokeCheck } from '../../drills/smoke-checks.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 
 export interface CheckResult {

@@ -2,7 +2,8 @@
 // the archive's tables and sequences exist (columns, row presence), the user
 // triggers to switch off while loading, and foreign keys to check after it.
 import type pg from 'pg'
-import { PRODUCTION_MARKER, type TargetState, type TargetTable } from '../../core/restore-checks.ts'
+import { PRODUCTION_MARKER } from '../../restore/production-guard.ts'
+import type { TargetState, TargetTable } from '../../restore/target-checks.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 import { IS_PADDED, TEXT_CAST_DIFFERS } from './export-table.ts'
 

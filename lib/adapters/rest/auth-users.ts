@@ -5,8 +5,8 @@
 // not part of the API's answer: restored users sign in again by reset or magic link.
 import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
+import type { ColumnInfo } from '../../archive/manifest.ts'
 import { LifeboatError } from '../../core/errors.ts'
-import type { ColumnInfo } from '../../core/manifest.ts'
 import type { ApiUser, RestClient } from './client.ts'
 import { jsonbText, type TextRow, timestamptzText } from './rows.ts'
 

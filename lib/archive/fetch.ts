@@ -1,0 +1,235 @@
+// Finds the archive a restore names and makes it a local file that can be read twice
+// (verify, then load): a local archive is used in place, a stored one is downloaded
+// once into the temp folder (its stored size: compressed, still encrypted if it is).
+import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, open, rm, stat, statfs } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { Transform, type TransformCallback } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { Store } from '../adapters/store/store.ts'
+import { LifeboatError } from '../core/errors.ts'
+import type { EmitEvent } from '../core/events.ts'
+import { type BackupSelector, parseSelector, selectBackup } from '../inventory/inventory.ts'
+import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
+import { BACKUPS_PREFIX, isBackupId } from './layout.ts'
+import type { Manifest } from './manifest.ts'
+import { assertVerified, verifyArchive } from './verify.ts'
+
+export interface ArchiveSourceDeps {
+  /** The configured store (BACKUP_STORE); absent when only local archives are restored. */
+  store?: Store
+  /** A store for an `s3://bucket/prefix` other than the configured one (same AWS settings). */
+  openS3Store?: (url: string) => Store
+  /** Where a stored archive is downloaded to. */
+  tempDir: string
+  emit: EmitEvent
+}
+
+export interface LocalArchive {
+  /** Printable: the path or the store URL the archive came from. */
+  where: string
+  /** The local file both passes read. */
+  path: string
+  /** Known for stored backups (from the key); local archives learn it from their manifest. */
+  id: string | undefined
+  encrypted: boolean
+  /** The sidecar manifest of a stored backup: verification names a bad file as soon as it is read. */
+  expected: Manifest | undefined
+  bytes: number
+  /** sha256 of the stored bytes, measured while downloading. */
+  sha256: string | undefined
+  /** Bytes written to the temp folder (0 for a local archive). */
+  tempBytes: number
+  downloadSeconds: number
+  dispose(): Promise<void>
+}
+
+const AGE_MAGIC = Buffer.from('age-encryption.org/')
+
+/** Resolves what the user typed and returns a local, twice-readable archive. */
+export async function fetchArchive(deps: ArchiveSourceDeps, what: string): Promise<LocalArchive> {
+  const selector = parseSelector(what)
+  if (selector.kind === 'file') {
+    const local = await localArchive(selector.path)
+    if (local) return local
+    // `backup-2026-….tar.gz` that is not here locally may be meant as the stored backup.
+    const id = basename(selector.path).replace(/(\.tar\.gz(\.age)?|\.manifest\.json)$/, '')
+    if (isBackupId(id) && deps.store) return fetchStored(deps, deps.store, { kind: 'id', id })
+    throw new LifeboatError('BACKUP_NOT_FOUND', `no archive file at ${selector.path}`)
+  }
+  if (selector.kind === 'key' && selector.key.startsWith('s3://')) {
+    const { storeUrl, key } = splitS3Url(selector.key)
+    const configured =
+      deps.store && trimSlash(deps.store.location) === trimSlash(storeUrl) ? deps.store : undefined
+    const store = configured ?? deps.openS3Store?.(storeUrl)
+    if (!store) throw new LifeboatError('CONFIG_MISSING', `no S3 settings to read ${selector.key}`)
+    return fetchStored(deps, store, { kind: 'key', key })
+  }
+  if (!deps.store) {
+    throw new LifeboatError(
+      'CONFIG_MISSING',
+      `BACKUP_STORE (or --store) is not set: it is needed to find "${what}" (a local archive path needs no store)`,
+    )
+  }
+  return fetchStored(deps, deps.store, selector)
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '')
+}
+
+/** `s3://bucket/prefix/database-backups/<id>.tar.gz` -> the store `s3://bucket/prefix` and the key. */
+export function splitS3Url(url: string): { storeUrl: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(url)
+  const at = match ? match[2]!.lastIndexOf(BACKUPS_PREFIX) : -1
+  if (!match || at === -1 || (at > 0 && match[2]![at - 1] !== '/')) {
+    throw new LifeboatError(
+      'USAGE',
+      `${url} is not an archive URL (s3://bucket/prefix/${BACKUPS_PREFIX}<id>.tar.gz)`,
+    )
+  }
+  const prefix = match[2]!.slice(0, at).replace(/\/+$/, '')
+  return { storeUrl: `s3://${match[1]}/${prefix}`, key: match[2]!.slice(at) }
+}
+
+async function localArchive(path: string): Promise<LocalArchive | undefined> {
+  let size: number
+  try {
+    const info = await stat(path)
+    if (!info.isFile()) throw new LifeboatError('USAGE', `${path} is not a file`)
+    size = info.size
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if (error instanceof LifeboatError) throw error
+    throw new LifeboatError('STORE_IO', `cannot read ${path}: ${(error as Error).message}`, { cause: error })
+  }
+  return {
+    where: path,
+    path,
+    id: undefined,
+    encrypted: await isAgeFile(path),
+    expected: undefined,
+    bytes: size,
+    sha256: undefined,
+    tempBytes: 0,
+    downloadSeconds: 0,
+    dispose: async () => {},
+  }
+}
+
+/** By content, not name: a renamed file still opens, and a plain one is never "decrypted". */
+async function isAgeFile(path: string): Promise<boolean> {
+  const handle = await open(path, 'r')
+  try {
+    const head = Buffer.alloc(AGE_MAGIC.length)
+    const { bytesRead } = await handle.read(head, 0, head.length, 0)
+    return bytesRead === head.length && head.equals(AGE_MAGIC)
+  } finally {
+    await handle.close()
+  }
+}
+
+class DownloadMeter extends Transform {
+  bytes = 0
+  readonly hash = createHash('sha256')
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length
+    this.hash.update(chunk)
+    done(null, chunk)
+  }
+}
+
+async function fetchStored(
+  deps: ArchiveSourceDeps,
+  store: Store,
+  selector: Exclude<BackupSelector, { kind: 'file' }>,
+): Promise<LocalArchive> {
+  const record = selectBackup(await listInventory(store), selector)
+  const archive = record.archive!
+  const expected = await readSidecar(store, record.id)
+  const where = store.locate(archive.key)
+  await assertRoomFor(deps.tempDir, archive.size)
+  const dir = await mkdtemp(join(deps.tempDir, 'lifeboat-restore-'))
+  const path = join(dir, basename(archive.key))
+  const dispose = () => rm(dir, { recursive: true, force: true })
+  const began = performance.now()
+  const meter = new DownloadMeter()
+  try {
+    deps.emit({ type: 'step', message: `downloading ${where} (${archive.size.toLocaleString('en')} bytes)` })
+    await pipeline(await store.get(archive.key), meter, createWriteStream(path))
+  } catch (error) {
+    await dispose()
+    if (error instanceof LifeboatError) throw error
+    throw new LifeboatError('STORE_IO', `cannot download ${where}: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+  return {
+    where,
+    path,
+    id: record.id,
+    encrypted: archive.encrypted,
+    expected,
+    bytes: meter.bytes,
+    sha256: meter.hash.digest('hex'),
+    tempBytes: meter.bytes,
+    downloadSeconds: (performance.now() - began) / 1000,
+    dispose,
+  }
+}
+
+/** Fails before downloading when the temp folder cannot hold the archive. */
+async function assertRoomFor(dir: string, bytes: number): Promise<void> {
+  let free: number
+  try {
+    const fs = await statfs(dir)
+    free = fs.bavail * fs.bsize
+  } catch (error) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `the temp folder ${dir} (LIFEBOAT_TEMP_DIR) cannot be used: ${(error as Error).message}`,
+    )
+  }
+  if (free < bytes) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `the temp folder ${dir} has ${free.toLocaleString('en')} bytes free; the archive needs ${bytes.toLocaleString('en')} (set LIFEBOAT_TEMP_DIR or --temp-dir)`,
+    )
+  }
+}
+
+/** A fresh read of the local archive, for one pass. */
+export function openArchive(archive: LocalArchive) {
+  return createReadStream(archive.path, { highWaterMark: 1024 * 1024 })
+}
+
+/**
+ * Pass 1 of every restore: the whole archive is read and checked (format, manifest,
+ * every file's sha256, the stored archive against its sidecar) before anything is written.
+ */
+export async function verifyFetchedArchive(
+  archive: LocalArchive,
+  decrypt: (where: string) => Transform,
+  emit: EmitEvent,
+): Promise<Manifest> {
+  emit({ type: 'step', message: `verifying ${archive.where}` })
+  const verification = await verifyArchive(openArchive(archive), {
+    where: archive.where,
+    transforms: archive.encrypted ? [decrypt(archive.where)] : [],
+    ...(archive.expected ? { expected: archive.expected } : {}),
+  })
+  const storedSha = archive.expected?.archive?.sha256
+  if (verification.ok && storedSha && archive.sha256 && storedSha !== archive.sha256) {
+    verification.ok = false
+    verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
+  }
+  const manifest = assertVerified(verification, archive.where)
+  if (archive.id && manifest.id !== archive.id) {
+    throw new LifeboatError(
+      'VERIFY_FAILED',
+      `${archive.where} holds backup ${manifest.id}, not ${archive.id}`,
+    )
+  }
+  return manifest
+}

@@ -1,0 +1,103 @@
+// Archive format v1: the manifest's shape and its validation (DESIGN.md).
+import { LifeboatError } from '../core/errors.ts'
+
+export const FORMAT_VERSION = 1
+
+export interface ColumnInfo {
+  name: string
+  /** `format_type()` text, e.g. `numeric(30,10)`, `public.mood`, `integer[]`. */
+  type: string
+  nullable: boolean
+  /** `a` GENERATED ALWAYS, `d` BY DEFAULT, or null. */
+  identity: 'a' | 'd' | null
+  /** Stored generated columns are recomputed on restore and absent from the data. */
+  generated: boolean
+}
+
+export interface ForeignKeyInfo {
+  name: string
+  columns: string[]
+  referencedSchema: string
+  referencedTable: string
+  referencedColumns: string[]
+}
+
+export interface TableEntry {
+  schema: string
+  name: string
+  file: string
+  rows: number
+  bytes: number
+  sha256: string
+  columns: ColumnInfo[]
+  primaryKey: string[]
+  foreignKeys: ForeignKeyInfo[]
+  /** `p` partitioned parent (rows come through its partitions), `r` ordinary. */
+  kind: 'r' | 'p'
+  /** For a partition: the parent it belongs to. */
+  partitionOf?: string
+}
+
+export interface SequenceEntry {
+  schema: string
+  name: string
+  lastValue: string
+  isCalled: boolean
+  /** The column that owns the sequence (serial / identity), if any. */
+  ownedBy?: { schema: string; table: string; column: string }
+}
+
+export interface Manifest {
+  format: typeof FORMAT_VERSION
+  id: string
+  tool: { name: 'lifeboat'; version: string }
+  startedAt: string
+  finishedAt: string
+  source: {
+    kind: 'postgres' | 'rest'
+    serverVersion: string
+    database: string
+    host: string
+    /** Exported snapshot id, or null for a non-consistent (REST) backup. */
+    snapshot: string | null
+    consistent: boolean
+  }
+  compression: { method: 'gzip'; level: number }
+  encrypted: boolean
+  schemaSql: { file: 'schema.sql'; source: string; sha256: string; bytes: number } | null
+  tables: TableEntry[]
+  sequences: SequenceEntry[]
+  /** `schema.table` names, referenced tables first. */
+  restoreOrder: string[]
+  totals: { tables: number; rows: number; bytes: number }
+  /** Size of the stored archive; only in the sidecar, written after upload. */
+  archive?: { key: string; bytes: number; sha256: string }
+}
+
+export function qualifiedName(table: { schema: string; name: string }): string {
+  return `${table.schema}.${table.name}`
+}
+
+/** Parses manifest text, refusing anything that is not format v1. */
+export function parseManifest(text: string, where: string): Manifest {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new LifeboatError('ARCHIVE_CORRUPT', `${where}: manifest.json is not valid JSON`)
+  }
+  const m = value as Partial<Manifest>
+  if (typeof m !== 'object' || m === null || typeof m.format !== 'number') {
+    throw new LifeboatError('ARCHIVE_FORMAT', `${where}: manifest.json has no format version`)
+  }
+  if (m.format !== FORMAT_VERSION) {
+    throw new LifeboatError(
+      'ARCHIVE_FORMAT',
+      `${where}: archive format ${m.format} is not supported (expected ${FORMAT_VERSION})`,
+    )
+  }
+  if (!Array.isArray(m.tables) || typeof m.id !== 'string' || !Array.isArray(m.restoreOrder)) {
+    throw new LifeboatError('ARCHIVE_CORRUPT', `${where}: manifest.json lacks id, tables or restoreOrder`)
+  }
+  return m as Manifest
+}

@@ -1,0 +1,120 @@
+// Reads archive format v1 as one stream: [decrypt] -> gunzip -> tar entries, handed
+// one at a time, in archive order, to a consumer that streams each one.
+import { Readable, type Transform, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createGunzip } from 'node:zlib'
+import { Parser, type ReadEntry } from 'tar'
+import { isLifeboatError, LifeboatError } from '../core/errors.ts'
+
+export interface ArchiveEntry {
+  /** The archive's root folder (the backup id). */
+  root: string
+  /** Path inside the root folder, e.g. `data/public.users.ndjson`. */
+  path: string
+  size: number
+  /** The entry's bytes; must be consumed (or `resume()`d) for reading to go on. */
+  stream: Readable
+}
+
+export interface ReadArchiveOptions {
+  /** The archive's name, for messages. */
+  where: string
+  /** Applied before gunzip (decryption). */
+  transforms?: Transform[]
+}
+
+export async function readArchive(
+  input: Readable,
+  onEntry: (entry: ArchiveEntry) => Promise<void>,
+  options: ReadArchiveOptions,
+): Promise<void> {
+  let chain: Promise<void> = Promise.resolve()
+  let handlerError: unknown
+  // Named in errors, so a corrupt stream points at the file it broke in.
+  let current: string | undefined
+  // Entries still being consumed; a broken input must end them, or their readers wait forever.
+  const open = new Set<Readable>()
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (raw: ReadEntry) => {
+      if (raw.type !== 'File' && raw.type !== 'OldFile') {
+        raw.resume()
+        return
+      }
+      const slash = raw.path.indexOf('/')
+      const entry: ArchiveEntry = {
+        root: slash === -1 ? '' : raw.path.slice(0, slash),
+        path: slash === -1 ? raw.path : raw.path.slice(slash + 1),
+        size: raw.size,
+        stream: Readable.from(raw, { objectMode: false }),
+      }
+      open.add(entry.stream)
+      // Entries queued behind a failed one are destroyed unread; an 'error' with no
+      // listener would crash the process. Consumers still see errors through their own.
+      entry.stream.on('error', () => {})
+      entry.stream.once('close', () => open.delete(entry.stream))
+      chain = chain.then(async () => {
+        current = entry.path
+        if (handlerError !== undefined) {
+          raw.resume()
+          return
+        }
+        try {
+          await onEntry(entry)
+          // Whatever the consumer left unread is skipped, so the parser moves on.
+          entry.stream.resume()
+          current = undefined
+        } catch (error) {
+          handlerError ??= error
+          raw.resume()
+          parser.abort(error as Error)
+        }
+      })
+    },
+  })
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (parser.write(chunk)) done()
+      else parser.once('drain', () => done())
+    },
+    final(done) {
+      parser.once('end', () => done())
+      parser.end()
+    },
+  })
+  parser.on('error', (error: Error) => sink.destroy(error))
+  try {
+    // 1 MiB output chunks, not zlib's 16 KiB: each chunk is a round trip to the thread pool.
+    await pipeline([input, ...(options.transforms ?? []), createGunzip({ chunkSize: 1024 * 1024 }), sink])
+    await chain
+  } catch (error) {
+    // gzip checks its CRC only at the very end: then no particular file is to blame.
+    const crc = /incorrect data check/i.test((error as Error).message ?? '')
+    const mapped = archiveError(error, current && !crc ? `${options.where} (in ${current})` : options.where)
+    for (const stream of open) stream.destroy(mapped)
+    await chain.catch(() => undefined)
+    throw handlerError ?? mapped
+  }
+  if (handlerError !== undefined) throw handlerError
+}
+
+function archiveError(error: unknown, where: string): LifeboatError {
+  if (isLifeboatError(error)) return error
+  const e = error as Error & { code?: string }
+  if (e.code === 'Z_BUF_ERROR' || /unexpected end of file|Truncated input/i.test(e.message)) {
+    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is truncated (the archive ends early)`, {
+      cause: error,
+    })
+  }
+  if (e.code === 'Z_DATA_ERROR' || /incorrect header check|invalid/i.test(e.message)) {
+    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is not a valid gzip stream (${e.message})`, {
+      cause: error,
+    })
+  }
+  if (/TAR_|tar/i.test(`${e.code ?? ''} ${e.message}`)) {
+    return new LifeboatError('ARCHIVE_CORRUPT', `${where} is not a valid tar archive (${e.message})`, {
+      cause: error,
+    })
+  }
+  return new LifeboatError('ARCHIVE_CORRUPT', `${where} cannot be read: ${e.message}`, { cause: error })
+}

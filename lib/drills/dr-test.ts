@@ -1,0 +1,40 @@
+// The quarterly disaster-recovery test: from nothing but the store and credentials,
+// the newest complete backup into a new empty database (schema.sql, data, verification),
+// then the user's smoke checks; reports RPO and RTO achieved like a drill.
+
+import type { Secret } from '../core/secret.ts'
+import { type DrillDeps, type DrillRun, runDrill } from './drill.ts'
+import type { SmokeCheck } from './smoke-checks.ts'
+
+export interface DrTestOptions {
+  /** An empty database, a server to create one on, or (undefined) a throwaway PostgreSQL. */
+  target:
+    | { kind: 'database'; url: Secret; setting: string }
+    | { kind: 'server'; url: Secret; setting: string; keep: boolean }
+    | undefined
+  rtoTargetSeconds: number
+  rpoTargetSeconds: number
+  smokeChecks: readonly SmokeCheck[] | undefined
+  now?: Date | undefined
+  production: readonly { setting: string; url: Secret }[]
+}
+
+export function runDrTest(deps: DrillDeps, options: DrTestOptions): Promise<DrillRun> {
+  const target = options.target
+  return runDrill(deps, {
+    kind: 'dr-test',
+    days: 0,
+    now: options.now,
+    // A new empty database: the schema comes from the archive's schema.sql, never --truncate.
+    target:
+      target === undefined
+        ? { kind: 'throwaway' }
+        : target.kind === 'database'
+          ? { kind: 'database', url: target.url, setting: target.setting, truncate: false }
+          : target,
+    rtoTargetSeconds: options.rtoTargetSeconds,
+    rpoTargetSeconds: options.rpoTargetSeconds,
+    smokeChecks: options.smokeChecks,
+    production: options.production,
+  })
+}

@@ -1,0 +1,450 @@
+// The drill and DR-test report (docs/drills.md has its JSON schema): built from what
+// was measured, compared with the RTO/RPO targets, projected to the production size,
+// with an RTO recommendation, and rendered as Markdown for people. Pure.
+
+import type { OutcomeStatus } from '../alerts/outcome.ts'
+import { formatBytes } from '../core/format.ts'
+import { TOOL_VERSION } from '../core/version.ts'
+
+export const DRILL_REPORT_FORMAT = 1
+
+export type DrillKind = 'drill' | 'dr-test'
+
+/**
+ * `staging`: a database named by URL, used as it is; `new-database`: created on the
+ * staging server for this run and dropped after it; `throwaway`: a PostgreSQL cluster
+ * started for this run and removed after it.
+ */
+export type TargetKind = 'staging' | 'new-database' | 'throwaway'
+
+/** Seconds per phase; null when the run failed before reaching it. */
+export interface DrillPhases {
+  /** Listing the store, choosing the backup, reading its manifest, readying the target (a throwaway starts here). */
+  prepare: number | null
+  /** Reading the archive from the store into the temp folder. */
+  download: number | null
+  /** Pass 1 over the archive: decryption (streamed, so it is measured here), gunzip, every checksum. */
+  verify: number | null
+  /** Pass 2 in one transaction: schema.sql, data, indexes and constraints, foreign-key check. */
+  load: number | null
+  /** Re-export of every restored table and comparison with the manifest's row counts and sha256. */
+  verifyTables: number | null
+  /** After COMMIT: foreign keys validated, sequences usable, smoke checks. */
+  postChecks: number | null
+  /** Wall clock from the start of the run to the end of the post-checks: what the RTO is compared with. */
+  total: number
+}
+
+export interface DrillTable {
+  table: string
+  rowsExpected: number
+  rowsRestored: number | null
+  sha256Match: boolean | null
+}
+
+export interface DrillCheck {
+  name: string
+  ok: boolean
+  detail: string
+}
+
+export interface DrillReport {
+  format: typeof DRILL_REPORT_FORMAT
+  kind: DrillKind
+  id: string
+  tool: { name: 'lifeboat'; version: string }
+  backupId: string | null
+  /** When the backup was taken (its id's time), ISO 8601. */
+  backupTime: string | null
+  pick: {
+    /** `random`: seeded choice in the window; `forced`: --backup; `newest`: the DR test. */
+    method: 'random' | 'forced' | 'newest'
+    seed: string | null
+    windowDays: number | null
+    /** How many complete backups the choice was made among. */
+    candidates: number
+  }
+  startedAt: string
+  finishedAt: string
+  target: { kind: TargetKind; host: string; port: number; database: string } | null
+  phases: DrillPhases
+  rto: { targetSeconds: number; measuredSeconds: number | null; met: boolean | null }
+  /** DR test only: the backup's age when the restore started (the data a disaster would lose). */
+  rpo: { targetSeconds: number; achievedSeconds: number; met: boolean } | null
+  projection: {
+    /** The newest complete backup stands for today's production size. */
+    productionBackupId: string
+    productionBytes: number
+    restoredBytes: number
+    throughputBytesPerSecond: number | null
+    projectedSeconds: number
+    met: boolean
+  } | null
+  sizes: { tables: number; rows: number; dataBytes: number; archiveBytes: number } | null
+  tables: DrillTable[]
+  checks: DrillCheck[]
+  outcome: OutcomeStatus
+  warnings: string[]
+  failedTables: string[]
+  recommendation: string | null
+  error: { code: string; message: string } | null
+}
+
+export interface DrillMeasurements {
+  kind: DrillKind
+  id: string
+  backup: { id: string; time: Date } | null
+  pick: DrillReport['pick']
+  startedAt: Date
+  finishedAt: Date
+  /** The moment the backup's age (RPO achieved) is measured at; startedAt unless the clock was set. */
+  rpoAsOf?: Date
+  target: DrillReport['target']
+  phases: DrillPhases
+  rtoTargetSeconds: number
+  /** Set for the DR test. */
+  rpoTargetSeconds?: number
+  /** Data bytes the restore loaded; undefined when it did not finish. */
+  restoredBytes?: number
+  production?: { backupId: string; bytes: number }
+  sizes: DrillReport['sizes']
+  tables: DrillTable[]
+  checks: DrillCheck[]
+  /** Warnings the restore itself raised (e.g. a backup not taken from one snapshot). */
+  restoreWarnings: readonly string[]
+  error?: { code: string; message: string }
+  failedTables: readonly string[]
+}
+
+/** Decides RTO, RPO, projection, warnings, outcome and recommendation from the measurements. */
+export function buildDrillReport(m: DrillMeasurements): DrillReport {
+  const failed = m.error !== undefined
+  const target = m.rtoTargetSeconds
+  const measured = failed ? null : m.phases.total
+  const rto = {
+    targetSeconds: target,
+    measuredSeconds: measured,
+    met: measured === null ? null : measured <= target,
+  }
+  const projection = failed ? null : projectRestore(m)
+  const rpo =
+    m.rpoTargetSeconds !== undefined && m.backup
+      ? (() => {
+          const asOf = m.rpoAsOf ?? m.startedAt
+          const achieved = Math.max(0, (asOf.getTime() - m.backup.time.getTime()) / 1000)
+          return {
+            targetSeconds: m.rpoTargetSeconds,
+            achievedSeconds: round(achieved),
+            met: achieved <= m.rpoTargetSeconds,
+          }
+        })()
+      : null
+
+  const warnings = [...m.restoreWarnings]
+  if (rto.met === false) {
+    warnings.push(
+      `RTO exceeded: the restore took ${formatSeconds(measured!)}, more than the RTO target of ${formatSeconds(target)} (RTO_TARGET)`,
+    )
+  }
+  // Only news when the drilled backup itself was fast enough.
+  if (projection && !projection.met && rto.met) {
+    warnings.push(
+      `projected RTO exceeded: restoring today's production size (${formatBytes(projection.productionBytes)}, ${projection.productionBackupId}) would take about ${formatSeconds(projection.projectedSeconds)}, more than the RTO target of ${formatSeconds(target)}`,
+    )
+  }
+  if (rpo && !rpo.met) {
+    warnings.push(
+      `RPO not met: the newest backup was ${formatSeconds(rpo.achievedSeconds)} old at restore time, more than the RPO of ${formatSeconds(rpo.targetSeconds)} (RPO_HOURS)`,
+    )
+  }
+  const outcome: OutcomeStatus = failed ? 'failure' : warnings.length > 0 ? 'warning' : 'success'
+  return {
+    format: DRILL_REPORT_FORMAT,
+    kind: m.kind,
+    id: m.id,
+    tool: { name: 'lifeboat', version: TOOL_VERSION },
+    backupId: m.backup?.id ?? null,
+    backupTime: m.backup?.time.toISOString() ?? null,
+    pick: m.pick,
+    startedAt: m.startedAt.toISOString(),
+    finishedAt: m.finishedAt.toISOString(),
+    target: m.target,
+    phases: roundPhases(m.phases),
+    rto: { ...rto, measuredSeconds: measured === null ? null : round(measured) },
+    rpo,
+    projection,
+    sizes: m.sizes,
+    tables: m.tables,
+    checks: m.checks,
+    outcome,
+    warnings,
+    failedTables: [...m.failedTables],
+    recommendation: measured === null ? null : recommendRto(measured, projection?.projectedSeconds, target),
+    error: m.error ?? null,
+  }
+}
+
+/**
+ * Everything but the fixed start-up work grows with the data: the measured seconds of
+ * download, verify, load, table verification and post-checks give a throughput, and the
+ * difference in size between production and the restored backup is added at that rate.
+ */
+export function projectRestore(m: DrillMeasurements): DrillReport['projection'] {
+  if (!m.production || m.restoredBytes === undefined) return null
+  const { download, verify, load, verifyTables, postChecks } = m.phases
+  const scaling = [download, verify, load, verifyTables, postChecks].reduce<number>(
+    (sum, s) => sum + (s ?? 0),
+    0,
+  )
+  const throughput = m.restoredBytes > 0 && scaling > 0 ? m.restoredBytes / scaling : null
+  const extra = throughput === null ? 0 : (m.production.bytes - m.restoredBytes) / throughput
+  const projected = Math.max(m.phases.total + extra, 0)
+  return {
+    productionBackupId: m.production.backupId,
+    productionBytes: m.production.bytes,
+    restoredBytes: m.restoredBytes,
+    throughputBytesPerSecond: throughput === null ? null : Math.round(throughput),
+    projectedSeconds: round(projected),
+    met: projected <= m.rtoTargetSeconds,
+  }
+}
+
+/** "Tighten" below 10 % of the target, "raise" above it; both leave a margin. */
+export const TIGHTEN_BELOW = 0.1
+
+export function recommendRto(measured: number, projected: number | undefined, target: number): string | null {
+  const worst = Math.max(measured, projected ?? 0)
+  const basis =
+    projected !== undefined && projected > measured
+      ? `${formatSeconds(projected)} projected for the production size (${formatSeconds(measured)} measured)`
+      : `${formatSeconds(measured)} measured`
+  if (worst > target) {
+    return `Raise RTO_TARGET to at least ${formatSeconds(niceCeil(worst * 1.5))} (${basis}, target ${formatSeconds(target)}), or make the restore faster: a runner closer to the store, more CPU for the load, a smaller database.`
+  }
+  if (worst < target * TIGHTEN_BELOW) {
+    return `RTO_TARGET could be tightened to ${formatSeconds(niceCeil(worst * 2))}: a restore takes ${basis}, under ${TIGHTEN_BELOW * 100} % of the ${formatSeconds(target)} target.`
+  }
+  return null
+}
+
+const NICE_STEPS = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 14_400, 21_600, 28_800, 43_200,
+  86_400,
+]
+
+/** The next round duration at or above `seconds` (1 s, 2 s, 5 s … 1 h, 2 h, 4 h … 1 d, then whole days). */
+export function niceCeil(seconds: number): number {
+  for (const step of NICE_STEPS) if (seconds <= step) return step
+  return Math.ceil(seconds / 86_400) * 86_400
+}
+
+/**
+ * The tables a failure names: a data file (`data/public.orders.ndjson`, from archive
+ * verification) or a table at the start of a line (`public.orders: …`, from the load
+ * and the after-load comparison).
+ */
+export function failedTablesOf(
+  error: { message: string; details?: readonly string[] },
+  tables: readonly { schema: string; name: string; file: string }[],
+): string[] {
+  const lines = [error.message, ...(error.details ?? [])]
+  return tables
+    .filter((t) => {
+      const name = `${t.schema}.${t.name}`
+      return lines.some(
+        (line) =>
+          line.includes(t.file) ||
+          line.startsWith(`${name}:`) ||
+          line.includes(` ${name}: `) ||
+          line.includes(`(${name}:`),
+      )
+    })
+    .map((t) => `${t.schema}.${t.name}`)
+}
+
+/** `0.42 s`, `12.3 s`, `3 min 20 s`, `2 h 05 min`, `3 d 4 h`. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 10) return `${Number(seconds.toFixed(seconds < 1 ? 3 : 2))} s`
+  if (seconds < 60) return `${seconds.toFixed(1)} s`
+  const whole = Math.round(seconds)
+  if (whole < 3600)
+    return whole % 60 === 0 ? `${whole / 60} min` : `${Math.floor(whole / 60)} min ${whole % 60} s`
+  const minutes = Math.round(seconds / 60)
+  if (minutes < 48 * 60) {
+    const m = minutes % 60
+    return m === 0 ? `${minutes / 60} h` : `${Math.floor(minutes / 60)} h ${String(m).padStart(2, '0')} min`
+  }
+  const hours = Math.round(seconds / 3600)
+  return hours % 24 === 0 ? `${hours / 24} d` : `${Math.floor(hours / 24)} d ${hours % 24} h`
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000
+}
+
+function roundPhases(phases: DrillPhases): DrillPhases {
+  const r = (s: number | null) => (s === null ? null : round(s))
+  return {
+    prepare: r(phases.prepare),
+    download: r(phases.download),
+    verify: r(phases.verify),
+    load: r(phases.load),
+    verifyTables: r(phases.verifyTables),
+    postChecks: r(phases.postChecks),
+    total: round(phases.total),
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Markdown
+
+const TITLES: Record<DrillKind, string> = { drill: 'Restore drill', 'dr-test': 'Disaster-recovery test' }
+const VERDICTS: Record<OutcomeStatus, string> = {
+  success: 'passed',
+  warning: 'passed with warnings',
+  failure: 'FAILED',
+}
+const TARGET_NAMES: Record<TargetKind, string> = {
+  staging: 'staging database',
+  'new-database': 'new database on the staging server (dropped afterwards)',
+  throwaway: 'throwaway PostgreSQL (removed afterwards)',
+}
+
+/** Markdown a person reads in the job log, the GitHub job summary and the store. */
+export function renderDrillMarkdown(report: DrillReport, options: { location?: string } = {}): string {
+  const out: string[] = []
+  out.push(`## ${TITLES[report.kind]} ${VERDICTS[report.outcome]}: ${report.backupId ?? 'no backup'}`, '')
+  const facts: [string, string][] = [[report.kind === 'drill' ? 'Drill' : 'DR test', `\`${report.id}\``]]
+  if (report.backupId)
+    facts.push(['Backup', `\`${report.backupId}\` (taken ${report.backupTime}) — ${describePick(report)}`])
+  if (report.target) {
+    const t = report.target
+    facts.push(['Target', `${TARGET_NAMES[t.kind]}: ${t.host}:${t.port}/${t.database}`])
+  }
+  const rto = report.rto
+  facts.push([
+    'Restore time (RTO)',
+    rto.measuredSeconds === null
+      ? `not measured (the run failed); target ${formatSeconds(rto.targetSeconds)}`
+      : `${formatSeconds(rto.measuredSeconds)} against a target of ${formatSeconds(rto.targetSeconds)}: ${rto.met ? 'met' : '**exceeded**'}`,
+  ])
+  if (report.projection) {
+    const p = report.projection
+    const rate = p.throughputBytesPerSecond === null ? '' : ` at ${formatBytes(p.throughputBytesPerSecond)}/s`
+    facts.push([
+      'Projected for production size',
+      `${formatSeconds(p.projectedSeconds)} for ${formatBytes(p.productionBytes)} (\`${p.productionBackupId}\`)${rate}: ${p.met ? 'within the target' : '**over the target**'}`,
+    ])
+  }
+  if (report.rpo) {
+    const r = report.rpo
+    facts.push([
+      'RPO achieved',
+      `${formatSeconds(r.achievedSeconds)} (backup age at restore) against ${formatSeconds(r.targetSeconds)}: ${r.met ? 'met' : '**not met**'}`,
+    ])
+  }
+  if (report.sizes) {
+    const s = report.sizes
+    facts.push([
+      'Data',
+      `${s.tables} tables, ${s.rows.toLocaleString('en')} rows, ${formatBytes(s.dataBytes)} (archive ${formatBytes(s.archiveBytes)})`,
+    ])
+  }
+  if (options.location) facts.push(['Report', `\`${options.location}\``])
+  out.push('| | |', '| --- | --- |', ...facts.map(([k, v]) => `| ${k} | ${cell(v)} |`), '')
+
+  if (report.error) {
+    out.push(`**Error** \`${report.error.code}\`: ${report.error.message}`, '')
+    if (report.failedTables.length > 0) {
+      out.push(`**Failed tables:** ${report.failedTables.map((t) => `\`${t}\``).join(', ')}`, '')
+    }
+  }
+  if (report.warnings.length > 0) out.push('**Warnings**', '', ...report.warnings.map((w) => `- ${w}`), '')
+  if (report.recommendation) out.push(`**Recommendation:** ${report.recommendation}`, '')
+
+  const p = report.phases
+  const phase = (label: string, s: number | null) => `| ${label} | ${s === null ? '—' : s.toFixed(2)} |`
+  out.push(
+    '### Phases (seconds)',
+    '',
+    '| phase | seconds |',
+    '| --- | ---: |',
+    phase('prepare (choose the backup, ready the target)', p.prepare),
+    phase('download', p.download),
+    phase('verify archive (decrypt, gunzip, checksums)', p.verify),
+    phase('load (schema, data, indexes, foreign-key check)', p.load),
+    phase('verify tables (re-export, rows and sha256)', p.verifyTables),
+    phase('post-checks', p.postChecks),
+    phase('**total**', p.total),
+    '',
+  )
+  if (report.tables.length > 0) {
+    out.push(
+      '### Tables',
+      '',
+      '| table | rows (backup) | rows (restored) | sha256 |',
+      '| --- | ---: | ---: | --- |',
+    )
+    for (const t of report.tables) {
+      const sha =
+        t.sha256Match === null
+          ? report.failedTables.includes(t.table)
+            ? '**FAILED**'
+            : '—'
+          : t.sha256Match
+            ? 'match'
+            : '**DIFFERS**'
+      out.push(
+        `| ${cell(t.table)} | ${t.rowsExpected.toLocaleString('en')} | ${t.rowsRestored === null ? '—' : t.rowsRestored.toLocaleString('en')} | ${sha} |`,
+      )
+    }
+    out.push('')
+  }
+  if (report.checks.length > 0) {
+    out.push('### Checks', '', '| check | result | detail |', '| --- | --- | --- |')
+    for (const c of report.checks)
+      out.push(`| ${cell(c.name)} | ${c.ok ? 'ok' : '**FAILED**'} | ${cell(c.detail)} |`)
+    out.push('')
+  }
+  return out.join('\n').trimEnd()
+}
+
+function describePick(report: DrillReport): string {
+  const { pick } = report
+  if (pick.method === 'forced') return 'chosen with --backup'
+  if (pick.method === 'newest') return 'the newest complete backup'
+  return `picked at random among ${pick.candidates} complete backup${pick.candidates === 1 ? '' : 's'} of the last ${pick.windowDays} days (seed \`${pick.seed}\`)`
+}
+
+/** A Markdown table cell: pipes and newlines would break the row. */
+export function cell(text: string): string {
+  return text.replaceAll('|', '\\|').replace(/\r?\n/g, ' ')
+}
+
+// ---------------------------------------------------------------------------
+// Reading reports back
+
+/** A stored report, or why it cannot be used (history lists it as a problem). */
+export function parseDrillReport(text: string, where: string): { report: DrillReport } | { problem: string } {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return { problem: `${where}: not valid JSON` }
+  }
+  const r = value as Partial<DrillReport> | null
+  if (typeof r !== 'object' || r === null || r.format !== DRILL_REPORT_FORMAT) {
+    return { problem: `${where}: not a drill report of format ${DRILL_REPORT_FORMAT}` }
+  }
+  if (
+    (r.kind !== 'drill' && r.kind !== 'dr-test') ||
+    typeof r.id !== 'string' ||
+    typeof r.startedAt !== 'string'
+  ) {
+    return { problem: `${where}: lacks kind, id or startedAt` }
+  }
+  if (typeof r.rto !== 'object' || r.rto === null || typeof r.phases !== 'object' || r.phases === null) {
+    return { problem: `${where}: lacks rto or phases` }
+  }
+  return { report: r as DrillReport }
+}

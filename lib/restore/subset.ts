@@ -1,0 +1,43 @@
+// Which of an archive's tables and sequences a restore covers: everything, or a
+// -n/-t subset by pg_dump's rules. Pure.
+
+import { type Manifest, qualifiedName, type SequenceEntry, type TableEntry } from '../archive/manifest.ts'
+import { LifeboatError } from '../core/errors.ts'
+import { patternToRegExp, type Selection } from '../core/selection.ts'
+
+/**
+ * The archive's tables a restore covers, in archive (restore) order. Without
+ * -n/-t everything; otherwise pg_dump's rules, applied to what the archive holds
+ * (no schema is excluded by default: the backup already chose).
+ */
+export function selectArchiveTables(manifest: Manifest, selection: Selection | undefined): TableEntry[] {
+  if (!selection) return [...manifest.tables]
+  const matches = (patterns: readonly string[], schema: string, table: string | undefined) =>
+    patterns.some((p) => {
+      const dot = p.indexOf('.')
+      if (table === undefined) return patternToRegExp(p).test(schema)
+      return dot === -1
+        ? patternToRegExp(p).test(table)
+        : patternToRegExp(p.slice(0, dot)).test(schema) && patternToRegExp(p.slice(dot + 1)).test(table)
+    })
+  const chosen = manifest.tables.filter((t) => {
+    if (matches(selection.excludeSchemas, t.schema, undefined)) return false
+    if (matches(selection.excludeTables, t.schema, t.name)) return false
+    const included =
+      selection.schemas.length === 0 && selection.tables.length === 0
+        ? true
+        : matches(selection.schemas, t.schema, undefined) || matches(selection.tables, t.schema, t.name)
+    return included
+  })
+  if (chosen.length === 0) {
+    throw new LifeboatError('USAGE', `no table of backup ${manifest.id} matches the -n/-t/-N/-T selection`)
+  }
+  return chosen
+}
+
+/** Sequences to set: all of them for a full restore, those owned by restored tables for a subset. */
+export function sequencesToRestore(manifest: Manifest, tables: readonly TableEntry[]): SequenceEntry[] {
+  if (tables.length === manifest.tables.length) return [...manifest.sequences]
+  const restored = new Set(tables.map(qualifiedName))
+  return manifest.sequences.filter((s) => s.ownedBy && restored.has(`${s.ownedBy.schema}.${s.ownedBy.table}`))
+}
