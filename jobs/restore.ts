@@ -13,7 +13,7 @@ import { formatBytes } from '../lib/core/format.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-config.ts'
 import { parseSelector } from '../lib/inventory/inventory.ts'
-import { type RestoreResult, runRestore } from '../lib/restore/restore.ts'
+import { type RestoreResult, runRestore } from '../lib/restore/postgres-target.ts'
 
 main({
   name: 'restore',

@@ -24,6 +24,7 @@ export interface ArchiveSourceDeps {
   /** Where a stored archive is downloaded to. */
   tempDir: string
   emit: EmitEvent
+  signal?: AbortSignal | undefined
 }
 
 export interface LocalArchive {
@@ -157,7 +158,9 @@ async function fetchStored(
   const meter = new DownloadMeter()
   try {
     deps.emit({ type: 'step', message: `downloading ${where} (${archive.size.toLocaleString('en')} bytes)` })
-    await pipeline(await store.get(archive.key), meter, createWriteStream(path))
+    await pipeline(await store.get(archive.key), meter, createWriteStream(path), {
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    })
   } catch (error) {
     await dispose()
     if (error instanceof LifeboatError) throw error
@@ -212,12 +215,14 @@ export async function verifyFetchedArchive(
   archive: LocalArchive,
   decrypt: (where: string) => Transform,
   emit: EmitEvent,
-): Promise<Manifest> {
+  signal?: AbortSignal,
+): Promise<{ manifest: Manifest; schemaSql: string | undefined }> {
   emit({ type: 'step', message: `verifying ${archive.where}` })
   const verification = await verifyArchive(openArchive(archive), {
     where: archive.where,
     transforms: archive.encrypted ? [decrypt(archive.where)] : [],
     ...(archive.expected ? { expected: archive.expected } : {}),
+    signal,
   })
   const storedSha = archive.expected?.archive?.sha256
   if (verification.ok && storedSha && archive.sha256 && storedSha !== archive.sha256) {
@@ -231,5 +236,5 @@ export async function verifyFetchedArchive(
       `${archive.where} holds backup ${manifest.id}, not ${archive.id}`,
     )
   }
-  return manifest
+  return { manifest, schemaSql: verification.schemaSql }
 }

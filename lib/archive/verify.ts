@@ -16,6 +16,8 @@ export interface FileCheck {
 export interface ArchiveVerification {
   ok: boolean
   manifest?: Manifest
+  /** schema.sql's text, kept for the restore (checked against the manifest like every file). */
+  schemaSql?: string
   /** Every file read, with what was measured. */
   files: FileCheck[]
   /** One line per problem, each naming the file at fault. */
@@ -29,9 +31,12 @@ export interface VerifyOptions {
   transforms?: Transform[]
   /** The sidecar manifest, when there is one: lets a bad file be named as soon as it is read. */
   expected?: Manifest
+  signal?: AbortSignal | undefined
 }
 
 const SMALL_FILES = new Set(['manifest.json', 'SHA256SUMS'])
+/** Read into memory on the way: the metadata, and schema.sql for the restore. */
+const KEPT_FILES = new Set([...SMALL_FILES, 'schema.sql'])
 
 export async function verifyArchive(input: Readable, options: VerifyOptions): Promise<ArchiveVerification> {
   const files: FileCheck[] = []
@@ -51,7 +56,7 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
       async (entry) => {
         roots.add(entry.root)
         const hash = createHash('sha256')
-        const keep = SMALL_FILES.has(entry.path)
+        const keep = KEPT_FILES.has(entry.path)
         const chunks: Buffer[] = []
         let bytes = 0
         let rows = 0
@@ -73,7 +78,7 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
         if (expected && expected.sha256 !== check.sha256)
           fail(entry.path, 'sha256 does not match the manifest')
       },
-      { where: options.where, transforms: options.transforms ?? [] },
+      { where: options.where, transforms: options.transforms ?? [], signal: options.signal },
     )
   } catch (error) {
     // Decryption problems are about the key, not the archive: report them as such.
@@ -141,7 +146,15 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
       } else if (actual.sha256 !== m[1] && !failed.has(m[2]!)) fail(m[2]!, 'sha256 does not match SHA256SUMS')
     }
   }
-  return { ok: problems.length === 0, manifest, files, problems, failedFiles: [...failed] }
+  const schemaSql = small.get('schema.sql')
+  return {
+    ok: problems.length === 0,
+    manifest,
+    ...(schemaSql !== undefined ? { schemaSql } : {}),
+    files,
+    problems,
+    failedFiles: [...failed],
+  }
 }
 
 /** Verification as a gate: throws VERIFY_FAILED naming every failing file. */

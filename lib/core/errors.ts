@@ -1,7 +1,7 @@
 // The one error catalogue: every failure the tool can report has a code, an exit
 // code and a runbook anchor. Jobs print `LifeboatError`s once, at the edge.
 
-export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
+export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 interface ErrorKind {
@@ -66,6 +66,10 @@ export const errorCatalogue = {
   PREFLIGHT_FAILED: {
     exit: 1,
     hint: 'Run `npm run backup:doctor` for the checklist and a fix for each failure.',
+  },
+  INTERRUPTED: {
+    exit: 130,
+    hint: 'The job was interrupted (Ctrl-C, SIGTERM or its deadline); it cleaned up after itself. Run it again.',
   },
   INTERNAL: { exit: 1, hint: 'An unexpected error; please report it with the log.' },
 } as const satisfies Record<string, ErrorKind>

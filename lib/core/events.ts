@@ -7,6 +7,8 @@ export type ProgressEvent =
   | { type: 'table-progress'; table: string; rows: number; bytes: number }
   | { type: 'table-done'; table: string; rows: number; bytes: number; seconds: number; parts?: number }
   | { type: 'warning'; message: string }
+  | { type: 'phase-start'; phase: string }
+  | { type: 'phase-done'; phase: string; seconds: number }
 
 export type EmitEvent = (event: ProgressEvent) => void
 

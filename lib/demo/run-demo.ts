@@ -13,7 +13,7 @@ import { type GenerateSchemaSql, runBackup } from '../backup/backup.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { Secret } from '../core/secret.ts'
 import { selectEverything } from '../core/selection.ts'
-import { runRestore } from '../restore/restore.ts'
+import { runRestore } from '../restore/postgres-target.ts'
 import { compareTables, type TableComparison } from './compare-databases.ts'
 import { createSampleData } from './sample-data.ts'
 

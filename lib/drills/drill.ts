@@ -18,8 +18,9 @@ import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import { redact, Secret } from '../core/secret.ts'
 import { type BackupRecord, parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
+import { type RestoreResult, runRestore } from '../restore/postgres-target.ts'
 import { productionReasons } from '../restore/production-guard.ts'
-import { type RestoreDeps, type RestoreResult, runRestore } from '../restore/restore.ts'
+import type { RestoreDeps } from '../restore/restore.ts'
 import { pickDrillBackup } from './pick.ts'
 import {
   buildDrillReport,

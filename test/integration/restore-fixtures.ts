@@ -11,11 +11,11 @@ import type { ProgressEvent } from '../../lib/core/events.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
 import {
-  type RestoreDeps,
-  type RestoreOptions,
+  type PostgresRestoreOptions,
   type RestoreResult,
   runRestore,
-} from '../../lib/restore/restore.ts'
+} from '../../lib/restore/postgres-target.ts'
+import type { RestoreDeps } from '../../lib/restore/restore.ts'
 import { withClient } from '../helpers/database.ts'
 
 export function tempFolder(label: string): string {
@@ -63,7 +63,7 @@ export function restore(
   deps: RestoreDeps,
   what: string,
   target: string,
-  options: Partial<Omit<RestoreOptions, 'what' | 'target'>> = {},
+  options: Partial<Omit<PostgresRestoreOptions, 'what' | 'target'>> = {},
 ): Promise<RestoreResult> {
   return runRestore(deps, {
     what,
