@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // npm run backup:database — back up the database into the store.
 import { tmpdir } from 'node:os'
-import { runBackup } from '../lib/backup/backup.ts'
+import { runBackup } from '../lib/backup/postgres-source.ts'
 import { reportWhenDone } from '../lib/cli/after-job.ts'
 import { backupResult, prepareBackup } from '../lib/cli/backup-job.ts'
 import { main } from '../lib/cli/run-job.ts'
@@ -66,7 +66,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
     alias: { n: 'schema', N: 'exclude-schema', t: 'table', T: 'exclude-table', j: 'jobs' },
   },
   async run(context) {
-    const { args, env, emit } = context
+    const { args, env, emit, signal } = context
     if (chooseSource(env, args) === 'rest') {
       // The API client (supabase-js) is loaded only for an API-mode backup.
       const { runRestBackupJob } = await import('../lib/cli/rest-jobs.ts')
@@ -78,6 +78,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
       {
         store: prepared.store,
         emit,
+        signal,
         now: () => new Date(),
         tempDir: config.tempDir ?? tmpdir(),
         ...buildEncryption(config.recipients),

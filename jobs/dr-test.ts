@@ -52,7 +52,7 @@ failed, 2 bad usage or configuration, or a production target.
     boolean: ['keep'],
   },
   async run(context) {
-    const { args, positional, env, emit } = context
+    const { args, positional, env, emit, signal } = context
     const config = readDrTestConfig(env, args, positional)
     const smokeChecks = config.checks ? await readChecks(config.checks) : undefined
     const identity = config.identity ? await loadIdentity(config.identity) : undefined
@@ -60,6 +60,7 @@ failed, 2 bad usage or configuration, or a production target.
       {
         store: openStore(config.store),
         emit,
+        signal,
         clock: () => new Date(),
         tempDir: config.tempDir ?? tmpdir(),
         decrypt: (name) => decryptStream(identity, { name }),

@@ -47,13 +47,14 @@ names the failing tables), 2 bad usage or configuration, or a production target.
     boolean: ['truncate'],
   },
   async run(context) {
-    const { args, positional, env, emit } = context
+    const { args, positional, env, emit, signal } = context
     const config = readDrillConfig(env, args, positional)
     const identity = config.identity ? await loadIdentity(config.identity) : undefined
     const run = await runDrill(
       {
         store: openStore(config.store),
         emit,
+        signal,
         clock: () => new Date(),
         tempDir: config.tempDir ?? tmpdir(),
         decrypt: (name) => decryptStream(identity, { name }),

@@ -78,13 +78,14 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
     default: { verify: true },
   },
   async run(context) {
-    const { args, positional, env, emit } = context
+    const { args, positional, env, emit, signal } = context
     if (chooseRestoreVia(env, args) === 'rest') return runRestRestoreJob(context)
     const config = readRestoreConfig(env, args, positional)
     const identity = config.identity ? await loadIdentity(config.identity) : undefined
     const result = await runRestore(
       {
         emit,
+        signal,
         tempDir: config.tempDir ?? tmpdir(),
         ...(config.store ? { store: openStore(config.store) } : {}),
         openS3Store: storeOpener(env),

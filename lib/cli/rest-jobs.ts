@@ -6,7 +6,7 @@ import { decryptStream, loadIdentity } from '../adapters/crypto/age.ts'
 import { RestClient } from '../adapters/rest/client.ts'
 import { createRetryingFetch } from '../adapters/rest/http.ts'
 import { openStore } from '../adapters/store/open-store.ts'
-import { runRestBackup } from '../backup/rest-backup.ts'
+import { runRestBackup } from '../backup/rest-source.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
@@ -31,7 +31,7 @@ function apiClient(url: string, key: Secret, retry: RestRetrySettings, emit: Emi
 }
 
 export async function runRestBackupJob(context: JobContext): Promise<ReportableResult> {
-  const { args, env, emit } = context
+  const { args, env, emit, signal } = context
   const config = readRestBackupConfig(env, args)
   const prepared = await prepareBackup(context, config.store)
   const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
@@ -40,6 +40,7 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
       client,
       store: prepared.store,
       emit,
+      signal,
       now: () => new Date(),
       tempDir: config.tempDir ?? tmpdir(),
       stats,
@@ -66,7 +67,13 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
   })
 }
 
-export async function runRestRestoreJob({ args, positional, env, emit }: JobContext): Promise<JobResult> {
+export async function runRestRestoreJob({
+  args,
+  positional,
+  env,
+  emit,
+  signal,
+}: JobContext): Promise<JobResult> {
   const config = readRestRestoreConfig(env, args, positional)
   const identity = config.identity ? await loadIdentity(config.identity) : undefined
   const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
@@ -75,6 +82,7 @@ export async function runRestRestoreJob({ args, positional, env, emit }: JobCont
       client,
       stats,
       emit,
+      signal,
       tempDir: config.tempDir ?? tmpdir(),
       ...(config.store ? { store: openStore(config.store) } : {}),
       openS3Store: storeOpener(env),

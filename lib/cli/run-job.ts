@@ -24,6 +24,8 @@ export interface JobContext {
   json: boolean
   /** A line for the person reading (stderr, so stdout stays parseable). */
   log: (line: string) => void
+  /** Aborted on SIGINT or SIGTERM: engines stop, undo what they wrote and clean up. */
+  signal: AbortSignal
 }
 
 export interface JobResult {
@@ -66,6 +68,7 @@ export async function runJob(
     },
   })
   const json = Boolean(args.json)
+  const interrupt = interruptOnSignals()
   const live = Boolean(process.stderr.isTTY) && !env.CI && !json
   const context: JobContext = {
     args,
@@ -74,6 +77,7 @@ export async function runJob(
     emit: createProgressRenderer(process.stderr, { live, quiet: Boolean(args.quiet) }),
     json,
     log: (line) => process.stderr.write(`${redact(line)}\n`),
+    signal: interrupt.signal,
   }
   if (args.help) {
     process.stdout.write(`${spec.usage.trim()}\n`)
@@ -90,6 +94,7 @@ export async function runJob(
   } catch (error) {
     failure = toLifeboatError(error)
   }
+  interrupt.dispose()
   if (spec.after) {
     await spec
       .after(context, { ...(result ? { result } : {}), ...(failure ? { error: failure } : {}), startedAt })
@@ -133,4 +138,26 @@ export function main(spec: JobSpec): void {
       process.exit(1)
     },
   )
+}
+
+/**
+ * The first SIGINT or SIGTERM aborts the job's signal, so it rolls back and cleans
+ * up; a second one gives up waiting and exits at once (130).
+ */
+function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController()
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted)
+    process.stderr.write(`lifeboat: ${name} received, stopping and cleaning up (again to exit at once)\n`)
+    controller.abort(new LifeboatError('INTERRUPTED', `interrupted by ${name}`))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
 }

@@ -86,7 +86,7 @@ export async function runPhases<C>(
         options.emit({ type: 'phase-done', phase: phase.name, seconds })
       }
     }
-    if (options.signal.aborted) throw interrupted(options.signal)
+    // Once the last phase (a commit) has run, the work is done: a late interrupt changes nothing.
     return { timings, seconds: (performance.now() - began) / 1000 }
   } catch (error) {
     const cause = options.signal.aborted ? interrupted(options.signal) : error

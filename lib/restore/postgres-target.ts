@@ -140,6 +140,9 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async begin(plan: RestorePlan, scope: PhaseScope): Promise<void> {
+    // An interrupt drops the connection: the server rolls the whole transaction back,
+    // whatever statement was running (an index build, the proof's export).
+    scope.signal.addEventListener('abort', () => this.#drop(), { once: true })
     await this.#run('BEGIN', 'starting the restore transaction')
     this.#began = true
     const names = plan.tables.map(qualifiedName)
@@ -271,6 +274,13 @@ export class PostgresTarget implements RestoreTarget {
       triggerMode: this.#triggers?.mode ?? 'replica',
       schemaCreated: this.#schemaCreated,
     }
+  }
+
+  #drop(): void {
+    if (this.#committing) return
+    ;(
+      this.#client as unknown as { connection?: { stream?: { destroy(): void } } }
+    )?.connection?.stream?.destroy()
   }
 
   async #run(sql: string, what: string): Promise<void> {
