@@ -1,4 +1,4 @@
-// Archive format v1: the manifest's shape and its validation (DESIGN.md).
+// Archive format v1: the manifest's shape and its validation (DESIGN.md). Pure.
 import { LifeboatError } from '../core/errors.ts'
 
 export const FORMAT_VERSION = 1

@@ -1,5 +1,5 @@
 // schema.sql as the archive holds it: the post-data marker that splits what must
-// exist before the data from what is faster built after it.
+// exist before the data from what is faster built after it. Pure.
 import { LifeboatError } from '../core/errors.ts'
 
 export const POST_DATA_MARKER = '-- lifeboat:post-data'

@@ -1,5 +1,5 @@
 // age encryption settings: recipients (public keys, all the backup runner needs) and
-// the identity (private key, restore and verify only). Pure parsing and checks;
+// the identity (private key, restore and verify only). Pure: parsing and checks;
 // reading an identity file is I/O and lives in lib/adapters/crypto/age.ts.
 import type { SettingsReader } from './config.ts'
 import { Secret } from './secret.ts'

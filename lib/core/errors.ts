@@ -1,5 +1,5 @@
 // The one error catalogue: every failure the tool can report has a code, an exit
-// code and a runbook anchor. Jobs print `LifeboatError`s once, at the edge.
+// code and a runbook anchor. Jobs print `LifeboatError`s once, at the edge. Pure.
 
 export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]

@@ -1,5 +1,5 @@
 // Typed progress events: engines emit them, the edge renders them (a live line on a
-// terminal, plain log lines in CI, nothing with --json but the final summary).
+// terminal, plain log lines in CI, nothing with --json but the final summary). Pure.
 
 export type ProgressEvent =
   | { type: 'step'; message: string }

@@ -1,5 +1,5 @@
 // How sizes and durations are written for people, the same in the terminal, Slack,
-// e-mail and reports: binary units labelled as such (KiB, MiB, GiB).
+// e-mail and reports: binary units labelled as such (KiB, MiB, GiB). Pure.
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']

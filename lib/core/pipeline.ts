@@ -1,6 +1,6 @@
 // One runner for every job's phases: each named phase runs in order, is timed, and
 // may leave cleanups (always run, last first) and undos (run only when a later phase
-// fails). Cancellation is the signal passed in: between phases, and inside them.
+// fails). Cancellation is the signal passed in: between phases, and inside them. Pure.
 import { LifeboatError } from './errors.ts'
 import type { EmitEvent } from './events.ts'
 

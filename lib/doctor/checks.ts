@@ -1,3 +1,7 @@
+// The doctor's judgement, pure: probe results (gathered by lib/doctor/probes.ts) become
+// a checklist, each item data `{ id, title, status, detail, fix? }`; a `fail` is
+// something that would make the backup (or a restore of it) fail, a `warn` works today
+// but is a risk. Pure.
 import type { DoctorSettings, DoctorSource } from '../core/doctor-config.ts'
 import { type ErrorCode, ExitCode, LifeboatError } from '../core/errors.ts'
 import { supabaseProjectRef } from '../core/rest-config.ts'

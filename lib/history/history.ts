@@ -3,7 +3,8 @@
 
 import type { Manifest } from '../archive/manifest.ts'
 import { formatBytes } from '../core/format.ts'
-import { cell, type DrillReport, formatSeconds } from '../drills/report.ts'
+import { type DrillReport, formatSeconds } from '../drills/report.ts'
+import { cell } from '../drills/report-markdown.ts'
 import type { BackupRecord } from '../inventory/inventory.ts'
 
 export interface BackupHistoryRow {

@@ -102,14 +102,7 @@ export class PostgresTarget implements RestoreTarget {
     }
     const info = this.#info!
     const target: Endpoint = { ...this.#address, database: info.database }
-    const environment = this.#options.production.flatMap(({ setting, url }) => {
-      try {
-        const { host, port, database, user } = describeConnection(url)
-        return [{ setting, endpoint: { host, port, database, user } }]
-      } catch {
-        return []
-      }
-    })
+    const environment = environmentEndpoints(this.#options.production)
     const source = backupSource ? { host: backupSource.host, database: backupSource.database } : undefined
     assertTargetAllowed(
       productionReasons({ target, marker: info.marker, environment, backupSource: source }),
@@ -307,4 +300,18 @@ export async function runRestore(deps: RestoreDeps, options: PostgresRestoreOpti
     production: options.production,
   })
   return restoreInto(deps, target, options)
+}
+
+/** The databases the environment names (DATABASE_URL, SUPABASE_DB_URL), as endpoints. */
+export function environmentEndpoints(
+  production: readonly { setting: string; url: Secret }[],
+): { setting: string; endpoint: Endpoint }[] {
+  return production.flatMap(({ setting, url }) => {
+    try {
+      const { host, port, database, user } = describeConnection(url)
+      return [{ setting, endpoint: { host, port, database, user } }]
+    } catch {
+      return []
+    }
+  })
 }

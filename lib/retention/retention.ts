@@ -1,6 +1,6 @@
 // Retention as a pure plan: backups in, what to keep (and why) and what to delete out.
 // The floor (the newest good backups) is kept whatever its age, so a stalled schedule
-// never lets retention eat the last copies. docs/lifecycle.md explains each rule.
+// never lets retention eat the last copies. docs/lifecycle.md explains each rule. Pure.
 
 import { parseBackupKey } from '../archive/layout.ts'
 import type { SettingsReader } from '../core/config.ts'
