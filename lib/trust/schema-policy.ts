@@ -296,7 +296,7 @@ const HANDLERS: Record<string, Handler> = {
       ...(sequence ? { object: sequence } : {}),
       ...(table ? { table } : {}),
       roles: [],
-      phase: 'pre-data',
+      phase: 'any',
     })
   },
   AlterDomainStmt: (n, o) => {
