@@ -50,6 +50,22 @@ function lineAt(text: string, index: number): number {
   return line
 }
 
+/** Line numbers of byte offsets, by binary search over the newlines (linear scans per statement would be quadratic). */
+function lineIndex(bytes: Buffer): (offset: number) => number {
+  const newlines: number[] = []
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) newlines.push(at)
+  return (offset) => {
+    let low = 0
+    let high = newlines.length
+    while (low < high) {
+      const mid = (low + high) >> 1
+      if (newlines[mid]! < offset) low = mid + 1
+      else high = mid
+    }
+    return low + 1
+  }
+}
+
 /** The parser counts error positions in characters (code points); JavaScript in UTF-16 units. */
 function utf16Index(text: string, codePoints: number): number {
   let index = 0
@@ -58,40 +74,76 @@ function utf16Index(text: string, codePoints: number): number {
   return index
 }
 
+/** Parse in pieces of about this many characters: the parser's time and memory grow faster than the text. */
+const CHUNK = 64 * 1024
+
 /**
- * Parses, blanking (not removing, so positions and lines stay) each `\restrict` line
- * the parser stops at. Any other meta-command, or any syntax error, is refused.
+ * A piece ends right after a `;` at a line end. It is a statement boundary of the whole
+ * text exactly when the piece parses: a cut inside a string, comment, dollar quote or
+ * BEGIN ATOMIC body fails with "unterminated …" or "at end of input", and grows.
  */
-function parseWithoutMetaCommands(source: string): {
-  tree: { stmts?: RawTreeStatement[] }
-  text: string
-  stripped: number[]
-} {
+function cutAfter(text: string, from: number): number {
+  const at = text.indexOf(';\n', from)
+  return at === -1 ? text.length : at + 1
+}
+
+/**
+ * Parses the script piece by piece, blanking (not removing, so positions and lines stay)
+ * each `\restrict` line the parser stops at. Any other meta-command, or any syntax
+ * error, is refused. Locations come back as byte offsets into the whole (blanked) text.
+ */
+function parseScript(source: string): { stmts: RawTreeStatement[]; text: string; stripped: number[] } {
   let text = source
   const stripped: number[] = []
-  for (;;) {
-    try {
-      return { tree: parseSync(text), text, stripped }
-    } catch (error) {
-      const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
-      const at = utf16Index(text, details?.cursorPosition ?? 0)
-      const start = text.lastIndexOf('\n', at - 1) + 1
-      const end = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at)
-      const line = text.slice(start, end)
-      const line1 = lineAt(text, at)
-      if (text[at] === '\\' && RESTRICT_LINE.test(line) && text.slice(start, at).trim() === '') {
-        text = `${text.slice(0, start)}${' '.repeat(line.length)}${text.slice(end)}`
-        stripped.push(line1)
-        continue
+  const stmts: RawTreeStatement[] = []
+  let start = 0
+  let startByte = 0
+  while (start < text.length) {
+    let cut = cutAfter(text, start + CHUNK)
+    let tree: { stmts?: RawTreeStatement[] }
+    for (;;) {
+      const piece = text.slice(start, cut)
+      if (piece.trim() === '') {
+        tree = {}
+        break
       }
-      if (text[at] === '\\') {
-        throw refused(
-          `schema.sql line ${line1} is a psql meta-command ("${line.trim().slice(0, 60)}"); only \\restrict and \\unrestrict lines are skipped`,
-        )
+      try {
+        tree = parseSync(piece)
+        break
+      } catch (error) {
+        const message = (error as Error).message
+        const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
+        const at = start + utf16Index(piece, details?.cursorPosition ?? 0)
+        const lineStart = text.lastIndexOf('\n', at - 1) + 1
+        const lineEnd = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at)
+        const line = text.slice(lineStart, lineEnd)
+        if (text[at] === '\\' && RESTRICT_LINE.test(line) && text.slice(lineStart, at).trim() === '') {
+          text = `${text.slice(0, lineStart)}${' '.repeat(line.length)}${text.slice(lineEnd)}`
+          stripped.push(lineAt(text, at))
+          continue
+        }
+        if (cut < text.length && /at end of input|unterminated/.test(message)) {
+          cut = cutAfter(text, start + 2 * (cut - start))
+          continue
+        }
+        if (text[at] === '\\') {
+          throw refused(
+            `schema.sql line ${lineAt(text, at)} is a psql meta-command ("${line.trim().slice(0, 60)}"); only \\restrict and \\unrestrict lines are skipped`,
+          )
+        }
+        throw refused(`schema.sql does not parse at line ${lineAt(text, at)}: ${message}`)
       }
-      throw refused(`schema.sql does not parse at line ${line1}: ${(error as Error).message}`)
     }
+    const pieceBytes = Buffer.byteLength(text.slice(start, cut))
+    for (const entry of tree.stmts ?? []) {
+      const location = entry.stmt_location ?? 0
+      const length = entry.stmt_len || pieceBytes - location
+      stmts.push({ stmt: entry.stmt, stmt_location: startByte + location, stmt_len: length })
+    }
+    startByte += pieceBytes
+    start = cut
   }
+  return { stmts, text, stripped }
 }
 
 interface RawTreeStatement {
@@ -139,10 +191,10 @@ function skipTrivia(
 /** Splits a script into parsed statements; refuses what does not parse, NUL bytes, and a second marker. */
 export function splitSqlScript(source: string): SqlScript {
   if (source.includes('\0')) throw refused('schema.sql contains a NUL byte, which would hide what follows it')
-  const { tree, text, stripped } = parseWithoutMetaCommands(source)
+  const { stmts: raw, text, stripped } = parseScript(source)
   // The parser's positions are byte offsets into the UTF-8 text.
   const bytes = Buffer.from(text, 'utf8')
-  const lineOf = (offset: number) => lineAt(text, bytes.subarray(0, offset).toString('utf8').length)
+  const lineOf = lineIndex(bytes)
   let marker: number | undefined
   const onComment = (comment: string, at: number) => {
     if (comment !== POST_DATA_MARKER) return
@@ -150,13 +202,13 @@ export function splitSqlScript(source: string): SqlScript {
       throw refused(`schema.sql has a second "${POST_DATA_MARKER}" line at line ${lineOf(at)}`)
     marker = at
   }
-  const raw = tree.stmts ?? []
   const statements: RawStatement[] = []
   let end = 0
   for (const [index, entry] of raw.entries()) {
     const from = entry.stmt_location ?? 0
     const to = entry.stmt_len ? from + entry.stmt_len : bytes.length
-    const first = skipTrivia(bytes, from, to, onComment)
+    // From the previous end: a piece of comments alone (no statement) still shows its marker.
+    const first = skipTrivia(bytes, Math.min(end, from), to, onComment)
     const [type, node] = Object.entries(entry.stmt)[0] as [string, Record<string, unknown>]
     const statementText = bytes.subarray(first, to).toString('utf8').trimEnd()
     statements.push({
