@@ -52,6 +52,26 @@ export const errorCatalogue = {
     hint: 'The target was rolled back and is unchanged; the message names the table.',
   },
   VERIFY_FAILED: { exit: 1, hint: 'The named files do not match their checksums; choose another backup.' },
+  SIGNATURE_MISSING: {
+    exit: 1,
+    hint: 'The backup carries no signature: restore a signed backup, or check this one by hand and pass --allow-unsigned (docs/signing.md).',
+  },
+  SIGNATURE_INVALID: {
+    exit: 1,
+    hint: 'The backup was changed after it was signed: do not restore it; choose another backup and find out who wrote to the bucket.',
+  },
+  SIGNATURE_UNTRUSTED: {
+    exit: 1,
+    hint: 'Signed by a key missing from BACKUP_SIGNING_PUBLIC_KEYS: add it if it is one of yours (key rotation), otherwise treat the backup as forged.',
+  },
+  SCHEMA_SQL_REFUSED: {
+    exit: 1,
+    hint: 'schema.sql holds a statement the schema step never runs; nothing was written. Do not restore this backup with --create-schema.',
+  },
+  METADATA_TOO_LARGE: {
+    exit: 1,
+    hint: 'A manifest, checksum list or signature is larger than any real backup writes: the archive is damaged or forged.',
+  },
   MONITOR_FAILED: { exit: 1, hint: 'The newest backup is older than the RPO; check the backup workflow.' },
   DRILL_FAILED: { exit: 1, hint: 'The drill could not prove the backup restorable; see the report.' },
   API_UNREACHABLE: { exit: 1, hint: 'Check SUPABASE_URL and the network; `npm run backup:doctor` explains.' },
