@@ -1,8 +1,9 @@
 // What a backup's signatures cover and where they live, and the one decision every
 // reader makes before trusting a byte: verified, refused, or unsigned-and-allowed
 // (--allow-unsigned, loud and audited). Pure: the bytes and texts are passed in.
+
+import { BACKUPS_PREFIX } from '../archive/layout.ts'
 import { LifeboatError } from '../core/errors.ts'
-import { BACKUPS_PREFIX } from '../core/layout.ts'
 import {
   type PublicKey,
   type SigningKey,

@@ -8,9 +8,9 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { tarEnd, tarHeader, tarPadding } from '../../lib/adapters/archive/tar-blocks.ts'
+import type { Manifest, TableEntry } from '../../lib/archive/manifest.ts'
+import { tarEnd, tarHeader, tarPadding } from '../../lib/archive/tar-blocks.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
-import type { Manifest, TableEntry } from '../../lib/core/manifest.ts'
 import { ArchiveMeter, METADATA_LIMITS, readBounded, readBoundedText } from '../../lib/trust/bounded.ts'
 
 const MiB = 1024 * 1024
