@@ -1,8 +1,8 @@
 // The Supabase-shaped test target itself (test/helpers/supabase/), on PostgreSQL 15
 // and 17: the roles and privileges of a new project, Auth and Storage with their
-// migration history, and the application on top behave as on Supabase.
+// migration history, the application on top, and the plain servers behave as expected.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MAJORS, newSupabaseProject } from '../helpers/clusters.ts'
+import { MAJORS, newSupabaseProject, plainServerUrl } from '../helpers/clusters.ts'
 import { sql, withClient } from '../helpers/database.ts'
 import { APP, createSupabaseApp, type SupabaseApp, signUp } from '../helpers/supabase/app.ts'
 import {
@@ -218,5 +218,16 @@ describe.each(MAJORS)('the Supabase-shaped target on PostgreSQL %i', (major) => 
               to_regclass('auth.one_time_tokens') IS NOT NULL AS tokens`,
     )
     expect(rows[0]).toEqual({ anonymous: false, tokens: false })
+  })
+})
+
+describe.each(MAJORS)('the plain PostgreSQL %i server of the test run', (major) => {
+  it('runs that major with postgres as its bootstrap superuser', async () => {
+    const { rows } = await sql(
+      plainServerUrl(major),
+      `SELECT current_setting('server_version_num')::int / 10000 AS major,
+              (SELECT rolname FROM pg_roles WHERE oid = 10) AS bootstrap`,
+    )
+    expect(rows[0]).toEqual({ major, bootstrap: 'postgres' })
   })
 })
