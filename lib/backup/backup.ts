@@ -111,11 +111,15 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
     },
     {
       name: 'schema',
-      run: async (c) => void (c.schemaSql = await c.source.writeSchema(c.upload!.writer, c.warn)),
+      async run(c) {
+        c.schemaSql = await c.source.writeSchema(c.upload!.writer, c.warn)
+      },
     },
     {
       name: 'export',
-      run: async (c, scope) => void (c.tables = await c.source.exportTables(c.upload!.writer, scope, c.warn)),
+      async run(c, scope) {
+        c.tables = await c.source.exportTables(c.upload!.writer, scope, c.warn)
+      },
     },
     { name: 'seal', run: seal },
     { name: 'finish', run: (c) => c.source.finish() },
