@@ -187,7 +187,10 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
   const location = deps.store.locate(key)
   let storeError: string | undefined
   try {
-    await deps.store.put(key, `${JSON.stringify(report, null, 2)}\n`, { contentType: 'application/json' })
+    await deps.store.put(key, `${JSON.stringify(report, null, 2)}\n`, {
+      contentType: 'application/json',
+      ifNoneMatch: '*',
+    })
   } catch (error) {
     storeError = redact((error as Error).message)
   }

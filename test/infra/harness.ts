@@ -8,7 +8,7 @@ import { parse } from 'yaml'
 import { readLifeboatConfig } from '../../infra/config.ts'
 import type { PolicyDocument } from '../../infra/iam-documents.ts'
 import { Lifeboat } from '../../infra/lifeboat.ts'
-import type { DeclaredResource, PolicyExpectations } from '../../infra/policy.ts'
+import type { DeclaredResource, PolicyExpectations } from './policy.ts'
 import { retentionReachDays, SECRET_PLACEHOLDER, SETTINGS } from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
 

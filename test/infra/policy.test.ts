@@ -4,7 +4,7 @@
 import type * as pulumi from '@pulumi/pulumi'
 import { describe, expect, it } from 'vitest'
 import type { PolicyDocument } from '../../infra/iam-documents.ts'
-import { checkPolicies, isAllowed, matches, type PolicyRule, ResourceType } from '../../infra/policy.ts'
+import { checkPolicies, isAllowed, matches, type PolicyRule, ResourceType } from './policy.ts'
 import { type BuildOptions, buildStack, editPolicy, tamper } from './harness.ts'
 
 type Statement = Record<string, unknown>
