@@ -95,6 +95,8 @@ export type GitHubSecretKey = keyof typeof GitHubSecret
  */
 export const BootstrapSecret = {
   pulumiAccessToken: 'PULUMI_ACCESS_TOKEN',
+  /** Reads the infrastructure stack only (it holds no secret); pull requests preview with it. */
+  pulumiPreviewToken: 'PULUMI_PREVIEW_TOKEN',
   pulumiGitHubToken: 'PULUMI_GITHUB_TOKEN',
 } as const
 export const BootstrapVariable = {
