@@ -270,6 +270,20 @@ describe('each check fails when its guarantee is removed', () => {
     expect(rules).toEqual(['bucket-protected'])
   })
 
+  it.each([
+    ResourceType.versioning,
+    ResourceType.bucketPolicy,
+    ResourceType.lifecycle,
+    ResourceType.publicAccessBlock,
+  ])('a guard resource a destroy could remove (%s without protect and retainOnDelete)', async (type) => {
+    const rules = await withTampering((args) =>
+      args.type === type
+        ? { props: args.props, opts: { ...args.opts, protect: false, retainOnDelete: false } }
+        : undefined,
+    )
+    expect(rules).toEqual(['guards-retained'])
+  })
+
   it('lifecycle without noncurrent expiry or multipart abort', async () => {
     const rules = await withTampering(
       tamper(ResourceType.lifecycle, /./, (p) => ({
