@@ -526,6 +526,6 @@ describe('outputs', () => {
     pulumi.runtime.setAllConfig(config, [])
     const outputs = program()
     expect(Object.keys(outputs).sort()).toEqual(Object.values(StackOutput).sort())
-    expect(await resolved(outputs[StackOutput.backupStore])).toBe(`s3://${BUCKET}/production`)
+    expect(await resolved(outputs[StackOutput.backupStore]!)).toBe(`s3://${BUCKET}/production`)
   })
 })
