@@ -16,6 +16,7 @@ import {
   GitHubVariable,
 } from '../../lib/core/stack-outputs.ts'
 import {
+  type FakeWorkflowRun,
   type ReceivedMail,
   startGitHubApiReceiver,
   startPagerDutyReceiver,
