@@ -570,7 +570,7 @@ describe('alerting from the workflows', () => {
     steps: string,
     options: {
       results?: Record<string, string>
-      previousRuns?: string[]
+      previousRuns?: FakeWorkflowRun['conclusion'][]
       status?: string
       slackDown?: boolean
     } = {},
