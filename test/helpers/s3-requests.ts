@@ -58,7 +58,8 @@ export function authorizationsOf(request: S3RequestLine): S3Authorization[] {
   if (key === undefined || key === '') {
     if (request.method === 'GET' && q.has('versions'))
       return [onBucket('ListObjectVersions', 's3:ListBucketVersions', { 's3:prefix': q.get('prefix') ?? '' })]
-    if (request.method === 'GET' && q.has('location')) return [onBucket('GetBucketLocation', 's3:GetBucketLocation')]
+    if (request.method === 'GET' && q.has('location'))
+      return [onBucket('GetBucketLocation', 's3:GetBucketLocation')]
     if (request.method === 'GET')
       return [onBucket('ListObjectsV2', 's3:ListBucket', { 's3:prefix': q.get('prefix') ?? '' })]
     if (request.method === 'HEAD') return [onBucket('HeadBucket', 's3:ListBucket')]
@@ -75,7 +76,13 @@ export function authorizationsOf(request: S3RequestLine): S3Authorization[] {
   }
   switch (request.method) {
     case 'GET':
-      return [onObject(q.has('versionId') ? 'GetObject (version)' : 'GetObject', q.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject', key)]
+      return [
+        onObject(
+          q.has('versionId') ? 'GetObject (version)' : 'GetObject',
+          q.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject',
+          key,
+        ),
+      ]
     case 'HEAD':
       return [onObject('HeadObject', q.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject', key)]
     case 'PUT':
@@ -89,10 +96,14 @@ export function authorizationsOf(request: S3RequestLine): S3Authorization[] {
             's3:x-amz-copy-source': header('x-amz-copy-source'),
           }),
         ]
-      return [onObject('PutObject', 's3:PutObject', key, { ...conditional, 's3:ObjectCreationOperation': 'true' })]
+      return [
+        onObject('PutObject', 's3:PutObject', key, { ...conditional, 's3:ObjectCreationOperation': 'true' }),
+      ]
     case 'POST':
       if (q.has('uploads'))
-        return [onObject('CreateMultipartUpload', 's3:PutObject', key, { 's3:ObjectCreationOperation': 'false' })]
+        return [
+          onObject('CreateMultipartUpload', 's3:PutObject', key, { 's3:ObjectCreationOperation': 'false' }),
+        ]
       if (q.has('uploadId'))
         return [
           onObject('CompleteMultipartUpload', 's3:PutObject', key, {
@@ -103,7 +114,9 @@ export function authorizationsOf(request: S3RequestLine): S3Authorization[] {
       break
     case 'DELETE':
       if (q.has('uploadId')) return [onObject('AbortMultipartUpload', 's3:AbortMultipartUpload', key)]
-      return [onObject('DeleteObject', q.has('versionId') ? 's3:DeleteObjectVersion' : 's3:DeleteObject', key)]
+      return [
+        onObject('DeleteObject', q.has('versionId') ? 's3:DeleteObjectVersion' : 's3:DeleteObject', key),
+      ]
   }
   return [onObject(`${request.method} object`, 's3:Unknown', key)]
 }

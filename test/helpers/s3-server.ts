@@ -78,9 +78,14 @@ export async function startS3Server(parent = '.tmp', options: S3ServerOptions = 
     endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     requests,
     stop: async () => {
+      proxy.closeAllConnections()
       await new Promise((done) => proxy.close(done))
+      const exited = new Promise((done) => child.once('exit', done))
       child.kill('SIGTERM')
-      await new Promise((done) => child.once('exit', done))
+      // s3rver waits for idle client sockets before it exits; do not let that hold a test run.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
       await rm(directory, { recursive: true, force: true })
     },
   }
@@ -134,7 +139,12 @@ async function handle(
     }
     if (await exists(upstreamPort, create.bucket, create.key!)) {
       record.status = 412
-      return sendError(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold')
+      return sendError(
+        res,
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+      )
     }
   }
 
@@ -142,7 +152,14 @@ async function handle(
   if (headers.authorization) {
     headers.authorization = headers.authorization.replace(/Credential=[^/]+\//, `Credential=${S3RVER_KEY}/`)
   }
-  const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method, path: url, headers })
+  const upstream = httpRequest({
+    host: '127.0.0.1',
+    port: upstreamPort,
+    method,
+    path: url,
+    headers,
+    agent: false,
+  })
   const answer = await new Promise<IncomingMessage>((done, fail) => {
     upstream.once('response', done)
     upstream.once('error', fail)
@@ -176,7 +193,7 @@ async function handle(
 async function exists(port: number, bucket: string, key: string): Promise<boolean> {
   return new Promise((done, fail) => {
     const path = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`
-    const head = httpRequest({ host: '127.0.0.1', port, method: 'HEAD', path }, (answer) => {
+    const head = httpRequest({ host: '127.0.0.1', port, method: 'HEAD', path, agent: false }, (answer) => {
       answer.resume()
       done(answer.statusCode === 200)
     })
