@@ -42,7 +42,9 @@ export async function checkReplica(
       store: replica.location,
       checked: expected.length,
       missing: [],
-      warnings: [`replica ${replica.location} could not be listed, so the second copy is unchecked: ${message}`],
+      warnings: [
+        `replica ${replica.location} could not be listed, so the second copy is unchecked: ${message}`,
+      ],
     }
   }
   const missing = expected.filter((r) => !present.has(r.id)).map((r) => r.id)

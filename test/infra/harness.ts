@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url'
 import * as pulumi from '@pulumi/pulumi'
 import { parse } from 'yaml'
 import { readLifeboatConfig } from '../../infra/config.ts'
-import type { PolicyDocument } from '../../infra/iam-documents.ts'
 import { GitHubSecrets } from '../../infra/github-secrets.ts'
+import type { PolicyDocument } from '../../infra/iam-documents.ts'
 import { Lifeboat } from '../../infra/lifeboat.ts'
-import type { DeclaredResource, PolicyExpectations } from './policy.ts'
 import { retentionReachDays, SECRET_PLACEHOLDER, SETTINGS } from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
+import type { DeclaredResource, PolicyExpectations } from './policy.ts'
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const EXAMPLE_PATH = `${REPOSITORY_ROOT}Pulumi.example.yaml`

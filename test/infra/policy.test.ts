@@ -4,8 +4,8 @@
 import type * as pulumi from '@pulumi/pulumi'
 import { describe, expect, it } from 'vitest'
 import type { PolicyDocument } from '../../infra/iam-documents.ts'
-import { checkPolicies, isAllowed, matches, type PolicyRule, ResourceType } from './policy.ts'
 import { type BuildOptions, buildStack, editPolicy, tamper } from './harness.ts'
+import { checkPolicies, isAllowed, matches, type PolicyRule, ResourceType } from './policy.ts'
 
 type Statement = Record<string, unknown>
 

@@ -1,9 +1,10 @@
 // Policy checks over the resources a program declares (as recorded under Pulumi mocks, or
 // from a preview): the guarantees the backups rely on, each with a rule name, so a test can
 // prove that removing one (versioning, encryption, TLS deny, MFA deny …) is caught.
-import { BACKUPS_PREFIX } from '../../lib/core/layout.ts'
+
 import type { PolicyDocument, PolicyStatement } from '../../infra/iam-documents.ts'
 import { BACKSTOP_MARGIN_DAYS } from '../../infra/settings.ts'
+import { BACKUPS_PREFIX } from '../../lib/core/layout.ts'
 
 export interface DeclaredResource {
   type: string

@@ -4,7 +4,6 @@ import * as pulumi from '@pulumi/pulumi'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ROLE_SESSION_SECONDS } from '../../infra/access.ts'
 import type { PolicyStatement } from '../../infra/iam-documents.ts'
-import { isAllowed, ResourceType } from './policy.ts'
 import { SETTINGS } from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
 import {
@@ -28,6 +27,7 @@ import {
   STACK,
   toEngineConfig,
 } from './harness.ts'
+import { isAllowed, ResourceType } from './policy.ts'
 
 const BUCKET = 'acme-lifeboat-backups'
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`

@@ -159,7 +159,8 @@ async function runAs(
     ...extra,
   })
   const made = server.requests.slice(before)
-  const entry = (calls[job] ??= { role, calls: [] })
+  calls[job] ??= { role, calls: [] }
+  const entry = calls[job]
   for (const call of made.flatMap(normalise)) {
     if (!entry.calls.some((c) => JSON.stringify(c) === JSON.stringify(call))) entry.calls.push(call)
   }

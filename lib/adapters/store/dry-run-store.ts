@@ -23,9 +23,16 @@ export class DryRunStore implements Store {
     return this.#inner.locate(key)
   }
 
-  async put(key: string, body: Readable | Buffer | string, options: PutOptions = {}): Promise<{ bytes: number }> {
+  async put(
+    key: string,
+    body: Readable | Buffer | string,
+    options: PutOptions = {},
+  ): Promise<{ bytes: number }> {
     if (options.ifNoneMatch && (this.written.includes(key) || (await this.head(key)))) {
-      throw new LifeboatError('STORE_KEY_EXISTS', `cannot write ${this.locate(key)}: already stored (dry run)`)
+      throw new LifeboatError(
+        'STORE_KEY_EXISTS',
+        `cannot write ${this.locate(key)}: already stored (dry run)`,
+      )
     }
     this.written.push(key)
     if (typeof body === 'string' || Buffer.isBuffer(body)) return { bytes: Buffer.byteLength(body) }

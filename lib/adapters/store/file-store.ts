@@ -21,7 +21,11 @@ export class FileStore implements Store {
     return join(this.#root, key)
   }
 
-  async put(key: string, body: Readable | Buffer | string, options: PutOptions = {}): Promise<{ bytes: number }> {
+  async put(
+    key: string,
+    body: Readable | Buffer | string,
+    options: PutOptions = {},
+  ): Promise<{ bytes: number }> {
     const path = this.locate(key)
     const partial = `${path}.partial-${process.pid}-${Date.now()}`
     try {

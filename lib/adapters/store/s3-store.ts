@@ -198,7 +198,9 @@ export class S3Store implements Store {
 /** S3 answers 412 PreconditionFailed when `If-None-Match: *` finds the key taken. */
 function isPreconditionFailed(error: unknown): boolean {
   const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
-  return e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed' || e.Code === 'PreconditionFailed'
+  return (
+    e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed' || e.Code === 'PreconditionFailed'
+  )
 }
 
 /** Maps SDK and network errors to the catalogue, keeping the S3 error name. */
