@@ -22,6 +22,10 @@ Reads only the store's listing and manifest sidecars (no archive is downloaded):
              disappears, a total data size that moves by more than
              ANOMALY_SIZE_CHANGE (0.5 = 50%). Anomalies are warnings (exit 0).
 
+Replica:  with BACKUP_REPLICA_STORE (+ BACKUP_REPLICA_REGION), every complete
+          backup older than REPLICA_LAG_HOURS (6) must be complete in the replica
+          too; one that is not is a warning (docs/infrastructure.md "Second copy").
+
 Store:    BACKUP_STORE (s3://bucket/prefix or file://path), or --store
 Options:
       --rpo-hours N        overrides RPO_HOURS
@@ -41,10 +45,13 @@ or configuration.
     const freshness = readFreshnessSettings(reader)
     const anomalies = readAnomalySettings(reader)
     const now = readNow(reader)
+    const replicaUrl = reader.optional(undefined, 'BACKUP_REPLICA_STORE')
+    const replicaLagHours = reader.integer(undefined, 'REPLICA_LAG_HOURS', 6, 1)
     reader.finish()
+    const replica = replicaUrl ? openReplicaStore(env, replicaUrl) : undefined
     const result = await runMonitor(
-      { store: openStore(storeConfig!), emit },
-      { ...freshness, now, anomalies },
+      { store: openStore(storeConfig!), emit, ...(replica ? { replica } : {}) },
+      { ...freshness, now, anomalies, replicaLagHours },
     )
     for (const warning of result.warnings) emit({ type: 'warning', message: warning })
     assertFresh(result)
@@ -79,3 +86,15 @@ or configuration.
   },
   after: reportWhenDone('monitor'),
 })
+
+/** The replica's store: the same settings, its own URL and region. */
+function openReplicaStore(env: Record<string, string | undefined>, url: string) {
+  const reader = new SettingsReader({
+    ...env,
+    BACKUP_STORE: url,
+    AWS_REGION: env.BACKUP_REPLICA_REGION || env.AWS_REGION,
+  })
+  const config = readStoreConfig(reader)
+  reader.finish()
+  return openStore(config!)
+}

@@ -29,7 +29,11 @@ export interface AuthenticSidecar {
 }
 
 /** Reads `<id>.manifest.json` and its signature; only a verified (or explicitly allowed) sidecar is parsed. */
-export async function readAuthenticSidecar(store: Store, id: string, trust: Trust): Promise<AuthenticSidecar> {
+export async function readAuthenticSidecar(
+  store: Store,
+  id: string,
+  trust: Trust,
+): Promise<AuthenticSidecar> {
   const key = sidecarKey(id)
   const where = store.locate(key)
   const bytes = await readBounded(await store.get(key), { what: where, limit: METADATA_LIMITS.sidecar })

@@ -51,7 +51,8 @@ export async function startArchiveUpload(args: {
     transforms: args.encrypt ? [args.encrypt()] : [],
   })
   await writer.open()
-  const upload = args.store.put(key, writer.output)
+  // Create-only: the writer role may not replace an object (docs/infrastructure.md).
+  const upload = args.store.put(key, writer.output, { ifNoneMatch: '*' })
   // If the store fails, stop feeding it; whoever writes entries sees the rejection.
   upload.catch((error: Error) => writer.abort(error))
   return { id, key, encrypted, writer, upload }
@@ -90,6 +91,7 @@ export async function sealArchive<M extends Manifest>(args: {
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
   await store.put(sidecarKey(manifest.id), `${JSON.stringify(sidecar, null, 2)}\n`, {
     contentType: 'application/json',
+    ifNoneMatch: '*',
   })
   return { sidecar, archive }
 }

@@ -28,6 +28,10 @@ export const errorCatalogue = {
   STORE_UNREACHABLE: { exit: 1, hint: 'Check BACKUP_STORE, the endpoint and the network.' },
   STORE_FORBIDDEN: { exit: 1, hint: 'Check the credentials and the role policy for the bucket prefix.' },
   STORE_IO: { exit: 1, hint: 'The store failed to read or write an object; retry, then check the store.' },
+  STORE_KEY_EXISTS: {
+    exit: 1,
+    hint: 'A create-only write found the key taken; the store kept the existing object. Run the job again.',
+  },
   BACKUP_NOT_FOUND: { exit: 1, hint: 'Run `npm run backup:list` to see complete backups.' },
   ARCHIVE_CORRUPT: {
     exit: 1,

@@ -205,7 +205,10 @@ async function writeReport(
   const key = `${DRILLS_PREFIX}${id}.json`
   let storeError: string | undefined
   try {
-    await deps.store.put(key, `${JSON.stringify(report, null, 2)}\n`, { contentType: 'application/json' })
+    await deps.store.put(key, `${JSON.stringify(report, null, 2)}\n`, {
+      contentType: 'application/json',
+      ifNoneMatch: '*',
+    })
   } catch (error) {
     storeError = redact((error as Error).message)
   }

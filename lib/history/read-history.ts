@@ -15,7 +15,8 @@ export async function readHistory(store: Store, now: Date): Promise<History> {
   })
   const drills: DrillReport[] = []
   for (const object of await store.list(DRILLS_PREFIX)) {
-    if (!object.key.endsWith('.json')) continue
+    // The DR test's access reviews live beside the reports (lib/engine/access-review.ts).
+    if (!object.key.endsWith('.json') || object.key.startsWith(`${DRILLS_PREFIX}access-review-`)) continue
     const where = store.locate(object.key)
     const parsed = parseDrillReport(await readText(store, object.key), where)
     if ('report' in parsed) drills.push(parsed.report)

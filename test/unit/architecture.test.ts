@@ -116,6 +116,17 @@ describe('the dependency rules', () => {
     expect(offending).toEqual([])
   })
 
+  it('lets the Pulumi program use only pure modules of lib/', () => {
+    const impure = files
+      .filter((path) => path.startsWith('infra/'))
+      .flatMap((path) =>
+        importsOf(path)
+          .filter((t) => t.startsWith('lib/') && !PURE.test(header(t)))
+          .map((t) => `${path} -> ${t}`),
+      )
+    expect(impure).toEqual([])
+  })
+
   it('never lets lib/ import the job scripts or the Pulumi program', () => {
     const upward = files
       .filter((path) => path.startsWith('lib/'))

@@ -1,5 +1,7 @@
 // S3 (or any S3-compatible API) as a store: streaming multipart uploads through
 // lib-storage; a failed upload is aborted so nothing half-written looks complete.
+// Create-only puts send `If-None-Match: *` (lib-storage passes it to PutObject and to
+// CompleteMultipartUpload, the two requests that make an object appear); no HEAD first.
 
 import type { Readable } from 'node:stream'
 import {
@@ -15,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
-import type { Store, StoredObject } from './store.ts'
+import type { PutOptions, Store, StoredObject } from './store.ts'
 
 export function createS3Client(settings: S3Settings): S3Client {
   const config: S3ClientConfig = {
@@ -60,7 +62,7 @@ export class S3Store implements Store {
   async put(
     key: string,
     body: Readable | Buffer | string,
-    options: { contentType?: string } = {},
+    options: PutOptions = {},
   ): Promise<{ bytes: number }> {
     let bytes = 0
     const counted =
@@ -77,6 +79,7 @@ export class S3Store implements Store {
         Key: this.#prefix + key,
         Body: counted,
         ContentType: options.contentType ?? 'application/octet-stream',
+        ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
       },
       queueSize: 4,
       partSize: 16 * 1024 * 1024,
@@ -105,6 +108,13 @@ export class S3Store implements Store {
           .catch(() => undefined) // the bucket lifecycle aborts stale multipart uploads after a day
       }
       if (!Buffer.isBuffer(counted)) counted.destroy()
+      if (options.ifNoneMatch && isPreconditionFailed(error)) {
+        throw new LifeboatError(
+          'STORE_KEY_EXISTS',
+          `cannot write ${this.locate(key)}: an object is already stored under this key (kept as it was)`,
+          { cause: error },
+        )
+      }
       throw s3Error(error, `cannot write ${this.locate(key)}`)
     }
   }
@@ -183,6 +193,14 @@ export class S3Store implements Store {
       }
     }
   }
+}
+
+/** S3 answers 412 PreconditionFailed when `If-None-Match: *` finds the key taken. */
+function isPreconditionFailed(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
+  return (
+    e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed' || e.Code === 'PreconditionFailed'
+  )
 }
 
 /** Maps SDK and network errors to the catalogue, keeping the S3 error name. */
