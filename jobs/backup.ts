@@ -5,6 +5,7 @@ import { runBackup } from '../lib/backup/postgres-source.ts'
 import { reportWhenDone } from '../lib/cli/after-job.ts'
 import { backupResult, prepareBackup } from '../lib/cli/backup-job.ts'
 import { main } from '../lib/cli/run-job.ts'
+import { loadSigningKey } from '../lib/trust/signing-config.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
 import { chooseSource } from '../lib/core/rest-config.ts'
@@ -82,6 +83,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
         now: () => new Date(),
         tempDir: config.tempDir ?? tmpdir(),
         ...buildEncryption(config.recipients),
+        signingKey: config.signingKey ? await loadSigningKey(config.signingKey) : undefined,
         generateSchemaSql: schemaSqlGenerator(),
       },
       {

@@ -7,6 +7,7 @@ import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { main } from '../lib/cli/run-job.ts'
+import { loadTrust } from '../lib/trust/signing-config.ts'
 import { readDrTestConfig } from '../lib/core/drill-config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
 import { runDrTest } from '../lib/drills/dr-test.ts'
@@ -64,6 +65,7 @@ failed, 2 bad usage or configuration, or a production target.
         clock: () => new Date(),
         tempDir: config.tempDir ?? tmpdir(),
         decrypt: (name) => decryptStream(identity, { name }),
+        trust: await loadTrust(config.trust),
       },
       {
         target: config.target?.kind === 'server' ? { ...config.target, keep: config.keep } : config.target,

@@ -6,6 +6,7 @@ import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { main } from '../lib/cli/run-job.ts'
+import { loadTrust } from '../lib/trust/signing-config.ts'
 import { readDrillConfig } from '../lib/core/drill-config.ts'
 import { runDrill } from '../lib/drills/drill.ts'
 
@@ -58,6 +59,7 @@ names the failing tables), 2 bad usage or configuration, or a production target.
         clock: () => new Date(),
         tempDir: config.tempDir ?? tmpdir(),
         decrypt: (name) => decryptStream(identity, { name }),
+        trust: await loadTrust(config.trust),
       },
       {
         kind: 'drill',

@@ -8,6 +8,7 @@ import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { runRestRestoreJob } from '../lib/cli/rest-jobs.ts'
 import { main } from '../lib/cli/run-job.ts'
+import { loadTrust } from '../lib/trust/signing-config.ts'
 import { storeOpener } from '../lib/cli/wiring.ts'
 import { formatBytes } from '../lib/core/format.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
@@ -46,6 +47,8 @@ Options:
   -t, --table PATTERN           restore only these tables, [schema.]table (repeatable)
   -T, --exclude-table PATTERN   not these tables
       --no-verify               skip the after-load re-export and comparison
+      --allow-unsigned          restore a backup whose signature cannot be checked (no
+                                BACKUP_SIGNING_PUBLIC_KEYS, or no signature): loud, audited
       --identity KEY|FILE       age private key for .age archives (BACKUP_AGE_IDENTITY)
       --temp-dir DIR            where a stored archive is downloaded (LIFEBOAT_TEMP_DIR)
       --store URL               overrides BACKUP_STORE
@@ -73,7 +76,7 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
       'via',
       'batch-size',
     ],
-    boolean: ['create-schema', 'truncate', 'verify'],
+    boolean: ['create-schema', 'truncate', 'verify', 'allow-unsigned'],
     alias: { n: 'schema', N: 'exclude-schema', t: 'table', T: 'exclude-table' },
     default: { verify: true },
   },
@@ -90,6 +93,7 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
         ...(config.store ? { store: openStore(config.store) } : {}),
         openS3Store: storeOpener(env),
         decrypt: (name) => decryptStream(identity, { name }),
+        trust: await loadTrust(config.trust),
       },
       {
         what: localPath(config.what, env.INIT_CWD),

@@ -11,7 +11,15 @@ import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type BackupSelector, parseSelector, selectBackup } from '../inventory/inventory.ts'
-import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
+import { listInventory } from '../inventory/read-inventory.ts'
+import type { SignatureCheck } from '../trust/backup-signature.ts'
+import { ArchiveMeter } from '../trust/bounded.ts'
+import {
+  assertSameAsSidecar,
+  authenticateInnerManifest,
+  readAuthenticSidecar,
+  type Trust,
+} from './authenticity.ts'
 import { BACKUPS_PREFIX, isBackupId } from './layout.ts'
 import type { Manifest } from './manifest.ts'
 import { assertVerified, verifyArchive } from './verify.ts'
@@ -25,6 +33,8 @@ export interface ArchiveSourceDeps {
   tempDir: string
   emit: EmitEvent
   signal?: AbortSignal | undefined
+  /** The public keys backups must be signed by (and whether unsigned ones pass). */
+  trust: Trust
 }
 
 export interface LocalArchive {
@@ -35,8 +45,10 @@ export interface LocalArchive {
   /** Known for stored backups (from the key); local archives learn it from their manifest. */
   id: string | undefined
   encrypted: boolean
-  /** The sidecar manifest of a stored backup: verification names a bad file as soon as it is read. */
+  /** The signed sidecar of a stored backup: verification names a bad file as soon as it is read. */
   expected: Manifest | undefined
+  /** How the sidecar was authenticated (stored backups; a local archive learns it in pass 1). */
+  authenticity: SignatureCheck | undefined
   bytes: number
   /** sha256 of the stored bytes, measured while downloading. */
   sha256: string | undefined
@@ -111,6 +123,7 @@ async function localArchive(path: string): Promise<LocalArchive | undefined> {
     id: undefined,
     encrypted: await isAgeFile(path),
     expected: undefined,
+    authenticity: undefined,
     bytes: size,
     sha256: undefined,
     tempBytes: 0,
@@ -148,7 +161,8 @@ async function fetchStored(
 ): Promise<LocalArchive> {
   const record = selectBackup(await listInventory(store), selector)
   const archive = record.archive!
-  const expected = await readSidecar(store, record.id)
+  // The sidecar pins the archive's size and sha256: it is authenticated before anything else.
+  const { manifest: expected, authenticity } = await readAuthenticSidecar(store, record.id, deps.trust)
   const where = store.locate(archive.key)
   await assertRoomFor(deps.tempDir, archive.size)
   const dir = await mkdtemp(join(deps.tempDir, 'lifeboat-restore-'))
@@ -156,9 +170,14 @@ async function fetchStored(
   const dispose = () => rm(dir, { recursive: true, force: true })
   const began = performance.now()
   const meter = new DownloadMeter()
+  // The stored bytes are checked against the signed size and sha256 as they arrive: a
+  // longer archive stops at the first extra byte.
+  const signed = expected.archive
+    ? [new ArchiveMeter({ what: where, bytes: expected.archive.bytes, sha256: expected.archive.sha256 })]
+    : []
   try {
     deps.emit({ type: 'step', message: `downloading ${where} (${archive.size.toLocaleString('en')} bytes)` })
-    await pipeline(await store.get(archive.key), meter, createWriteStream(path), {
+    await pipeline([await store.get(archive.key), ...signed, meter, createWriteStream(path)], {
       ...(deps.signal ? { signal: deps.signal } : {}),
     })
   } catch (error) {
@@ -174,6 +193,7 @@ async function fetchStored(
     id: record.id,
     encrypted: archive.encrypted,
     expected,
+    authenticity,
     bytes: meter.bytes,
     sha256: meter.hash.digest('hex'),
     tempBytes: meter.bytes,
@@ -213,16 +233,23 @@ export function openArchive(archive: LocalArchive) {
  */
 export async function verifyFetchedArchive(
   archive: LocalArchive,
-  decrypt: (where: string) => Transform,
-  emit: EmitEvent,
-  signal?: AbortSignal,
-): Promise<{ manifest: Manifest; schemaSql: string | undefined }> {
-  emit({ type: 'step', message: `verifying ${archive.where}` })
+  deps: Pick<ArchiveSourceDeps, 'emit' | 'signal' | 'trust'> & { decrypt: (where: string) => Transform },
+): Promise<{ manifest: Manifest; schemaSql: string | undefined; authenticity: SignatureCheck }> {
+  deps.emit({ type: 'step', message: `verifying ${archive.where}` })
+  let authenticity = archive.authenticity
   const verification = await verifyArchive(openArchive(archive), {
     where: archive.where,
-    transforms: archive.encrypted ? [decrypt(archive.where)] : [],
+    transforms: archive.encrypted ? [deps.decrypt(archive.where)] : [],
     ...(archive.expected ? { expected: archive.expected } : {}),
-    signal,
+    signal: deps.signal,
+    // An archive read without its sidecar is authenticated by its own manifest's signature.
+    ...(archive.expected
+      ? {}
+      : {
+          authenticate: (text: string, signature: string | undefined) => {
+            authenticity = authenticateInnerManifest(archive.where, text, signature, deps.trust)
+          },
+        }),
   })
   const storedSha = archive.expected?.archive?.sha256
   if (verification.ok && storedSha && archive.sha256 && storedSha !== archive.sha256) {
@@ -230,11 +257,14 @@ export async function verifyFetchedArchive(
     verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
   }
   const manifest = assertVerified(verification, archive.where)
+  if (archive.expected) assertSameAsSidecar(manifest, archive.expected, archive.where)
   if (archive.id && manifest.id !== archive.id) {
     throw new LifeboatError(
       'VERIFY_FAILED',
       `${archive.where} holds backup ${manifest.id}, not ${archive.id}`,
     )
   }
-  return { manifest, schemaSql: verification.schemaSql }
+  if (!authenticity) throw new LifeboatError('INTERNAL', `${archive.where} was not authenticated`)
+  if (authenticity.status === 'unsigned') deps.emit({ type: 'warning', message: authenticity.warning })
+  return { manifest, schemaSql: verification.schemaSql, authenticity }
 }

@@ -11,6 +11,7 @@ import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type Phase, PhaseError, type PhaseScope, type PhaseTiming, runPhases } from '../core/pipeline.ts'
 import { TOOL_VERSION } from '../core/version.ts'
+import type { SigningKey } from '../trust/signature.ts'
 
 export interface BackupDeps {
   store: Store
@@ -22,6 +23,8 @@ export interface BackupDeps {
   encrypt?: () => Transform
   /** Aborts the backup (SIGINT, SIGTERM, a deadline): the partial archive is removed. */
   signal?: AbortSignal
+  /** BACKUP_SIGNING_KEY: the backup is signed with it; without it the backup is unsigned (and says so). */
+  signingKey?: SigningKey | undefined
 }
 
 /** What a source tells the archive once it is open. */
@@ -145,7 +148,15 @@ async function seal<M extends Manifest>(c: BackupContext<M>): Promise<void> {
     restoreOrder: c.plan!.restoreOrder,
     totals: totalsOf(tables),
   } as M
-  const { sidecar, archive } = await sealArchive({ writer, upload, store: c.deps.store, key, manifest })
+  const { sidecar, archive } = await sealArchive({
+    writer,
+    upload,
+    store: c.deps.store,
+    key,
+    manifest,
+    signingKey: c.deps.signingKey,
+    now: c.deps.now,
+  })
   c.sealed = { manifest: sidecar, bytes: archive.bytes }
 }
 
@@ -162,6 +173,11 @@ export async function backupFrom<M extends Manifest>(
     deps.emit({ type: 'warning', message })
   }
   const context: BackupContext<M> = { deps, source, options, started, warn }
+  if (!deps.signingKey) {
+    warn(
+      'this backup is not signed: set BACKUP_SIGNING_KEY so restores can prove it is yours (docs/signing.md)',
+    )
+  }
   try {
     const run = await runPhases(phases<M>(), context, {
       signal: deps.signal ?? new AbortController().signal,

@@ -11,6 +11,7 @@ import type { EmitEvent } from '../core/events.ts'
 import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
 import { type RestRestoreResult, runRestRestore } from '../restore/rest-target.ts'
+import { loadSigningKey, loadTrust } from '../trust/signing-config.ts'
 import type { ReportableResult } from './after-job.ts'
 import { backupResult, prepareBackup } from './backup-job.ts'
 import type { JobContext, JobResult } from './run-job.ts'
@@ -45,6 +46,7 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
       tempDir: config.tempDir ?? tmpdir(),
       stats,
       ...buildEncryption(config.recipients),
+      signingKey: config.signingKey ? await loadSigningKey(config.signingKey) : undefined,
     },
     {
       selection: config.selection,
@@ -87,6 +89,7 @@ export async function runRestRestoreJob({
       ...(config.store ? { store: openStore(config.store) } : {}),
       openS3Store: storeOpener(env),
       decrypt: (name) => decryptStream(identity, { name }),
+      trust: await loadTrust(config.trust),
     },
     {
       what: config.what,

@@ -1,5 +1,6 @@
 // The backup job's settings, from environment and flags, every problem at once.
 
+import { readSigningKeySource, type SigningKeySource } from '../trust/signing-config.ts'
 import { readAgeRecipients } from './age-config.ts'
 import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
 import type { Secret } from './secret.ts'
@@ -21,6 +22,8 @@ export interface BackupConfig {
   gzipLevel: number
   /** age public keys; empty means the archive is not encrypted. */
   recipients: string[]
+  /** BACKUP_SIGNING_KEY; undefined: the backup is written unsigned (and says so). */
+  signingKey: SigningKeySource | undefined
   tempDir: string | undefined
 }
 
@@ -54,6 +57,7 @@ export function readBackupConfig(env: Env, flags: Flags): BackupConfig {
     splitMinBytes: reader.integer('split-min-mb', 'BACKUP_SPLIT_MIN_MB', 64, 0) * 1024 * 1024,
     gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
     recipients: readAgeRecipients(reader),
+    signingKey: readSigningKeySource(reader),
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
   }
   if (config.gzipLevel > 9) reader.invalid('BACKUP_GZIP_LEVEL (--compress) must be between 0 and 9')

@@ -4,6 +4,7 @@
 import { isBackupId } from '../archive/layout.ts'
 import { DRILL_WINDOW_DAYS } from '../drills/pick.ts'
 import { FRESHNESS_DEFAULTS, readNow } from '../monitor/freshness.ts'
+import { readTrustSettings, type TrustSettings } from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
 import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
 import { LifeboatError } from './errors.ts'
@@ -25,6 +26,8 @@ interface CommonConfig {
   store: StoreConfig
   rtoTargetSeconds: number
   identity: AgeIdentitySource | undefined
+  /** BACKUP_SIGNING_PUBLIC_KEYS and --allow-unsigned. */
+  trust: TrustSettings
   tempDir: string | undefined
   /** Where production lives: a drill never restores there, whatever is confirmed. */
   production: { setting: string; url: Secret }[]
@@ -76,6 +79,7 @@ function readCommon(
     store: readStoreConfig(reader),
     rtoTargetSeconds: rtoTargetSeconds ?? 4 * 3600,
     identity: readAgeIdentity(reader),
+    trust: readTrustSettings(reader),
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
     production,
     now: readNow(reader),

@@ -1,6 +1,13 @@
 // Settings of API-only mode (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): which path a
 // backup or restore takes, and the REST backup's and restore's settings, every problem
 // at once. Also Supabase project refs, by which an API and a database are matched.
+
+import {
+  readSigningKeySource,
+  readTrustSettings,
+  type SigningKeySource,
+  type TrustSettings,
+} from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity, readAgeRecipients } from './age-config.ts'
 import { readSelection } from './backup-config.ts'
 import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
@@ -32,6 +39,8 @@ export interface RestBackupConfig {
   authUsers: boolean
   gzipLevel: number
   recipients: string[]
+  /** BACKUP_SIGNING_KEY; undefined: the backup is written unsigned (and says so). */
+  signingKey: SigningKeySource | undefined
   tempDir: string | undefined
   retry: RestRetrySettings
 }
@@ -47,6 +56,8 @@ export interface RestRestoreConfig {
   batchSize: number
   tempDir: string | undefined
   identity: AgeIdentitySource | undefined
+  /** BACKUP_SIGNING_PUBLIC_KEYS and --allow-unsigned. */
+  trust: TrustSettings
   retry: RestRetrySettings
   /** Databases and APIs the environment names as the source: production. */
   production: { setting: string; host: string; ref: string | undefined }[]
@@ -137,6 +148,7 @@ export function readRestBackupConfig(env: Env, flags: Flags): RestBackupConfig {
     authUsers: flags['auth-users'] === true || reader.boolean(undefined, 'BACKUP_AUTH_USERS'),
     gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
     recipients: readAgeRecipients(reader),
+    signingKey: readSigningKeySource(reader),
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
     retry: readRetry(reader),
   }
@@ -190,6 +202,7 @@ export function readRestRestoreConfig(
     batchSize: reader.integer('batch-size', 'REST_BATCH_SIZE', 1000, 1),
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
     identity: readAgeIdentity(reader),
+    trust: readTrustSettings(reader),
     retry: readRetry(reader),
     production,
   }

@@ -1,4 +1,6 @@
 // The restore job's settings, from environment and flags, every problem at once.
+
+import { readTrustSettings, type TrustSettings } from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
 import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
 import { LifeboatError } from './errors.ts'
@@ -20,6 +22,8 @@ export interface RestoreConfig {
   tempDir: string | undefined
   /** BACKUP_AGE_IDENTITY (or --identity), needed only for an encrypted archive. */
   identity: AgeIdentitySource | undefined
+  /** BACKUP_SIGNING_PUBLIC_KEYS and --allow-unsigned. */
+  trust: TrustSettings
   /** Where production lives according to the environment: never a restore target without --confirm. */
   production: { setting: string; url: Secret }[]
 }
@@ -70,6 +74,7 @@ export function readRestoreConfig(env: Env, flags: Flags, positional: readonly s
     verify: flags.verify !== false,
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
     identity: readAgeIdentity(reader),
+    trust: readTrustSettings(reader),
     production,
   }
   if (flags.confirm === true || flags.confirm === '')

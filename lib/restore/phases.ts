@@ -30,12 +30,12 @@ const download: Phase<RestoreContext> = {
 const verifyArchive: Phase<RestoreContext> = {
   name: 'verify-archive',
   async run(context, scope) {
-    const verified = await verifyFetchedArchive(
-      context.archive!,
-      context.deps.decrypt,
-      scope.emit,
-      scope.signal,
-    )
+    const verified = await verifyFetchedArchive(context.archive!, {
+      ...context.deps,
+      emit: scope.emit,
+      signal: scope.signal,
+    })
+    context.authenticity = verified.authenticity
     context.manifest = verified.manifest
     context.schemaSql = verified.schemaSql
     await context.target.guard(verified.manifest.source)

@@ -86,3 +86,22 @@ export async function loadTrustedKeys(source: TrustedKeysSource): Promise<Public
   }
   return keys
 }
+
+/** What a reader of backups is configured to trust: the public keys and --allow-unsigned. */
+export interface TrustSettings {
+  keys: TrustedKeysSource | undefined
+  allowUnsigned: boolean
+}
+
+export function readTrustSettings(reader: SettingsReader): TrustSettings {
+  return { keys: readTrustedKeysSource(reader), allowUnsigned: reader.boolean('allow-unsigned') }
+}
+
+export async function loadTrust(
+  settings: TrustSettings,
+): Promise<{ keys: PublicKey[]; allowUnsigned: boolean }> {
+  return {
+    keys: settings.keys ? await loadTrustedKeys(settings.keys) : [],
+    allowUnsigned: settings.allowUnsigned,
+  }
+}
