@@ -5,10 +5,10 @@ import { runBackup } from '../lib/backup/postgres-source.ts'
 import { reportWhenDone } from '../lib/cli/after-job.ts'
 import { backupResult, prepareBackup } from '../lib/cli/backup-job.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { loadSigningKey } from '../lib/trust/signing-config.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
 import { chooseSource } from '../lib/core/rest-config.ts'
+import { loadSigningKey } from '../lib/trust/signing-config.ts'
 
 main({
   name: 'backup',

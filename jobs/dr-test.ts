@@ -7,11 +7,11 @@ import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { loadTrust } from '../lib/trust/signing-config.ts'
 import { readDrTestConfig } from '../lib/core/drill-config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
 import { runDrTest } from '../lib/drills/dr-test.ts'
 import { parseSmokeChecks, type SmokeCheck } from '../lib/drills/smoke-checks.ts'
+import { loadTrust } from '../lib/trust/signing-config.ts'
 
 const failed: FailedDrill = {}
 

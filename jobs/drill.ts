@@ -6,9 +6,9 @@ import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { loadTrust } from '../lib/trust/signing-config.ts'
 import { readDrillConfig } from '../lib/core/drill-config.ts'
 import { runDrill } from '../lib/drills/drill.ts'
+import { loadTrust } from '../lib/trust/signing-config.ts'
 
 const failed: FailedDrill = {}
 

@@ -8,13 +8,13 @@ import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { runRestRestoreJob } from '../lib/cli/rest-jobs.ts'
 import { main } from '../lib/cli/run-job.ts'
-import { loadTrust } from '../lib/trust/signing-config.ts'
 import { storeOpener } from '../lib/cli/wiring.ts'
 import { formatBytes } from '../lib/core/format.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-config.ts'
 import { parseSelector } from '../lib/inventory/inventory.ts'
 import { type RestoreResult, runRestore } from '../lib/restore/postgres-target.ts'
+import { loadTrust } from '../lib/trust/signing-config.ts'
 
 main({
   name: 'restore',
@@ -121,6 +121,11 @@ Exit codes: 0 restored and verified, 1 the restore failed (target unchanged),
       audit: {
         target: `${result.target.host}:${result.target.port}/${result.target.database}`,
         verified: result.verified,
+        // An unsigned restore (--allow-unsigned) is on the record, with why it could not be checked.
+        signature:
+          result.signature.status === 'verified'
+            ? `verified (key ${result.signature.keyId})`
+            : `UNSIGNED: ${result.signature.reason}`,
       },
     }
     return reportable

@@ -9,6 +9,7 @@ import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
 import { readNow } from '../lib/monitor/freshness.ts'
 import { readOrphanGraceHours } from '../lib/retention/retention.ts'
+import { loadTrust, readTrustSettings } from '../lib/trust/signing-config.ts'
 import { assertBackupsVerified, describeVerification, verifyBackups } from '../lib/verify/verify-backups.ts'
 
 main({
@@ -25,6 +26,8 @@ Store:    BACKUP_STORE (s3://bucket/prefix or file://path), or --store
 Options:
       --quick               only check that archive and sidecar exist and sizes match
       --identity KEY|FILE   age private key for .age archives (BACKUP_AGE_IDENTITY)
+      --allow-unsigned      accept sidecars whose signature cannot be checked (no
+                            BACKUP_SIGNING_PUBLIC_KEYS, or no signature): noted per backup
       --store URL           overrides BACKUP_STORE
       --json                print one JSON summary line on stdout
       --quiet               only warnings and errors on stderr
@@ -34,13 +37,14 @@ Settings: ORPHAN_GRACE_HOURS (24): an archive without a sidecar younger than thi
 Exit codes: 0 every backup verified, 1 a backup failed (VERIFY_FAILED names the
 files; DECRYPT_FAILED when only the key is wrong), 2 bad usage or configuration.
 `,
-  flags: { string: ['store', 'identity'], boolean: ['quick'] },
+  flags: { string: ['store', 'identity'], boolean: ['quick', 'allow-unsigned'] },
   async run({ args, positional, env, emit, log }) {
     if (positional.length > 1)
       throw new LifeboatError('USAGE', `one backup at a time: got ${positional.join(' ')}`)
     const reader = new SettingsReader(env, args)
     const storeConfig = readStoreConfig(reader)
     const identitySource = readAgeIdentity(reader)
+    const trustSettings = readTrustSettings(reader)
     const orphanGraceHours = readOrphanGraceHours(reader)
     const now = readNow(reader)
     reader.finish()
@@ -48,7 +52,13 @@ files; DECRYPT_FAILED when only the key is wrong), 2 bad usage or configuration.
     const identity = identitySource && !quick ? await loadIdentity(identitySource) : undefined
     const store = openStore(storeConfig!)
     const report = await verifyBackups(
-      { store, emit, now, decrypt: (name) => decryptStream(identity, { name }) },
+      {
+        store,
+        emit,
+        now,
+        decrypt: (name) => decryptStream(identity, { name }),
+        trust: await loadTrust(trustSettings),
+      },
       { selection: positional[0] ?? 'latest', quick, orphanGraceHours },
     )
     const failed = report.backups.filter((b) => b.verdict === 'failed')
@@ -69,7 +79,7 @@ files; DECRYPT_FAILED when only the key is wrong), 2 bad usage or configuration.
         details: { mode: quick ? 'quick' : 'full', backups: report.backups.length },
       },
       audit: {
-        checked: report.backups.map((b) => `${b.id}: ${b.verdict}`),
+        checked: report.backups.map((b) => `${b.id}: ${b.verdict}${b.signature ? ` (${b.signature})` : ''}`),
       },
     }
     return result

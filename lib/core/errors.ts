@@ -50,6 +50,10 @@ export const errorCatalogue = {
     exit: 1,
     hint: 'Restore into an empty database, or pass --truncate to replace the rows.',
   },
+  TARGET_BUSY: {
+    exit: 1,
+    hint: 'Another restore holds this target; wait for it to finish, then run this one again.',
+  },
   TARGET_PROTECTED: { exit: 2, hint: 'Pass --confirm <database name> to restore into this database.' },
   RESTORE_FAILED: {
     exit: 1,

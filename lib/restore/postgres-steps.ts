@@ -8,6 +8,7 @@ import { readTargetState, readUserTriggers, triggerStatements } from '../adapter
 import { qualifiedName, type SequenceEntry, type TableEntry } from '../archive/manifest.ts'
 import { isLifeboatError, LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { describeStatement, type SchemaStatement } from '../trust/schema-statements.ts'
 import type { TableOutcome } from './target.ts'
 
 /** How user triggers were kept from rewriting restored rows (see docs/restore.md). */
@@ -31,12 +32,31 @@ export async function runStatement(client: pg.ClientBase, sql: string, what: str
   }
 }
 
-/** Runs a part of schema.sql, and fails if it ended the restore's transaction. */
-export async function applySchemaSql(client: pg.ClientBase, sql: string, what: string): Promise<void> {
+/**
+ * Runs schema.sql's statements one at a time (the extended protocol refuses a text
+ * holding two commands) and checks after each that the transaction is still the one
+ * the restore opened: fail closed, whatever slipped past the parser.
+ */
+export async function applyStatements(
+  client: pg.ClientBase,
+  statements: readonly SchemaStatement[],
+  part: string,
+): Promise<void> {
+  if (statements.length === 0) return
   const xid = await currentXid(client)
-  await runStatement(client, sql, what)
-  if ((await currentXid(client)) !== xid) {
-    throw new LifeboatError('RESTORE_FAILED', `${what}: schema.sql ended the restore transaction`)
+  for (const statement of statements) {
+    const what = `applying ${part}: schema.sql ${describeStatement(statement)}`
+    try {
+      // @types/pg lacks `queryMode`, which pg itself honours (lib/query.js).
+      await client.query({ text: statement.text, queryMode: 'extended' } as pg.QueryConfig)
+    } catch (error) {
+      const e = error as Error & { detail?: string }
+      if (e.detail) e.message = `${e.message} (${e.detail})`
+      throw queryError(e, what)
+    }
+    if ((await currentXid(client)) !== xid) {
+      throw new LifeboatError('RESTORE_FAILED', `${what} ended the restore transaction`)
+    }
   }
 }
 

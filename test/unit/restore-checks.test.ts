@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import type { ColumnInfo, Manifest, TableEntry } from '../../lib/archive/manifest.ts'
-import { splitSchemaSql } from '../../lib/archive/schema-sql.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import { readRestoreConfig } from '../../lib/core/restore-config.ts'
 import { assertTargetAllowed, productionReasons, sameDatabase } from '../../lib/restore/production-guard.ts'
@@ -17,6 +16,7 @@ import {
   type TargetTable,
   typeCompatible,
 } from '../../lib/restore/target-checks.ts'
+import { inspectSchemaSql } from '../../lib/trust/schema-statements.ts'
 
 function thrown(work: () => unknown): LifeboatError {
   try {
@@ -435,8 +435,10 @@ describe('production safety', () => {
   })
 })
 
-describe('splitSchemaSql', () => {
-  it('strips psql meta-commands and splits at the post-data marker', () => {
+describe('schema.sql split by the parser (inspectSchemaSql)', () => {
+  const texts = (statements: readonly { text: string }[]) => statements.map((s) => s.text)
+
+  it('strips psql meta-commands and splits at the post-data marker', async () => {
     const sql = [
       '\\restrict AbC123',
       'SET statement_timeout = 0;',
@@ -446,26 +448,26 @@ describe('splitSchemaSql', () => {
       '\\unrestrict AbC123',
       '',
     ].join('\n')
-    expect(splitSchemaSql(sql)).toEqual({
-      preData: 'SET statement_timeout = 0;\nCREATE TABLE public.t (id int);',
-      postData: '-- lifeboat:post-data\nALTER TABLE public.t ADD PRIMARY KEY (id);\n',
-    })
+    const inspected = await inspectSchemaSql(sql)
+    expect(texts(inspected.preData)).toEqual(['SET statement_timeout = 0', 'CREATE TABLE public.t (id int)'])
+    expect(texts(inspected.postData)).toEqual(['ALTER TABLE public.t ADD PRIMARY KEY (id)'])
   })
 
-  it('without the marker everything comes first', () => {
-    expect(splitSchemaSql('CREATE TABLE a (id int);')).toEqual({
-      preData: 'CREATE TABLE a (id int);',
-      postData: '',
-    })
+  it('without the marker everything comes first', async () => {
+    const inspected = await inspectSchemaSql('CREATE TABLE a (id int);')
+    expect(texts(inspected.preData)).toEqual(['CREATE TABLE a (id int)'])
+    expect(inspected.postData).toEqual([])
   })
 
-  it('refuses transaction control, which would end the restore transaction', () => {
+  it('refuses transaction control, which would end the restore transaction', async () => {
     for (const line of ['COMMIT;', 'begin;', '  END;', 'START TRANSACTION;', 'ROLLBACK WORK;']) {
-      expect(thrown(() => splitSchemaSql(`CREATE TABLE a ();\n${line}\n`)).code).toBe('ARCHIVE_FORMAT')
+      await expect(inspectSchemaSql(`CREATE TABLE a ();\n${line}\n`)).rejects.toMatchObject({
+        code: 'SCHEMA_SQL_REFUSED',
+      })
     }
   })
 
-  it('leaves function bodies alone (END; COMMIT; a line starting with a backslash)', () => {
+  it('leaves function bodies alone (END; COMMIT; a line starting with a backslash)', async () => {
     const body = [
       'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $fn$',
       'BEGIN',
@@ -480,9 +482,11 @@ describe('splitSchemaSql', () => {
       "COMMENT ON TABLE a IS 'costs $$ and ''quotes''';",
       'CREATE TABLE after_bodies (id int);',
     ].join('\n')
-    expect(splitSchemaSql(body).preData).toBe(body)
-    expect(
-      splitSchemaSql(`${body}\n-- lifeboat:post-data\nCREATE INDEX i ON a (id);\n\\unrestrict x`).postData,
-    ).toBe('-- lifeboat:post-data\nCREATE INDEX i ON a (id);')
+    const inspected = await inspectSchemaSql(
+      `${body}\n-- lifeboat:post-data\nCREATE INDEX i ON a (id);\n\\unrestrict x`,
+    )
+    expect(inspected.preData).toHaveLength(4)
+    expect(inspected.preData[0]!.text).toContain("PERFORM 'a $$ b';\n\\restrict looks-like-a-command\nEND;")
+    expect(texts(inspected.postData)).toEqual(['CREATE INDEX i ON a (id)'])
   })
 })
