@@ -7,6 +7,15 @@ export type ProgressEvent =
   | { type: 'table-progress'; table: string; rows: number; bytes: number }
   | { type: 'table-done'; table: string; rows: number; bytes: number; seconds: number; parts?: number }
   | { type: 'warning'; message: string }
+  | {
+      /** Storage files, overall: objects done of all, bytes moved of all (lib/storage). */
+      type: 'storage-progress'
+      phase: 'backup' | 'verify' | 'restore'
+      objects: number
+      totalObjects: number
+      bytes: number
+      totalBytes: number
+    }
 
 export type EmitEvent = (event: ProgressEvent) => void
 
