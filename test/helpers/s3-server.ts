@@ -12,14 +12,15 @@ export interface S3Server {
   stop(): Promise<void>
 }
 
-export async function startS3Server(parent = '.tmp'): Promise<S3Server> {
+/** `buckets`: created at start (the Storage stand-ins start with none and create their own). */
+export async function startS3Server(parent = '.tmp', buckets: readonly string[] = [TEST_BUCKET]): Promise<S3Server> {
   await mkdir(resolve(parent), { recursive: true })
   const directory = await mkdtemp(join(resolve(parent), 's3-'))
   const port = await freePort()
   const main = fileURLToPath(new URL('./s3rver-main.mjs', import.meta.url))
   const child = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', main, directory, String(port), TEST_BUCKET],
+    ['--openssl-legacy-provider', main, directory, String(port), ...buckets],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
