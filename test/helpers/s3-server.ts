@@ -13,7 +13,10 @@ export interface S3Server {
 }
 
 /** `buckets`: created at start (the Storage stand-ins start with none and create their own). */
-export async function startS3Server(parent = '.tmp', buckets: readonly string[] = [TEST_BUCKET]): Promise<S3Server> {
+export async function startS3Server(
+  parent = '.tmp',
+  buckets: readonly string[] = [TEST_BUCKET],
+): Promise<S3Server> {
   await mkdir(resolve(parent), { recursive: true })
   const directory = await mkdtemp(join(resolve(parent), 's3-'))
   const port = await freePort()
