@@ -13,7 +13,7 @@ import { BlobStore } from './blob-store.ts'
 import { isBucketSelected, unmatchedPatterns } from './bucket-selection.ts'
 import { readStorageCatalog, type StorageCatalog } from './catalog.ts'
 import type { StorageClient } from './client.ts'
-import { lockOwnerName, StorageLock } from './locks.ts'
+import { type LockTiming, lockOwnerName, StorageLock } from './locks.ts'
 import {
   type IndexEntry,
   objectLabel,
@@ -50,6 +50,8 @@ export interface StorageBackupOptions {
   recipients: readonly string[]
   /** Longest wait for a running sweep to finish (default: two lock TTLs). */
   maxLockWaitMs?: number
+  /** Overrides the lock's heartbeat and polling intervals (and TTL) derived from the settings. */
+  lockTiming?: Partial<LockTiming>
 }
 
 export interface StorageBackupRun {
@@ -85,10 +87,10 @@ export async function beginStorageBackup(
     type: 'step',
     message: `storage: ${before.length.toLocaleString('en')} objects in ${buckets.length} buckets at ${deps.source.location}`,
   })
-  const ttlMs = options.settings.lockTtlMinutes * 60_000
-  const lock = await StorageLock.acquire(deps, 'shared', lockOwnerName(options.id, listedAt), { ttlMs })
+  const timing = { ttlMs: options.settings.lockTtlMinutes * 60_000, ...options.lockTiming }
+  const lock = await StorageLock.acquire(deps, 'shared', lockOwnerName(options.id, listedAt), timing)
   try {
-    await lock.waitForExclusive(options.maxLockWaitMs ?? 2 * ttlMs)
+    await lock.waitForExclusive(options.maxLockWaitMs ?? 2 * timing.ttlMs)
   } catch (error) {
     await lock.release().catch(() => undefined)
     throw error

@@ -7,7 +7,7 @@ import type { EmitEvent } from '../core/events.ts'
 import { listInventory, readSidecar } from '../engine/inventory.ts'
 import { BLOBS_PREFIX, blobKey, MANIFESTS_PREFIX } from './layout.ts'
 import { finishedLockKeys } from './lock-state.ts'
-import { lockOwnerName, StorageLock } from './locks.ts'
+import { type LockTiming, lockOwnerName, StorageLock } from './locks.ts'
 import { storageReferenceOf } from './manifest.ts'
 import { readStorageIndex } from './manifest-io.ts'
 import { planSweep, type StoredKey } from './sweep-plan.ts'
@@ -24,6 +24,8 @@ export interface StorageSweepDeps {
 
 export interface StorageSweepOptions {
   lockTtlMinutes: number
+  /** Overrides the lock's heartbeat and polling intervals (and TTL) derived from the TTL setting. */
+  lockTiming?: Partial<LockTiming>
 }
 
 export interface StorageSweepResult {
@@ -43,10 +45,11 @@ export async function sweepStorage(
   deps: StorageSweepDeps,
   options: StorageSweepOptions,
 ): Promise<StorageSweepResult> {
-  const ttlMs = options.lockTtlMinutes * 60_000
+  const timing = { ttlMs: options.lockTtlMinutes * 60_000, ...options.lockTiming }
+  const ttlMs = timing.ttlMs
   const lock = deps.dryRun
     ? undefined
-    : await StorageLock.acquire(deps, 'exclusive', lockOwnerName('clean', deps.now()), { ttlMs })
+    : await StorageLock.acquire(deps, 'exclusive', lockOwnerName('clean', deps.now()), timing)
   try {
     const running = lock ? await lock.liveOthers('shared') : []
     if (running.length > 0) {
