@@ -92,3 +92,82 @@ export class CountingClient implements StorageClient {
     return this.#inner.deleteObjects(bucket, names, signal)
   }
 }
+
+export interface StoreOp {
+  index: number
+  kind: 'put' | 'get' | 'list' | 'delete'
+  key: string
+}
+
+/**
+ * Holds one chosen call (by position, or the first matching a predicate) before it
+ * reaches the real store, until released: the test runs the other process meanwhile.
+ */
+export class GatedStore implements Store {
+  readonly location: string
+  readonly ops: StoreOp[] = []
+  readonly #inner: Store
+  #gate: { at: (op: StoreOp) => boolean; reached: (op: StoreOp) => void; release: Promise<void> } | undefined
+
+  constructor(inner: Store) {
+    this.#inner = inner
+    this.location = inner.location
+  }
+
+  /** `reached` resolves when the chosen call arrives; the call proceeds after `release()`. */
+  pauseAt(at: number | ((op: StoreOp) => boolean)): { reached: Promise<StoreOp>; release: () => void } {
+    let release!: () => void
+    let reached!: (op: StoreOp) => void
+    const reachedPromise = new Promise<StoreOp>((done) => {
+      reached = done
+    })
+    const releasePromise = new Promise<void>((done) => {
+      release = done
+    })
+    this.#gate = {
+      at: typeof at === 'number' ? (op) => op.index === at : at,
+      reached,
+      release: releasePromise,
+    }
+    return { reached: reachedPromise, release }
+  }
+
+  async #pass(kind: StoreOp['kind'], key: string): Promise<void> {
+    const op = { index: this.ops.length, kind, key }
+    this.ops.push(op)
+    const gate = this.#gate
+    if (gate?.at(op)) {
+      this.#gate = undefined
+      gate.reached(op)
+      await gate.release
+    }
+  }
+
+  locate(key: string): string {
+    return this.#inner.locate(key)
+  }
+
+  async put(key: string, body: Readable | Buffer | string, options?: { contentType?: string }) {
+    await this.#pass('put', key)
+    return this.#inner.put(key, body, options)
+  }
+
+  async get(key: string): Promise<Readable> {
+    await this.#pass('get', key)
+    return this.#inner.get(key)
+  }
+
+  head(key: string): Promise<StoredObject | undefined> {
+    return this.#inner.head(key)
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    await this.#pass('list', prefix)
+    return this.#inner.list(prefix)
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    await this.#pass('delete', keys.join(' '))
+    return this.#inner.delete(keys)
+  }
+}

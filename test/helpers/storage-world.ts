@@ -21,6 +21,7 @@ import { Secret } from '../../lib/core/secret.ts'
 import { beginStorageBackup, type StorageBackupDeps } from '../../lib/storage/backup.ts'
 import type { StorageBackupResult } from '../../lib/storage/backup-result.ts'
 import { openStorageClient, type StorageClient } from '../../lib/storage/client.ts'
+import type { LockTiming } from '../../lib/storage/locks.ts'
 import type { StorageReference } from '../../lib/storage/manifest.ts'
 import { STORAGE_DEFAULTS, type StorageEndpoint, type StorageSettings } from '../../lib/storage/settings.ts'
 import { type S3Server, s3Env, startS3Server } from './s3-server.ts'
@@ -192,12 +193,22 @@ export interface BackupRun {
  */
 export async function backupWithSidecar(
   deps: Omit<StorageBackupDeps, 'emit' | 'now' | 'tempDir'> & Partial<StorageBackupDeps>,
-  options: { settings: StorageSettings; recipients?: readonly string[]; id?: string },
+  options: {
+    settings: StorageSettings
+    recipients?: readonly string[]
+    id?: string
+    lockTiming?: Partial<LockTiming>
+  },
 ): Promise<BackupRun> {
   const id = options.id ?? nextBackupId()
   const recipients = options.recipients ?? []
   const full: StorageBackupDeps = { emit: () => {}, now: () => new Date(), tempDir: '.tmp', ...deps }
-  const run = await beginStorageBackup(full, { id, settings: options.settings, recipients })
+  const run = await beginStorageBackup(full, {
+    id,
+    settings: options.settings,
+    recipients,
+    ...(options.lockTiming ? { lockTiming: options.lockTiming } : {}),
+  })
   try {
     const { reference, result } = await run.complete()
     const archive = Buffer.from(`stand-in archive of ${id}\n`)
