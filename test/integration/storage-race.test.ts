@@ -39,7 +39,8 @@ beforeAll(async () => {
 })
 afterAll(async () => source.server.stop())
 
-const settings = () => storageSettings(source.endpoint, { selection: { buckets: ['race'], excludeBuckets: [] } })
+const settings = () =>
+  storageSettings(source.endpoint, { selection: { buckets: ['race'], excludeBuckets: [] } })
 
 function folderStore(): Store {
   return new FileStore(mkdtempSync(join(resolve('.tmp'), 'storage-race-')))
@@ -47,7 +48,10 @@ function folderStore(): Store {
 
 /** A store holding only garbage blobs: a backup of the same content whose archive and sidecar retention deleted. */
 async function expiredBackup(store: Store): Promise<void> {
-  const expired = await backupWithSidecar({ store, source: source.client }, { settings: settings(), lockTiming })
+  const expired = await backupWithSidecar(
+    { store, source: source.client },
+    { settings: settings(), lockTiming },
+  )
   await store.delete([sidecarKey(expired.id), archiveKey(expired.id, false)])
 }
 
@@ -61,7 +65,11 @@ async function expectIntact(store: Store, run: BackupRun, where: string): Promis
   expect(report?.problems, where).toEqual([])
 }
 
-type Outcome = 'sweep gave way' | 'swept first, backup uploaded again' | 'backup waited for the sweep' | 'sweep after backup'
+type Outcome =
+  | 'sweep gave way'
+  | 'swept first, backup uploaded again'
+  | 'backup waited for the sweep'
+  | 'sweep after backup'
 
 /** Holds the backup before its store call `at` while a whole sweep runs. */
 async function holdBackup(store: Store, at: number | ((op: StoreOp) => boolean)): Promise<Outcome> {
@@ -125,7 +133,9 @@ describe('a backup and a sweep at the same time', () => {
       outcomes.add(await holdBackup(store, at))
     }
     // Both sides of the protocol were exercised: the sweep ran first, or it gave way.
-    expect(outcomes).toEqual(new Set(['swept first, backup uploaded again', 'sweep gave way', 'sweep after backup']))
+    expect(outcomes).toEqual(
+      new Set(['swept first, backup uploaded again', 'sweep gave way', 'sweep after backup']),
+    )
   })
 
   it('never lose a blob the backup references, wherever the sweep is held', async () => {
@@ -162,7 +172,8 @@ describe('stale locks', () => {
     const crashed = lockKey('backup-2026-01-01T000000Z-deadbeef', 'shared', 0)
     await store.put(crashed, '{}')
     const short = { ttlMs: 5 * 60_000, heartbeatMs: 600_000, pollMs: 20 }
-    const sweepNow = () => sweepStorage({ store, now: () => new Date(), emit: () => {} }, { lockTtlMinutes: 5, lockTiming: short })
+    const sweepNow = () =>
+      sweepStorage({ store, now: () => new Date(), emit: () => {} }, { lockTtlMinutes: 5, lockTiming: short })
     expect(await sweepNow()).toMatchObject({ swept: false, skipped: expect.stringContaining('deadbeef') })
     const tenMinutesAgo = new Date(Date.now() - 10 * 60_000)
     await utimes((store as FileStore).locate(crashed), tenMinutesAgo, tenMinutesAgo)
@@ -187,6 +198,8 @@ describe('stale locks', () => {
     )
     await expect(run).rejects.toMatchObject({ code: 'STORE_IO', message: expect.stringMatching(/lapsed/) })
     expect(await store.list(MANIFESTS_PREFIX)).toEqual([])
-    expect((await store.list('database-backups/')).filter((o) => o.key.endsWith('.manifest.json'))).toEqual([])
+    expect((await store.list('database-backups/')).filter((o) => o.key.endsWith('.manifest.json'))).toEqual(
+      [],
+    )
   })
 })
