@@ -218,11 +218,12 @@ async function completeStorageBackup(
     bytes: manifest.header.bytes,
     blobs: new Set(transferred.map((t) => t.entry.sha256)).size,
   }
-  const result = summarise(manifest, transferred, (performance.now() - began) / 1000, state.warnings)
   for (const [what, sample] of Object.entries(manifest.header.consistency)) {
-    if (sample && sample.count > 0)
+    if (sample && sample.count > 0) {
       state.warn(`storage: ${sample.count} ${describe(what)}: ${sample.names.slice(0, 5).join(', ')}`)
+    }
   }
+  const result = summarise(manifest, transferred, (performance.now() - began) / 1000, state.warnings)
   return { reference, result }
 }
 
