@@ -39,7 +39,7 @@ export class BlobStore {
       this.#recipients.length > 0
         ? pipeline(source, encryptStream(this.#recipients, { name: label }), () => undefined)
         : source
-    const { bytes } = await this.store.put(this.keyOf(sha256), body as Readable)
+    const { bytes } = await this.store.put(this.keyOf(sha256), body as Readable, { lowMemory: true })
     return bytes
   }
 }

@@ -1,7 +1,7 @@
 // Wrappers that count or hold calls to the real store and Storage client, so tests can
 // say how many objects moved and force the interleavings a race needs.
 import type { Readable } from 'node:stream'
-import type { Store, StoredObject } from '../../lib/adapters/store/store.ts'
+import type { PutOptions, Store, StoredObject } from '../../lib/adapters/store/store.ts'
 import type { PutStorageObject, StorageClient } from '../../lib/storage/client.ts'
 
 export class CountingStore implements Store {
@@ -19,7 +19,7 @@ export class CountingStore implements Store {
     return this.#inner.locate(key)
   }
 
-  put(key: string, body: Readable | Buffer | string, options?: { contentType?: string }) {
+  put(key: string, body: Readable | Buffer | string, options?: PutOptions) {
     this.puts.push(key)
     return this.#inner.put(key, body, options)
   }
@@ -147,7 +147,7 @@ export class GatedStore implements Store {
     return this.#inner.locate(key)
   }
 
-  async put(key: string, body: Readable | Buffer | string, options?: { contentType?: string }) {
+  async put(key: string, body: Readable | Buffer | string, options?: PutOptions) {
     await this.#pass('put', key)
     return this.#inner.put(key, body, options)
   }

@@ -15,7 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
-import type { Store, StoredObject } from './store.ts'
+import type { PutOptions, Store, StoredObject } from './store.ts'
 
 export function createS3Client(settings: S3Settings): S3Client {
   const config: S3ClientConfig = {
@@ -60,7 +60,7 @@ export class S3Store implements Store {
   async put(
     key: string,
     body: Readable | Buffer | string,
-    options: { contentType?: string } = {},
+    options: PutOptions = {},
   ): Promise<{ bytes: number }> {
     let bytes = 0
     const counted =
@@ -78,8 +78,8 @@ export class S3Store implements Store {
         Body: counted,
         ContentType: options.contentType ?? 'application/octet-stream',
       },
-      queueSize: 4,
-      partSize: 16 * 1024 * 1024,
+      queueSize: options.lowMemory ? 2 : 4,
+      partSize: (options.lowMemory ? 8 : 16) * 1024 * 1024,
       // We abort ourselves: lib-storage's own abort hides the real error on some
       // S3-compatible servers that answer AbortMultipartUpload with 405.
       leavePartsOnError: true,
