@@ -7,7 +7,13 @@ import type { Store } from '../adapters/store/store.ts'
 import { isLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { listInventory, readSidecar } from '../engine/inventory.ts'
-import { diffListings, type ListedStorageObject, planTransfers, sortListing } from './backup-plan.ts'
+import {
+  diffListings,
+  type ListedStorageObject,
+  planTransfers,
+  sortListing,
+  type TransferDecision,
+} from './backup-plan.ts'
 import { buildStorageManifest, type StorageBackupResult, summarise } from './backup-result.ts'
 import { BlobStore } from './blob-store.ts'
 import { isBucketSelected, unmatchedPatterns } from './bucket-selection.ts'
@@ -18,6 +24,7 @@ import {
   type IndexEntry,
   objectLabel,
   STORAGE_FORMAT,
+  type StorageManifest,
   type StorageReference,
   storageReferenceOf,
 } from './manifest.ts'
@@ -147,6 +154,40 @@ async function completeStorageBackup(
     rereadDays: options.settings.rereadDays,
     reread: options.settings.reread,
   })
+  const { transferred, vanished } = await transferAll(state, blobs, present, plan)
+  const after = await listBuckets(deps, state.buckets)
+  const manifest = buildStorageManifest({
+    id: options.id,
+    source: { endpoint: deps.source.location, region: options.settings.endpoint.region },
+    listedAt: state.listedAt,
+    finishedAt: deps.now(),
+    keyset: blobs.keyset,
+    buckets: state.buckets,
+    catalog: state.catalog,
+    before: state.before,
+    transferred,
+    changes: diffListings(state.before, after),
+    vanished,
+  })
+  lock.assertHeld('writing the storage manifest')
+  const reference = await writeStorageFiles(deps.store, manifest, transferred, options.recipients)
+  for (const [what, sample] of Object.entries(manifest.header.consistency)) {
+    if (sample && sample.count > 0) {
+      state.warn(`storage: ${sample.count} ${describe(what)}: ${sample.names.slice(0, 5).join(', ')}`)
+    }
+  }
+  const result = summarise(manifest, transferred, (performance.now() - began) / 1000, state.warnings)
+  return { reference, result }
+}
+
+/** Runs the plan, `jobs` objects at a time; objects deleted since the listing are set aside. */
+async function transferAll(
+  state: BackupState,
+  blobs: BlobStore,
+  present: Map<string, number>,
+  plan: readonly TransferDecision[],
+): Promise<{ transferred: TransferredObject[]; vanished: string[] }> {
+  const { deps, lock } = state
   const toRead = plan.filter((d) => d.action === 'read').reduce((n, d) => n + d.object.size, 0)
   const progress = new StorageProgress(deps.emit, 'backup', plan.length, toRead)
   const ctx: TransferContext = {
@@ -165,66 +206,54 @@ async function completeStorageBackup(
   const vanished: string[] = []
   await forEachLimit(
     plan,
-    options.settings.jobs,
+    state.options.settings.jobs,
     async (decision, index) => {
       lock.assertHeld(`transferring ${objectLabel(decision.object)}`)
       let result: TransferredObject | 'gone' | 'changed' | undefined
       if (decision.action === 'reuse') result = await reuseObject(ctx, decision.object, decision.previous)
-      if (result === undefined || result === 'changed')
+      if (result === undefined || result === 'changed') {
         result = (await readObject(ctx, decision.object)) ?? 'gone'
+      }
       if (result === 'gone') vanished.push(objectLabel(decision.object))
       else done[index] = result
       progress.objectDone()
     },
     deps.signal,
   )
-  const after = await listBuckets(deps, state.buckets)
-  const transferred = done.filter((t): t is TransferredObject => t !== undefined)
-  const manifest = buildStorageManifest({
-    id: options.id,
-    source: { endpoint: deps.source.location, region: options.settings.endpoint.region },
-    listedAt: state.listedAt,
-    finishedAt: deps.now(),
-    keyset: blobs.keyset,
-    buckets: state.buckets,
-    catalog: state.catalog,
-    before: state.before,
-    transferred,
-    changes: diffListings(state.before, after),
-    vanished,
-  })
-  lock.assertHeld('writing the storage manifest')
-  const manifestRef = await writeStorageManifest(deps.store, manifest, options.recipients)
-  const index = {
+  return { transferred: done.filter((t): t is TransferredObject => t !== undefined), vanished }
+}
+
+/** The storage manifest, then the index; returns manifest.json's `storage` reference. */
+async function writeStorageFiles(
+  store: Store,
+  manifest: StorageManifest,
+  transferred: readonly TransferredObject[],
+  recipients: readonly string[],
+): Promise<StorageReference> {
+  const manifestRef = await writeStorageManifest(store, manifest, recipients)
+  const { id, encrypted, keyset } = manifest.header
+  const indexRef = await writeStorageIndex(store, {
     header: {
       format: STORAGE_FORMAT,
-      kind: 'lifeboat-storage-index' as const,
-      id: options.id,
-      encrypted: options.recipients.length > 0,
-      keyset: blobs.keyset,
+      kind: 'lifeboat-storage-index',
+      id,
+      encrypted,
+      keyset,
       entries: transferred.length,
     },
     entries: transferred.map((t) => t.index),
-  }
-  const indexRef = await writeStorageIndex(deps.store, index)
-  const reference: StorageReference = {
+  })
+  return {
     format: STORAGE_FORMAT,
     manifest: manifestRef,
     index: indexRef,
-    encrypted: options.recipients.length > 0,
-    keyset: blobs.keyset,
+    encrypted,
+    keyset,
     buckets: manifest.header.buckets.length,
     objects: manifest.header.objects,
     bytes: manifest.header.bytes,
     blobs: new Set(transferred.map((t) => t.entry.sha256)).size,
   }
-  for (const [what, sample] of Object.entries(manifest.header.consistency)) {
-    if (sample && sample.count > 0) {
-      state.warn(`storage: ${sample.count} ${describe(what)}: ${sample.names.slice(0, 5).join(', ')}`)
-    }
-  }
-  const result = summarise(manifest, transferred, (performance.now() - began) / 1000, state.warnings)
-  return { reference, result }
 }
 
 function describe(what: string): string {

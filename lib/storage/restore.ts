@@ -134,16 +134,7 @@ export async function restoreStorage(
     },
     deps.signal,
   )
-  if (options.truncate) {
-    for (const bucket of names) {
-      const extra = plan.extra.filter((o) => o.bucket === bucket).map((o) => o.name)
-      if (extra.length > 0) await deps.target.deleteObjects(bucket, extra, deps.signal)
-    }
-  } else if (plan.extra.length > 0) {
-    warn(
-      `storage: ${plan.extra.length} objects in the target are not in the backup and were left (${plan.extra.slice(0, 3).map(objectLabel).join(', ')})`,
-    )
-  }
+  await handleExtra(deps, plan, names, options.truncate, warn)
   const settled = await settleCatalog(deps, manifest, created, objects, names, warn)
   return {
     id: sidecar.id,
@@ -156,6 +147,29 @@ export async function restoreStorage(
     ...settled,
     seconds: Math.round(performance.now() - began) / 1000,
     warnings,
+  }
+}
+
+/** With truncate the restored buckets end equal to the backup; otherwise extras stay and are counted. */
+async function handleExtra(
+  deps: StorageRestoreDeps,
+  plan: RestorePlan,
+  buckets: ReadonlySet<string>,
+  truncate: boolean,
+  warn: (message: string) => void,
+): Promise<void> {
+  if (!truncate) {
+    if (plan.extra.length > 0) {
+      const some = plan.extra.slice(0, 3).map(objectLabel).join(', ')
+      warn(
+        `storage: ${plan.extra.length} objects in the target are not in the backup and were left (${some})`,
+      )
+    }
+    return
+  }
+  for (const bucket of buckets) {
+    const extra = plan.extra.filter((o) => o.bucket === bucket).map((o) => o.name)
+    if (extra.length > 0) await deps.target.deleteObjects(bucket, extra, deps.signal)
   }
 }
 
