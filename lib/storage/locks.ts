@@ -78,8 +78,15 @@ export class StorageLock {
     await lock.#write(0)
     lock.#localAtWrite = lock.#mono()
     lock.#lastStart = start
-    const own = (await deps.store.list(LOCKS_PREFIX)).find((o) => o.key === lock.#written[0])
+    const own = await deps.store
+      .list(LOCKS_PREFIX)
+      .then((listed) => listed.find((o) => o.key === lock.#written[0]))
+      .catch(async (error: unknown) => {
+        await lock.release().catch(() => undefined)
+        throw error
+      })
     if (!own) {
+      await lock.release().catch(() => undefined)
       throw new LifeboatError(
         'STORE_IO',
         `${deps.store.locate(lock.#written[0]!)} was written but is not listed: the store must list what it has written`,

@@ -45,6 +45,13 @@ export async function sweepStorage(
   deps: StorageSweepDeps,
   options: StorageSweepOptions,
 ): Promise<StorageSweepResult> {
+  // Nothing stored, nothing to delete: no lock needed (and no lock objects in a store
+  // that never held Storage files).
+  const [anyBlob, anyManifest] = await Promise.all([
+    deps.store.list(BLOBS_PREFIX),
+    deps.store.list(MANIFESTS_PREFIX),
+  ])
+  if (anyBlob.length === 0 && anyManifest.length === 0) return nothing()
   const timing = { ttlMs: options.lockTtlMinutes * 60_000, ...options.lockTiming }
   const ttlMs = timing.ttlMs
   const lock = deps.dryRun

@@ -175,17 +175,26 @@ describe('an encrypted backup', () => {
     const identity = await generateIdentity()
     const recipient = await identityToRecipient(identity)
     const store = freshBackupStore('storage-age')
+    await seed(source.raw, [
+      { bucket: 'sealed', name: 'empty', body: Buffer.alloc(0) },
+      {
+        bucket: 'sealed',
+        name: 'ünïcödé/日本.txt',
+        body: Buffer.from('sealed ✓'),
+        contentType: 'text/plain',
+      },
+    ])
     const backup = await backupWithSidecar(
       { store, source: source.client },
       {
         settings: storageSettings(source.endpoint, {
-          selection: { buckets: ['avatars'], excludeBuckets: [] },
+          selection: { buckets: ['avatars', 'sealed'], excludeBuckets: [] },
         }),
         recipients: [recipient],
       },
     )
     const blobs = await store.list(BLOBS_PREFIX)
-    expect(blobs.length).toBe(2)
+    expect(blobs.length).toBe(4)
     expect(blobs.every((b) => b.key.endsWith('.age'))).toBe(true)
     expect(backup.reference.manifest.key).toMatch(/\.storage\.ndjson\.age$/)
 
@@ -208,7 +217,10 @@ describe('an encrypted backup', () => {
       'avatars/photos/été/naïve café ☕.jpg',
       'avatars/users/1/avatar.png',
       'avatars/users/2/avatar.png',
+      'sealed/empty',
+      'sealed/ünïcödé/日本.txt',
     ])
+    expect(restored.get('sealed/empty')?.size).toBe(0)
     expect(restored.get('avatars/users/1/avatar.png')?.metadata).toEqual({ uploadedby: 'alice' })
   })
 })
