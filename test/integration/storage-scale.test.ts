@@ -149,16 +149,20 @@ describe('--storage-jobs', () => {
         body: pseudoRandomBuffer(4 * MB, `p${i}`),
       })),
     )
+    const seconds: Record<number, number> = {}
     for (const jobs of [4, 1]) {
       const counted = new CountingClient(source.client)
       const settings = storageSettings(source.endpoint, {
         jobs,
         selection: { buckets: ['parallel'], excludeBuckets: [] },
       })
+      const began = performance.now()
       await backupWithSidecar({ store: freshBackupStore('storage-jobs'), source: counted }, { settings })
+      seconds[jobs] = Math.round(performance.now() - began) / 1000
       expect(counted.gets).toHaveLength(8)
       if (jobs === 1) expect(counted.maxInFlight).toBe(1)
       else expect(counted.maxInFlight).toBeGreaterThanOrEqual(3)
     }
+    console.info(JSON.stringify({ storageJobs: { objects: 8, mb: 32, seconds } }))
   })
 })
