@@ -1,6 +1,8 @@
 // Storage files end to end against real S3 API servers standing in for two Supabase
 // projects: back up two buckets (nested and unicode names, an empty and a 30 MB object,
 // content types), restore into an empty project, then back up again after one change.
+
+import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decryptStream } from '../../lib/adapters/crypto/age.ts'
@@ -147,6 +149,8 @@ describe('a backup of two buckets', () => {
     const second = await backupWithSidecar({ store, source: counted }, { settings: settings() })
     const blobPuts = store.puts.slice(putsBefore).filter((k) => k.startsWith(BLOBS_PREFIX))
     expect(counted.gets).toEqual(['documents/reports/2026/q1/summary.pdf'])
+    // Without the database, an unchanged object's metadata comes from a HEAD, never its bytes.
+    expect(counted.heads).toHaveLength(6)
     expect(blobPuts).toHaveLength(1)
     expect(second.result).toMatchObject({
       read: { objects: 1 },
@@ -272,5 +276,45 @@ describe('a restore into a project that already has files', () => {
 
     // A second run finds everything in place: an interrupted restore can simply be run again.
     expect(await restore(false)).toMatchObject({ identical: 3, uploaded: { objects: 0 } })
+  })
+})
+
+describe('objects that change while the backup runs', () => {
+  it('are reported as added, deleted and changed, and the backup holds what it read', async () => {
+    await seed(source.raw, [
+      { bucket: 'moving', name: 'stays.txt', body: Buffer.from('stays') },
+      { bucket: 'moving', name: 'goes.txt', body: Buffer.from('goes') },
+      { bucket: 'moving', name: 'changes.txt', body: Buffer.from('before') },
+    ])
+    // Between the listing and the first read, a user deletes, uploads and overwrites.
+    class MovingSource extends CountingClient {
+      override async getObject(bucket: string, name: string, signal?: AbortSignal) {
+        if (this.gets.length === 0) {
+          await source.raw.send(new DeleteObjectCommand({ Bucket: 'moving', Key: 'goes.txt' }))
+          await seed(source.raw, [
+            { bucket: 'moving', name: 'new.txt', body: Buffer.from('new') },
+            { bucket: 'moving', name: 'changes.txt', body: Buffer.from('after!') },
+          ])
+        }
+        return super.getObject(bucket, name, signal)
+      }
+    }
+    const store = freshBackupStore('storage-moving')
+    const settings = storageSettings(source.endpoint, {
+      jobs: 1,
+      selection: { buckets: ['moving'], excludeBuckets: [] },
+    })
+    const backup = await backupWithSidecar({ store, source: new MovingSource(source.client) }, { settings })
+    expect(backup.result.changedDuringBackup).toEqual({ added: 1, deleted: 1, changed: 1 })
+    expect(backup.result.objects).toBe(2)
+    const target = await emptyProject()
+    await restoreStorage({ store, target: target.client, emit: () => {} }, backup.sidecar, {
+      selection: { buckets: [], excludeBuckets: [] },
+      truncate: false,
+      jobs: 1,
+    })
+    const restored = await factsOf(target.raw)
+    expect([...restored.keys()].sort()).toEqual(['moving/changes.txt', 'moving/stays.txt'])
+    expect(restored.get('moving/changes.txt')?.size).toBe('after!'.length)
   })
 })

@@ -8,6 +8,7 @@ import { readStorageManifest } from '../../lib/storage/manifest-io.ts'
 import { restoreStorage } from '../../lib/storage/restore.ts'
 import { createDatabase, dropDatabase } from '../helpers/database.ts'
 import { STORAGE_SCHEMA_SQL, SupabaseLikeStorage } from '../helpers/storage-catalog.ts'
+import { CountingClient } from '../helpers/storage-spies.ts'
 import {
   type BackupRun,
   backupWithSidecar,
@@ -124,6 +125,22 @@ describe('a backup that reads storage.buckets and storage.objects', () => {
     const manifest = await readStorageManifest(store, backup.reference.manifest, undefined)
     const u1 = manifest.objects.find((o) => o.name === 'u1.png')!
     expect(u1).toMatchObject({ ownerId: OWNER, userMetadata: caption, cacheControl: 'max-age=60' })
+  })
+
+  it('on the next backup, takes unchanged objects’ metadata from their rows: no read, no HEAD', async () => {
+    const counted = new CountingClient(source.client)
+    await sourceDb.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+    try {
+      const next = await backupWithSidecar(
+        { store, source: counted, database: sourceDb },
+        { settings: storageSettings(source.endpoint) },
+      )
+      expect(next.result.reused.objects).toBe(3)
+    } finally {
+      await sourceDb.query('COMMIT')
+    }
+    expect(counted.gets).toEqual([])
+    expect(counted.heads).toEqual(['avatars/u2.png']) // the one file without a row
   })
 
   it('reports rows without a file and files without a row', () => {
