@@ -40,6 +40,15 @@ export function createProgressRenderer(
           statusShown = true
         }
         break
+      case 'storage-progress':
+        if (options.live) {
+          clearStatus()
+          stream.write(
+            `storage ${event.phase}: ${event.objects.toLocaleString('en')}/${event.totalObjects.toLocaleString('en')} objects, ${formatBytes(event.bytes)} of ${formatBytes(event.totalBytes)}`,
+          )
+          statusShown = true
+        }
+        break
       case 'table-done':
         line(
           `${event.table}: ${event.rows.toLocaleString('en')} rows, ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${event.parts ? ` (${event.parts} parts in parallel)` : ''}`,

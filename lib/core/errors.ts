@@ -91,6 +91,18 @@ export const errorCatalogue = {
     exit: 1,
     hint: 'The Supabase API refused a request; the message quotes its answer (docs/api-mode.md).',
   },
+  STORAGE_UNREACHABLE: {
+    exit: 1,
+    hint: 'Check SUPABASE_STORAGE_S3_URL (TARGET_… for a restore) and the network (docs/storage.md).',
+  },
+  STORAGE_AUTH: {
+    exit: 1,
+    hint: 'Check the Storage S3 access key pair and region (Storage → S3 in the dashboard; docs/storage.md).',
+  },
+  STORAGE_IO: {
+    exit: 1,
+    hint: 'Supabase Storage failed a request; the message names the bucket and object. Retry, then check the project.',
+  },
   PREFLIGHT_FAILED: {
     exit: 1,
     hint: 'Run `npm run backup:doctor` for the checklist and a fix for each failure.',

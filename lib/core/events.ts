@@ -9,6 +9,15 @@ export type ProgressEvent =
   | { type: 'warning'; message: string }
   | { type: 'phase-start'; phase: string }
   | { type: 'phase-done'; phase: string; seconds: number }
+  | {
+      /** Storage files, overall: objects done of all, bytes moved of all (lib/storage). */
+      type: 'storage-progress'
+      phase: 'backup' | 'verify' | 'restore'
+      objects: number
+      totalObjects: number
+      bytes: number
+      totalBytes: number
+    }
 
 export type EmitEvent = (event: ProgressEvent) => void
 

@@ -48,16 +48,19 @@ export interface S3Server {
 export interface S3ServerOptions {
   /** Access key id → the policies its requests are held to. Other keys are not checked. */
   policies?: Record<string, RolePolicies>
+  /** Created at start (the Storage stand-ins start with none and create their own). */
+  buckets?: readonly string[]
 }
 
 export async function startS3Server(parent = '.tmp', options: S3ServerOptions = {}): Promise<S3Server> {
+  const buckets = options.buckets ?? [TEST_BUCKET]
   await mkdir(resolve(parent), { recursive: true })
   const directory = await mkdtemp(join(resolve(parent), 's3-'))
   const port = await freePort()
   const main = fileURLToPath(new URL('./s3rver-main.mjs', import.meta.url))
   const child = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', main, directory, String(port), TEST_BUCKET],
+    ['--openssl-legacy-provider', main, directory, String(port), ...buckets],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

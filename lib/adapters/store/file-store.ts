@@ -91,8 +91,12 @@ export class FileStore implements Store {
         else if (entry.isFile() && !entry.name.includes('.partial-')) {
           const key = relative(this.#root, path).split(sep).join('/')
           if (!key.startsWith(prefix)) continue
-          const info = await stat(path)
-          found.push({ key, size: info.size, modified: info.mtime })
+          // A file deleted since readdir (another process cleaning up) is simply not listed.
+          const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+            if (error.code === 'ENOENT') return undefined
+            throw storeError(error, `cannot list ${path}`)
+          })
+          if (info) found.push({ key, size: info.size, modified: info.mtime })
         }
       }
     }

@@ -81,8 +81,8 @@ export class S3Store implements Store {
         ContentType: options.contentType ?? 'application/octet-stream',
         ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
       },
-      queueSize: 4,
-      partSize: 16 * 1024 * 1024,
+      queueSize: options.lowMemory ? 2 : 4,
+      partSize: (options.lowMemory ? 8 : 16) * 1024 * 1024,
       // We abort ourselves: lib-storage's own abort hides the real error on some
       // S3-compatible servers that answer AbortMultipartUpload with 405.
       leavePartsOnError: true,

@@ -20,6 +20,11 @@ export interface PutOptions {
    * refuse any other write there (docs/infrastructure.md "Immutable backups").
    */
   ifNoneMatch?: '*'
+  /**
+   * Smaller multipart buffers for one of many concurrent uploads (Storage blobs): about
+   * 24 MiB per upload instead of 80. Stores that do not buffer ignore it.
+   */
+  lowMemory?: boolean
 }
 
 export interface Store {
