@@ -79,7 +79,8 @@ files; DECRYPT_FAILED when only the key is wrong), 2 bad usage or configuration.
         details: { mode: quick ? 'quick' : 'full', backups: report.backups.length },
       },
       audit: {
-        checked: report.backups.map((b) => `${b.id}: ${b.verdict}${b.signature ? ` (${b.signature})` : ''}`),
+        checked: report.backups.map((b) => `${b.id}: ${b.verdict}`),
+        signatures: report.backups.map((b) => `${b.id}: ${b.signature ?? 'not read'}`),
       },
     }
     return result

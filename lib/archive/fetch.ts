@@ -13,7 +13,6 @@ import type { EmitEvent } from '../core/events.ts'
 import { type BackupSelector, parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory } from '../inventory/read-inventory.ts'
 import type { SignatureCheck } from '../trust/backup-signature.ts'
-import { ArchiveMeter } from '../trust/bounded.ts'
 import {
   assertSameAsSidecar,
   authenticateInnerManifest,
@@ -144,11 +143,32 @@ async function isAgeFile(path: string): Promise<boolean> {
   }
 }
 
+/** How far past its signed size a download may run: 1 MiB or 1 %, whichever is more. */
+const DOWNLOAD_SLACK = (bytes: number) => Math.max(1024 * 1024, Math.ceil(bytes / 100))
+
 class DownloadMeter extends Transform {
   bytes = 0
   readonly hash = createHash('sha256')
+  readonly #limit: number | undefined
+  readonly #where: string
+
+  constructor(limit: number | undefined, where: string) {
+    super()
+    this.#limit = limit
+    this.#where = where
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length
+    if (this.#limit !== undefined && this.bytes > this.#limit) {
+      done(
+        new LifeboatError(
+          'VERIFY_FAILED',
+          `${this.#where} runs past the ${this.#limit.toLocaleString('en')} bytes its sidecar allows: it is not the archive that was written`,
+        ),
+      )
+      return
+    }
     this.hash.update(chunk)
     done(null, chunk)
   }
@@ -169,15 +189,14 @@ async function fetchStored(
   const path = join(dir, basename(archive.key))
   const dispose = () => rm(dir, { recursive: true, force: true })
   const began = performance.now()
-  const meter = new DownloadMeter()
-  // The stored bytes are checked against the signed size and sha256 as they arrive: a
-  // longer archive stops at the first extra byte.
-  const signed = expected.archive
-    ? [new ArchiveMeter({ what: where, bytes: expected.archive.bytes, sha256: expected.archive.sha256 })]
-    : []
+  // An archive well beyond its signed size stops there (a flood, not a backup); a small
+  // difference is downloaded so verification can name the file it broke in, and the
+  // sha256 against the sidecar refuses it all the same.
+  const signed = expected.archive?.bytes
+  const meter = new DownloadMeter(signed === undefined ? undefined : signed + DOWNLOAD_SLACK(signed), where)
   try {
     deps.emit({ type: 'step', message: `downloading ${where} (${archive.size.toLocaleString('en')} bytes)` })
-    await pipeline([await store.get(archive.key), ...signed, meter, createWriteStream(path)], {
+    await pipeline([await store.get(archive.key), meter, createWriteStream(path)], {
       ...(deps.signal ? { signal: deps.signal } : {}),
     })
   } catch (error) {

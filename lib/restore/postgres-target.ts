@@ -44,6 +44,7 @@ import {
   checkSchema,
   missingParents,
 } from './target-checks.ts'
+import { type IdentityGuard, identityGuard } from './target-identity.ts'
 
 export interface PostgresTargetOptions {
   url: Secret
@@ -73,6 +74,7 @@ export class PostgresTarget implements RestoreTarget {
   readonly #address: ReturnType<typeof describeConnection>
   #client: pg.Client | undefined
   #info: TargetInfo | undefined
+  #identity: IdentityGuard | undefined
   /** What the transaction has done, for the error message if it has to roll back. */
   #step = 'starting the transaction'
   #began = false
@@ -104,16 +106,18 @@ export class PostgresTarget implements RestoreTarget {
         settings: PINNED_SESSION_SETTINGS,
       })
       this.#info = await readTargetInfo(this.#client)
+      this.#identity = await identityGuard(this.#client, this.#options.url, this.#options.production)
     }
     const info = this.#info!
     const target: Endpoint = { ...this.#address, database: info.database }
     const environment = environmentEndpoints(this.#options.production)
     const source = backupSource ? { host: backupSource.host, database: backupSource.database } : undefined
-    assertTargetAllowed(
-      productionReasons({ target, marker: info.marker, environment, backupSource: source }),
-      info.database,
-      this.#options.confirm,
-    )
+    // What the servers say, and what the addresses say: either is reason enough.
+    const reasons = [
+      ...(await this.#identity!.reasons(backupSource)),
+      ...productionReasons({ target, marker: info.marker, environment, backupSource: source }),
+    ]
+    assertTargetAllowed([...new Set(reasons)], info.database, this.#options.confirm)
   }
 
   async check(plan: RestorePlan): Promise<void> {

@@ -121,6 +121,17 @@ async function handle(
     ...role?.context,
   })
 
+  // s3rver itself knows one key; the proxy adds the role keys. Any other key is refused, as S3 does.
+  if (accessKeyId && accessKeyId !== S3RVER_KEY && !role) {
+    record.status = 403
+    return sendError(
+      res,
+      403,
+      'InvalidAccessKeyId',
+      'The AWS Access Key Id you provided does not exist in our records.',
+    )
+  }
+
   if (role) {
     const decisions = authorizations.map((auth) =>
       evaluate(role.documents, { action: auth.action, resource: auth.resource, context: contextOf(auth) }),
