@@ -12,6 +12,7 @@ import { type DocBlock, markdownFiles, readMarkdownFile, sessionScript } from '.
 import { type HttpReceiver, startSlackReceiver } from '../helpers/receivers.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
+import { signingEnv } from '../helpers/signing.ts'
 
 const SESSION_TIMEOUT_MS = 8 * 60_000
 
@@ -232,9 +233,13 @@ async function prepareSession(name: string, hook: RunbookHooks): Promise<Session
     if (hook.edgeCases) await client.query(EDGE_CASES_SQL)
   })
 
-  const storeEnv: Record<string, string> = hook.s3
-    ? s3Env(inject('s3Endpoint'), `runbooks-${label}-${randomBytes(4).toString('hex')}`)
-    : { BACKUP_STORE: `file://${join(work, 'store')}` }
+  const storeEnv: Record<string, string> = {
+    ...(hook.s3
+      ? s3Env(inject('s3Endpoint'), `runbooks-${label}-${randomBytes(4).toString('hex')}`)
+      : { BACKUP_STORE: `file://${join(work, 'store')}` }),
+    // As a deployment has them: the backup job's secret key, everyone's public key.
+    ...signingEnv(),
+  }
   const env: Record<string, string> = {
     ...baseEnv(),
     ...storeEnv,
