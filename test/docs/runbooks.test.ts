@@ -12,7 +12,7 @@ import { type DocBlock, markdownFiles, readMarkdownFile, sessionScript } from '.
 import { type HttpReceiver, startSlackReceiver } from '../helpers/receivers.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
-import { signingEnv } from '../helpers/signing.ts'
+import { signingEnv, TEST_KEYS } from '../helpers/signing.ts'
 
 const SESSION_TIMEOUT_MS = 8 * 60_000
 
@@ -240,6 +240,7 @@ async function prepareSession(name: string, hook: RunbookHooks): Promise<Session
     // As a deployment has them: the backup job's secret key, everyone's public key.
     ...signingEnv(),
   }
+  const signingPublicKey = TEST_KEYS.public.split('\n').find((line) => line.startsWith('RW'))!
   const env: Record<string, string> = {
     ...baseEnv(),
     ...storeEnv,
@@ -248,6 +249,7 @@ async function prepareSession(name: string, hook: RunbookHooks): Promise<Session
     TARGET_DATABASE_URL: target.url,
     STAGING_DATABASE_URL: staging.url,
     WORK: work,
+    SIGNING_PUBLIC_KEY: signingPublicKey,
     LIFEBOAT_STATE_FILE: join(work, 'state', 'status.json'),
     SLACK_WEBHOOK_URL: slack.url,
     ALERT_ENVIRONMENT: 'runbook-test',
