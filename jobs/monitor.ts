@@ -1,41 +1,16 @@
 #!/usr/bin/env -S npx tsx
-// npm run backup:monitor — freshness against the RPO and anomalies, from sidecars only.
+// lifeboat monitor (npm run backup:monitor) — freshness against the RPO and anomalies, from sidecars only.
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
-import { main } from '../lib/cli/run-job.ts'
+import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
-import { LifeboatError } from '../lib/core/errors.ts'
 import { readAnomalySettings } from '../lib/monitor/anomalies.ts'
 import { formatHours, readFreshnessSettings, readNow } from '../lib/monitor/freshness.ts'
 import { assertFresh, runMonitor } from '../lib/monitor/monitor.ts'
 
-main({
+export const job: JobSpec = {
   name: 'monitor',
-  usage: `
-Usage: npm run backup:monitor -- [options]
-
-Reads only the store's listing and manifest sidecars (no archive is downloaded):
-  freshness  the newest complete backup must be younger than RPO_HOURS (24) plus
-             RPO_GRACE_MINUTES (60); otherwise the job fails (MONITOR_FAILED).
-  anomalies  against the median of the previous 7 backups: a table whose rows
-             drop by more than ANOMALY_ROW_DROP (0.2 = 20%), a table that
-             disappears, a total data size that moves by more than
-             ANOMALY_SIZE_CHANGE (0.5 = 50%). Anomalies are warnings (exit 0).
-
-Store:    BACKUP_STORE (s3://bucket/prefix or file://path), or --store
-Options:
-      --rpo-hours N        overrides RPO_HOURS
-      --grace-minutes N    overrides RPO_GRACE_MINUTES
-      --store URL          overrides BACKUP_STORE
-      --json               print one JSON summary line on stdout
-      --quiet              only warnings and errors on stderr
-  -h, --help               this help
-Exit codes: 0 fresh (with or without warnings), 1 stale or no backup, 2 bad usage
-or configuration.
-`,
-  flags: { string: ['store', 'rpo-hours', 'grace-minutes'] },
-  async run({ args, positional, env, emit }) {
-    if (positional.length > 0) throw new LifeboatError('USAGE', `unexpected argument ${positional.join(' ')}`)
+  async run({ args, env, emit }) {
     const reader = new SettingsReader(env, args)
     const storeConfig = readStoreConfig(reader)
     const freshness = readFreshnessSettings(reader)
@@ -78,4 +53,6 @@ or configuration.
     return reportable
   },
   after: reportWhenDone('monitor'),
-})
+}
+
+if (isMainModule(import.meta.url)) main(job)
