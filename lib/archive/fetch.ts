@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { formatBytes } from '../core/format.ts'
 import { type BackupSelector, parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
 import { BACKUPS_PREFIX, isBackupId } from './layout.ts'
@@ -130,12 +131,24 @@ async function isAgeFile(path: string): Promise<boolean> {
   }
 }
 
+/** Counts (and with `hash`, hashes) the bytes passing through, reporting every 4 MiB. */
 class DownloadMeter extends Transform {
   bytes = 0
+  #reported = 0
   readonly hash = createHash('sha256')
+  constructor(
+    readonly onProgress: (bytes: number) => void = () => {},
+    readonly hashing = true,
+  ) {
+    super()
+  }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length
-    this.hash.update(chunk)
+    if (this.hashing) this.hash.update(chunk)
+    if (this.bytes - this.#reported >= 4 * 1024 * 1024) {
+      this.#reported = this.bytes
+      this.onProgress(this.bytes)
+    }
     done(null, chunk)
   }
 }
@@ -154,10 +167,14 @@ async function fetchStored(
   const path = join(dir, basename(archive.key))
   const dispose = () => rm(dir, { recursive: true, force: true })
   const began = performance.now()
-  const meter = new DownloadMeter()
+  const meter = new DownloadMeter((bytes) =>
+    deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes } }),
+  )
   try {
-    deps.emit({ type: 'step', message: `downloading ${where} (${archive.size.toLocaleString('en')} bytes)` })
+    deps.emit({ type: 'step', message: `downloading ${where} (${formatBytes(archive.size)})` })
+    deps.emit({ type: 'phase-start', phase: 'download', total: { bytes: archive.size } })
     await pipeline(await store.get(archive.key), meter, createWriteStream(path))
+    deps.emit({ type: 'phase-done', phase: 'download' })
   } catch (error) {
     await dispose()
     if (error instanceof LifeboatError) throw error
@@ -214,7 +231,15 @@ export async function verifyFetchedArchive(
   emit: EmitEvent,
 ): Promise<Manifest> {
   emit({ type: 'step', message: `verifying ${archive.where}` })
-  const verification = await verifyArchive(openArchive(archive), {
+  emit({ type: 'phase-start', phase: 'verify', total: { bytes: archive.bytes } })
+  const source = openArchive(archive)
+  const stream = new DownloadMeter(
+    (bytes) => emit({ type: 'phase-progress', phase: 'verify', done: { bytes } }),
+    false,
+  )
+  source.on('error', (error) => stream.destroy(error))
+  source.pipe(stream)
+  const verification = await verifyArchive(stream, {
     where: archive.where,
     transforms: archive.encrypted ? [decrypt(archive.where)] : [],
     ...(archive.expected ? { expected: archive.expected } : {}),
@@ -224,6 +249,7 @@ export async function verifyFetchedArchive(
     verification.ok = false
     verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
   }
+  emit({ type: 'phase-done', phase: 'verify' })
   const manifest = assertVerified(verification, archive.where)
   if (archive.id && manifest.id !== archive.id) {
     throw new LifeboatError(

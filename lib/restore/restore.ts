@@ -298,6 +298,12 @@ async function loadInTransaction(
   }
 
   await run('BEGIN', 'starting the restore transaction')
+  const sum = (key: 'rows' | 'bytes') => plan.tables.reduce((n, t) => n + t[key], 0)
+  deps.emit({
+    type: 'phase-start',
+    phase: 'load',
+    total: { rows: sum('rows'), bytes: sum('bytes'), tables: plan.tables.length },
+  })
   try {
     if (!plan.createSchema) await prepare()
     let index = 0
@@ -324,13 +330,28 @@ async function loadInTransaction(
         }
         const name = qualifiedName(table)
         step = `loading ${name}`
-        deps.emit({ type: 'table-start', table: name, index: index++, total: plan.tables.length })
+        deps.emit({
+          type: 'table-start',
+          phase: 'load',
+          table: name,
+          index: index++,
+          total: plan.tables.length,
+          estimatedRows: table.rows,
+          estimatedBytes: table.bytes,
+        })
         const started = performance.now()
         const stats = await loadTable(client, table, entry.stream, (rows, bytes) =>
-          deps.emit({ type: 'table-progress', table: name, rows, bytes }),
+          deps.emit({ type: 'table-progress', phase: 'load', table: name, rows, bytes }),
         )
         const seconds = (performance.now() - started) / 1000
-        deps.emit({ type: 'table-done', table: name, rows: stats.rows, bytes: stats.bytes, seconds })
+        deps.emit({
+          type: 'table-done',
+          phase: 'load',
+          table: name,
+          rows: stats.rows,
+          bytes: stats.bytes,
+          seconds,
+        })
         outcomes.set(name, {
           table: name,
           rowsExpected: table.rows,
@@ -342,6 +363,7 @@ async function loadInTransaction(
       { where: plan.archive.where, transforms: plan.transforms() },
     )
     step = 'finishing the load'
+    deps.emit({ type: 'phase-done', phase: 'load' })
     if (!prepared) await prepare()
     const missing = names.filter((n) => !outcomes.has(n))
     if (missing.length > 0)
@@ -352,8 +374,10 @@ async function loadInTransaction(
     if (postData.trim() !== '') {
       step = 'applying schema.sql (indexes, constraints, triggers)'
       deps.emit({ type: 'step', message: 'building indexes and constraints (schema.sql, post-data)' })
+      deps.emit({ type: 'phase-start', phase: 'post-data' })
       const before = await foreignKeyOids(client, names)
       await run(postData, 'applying the post-data part of schema.sql')
+      deps.emit({ type: 'phase-done', phase: 'post-data' })
       validated = new Set([...(await foreignKeyOids(client, names))].filter((oid) => !before.has(oid)))
     }
 
@@ -507,14 +531,36 @@ async function verifyRestoredTables(
   })
   const now = await readTargetState(client, plan.tables.map(qualifiedName), [])
   const failures: string[] = []
-  for (const table of plan.tables) {
+  const total = plan.tables.reduce((n, t) => n + t.rows, 0)
+  deps.emit({ type: 'phase-start', phase: 'check', total: { rows: total, tables: plan.tables.length } })
+  for (const [index, table] of plan.tables.entries()) {
     const name = qualifiedName(table)
+    const began = performance.now()
+    deps.emit({
+      type: 'table-start',
+      phase: 'check',
+      table: name,
+      index,
+      total: plan.tables.length,
+      estimatedRows: table.rows,
+    })
     const columns = now.tables.get(name)?.columns ?? []
     const collatable = new Set(columns.filter((c) => c.collatable).map((c) => c.name))
     const textCast = new Set(columns.filter((c) => c.textCast).map((c) => c.name))
     const padded = new Set(columns.filter((c) => c.padded).map((c) => c.name))
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() })
-    const stats = await exportTable(client, { ...table, collatable, textCast, padded }, sink)
+    const stats = await exportTable(client, { ...table, collatable, textCast, padded }, sink, (rows, bytes) =>
+      deps.emit({ type: 'table-progress', phase: 'check', table: name, rows, bytes }),
+    )
+    const seconds = (performance.now() - began) / 1000
+    deps.emit({
+      type: 'table-done',
+      phase: 'check',
+      table: name,
+      rows: stats.rows,
+      bytes: stats.bytes,
+      seconds,
+    })
     const outcome = outcomes.get(name)!
     outcome.rowsRestored = stats.rows
     outcome.sha256Match = stats.sha256 === table.sha256
@@ -524,6 +570,7 @@ async function verifyRestoredTables(
       )
     }
   }
+  deps.emit({ type: 'phase-done', phase: 'check' })
   if (failures.length > 0) {
     throw new LifeboatError(
       'RESTORE_FAILED',

@@ -52,14 +52,17 @@ export function optionLines(def: SettingDef, job: CommandName): string[] {
     ...(def.env ?? []),
     ...(defaultText(def) === undefined ? [] : [`default ${defaultText(def)}`]),
   ]
-  const text = `${helpLine(def, job)}${facts.length > 0 ? ` [${facts.join('; ')}]` : ''}`
+  const text = `${helpLine(def, job)}${facts.length > 0 ? ` ${unbroken(`[${facts.join('; ')}]`)}` : ''}`
   return columns(head, text)
 }
 
 function environmentLines(def: SettingDef, job: CommandName): string[] {
   const head = `  ${def.env!.join(', ')}${def.positional ? ` or [${def.positional}]` : ''}`
   const fallback = defaultText(def)
-  return columns(head, `${helpLine(def, job)}${fallback === undefined ? '' : ` [default ${fallback}]`}`)
+  return columns(
+    head,
+    `${helpLine(def, job)}${fallback === undefined ? '' : ` ${unbroken(`[default ${fallback}]`)}`}`,
+  )
 }
 
 function columns(head: string, text: string): string[] {
@@ -69,18 +72,25 @@ function columns(head: string, text: string): string[] {
   return [`${head.padEnd(OPTION_COLUMN)}${first}`, ...rest.map((line) => `${indent}${line}`)]
 }
 
+const NBSP = '\u00a0'
+
+/** Keeps `[VARIABLE; default x]` on one line. */
+function unbroken(text: string): string {
+  return text.replaceAll(' ', NBSP)
+}
+
 /** Greedy word wrap; words longer than the width stay whole. */
 export function wrap(text: string, width: number, indent: string): string[] {
   const lines: string[] = []
   let line = ''
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  for (const word of text.split(/[ \t\n]+/).filter(Boolean)) {
     if (line && indent.length + line.length + 1 + word.length > width) {
       lines.push(`${indent}${line}`)
       line = word
     } else line = line ? `${line} ${word}` : word
   }
   if (line) lines.push(`${indent}${line}`)
-  return lines
+  return lines.map((l) => l.replaceAll(NBSP, ' '))
 }
 
 export function renderMainHelp(version: string): string {
