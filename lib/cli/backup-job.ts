@@ -20,14 +20,14 @@ export interface PreparedBackup {
 
 /** Reads the anomaly settings and runs the preflight checks before anything is written. */
 export async function prepareBackup(
-  { args, env, emit }: JobContext,
+  { args, env, emit, host }: JobContext,
   storeConfig: StoreConfig,
 ): Promise<PreparedBackup> {
   const settings = new SettingsReader(env, args)
   const anomalyOptions = readAnomalySettings(settings)
   settings.finish()
   const store = openStore(storeConfig)
-  const doctor = readDoctorConfig(env, args)
+  const doctor = readDoctorConfig(env, args, host)
   const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
   emit({ type: 'step', message: `preflight: ${checks.length} checks passed` })
   return { store, anomalyOptions }

@@ -119,7 +119,7 @@ export function buildChecklist(probes: DoctorProbes): Check[] {
       status: 'fail',
       code: 'CONFIG_MISSING',
       detail: 'no source is configured',
-      fix: 'set DATABASE_URL (the direct connection or the session pooler: recommended, one consistent snapshot), or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY for API-only mode',
+      fix: 'set DATABASE_URL (the direct connection or the session pooler: recommended, one consistent snapshot), or the PG* variables psql uses (PGHOST, PGDATABASE, … or PGSERVICE), or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY for API-only mode',
     })
   } else if (source.kind === 'rest') {
     add({
@@ -447,7 +447,13 @@ function addApiChecks(probes: DoctorProbes, add: (check: Check) => void): void {
   }
 }
 
-function storeFix(kind: 's3' | 'file' | undefined, operation: string): string {
+function storeFix(kind: 's3' | 'file' | undefined, operation: string, code: string | undefined): string {
+  if (code === 'STORE_UNREACHABLE') {
+    // Nothing answered: permissions cannot be the cause yet.
+    return kind === 's3'
+      ? 'nothing answered: check AWS_ENDPOINT_URL_S3 (host and port) or AWS_REGION, the network, a proxy or firewall; permissions matter only once the store answers'
+      : 'the folder cannot be reached: check that BACKUP_STORE names a mounted path'
+  }
   if (kind === 's3') {
     const action = {
       list: 's3:ListBucket',
@@ -482,7 +488,7 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
       status: 'fail',
       code: (result.code as ErrorCode) ?? 'STORE_IO',
       detail: result.message ?? 'failed',
-      fix: storeFix(kind, operation),
+      fix: storeFix(kind, operation, result.code),
     })
   }
   op('store.list', 'Store list', store.list, 'list', `can list ${store.location}`)
@@ -527,7 +533,7 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
       status: 'fail',
       code: 'STORE_IO',
       detail: del.message ?? 'failed',
-      fix: storeFix(kind, 'delete'),
+      fix: storeFix(kind, 'delete', del?.code),
     })
   }
 }
