@@ -174,6 +174,7 @@ async function fetchStored(
     deps.emit({ type: 'step', message: `downloading ${where} (${formatBytes(archive.size)})` })
     deps.emit({ type: 'phase-start', phase: 'download', total: { bytes: archive.size } })
     await pipeline(await store.get(archive.key), meter, createWriteStream(path))
+    deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes: meter.bytes } })
     deps.emit({ type: 'phase-done', phase: 'download' })
   } catch (error) {
     await dispose()
@@ -249,6 +250,7 @@ export async function verifyFetchedArchive(
     verification.ok = false
     verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
   }
+  emit({ type: 'phase-progress', phase: 'verify', done: { bytes: stream.bytes } })
   emit({ type: 'phase-done', phase: 'verify' })
   const manifest = assertVerified(verification, archive.where)
   if (archive.id && manifest.id !== archive.id) {

@@ -179,6 +179,11 @@ export function formatEta(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
 }
 
+/** The export's total is the catalog's estimate; the other phases know theirs. */
+function approx(s: PhaseSnapshot): string {
+  return s.phase === 'export' || s.phase === 'tables' ? '~' : ''
+}
+
 function percent(fraction: number): string {
   return `${Math.floor(fraction * 100)}%`
 }
@@ -193,7 +198,7 @@ export function statusLine(snapshots: readonly PhaseSnapshot[], width: number): 
   const parts = snapshots.map((s) => {
     const words: string[] = [s.phase]
     if (s.fraction !== undefined) words.push(percent(s.fraction))
-    const total = s.total ? `/~${amount(s, s.total, true)}` : ''
+    const total = s.total ? `/${approx(s)}${amount(s, s.total, true)}` : ''
     words.push(`${amount(s, s.done, true)}${total}${s.unit === 'rows' ? ' rows' : ''}`)
     if (s.perSecond) words.push(`${amount(s, s.perSecond, true)}/s`)
     if (s.etaSeconds !== undefined) words.push(`ETA ${formatEta(s.etaSeconds)}`)
@@ -215,7 +220,7 @@ export function fitWidth(text: string, width: number): string {
 /** The plain line printed every interval in CI or into a pipe. */
 export function plainLine(s: PhaseSnapshot): string {
   const parts: string[] = []
-  const of = s.total ? ` of ~${amount(s, s.total, false)}${s.unit === 'rows' ? ' rows' : ''}` : ''
+  const of = s.total ? ` of ${approx(s)}${amount(s, s.total, false)}${s.unit === 'rows' ? ' rows' : ''}` : ''
   const done = `${amount(s, s.done, false)}${s.unit === 'rows' && !of ? ' rows' : ''}`
   parts.push(s.fraction !== undefined ? `${percent(s.fraction)} (${done}${of})` : done)
   if (s.perSecond) parts.push(`${amount(s, s.perSecond, false)}${s.unit === 'rows' ? ' rows' : ''}/s`)
