@@ -18,8 +18,8 @@ export interface DocBlock {
   mode: BlockMode
   /** The text of `<!-- manual: … -->` / `<!-- ci: … -->` on the last non-blank line before the fence. */
   reason?: string
-  /** The nearest heading above the block: the runbook step it belongs to. */
-  heading?: string
+  /** The nearest heading or numbered step (`3. **Verify it**`) above the block: its step. */
+  step?: string
   text: string
 }
 
@@ -43,7 +43,7 @@ export function readMarkdown(text: string, file: string): MarkdownFacts {
   const anchors = new Set<string>()
   const relativeLinks: DocLink[] = []
   const slugCounts = new Map<string, number>()
-  let heading: string | undefined
+  let step: string | undefined
   let index = 0
   while (index < lines.length) {
     const line = lines[index]!
@@ -66,14 +66,16 @@ export function readMarkdown(text: string, file: string): MarkdownFacts {
         words,
         mode: modeOf(words),
         ...(reason ? { reason } : {}),
-        ...(heading ? { heading } : {}),
+        ...(step ? { step } : {}),
         text: `${body.join('\n')}\n`,
       })
       continue
     }
     const headingMatch = /^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)
+    const numbered = /^(\d+)\.\s+(.*)$/.exec(line)
+    if (numbered) step = stepTitle(numbered[1]!, numbered[2]!)
     if (headingMatch) {
-      heading = headingMatch[1]!.replace(/\*\*|`/g, '')
+      step = headingMatch[1]!.replace(/\*\*|`/g, '')
       const base = githubSlug(headingMatch[1]!)
       const seen = slugCounts.get(base) ?? 0
       slugCounts.set(base, seen + 1)
@@ -89,6 +91,13 @@ export function readMarkdown(text: string, file: string): MarkdownFacts {
     index++
   }
   return { blocks, anchors, relativeLinks }
+}
+
+/** `3. **Verify it** (streams …)` → `3. Verify it`: the bold lead, else the first words. */
+function stepTitle(number: string, text: string): string {
+  const bold = /^\*\*(.+?)\*\*/.exec(text)?.[1]
+  const title = (bold ?? text).replace(/[`*]/g, '').replace(/[.:]\s*$/, '')
+  return `${number}. ${title.length > 70 ? `${title.slice(0, 69)}…` : title}`
 }
 
 /** GitHub's heading slug: lower case, punctuation dropped, spaces to `-`; `_` and `-` stay. */

@@ -51,7 +51,7 @@ export async function runRunbook(file: URL | string, argv = runbookArguments()):
   const total = (Date.now() - startedAt.getTime()) / 1000
   const failed = timings.find((t) => t.outcome !== 'done')
   const summary = failed
-    ? `runbook ${name}: stopped at step ${failed.number} (${failed.outcome}) after ${formatEta(total)}`
+    ? `runbook ${name}: stopped at "${failed.title}" (${failed.outcome}) after ${formatEta(total)}`
     : `runbook ${name}: ${timings.length} steps done in ${formatEta(total)} (${total.toFixed(1)} s from the first step to the last)`
   process.stderr.write(`\n${summary}\n`)
   await recordRun(name, startedAt, timings, failed)
@@ -71,9 +71,9 @@ async function runSteps(steps: readonly RunbookStep[], options: { yes: boolean }
   const timings: StepTiming[] = []
   try {
     for (const step of steps) {
-      process.stderr.write(`\n── step ${step.number}/${steps.length}: ${step.title}\n`)
+      process.stderr.write(`\n── ${step.title} (${step.number} of ${steps.length})\n`)
       if (step.changes && lines) {
-        process.stderr.write(`This step changes something. Run it? [y/N] `)
+        process.stderr.write('This step changes something. Run it? [y/N] ')
         const answer = await lines.next()
         if (answer.done || !/^y(es)?$/i.test(answer.value.trim())) {
           timings.push({ number: step.number, title: step.title, seconds: 0, outcome: 'declined' })
@@ -85,7 +85,7 @@ async function runSteps(steps: readonly RunbookStep[], options: { yes: boolean }
       const seconds = (Date.now() - began) / 1000
       timings.push({ number: step.number, title: step.title, seconds, outcome: ok ? 'done' : 'failed' })
       process.stderr.write(
-        `${ok ? '✔' : '✘'} step ${step.number} ${ok ? 'done' : 'FAILED'} in ${formatEta(seconds)}\n`,
+        `${ok ? '✔' : '✘'} ${step.title}: ${ok ? 'done' : 'FAILED'} in ${formatEta(seconds)}\n`,
       )
       if (!ok) return timings
     }
@@ -179,7 +179,7 @@ async function recordRun(
       actor: describeActor(process.env, { user, host: hostname() }),
       details: {
         runbook: `runbooks/${name}`,
-        steps: timings.map((t) => `${t.number}. ${t.title}: ${t.outcome} in ${t.seconds.toFixed(1)} s`),
+        steps: timings.map((t) => `${t.title}: ${t.outcome} in ${t.seconds.toFixed(1)} s`),
         seconds: Math.round(timings.reduce((n, t) => n + t.seconds, 0) * 10) / 10,
       },
     })

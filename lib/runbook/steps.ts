@@ -19,7 +19,7 @@ export function runbookSteps(markdown: string, file: string): RunbookStep[] {
   const blocks = readMarkdown(markdown, file).blocks.filter((b) => b.mode === 'tested')
   const steps: RunbookStep[] = []
   for (const block of blocks) {
-    const title = block.heading ?? file
+    const title = block.step ?? file
     let step = steps.at(-1)
     if (!step || step.title !== title) {
       step = { number: steps.length + 1, title, changes: false, scripts: [], where: [] }

@@ -1,6 +1,7 @@
-// Runs every `tested` block of every runbook, in one bash session per file, against the
-// test's PostgreSQL and S3 API, then proves the outcome (restored rows equal the source).
-// Conventions: docs/runbook-conventions.md. The README's demo command runs here too.
+// Runs every runbook as a person would: `npx zx runbooks/<name>.md --yes`, which runs its
+// `tested` blocks in one bash session, against the test's PostgreSQL and S3 API, then
+// proves the outcome (restored rows equal the source). Conventions:
+// docs/runbook-conventions.md. The README's demo command runs here too.
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -49,9 +50,13 @@ const hooks: Record<string, RunbookHooks> = {
       const source = await fingerprint(s.source.url)
       expect(await fingerprint(s.target.url)).toEqual(source)
       expect(source).toEqual(s.facts.sourceBefore)
-      // Step 10 shows both restores in the audit trail.
+      // Step 10 shows both restores in the audit trail, and the run of the runbook is there too.
       const audit = await runJobProcess('audit', ['--event', 'restore', '--json'], s.storeEnv)
       expect(audit.json?.records).toHaveLength(2)
+      const runs = await runJobProcess('audit', ['--event', 'runbook', '--json'], s.storeEnv)
+      expect(runs.json?.records).toMatchObject([
+        { event: 'runbook', outcome: 'success', details: { runbook: 'runbooks/restore-latest.md' } },
+      ])
     },
   },
   'point-in-time-restore.md': {
@@ -202,7 +207,51 @@ for (const { name, path, blocks } of runbooks)
     )
   })
 
+describe('runbooks/restore-latest.md run by zx without --yes', () => {
+  it(
+    'asks before the first step that changes something; "n" stops there, the target untouched',
+    () =>
+      keepingWorkOnFailure(async () => {
+        const session = await prepareSession('restore-latest.md', hooks['restore-latest.md']!)
+        const result = await run(
+          'npx',
+          ['zx', 'runbooks/restore-latest.md'],
+          session.env,
+          SESSION_TIMEOUT_MS - 30_000,
+          'n\n',
+        )
+        expect(result.code, tail(result.output, 40)).toBe(1)
+        // Steps 2 to 4 only read: they ran without a question; step 5 restores: it asked.
+        expect([...result.output.matchAll(/^✔ (\d+)\. .+: done in /gm)].map((m) => m[1])).toEqual([
+          '2',
+          '3',
+          '4',
+        ])
+        expect(result.output.match(/This step changes something\. Run it\? \[y\/N\]/g)).toHaveLength(1)
+        expect(result.output).toContain(
+          'runbook restore-latest.md: stopped at "5. Restore into the empty database" (declined)',
+        )
+        expect(await fingerprint(session.target.url)).toEqual({})
+        const runs = await runJobProcess('audit', ['--event', 'runbook', '--json'], session.storeEnv)
+        expect(runs.json?.records).toMatchObject([{ outcome: 'warning' }])
+      }),
+    SESSION_TIMEOUT_MS,
+  )
+})
+
 describe('README.md', () => {
+  it('runs its tested blocks (npx lifeboat …) in one bash session in the repository', async () => {
+    const blocks = readMarkdownFile('README.md').blocks.filter((b) => b.mode === 'tested')
+    expect(blocks.length).toBeGreaterThan(0)
+    const work = await mkdtemp(join(parent, 'readme-'))
+    const script = join(work, 'readme.sh')
+    await writeFile(script, sessionScript(blocks, join(work, 'progress')))
+    const result = await run('bash', [script], { ...baseEnv(), WORK: work }, SESSION_TIMEOUT_MS)
+    expect(result.code, tail(result.output, 40)).toBe(0)
+    expect(result.output).toContain('Usage: lifeboat backup [options]')
+    expect(result.output).toMatch(/lifeboat \d+\.\d+\.\d+ \(node v/)
+  })
+
   it(
     'runs the demo the README shows (npm run demo, with a temp store and small data)',
     async () => {
@@ -293,16 +342,15 @@ interface SessionResult {
 }
 
 async function runSession(path: string, blocks: DocBlock[], session: Session): Promise<SessionResult> {
-  const progress = join(session.work, 'session.progress')
-  const script = join(session.work, 'session.sh')
-  await writeFile(script, sessionScript(blocks, progress))
-  const result = await run('bash', [script], session.env, SESSION_TIMEOUT_MS - 30_000)
+  const result = await run('npx', ['zx', path, '--yes'], session.env, SESSION_TIMEOUT_MS - 30_000)
   await writeFile(join(session.work, 'session.log'), result.output)
-  const reached = (await readFile(progress, 'utf8').catch(() => '')).trim()
-  if (result.code === 0 && reached === 'done') return result
-  const index = Number(reached)
-  const failedBlock =
-    Number.isInteger(index) && blocks[index] ? blocks[index] : { ...blocks[0]!, line: 0, file: path }
+  const steps = new Set(blocks.map((b) => b.step))
+  const done = [...result.output.matchAll(/^✔ .+: done in /gm)].length
+  if (result.code === 0 && done === steps.size) return result
+  // The runner prints each block's place before it runs it: the last one printed failed.
+  const places = [...result.output.matchAll(/^(runbooks\/[\w.-]+\.md):(\d+)$/gm)]
+  const line = Number(places.at(-1)?.[2])
+  const failedBlock = blocks.find((b) => b.line === line) ?? { ...blocks[0]!, line: 0, file: path }
   return { ...result, failedBlock, code: result.code === 0 ? 1 : result.code }
 }
 
@@ -311,6 +359,7 @@ function run(
   args: string[],
   env: Record<string, string>,
   timeoutMs: number,
+  input = '',
 ): Promise<{ code: number; output: string }> {
   return new Promise((done) => {
     const child = execFile(
@@ -322,7 +371,7 @@ function run(
         done({ code, output: `${stdout}\n--- stderr ---\n${stderr}` })
       },
     )
-    child.stdin?.end()
+    child.stdin?.end(input)
   })
 }
 
