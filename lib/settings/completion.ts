@@ -90,16 +90,17 @@ function zshText(text: string): string {
 function zshSpec(def: SettingDef, job: CommandName): string {
   const name = `--${flagName(def)}`
   const names = def.short ? `{-${def.short},${name}}` : name
-  const exclusive = def.short ? `'(-${def.short} ${name})'` : ''
+  // A repeatable flag may follow itself; another spelling of a flag given once may not.
   const repeat = def.type === 'list' ? "'*'" : ''
+  const exclusive = def.short && !repeat ? `'(-${def.short} ${name})'` : ''
   const help = zshText(helpLine(def, job).slice(0, 70))
-  if (def.type === 'boolean') return `${repeat}${exclusive}${names}'[${help}]'`
+  if (def.type === 'boolean') return `${exclusive}${repeat}${names}'[${help}]'`
   const action = def.choices
     ? `(${def.choices.join(' ')})`
     : FILE_VALUES.has(def.value ?? '')
       ? '_files'
       : ' '
-  return `${repeat}${exclusive}${names}'[${help}]:${zshText((def.value ?? 'value').toLowerCase())}:${action}'`
+  return `${exclusive}${repeat}${names}'[${help}]:${zshText((def.value ?? 'value').toLowerCase())}:${action}'`
 }
 
 function zshCompletion(): string {
