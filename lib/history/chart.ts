@@ -42,6 +42,7 @@ const n = (value: number) => String(Math.round(value * 10) / 10)
 export function renderHistoryChart(history: History): string {
   const times = [
     ...history.backups.map((b) => Date.parse(b.time)),
+    ...history.failures.map((f) => Date.parse(f.at)),
     ...history.drills.map((d) => Date.parse(d.startedAt)),
   ]
   const x = timeScale(times)
@@ -119,8 +120,9 @@ export function niceTicks(max: number): number[] {
 
 function backupPanel(history: History, x: TimeScale): string[] {
   const panel = PANELS.backups
-  const out = frame(panel, 'Backup size (data, and the stored archive)')
-  if (history.backups.length === 0) return [...out, emptyNote(panel, 'no complete backup in the store')]
+  const out = frame(panel, 'Backup size (data, and the stored archive); failed runs')
+  if (history.backups.length === 0)
+    return [...out, emptyNote(panel, 'no complete backup in the store'), ...failureMarks(history, x)]
   const max = Math.max(...history.backups.map((b) => Math.max(b.dataBytes, b.archiveBytes)), 1)
   // Round numbers in the unit the labels use (KiB, MiB, GiB), not in bytes.
   const unit = 1024 ** Math.min(4, Math.floor(Math.log(max) / Math.log(1024)))
@@ -145,13 +147,26 @@ function backupPanel(history: History, x: TimeScale): string[] {
       '</g>',
     )
   }
+  out.push(...failureMarks(history, x))
   out.push(
     ...legend(panel, [
       { color: COLORS.data, label: 'data (uncompressed)', shape: 'rect' },
       { color: COLORS.archive, label: 'stored archive', shape: 'rect' },
+      ...(history.failures.length > 0
+        ? [{ color: COLORS.failure, label: 'failed run', shape: 'dot' as const }]
+        : []),
     ]),
   )
   return out
+}
+
+/** A red mark on the time axis of the backup panel for each failed run. */
+function failureMarks(history: History, x: TimeScale): string[] {
+  const y = PANELS.backups.bottom - 7
+  return history.failures.map((f) => {
+    const cx = x(Date.parse(f.at))
+    return `<g class="failed-run"><title>${escapeXml(`${f.at} ${f.event} failed: ${f.code}: ${f.message}`)}</title><circle cx="${n(cx)}" cy="${y}" r="5" fill="${COLORS.failure}"/></g>`
+  })
 }
 
 const SECOND_TICKS = [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 4 * 3600, 86_400, 7 * 86_400]
