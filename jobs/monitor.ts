@@ -4,6 +4,7 @@ import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
+import { plural } from '../lib/core/format.ts'
 import { readAnomalySettings } from '../lib/monitor/anomalies.ts'
 import { formatHours, readFreshnessSettings, readNow } from '../lib/monitor/freshness.ts'
 import { assertFresh, runMonitor } from '../lib/monitor/monitor.ts'
@@ -28,7 +29,7 @@ export const job: JobSpec = {
       lines.push(
         result.baseline === 0
           ? 'anomalies: none (no earlier backup to compare with)'
-          : `anomalies: none against the previous ${result.baseline} backups`,
+          : `anomalies: none against the previous ${plural(result.baseline, 'backup')}`,
       )
     } else lines.push(...result.anomalies.map((a) => `anomaly: ${a.message}`))
     if (result.incomplete.length > 0) {

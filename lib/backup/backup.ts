@@ -19,6 +19,7 @@ import { planRestoreOrder } from '../archive/restore-order.ts'
 import { sealArchive, startArchiveUpload, totalsOf } from '../archive/upload.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import type { Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
@@ -59,7 +60,7 @@ export interface BackupOptions {
   selection: Selection
   jobs: number
   gzipLevel: number
-  /** Tables estimated larger than this are split across the jobs (default 64 MB). */
+  /** Tables estimated larger than this are split across the jobs (default 64 MiB). */
   splitMinBytes?: number
 }
 
@@ -114,7 +115,10 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       encrypt: deps.encrypt,
     })
     try {
-      deps.emit({ type: 'step', message: `backing up ${ordered.length} tables to ${deps.store.locate(key)}` })
+      deps.emit({
+        type: 'step',
+        message: `backing up ${plural(ordered.length, 'table')} to ${deps.store.locate(key)}`,
+      })
 
       const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
       const tables = await exportTables(

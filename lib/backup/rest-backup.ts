@@ -19,6 +19,7 @@ import { sealArchive, startArchiveUpload, totalsOf } from '../archive/upload.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { supabaseProjectRef } from '../core/rest-config.ts'
 import { isTableSelected, type Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
@@ -114,7 +115,7 @@ export async function runRestBackup(
   try {
     deps.emit({
       type: 'step',
-      message: `backing up ${plan.order.length} tables through the API to ${deps.store.locate(key)}`,
+      message: `backing up ${plural(plan.order.length, 'table')} through the API to ${deps.store.locate(key)}`,
     })
 
     const entries: RestTableEntry[] = []

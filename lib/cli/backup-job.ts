@@ -30,7 +30,7 @@ export async function prepareBackup(
   const store = openStore(storeConfig)
   const doctor = readDoctorConfig(env, args, host)
   const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
-  emit({ type: 'step', message: `preflight: ${checks.length} checks passed` })
+  emit({ type: 'step', message: `preflight: ${plural(checks.length, 'check')} passed` })
   return { store, anomalyOptions }
 }
 

@@ -1,5 +1,6 @@
 import type { DoctorSettings, DoctorSource } from '../core/doctor-config.ts'
 import { type ErrorCode, ExitCode, LifeboatError } from '../core/errors.ts'
+import { plural } from '../core/format.ts'
 import { supabaseProjectRef } from '../core/rest-config.ts'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip'
@@ -368,7 +369,7 @@ function addDatabaseChecks(
           ? `reading ${list(errors.map((t) => `${t.name} (${t.error ?? 'error'})`))} failed`
           : withRls.length === 0
             ? 'no selected table uses row-level security'
-            : `${withRls.length} tables use row-level security; ${server.superuser ? 'superuser' : server.bypassRls ? 'BYPASSRLS' : 'ownership'} lets the export read every row (row_security = off)`,
+            : `${plural(withRls.length, 'table')} ${withRls.length === 1 ? 'uses' : 'use'} row-level security; ${server.superuser ? 'superuser' : server.bypassRls ? 'BYPASSRLS' : 'ownership'} lets the export read every row (row_security = off)`,
     })
   }
 
@@ -413,7 +414,7 @@ function addApiChecks(probes: DoctorProbes, add: (check: Check) => void): void {
       id: 'api.reachable',
       title: 'API',
       status: api.tables > 0 ? 'ok' : 'warn',
-      detail: `${api.tables} tables exposed in ${api.schemas.join(', ')}`,
+      detail: `${plural(api.tables, 'table')} exposed in ${api.schemas.join(', ')}`,
       ...(api.tables > 0
         ? {}
         : { fix: 'expose the schema (Project Settings → API → Exposed schemas) or name it with -n' }),

@@ -15,6 +15,7 @@ import type { Store } from '../adapters/store/store.ts'
 import { backupIdFor, DRILLS_PREFIX } from '../archive/layout.ts'
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
+import { plural } from '../core/format.ts'
 import { redact, Secret } from '../core/secret.ts'
 import { type BackupRecord, parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
@@ -438,7 +439,7 @@ function restoreChecks(restore: RestoreResult | undefined): CheckResult[] {
     {
       name: 'tables',
       ok: matching === restore.tables.length,
-      detail: `${matching} of ${restore.tables.length} tables re-exported with the manifest's row count and sha256`,
+      detail: `${matching} of ${plural(restore.tables.length, 'table')} re-exported with the manifest's row count and sha256`,
     },
   ]
 }

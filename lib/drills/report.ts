@@ -3,7 +3,7 @@
 // with an RTO recommendation, and rendered as Markdown for people. Pure.
 
 import type { OutcomeStatus } from '../alerts/outcome.ts'
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, plural } from '../core/format.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 
 export const DRILL_REPORT_FORMAT = 1
@@ -347,7 +347,7 @@ export function renderDrillMarkdown(report: DrillReport, options: { location?: s
     const s = report.sizes
     facts.push([
       'Data',
-      `${s.tables} tables, ${s.rows.toLocaleString('en')} rows, ${formatBytes(s.dataBytes)} (archive ${formatBytes(s.archiveBytes)})`,
+      `${plural(s.tables, 'table')}, ${plural(s.rows, 'row')}, ${formatBytes(s.dataBytes)} (archive ${formatBytes(s.archiveBytes)})`,
     ])
   }
   if (options.location) facts.push(['Report', `\`${options.location}\``])

@@ -1,6 +1,6 @@
 // The history chart as a standalone SVG (no dependency, opens in any browser and in
 // GitHub): backup sizes over time above, drill restore times against the RTO below. Pure.
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, plural } from '../core/format.ts'
 import { formatSeconds } from '../drills/report.ts'
 import type { History } from './history.ts'
 
@@ -49,7 +49,7 @@ export function renderHistoryChart(history: History): string {
   const parts: string[] = []
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-labelledby="chart-title" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
-    `<title id="chart-title">Lifeboat history: ${history.backups.length} backups, ${history.drills.length} drills (generated ${escapeXml(history.generatedAt)})</title>`,
+    `<title id="chart-title">Lifeboat history: ${plural(history.backups.length, 'backup')}, ${plural(history.failures.length, 'failed run')}, ${plural(history.drills.length, 'drill')} (generated ${escapeXml(history.generatedAt)})</title>`,
     `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     `<text x="${LEFT}" y="28" font-size="18" font-weight="600" fill="${COLORS.text}">Lifeboat: backups and restore drills</text>`,
     `<text x="${WIDTH - RIGHT}" y="28" text-anchor="end" fill="${COLORS.muted}">generated ${escapeXml(history.generatedAt)}</text>`,
@@ -139,7 +139,7 @@ function backupPanel(history: History, x: TimeScale): string[] {
   const barWidth = Math.max(1.5, Math.min(22, (plotWidth / history.backups.length) * 0.7))
   for (const b of history.backups) {
     const cx = x(Date.parse(b.time))
-    const label = `${b.id}: ${formatBytes(b.dataBytes)} data, ${formatBytes(b.archiveBytes)} archive, ${b.rows.toLocaleString('en')} rows in ${b.tables} tables, ${formatSeconds(b.durationSeconds)}`
+    const label = `${b.id}: ${formatBytes(b.dataBytes)} data, ${formatBytes(b.archiveBytes)} archive, ${b.rows.toLocaleString('en')} rows in ${plural(b.tables, 'table')}, ${formatSeconds(b.durationSeconds)}`
     out.push(
       `<g class="backup"><title>${escapeXml(label)}</title>`,
       `<rect x="${n(cx - barWidth / 2)}" y="${n(y(b.dataBytes))}" width="${n(barWidth)}" height="${n(panel.bottom - y(b.dataBytes))}" fill="${COLORS.data}"/>`,
