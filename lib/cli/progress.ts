@@ -79,7 +79,7 @@ export function createProgressRenderer(stream: Output, options: ProgressOptions)
       if (event.type === 'warning') stream.write(`${redact(`warning: ${event.message}`)}\n`)
       return
     }
-    const text = lineFor(event, model, now)
+    const text = lineFor(event, model, now) ?? (options.live ? undefined : startLine(event))
     if (text !== undefined) line(text)
     else if (options.live) scheduleDraw()
     if (event.type === 'phase-start') lastPlain.set(event.phase, now)
@@ -93,6 +93,18 @@ export function createProgressRenderer(stream: Output, options: ProgressOptions)
       clearStatus()
     },
   }
+}
+
+/** In a log, a phase says when it starts and how much it has ahead of it. */
+function startLine(event: ProgressEvent): string | undefined {
+  if (event.type !== 'phase-start') return undefined
+  const { rows, bytes, tables } = event.total ?? {}
+  const facts = [
+    ...(tables === undefined ? [] : [plural(tables, 'table')]),
+    ...(rows ? [`${event.phase === 'export' ? '~' : ''}${plural(rows, 'row')}`] : []),
+    ...(bytes && !rows ? [formatBytes(bytes)] : []),
+  ]
+  return `${event.phase}: started${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`
 }
 
 /** The line an event prints on its own, if any. */

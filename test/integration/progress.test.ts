@@ -77,7 +77,7 @@ describe('a backup of a 3-million-row table', () => {
   }, 240_000)
 
   it('piped prints a plain progress line at least every interval', async () => {
-    const interval = 1
+    const interval = 2
     const { code, chunks } = await run(
       process.execPath,
       backupArgs(),
@@ -92,17 +92,26 @@ describe('a backup of a 3-million-row table', () => {
     )
     expect(code, lines.map((l) => l.text).join('\n')).toBe(0)
     expect(lines.map((l) => l.text).join('\n')).not.toContain('\r')
-    const start = lines.find((l) => l.text.startsWith('backing up'))!
+    const start = lines.find((l) => l.text.startsWith('export: started'))!
+    // The catalog's estimate (reltuples after ANALYZE), close to the 3,000,010 rows.
+    const estimate = Number(
+      /^export: started \(2 tables, ~([\d,]+) rows\)$/.exec(start.text)?.[1]?.replaceAll(',', ''),
+    )
+    expect(Math.abs(estimate - 3_000_010)).toBeLessThan(30_000)
     const done = lines.find((l) => l.text.startsWith('export done'))!
     const progress = lines.filter((l) => l.text.startsWith('export: '))
-    expect(progress.length).toBeGreaterThanOrEqual(3)
-    expect(progress[0]!.text).toMatch(
-      /^export: \d+% \([\d,]+ of ~3,000,0\d\d rows\), [\d,]+ rows\/s, ETA \S+, \d+ s elapsed/,
+    expect(progress.length).toBeGreaterThanOrEqual(2)
+    const moving = progress.find((l) => l.text.includes('rows/s'))
+    expect(moving?.text, lines.map((l) => l.text).join('\n')).toMatch(
+      /^export: \d+% \([\d,]+ of ~[\d,]+ rows\), [\d,]+ rows\/s, ETA \S+, \d+ s elapsed/,
     )
     // Between the start of the export and its end, no silence longer than the interval
-    // (plus the slack of a shared, busy machine).
+    // (plus the slack of a shared, busy machine): well within the 10 s CI promises.
     const times = [start.at, ...progress.map((l) => l.at), done.at]
     const gaps = times.slice(1).map((t, i) => t - times[i]!)
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(interval * 1000 + 2500)
+    expect(
+      Math.max(...gaps),
+      `gaps ${gaps.join(', ')} ms:\n${lines.map((l) => `${l.at} ${l.text}`).join('\n')}`,
+    ).toBeLessThanOrEqual(interval * 1000 + 3000)
   }, 240_000)
 })

@@ -142,7 +142,8 @@ describe('createProgressRenderer', () => {
       vi.advanceTimersByTime(1000)
     }
     renderer.close()
-    const lines = out.chunks.filter((c) => c.startsWith('export:'))
+    expect(out.chunks[0]).toBe('export: started (~1,000 rows)\n')
+    const lines = out.chunks.filter((c) => c.startsWith('export:') && !c.includes('started'))
     expect(lines).toHaveLength(3)
     expect(lines[0]).toMatch(/^export: \d+% \(\d+ of ~1,000 rows\)/)
     expect(out.chunks.join('')).not.toContain('\r')
