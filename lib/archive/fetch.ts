@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { formatBytes } from '../core/format.ts'
 import { type BackupSelector, parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory } from '../inventory/read-inventory.ts'
 import type { SignatureCheck } from '../trust/backup-signature.ts'
@@ -146,30 +147,37 @@ async function isAgeFile(path: string): Promise<boolean> {
 /** How far past its signed size a download may run: 1 MiB or 1 %, whichever is more. */
 const DOWNLOAD_SLACK = (bytes: number) => Math.max(1024 * 1024, Math.ceil(bytes / 100))
 
+/**
+ * Counts (and with `hashing`, hashes) the bytes passing through, reporting every 4 MiB;
+ * with a `limit`, stops at the first byte past it.
+ */
 class DownloadMeter extends Transform {
   bytes = 0
+  #reported = 0
   readonly hash = createHash('sha256')
-  readonly #limit: number | undefined
-  readonly #where: string
-
-  constructor(limit: number | undefined, where: string) {
+  constructor(
+    readonly onProgress: (bytes: number) => void = () => {},
+    readonly hashing = true,
+    readonly limit?: { bytes: number; where: string },
+  ) {
     super()
-    this.#limit = limit
-    this.#where = where
   }
-
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length
-    if (this.#limit !== undefined && this.bytes > this.#limit) {
+    if (this.limit && this.bytes > this.limit.bytes) {
       done(
         new LifeboatError(
           'VERIFY_FAILED',
-          `${this.#where} runs past the ${this.#limit.toLocaleString('en')} bytes its sidecar allows: it is not the archive that was written`,
+          `${this.limit.where} runs past the ${this.limit.bytes.toLocaleString('en')} bytes its sidecar allows: it is not the archive that was written`,
         ),
       )
       return
     }
-    this.hash.update(chunk)
+    if (this.hashing) this.hash.update(chunk)
+    if (this.bytes - this.#reported >= 4 * 1024 * 1024) {
+      this.#reported = this.bytes
+      this.onProgress(this.bytes)
+    }
     done(null, chunk)
   }
 }
@@ -193,12 +201,19 @@ async function fetchStored(
   // difference is downloaded so verification can name the file it broke in, and the
   // sha256 against the sidecar refuses it all the same.
   const signed = expected.archive?.bytes
-  const meter = new DownloadMeter(signed === undefined ? undefined : signed + DOWNLOAD_SLACK(signed), where)
+  const meter = new DownloadMeter(
+    (bytes) => deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes } }),
+    true,
+    signed === undefined ? undefined : { bytes: signed + DOWNLOAD_SLACK(signed), where },
+  )
   try {
-    deps.emit({ type: 'step', message: `downloading ${where} (${archive.size.toLocaleString('en')} bytes)` })
+    deps.emit({ type: 'step', message: `downloading ${where} (${formatBytes(archive.size)})` })
+    deps.emit({ type: 'phase-start', phase: 'download', total: { bytes: archive.size } })
     await pipeline([await store.get(archive.key), meter, createWriteStream(path)], {
       ...(deps.signal ? { signal: deps.signal } : {}),
     })
+    deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes: meter.bytes } })
+    deps.emit({ type: 'phase-done', phase: 'download' })
   } catch (error) {
     await dispose()
     if (error instanceof LifeboatError) throw error
@@ -254,9 +269,18 @@ export async function verifyFetchedArchive(
   archive: LocalArchive,
   deps: Pick<ArchiveSourceDeps, 'emit' | 'signal' | 'trust'> & { decrypt: (where: string) => Transform },
 ): Promise<{ manifest: Manifest; schemaSql: string | undefined; authenticity: SignatureCheck }> {
-  deps.emit({ type: 'step', message: `verifying ${archive.where}` })
+  const { emit } = deps
+  emit({ type: 'step', message: `verifying ${archive.where}` })
+  emit({ type: 'phase-start', phase: 'verify', total: { bytes: archive.bytes } })
   let authenticity = archive.authenticity
-  const verification = await verifyArchive(openArchive(archive), {
+  const source = openArchive(archive)
+  const stream = new DownloadMeter(
+    (bytes) => emit({ type: 'phase-progress', phase: 'verify', done: { bytes } }),
+    false,
+  )
+  source.on('error', (error) => stream.destroy(error))
+  source.pipe(stream)
+  const verification = await verifyArchive(stream, {
     where: archive.where,
     transforms: archive.encrypted ? [deps.decrypt(archive.where)] : [],
     ...(archive.expected ? { expected: archive.expected } : {}),
@@ -275,6 +299,8 @@ export async function verifyFetchedArchive(
     verification.ok = false
     verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
   }
+  emit({ type: 'phase-progress', phase: 'verify', done: { bytes: stream.bytes } })
+  emit({ type: 'phase-done', phase: 'verify' })
   const manifest = assertVerified(verification, archive.where)
   if (archive.expected) assertSameAsSidecar(manifest, archive.expected, archive.where)
   if (archive.id && manifest.id !== archive.id) {

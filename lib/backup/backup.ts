@@ -9,6 +9,7 @@ import { type ArchiveUpload, sealArchive, startArchiveUpload, totalsOf } from '.
 import type { ArchiveWriter } from '../archive/writer.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { type Phase, PhaseError, type PhaseScope, type PhaseTiming, runPhases } from '../core/pipeline.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 import type { SigningKey } from '../trust/signature.ts'
@@ -108,7 +109,7 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
         })
         scope.emit({
           type: 'step',
-          message: `backing up ${c.plan!.restoreOrder.length} tables to ${c.deps.store.locate(upload.key)}`,
+          message: `backing up ${plural(c.plan!.restoreOrder.length, 'table')} to ${c.deps.store.locate(upload.key)}`,
         })
       },
     },

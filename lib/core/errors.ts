@@ -16,6 +16,10 @@ export const errorCatalogue = {
   CONFIG_INVALID: { exit: 2, hint: 'Fix the named setting; --help shows the accepted forms.' },
   DB_UNREACHABLE: { exit: 1, hint: 'Check host, port and network; `npm run backup:doctor` explains.' },
   DB_AUTH: { exit: 1, hint: 'Check the user and password in the connection URL.' },
+  DB_NOT_FOUND: {
+    exit: 1,
+    hint: 'The server answered but has no database of that name: check the name after the host in the URL (or PGDATABASE).',
+  },
   DB_POOLER_TRANSACTION: {
     exit: 2,
     hint: 'Use the direct connection or the session pooler (port 5432), not the transaction pooler (6543).',

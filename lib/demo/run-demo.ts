@@ -11,6 +11,7 @@ import { FileStore } from '../adapters/store/file-store.ts'
 import { verifyArchive } from '../archive/verify.ts'
 import { type GenerateSchemaSql, runBackup } from '../backup/postgres-source.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { Secret } from '../core/secret.ts'
 import { selectEverything } from '../core/selection.ts'
 import { runRestore } from '../restore/postgres-target.ts'
@@ -89,7 +90,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     emit({
       type: 'step',
       message: verification.ok
-        ? `verified: ${verification.files.length} files match their sha256`
+        ? `verified: ${plural(verification.files.length, 'file')} ${verification.files.length === 1 ? 'matches its' : 'match their'} sha256`
         : `verification FAILED: ${verification.problems.join('; ')}`,
     })
     const verifySeconds = (Date.now() - verifyStart) / 1000

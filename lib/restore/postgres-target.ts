@@ -182,7 +182,7 @@ export class PostgresTarget implements RestoreTarget {
       this.#step = `loading ${name}`
       const started = performance.now()
       const stats = await loadTable(this.#db, entry, data, (rows, bytes) =>
-        scope.emit({ type: 'table-progress', table: name, rows, bytes }),
+        scope.emit({ type: 'table-progress', phase: 'load', table: name, rows, bytes }),
       )
       const outcome: TableOutcome = {
         table: name,
@@ -204,6 +204,7 @@ export class PostgresTarget implements RestoreTarget {
     if (postData.length === 0) return
     this.#step = 'applying schema.sql (indexes, constraints, triggers)'
     scope.emit({ type: 'step', message: 'building indexes and constraints (schema.sql, post-data)' })
+    scope.emit({ type: 'phase-start', phase: 'post-data' })
     const names = plan.tables.map(qualifiedName)
     const before = await foreignKeyOids(this.#db, names)
     await applyStatements(this.#db, postData, 'the post-data part of schema.sql')
@@ -211,6 +212,7 @@ export class PostgresTarget implements RestoreTarget {
     this.#validatedKeys = new Set(
       [...(await foreignKeyOids(this.#db, names))].filter((oid) => !before.has(oid)),
     )
+    scope.emit({ type: 'phase-done', phase: 'post-data' })
   }
 
   async checkConstraints(plan: RestorePlan, scope: PhaseScope): Promise<void> {

@@ -70,7 +70,5 @@ async function environmentReason(
       return undefined
     }
   }
-  return sameDatabase(live, other)
-    ? `it is the database ${setting} names`
-    : undefined
+  return sameDatabase(live, other) ? `it is the database ${setting} names` : undefined
 }

@@ -11,6 +11,7 @@ import type { Manifest } from '../archive/manifest.ts'
 import { verifyArchive } from '../archive/verify.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { type BackupRecord, selectBackup } from '../inventory/inventory.ts'
 import { listInventory } from '../inventory/read-inventory.ts'
 
@@ -323,7 +324,7 @@ export function describeVerification(result: BackupVerification): string {
     const content =
       result.files === undefined
         ? 'sizes match'
-        : `${result.files} files, ${(result.rows ?? 0).toLocaleString('en')} rows`
+        : `${plural(result.files ?? 0, 'file')}, ${plural(result.rows ?? 0, 'row')}`
     return `${result.id}: ok (${content}${result.encrypted ? ', encrypted' : ''})`
   }
   const files = result.failedFiles.length > 0 ? `; failing files: ${result.failedFiles.join(', ')}` : ''

@@ -135,7 +135,8 @@ describe('readRestoreConfig', () => {
       selection: { tables: ['public.orgs'], schemas: [] },
       store: { url: 's3://bucket/prefix' },
     })
-    expect(config.target.reveal()).toBe(env.TARGET_DATABASE_URL)
+    // Completed by libpq's rules: the default sslmode is written out.
+    expect(config.target.reveal()).toBe(`${env.TARGET_DATABASE_URL}?sslmode=prefer`)
     expect(config.production.map((p) => p.setting)).toEqual(['DATABASE_URL'])
   })
 
@@ -147,9 +148,9 @@ describe('readRestoreConfig', () => {
   })
 
   it('--target wins over TARGET_DATABASE_URL', () => {
-    const config = readRestoreConfig(env, { target: 'postgres://other/db' }, ['latest'])
+    const config = readRestoreConfig(env, { target: 'postgres://me@other/db' }, ['latest'])
     expect(config.targetSetting).toBe('--target')
-    expect(config.target.reveal()).toBe('postgres://other/db')
+    expect(config.target.reveal()).toBe('postgresql://me@other:5432/db?sslmode=prefer')
   })
 
   it('never falls back to DATABASE_URL for the target', () => {
@@ -160,12 +161,13 @@ describe('readRestoreConfig', () => {
 
   it('reports every bad setting at once', () => {
     const error = thrown(() =>
-      readRestoreConfig({ TARGET_DATABASE_URL: 'mysql://x', BACKUP_STORE: 'ftp://x' }, { confirm: '' }, [
-        'latest',
-      ]),
+      readRestoreConfig({ TARGET_DATABASE_URL: 'mysql://x', BACKUP_STORE: 'ftp://x' }, {}, ['latest']),
     )
     expect(error.code).toBe('CONFIG_INVALID')
-    expect(error.details).toHaveLength(3)
+    expect(error.details).toEqual([
+      'TARGET_DATABASE_URL is not a postgresql:// URL or a key=value connection string',
+      'BACKUP_STORE must be s3://bucket/prefix or file://path, got "ftp://x"',
+    ])
   })
 
   it('takes exactly one backup', () => {

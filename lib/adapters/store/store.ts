@@ -27,6 +27,16 @@ export interface PutOptions {
   lowMemory?: boolean
 }
 
+/** One version of an object, on a store that keeps versions (a versioned S3 bucket). */
+export interface StoredVersion {
+  key: string
+  size: number
+  /** The version a plain GET returns; older ones are noncurrent. */
+  current: boolean
+  /** A delete marker: no bytes, but an entry the bucket keeps. */
+  deleteMarker: boolean
+}
+
 export interface Store {
   /** Where the store is, safe to print (no credentials). */
   readonly location: string
@@ -47,6 +57,8 @@ export interface Store {
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<StoredObject[]>
   delete(keys: readonly string[]): Promise<void>
+  /** Every version under `prefix` (S3 ListObjectVersions); absent where the store keeps none. */
+  versions?(prefix: string): Promise<StoredVersion[]>
 }
 
 /** True for the error a create-only put fails with when the key is taken (`STORE_KEY_EXISTS`). */
