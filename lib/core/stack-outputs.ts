@@ -1,6 +1,6 @@
 // The contract between infra/ (Pulumi), the workflows and the jobs: stack output names,
 // the GitHub variables and secrets that carry them, and the environments that scope them.
-// Pure constants: infra/index.ts exports with these names and the tests check every workflow against them.
+// Pure: constants only; infra/index.ts exports with these names and the tests check every workflow against them.
 
 /** Stack outputs (`pulumi stack output <name>`). */
 export const StackOutput = {
