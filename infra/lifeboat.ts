@@ -178,6 +178,7 @@ export class Lifeboat extends pulumi.ComponentResource {
       [GitHubVariable.cleanerRoleArn]: roles.cleaner.arn,
       [GitHubVariable.readerRoleArn]: roles.reader.arn,
       [GitHubVariable.accessReview]: accessReview,
+      [GitHubVariable.signingPublicKeys]: settings.signingPublicKeys,
     }
     if (settings.alerts.oncallEmail) variables[GitHubVariable.oncallEmail] = settings.alerts.oncallEmail
     if (settings.alerts.pagerDutyEventsUrl) {

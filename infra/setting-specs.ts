@@ -2,6 +2,7 @@
 // which GitHub secret a secret fills; and the checks of a secret's value, which name the
 // setting and never the value. Pulumi.example.yaml lists exactly these keys.
 import type { GitHubSecretKey } from '../lib/core/stack-outputs.ts'
+import { parseSigningKey } from '../lib/trust/signature.ts'
 import type { LifeboatSettings } from './settings.ts'
 
 /** The value Pulumi.example.yaml holds for every secret; the program refuses to deploy it. */
@@ -38,8 +39,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'lifeboat:ageEncryption', kind: 'boolean', required: false },
   { key: 'lifeboat:replica', kind: 'object', required: false },
   { key: 'lifeboat:monitoring', kind: 'object', required: false },
+  { key: 'lifeboat:signingPublicKeys', kind: 'string', required: true },
   { key: 'lifeboat:databaseUrl', kind: 'secret', required: true, secret: 'databaseUrl' },
   { key: 'lifeboat:stagingDatabaseUrl', kind: 'secret', required: true, secret: 'stagingDatabaseUrl' },
+  { key: 'lifeboat:signingKey', kind: 'secret', required: true, secret: 'signingKey' },
   {
     key: 'lifeboat:slackWebhookUrl',
     kind: 'secret',
@@ -134,11 +137,24 @@ export function checkSecretValue(spec: SettingSpec, value: string): string | und
       return /^(age1[0-9a-z]+)([\s,]+age1[0-9a-z]+)*$/.test(value.trim())
         ? undefined
         : `${spec.key} must be one or more age1… public keys`
+    case 'signingKey':
+      return isSigningKey(value)
+        ? undefined
+        : `${spec.key} must be a minisign secret key file without a password (\`minisign -G -W\`)`
     case 'ageIdentity':
       return /AGE-SECRET-KEY-1[0-9A-Z]+/.test(value)
         ? undefined
         : `${spec.key} must hold an AGE-SECRET-KEY-1… key`
     default:
       return undefined
+  }
+}
+
+function isSigningKey(value: string): boolean {
+  try {
+    parseSigningKey(value)
+    return true
+  } catch {
+    return false
   }
 }

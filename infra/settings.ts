@@ -25,6 +25,7 @@ import {
   type ReplicaSettings,
   type StackPart,
 } from './settings-parts.ts'
+import { parseSigningPublicKeys } from './settings-signing.ts'
 
 export type { RawConfig } from './config-reader.ts'
 export {
@@ -73,6 +74,8 @@ export interface LifeboatSettings {
   /** A second copy in another region (and account); undefined: none. */
   replica?: ReplicaSettings
   monitoring: MonitoringSettings
+  /** The public keys backups must be signed by, `RW…` lines joined by commas. */
+  signingPublicKeys: string
 }
 
 function parseOidcProviderArn(value: string | undefined, problems: string[]): string | undefined {
@@ -117,6 +120,7 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     problems,
   )
   const ageEncryption = parseBoolean(config, 'lifeboat:ageEncryption')
+  const signingPublicKeys = parseSigningPublicKeys(config)
 
   if (problems.length > 0) {
     throw new LifeboatError(
@@ -139,5 +143,6 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     ageEncryption,
     ...(replica ? { replica } : {}),
     monitoring,
+    signingPublicKeys,
   }
 }
