@@ -39,6 +39,7 @@ export const job: JobSpec = {
         smokeChecks,
         now: config.now,
         production: config.production,
+        accessReview: config.accessReview,
       },
     )
     return finishDrill(run, context, failed)
