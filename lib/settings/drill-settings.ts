@@ -44,7 +44,7 @@ export const DRILL_SETTINGS = defineSettings({
     value: 'JSON',
     defaultText: 'no access review (the report says so)',
     jobs: ['dr-test'],
-    help: 'the access review the Pulumi stack publishes (stack output accessReview): the DR test stores it, compares it with the last one and reports every change',
+    help: 'the access review the stack publishes (output accessReview): stored, compared with the last one, every change reported',
   },
   keep: {
     flag: 'keep',
