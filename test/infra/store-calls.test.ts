@@ -52,7 +52,8 @@ function requestOf(call: StoreCall, role: string): IamRequest {
       .replace('backup-<id>', 'backup-2027-01-01T020000Z')
       .replace('<yyyy>/<mm>/<dd>/<record>', '2027/01/01/020000-backup-0a1b2c')
       .replace('<yyyy>/<mm>/', '2027/01/')
-      .replace(/(drill|dr-test)-<id>/, '$1-2027-01-15T050000Z')}`
+      .replace(/(drill|dr-test)-<id>/, '$1-2027-01-15T050000Z')
+      .replace('access-review-<time>', 'access-review-2027-01-15T050000Z')}`
   const creation = ['PutObject', 'CompleteMultipartUpload', 'CopyObject'].includes(call.operation)
   return {
     action: call.action,
@@ -73,6 +74,7 @@ describe('the recorded store calls', () => {
       'audit',
       'backup',
       'clean',
+      'dr-test',
       'drill',
       'monitor',
       'restore',

@@ -175,6 +175,7 @@ function normalise(request: RecordedRequest): StoreCall[] {
       .replace(/^audit\/\d{4}\/\d{2}\/\d{2}\/[^/]+$/, 'audit/<yyyy>/<mm>/<dd>/<record>.json')
       .replace(/^audit\/\d{4}\/\d{2}\/$/, 'audit/<yyyy>/<mm>/')
       .replace(/^drills\/(drill|dr-test)-[^/]+\.json$/, 'drills/$1-<id>.json')
+      .replace(/^drills\/access-review-[^/]+\.json$/, 'drills/access-review-<time>.json')
   return request.authorizations.map((a) => ({
     operation: a.operation,
     action: a.action,
@@ -230,6 +231,30 @@ describe('every job works with its role’s permissions', () => {
     }
   }, 180_000)
 
+  it('dr-test (reader) with the access review: stored next to its report, compared with the last', async () => {
+    const review = {
+      version: 1,
+      stack: 'test',
+      bucket: BUCKET_ARN,
+      principals: [
+        { name: 'reader', kind: 'role', arn: roleArn('reader'), trusts: [], allows: [], denies: [] },
+      ],
+    }
+    for (const round of [1, 2]) {
+      const empty = await createDatabase(`roles_dr_test_${round}`)
+      try {
+        const run = await runAs('dr-test', 'reader', ['--json'], {
+          DR_TEST_DATABASE_URL: empty.url,
+          LIFEBOAT_ACCESS_REVIEW: JSON.stringify(review),
+        })
+        expect(run.code, run.stderr).toBe(0)
+        expect(run.stderr).not.toMatch(/access review not done|report not (stored|written)/i)
+      } finally {
+        await dropDatabase(empty.name)
+      }
+    }
+  }, 180_000)
+
   it('clean (cleaner) deletes the expired backup and records it', async () => {
     const run = await runAs('clean', 'cleaner', ['--json'], {
       RETENTION_DAYS: '1',
@@ -272,6 +297,7 @@ describe('every job works with its role’s permissions', () => {
       'audit',
       'backup',
       'clean',
+      'dr-test',
       'drill',
       'monitor',
       'restore',
