@@ -92,6 +92,8 @@ export async function sealArchive<M extends Manifest>(args: {
   /** BACKUP_SIGNING_KEY: signs the inner manifest and the sidecar (docs/signing.md). */
   signingKey?: SigningKey | undefined
   now: () => Date
+  /** Last check before the sidecar makes the backup visible (throws to stop it). */
+  beforeSidecar?: () => void
 }): Promise<{ sidecar: M; archive: ArchiveStats }> {
   const { writer, store, manifest, signingKey } = args
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
@@ -107,6 +109,7 @@ export async function sealArchive<M extends Manifest>(args: {
   const [archive] = await Promise.all([writer.finish(), args.upload])
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
   const sidecarText = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
+  args.beforeSidecar?.()
   // The signature goes first: once the sidecar is visible, so is the proof of it.
   if (signingKey) {
     await store.put(
