@@ -196,6 +196,7 @@ async function seal<M extends Manifest>(c: BackupContext<M>): Promise<void> {
     // A backup whose storage lock lapsed may reference blobs a sweep removed: no sidecar.
     beforeSidecar: () => c.storageRun?.assertHeld('writing the sidecar'),
   })
+  c.deps.emit({ type: 'phase-done', phase: 'upload' })
   c.sealed = { manifest: sidecar, bytes: archive.bytes }
 }
 
