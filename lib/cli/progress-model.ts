@@ -174,7 +174,11 @@ function snapshotOf(state: PhaseState, now: number): PhaseSnapshot {
   const elapsedSeconds = Math.max(0, (now - state.startedAt) / 1000)
   const objects = state.objects
   const share =
-    total && total > 0 ? done / total : objects && objects.total > 0 ? objects.done / objects.total : undefined
+    total && total > 0
+      ? done / total
+      : objects && objects.total > 0
+        ? objects.done / objects.total
+        : undefined
   const fraction = state.done ? 1 : share === undefined ? undefined : Math.min(share, 0.99)
   const perSecond = elapsedSeconds >= 0.5 && done > 0 ? done / elapsedSeconds : undefined
   const etaSeconds =
@@ -262,7 +266,8 @@ export function plainLine(s: PhaseSnapshot): string {
   if (s.etaSeconds !== undefined) parts.push(`ETA ${formatEta(s.etaSeconds)}`)
   parts.push(`${s.elapsedSeconds.toFixed(0)} s elapsed`)
   if (s.tablesTotal) parts.push(`${s.tablesDone}/${s.tablesTotal} tables done`)
-  if (s.objects) parts.push(`${s.objects.done.toLocaleString('en')}/${s.objects.total.toLocaleString('en')} objects done`)
+  if (s.objects)
+    parts.push(`${s.objects.done.toLocaleString('en')}/${s.objects.total.toLocaleString('en')} objects done`)
   const running = s.tables.length > 0 ? `; running ${s.tables.map((t) => t.name).join(', ')}` : ''
   return `${s.phase}: ${parts.join(', ')}${running}`
 }
