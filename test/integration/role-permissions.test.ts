@@ -28,7 +28,7 @@ import {
   startS3Server,
   TEST_BUCKET,
 } from '../helpers/s3-server.ts'
-import { type StorageProject, seed, startStorageProject } from '../helpers/storage-world.ts'
+import { type StorageProject, seed, startStorageProject, storageEnv } from '../helpers/storage-world.ts'
 
 const PREFIX = 'production'
 const BUCKET_ARN = `arn:aws:s3:::${TEST_BUCKET}`
@@ -81,15 +81,6 @@ afterAll(async () => {
   await dropDatabase(source.name)
   await dropDatabase(target.name)
 }, 30_000)
-
-function storageEnv(project: StorageProject, prefix = ''): Record<string, string> {
-  return {
-    [`${prefix}SUPABASE_STORAGE_S3_URL`]: project.endpoint.url,
-    [`${prefix}SUPABASE_STORAGE_S3_REGION`]: project.endpoint.region,
-    [`${prefix}SUPABASE_STORAGE_S3_ACCESS_KEY_ID`]: project.endpoint.accessKeyId,
-    [`${prefix}SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY`]: project.endpoint.secretAccessKey.reveal(),
-  }
-}
 
 function storeAs(duty: string, prefix = PREFIX): S3Store {
   const reader = new SettingsReader(s3Env(server.endpoint, prefix, duty))

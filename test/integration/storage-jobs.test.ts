@@ -20,6 +20,7 @@ import {
   type StorageProject,
   seed,
   startStorageProject,
+  storageEnv,
 } from '../helpers/storage-world.ts'
 
 const fixtures: SeedObject[] = [
@@ -50,15 +51,6 @@ const projects: StorageProject[] = []
 const databases: string[] = []
 let env: Record<string, string>
 let store: Store
-
-function storageEnv(project: StorageProject, prefix = ''): Record<string, string> {
-  return {
-    [`${prefix}SUPABASE_STORAGE_S3_URL`]: project.endpoint.url,
-    [`${prefix}SUPABASE_STORAGE_S3_REGION`]: project.endpoint.region,
-    [`${prefix}SUPABASE_STORAGE_S3_ACCESS_KEY_ID`]: project.endpoint.accessKeyId,
-    [`${prefix}SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY`]: project.endpoint.secretAccessKey.reveal(),
-  }
-}
 
 async function emptyProject(): Promise<StorageProject> {
   const project = await startStorageProject('target')
