@@ -115,7 +115,12 @@ export class ProgressModel {
 
   /** The phases still running, oldest first. */
   running(now: number): PhaseSnapshot[] {
-    return [...this.#phases.values()].filter((p) => !p.done).map((p) => snapshotOf(p, now))
+    // The upload streams beside the export: the export leads a line cut to the terminal's width.
+    const side = (p: PhaseState) => (p.phase === 'upload' ? 1 : 0)
+    return [...this.#phases.values()]
+      .filter((p) => !p.done)
+      .sort((a, b) => side(a) - side(b))
+      .map((p) => snapshotOf(p, now))
   }
 
   /** A phase, finished or not (for its closing line). */

@@ -58,10 +58,10 @@ describe('storage progress in the model', () => {
 })
 
 describe('the upload beside the export', () => {
-  it('counts uploaded bytes without taking the unnamed table events', () => {
+  it('counts uploaded bytes after the export on the line', () => {
     const model = new ProgressModel()
-    model.apply({ type: 'phase-start', phase: 'export', total: { rows: 100 } }, 0)
     model.apply({ type: 'phase-start', phase: 'upload' }, 0)
+    model.apply({ type: 'phase-start', phase: 'export', total: { rows: 100 } }, 0)
     model.apply({ type: 'table-start', table: 't', index: 0, total: 1, estimatedRows: 100 }, 0)
     model.apply({ type: 'table-progress', table: 't', rows: 50, bytes: 1 }, 1000)
     model.apply({ type: 'phase-progress', phase: 'upload', done: { bytes: 3 * MiB } }, 1000)
@@ -71,6 +71,15 @@ describe('the upload beside the export', () => {
     expect(statusLine(model.running(1000), 200)).toBe(
       'export 50% 50/~100 rows 50/s ETA 1s · t 50% | upload 3.0 MiB 3.0 MiB/s',
     )
+  })
+
+  it('leaves unnamed table events (the API source names no phase) out of the upload', () => {
+    const model = new ProgressModel()
+    model.apply({ type: 'phase-start', phase: 'upload' }, 0)
+    model.apply({ type: 'table-start', table: 't', index: 0, total: 1 }, 0)
+    model.apply({ type: 'table-done', table: 't', rows: 7, bytes: 70, seconds: 1 }, 1000)
+    expect(model.snapshot('upload', 1000)).toMatchObject({ done: 0, tablesDone: 0 })
+    expect(model.snapshot('tables', 1000)).toMatchObject({ done: 7, tablesDone: 1 })
   })
 })
 
