@@ -4,9 +4,10 @@
 import { createHash } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Transform } from 'node:stream'
+import { pipeline, Transform, type TransformCallback } from 'node:stream'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
+import type { EmitEvent } from '../core/events.ts'
 import {
   INNER_SIGNATURE_FILE,
   sidecarSignatureKey,
@@ -46,6 +47,8 @@ export async function startArchiveUpload(args: {
   tempDir: string
   gzipLevel: number
   encrypt?: (() => Transform) | undefined
+  /** `upload` progress: the bytes handed to the store as the archive streams in. */
+  emit?: EmitEvent | undefined
 }): Promise<ArchiveUpload> {
   const id = await freeBackupId(args.store, args.started)
   const encrypted = args.encrypt !== undefined
@@ -58,11 +61,48 @@ export async function startArchiveUpload(args: {
     transforms: args.encrypt ? [args.encrypt()] : [],
   })
   await writer.open()
+  const emit = args.emit
+  emit?.({ type: 'phase-start', phase: 'upload' })
+  const counted = emit
+    ? // The callback form: an aborted writer destroys the meter too, so the store sees the error.
+      pipeline(
+        writer.output,
+        new UploadMeter((bytes) => emit({ type: 'phase-progress', phase: 'upload', done: { bytes } })),
+        () => {},
+      )
+    : writer.output
   // Create-only: the writer role may not replace an object (docs/infrastructure.md).
-  const upload = args.store.put(key, writer.output, { ifNoneMatch: '*' })
+  const upload = args.store.put(key, counted, { ifNoneMatch: '*' })
   // If the store fails, stop feeding it; whoever writes entries sees the rejection.
   upload.catch((error: Error) => writer.abort(error))
   return { id, key, encrypted, writer, upload }
+}
+
+/** Counts the bytes passing to the store, reporting at most four times a second (and at the end). */
+class UploadMeter extends Transform {
+  #bytes = 0
+  #last = 0
+  readonly #report: (bytes: number) => void
+
+  constructor(report: (bytes: number) => void) {
+    super()
+    this.#report = report
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#bytes += chunk.length
+    const now = performance.now()
+    if (now - this.#last >= 250) {
+      this.#last = now
+      this.#report(this.#bytes)
+    }
+    done(null, chunk)
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.#report(this.#bytes)
+    done()
+  }
 }
 
 export function totalsOf(tables: readonly TableEntry[]): Manifest['totals'] {
@@ -92,6 +132,8 @@ export async function sealArchive<M extends Manifest>(args: {
   /** BACKUP_SIGNING_KEY: signs the inner manifest and the sidecar (docs/signing.md). */
   signingKey?: SigningKey | undefined
   now: () => Date
+  /** Last check before the sidecar makes the backup visible (throws to stop it). */
+  beforeSidecar?: () => void
 }): Promise<{ sidecar: M; archive: ArchiveStats }> {
   const { writer, store, manifest, signingKey } = args
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
@@ -107,6 +149,7 @@ export async function sealArchive<M extends Manifest>(args: {
   const [archive] = await Promise.all([writer.finish(), args.upload])
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
   const sidecarText = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
+  args.beforeSidecar?.()
   // The signature goes first: once the sidecar is visible, so is the proof of it.
   if (signingKey) {
     await store.put(

@@ -1,6 +1,7 @@
 // The backup job's settings, from environment and flags, every problem at once.
 
 import { SETTINGS as S } from '../settings/settings.ts'
+import { readStorageSettings, type StorageChoice } from '../storage/settings.ts'
 import { readSigningKeySource, type SigningKeySource } from '../trust/signing-config.ts'
 import { readAgeRecipients } from './age-config.ts'
 import {
@@ -35,6 +36,8 @@ export interface BackupConfig {
   /** BACKUP_SIGNING_KEY; undefined: the backup is written unsigned (and says so). */
   signingKey: SigningKeySource | undefined
   tempDir: string | undefined
+  /** Supabase Storage files (SUPABASE_STORAGE_S3_*), unless not configured or --no-storage. */
+  storage: StorageChoice
 }
 
 /** DATABASE_URL or SUPABASE_DB_URL, else libpq's PG* variables and service file. */
@@ -64,6 +67,7 @@ export function readBackupConfig(env: Env, flags: Flags, host: HostFacts = NO_HO
     recipients: readAgeRecipients(reader),
     signingKey: readSigningKeySource(reader),
     tempDir: reader.optional(S.tempDir),
+    storage: readStorageSettings(reader, 'source'),
   }
   reader.finish()
   return { source: source!, store: store!, ...config }
