@@ -23,6 +23,8 @@ export interface S3Settings {
   responseChecksumValidation: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
   /** Explicit keys for S3-compatible stores; AWS itself uses the SDK credential chain. */
   credentials?: { accessKeyId: string; secretAccessKey: Secret; sessionToken?: Secret }
+  /** LIFEBOAT_STORE_TIMEOUT: seconds without an answer before a request fails (the adapter's default otherwise). */
+  timeoutSeconds?: number
 }
 
 interface Problem {
@@ -167,6 +169,8 @@ export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined
   const secretAccessKey = reader.secret(undefined, 'AWS_SECRET_ACCESS_KEY')
   const sessionToken = reader.secret(undefined, 'AWS_SESSION_TOKEN')
   const forcePathStyle = reader.optional(undefined, 'AWS_S3_FORCE_PATH_STYLE')
+  // 0: unset, the store adapter's default applies.
+  const timeoutSeconds = reader.integer(undefined, 'LIFEBOAT_STORE_TIMEOUT', 0, 1)
   return {
     url: raw,
     s3: {
@@ -181,6 +185,7 @@ export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined
       ...(accessKeyId && secretAccessKey
         ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
         : {}),
+      ...(timeoutSeconds > 0 ? { timeoutSeconds } : {}),
     },
   }
 }
