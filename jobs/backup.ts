@@ -79,6 +79,7 @@ Exit codes: 0 ok, 1 the backup failed, 2 bad usage or configuration.
         store: prepared.store,
         emit,
         signal,
+        deadlineMs: config.deadlineMs,
         now: () => new Date(),
         tempDir: config.tempDir ?? tmpdir(),
         ...buildEncryption(config.recipients),

@@ -50,7 +50,8 @@ export interface ParsedBackupKey {
   encrypted: boolean
 }
 
-const SUFFIXES = /^(backup-[0-9T-]+Z)(\.tar\.gz\.age|\.tar\.gz|\.manifest\.json\.minisig|\.manifest\.json|\.claim)$/
+const SUFFIXES =
+  /^(backup-[0-9T-]+Z)(\.tar\.gz\.age|\.tar\.gz|\.manifest\.json\.minisig|\.manifest\.json|\.claim)$/
 
 /** Recognises the objects under `database-backups/`; anything else is not ours. */
 export function parseBackupKey(key: string): ParsedBackupKey | undefined {

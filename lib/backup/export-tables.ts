@@ -1,7 +1,6 @@
 // Exports the tables of one snapshot with N connections and hands each data file to
 // the archive in restore order. Big tables with an integer key are split into key
 // ranges exported in parallel and joined in key order (lib/backup/export-plan.ts).
-import { createReadStream, createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -17,6 +16,7 @@ import {
 import { exportTable, NdjsonMeter } from '../adapters/postgres/export-table.ts'
 import { dataFileName } from '../archive/layout.ts'
 import { qualifiedName, type TableEntry } from '../archive/manifest.ts'
+import type { TempFiles } from '../archive/temp-files.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
 import { deferred } from '../core/deferred.ts'
 import type { EmitEvent } from '../core/events.ts'
@@ -31,6 +31,8 @@ export interface ExportContext {
   writer: ArchiveWriter
   snapshot: string
   source: Secret
+  /** Session settings for the worker connections (the leader's, timeouts included). */
+  settings?: Readonly<Record<string, string>>
   jobs: number
   /** Tables estimated smaller than this are never split (default SPLIT_MIN_BYTES). */
   splitMinBytes?: number
@@ -72,9 +74,12 @@ export async function exportTables(
   let stopped = false
 
   const partPath = (item: WorkItem) => `${writer.spoolPath(fileOf(tables[item.table]!))}.part-${item.part}`
-  // A whole table is compressed as it is exported; parts stay plain until joined.
+  // A whole table is compressed as it is exported; parts stay uncompressed until joined
+  // (encrypted, like every temp file of an encrypted backup).
   const destinationOf = (item: WorkItem) =>
-    partsOf[item.table]! > 1 ? createWriteStream(partPath(item)) : writer.spool(fileOf(tables[item.table]!))
+    partsOf[item.table]! > 1
+      ? writer.tempFiles.createWriteStream(partPath(item))
+      : writer.spool(fileOf(tables[item.table]!))
 
   const exportItem = async (item: WorkItem, client: pg.Client): Promise<PartResult> => {
     const table = tables[item.table]!
@@ -125,6 +130,7 @@ export async function exportTables(
           : await joinParts(
               writer.spool(file),
               indexes.map((i) => partPath(items[i]!)),
+              writer.tempFiles,
             )
       emit({
         type: 'table-done',
@@ -190,7 +196,7 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
   for (let i = 0; i < count; i++) {
     const worker = await connect(context.source, {
       applicationName: `lifeboat backup worker ${i + 1}`,
-      settings: PINNED_SESSION_SETTINGS,
+      settings: context.settings ?? PINNED_SESSION_SETTINGS,
     })
     context.workers.push(worker)
     await worker.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
@@ -200,11 +206,15 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
 }
 
 /** Joins the parts of a split table in key order into its data file, hashing it once. */
-async function joinParts(destination: Writable, parts: readonly string[]): Promise<PartResult> {
+async function joinParts(
+  destination: Writable,
+  parts: readonly string[],
+  files: TempFiles,
+): Promise<PartResult> {
   const meter = new NdjsonMeter()
   async function* concatenated() {
     for (const part of parts) {
-      for await (const chunk of createReadStream(part, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer
+      for await (const chunk of await files.createReadStream(part)) yield chunk as Buffer
       await rm(part, { force: true })
     }
   }

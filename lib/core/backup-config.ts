@@ -2,6 +2,7 @@
 
 import { readAgeRecipients } from './age-config.ts'
 import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
+import { readDeadline } from './deadline.ts'
 import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
 
@@ -22,6 +23,8 @@ export interface BackupConfig {
   /** age public keys; empty means the archive is not encrypted. */
   recipients: string[]
   tempDir: string | undefined
+  /** The overall deadline in milliseconds; 0 for none. */
+  deadlineMs: number
 }
 
 export function readSource(reader: SettingsReader): SourceConfig | undefined {
@@ -55,6 +58,7 @@ export function readBackupConfig(env: Env, flags: Flags): BackupConfig {
     gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
     recipients: readAgeRecipients(reader),
     tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
+    deadlineMs: readDeadline(reader),
   }
   if (config.gzipLevel > 9) reader.invalid('BACKUP_GZIP_LEVEL (--compress) must be between 0 and 9')
   reader.finish()

@@ -60,7 +60,9 @@ export function authorizationsOf(request: S3RequestLine): S3Authorization[] {
       return [onBucket('ListObjectVersions', 's3:ListBucketVersions', { 's3:prefix': q.get('prefix') ?? '' })]
     if (request.method === 'GET' && q.has('uploads'))
       return [
-        onBucket('ListMultipartUploads', 's3:ListBucketMultipartUploads', { 's3:prefix': q.get('prefix') ?? '' }),
+        onBucket('ListMultipartUploads', 's3:ListBucketMultipartUploads', {
+          's3:prefix': q.get('prefix') ?? '',
+        }),
       ]
     if (request.method === 'GET' && q.has('location'))
       return [onBucket('GetBucketLocation', 's3:GetBucketLocation')]
