@@ -15,6 +15,7 @@ import { type ArchiveStats, ArchiveWriter } from './writer.ts'
 
 /** How many later seconds an id may move to when the ones before are taken. */
 const ID_ATTEMPTS = 60
+const CLAIM_RELEASE_MS = 10_000
 
 /**
  * Claims the backup's id: ids are per second, and the claim (a small object written
@@ -56,6 +57,11 @@ export interface ArchiveUpload {
   abort(error: Error): void
   /** The store's own error, when the store write failed before anything aborted it. */
   storeFailure(): unknown
+  /**
+   * After a failure: removes the id's claim where the store lets this role delete (a folder,
+   * an admin). The backup writer role may not delete; its claim stays until clean removes it.
+   */
+  releaseClaim(): Promise<void>
   /** Work folders of earlier backups killed outright, removed before this one began. */
   swept: string[]
 }
@@ -101,7 +107,13 @@ export async function startArchiveUpload(args: {
     writer.abort(error)
   })
   upload.finally(() => args.signal?.removeEventListener('abort', onSignal)).catch(() => undefined)
-  return { id, key, encrypted, writer, upload, abort, storeFailure: () => storeFailure, swept }
+  // Bounded: a store that stopped answering must not hold the failure's exit for long.
+  const releaseClaim = () =>
+    Promise.race([
+      args.store.delete([claimKey(id)]).catch(() => undefined),
+      new Promise<void>((done) => setTimeout(done, CLAIM_RELEASE_MS).unref()),
+    ])
+  return { id, key, encrypted, writer, upload, abort, storeFailure: () => storeFailure, releaseClaim, swept }
 }
 
 export function totalsOf(tables: readonly TableEntry[]): Manifest['totals'] {

@@ -107,6 +107,7 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
         scope.onFailure(async (error) => {
           upload.abort(error instanceof Error ? error : new Error(String(error)))
           await upload.upload.catch(() => undefined)
+          if (!c.sealed) await upload.releaseClaim()
         })
         if (upload.swept.length > 0) {
           scope.emit({
