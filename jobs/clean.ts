@@ -7,6 +7,7 @@ import { main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
 import { formatBytes } from '../lib/core/format.ts'
+import { readAnomalySettings } from '../lib/monitor/anomalies.ts'
 import { readNow } from '../lib/monitor/freshness.ts'
 import { type CleanResult, runClean } from '../lib/retention/clean.ts'
 import { readRetentionSettings } from '../lib/retention/retention.ts'
@@ -48,12 +49,13 @@ Exit codes: 0 ok, 1 a delete failed, 2 bad usage or configuration.
     })
     const storeConfig = readStoreConfig(reader)
     const settings = readRetentionSettings(reader)
+    const anomalies = readAnomalySettings(reader)
     const now = readNow(reader)
     reader.finish()
     const dryRun = Boolean(args['dry-run'])
     const real = openStore(storeConfig!)
     const store = dryRun ? new DryRunStore(real) : real
-    const result = await runClean({ store, now, emit, dryRun }, settings)
+    const result = await runClean({ store, now, emit, dryRun, anomalies }, settings)
     const reportable: ReportableResult = {
       summary: { dryRun, settings, ...result },
       text: renderClean(result, dryRun, settings.maxAgeDays, storeConfig!.s3 !== undefined),
@@ -62,6 +64,7 @@ Exit codes: 0 ok, 1 a delete failed, 2 bad usage or configuration.
           [dryRun ? 'would delete' : 'deleted']: result.deleted.length,
           kept: result.plan.keep.length,
           freed: formatBytes(result.bytesFreed),
+          'unfinished uploads aborted': result.abortedUploads.length,
         },
       },
       audit: {
@@ -70,8 +73,12 @@ Exit codes: 0 ok, 1 a delete failed, 2 bad usage or configuration.
         floor: settings.floor,
         deletedIds: result.deleted.map((d) => d.id),
         keptIds: result.plan.keep.map((k) => k.id),
+        abortedUploads: result.abortedUploads.map((u) => u.key),
       },
-      warnings: result.unverified.map((u) => `${u.id}: ${u.problem}; not counted toward the floor`),
+      warnings: [
+        ...result.unverified.map((u) => `${u.id}: ${u.problem}; not counted toward the floor`),
+        ...result.notGood.map((n) => `${n.id}: not counted toward the floor: ${n.reasons.join('; ')}`),
+      ],
     }
     return reportable
   },
@@ -83,12 +90,18 @@ function renderClean(result: CleanResult, dryRun: boolean, days: number, s3: boo
   const verb = dryRun ? 'would delete' : 'deleted'
   const age = (days: number) => `${days.toFixed(1)} days old`
   for (const keep of result.plan.keep) {
-    lines.push(`keep    ${keep.id}  ${age(keep.ageDays)}  (${keep.reasons.join(', ')})`)
+    const why = keep.notGood ? `; not good: ${keep.notGood.join('; ')}` : ''
+    lines.push(`keep    ${keep.id}  ${age(keep.ageDays)}  (${keep.reasons.join(', ')}${why})`)
   }
   const ages = new Map(result.plan.delete.map((d) => [d.id, d.ageDays]))
   for (const entry of result.deleted) {
     const what = `${entry.id}  ${age(ages.get(entry.id) ?? 0)}  (${entry.reason})  ${entry.keys.join(', ')}`
     lines.push(`${dryRun ? 'DELETE ' : 'deleted'} ${what}`)
+  }
+  for (const upload of result.abortedUploads) {
+    lines.push(
+      `${dryRun ? 'ABORT  ' : 'aborted'} unfinished upload of ${upload.key}  (started ${upload.started}, ${upload.ageHours} h ago)`,
+    )
   }
   lines.push(
     `${dryRun ? 'dry run: ' : ''}${verb} ${result.deleted.length} backup${result.deleted.length === 1 ? '' : 's'} (${formatBytes(result.bytesFreed)}), kept ${result.plan.keep.length}, retention ${days} days, in ${result.store}`,
