@@ -2,7 +2,6 @@
 // the archive in restore order. Big tables with an integer key are split into key
 // ranges exported in parallel and joined in key order (lib/backup/export-plan.ts).
 import { rm } from 'node:fs/promises'
-import type { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import type { CatalogTable } from '../adapters/postgres/catalog.ts'
@@ -16,7 +15,6 @@ import {
 import { exportTable, NdjsonMeter } from '../adapters/postgres/export-table.ts'
 import { dataFileName } from '../archive/layout.ts'
 import { qualifiedName, type TableEntry } from '../archive/manifest.ts'
-import type { TempFiles } from '../archive/temp-files.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
 import { deferred } from '../core/deferred.ts'
 import type { EmitEvent } from '../core/events.ts'
@@ -73,13 +71,9 @@ export async function exportTables(
   let next = 0
   let stopped = false
 
-  const partPath = (item: WorkItem) => `${writer.spoolPath(fileOf(tables[item.table]!))}.part-${item.part}`
-  // A whole table is compressed as it is exported; parts stay uncompressed until joined
-  // (encrypted, like every temp file of an encrypted backup).
+  const partPath = (item: WorkItem) => partPathOf(writer, tables[item.table]!, item)
   const destinationOf = (item: WorkItem) =>
-    partsOf[item.table]! > 1
-      ? writer.tempFiles.createWriteStream(partPath(item))
-      : writer.spool(fileOf(tables[item.table]!))
+    destinationFor(writer, tables[item.table]!, item, partsOf[item.table]!)
 
   const exportItem = async (item: WorkItem, client: pg.Client): Promise<PartResult> => {
     const table = tables[item.table]!
@@ -128,9 +122,9 @@ export async function exportTables(
         parts.length === 1
           ? parts[0]!
           : await joinParts(
-              writer.spool(file),
+              writer,
+              file,
               indexes.map((i) => partPath(items[i]!)),
-              writer.tempFiles,
             )
       emit({
         type: 'table-done',
@@ -151,6 +145,17 @@ export async function exportTables(
   }
   await running
   return entries
+}
+
+function partPathOf(writer: ArchiveWriter, table: CatalogTable, item: WorkItem): string {
+  return `${writer.spoolPath(fileOf(table))}.part-${item.part}`
+}
+
+/** A whole table is compressed as it is exported; parts stay uncompressed until joined. */
+function destinationFor(writer: ArchiveWriter, table: CatalogTable, item: WorkItem, parts: number) {
+  return parts > 1
+    ? writer.tempFiles.createWriteStream(partPathOf(writer, table, item))
+    : writer.spool(fileOf(table))
 }
 
 function fileOf(table: CatalogTable): string {
@@ -206,19 +211,16 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
 }
 
 /** Joins the parts of a split table in key order into its data file, hashing it once. */
-async function joinParts(
-  destination: Writable,
-  parts: readonly string[],
-  files: TempFiles,
-): Promise<PartResult> {
+async function joinParts(writer: ArchiveWriter, file: string, parts: readonly string[]): Promise<PartResult> {
   const meter = new NdjsonMeter()
+  const files = writer.tempFiles
   async function* concatenated() {
     for (const part of parts) {
       for await (const chunk of await files.createReadStream(part)) yield chunk as Buffer
       await rm(part, { force: true })
     }
   }
-  await pipeline(concatenated, meter, destination)
+  await pipeline(concatenated, meter, writer.spool(file))
   return { rows: meter.rows, bytes: meter.bytes, sha256: meter.digest() }
 }
 

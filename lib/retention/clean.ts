@@ -2,7 +2,7 @@
 // backup good, plan (pure lib/retention/retention.ts), delete through the store (act),
 // abort stale unfinished uploads, then list again (verify). A dry run is the same code
 // over a DryRunStore.
-import type { PendingUpload, Store } from '../adapters/store/store.ts'
+import type { PendingUpload, Store, StoredObject } from '../adapters/store/store.ts'
 import { BACKUPS_PREFIX } from '../archive/layout.ts'
 import type { Manifest } from '../archive/manifest.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
@@ -54,29 +54,7 @@ export async function runClean(deps: CleanDeps, settings: RetentionSettings): Pr
   const objects = await store.list(BACKUPS_PREFIX)
   const sizes = new Map(objects.map((o) => [o.key, o.size]))
 
-  // "Verified" for the floor: the sidecar reads as format v1, names this backup, and
-  // records exactly the stored archive's size. Only sidecars are read (the cleaner's
-  // role may not read archives); `npm run backup:verify all` checks the contents.
-  const verified = new Map<string, boolean>()
-  const unverified: CleanResult['unverified'] = []
-  const facts: BackupFacts[] = []
-  for (const record of inventoryOf(objects).filter((r) => r.complete)) {
-    const checked = await checkSidecar(store, record.id, sizes)
-    const problem = typeof checked === 'string' ? checked : undefined
-    verified.set(record.id, problem === undefined)
-    if (problem) {
-      unverified.push({ id: record.id, problem })
-      emit({ type: 'warning', message: `${record.id}: ${problem}; not counted toward the floor` })
-    }
-    facts.push({
-      id: record.id,
-      time: record.time,
-      clockAhead: record.clockAhead,
-      ...(problem ? { sidecarProblem: problem } : { manifest: checked as Manifest }),
-      ...(deps.checkSignature ? { signature: await deps.checkSignature(record.id) } : {}),
-    })
-  }
-  const assessed = assessBackups(facts, deps.anomalies)
+  const { verified, unverified, assessed } = await assessStore(deps, objects, sizes)
   const notGood = [...assessed]
     .filter(([id, reasons]) => reasons.length > 0 && verified.get(id) === true)
     .map(([id, reasons]) => ({ id, reasons }))
@@ -135,6 +113,43 @@ export async function runClean(deps: CleanDeps, settings: RetentionSettings): Pr
     notGood,
     abortedUploads,
   }
+}
+
+/**
+ * "Verified" for the floor: the sidecar reads as format v1, names this backup, and records
+ * exactly the stored archive's size. Only sidecars are read (the cleaner's role may not
+ * read archives); `npm run backup:verify all` checks the contents. Then what makes a
+ * verified backup good (lib/retention/goodness.ts).
+ */
+async function assessStore(
+  deps: CleanDeps,
+  objects: readonly StoredObject[],
+  sizes: ReadonlyMap<string, number>,
+): Promise<{
+  verified: Map<string, boolean>
+  unverified: CleanResult['unverified']
+  assessed: Map<string, string[]>
+}> {
+  const verified = new Map<string, boolean>()
+  const unverified: CleanResult['unverified'] = []
+  const facts: BackupFacts[] = []
+  for (const record of inventoryOf(objects).filter((r) => r.complete)) {
+    const checked = await checkSidecar(deps.store, record.id, sizes)
+    const problem = typeof checked === 'string' ? checked : undefined
+    verified.set(record.id, problem === undefined)
+    if (problem) {
+      unverified.push({ id: record.id, problem })
+      deps.emit({ type: 'warning', message: `${record.id}: ${problem}; not counted toward the floor` })
+    }
+    facts.push({
+      id: record.id,
+      time: record.time,
+      clockAhead: record.clockAhead,
+      ...(problem ? { sidecarProblem: problem } : { manifest: checked as Manifest }),
+      ...(deps.checkSignature ? { signature: await deps.checkSignature(record.id) } : {}),
+    })
+  }
+  return { verified, unverified, assessed: assessBackups(facts, deps.anomalies) }
 }
 
 /**
