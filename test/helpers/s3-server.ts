@@ -1,7 +1,7 @@
 // A real S3 API over HTTP for the tests (s3rver 3.7, in a child process), behind a small
 // proxy that adds what s3rver lacks and real S3 does: conditional writes (`If-None-Match: *`
-// on PutObject and CompleteMultipartUpload answers 412 when the key exists; s3rver ignores
-// the header on writes) and, when asked, IAM: requests signed with an access key id named in
+// on PutObject and CompleteMultipartUpload answers 412 when the key exists, one create of a
+// key at a time; s3rver ignores the header on writes) and, when asked, IAM: requests signed with an access key id named in
 // `policies` are evaluated against that role's policies (403 AccessDenied, and 403 instead of
 // 404 for a missing key the role may not list, as S3 answers). Every request is recorded with
 // what IAM would authorize, so tests can replay the calls a job made against a role policy.
@@ -95,6 +95,9 @@ export async function startS3Server(parent = '.tmp', options: S3ServerOptions = 
   }
 }
 
+/** Conditional creates in flight, by key: a second waits for the first to be answered. */
+const creating = new Map<string, Promise<void>>()
+
 /** A multipart upload initiated through the proxy and neither completed nor aborted. */
 interface MultipartUpload {
   bucket: string
@@ -146,6 +149,15 @@ async function handle(
     (a) => a.context['s3:ObjectCreationOperation'] === 'true' && a.context['s3:if-none-match'] !== undefined,
   )
   if (create) {
+    // One create of a key at a time, as S3 decides them: the check and the write are one step.
+    const lock = `${upstreamPort}/${create.bucket}/${create.key}`
+    while (creating.has(lock)) await creating.get(lock)
+    let release!: () => void
+    creating.set(lock, new Promise<void>((done) => (release = done)))
+    res.once('close', () => {
+      creating.delete(lock)
+      release()
+    })
     if (create.context['s3:if-none-match'] !== '*') {
       record.status = 501
       return sendError(res, 501, 'NotImplemented', 'If-None-Match accepts only *')
