@@ -58,7 +58,8 @@ export async function runJob(
 ): Promise<number> {
   const unknown: string[] = []
   const args = minimist(argv, {
-    string: spec.flags.string ?? [],
+    // '_': positionals stay as typed (`clean 1e1` must not arrive as 10).
+    string: ['_', ...(spec.flags.string ?? [])],
     boolean: [...COMMON_BOOLEANS, ...(spec.flags.boolean ?? [])],
     alias: { h: 'help', ...(spec.flags.alias ?? {}) },
     default: spec.flags.default ?? {},
