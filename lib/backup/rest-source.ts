@@ -23,6 +23,7 @@ import {
   resolveForeignKeys,
   type TimeWindow,
 } from './rest-tables.ts'
+import { nothingSelected } from './selection-check.ts'
 
 export type { RestTableEntry, TimeWindow } from './rest-tables.ts'
 export { columnInfo, discoverTables, resolveForeignKeys } from './rest-tables.ts'
@@ -59,8 +60,10 @@ export class RestSource implements BackupSource<RestManifest> {
     })
     scope.emit({ type: 'step', message: `reading the API description of ${options.schemas.join(', ')}` })
     const tables = await discoverTables(this.#client, options, warn)
-    if (tables.length === 0 && !options.authUsers)
-      warn('no exposed table matched the selection: the backup holds no data')
+    // As pg_dump -t: no backup at all rather than an empty one that looks complete.
+    if (tables.length === 0 && !options.authUsers) {
+      throw nothingSelected(options.selection, `the API of ${options.schemas.join(', ')}`)
+    }
     this.#tables = new Map(tables.map((t) => [qualifiedName(t), t]))
     this.#foreignKeys = new Map(
       tables.map((t) => [qualifiedName(t), resolveForeignKeys(t, tables, options.authUsers, warn)]),
