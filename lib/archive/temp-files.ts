@@ -23,8 +23,24 @@ export interface TempFiles {
   createReadStream(path: string, options?: { highWaterMark?: number }): Promise<Readable>
   /** `length` plain bytes from `offset` of a file this object wrote. */
   readAt(path: string, offset: number, length: number): Promise<Buffer>
+  /** Many `readAt`s on one open file (re-sorting rows by their offsets). */
+  openRandom(path: string): Promise<RandomReader>
   /** The plain size of a file this object wrote. */
   size(path: string): Promise<number>
+}
+
+export interface RandomReader {
+  read(offset: number, length: number): Promise<Buffer>
+  close(): Promise<void>
+}
+
+/** Reads `length` plain bytes at `offset` through a reader, closing it after. */
+async function readOnce(reader: RandomReader, offset: number, length: number): Promise<Buffer> {
+  try {
+    return await reader.read(offset, length)
+  } finally {
+    await reader.close()
+  }
 }
 
 /** Temp files as they are: for a backup that is not encrypted (the archive is plain too). */
@@ -33,14 +49,16 @@ export const plainTempFiles: TempFiles = {
   createWriteStream: (path) => createWriteStream(path, { mode: 0o600 }),
   createReadStream: async (path, options) =>
     createReadStream(path, { highWaterMark: options?.highWaterMark ?? 1024 * 1024 }),
-  async readAt(path, offset, length) {
+  readAt: async (path, offset, length) => readOnce(await plainTempFiles.openRandom(path), offset, length),
+  async openRandom(path) {
     const handle = await open(path, 'r')
-    try {
-      const buffer = Buffer.alloc(length)
-      const { bytesRead } = await handle.read(buffer, 0, length, offset)
-      return buffer.subarray(0, bytesRead)
-    } finally {
-      await handle.close()
+    return {
+      async read(offset, length) {
+        const buffer = Buffer.alloc(length)
+        const { bytesRead } = await handle.read(buffer, 0, length, offset)
+        return buffer.subarray(0, bytesRead)
+      },
+      close: () => handle.close(),
     }
   },
   size: async (path) => (await stat(path)).size,
@@ -63,18 +81,22 @@ export function encryptedTempFiles(): TempFiles {
       return file.pipe(decipher)
     },
     async readAt(path, offset, length) {
+      return readOnce(await this.openRandom(path), offset, length)
+    },
+    async openRandom(path) {
       const handle = await open(path, 'r')
-      try {
-        const iv = Buffer.alloc(IV_BYTES)
-        await handle.read(iv, 0, IV_BYTES, 0)
-        const skip = offset % BLOCK
-        const sealed = Buffer.alloc(length + skip)
-        const { bytesRead } = await handle.read(sealed, 0, sealed.length, IV_BYTES + offset - skip)
-        const decipher = createDecipheriv(ALGORITHM, key, counterAt(iv, Math.floor(offset / BLOCK)))
-        const plain = Buffer.concat([decipher.update(sealed.subarray(0, bytesRead)), decipher.final()])
-        return plain.subarray(skip)
-      } finally {
-        await handle.close()
+      const iv = Buffer.alloc(IV_BYTES)
+      await handle.read(iv, 0, IV_BYTES, 0)
+      return {
+        async read(offset, length) {
+          const skip = offset % BLOCK
+          const sealed = Buffer.alloc(length + skip)
+          const { bytesRead } = await handle.read(sealed, 0, sealed.length, IV_BYTES + offset - skip)
+          const decipher = createDecipheriv(ALGORITHM, key, counterAt(iv, Math.floor(offset / BLOCK)))
+          const plain = Buffer.concat([decipher.update(sealed.subarray(0, bytesRead)), decipher.final()])
+          return plain.subarray(skip)
+        },
+        close: () => handle.close(),
       }
     },
     size: async (path) => Math.max(0, (await stat(path)).size - IV_BYTES),

@@ -58,6 +58,27 @@ describe('encrypted temp files', () => {
     }
   })
 
+  it('read many ranges, in any order, through one open file (the API export re-sort)', async () => {
+    const files = encryptedTempFiles()
+    const path = join(folder(), 'unsorted')
+    await write(files, path, text)
+    const plain = Buffer.from(text)
+    const lines: [number, number][] = []
+    for (let offset = 0; offset < plain.length; ) {
+      const end = plain.indexOf(10, offset) + 1
+      lines.push([offset, end - offset])
+      offset = end
+    }
+    const reader = await files.openRandom(path)
+    const back: Buffer[] = []
+    try {
+      for (const [offset, length] of lines.reverse()) back.push(await reader.read(offset, length))
+    } finally {
+      await reader.close()
+    }
+    expect(Buffer.concat(back).toString('utf8')).toBe(text.trimEnd().split('\n').reverse().join('\n') + '\n')
+  })
+
   it('cannot be read with another process key', async () => {
     const path = join(folder(), 'x')
     await write(encryptedTempFiles(), path, text)
