@@ -7,6 +7,13 @@ import type { Transform } from 'node:stream'
 import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { TOOL_VERSION } from '../core/version.ts'
+import {
+  INNER_SIGNATURE_FILE,
+  sidecarSignatureKey,
+  signInnerManifest,
+  signSidecar,
+} from '../trust/backup-signature.ts'
+import type { SigningKey } from '../trust/signature.ts'
 import { archiveKey, BACKUPS_PREFIX, backupIdFor, claimKey, sidecarKey } from './layout.ts'
 import type { Manifest, TableEntry } from './manifest.ts'
 import { encryptedTempFiles, plainTempFiles } from './temp-files.ts'
@@ -76,6 +83,8 @@ export async function startArchiveUpload(args: {
   signal?: AbortSignal | undefined
 }): Promise<ArchiveUpload> {
   const swept = await sweepStaleWorkFolders(args.tempDir, 'backup')
+  // A backup may start a folder store; reading jobs find a missing one an error.
+  await args.store.create?.()
   const id = await claimBackupId(args.store, args.started, args.signal)
   const encrypted = args.encrypt !== undefined
   const key = archiveKey(id, encrypted)
@@ -140,16 +149,35 @@ export async function sealArchive<M extends Manifest>(args: {
   store: Store
   key: string
   manifest: M
+  /** BACKUP_SIGNING_KEY: signs the inner manifest and the sidecar (docs/signing.md). */
+  signingKey?: SigningKey | undefined
+  now: () => Date
 }): Promise<{ sidecar: M; archive: ArchiveStats }> {
-  const { writer, store, manifest } = args
+  const { writer, store, manifest, signingKey } = args
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
   await writer.addText('manifest.json', manifestText)
+  // Right after the manifest it signs: an archive restored without its sidecar is checked by it.
+  if (signingKey) {
+    await writer.addText(
+      INNER_SIGNATURE_FILE,
+      signInnerManifest(Buffer.from(manifestText), signingKey, args.now()),
+    )
+  }
   await writer.addText('SHA256SUMS', sha256sums(manifest, manifestText))
   const [archive] = await Promise.all([writer.finish(), args.upload])
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
-  await store.put(sidecarKey(manifest.id), `${JSON.stringify(sidecar, null, 2)}\n`, {
-    contentType: 'application/json',
-    ifNoneMatch: '*',
-  })
+  const sidecarText = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
+  // The signature goes first: once the sidecar is visible, so is the proof of it.
+  if (signingKey) {
+    await store.put(
+      sidecarSignatureKey(manifest.id),
+      signSidecar(sidecarText, manifest.id, signingKey, args.now()),
+      {
+        contentType: 'text/plain',
+        ifNoneMatch: '*',
+      },
+    )
+  }
+  await store.put(sidecarKey(manifest.id), sidecarText, { contentType: 'application/json', ifNoneMatch: '*' })
   return { sidecar, archive }
 }

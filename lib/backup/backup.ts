@@ -10,8 +10,10 @@ import type { ArchiveWriter } from '../archive/writer.ts'
 import { withDeadline } from '../core/deadline.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { type Phase, PhaseError, type PhaseScope, type PhaseTiming, runPhases } from '../core/pipeline.ts'
 import { TOOL_VERSION } from '../core/version.ts'
+import type { SigningKey } from '../trust/signature.ts'
 import { explainFailure } from './failure.ts'
 
 export interface BackupDeps {
@@ -26,6 +28,8 @@ export interface BackupDeps {
   signal?: AbortSignal
   /** The overall deadline in milliseconds (LIFEBOAT_DEADLINE); aborts the backup like an interrupt. */
   deadlineMs?: number
+  /** BACKUP_SIGNING_KEY: the backup is signed with it; without it the backup is unsigned (and says so). */
+  signingKey?: SigningKey | undefined
 }
 
 /** What a source tells the archive once it is open. */
@@ -117,7 +121,7 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
         }
         scope.emit({
           type: 'step',
-          message: `backing up ${c.plan!.restoreOrder.length} tables to ${c.deps.store.locate(upload.key)}`,
+          message: `backing up ${plural(c.plan!.restoreOrder.length, 'table')} to ${c.deps.store.locate(upload.key)}`,
         })
       },
     },
@@ -157,7 +161,15 @@ async function seal<M extends Manifest>(c: BackupContext<M>): Promise<void> {
     restoreOrder: c.plan!.restoreOrder,
     totals: totalsOf(tables),
   } as M
-  const { sidecar, archive } = await sealArchive({ writer, upload, store: c.deps.store, key, manifest })
+  const { sidecar, archive } = await sealArchive({
+    writer,
+    upload,
+    store: c.deps.store,
+    key,
+    manifest,
+    signingKey: c.deps.signingKey,
+    now: c.deps.now,
+  })
   c.sealed = { manifest: sidecar, bytes: archive.bytes }
 }
 
@@ -174,6 +186,11 @@ export async function backupFrom<M extends Manifest>(
     deps.emit({ type: 'warning', message })
   }
   const context: BackupContext<M> = { deps, source, options, started, warn }
+  if (!deps.signingKey) {
+    warn(
+      'this backup is not signed: set BACKUP_SIGNING_KEY so restores can prove it is yours (docs/signing.md)',
+    )
+  }
   const deadline = withDeadline(deps.signal, deps.deadlineMs)
   try {
     const run = await runPhases(phases<M>(), context, { signal: deadline.signal, emit: deps.emit })

@@ -56,6 +56,8 @@ export async function exportTables(
   const { emit, writer } = context
   const jobs = Math.max(1, context.jobs)
   const items = await planWork(context.leader, tables, jobs, context.splitMinBytes)
+  const estimatedRows = tables.reduce((n, t) => n + (t.estimatedRows ?? 0), 0)
+  emit({ type: 'phase-start', phase: 'export', total: { rows: estimatedRows, tables: tables.length } })
   const connections = await openWorkers(context, Math.min(jobs, items.length))
 
   const partsOf = tables.map((_, t) => items.filter((item) => item.table === t).length)
@@ -72,33 +74,9 @@ export async function exportTables(
   let stopped = false
 
   const partPath = (item: WorkItem) => partPathOf(writer, tables[item.table]!, item)
-  const destinationOf = (item: WorkItem) =>
-    destinationFor(writer, tables[item.table]!, item, partsOf[item.table]!)
-
-  const exportItem = async (item: WorkItem, client: pg.Client): Promise<PartResult> => {
-    const table = tables[item.table]!
-    const name = qualifiedName(table)
-    if (item.part === 0) {
-      began[item.table] = Date.now()
-      emit({ type: 'table-start', table: name, index: item.table, total: tables.length })
-    }
-    const stats = await exportTable(
-      client,
-      table,
-      destinationOf(item),
-      (rows, bytes) =>
-        emit({
-          type: 'table-progress',
-          table: name,
-          rows: rowsSoFar[item.table]! + rows,
-          bytes: bytesSoFar[item.table]! + bytes,
-        }),
-      item.range,
-    )
-    rowsSoFar[item.table]! += stats.rows
-    bytesSoFar[item.table]! += stats.bytes
-    return stats
-  }
+  const progress: TableProgress = { rowsSoFar, bytesSoFar, began, partsOf }
+  const exportItem = (item: WorkItem, client: pg.Client) =>
+    exportWorkItem(context, tables, progress, item, client)
 
   const work = async (client: pg.Client): Promise<void> => {
     while (!stopped && next < items.length) {
@@ -128,6 +106,7 @@ export async function exportTables(
             )
       emit({
         type: 'table-done',
+        phase: 'export',
         table: qualifiedName(table),
         rows: stats.rows,
         bytes: stats.bytes,
@@ -144,7 +123,57 @@ export async function exportTables(
     throw error
   }
   await running
+  emit({ type: 'phase-done', phase: 'export' })
   return entries
+}
+
+/** Per table: rows and bytes exported so far (over its parts), when it began, its part count. */
+interface TableProgress {
+  rowsSoFar: number[]
+  bytesSoFar: number[]
+  began: number[]
+  partsOf: number[]
+}
+
+/** Exports one table or key range on one worker connection, reporting progress. */
+async function exportWorkItem(
+  { emit, writer }: ExportContext,
+  tables: readonly CatalogTable[],
+  progress: TableProgress,
+  item: WorkItem,
+  client: pg.Client,
+): Promise<PartResult> {
+  const table = tables[item.table]!
+  const name = qualifiedName(table)
+  if (item.part === 0) {
+    progress.began[item.table] = Date.now()
+    emit({
+      type: 'table-start',
+      table: name,
+      index: item.table,
+      total: tables.length,
+      phase: 'export',
+      ...(table.estimatedRows === undefined ? {} : { estimatedRows: table.estimatedRows }),
+      estimatedBytes: table.estimatedBytes,
+    })
+  }
+  const stats = await exportTable(
+    client,
+    table,
+    destinationFor(writer, table, item, progress.partsOf[item.table]!),
+    (rows, bytes) =>
+      emit({
+        type: 'table-progress',
+        phase: 'export',
+        table: name,
+        rows: progress.rowsSoFar[item.table]! + rows,
+        bytes: progress.bytesSoFar[item.table]! + bytes,
+      }),
+    item.range,
+  )
+  progress.rowsSoFar[item.table]! += stats.rows
+  progress.bytesSoFar[item.table]! += stats.bytes
+  return stats
 }
 
 function partPathOf(writer: ArchiveWriter, table: CatalogTable, item: WorkItem): string {

@@ -19,6 +19,7 @@ import type { ArchiveWriter } from '../archive/writer.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
+import { readServerIdentity, type ServerIdentity } from '../trust/server-identity.ts'
 import {
   type BackupDeps,
   type BackupSource,
@@ -66,6 +67,7 @@ export class PostgresSource implements BackupSource {
   readonly #workers: pg.Client[] = []
   #snapshot = ''
   #catalog: Catalog | undefined
+  #identity: ServerIdentity | undefined
   /** The catalog's tables in restore order. */
   #ordered: Catalog['tables'] = []
   readonly #settings: Readonly<Record<string, string>>
@@ -87,6 +89,7 @@ export class PostgresSource implements BackupSource {
     // The leader's transaction holds the snapshot every table is read from.
     await leader.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
     this.#snapshot = (await leader.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id
+    this.#identity = await readServerIdentity(leader)
     const catalog = await readCatalog(leader, this.#options.selection).catch((e) => {
       throw queryError(e, 'reading the catalog')
     })
@@ -182,6 +185,7 @@ export class PostgresSource implements BackupSource {
       host,
       snapshot: this.#snapshot,
       consistent: true,
+      ...(this.#identity ? { identity: recordedIdentity(this.#identity) } : {}),
     }
   }
 
@@ -219,4 +223,9 @@ export async function runBackup(
     deadlineMs: deps.deadlineMs,
   })
   return backupFrom(deps, source, { gzipLevel: options.gzipLevel })
+}
+
+function recordedIdentity(identity: ServerIdentity): NonNullable<Manifest['source']['identity']> {
+  const { systemIdentifier, startedAt, database, databaseOid } = identity
+  return { systemIdentifier, startedAt, database, databaseOid }
 }

@@ -13,6 +13,7 @@ import type { EmitEvent } from '../core/events.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import { supabaseProjectRef } from '../core/rest-config.ts'
 import type { Selection } from '../core/selection.ts'
+import type { SigningKey } from '../trust/signature.ts'
 import { type BackupSource, type BackupSummary, backupFrom, type SourcePlan } from './backup.ts'
 import {
   backUpAuthUsers,
@@ -154,6 +155,9 @@ export interface RestBackupDeps {
   tempDir: string
   encrypt?: () => Transform
   signal?: AbortSignal
+  /** The overall deadline in milliseconds (LIFEBOAT_DEADLINE). */
+  deadlineMs?: number
+  signingKey?: SigningKey | undefined
   /** The retrying fetch's counters, reported in the result. */
   stats?: HttpStats
 }

@@ -8,9 +8,11 @@ import { createRetryingFetch } from '../adapters/rest/http.ts'
 import { openStore } from '../adapters/store/open-store.ts'
 import { runRestBackup } from '../backup/rest-source.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
 import { type RestRestoreResult, runRestRestore } from '../restore/rest-target.ts'
+import { loadSigningKey, loadTrust } from '../trust/signing-config.ts'
 import type { ReportableResult } from './after-job.ts'
 import { backupResult, prepareBackup } from './backup-job.ts'
 import type { JobContext, JobResult } from './run-job.ts'
@@ -41,10 +43,12 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
       store: prepared.store,
       emit,
       signal,
+      deadlineMs: config.deadlineMs,
       now: () => new Date(),
       tempDir: config.tempDir ?? tmpdir(),
       stats,
       ...buildEncryption(config.recipients),
+      signingKey: config.signingKey ? await loadSigningKey(config.signingKey) : undefined,
     },
     {
       selection: config.selection,
@@ -87,6 +91,7 @@ export async function runRestRestoreJob({
       ...(config.store ? { store: openStore(config.store) } : {}),
       openS3Store: storeOpener(env),
       decrypt: (name) => decryptStream(identity, { name }),
+      trust: await loadTrust(config.trust),
     },
     {
       what: config.what,
@@ -123,7 +128,7 @@ export function renderRestRestore(result: RestRestoreResult): string {
       .trimEnd()
   const lines = [format(header), ...rows.map(format)]
   lines.push(
-    `restored ${result.id} through the API into ${result.target.project}: ${result.tables.length} tables, ${result.rows.toLocaleString('en')} rows in ${result.seconds.total.toFixed(1)} s (${result.requests} requests); ${result.verified ? 'every table read back and compared' : 'not verified (--no-verify)'}`,
+    `restored ${result.id} through the API into ${result.target.project}: ${plural(result.tables.length, 'table')}, ${plural(result.rows, 'row')} in ${result.seconds.total.toFixed(1)} s (${plural(result.requests, 'request')}); ${result.verified ? 'every table read back and compared' : 'not verified (--no-verify)'}`,
   )
   if (result.followUpSql.length > 0) {
     lines.push('', 'Run on the target (SQL editor) so new rows get fresh ids:', ...result.followUpSql)

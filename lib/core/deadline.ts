@@ -1,11 +1,9 @@
 // A job's overall deadline as an AbortSignal combined with the harness's (SIGINT,
 // SIGTERM): whichever comes first aborts the job, and the usual cancellation path
 // (undo, cleanup, exit) does the rest. The reason is a DEADLINE_EXCEEDED error.
+import { SETTINGS } from '../settings/settings.ts'
 import type { SettingsReader } from './config.ts'
 import { LifeboatError } from './errors.ts'
-
-/** The overall deadline of a backup unless LIFEBOAT_DEADLINE says otherwise. */
-export const DEADLINE_DEFAULT = '2h'
 
 /**
  * `90m`, `2h`, `45s`, `1h30m` or plain seconds (`3600`) to milliseconds; `0` is no
@@ -53,9 +51,9 @@ export function withDeadline(signal: AbortSignal | undefined, ms: number | undef
   return { signal: AbortSignal.any([base, timer.signal]), dispose: () => clearTimeout(handle) }
 }
 
-/** `--deadline` / `LIFEBOAT_DEADLINE` (default DEADLINE_DEFAULT; `0` for none), in milliseconds. */
+/** `--deadline` / `LIFEBOAT_DEADLINE` (`0` for none), in milliseconds. */
 export function readDeadline(reader: SettingsReader): number {
-  const raw = reader.optional('deadline', 'LIFEBOAT_DEADLINE') ?? DEADLINE_DEFAULT
+  const raw = reader.optional(SETTINGS.deadline) ?? '0'
   const ms = parseDuration(raw)
   if (ms === undefined) {
     reader.invalid(

@@ -16,6 +16,10 @@ export const errorCatalogue = {
   CONFIG_INVALID: { exit: 2, hint: 'Fix the named setting; --help shows the accepted forms.' },
   DB_UNREACHABLE: { exit: 1, hint: 'Check host, port and network; `npm run backup:doctor` explains.' },
   DB_AUTH: { exit: 1, hint: 'Check the user and password in the connection URL.' },
+  DB_NOT_FOUND: {
+    exit: 1,
+    hint: 'The server answered but has no database of that name: check the name after the host in the URL (or PGDATABASE).',
+  },
   DB_POOLER_TRANSACTION: {
     exit: 2,
     hint: 'Use the direct connection or the session pooler (port 5432), not the transaction pooler (6543).',
@@ -66,6 +70,10 @@ export const errorCatalogue = {
     exit: 1,
     hint: 'Restore into an empty database, or pass --truncate to replace the rows.',
   },
+  TARGET_BUSY: {
+    exit: 1,
+    hint: 'Another restore holds this target; wait for it to finish, then run this one again.',
+  },
   TARGET_PROTECTED: { exit: 2, hint: 'Pass --confirm <database name> to restore into this database.' },
   RESTORE_FAILED: {
     exit: 1,
@@ -102,6 +110,18 @@ export const errorCatalogue = {
   API_REQUEST: {
     exit: 1,
     hint: 'The Supabase API refused a request; the message quotes its answer (docs/api-mode.md).',
+  },
+  STORAGE_UNREACHABLE: {
+    exit: 1,
+    hint: 'Check SUPABASE_STORAGE_S3_URL (TARGET_… for a restore) and the network (docs/storage.md).',
+  },
+  STORAGE_AUTH: {
+    exit: 1,
+    hint: 'Check the Storage S3 access key pair and region (Storage → S3 in the dashboard; docs/storage.md).',
+  },
+  STORAGE_IO: {
+    exit: 1,
+    hint: 'Supabase Storage failed a request; the message names the bucket and object. Retry, then check the project.',
   },
   PREFLIGHT_FAILED: {
     exit: 1,

@@ -77,13 +77,11 @@ export async function runPhases<C>(
       if (options.signal.aborted) throw interrupted(options.signal)
       current = phase.name
       const start = performance.now()
-      options.emit({ type: 'phase-start', phase: phase.name })
       try {
         await phase.run(context, scope)
       } finally {
         const seconds = (performance.now() - start) / 1000
         timings.push({ phase: phase.name, seconds })
-        options.emit({ type: 'phase-done', phase: phase.name, seconds })
       }
     }
     // Once the last phase (a commit) has run, the work is done: a late interrupt changes nothing.

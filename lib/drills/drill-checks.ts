@@ -9,6 +9,7 @@ import {
   runSmokeChecks,
 } from '../adapters/postgres/post-checks.ts'
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
+import { plural } from '../core/format.ts'
 import type { Secret } from '../core/secret.ts'
 import type { RestoreResult } from '../restore/postgres-target.ts'
 import type { DrillPhases, DrillTable } from './report.ts'
@@ -52,7 +53,7 @@ export function restoreChecks(restore: RestoreResult | undefined): CheckResult[]
     {
       name: 'tables',
       ok: matching === restore.tables.length,
-      detail: `${matching} of ${restore.tables.length} tables re-exported with the manifest's row count and sha256`,
+      detail: `${matching} of ${plural(restore.tables.length, 'table')} re-exported with the manifest's row count and sha256`,
     },
   ]
 }

@@ -1,7 +1,7 @@
 // The drill report as Markdown for people: the job log, the GitHub job summary and
 // the store show the same text. Pure.
 import type { OutcomeStatus } from '../alerts/outcome.ts'
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, plural } from '../core/format.ts'
 import { type DrillKind, type DrillReport, formatSeconds, type TargetKind } from './report.ts'
 
 const TITLES: Record<DrillKind, string> = { drill: 'Restore drill', 'dr-test': 'Disaster-recovery test' }
@@ -68,7 +68,7 @@ function factsOf(report: DrillReport, location: string | undefined): [string, st
     const s = report.sizes
     facts.push([
       'Data',
-      `${s.tables} tables, ${s.rows.toLocaleString('en')} rows, ${formatBytes(s.dataBytes)} (archive ${formatBytes(s.archiveBytes)})`,
+      `${plural(s.tables, 'table')}, ${plural(s.rows, 'row')}, ${formatBytes(s.dataBytes)} (archive ${formatBytes(s.archiveBytes)})`,
     ])
   }
   if (location) facts.push(['Report', `\`${location}\``])

@@ -30,12 +30,12 @@ const download: Phase<RestoreContext> = {
 const verifyArchive: Phase<RestoreContext> = {
   name: 'verify-archive',
   async run(context, scope) {
-    const verified = await verifyFetchedArchive(
-      context.archive!,
-      context.deps.decrypt,
-      scope.emit,
-      scope.signal,
-    )
+    const verified = await verifyFetchedArchive(context.archive!, {
+      ...context.deps,
+      emit: scope.emit,
+      signal: scope.signal,
+    })
+    context.authenticity = verified.authenticity
     context.manifest = verified.manifest
     context.schemaSql = verified.schemaSql
     await context.target.guard(verified.manifest.source)
@@ -77,6 +77,12 @@ const load: Phase<RestoreContext> = {
     const plan = context.plan!
     const archive = context.archive!
     const byFile = new Map(plan.tables.map((t) => [t.file, t]))
+    const sum = (key: 'rows' | 'bytes') => plan.tables.reduce((n, t) => n + t[key], 0)
+    scope.emit({
+      type: 'phase-start',
+      phase: 'load',
+      total: { rows: sum('rows'), bytes: sum('bytes'), tables: plan.tables.length },
+    })
     let index = 0
     await readArchive(
       openArchive(archive),
@@ -84,12 +90,21 @@ const load: Phase<RestoreContext> = {
         const table = byFile.get(entry.path)
         if (!table) return
         const name = qualifiedName(table)
-        scope.emit({ type: 'table-start', table: name, index: index++, total: plan.tables.length })
+        scope.emit({
+          type: 'table-start',
+          phase: 'load',
+          table: name,
+          index: index++,
+          total: plan.tables.length,
+          estimatedRows: table.rows,
+          estimatedBytes: table.bytes,
+        })
         const outcome = await context.target.load.table(table, entry.stream, scope)
         if (!outcome) return
         context.outcomes.set(name, outcome)
         scope.emit({
           type: 'table-done',
+          phase: 'load',
           table: name,
           rows: outcome.rowsLoaded,
           bytes: outcome.bytes,
@@ -104,6 +119,7 @@ const load: Phase<RestoreContext> = {
     )
     for (const outcome of await context.target.load.finish(scope))
       context.outcomes.set(outcome.table, outcome)
+    scope.emit({ type: 'phase-done', phase: 'load' })
     assertEveryTableLoaded(context)
   },
 }

@@ -8,6 +8,8 @@ import { readTargetState, readUserTriggers, triggerStatements } from '../adapter
 import { qualifiedName, type SequenceEntry, type TableEntry } from '../archive/manifest.ts'
 import { isLifeboatError, LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
+import { describeStatement, type SchemaStatement } from '../trust/schema-statements.ts'
 import type { TableOutcome } from './target.ts'
 
 /** How user triggers were kept from rewriting restored rows (see docs/restore.md). */
@@ -31,12 +33,31 @@ export async function runStatement(client: pg.ClientBase, sql: string, what: str
   }
 }
 
-/** Runs a part of schema.sql, and fails if it ended the restore's transaction. */
-export async function applySchemaSql(client: pg.ClientBase, sql: string, what: string): Promise<void> {
+/**
+ * Runs schema.sql's statements one at a time (the extended protocol refuses a text
+ * holding two commands) and checks after each that the transaction is still the one
+ * the restore opened: fail closed, whatever slipped past the parser.
+ */
+export async function applyStatements(
+  client: pg.ClientBase,
+  statements: readonly SchemaStatement[],
+  part: string,
+): Promise<void> {
+  if (statements.length === 0) return
   const xid = await currentXid(client)
-  await runStatement(client, sql, what)
-  if ((await currentXid(client)) !== xid) {
-    throw new LifeboatError('RESTORE_FAILED', `${what}: schema.sql ended the restore transaction`)
+  for (const statement of statements) {
+    const what = `applying ${part}: schema.sql ${describeStatement(statement)}`
+    try {
+      // @types/pg lacks `queryMode`, which pg itself honours (lib/query.js).
+      await client.query({ text: statement.text, queryMode: 'extended' } as pg.QueryConfig)
+    } catch (error) {
+      const e = error as Error & { detail?: string }
+      if (e.detail) e.message = `${e.message} (${e.detail})`
+      throw queryError(e, what)
+    }
+    if ((await currentXid(client)) !== xid) {
+      throw new LifeboatError('RESTORE_FAILED', `${what} ended the restore transaction`)
+    }
   }
 }
 
@@ -137,17 +158,35 @@ export async function proveRestoredTables(
   outcomes: Map<string, TableOutcome>,
   emit: EmitEvent,
 ): Promise<void> {
-  emit({ type: 'step', message: `verifying ${tables.length} restored tables (re-export and sha256)` })
+  emit({
+    type: 'step',
+    message: `verifying ${plural(tables.length, 'restored table')} (re-export and sha256)`,
+  })
   const now = await readTargetState(client, tables.map(qualifiedName), [])
   const failures: string[] = []
-  for (const table of tables) {
+  const total = tables.reduce((n, t) => n + t.rows, 0)
+  emit({ type: 'phase-start', phase: 'check', total: { rows: total, tables: tables.length } })
+  for (const [index, table] of tables.entries()) {
     const name = qualifiedName(table)
+    const began = performance.now()
+    emit({
+      type: 'table-start',
+      phase: 'check',
+      table: name,
+      index,
+      total: tables.length,
+      estimatedRows: table.rows,
+    })
     const columns = now.tables.get(name)?.columns ?? []
     const collatable = new Set(columns.filter((c) => c.collatable).map((c) => c.name))
     const textCast = new Set(columns.filter((c) => c.textCast).map((c) => c.name))
     const padded = new Set(columns.filter((c) => c.padded).map((c) => c.name))
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() })
-    const stats = await exportTable(client, { ...table, collatable, textCast, padded }, sink)
+    const stats = await exportTable(client, { ...table, collatable, textCast, padded }, sink, (rows, bytes) =>
+      emit({ type: 'table-progress', phase: 'check', table: name, rows, bytes }),
+    )
+    const seconds = (performance.now() - began) / 1000
+    emit({ type: 'table-done', phase: 'check', table: name, rows: stats.rows, bytes: stats.bytes, seconds })
     const outcome = outcomes.get(name)!
     outcome.rowsRestored = stats.rows
     outcome.sha256Match = stats.sha256 === table.sha256
@@ -157,10 +196,11 @@ export async function proveRestoredTables(
       )
     }
   }
+  emit({ type: 'phase-done', phase: 'check' })
   if (failures.length > 0) {
     throw new LifeboatError(
       'RESTORE_FAILED',
-      `${failures.length} restored table${failures.length === 1 ? '' : 's'} differ from the backup: ${failures.join('; ')}`,
+      `${plural(failures.length, 'restored table')} differ from the backup: ${failures.join('; ')}`,
       { details: failures },
     )
   }

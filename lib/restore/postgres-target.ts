@@ -19,12 +19,12 @@ import {
 } from '../adapters/postgres/target.ts'
 import type { SequenceEntry } from '../archive/manifest.ts'
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
-import { splitSchemaSql } from '../archive/schema-sql.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
+import { inspectSchemaSql, type SchemaInspection } from '../trust/schema-statements.ts'
 import {
-  applySchemaSql,
+  applyStatements,
   proveRestoredTables,
   rolledBack,
   runStatement,
@@ -44,6 +44,7 @@ import {
   checkSchema,
   missingParents,
 } from './target-checks.ts'
+import { type IdentityGuard, identityGuard } from './target-identity.ts'
 
 export interface PostgresTargetOptions {
   url: Secret
@@ -63,6 +64,9 @@ export interface PostgresReport {
   schemaCreated: boolean
 }
 
+/** The advisory lock key every Lifeboat restore takes in its target database ("LIFEBOAT"). */
+const RESTORE_LOCK = '5497002083461579092'
+
 export class PostgresTarget implements RestoreTarget {
   readonly kind = 'postgres'
   readonly description: string
@@ -70,6 +74,7 @@ export class PostgresTarget implements RestoreTarget {
   readonly #address: ReturnType<typeof describeConnection>
   #client: pg.Client | undefined
   #info: TargetInfo | undefined
+  #identity: IdentityGuard | undefined
   /** What the transaction has done, for the error message if it has to roll back. */
   #step = 'starting the transaction'
   #began = false
@@ -79,6 +84,8 @@ export class PostgresTarget implements RestoreTarget {
   #sequencesSet = 0
   #schemaCreated = false
   readonly #undoSequences: SequenceEntry[] = []
+  /** schema.sql parsed and checked in `check`, before anything is written. */
+  #schema: SchemaInspection | undefined
 
   constructor(options: PostgresTargetOptions) {
     assertNotTransactionPooler(options.url, options.setting)
@@ -99,19 +106,28 @@ export class PostgresTarget implements RestoreTarget {
         settings: PINNED_SESSION_SETTINGS,
       })
       this.#info = await readTargetInfo(this.#client)
+      this.#identity = await identityGuard(this.#client, this.#options.url, this.#options.production)
     }
     const info = this.#info!
     const target: Endpoint = { ...this.#address, database: info.database }
     const environment = environmentEndpoints(this.#options.production)
     const source = backupSource ? { host: backupSource.host, database: backupSource.database } : undefined
-    assertTargetAllowed(
-      productionReasons({ target, marker: info.marker, environment, backupSource: source }),
-      info.database,
-      this.#options.confirm,
-    )
+    // What the servers say, and what the addresses say: either is reason enough.
+    const reasons = [
+      ...(await this.#identity!.reasons(backupSource)),
+      ...productionReasons({ target, marker: info.marker, environment, backupSource: source }),
+    ]
+    assertTargetAllowed([...new Set(reasons)], info.database, this.#options.confirm)
   }
 
   async check(plan: RestorePlan): Promise<void> {
+    if (plan.createSchema && plan.schemaSql !== undefined)
+      this.#schema = await inspectSchemaSql(plan.schemaSql)
+    await this.#checkState(plan)
+  }
+
+  /** Which of the archive's tables exist and hold rows; run again once the target is locked. */
+  async #checkState(plan: RestorePlan): Promise<void> {
     const parents = plan.tables.flatMap((t) =>
       t.foreignKeys.map((f) => `${f.referencedSchema}.${f.referencedTable}`),
     )
@@ -138,11 +154,12 @@ export class PostgresTarget implements RestoreTarget {
     scope.signal.addEventListener('abort', () => this.#drop(), { once: true })
     await this.#run('BEGIN', 'starting the restore transaction')
     this.#began = true
+    await this.#lockTarget(plan)
     const names = plan.tables.map(qualifiedName)
     if (plan.createSchema) {
       this.#step = 'applying schema.sql'
       scope.emit({ type: 'step', message: 'creating the schema (schema.sql)' })
-      await applySchemaSql(this.#db, splitSchemaSql(plan.schemaSql ?? '').preData, 'applying schema.sql')
+      await applyStatements(this.#db, this.#schema?.preData ?? [], 'schema.sql')
       this.#schemaCreated = true
       // Sanity: the tables schema.sql just built must take the archive's rows.
       const built = await readTargetState(this.#db, names, plan.sequences.map(qualifiedName))
@@ -165,7 +182,7 @@ export class PostgresTarget implements RestoreTarget {
       this.#step = `loading ${name}`
       const started = performance.now()
       const stats = await loadTable(this.#db, entry, data, (rows, bytes) =>
-        scope.emit({ type: 'table-progress', table: name, rows, bytes }),
+        scope.emit({ type: 'table-progress', phase: 'load', table: name, rows, bytes }),
       )
       const outcome: TableOutcome = {
         table: name,
@@ -183,17 +200,19 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async postData(plan: RestorePlan, scope: PhaseScope): Promise<void> {
-    const postData = splitSchemaSql(plan.schemaSql ?? '').postData
-    if (postData.trim() === '') return
+    const postData = this.#schema?.postData ?? []
+    if (postData.length === 0) return
     this.#step = 'applying schema.sql (indexes, constraints, triggers)'
     scope.emit({ type: 'step', message: 'building indexes and constraints (schema.sql, post-data)' })
+    scope.emit({ type: 'phase-start', phase: 'post-data' })
     const names = plan.tables.map(qualifiedName)
     const before = await foreignKeyOids(this.#db, names)
-    await applySchemaSql(this.#db, postData, 'applying the post-data part of schema.sql')
+    await applyStatements(this.#db, postData, 'the post-data part of schema.sql')
     // Keys that post-data adds are checked row by row by ADD CONSTRAINT itself.
     this.#validatedKeys = new Set(
       [...(await foreignKeyOids(this.#db, names))].filter((oid) => !before.has(oid)),
     )
+    scope.emit({ type: 'phase-done', phase: 'post-data' })
   }
 
   async checkConstraints(plan: RestorePlan, scope: PhaseScope): Promise<void> {
@@ -267,6 +286,25 @@ export class PostgresTarget implements RestoreTarget {
       triggerMode: this.#triggers?.mode ?? 'replica',
       schemaCreated: this.#schemaCreated,
     }
+  }
+
+  /**
+   * One restore at a time per target: a transaction-scoped advisory lock, then the
+   * emptiness checks again, so a restore that committed meanwhile is seen.
+   */
+  async #lockTarget(plan: RestorePlan): Promise<void> {
+    this.#step = 'locking the target'
+    const { rows } = await this.#db.query<{ locked: boolean }>(
+      'SELECT pg_catalog.pg_try_advisory_xact_lock($1::bigint) AS locked',
+      [RESTORE_LOCK],
+    )
+    if (!rows[0]!.locked) {
+      throw new LifeboatError(
+        'TARGET_BUSY',
+        `another restore is running into ${this.#info!.database} at ${this.#address.host}:${this.#address.port}; nothing was written: wait for it to finish`,
+      )
+    }
+    await this.#checkState(plan)
   }
 
   #drop(): void {

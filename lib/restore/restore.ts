@@ -7,6 +7,7 @@ import type { ArchiveSourceDeps, LocalArchive } from '../archive/fetch.ts'
 import type { Manifest } from '../archive/manifest.ts'
 import { PhaseError, type PhaseTiming, runPhases, secondsOf } from '../core/pipeline.ts'
 import type { Selection } from '../core/selection.ts'
+import type { SignatureCheck } from '../trust/backup-signature.ts'
 import { RESTORE_PHASES } from './phases.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 
@@ -42,6 +43,8 @@ export interface RestoreSummary {
   /** Grouped for reports and the drill's RTO breakdown; `phases` has each phase. */
   seconds: { download: number; verifyArchive: number; load: number; verifyTables: number; total: number }
   phases: PhaseTiming[]
+  /** `verified` (by which key) or `unsigned` (let through by --allow-unsigned). */
+  signature: { status: 'verified'; keyId: string } | { status: 'unsigned'; reason: string }
   warnings: string[]
 }
 
@@ -56,6 +59,8 @@ export interface RestoreContext {
   /** Set by `verify-archive`. */
   manifest?: Manifest
   schemaSql?: string | undefined
+  /** How the backup was authenticated (signature verified, or unsigned and allowed). */
+  authenticity?: SignatureCheck
   /** Set by `check-target`. */
   plan?: RestorePlan
   /** Filled by `load`, completed by `prove`. */
@@ -104,6 +109,7 @@ export async function restoreInto<R extends object>(
         total: run.seconds,
       },
       phases: run.timings,
+      signature: signatureOf(context.authenticity!),
       warnings,
       ...target.report(),
     }
@@ -114,4 +120,10 @@ export async function restoreInto<R extends object>(
   } finally {
     await target.close()
   }
+}
+
+function signatureOf(check: SignatureCheck): RestoreSummary['signature'] {
+  return check.status === 'verified'
+    ? { status: 'verified', keyId: check.keyId }
+    : { status: 'unsigned', reason: check.reason }
 }

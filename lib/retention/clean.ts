@@ -7,6 +7,7 @@ import { BACKUPS_PREFIX } from '../archive/layout.ts'
 import type { Manifest } from '../archive/manifest.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { inventoryOf } from '../inventory/inventory.ts'
 import { readSidecar } from '../inventory/read-inventory.ts'
 import type { AnomalyOptions } from '../monitor/anomalies.ts'
@@ -100,7 +101,7 @@ export async function runClean(deps: CleanDeps, settings: RetentionSettings): Pr
   if (failures.length > 0) {
     throw new LifeboatError(
       'STORE_IO',
-      `${failures.length} of ${plan.delete.length} backups (or unfinished uploads) could not be deleted: ${failures.join('; ')}`,
+      `${failures.length} of ${plural(plan.delete.length, 'backup')} (or unfinished uploads) could not be deleted: ${failures.join('; ')}`,
       { details: failures },
     )
   }

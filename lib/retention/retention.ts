@@ -5,6 +5,7 @@
 import { parseBackupKey } from '../archive/layout.ts'
 import type { SettingsReader } from '../core/config.ts'
 import { inventoryOf, type ListedObject } from '../inventory/inventory.ts'
+import { SETTINGS } from '../settings/settings.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -229,40 +230,20 @@ export interface RetentionSettings {
  */
 export function readRetentionSettings(reader: SettingsReader): RetentionSettings {
   return {
-    maxAgeDays: wholeNumber(reader, 'days', 'RETENTION_DAYS', RETENTION_DEFAULTS.maxAgeDays, 1),
-    floor: wholeNumber(reader, 'min-keep', 'RETENTION_MIN_KEEP', RETENTION_DEFAULTS.floor, 1),
+    maxAgeDays: reader.integer(SETTINGS.retentionDays),
+    floor: reader.integer(SETTINGS.minKeep),
     tiers: {
-      daily: wholeNumber(reader, 'daily', 'RETENTION_DAILY', 0, 0),
-      weekly: wholeNumber(reader, 'weekly', 'RETENTION_WEEKLY', 0, 0),
-      monthly: wholeNumber(reader, 'monthly', 'RETENTION_MONTHLY', 0, 0),
+      daily: reader.integer(SETTINGS.daily),
+      weekly: reader.integer(SETTINGS.weekly),
+      monthly: reader.integer(SETTINGS.monthly),
     },
     orphanGraceHours: readOrphanGraceHours(reader),
   }
 }
 
-/**
- * Digits only: `1e1`, `0x1e` or `10.0` days are refused, not read as 10, 30 or 10 (a
- * retention count is the one setting where a surprise deletes backups).
- */
-function wholeNumber(
-  reader: SettingsReader,
-  flag: string,
-  env: string,
-  fallback: number,
-  min: number,
-): number {
-  const raw = reader.optional(flag, env)
-  if (raw !== undefined && !/^\d+$/.test(raw.trim())) {
-    const name = flag === 'days' ? `${env} (the [days] argument)` : `${env} (--${flag})`
-    reader.invalid(`${name} must be a whole number ≥ ${min} written in digits, got "${raw}"`)
-    return fallback
-  }
-  return reader.integer(flag, env, fallback, min)
-}
-
 /** `ORPHAN_GRACE_HOURS` (24): how long an archive without a sidecar may still be an upload in progress. */
 export function readOrphanGraceHours(reader: SettingsReader): number {
-  return reader.number(undefined, 'ORPHAN_GRACE_HOURS', RETENTION_DEFAULTS.orphanGraceHours)
+  return reader.number(SETTINGS.orphanGraceHours)
 }
 
 function deletionOrder(keys: readonly string[]): string[] {

@@ -1,64 +1,12 @@
 // A database identified by what it is, not by how its URL is spelled: the endpoint
 // node-postgres will really connect to (normalised: 127.1, 2130706433, 0x7f.1 and
 // [::ffff:127.0.0.1] are one address), and the identity the server reports about itself.
-import { isIPv4, isIPv6 } from 'node:net'
 import pg from 'pg'
 import { LifeboatError } from '../core/errors.ts'
 import type { Secret } from '../core/secret.ts'
+import { type Endpoint, normaliseHost } from './endpoint.ts'
 
-export interface Endpoint {
-  /** Normalised: dotted IPv4, compressed IPv6, a socket folder, or a lower-case name. */
-  host: string
-  hostKind: 'ipv4' | 'ipv6' | 'socket' | 'name'
-  /** This machine: 127.0.0.0/8, ::1, localhost, or a Unix socket. */
-  local: boolean
-  port: number
-  database: string
-  user: string
-}
-
-/**
- * inet_aton's forms, which getaddrinfo (and so node-postgres) accepts: one to four parts,
- * each decimal, octal (leading 0) or hex (0x), the last filling the remaining bytes.
- */
-export function parseInetAton(text: string): string | undefined {
-  const parts = text.split('.')
-  if (parts.length > 4 || parts.some((p) => !/^(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(p))) return undefined
-  const values = parts.map((p) =>
-    /^0x/i.test(p) ? Number.parseInt(p.slice(2), 16) : /^0./.test(p) ? Number.parseInt(p, 8) : Number(p),
-  )
-  const last = values.pop()!
-  if (values.some((v) => v > 255) || last >= 2 ** (8 * (4 - values.length))) return undefined
-  const bytes = [...values]
-  for (let i = 4 - values.length - 1; i >= 0; i--) bytes.push(Math.floor(last / 2 ** (8 * i)) % 256)
-  return bytes.join('.')
-}
-
-/** IPv6 in its canonical compressed form; an IPv4-mapped address (::ffff:a.b.c.d) as IPv4. */
-function normaliseIPv6(text: string): { host: string; hostKind: 'ipv4' | 'ipv6' } {
-  const compressed = new URL(`http://[${text}]/`).hostname.slice(1, -1)
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(compressed)
-  if (mapped) {
-    const high = Number.parseInt(mapped[1]!, 16)
-    const low = Number.parseInt(mapped[2]!, 16)
-    return { host: [high >> 8, high & 255, low >> 8, low & 255].join('.'), hostKind: 'ipv4' }
-  }
-  return { host: compressed, hostKind: 'ipv6' }
-}
-
-export function normaliseHost(raw: string): Pick<Endpoint, 'host' | 'hostKind' | 'local'> {
-  const text = raw.trim().replace(/^\[|\]$/g, '')
-  if (text.startsWith('/')) return { host: text.replace(/\/+$/, '') || '/', hostKind: 'socket', local: true }
-  if (isIPv6(text)) {
-    const v6 = normaliseIPv6(text)
-    const local = v6.hostKind === 'ipv4' ? v6.host.startsWith('127.') : v6.host === '::1'
-    return { ...v6, local }
-  }
-  const v4 = isIPv4(text) ? text : parseInetAton(text)
-  if (v4 !== undefined) return { host: v4, hostKind: 'ipv4', local: v4.startsWith('127.') }
-  const name = text.toLowerCase().replace(/\.$/, '')
-  return { host: name, hostKind: 'name', local: name === 'localhost' }
-}
+export { type Endpoint, endpointsMayMatch, normaliseHost, parseInetAton } from './endpoint.ts'
 
 /**
  * Where node-postgres will connect for this URL: its own parsing (`?host=` and `?port=`
@@ -77,17 +25,6 @@ export function resolveEndpoint(url: Secret | string): Endpoint {
     database: String(client.database ?? ''),
     user: String(client.user ?? ''),
   }
-}
-
-/**
- * Before connecting, from URLs alone: could these two be the same database? Loopback
- * spellings of one port are taken as one machine. A name and an address cannot be
- * compared without DNS, so such pairs say "maybe"; the identity check decides.
- */
-export function endpointsMayMatch(a: Endpoint, b: Endpoint): boolean {
-  if (a.port !== b.port || a.database !== b.database) return false
-  if (a.host === b.host || (a.local && b.local)) return true
-  return a.hostKind === 'name' || b.hostKind === 'name'
 }
 
 /** What a server says about itself over a connection. */

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises'
 import type { SettingsReader } from '../core/config.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { Secret } from '../core/secret.ts'
+import { SETTINGS } from '../settings/settings.ts'
 import { type PublicKey, parsePublicKeyList, parseSigningKey, type SigningKey } from './signature.ts'
 
 export const SIGNING_KEY_SETTING = 'BACKUP_SIGNING_KEY'
@@ -24,7 +25,7 @@ function looksLikeKeyText(value: string): boolean {
  * says so. Inline text is checked now, with the other settings.
  */
 export function readSigningKeySource(reader: SettingsReader): SigningKeySource | undefined {
-  const raw = reader.optional(undefined, SIGNING_KEY_SETTING)
+  const raw = reader.optional(SETTINGS.signingKey)
   if (raw === undefined) return undefined
   const value = raw.trim()
   if (!looksLikeKeyText(value)) return { kind: 'file', path: value }
@@ -44,7 +45,7 @@ export function readSigningKeySource(reader: SettingsReader): SigningKeySource |
  * key is being rotated. Undefined when unset.
  */
 export function readTrustedKeysSource(reader: SettingsReader): TrustedKeysSource | undefined {
-  const raw = reader.optional(undefined, PUBLIC_KEYS_SETTING)
+  const raw = reader.optional(SETTINGS.signingPublicKeys)
   if (raw === undefined) return undefined
   const value = raw.trim()
   if (!looksLikeKeyText(value) && !value.includes(',')) return { kind: 'file', path: value }
@@ -85,4 +86,23 @@ export async function loadTrustedKeys(source: TrustedKeysSource): Promise<Public
     )
   }
   return keys
+}
+
+/** What a reader of backups is configured to trust: the public keys and --allow-unsigned. */
+export interface TrustSettings {
+  keys: TrustedKeysSource | undefined
+  allowUnsigned: boolean
+}
+
+export function readTrustSettings(reader: SettingsReader): TrustSettings {
+  return { keys: readTrustedKeysSource(reader), allowUnsigned: reader.boolean(SETTINGS.allowUnsigned) }
+}
+
+export async function loadTrust(
+  settings: TrustSettings,
+): Promise<{ keys: PublicKey[]; allowUnsigned: boolean }> {
+  return {
+    keys: settings.keys ? await loadTrustedKeys(settings.keys) : [],
+    allowUnsigned: settings.allowUnsigned,
+  }
 }

@@ -2,9 +2,10 @@
 // server's grammar compiled to WASM), never with regular expressions: each statement's
 // exact text, line and parse tree, plus the `-- lifeboat:post-data` marker between them.
 import { loadModule, parseSync } from 'libpg-query'
+import { POST_DATA_MARKER } from '../archive/schema-sql.ts'
 import { LifeboatError } from '../core/errors.ts'
 
-export const POST_DATA_MARKER = '-- lifeboat:post-data'
+export { POST_DATA_MARKER }
 
 /** One parsed statement, as the parser delimits it. */
 export interface RawStatement {

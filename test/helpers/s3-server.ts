@@ -51,16 +51,19 @@ export interface S3Server {
 export interface S3ServerOptions {
   /** Access key id → the policies its requests are held to. Other keys are not checked. */
   policies?: Record<string, RolePolicies>
+  /** Created at start (the Storage stand-ins start with none and create their own). */
+  buckets?: readonly string[]
 }
 
 export async function startS3Server(parent = '.tmp', options: S3ServerOptions = {}): Promise<S3Server> {
+  const buckets = options.buckets ?? [TEST_BUCKET]
   await mkdir(resolve(parent), { recursive: true })
   const directory = await mkdtemp(join(resolve(parent), 's3-'))
   const port = await freePort()
   const main = fileURLToPath(new URL('./s3rver-main.mjs', import.meta.url))
   const child = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', main, directory, String(port), TEST_BUCKET],
+    ['--openssl-legacy-provider', main, directory, String(port), ...buckets],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -133,6 +136,17 @@ async function handle(
     'aws:PrincipalArn': role?.principalArn,
     ...role?.context,
   })
+
+  // s3rver itself knows one key; the proxy adds the role keys. Any other key is refused, as S3 does.
+  if (accessKeyId && accessKeyId !== S3RVER_KEY && !role) {
+    record.status = 403
+    return sendError(
+      res,
+      403,
+      'InvalidAccessKeyId',
+      'The AWS Access Key Id you provided does not exist in our records.',
+    )
+  }
 
   if (role) {
     const decisions = authorizations.map((auth) =>

@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
+import { signingEnv } from '../helpers/signing.ts'
 import { backupOf, fingerprint, folderStore, tempFolder } from './restore-fixtures.ts'
 
 const TABLES = 150
@@ -34,7 +35,7 @@ interface Running {
 function start(script: string, args: string[], env: Record<string, string>): Running {
   let stderr = ''
   const child = spawn(process.execPath, ['--import', 'tsx', resolve('jobs', `${script}.ts`), ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: 'true', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: 'true', ...signingEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -68,7 +69,9 @@ afterAll(async () => {
 })
 
 describe('an interrupted backup', () => {
-  it('exits 130 saying so, and leaves nothing in the store, no temp folder and no session', async () => {
+  it('exits 130 saying so, and leaves nothing in the store, no temp folder and no session', {
+    timeout: 180_000,
+  }, async () => {
     const empty = folderStore()
     const temp = tempFolder('interrupt-backup-temp')
     const run = start('backup', ['-j', '1'], {
@@ -94,7 +97,7 @@ describe('an interrupted backup', () => {
 })
 
 describe('an interrupted restore', () => {
-  it('exits 130 saying so, the target unchanged and no temp folder left', async () => {
+  it('exits 130 saying so, the target unchanged and no temp folder left', { timeout: 180_000 }, async () => {
     const backup = await backupOf(source.url, store)
     const target = await createDatabase('interrupt_target')
     created.push(target.name)

@@ -69,7 +69,7 @@ describe('backup:list', () => {
     )
     expect(lines[3]).toBe(`2 complete backups in ${store.location}`)
     expect(lines[4]).toContain(
-      '1 incomplete upload(s) without a sidecar, not restorable: backup-2026-03-03T020000Z',
+      '1 incomplete upload without a sidecar, not restorable: backup-2026-03-03T020000Z',
     )
   })
 

@@ -17,6 +17,7 @@ import {
 } from '../../lib/restore/postgres-target.ts'
 import type { RestoreDeps } from '../../lib/restore/restore.ts'
 import { withClient } from '../helpers/database.ts'
+import { testSigningKey, testTrust } from '../helpers/signing.ts'
 
 export function tempFolder(label: string): string {
   mkdirSync(resolve('.tmp'), { recursive: true })
@@ -38,6 +39,7 @@ export async function backupOf(
       emit: () => {},
       now: () => options.now ?? new Date(),
       tempDir: tempFolder('restore-spool'),
+      signingKey: testSigningKey(),
       ...(options.schemaSql === false ? {} : { generateSchemaSql }),
     },
     {
@@ -56,6 +58,7 @@ export function restoreDeps(store?: Store, events: ProgressEvent[] = []): Restor
     tempDir: tempFolder('restore-temp'),
     ...(store ? { store } : {}),
     decrypt: (name) => decryptStream(undefined, { name }),
+    trust: testTrust(),
   }
 }
 

@@ -76,7 +76,7 @@ describe('encrypted temp files', () => {
     } finally {
       await reader.close()
     }
-    expect(Buffer.concat(back).toString('utf8')).toBe(text.trimEnd().split('\n').reverse().join('\n') + '\n')
+    expect(Buffer.concat(back).toString('utf8')).toBe(`${text.trimEnd().split('\n').reverse().join('\n')}\n`)
   })
 
   it('cannot be read with another process key', async () => {

@@ -1,8 +1,13 @@
-// Opening PostgreSQL connections: error mapping to the catalogue, the session
-// settings pg_dump pins, timeouts on both ends, and refusal of the transaction pooler.
+// Opening PostgreSQL connections as libpq would (sslmode, Unix sockets): error mapping
+// to the catalogue, the session settings pg_dump pins, timeouts on both ends, and
+// refusal of the transaction pooler.
+import { readFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
+import type { ConnectionOptions } from 'node:tls'
 import pg from 'pg'
 import { LifeboatError } from '../../core/errors.ts'
 import { redact, type Secret } from '../../core/secret.ts'
+import { type ConnectionParams, NO_HOST, resolveConnection } from './libpq.ts'
 
 /** Settings that make every value's text output the same on every server (as pg_dump). */
 export const PINNED_SESSION_SETTINGS: Readonly<Record<string, string>> = {
@@ -56,16 +61,24 @@ export function describeConnection(url: Secret): {
   database: string
   user: string
 } {
+  const params = connectionParams(url)
+  return { host: params.host, port: params.port, database: params.dbname, user: params.user }
+}
+
+/** A connection string read by libpq's rules, without the PG* variables (the edge applied them). */
+export function connectionParams(url: Secret): ConnectionParams {
   try {
-    const parsed = new URL(url.reveal())
-    return {
-      host: parsed.hostname,
-      port: Number(parsed.port || 5432),
-      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
-      user: decodeURIComponent(parsed.username),
-    }
+    return resolveConnection(url.reveal(), 'the database URL', {}, { ...NO_HOST, osUser: osUser() })
+  } catch (error) {
+    throw new LifeboatError('CONFIG_INVALID', redact((error as Error).message))
+  }
+}
+
+function osUser(): string | undefined {
+  try {
+    return userInfo().username
   } catch {
-    throw new LifeboatError('CONFIG_INVALID', 'the database URL is not a valid postgresql:// URL')
+    return undefined
   }
 }
 
@@ -84,34 +97,82 @@ export function assertNotTransactionPooler(url: Secret, setting: string): void {
 }
 
 export async function connect(url: Secret, options: ConnectOptions = {}): Promise<pg.Client> {
-  const client = new pg.Client({
-    connectionString: url.reveal(),
-    application_name: options.applicationName ?? 'lifeboat',
-    connectionTimeoutMillis: options.connectTimeoutMs ?? connectTimeoutOf(url) ?? CONNECT_TIMEOUT_DEFAULT_MS,
-    // The client notices a server that vanished (no FIN) within about a minute and a half.
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 60_000,
-  })
-  // Without a listener a server that goes away crashes the process; errors surface
-  // on the pending query instead.
-  client.on('error', () => {})
-  const where = describeConnection(url)
-  try {
-    await client.connect()
-  } catch (error) {
-    await client.end().catch(() => undefined)
-    throw connectionError(error, `${where.host}:${where.port}/${where.database}`)
+  const params = connectionParams(url)
+  const where = `${params.host}:${params.port}/${params.dbname}`
+  const attempts = tlsAttempts(params)
+  for (let i = 0; i < attempts.length; i++) {
+    const client = new pg.Client({
+      host: params.host,
+      port: params.port,
+      user: params.user,
+      database: params.dbname,
+      ...(params.password === undefined ? {} : { password: params.password }),
+      ssl: attempts[i]!,
+      ...(params.options ? { options: params.options } : {}),
+      application_name: params.applicationName ?? options.applicationName ?? 'lifeboat',
+      connectionTimeoutMillis:
+        options.connectTimeoutMs ??
+        (params.connectTimeout ? params.connectTimeout * 1000 : CONNECT_TIMEOUT_DEFAULT_MS),
+      // The client notices a server that vanished (no FIN) within about a minute and a half.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 60_000,
+    })
+    // Without a listener a server that goes away crashes the process; errors surface
+    // on the pending query instead.
+    client.on('error', () => {})
+    try {
+      await client.connect()
+    } catch (error) {
+      await client.end().catch(() => undefined)
+      if (i + 1 < attempts.length && retriesWithOtherTls(error)) continue
+      throw connectionError(error, where)
+    }
+    await applySettings(client, options.settings ?? {})
+    return client
   }
-  for (const [name, value] of Object.entries(options.settings ?? {})) {
+  throw new LifeboatError('INTERNAL', 'no connection attempt was made')
+}
+
+/**
+ * libpq's sslmode, in the order it tries: `prefer` encrypts without checking the
+ * certificate and falls back to plain when the server has no TLS; `allow` the reverse;
+ * `require` (without a root certificate) encrypts without checking; `verify-ca` checks
+ * the chain, `verify-full` the chain and the host name.
+ */
+export function tlsAttempts(params: ConnectionParams): (false | ConnectionOptions)[] {
+  const ca = params.sslrootcert ? { ca: readFileSync(params.sslrootcert, 'utf8') } : {}
+  const chainOnly = { ...ca, checkServerIdentity: () => undefined }
+  switch (params.sslmode) {
+    case 'disable':
+      return [false]
+    case 'allow':
+      return [false, { rejectUnauthorized: false }]
+    case 'prefer':
+      return [{ rejectUnauthorized: false }, false]
+    case 'require':
+      return [params.sslrootcert ? chainOnly : { rejectUnauthorized: false }]
+    case 'verify-ca':
+      return [chainOnly]
+    case 'verify-full':
+      return [{ ...ca, servername: params.host }]
+  }
+}
+
+/** Session settings; with keepalives asked for, PostgreSQL 14+ also checks for a vanished client. */
+async function applySettings(client: pg.Client, settings: Readonly<Record<string, string>>): Promise<void> {
+  for (const [name, value] of Object.entries(settings)) {
     await client.query(`SELECT set_config($1, $2, false)`, [name, value])
   }
-  if (options.settings?.tcp_keepalives_idle !== undefined) {
-    const version = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
-    if (Number(version.rows[0]?.v) >= CONNECTION_CHECK.since) {
-      await client.query(`SELECT set_config($1, $2, false)`, [CONNECTION_CHECK.name, CONNECTION_CHECK.value])
-    }
+  if (settings.tcp_keepalives_idle === undefined) return
+  const version = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
+  if (Number(version.rows[0]?.v) >= CONNECTION_CHECK.since) {
+    await client.query(`SELECT set_config($1, $2, false)`, [CONNECTION_CHECK.name, CONNECTION_CHECK.value])
   }
-  return client
+}
+
+function retriesWithOtherTls(error: unknown): boolean {
+  const e = error as Error & { code?: string }
+  return /does not support SSL/i.test(e.message ?? '') || e.code === '28000'
 }
 
 /** libpq's `connect_timeout` URL parameter (seconds), which node-postgres itself ignores. */
@@ -137,6 +198,7 @@ export function connectionError(error: unknown, where: string): LifeboatError {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ECONNRESET':
+    case 'ENOENT':
       return new LifeboatError('DB_UNREACHABLE', `cannot reach the database at ${where} (${e.code})`, {
         cause: error,
       })
@@ -146,7 +208,7 @@ export function connectionError(error: unknown, where: string): LifeboatError {
         cause: error,
       })
     case '3D000':
-      return new LifeboatError('DB_UNREACHABLE', `the database at ${where} does not exist`, { cause: error })
+      return new LifeboatError('DB_NOT_FOUND', `the database at ${where} does not exist`, { cause: error })
     case '42501':
       return new LifeboatError('DB_PERMISSION', `permission denied at ${where}: ${message}`, { cause: error })
   }

@@ -121,19 +121,29 @@ export async function exportRestTable(
     throw error
   }
   const to = options.now().toISOString()
-  let resorted = false
-  let sha256: string
-  if (!mayNeedSort) sha256 = hash.digest('hex')
-  else if (inArchiveOrder(index, keyColumns)) {
-    sha256 = await hashFile(files, spoolPath)
-    await rename(spoolPath, path)
-  } else {
-    resorted = true
-    index.sort(archiveOrder(keyColumns))
-    sha256 = await rewriteInOrder(files, spoolPath, path, index)
-    await rm(spoolPath, { force: true })
-  }
+  const { sha256, resorted } = mayNeedSort
+    ? await putInArchiveOrder(files, spoolPath, path, index, keyColumns)
+    : { sha256: hash.digest('hex'), resorted: false }
   return { rows, bytes, sha256, pages, countedAtStart: total, window: { from, to }, resorted }
+}
+
+/** Moves the spooled rows to `path` in the archive's order, re-sorting only when needed. */
+async function putInArchiveOrder(
+  files: TempFiles,
+  spoolPath: string,
+  path: string,
+  index: IndexedRow[],
+  keyColumns: RestColumn[] | 'record',
+): Promise<{ sha256: string; resorted: boolean }> {
+  if (inArchiveOrder(index, keyColumns)) {
+    const sha256 = await hashFile(files, spoolPath)
+    await rename(spoolPath, path)
+    return { sha256, resorted: false }
+  }
+  index.sort(archiveOrder(keyColumns))
+  const sha256 = await rewriteInOrder(files, spoolPath, path, index)
+  await rm(spoolPath, { force: true })
+  return { sha256, resorted: true }
 }
 
 async function closeStream(stream: Writable): Promise<void> {

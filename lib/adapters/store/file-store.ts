@@ -108,8 +108,12 @@ export class FileStore implements Store {
         else if (entry.isFile() && !PARTIAL.test(entry.name) && !isLegacyPartial(entry.name)) {
           const key = relative(this.#root, path).split(sep).join('/')
           if (!key.startsWith(prefix)) continue
-          const info = await stat(path)
-          found.push({ key, size: info.size, modified: info.mtime })
+          // A file deleted since readdir (another process cleaning up) is simply not listed.
+          const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+            if (error.code === 'ENOENT') return undefined
+            throw storeError(error, `cannot list ${path}`)
+          })
+          if (info) found.push({ key, size: info.size, modified: info.mtime })
         }
       }
     }
@@ -150,6 +154,15 @@ export class FileStore implements Store {
       await rm(path, { force: true })
     } catch (error) {
       throw storeError(error, `cannot remove ${path}`)
+    }
+  }
+
+  /** The first backup into a folder store creates it (parents included). */
+  async create(): Promise<void> {
+    try {
+      await mkdir(this.#root, { recursive: true })
+    } catch (error) {
+      throw storeError(error, `cannot create the folder store ${this.#root}`)
     }
   }
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { S3Settings, StoreConfig } from '../../core/config.ts'
 import { FileStore } from './file-store.ts'
 import { s3Location, s3Url } from './s3-location.ts'
-import type { PendingUpload, PutOptions, Store, StoredObject } from './store.ts'
+import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 export function openStore(config: StoreConfig): Store {
   if (config.s3) return new LazyS3Store(config.s3)
@@ -57,6 +57,10 @@ class LazyS3Store implements Store {
 
   async abortPendingUpload(upload: PendingUpload): Promise<void> {
     return (await this.#load()).abortPendingUpload!(upload)
+  }
+
+  async versions(prefix: string): Promise<StoredVersion[]> {
+    return (await this.#load()).versions!(prefix)
   }
 
   #load(): Promise<Store> {

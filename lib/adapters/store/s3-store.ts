@@ -13,6 +13,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
@@ -20,7 +21,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
-import type { PendingUpload, PutOptions, Store, StoredObject } from './store.ts'
+import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 /** Seconds a request may wait without a byte moving (LIFEBOAT_STORE_TIMEOUT overrides). */
 export const STORE_TIMEOUT_DEFAULT_SECONDS = 60
@@ -108,8 +109,8 @@ export class S3Store implements Store {
         ContentType: options.contentType ?? 'application/octet-stream',
         ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
       },
-      queueSize: 4,
-      partSize: 16 * 1024 * 1024,
+      queueSize: options.lowMemory ? 2 : 4,
+      partSize: (options.lowMemory ? 8 : 16) * 1024 * 1024,
       // We abort ourselves: lib-storage's own abort hides the real error on some
       // S3-compatible servers that answer AbortMultipartUpload with 405.
       leavePartsOnError: true,
@@ -173,6 +174,44 @@ export class S3Store implements Store {
       if (status === 404 || (error as Error).name === 'NotFound') return undefined
       throw s3Error(error, `cannot read ${this.locate(key)}`)
     }
+  }
+
+  /** Current and noncurrent versions and delete markers, page by page (needs s3:ListBucketVersions). */
+  async versions(prefix: string): Promise<StoredVersion[]> {
+    const found: StoredVersion[] = []
+    let keyMarker: string | undefined
+    let versionMarker: string | undefined
+    const key = (k: string) => k.slice(this.#prefix.length)
+    try {
+      do {
+        const page = await this.#client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+        )
+        for (const v of page.Versions ?? []) {
+          if (v.Key)
+            found.push({
+              key: key(v.Key),
+              size: v.Size ?? 0,
+              current: v.IsLatest === true,
+              deleteMarker: false,
+            })
+        }
+        for (const m of page.DeleteMarkers ?? []) {
+          if (m.Key)
+            found.push({ key: key(m.Key), size: 0, current: m.IsLatest === true, deleteMarker: true })
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined
+        versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined
+      } while (keyMarker)
+    } catch (error) {
+      throw s3Error(error, `cannot list the versions in ${this.locate(prefix)}`)
+    }
+    return found
   }
 
   async list(prefix: string): Promise<StoredObject[]> {

@@ -31,6 +31,21 @@ export interface PutOptions {
   ifNoneMatch?: '*'
   /** Stops the write (and any request in flight) when aborted; the put then rejects. */
   signal?: AbortSignal
+  /**
+   * Smaller multipart buffers for one of many concurrent uploads (Storage blobs): about
+   * 24 MiB per upload instead of 80. Stores that do not buffer ignore it.
+   */
+  lowMemory?: boolean
+}
+
+/** One version of an object, on a store that keeps versions (a versioned S3 bucket). */
+export interface StoredVersion {
+  key: string
+  size: number
+  /** The version a plain GET returns; older ones are noncurrent. */
+  current: boolean
+  /** A delete marker: no bytes, but an entry the bucket keeps. */
+  deleteMarker: boolean
 }
 
 export interface Store {
@@ -57,6 +72,13 @@ export interface Store {
   listPendingUploads?(prefix: string): Promise<PendingUpload[]>
   /** Drops a pending upload and the bytes it holds. */
   abortPendingUpload?(upload: PendingUpload): Promise<void>
+  /**
+   * Creates the store where the job may (a folder; a bucket is provisioned by infra/).
+   * Only the backup calls it: every other job finds a missing store an error (STORE_MISSING).
+   */
+  create?(): Promise<void>
+  /** Every version under `prefix` (S3 ListObjectVersions); absent where the store keeps none. */
+  versions?(prefix: string): Promise<StoredVersion[]>
 }
 
 /** True for the error a create-only put fails with when the key is taken (`STORE_KEY_EXISTS`). */
