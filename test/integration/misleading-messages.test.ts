@@ -114,7 +114,7 @@ describe('clean 1e1', () => {
     const run = await runJobProcess('clean', ['1e1'], { BACKUP_STORE: tempFolder('clean-1e1'), ...state() })
     expect(run.code).toBe(2)
     expect(errorLine(run, 'clean')).toContain(
-      'error CONFIG_INVALID: RETENTION_DAYS (the [days] argument) must be a whole number ≥ 1 written in digits, got "1e1"',
+      'error CONFIG_INVALID: [days] must be a whole number ≥ 1, got "1e1"',
     )
   })
 })

@@ -157,13 +157,12 @@ export class FileStore implements Store {
     }
   }
 
-  /** The first backup into a folder store creates it (parents included). */
+  /**
+   * The first backup into a folder store creates it (parents included). Best effort: a
+   * path that cannot be a folder is reported by the next call (STORE_MISSING and why).
+   */
   async create(): Promise<void> {
-    try {
-      await mkdir(this.#root, { recursive: true })
-    } catch (error) {
-      throw storeError(error, `cannot create the folder store ${this.#root}`)
-    }
+    await mkdir(this.#root, { recursive: true }).catch(() => undefined)
   }
 
   /** A folder store that does not exist is an error, never an empty store (a missing mount). */
