@@ -1,6 +1,7 @@
 // IAM and bucket policy documents as pure functions of plain values (bucket ARN, prefix,
 // role ARNs). Components wrap them in `pulumi.all`; tests and docs read them directly.
 import { AUDIT_PREFIX, BACKUPS_PREFIX, DRILLS_PREFIX, STATUS_KEY } from '../lib/archive/layout.ts'
+import { STORAGE_PREFIXES, storageSweepStatements, storageWriterStatements } from './storage-iam.ts'
 
 export type Condition = Record<string, Record<string, string | string[]>>
 
@@ -150,6 +151,7 @@ export function writerPolicy(scope: BucketScope): PolicyDocument {
       statusStatement(scope),
       // Multipart uploads under SSE-KMS need Decrypt to complete; the role still has no GetObject on archives.
       ...kmsStatement(scope, ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
+      ...storageWriterStatements((relative) => objectArn(scope, relative)),
       createOnlyDeny('DenyOverwrites', scope, [`${BACKUPS_PREFIX}*`, `${AUDIT_PREFIX}*`]),
       {
         Sid: 'DenyAllDeletes',
@@ -198,7 +200,16 @@ export function cleanerPolicy(scope: BucketScope): PolicyDocument {
       statusStatement(scope),
       ...kmsStatement(scope, ['kms:GenerateDataKey', 'kms:Decrypt']),
       createOnlyDeny('DenyAuditOverwrites', scope, [`${AUDIT_PREFIX}*`]),
-      { Sid: 'DenyDeletesOutsideBackups', Effect: 'Deny', Action: ['s3:DeleteObject'], NotResource: backups },
+      ...storageSweepStatements(
+        (relative) => objectArn(scope, relative),
+        (sid, relative) => listStatement(sid, scope, relative),
+      ),
+      {
+        Sid: 'DenyDeletesOutsideBackups',
+        Effect: 'Deny',
+        Action: ['s3:DeleteObject'],
+        NotResource: [backups, ...STORAGE_PREFIXES.map((p) => objectArn(scope, `${p}*`))],
+      },
       tamperingDeny(scope),
     ],
   }

@@ -5,10 +5,11 @@ import { runBackup } from '../lib/backup/postgres-source.ts'
 import { reportWhenDone } from '../lib/cli/after-job.ts'
 import { backupResult, prepareBackup } from '../lib/cli/backup-job.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
+import { backupStorage } from '../lib/cli/storage-jobs.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
 import { chooseSource } from '../lib/core/rest-config.ts'
-import { loadSigningKey } from '../lib/trust/signing-config.ts'
+import { loadSigningKey } from '../lib/trust/signing-keys.ts'
 
 export const job: JobSpec = {
   name: 'backup',
@@ -21,6 +22,14 @@ export const job: JobSpec = {
     }
     const config = readBackupConfig(env, args, host)
     const prepared = await prepareBackup(context, config.store)
+    const tempDir = config.tempDir ?? tmpdir()
+    const storage = await backupStorage(config.storage, {
+      store: prepared.store,
+      emit,
+      signal,
+      tempDir,
+      recipients: config.recipients,
+    })
     const result = await runBackup(
       {
         store: prepared.store,
@@ -28,7 +37,8 @@ export const job: JobSpec = {
         signal,
         deadlineMs: config.deadlineMs,
         now: () => new Date(),
-        tempDir: config.tempDir ?? tmpdir(),
+        tempDir,
+        storage,
         ...buildEncryption(config.recipients),
         signingKey: config.signingKey ? await loadSigningKey(config.signingKey) : undefined,
         generateSchemaSql: schemaSqlGenerator(),

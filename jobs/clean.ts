@@ -12,23 +12,34 @@ import { readNow } from '../lib/monitor/freshness.ts'
 import { type CleanResult, runClean } from '../lib/retention/clean.ts'
 import { readRetentionSettings } from '../lib/retention/retention.ts'
 import { SETTINGS } from '../lib/settings/settings.ts'
+import { type StorageSweepResult, sweepStorage } from '../lib/storage/sweep.ts'
 
 export const job: JobSpec = {
   name: 'clean',
-  async run({ args, env, emit }) {
+  async run({ args, env, emit, signal }) {
     const reader = new SettingsReader(env, args)
     const storeConfig = readStoreConfig(reader)
     const settings = readRetentionSettings(reader)
     const anomalies = readAnomalySettings(reader)
     const now = readNow(reader)
     const dryRun = reader.boolean(SETTINGS.dryRun)
+    const lockTtlMinutes = reader.number(SETTINGS.storageLockTtlMinutes)
     reader.finish()
     const real = openStore(storeConfig!)
     const store = dryRun ? new DryRunStore(real) : real
     const result = await runClean({ store, now, emit, dryRun, anomalies }, settings)
+    // Then the Storage blobs no remaining backup references (mark and sweep, docs/storage.md).
+    // Locks are timed on the real clock, whatever LIFEBOAT_NOW pretends.
+    const storage = await sweepStorage(
+      { store, emit, now: () => new Date(), dryRun, signal },
+      { lockTtlMinutes },
+    )
     const reportable: ReportableResult = {
-      summary: { dryRun, settings, ...result },
-      text: renderClean(result, dryRun, settings.maxAgeDays, storeConfig!.s3 !== undefined),
+      summary: { dryRun, settings, ...result, storage },
+      text: [
+        renderClean(result, dryRun, settings.maxAgeDays, storeConfig!.s3 !== undefined),
+        ...sweepLine(storage, dryRun),
+      ].join('\n'),
       markdown: cleanMarkdown(result, dryRun, settings.maxAgeDays),
       facts: {
         details: {
@@ -36,6 +47,7 @@ export const job: JobSpec = {
           kept: result.plan.keep.length,
           freed: formatBytes(result.bytesFreed),
           'unfinished uploads aborted': result.abortedUploads.length,
+          ...(storage.swept ? { 'storage blobs deleted': storage.blobsDeleted } : {}),
         },
       },
       audit: {
@@ -45,6 +57,7 @@ export const job: JobSpec = {
         deletedIds: result.deleted.map((d) => d.id),
         keptIds: result.plan.keep.map((k) => k.id),
         abortedUploads: result.abortedUploads.map((u) => u.key),
+        storageBlobsDeleted: storage.blobsDeleted,
       },
       warnings: [
         ...result.unverified.map((u) => `${u.id}: ${u.problem}; not counted toward the floor`),
@@ -85,4 +98,12 @@ function renderClean(result: CleanResult, dryRun: boolean, days: number, s3: boo
     )
   }
   return lines.join('\n')
+}
+
+function sweepLine(storage: StorageSweepResult, dryRun: boolean): string[] {
+  if (storage.skipped) return [`storage sweep skipped: ${storage.skipped}; the next clean sweeps`]
+  if (!storage.swept) return []
+  return [
+    `storage: ${dryRun ? 'would delete' : 'deleted'} ${plural(storage.blobsDeleted, 'blob')} (${formatBytes(storage.bytesFreed)}) no kept backup references; kept ${storage.blobsKept}`,
+  ]
 }

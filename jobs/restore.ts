@@ -1,21 +1,22 @@
 #!/usr/bin/env -S npx tsx
 // lifeboat restore (npm run backup:restore) — verify a backup, then load it into the target in one
-// transaction and prove the result by re-export (docs/restore.md).
+// transaction and prove the result by re-export (docs/restore.md); then its Storage files.
 import { tmpdir } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
-import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
-import { restoreMarkdown } from '../lib/cli/job-markdown.ts'
+import { reportWhenDone } from '../lib/cli/after-job.ts'
+import { previewReport, restoreReport, storageOnlyReport } from '../lib/cli/restore-report.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
+import { filesAfterDatabase, resolveStoredBackup, restoreBackupFiles } from '../lib/cli/storage-jobs.ts'
 import { storeOpener } from '../lib/cli/wiring.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { formatBytes, plural } from '../lib/core/format.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-config.ts'
 import { parseSelector } from '../lib/inventory/inventory.ts'
-import { type RestoreResult, runRestore } from '../lib/restore/postgres-target.ts'
-import { loadTrust } from '../lib/trust/signing-config.ts'
+import { PostgresTarget, runRestore } from '../lib/restore/postgres-target.ts'
+import { previewRestore } from '../lib/restore/preview.ts'
+import { loadTrust } from '../lib/trust/signing-keys.ts'
 
 export const job: JobSpec = {
   name: 'restore',
@@ -27,56 +28,63 @@ export const job: JobSpec = {
       return runRestRestoreJob(context)
     }
     const config = readRestoreConfig(env, args, positional, host)
-    if (config.dryRun) {
-      // The preview is built into the restore engine's phases (issue 17); until then, refuse.
-      throw new LifeboatError('USAGE', '--dry-run is not available yet for a database restore')
-    }
     const identity = config.identity ? await loadIdentity(config.identity) : undefined
-    const result = await runRestore(
-      {
+    const store = config.store ? openStore(config.store) : undefined
+    const decrypt = (name: string) => decryptStream(identity, { name })
+    const trust = await loadTrust(config.trust)
+    const files = (id: string) =>
+      restoreBackupFiles(config.storage, id, {
+        store,
         emit,
         signal,
-        tempDir: config.tempDir ?? tmpdir(),
-        ...(config.store ? { store: openStore(config.store) } : {}),
-        openS3Store: storeOpener(env),
-        decrypt: (name) => decryptStream(identity, { name }),
-        trust: await loadTrust(config.trust),
-      },
-      {
-        what: localPath(config.what, env.INIT_CWD),
-        target: config.target,
-        targetSetting: config.targetSetting,
-        createSchema: config.createSchema,
+        decrypt,
+        trust,
+        database: config.target,
+        selection: config.storageSelection,
         truncate: config.truncate,
-        confirm: config.confirm,
-        selection: config.selection,
-        verify: config.verify,
-        production: config.production,
-      },
-    )
-    const reportable: ReportableResult = {
-      // maxRSS is in kilobytes: the whole process's peak, measured, not estimated.
-      summary: { ...result, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
-      text: renderResult(result),
-      markdown: restoreMarkdown(result),
-      facts: {
-        backupId: result.id,
-        rows: result.rows,
-        tables: result.tables.length,
-        bytes: result.archiveBytes,
-      },
-      warnings: result.warnings,
-      audit: {
-        target: `${result.target.host}:${result.target.port}/${result.target.database}`,
-        verified: result.verified,
-        // An unsigned restore (--allow-unsigned) is on the record, with why it could not be checked.
-        signature:
-          result.signature.status === 'verified'
-            ? `verified (key ${result.signature.keyId})`
-            : `UNSIGNED: ${result.signature.reason}`,
-      },
+      })
+    if (config.storageOnly) {
+      const id = await resolveStoredBackup(store, config.what)
+      const storage = await files(id)
+      if (!storage) throw new LifeboatError('BACKUP_NOT_FOUND', `${id} holds no Storage files`)
+      return storageOnlyReport(storage)
     }
-    return reportable
+    const target = config.target
+    if (!target) throw new LifeboatError('CONFIG_MISSING', 'TARGET_DATABASE_URL or --target is not set')
+    const deps = {
+      emit,
+      signal,
+      tempDir: config.tempDir ?? tmpdir(),
+      ...(store ? { store } : {}),
+      openS3Store: storeOpener(env),
+      decrypt,
+      trust,
+    }
+    const options = {
+      what: localPath(config.what, env.INIT_CWD),
+      createSchema: config.createSchema,
+      truncate: config.truncate,
+      selection: config.selection,
+      verify: config.verify,
+    }
+    const targetOptions = {
+      url: target,
+      setting: config.targetSetting,
+      confirm: config.confirm,
+      production: config.production,
+    }
+    if (config.dryRun) {
+      return previewReport(await previewRestore(deps, new PostgresTarget(targetOptions), options))
+    }
+    const result = await runRestore(deps, {
+      ...options,
+      ...targetOptions,
+      target,
+      targetSetting: config.targetSetting,
+    })
+    // Files after the database: owners refer to restored auth.users (docs/storage.md).
+    const storage = await filesAfterDatabase(result.id, () => files(result.id))
+    return restoreReport(result, storage)
   },
   after: reportWhenDone('restore', { alert: false }),
 }
@@ -87,33 +95,4 @@ if (isMainModule(import.meta.url)) main(job)
 function localPath(what: string, initCwd: string | undefined): string {
   if (!initCwd || isAbsolute(what) || parseSelector(what).kind !== 'file') return what
   return resolve(initCwd, what)
-}
-
-function renderResult(result: RestoreResult): string {
-  const header = result.verified
-    ? ['table', 'rows (backup)', 'rows (restored)', 'sha256']
-    : ['table', 'rows (backup)', 'rows (loaded)']
-  const rows = result.tables.map((t) =>
-    result.verified
-      ? [
-          t.table,
-          t.rowsExpected.toLocaleString('en'),
-          (t.rowsRestored ?? 0).toLocaleString('en'),
-          t.sha256Match ? 'ok' : 'DIFFERS',
-        ]
-      : [t.table, t.rowsExpected.toLocaleString('en'), t.rowsLoaded.toLocaleString('en')],
-  )
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const format = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd()
-  const { target } = result
-  const verdict = result.verified ? 'every table verified by re-export' : 'not verified (--no-verify)'
-  return [
-    format(header),
-    ...rows.map(format),
-    `restored ${result.id} into ${target.database} at ${target.host}:${target.port}: ${plural(result.tables.length, 'table')}, ${plural(result.rows, 'row')}, ${plural(result.sequences, 'sequence')} from ${formatBytes(result.archiveBytes)} in ${result.seconds.total.toFixed(1)} s; ${verdict}`,
-  ].join('\n')
 }

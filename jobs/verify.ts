@@ -12,12 +12,23 @@ import { plural } from '../lib/core/format.ts'
 import { readNow } from '../lib/monitor/freshness.ts'
 import { readOrphanGraceHours } from '../lib/retention/retention.ts'
 import { SETTINGS } from '../lib/settings/settings.ts'
-import { loadTrust, readTrustSettings } from '../lib/trust/signing-config.ts'
-import { assertBackupsVerified, describeVerification, verifyBackups } from '../lib/verify/verify-backups.ts'
+import { readTrustSettings } from '../lib/trust/signing-config.ts'
+import { loadTrust } from '../lib/trust/signing-keys.ts'
+import {
+  assertBackupsVerified,
+  type BackupVerification,
+  describeVerification,
+  verifyBackups,
+} from '../lib/verify/verify-backups.ts'
+import {
+  describeStorageCheck,
+  type StorageCheckSummary,
+  verifyStorageParts,
+} from '../lib/verify/verify-storage-parts.ts'
 
 export const job: JobSpec = {
   name: 'verify',
-  async run({ args, positional, env, emit, log }) {
+  async run({ args, positional, env, emit, log, signal }) {
     const reader = new SettingsReader(env, args)
     const storeConfig = readStoreConfig(reader)
     const identitySource = readAgeIdentity(reader)
@@ -25,19 +36,33 @@ export const job: JobSpec = {
     const orphanGraceHours = readOrphanGraceHours(reader)
     const now = readNow(reader)
     const quick = reader.boolean(SETTINGS.quick)
+    const storage = {
+      on: reader.boolean(SETTINGS.storage),
+      mode: reader.boolean(SETTINGS.readData) ? ('read' as const) : ('exists' as const),
+      jobs: reader.integer(SETTINGS.storageJobs),
+    }
     reader.finish()
     const identity = identitySource && !quick ? await loadIdentity(identitySource) : undefined
     const store = openStore(storeConfig!)
+    const decrypt = (name: string) => decryptStream(identity, { name })
+    const trust = await loadTrust(trustSettings)
     const report = await verifyBackups(
-      {
-        store,
-        emit,
-        now,
-        decrypt: (name) => decryptStream(identity, { name }),
-        trust: await loadTrust(trustSettings),
-      },
+      { store, emit, now, decrypt, trust },
       { selection: positional[0] ?? 'latest', quick, orphanGraceHours },
     )
+    // Storage blobs: existence by default (and with --quick), content with --read-data.
+    if (storage.on) {
+      const mode = quick ? 'exists' : storage.mode
+      await verifyStorageParts(report, {
+        store,
+        emit,
+        trust,
+        mode,
+        jobs: storage.jobs,
+        signal,
+        decrypt: identity ? decrypt : undefined,
+      })
+    }
     const failed = report.backups.filter((b) => b.verdict === 'failed')
     for (const backup of failed) {
       for (const problem of backup.problems) log(`${backup.id}: ${problem}`)
@@ -51,7 +76,10 @@ export const job: JobSpec = {
       summary: { ...report },
       markdown: verifyMarkdown(report),
       text: [
-        ...report.backups.map(describeVerification),
+        ...report.backups.flatMap((b: BackupVerification & { storage?: StorageCheckSummary }) => [
+          describeVerification(b),
+          ...(b.storage ? [`${b.id}: storage: ${describeStorageCheck(b.storage)}`] : []),
+        ]),
         `${verified.length} of ${plural(report.backups.length, 'backup')} ${quick ? 'checked (quick)' : 'verified'} in ${report.store}`,
       ].join('\n'),
       facts: {

@@ -1,5 +1,6 @@
 // Archive format v1: the manifest's shape and its validation (DESIGN.md). Pure.
 import { LifeboatError } from '../core/errors.ts'
+import type { StorageReference } from '../storage/manifest.ts'
 
 export const FORMAT_VERSION = 1
 
@@ -75,6 +76,8 @@ export interface Manifest {
   /** `schema.table` names, referenced tables first. */
   restoreOrder: string[]
   totals: { tables: number; rows: number; bytes: number }
+  /** The Storage files of this backup (docs/archive-format.md); absent when none were taken. */
+  storage?: StorageReference
   /** Size of the stored archive; only in the sidecar, written after upload. */
   archive?: { key: string; bytes: number; sha256: string }
 }

@@ -3,9 +3,10 @@
 // last in the tar, the upload awaited, then the sidecar: the one write that makes the
 // backup visible.
 import { createHash } from 'node:crypto'
-import type { Transform } from 'node:stream'
+import { pipeline, Transform, type TransformCallback } from 'node:stream'
 import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
+import type { EmitEvent } from '../core/events.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 import {
   INNER_SIGNATURE_FILE,
@@ -81,6 +82,8 @@ export async function startArchiveUpload(args: {
   gzipLevel: number
   encrypt?: (() => Transform) | undefined
   signal?: AbortSignal | undefined
+  /** `upload` progress: the bytes handed to the store as the archive streams in. */
+  emit?: EmitEvent | undefined
 }): Promise<ArchiveUpload> {
   const swept = await sweepStaleWorkFolders(args.tempDir, 'backup')
   // A backup may start a folder store; reading jobs find a missing one an error.
@@ -107,8 +110,18 @@ export async function startArchiveUpload(args: {
   const onSignal = () =>
     abort(args.signal!.reason instanceof Error ? args.signal!.reason : new Error('aborted'))
   args.signal?.addEventListener('abort', onSignal, { once: true })
+  const emit = args.emit
+  emit?.({ type: 'phase-start', phase: 'upload' })
+  const counted = emit
+    ? // The callback form: an aborted writer destroys the meter too, so the store sees the error.
+      pipeline(
+        writer.output,
+        new UploadMeter((bytes) => emit({ type: 'phase-progress', phase: 'upload', done: { bytes } })),
+        () => {},
+      )
+    : writer.output
   // Create-only: the writer role may not replace an object (docs/infrastructure.md).
-  const upload = args.store.put(key, writer.output, { ifNoneMatch: '*', signal: stop.signal })
+  const upload = args.store.put(key, counted, { ifNoneMatch: '*', signal: stop.signal })
   // If the store fails, stop feeding it; whoever writes entries sees the rejection, and
   // the backup reports the store's error (STORE_UNREACHABLE…), not the closed stream.
   upload.catch((error: Error) => {
@@ -123,6 +136,33 @@ export async function startArchiveUpload(args: {
       new Promise<void>((done) => setTimeout(done, CLAIM_RELEASE_MS).unref()),
     ])
   return { id, key, encrypted, writer, upload, abort, storeFailure: () => storeFailure, releaseClaim, swept }
+}
+
+/** Counts the bytes passing to the store, reporting at most four times a second (and at the end). */
+class UploadMeter extends Transform {
+  #bytes = 0
+  #last = 0
+  readonly #report: (bytes: number) => void
+
+  constructor(report: (bytes: number) => void) {
+    super()
+    this.#report = report
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#bytes += chunk.length
+    const now = performance.now()
+    if (now - this.#last >= 250) {
+      this.#last = now
+      this.#report(this.#bytes)
+    }
+    done(null, chunk)
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.#report(this.#bytes)
+    done()
+  }
 }
 
 export function totalsOf(tables: readonly TableEntry[]): Manifest['totals'] {
@@ -152,6 +192,8 @@ export async function sealArchive<M extends Manifest>(args: {
   /** BACKUP_SIGNING_KEY: signs the inner manifest and the sidecar (docs/signing.md). */
   signingKey?: SigningKey | undefined
   now: () => Date
+  /** Last check before the sidecar makes the backup visible (throws to stop it). */
+  beforeSidecar?: () => void
 }): Promise<{ sidecar: M; archive: ArchiveStats }> {
   const { writer, store, manifest, signingKey } = args
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
@@ -167,6 +209,7 @@ export async function sealArchive<M extends Manifest>(args: {
   const [archive] = await Promise.all([writer.finish(), args.upload])
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
   const sidecarText = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
+  args.beforeSidecar?.()
   // The signature goes first: once the sidecar is visible, so is the proof of it.
   if (signingKey) {
     await store.put(

@@ -3,6 +3,7 @@
 // sidecar manifest is written last, so only a complete archive ever looks complete.
 // Any failure (or an interrupt) aborts the upload: nothing partial stays in the store.
 import type { Transform } from 'node:stream'
+import type pg from 'pg'
 import type { Store } from '../adapters/store/store.ts'
 import { FORMAT_VERSION, type Manifest, type SequenceEntry } from '../archive/manifest.ts'
 import { type ArchiveUpload, sealArchive, startArchiveUpload, totalsOf } from '../archive/upload.ts'
@@ -13,6 +14,8 @@ import type { EmitEvent } from '../core/events.ts'
 import { plural } from '../core/format.ts'
 import { type Phase, PhaseError, type PhaseScope, type PhaseTiming, runPhases } from '../core/pipeline.ts'
 import { TOOL_VERSION } from '../core/version.ts'
+import type { StorageBackupRun } from '../storage/backup.ts'
+import type { StorageBackupResult } from '../storage/backup-result.ts'
 import type { SigningKey } from '../trust/signature.ts'
 import { explainFailure } from './failure.ts'
 
@@ -30,6 +33,14 @@ export interface BackupDeps {
   deadlineMs?: number
   /** BACKUP_SIGNING_KEY: the backup is signed with it; without it the backup is unsigned (and says so). */
   signingKey?: SigningKey | undefined
+  /** Supabase Storage files, when configured (lib/storage): their manifest is referenced from manifest.json. */
+  storage?: BackupStorage | undefined
+}
+
+/** The Storage part of a backup, begun once the snapshot is taken and the id chosen. */
+export interface BackupStorage {
+  /** Lists the selected buckets (and reads their catalog in the snapshot) and takes the shared lock. */
+  begin(id: string, snapshot: pg.ClientBase | undefined): Promise<StorageBackupRun>
 }
 
 /** What a source tells the archive once it is open. */
@@ -54,6 +65,8 @@ export interface BackupSource<M extends Manifest = Manifest> {
   ): Promise<M['tables']>
   /** The manifest's `source`, once the export has finished. */
   describe(started: Date, finished: Date): M['source']
+  /** The snapshot's connection, where Storage's catalog is read in the same snapshot. */
+  snapshotClient?(): pg.ClientBase | undefined
   /** Ends the source's snapshot cleanly once the archive is stored. */
   finish(): Promise<void>
   close(): Promise<void>
@@ -72,6 +85,8 @@ export interface BackupSummary<M extends Manifest = Manifest> {
   seconds: number
   phases: PhaseTiming[]
   warnings: string[]
+  /** What the Storage part did; absent when Storage is not configured (or --no-storage). */
+  storage?: StorageBackupResult
 }
 
 interface BackupContext<M extends Manifest> {
@@ -85,6 +100,8 @@ interface BackupContext<M extends Manifest> {
   schemaSql?: Manifest['schemaSql']
   tables?: M['tables']
   sealed?: { manifest: M; bytes: number }
+  storageRun?: StorageBackupRun
+  storage?: Awaited<ReturnType<StorageBackupRun['complete']>>
 }
 
 function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
@@ -126,6 +143,17 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
       },
     },
     {
+      // Right after the snapshot and once the id is known: the listing matches the rows.
+      name: 'storage-list',
+      when: (c) => c.deps.storage !== undefined,
+      async run(c, scope) {
+        const run = await c.deps.storage!.begin(c.upload!.id, c.source.snapshotClient?.())
+        c.storageRun = run
+        // The done marker goes after the sidecar, or as soon as the backup fails.
+        scope.defer(() => run.release())
+      },
+    },
+    {
       name: 'schema',
       async run(c) {
         c.schemaSql = await c.source.writeSchema(c.upload!.writer, c.warn)
@@ -135,6 +163,13 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
       name: 'export',
       async run(c, scope) {
         c.tables = await c.source.exportTables(c.upload!.writer, scope, c.warn)
+      },
+    },
+    {
+      name: 'storage',
+      when: (c) => c.storageRun !== undefined,
+      async run(c) {
+        c.storage = await c.storageRun!.complete()
       },
     },
     { name: 'seal', run: seal },
@@ -160,6 +195,7 @@ async function seal<M extends Manifest>(c: BackupContext<M>): Promise<void> {
     sequences: c.plan!.sequences,
     restoreOrder: c.plan!.restoreOrder,
     totals: totalsOf(tables),
+    ...(c.storage ? { storage: c.storage.reference } : {}),
   } as M
   const { sidecar, archive } = await sealArchive({
     writer,
@@ -169,7 +205,10 @@ async function seal<M extends Manifest>(c: BackupContext<M>): Promise<void> {
     manifest,
     signingKey: c.deps.signingKey,
     now: c.deps.now,
+    // A backup whose storage lock lapsed may reference blobs a sweep removed: no sidecar.
+    beforeSidecar: () => c.storageRun?.assertHeld('writing the sidecar'),
   })
+  c.deps.emit({ type: 'phase-done', phase: 'upload' })
   c.sealed = { manifest: sidecar, bytes: archive.bytes }
 }
 
@@ -204,6 +243,7 @@ export async function backupFrom<M extends Manifest>(
       seconds: (deps.now().getTime() - started.getTime()) / 1000,
       phases: run.timings,
       warnings,
+      ...(context.storage ? { storage: context.storage.result } : {}),
     }
   } catch (error) {
     if (!(error instanceof PhaseError)) throw error

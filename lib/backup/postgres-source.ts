@@ -189,6 +189,10 @@ export class PostgresSource implements BackupSource {
     }
   }
 
+  snapshotClient(): pg.ClientBase | undefined {
+    return this.#leader
+  }
+
   async finish(): Promise<void> {
     await this.#leader!.query('COMMIT')
   }

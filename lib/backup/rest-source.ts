@@ -14,7 +14,13 @@ import type { PhaseScope } from '../core/pipeline.ts'
 import { supabaseProjectRef } from '../core/rest-config.ts'
 import type { Selection } from '../core/selection.ts'
 import type { SigningKey } from '../trust/signature.ts'
-import { type BackupSource, type BackupSummary, backupFrom, type SourcePlan } from './backup.ts'
+import {
+  type BackupDeps,
+  type BackupSource,
+  type BackupSummary,
+  backupFrom,
+  type SourcePlan,
+} from './backup.ts'
 import {
   backUpAuthUsers,
   backUpTable,
@@ -160,6 +166,7 @@ export interface RestBackupDeps {
   signingKey?: SigningKey | undefined
   /** The retrying fetch's counters, reported in the result. */
   stats?: HttpStats
+  storage?: BackupDeps['storage']
 }
 
 export interface RestBackupOptions extends RestReadOptions {

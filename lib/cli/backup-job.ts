@@ -10,9 +10,24 @@ import { formatBytes, plural } from '../core/format.ts'
 import { preflight } from '../doctor/probes.ts'
 import { readAnomalySettings } from '../monitor/anomalies.ts'
 import { checkNewBackup } from '../monitor/monitor.ts'
+import type { StorageBackupResult } from '../storage/backup-result.ts'
 import type { ReportableResult } from './after-job.ts'
 import { backupMarkdown } from './job-markdown.ts'
 import type { JobContext } from './run-job.ts'
+
+/** The Storage figures alerts and the audit carry. */
+function storageDetails(storage: StorageBackupResult | undefined): Record<string, string> {
+  if (!storage) return {}
+  return {
+    'storage files': `${plural(storage.objects, 'object')} in ${plural(storage.buckets, 'bucket')}, ${formatBytes(storage.bytes)}`,
+    'storage moved': `${formatBytes(storage.read.bytes)} read, ${formatBytes(storage.uploaded.bytes)} uploaded`,
+  }
+}
+
+function storageText(storage: StorageBackupResult | undefined): string {
+  if (!storage) return ''
+  return `\nstorage: ${plural(storage.objects, 'object')} in ${plural(storage.buckets, 'bucket')} (${formatBytes(storage.bytes)}); read ${plural(storage.read.objects, 'object')} (${formatBytes(storage.read.bytes)}), ${storage.reused.objects} unchanged, uploaded ${plural(storage.uploaded.blobs, 'new blob')} (${formatBytes(storage.uploaded.bytes)})`
+}
 
 export interface PreparedBackup {
   store: Store
@@ -43,6 +58,7 @@ export interface FinishedBackup {
   archiveBytes: number
   seconds: number
   warnings: readonly string[]
+  storage?: StorageBackupResult | undefined
 }
 
 /** Runs the anomaly check on the new backup and builds the job's result. */
@@ -76,6 +92,7 @@ export async function backupResult(
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       warnings,
       anomalies: check.anomalies,
+      ...(result.storage ? { storage: result.storage } : {}),
     },
     facts: {
       backupId: result.id,
@@ -83,10 +100,12 @@ export async function backupResult(
       bytes: result.archiveBytes,
       rows: totals.rows,
       tables: totals.tables,
-      ...(extra.details ? { details: extra.details } : {}),
+      ...(extra.details || result.storage
+        ? { details: { ...extra.details, ...storageDetails(result.storage) } }
+        : {}),
     },
     warnings,
-    text: `backup ${result.id}${extra.describe ?? ''}: ${plural(totals.tables, 'table')}, ${plural(totals.rows, 'row')}, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s)`,
+    text: `backup ${result.id}${extra.describe ?? ''}: ${plural(totals.tables, 'table')}, ${plural(totals.rows, 'row')}, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s)${storageText(result.storage)}`,
     markdown: backupMarkdown({ ...result, warnings }),
   }
 }

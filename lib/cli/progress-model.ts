@@ -4,8 +4,11 @@
 import type { Amounts, Phase, ProgressEvent } from '../core/events.ts'
 import { formatBytes } from '../core/format.ts'
 
+/** Storage files (lib/storage) are counted in objects and bytes, overall. */
+type StorageKey = 'storage backup' | 'storage verify' | 'storage restore'
+
 /** Table events before any phase-start belong to a phase without a name of its own. */
-type PhaseKey = Phase | 'tables'
+type PhaseKey = Phase | 'tables' | StorageKey
 
 interface TableState {
   name: string
@@ -25,6 +28,8 @@ interface PhaseState {
   tablesDone: number
   running: Map<string, TableState>
   done: boolean
+  /** Storage phases: objects done of all. */
+  objects?: { done: number; total: number }
 }
 
 export interface PhaseSnapshot {
@@ -41,9 +46,17 @@ export interface PhaseSnapshot {
   tables: { name: string; fraction: number | undefined }[]
   tablesDone: number
   tablesTotal: number | undefined
+  objects?: { done: number; total: number }
 }
 
-const BYTE_PHASES: readonly PhaseKey[] = ['download', 'upload', 'verify']
+const BYTE_PHASES: readonly PhaseKey[] = [
+  'download',
+  'upload',
+  'verify',
+  'storage backup',
+  'storage verify',
+  'storage restore',
+]
 
 export class ProgressModel {
   readonly #phases = new Map<PhaseKey, PhaseState>()
@@ -53,7 +66,11 @@ export class ProgressModel {
     switch (event.type) {
       case 'phase-start':
         this.#phases.set(event.phase, newPhase(event.phase, now, event.total ?? {}))
-        this.#current = event.phase
+        // The upload runs beside the export: unnamed table events stay with the export.
+        if (event.phase !== 'upload') this.#current = event.phase
+        break
+      case 'storage-progress':
+        this.#storage(event, now)
         break
       case 'phase-progress': {
         const state = this.#phase(event.phase, now)
@@ -98,13 +115,31 @@ export class ProgressModel {
 
   /** The phases still running, oldest first. */
   running(now: number): PhaseSnapshot[] {
-    return [...this.#phases.values()].filter((p) => !p.done).map((p) => snapshotOf(p, now))
+    // The upload streams beside the export: the export leads a line cut to the terminal's width.
+    const side = (p: PhaseState) => (p.phase === 'upload' ? 1 : 0)
+    return [...this.#phases.values()]
+      .filter((p) => !p.done)
+      .sort((a, b) => side(a) - side(b))
+      .map((p) => snapshotOf(p, now))
   }
 
   /** A phase, finished or not (for its closing line). */
   snapshot(phase: PhaseKey, now: number): PhaseSnapshot | undefined {
     const state = this.#phases.get(phase)
     return state ? snapshotOf(state, now) : undefined
+  }
+
+  /** Storage events are cumulative; a new run of the same phase (next backup verified) starts afresh. */
+  #storage(event: Extract<ProgressEvent, { type: 'storage-progress' }>, now: number): void {
+    const key: StorageKey = `storage ${event.phase}`
+    let state = this.#phases.get(key)
+    if (!state || state.done || event.objects < (state.objects?.done ?? 0)) {
+      state = newPhase(key, now, { bytes: event.totalBytes })
+      this.#phases.set(key, state)
+    }
+    state.counted = { bytes: event.bytes }
+    state.objects = { done: event.objects, total: event.totalObjects }
+    if (event.objects >= event.totalObjects) state.done = true
   }
 
   #phase(phase: Phase | undefined, now: number): PhaseState {
@@ -142,7 +177,14 @@ function snapshotOf(state: PhaseState, now: number): PhaseSnapshot {
   const done = byBytes ? bytes : rows
   const total = byBytes ? state.total.bytes : state.total.rows
   const elapsedSeconds = Math.max(0, (now - state.startedAt) / 1000)
-  const fraction = state.done ? 1 : total && total > 0 ? Math.min(done / total, 0.99) : undefined
+  const objects = state.objects
+  const share =
+    total && total > 0
+      ? done / total
+      : objects && objects.total > 0
+        ? objects.done / objects.total
+        : undefined
+  const fraction = state.done ? 1 : share === undefined ? undefined : Math.min(share, 0.99)
   const perSecond = elapsedSeconds >= 0.5 && done > 0 ? done / elapsedSeconds : undefined
   const etaSeconds =
     total !== undefined && perSecond && !state.done ? Math.max(0, total - done) / perSecond : undefined
@@ -161,6 +203,7 @@ function snapshotOf(state: PhaseState, now: number): PhaseSnapshot {
     })),
     tablesDone: state.tablesDone,
     tablesTotal: state.total.tables,
+    ...(objects ? { objects: { ...objects } } : {}),
   }
 }
 
@@ -200,6 +243,7 @@ export function statusLine(snapshots: readonly PhaseSnapshot[], width: number): 
     if (s.fraction !== undefined) words.push(percent(s.fraction))
     const total = s.total ? `/${approx(s)}${amount(s, s.total, true)}` : ''
     words.push(`${amount(s, s.done, true)}${total}${s.unit === 'rows' ? ' rows' : ''}`)
+    if (s.objects) words.push(`${shortCount(s.objects.done)}/${shortCount(s.objects.total)} objects`)
     if (s.perSecond) words.push(`${amount(s, s.perSecond, true)}/s`)
     if (s.etaSeconds !== undefined) words.push(`ETA ${formatEta(s.etaSeconds)}`)
     const tables = s.tables.map(
@@ -227,6 +271,8 @@ export function plainLine(s: PhaseSnapshot): string {
   if (s.etaSeconds !== undefined) parts.push(`ETA ${formatEta(s.etaSeconds)}`)
   parts.push(`${s.elapsedSeconds.toFixed(0)} s elapsed`)
   if (s.tablesTotal) parts.push(`${s.tablesDone}/${s.tablesTotal} tables done`)
+  if (s.objects)
+    parts.push(`${s.objects.done.toLocaleString('en')}/${s.objects.total.toLocaleString('en')} objects done`)
   const running = s.tables.length > 0 ? `; running ${s.tables.map((t) => t.name).join(', ')}` : ''
   return `${s.phase}: ${parts.join(', ')}${running}`
 }

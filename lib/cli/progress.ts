@@ -123,6 +123,12 @@ function lineFor(event: ProgressEvent, model: ProgressModel, now: number): strin
         : ''
       return `${event.phase} done: ${amount} in ${formatEta(s.elapsedSeconds)}${rate}`
     }
+    case 'storage-progress': {
+      if (event.objects < event.totalObjects) return undefined
+      const s = model.snapshot(`storage ${event.phase}`, now)
+      const rate = s?.perSecond ? `, ${formatBytes(s.perSecond)}/s` : ''
+      return `storage ${event.phase} done: ${plural(event.totalObjects, 'object')}, ${formatBytes(event.bytes)} in ${formatEta(s?.elapsedSeconds ?? 0)}${rate}`
+    }
     case 'table-done':
       return `${event.table}: ${event.rows.toLocaleString('en')} ${event.rows === 1 ? 'row' : 'rows'}, ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${event.parts ? ` (${event.parts} parts in parallel)` : ''}`
     default:

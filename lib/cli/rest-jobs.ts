@@ -12,10 +12,11 @@ import { plural } from '../core/format.ts'
 import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
 import { type RestRestoreResult, runRestRestore } from '../restore/rest-target.ts'
-import { loadSigningKey, loadTrust } from '../trust/signing-config.ts'
+import { loadSigningKey, loadTrust } from '../trust/signing-keys.ts'
 import type { ReportableResult } from './after-job.ts'
 import { backupResult, prepareBackup } from './backup-job.ts'
 import type { JobContext, JobResult } from './run-job.ts'
+import { backupStorage } from './storage-jobs.ts'
 import { buildEncryption, storeOpener } from './wiring.ts'
 
 function apiClient(url: string, key: Secret, retry: RestRetrySettings, emit: EmitEvent) {
@@ -37,6 +38,14 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
   const config = readRestBackupConfig(env, args)
   const prepared = await prepareBackup(context, config.store)
   const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
+  const tempDir = config.tempDir ?? tmpdir()
+  const storage = await backupStorage(config.storage, {
+    store: prepared.store,
+    emit,
+    signal,
+    tempDir,
+    recipients: config.recipients,
+  })
   const result = await runRestBackup(
     {
       client,
@@ -45,7 +54,8 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
       signal,
       deadlineMs: config.deadlineMs,
       now: () => new Date(),
-      tempDir: config.tempDir ?? tmpdir(),
+      tempDir,
+      storage,
       stats,
       ...buildEncryption(config.recipients),
       signingKey: config.signingKey ? await loadSigningKey(config.signingKey) : undefined,

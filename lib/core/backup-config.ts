@@ -1,6 +1,7 @@
 // The backup job's settings, from environment and flags, every problem at once.
 
 import { SETTINGS as S } from '../settings/settings.ts'
+import { readStorageSettings, type StorageChoice } from '../storage/settings.ts'
 import { readSigningKeySource, type SigningKeySource } from '../trust/signing-config.ts'
 import { readAgeRecipients } from './age-config.ts'
 import {
@@ -38,6 +39,8 @@ export interface BackupConfig {
   tempDir: string | undefined
   /** The overall deadline in milliseconds; 0 for none. */
   deadlineMs: number
+  /** Supabase Storage files (SUPABASE_STORAGE_S3_*), unless not configured or --no-storage. */
+  storage: StorageChoice
 }
 
 /** DATABASE_URL or SUPABASE_DB_URL, else libpq's PG* variables and service file. */
@@ -68,6 +71,7 @@ export function readBackupConfig(env: Env, flags: Flags, host: HostFacts = NO_HO
     signingKey: readSigningKeySource(reader),
     tempDir: reader.optional(S.tempDir),
     deadlineMs: readDeadline(reader),
+    storage: readStorageSettings(reader, 'source'),
   }
   reader.finish()
   return { source: source!, store: store!, ...config }

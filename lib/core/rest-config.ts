@@ -2,6 +2,7 @@
 // backup or restore takes, and the REST backup's and restore's settings, every problem
 // at once. Also Supabase project refs, by which an API and a database are matched.
 import { SETTINGS as S } from '../settings/settings.ts'
+import { readStorageSettings, type StorageChoice } from '../storage/settings.ts'
 import {
   readSigningKeySource,
   readTrustSettings,
@@ -56,6 +57,8 @@ export interface RestBackupConfig {
   /** The overall deadline in milliseconds; 0 for none. */
   deadlineMs: number
   retry: RestRetrySettings
+  /** Supabase Storage files (SUPABASE_STORAGE_S3_*), unless not configured or --no-storage. */
+  storage: StorageChoice
 }
 
 export interface RestRestoreConfig {
@@ -161,6 +164,7 @@ export function readRestBackupConfig(env: Env, flags: Flags): RestBackupConfig {
     tempDir: reader.optional(S.tempDir),
     deadlineMs: readDeadline(reader),
     retry: readRetry(reader),
+    storage: readStorageSettings(reader, 'source'),
   }
   reader.finish()
   return { api: api!, store: store!, ...config }

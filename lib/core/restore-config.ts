@@ -1,5 +1,7 @@
 // The restore job's settings, from environment and flags, every problem at once.
 import { SETTINGS as S } from '../settings/settings.ts'
+import type { BucketSelection } from '../storage/bucket-selection.ts'
+import { readBucketSelection, readStorageSettings, type StorageChoice } from '../storage/settings.ts'
 import { readTrustSettings, type TrustSettings } from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
 import { readSelection } from './backup-config.ts'
@@ -20,7 +22,8 @@ import type { Selection } from './selection.ts'
 export interface RestoreConfig {
   /** What to restore: a path, `s3://` URL or key, `latest`, a date or a backup id. */
   what: string
-  target: Secret
+  /** Optional only with --storage-only (then it is the files' project database, if given). */
+  target: Secret | undefined
   /** `TARGET_DATABASE_URL` or `--target`, for messages. */
   targetSetting: string
   /** Absent when only a local archive is restored. */
@@ -39,6 +42,11 @@ export interface RestoreConfig {
   trust: TrustSettings
   /** Where production lives according to the environment: never a restore target without --confirm. */
   production: { setting: string; url: Secret }[]
+  /** Supabase Storage of the target project (TARGET_SUPABASE_STORAGE_S3_*), unless --no-storage. */
+  storage: StorageChoice
+  /** --storage-only: the files, not the database. */
+  storageOnly: boolean
+  storageSelection: BucketSelection
 }
 
 /** The one backup a restore names; the parser has already refused none or several. */
@@ -63,8 +71,9 @@ export function readRestoreConfig(
 ): RestoreConfig {
   const what = backupArgument(positional)
   const reader = new SettingsReader(env, flags, host)
+  const storageOnly = reader.boolean(S.storageOnly)
   // Never the source settings: only TARGET_DATABASE_URL or --target, completed by libpq's rules.
-  const target = readDatabase(reader, S.target, { required: true })
+  const target = readDatabase(reader, S.target, { required: !storageOnly })
   // A local archive needs no store; anything else is looked up in BACKUP_STORE.
   const store = reader.given(S.store) === undefined ? undefined : readStoreConfig(reader)
   const selection = readSelection(reader)
@@ -83,7 +92,16 @@ export function readRestoreConfig(
     identity: readAgeIdentity(reader),
     trust: readTrustSettings(reader),
     production: readProductionDatabases(reader),
+    storage: readStorageSettings(reader, 'target'),
+    storageOnly,
+    storageSelection: readBucketSelection(reader),
+  }
+  if (storageOnly && config.storage.enabled === false) {
+    if (config.storage.reason === 'disabled')
+      reader.invalid('--storage-only and --no-storage exclude each other')
+    else
+      reader.missing('TARGET_SUPABASE_STORAGE_S3_URL (--storage-only restores the files into that project)')
   }
   reader.finish()
-  return { ...config, target: target!.url }
+  return { ...config, target: target?.url }
 }

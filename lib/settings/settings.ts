@@ -6,6 +6,7 @@ import { DRILL_SETTINGS } from './drill-settings.ts'
 import { LIFECYCLE_SETTINGS } from './lifecycle-settings.ts'
 import { RESTORE_SETTINGS } from './restore-settings.ts'
 import { SOURCE_SETTINGS } from './source-settings.ts'
+import { STORAGE_SETTINGS } from './storage-settings.ts'
 import { COMMON_SETTINGS, STORE_SETTINGS } from './store-settings.ts'
 import { TRUST_SETTINGS } from './trust-settings.ts'
 import type { CommandName, SettingDef } from './types.ts'
@@ -20,6 +21,7 @@ export const SETTINGS = {
   ...DRILL_SETTINGS,
   ...ALERT_SETTINGS,
   ...TRUST_SETTINGS,
+  ...STORAGE_SETTINGS,
 } as const
 
 export const ALL_SETTINGS: readonly SettingDef[] = Object.values(SETTINGS)

@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs'
 import { pipeline, type Readable, type Transform } from 'node:stream'
 import { encryptStream } from '../adapters/crypto/age.ts'
-import type { Store } from '../adapters/store/store.ts'
+import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { ContentCheck, type ExpectedContent } from './hashing.ts'
 import { BLOBS_PREFIX, blobKey, keysetOf } from './layout.ts'
@@ -39,8 +39,19 @@ export class BlobStore {
       this.#recipients.length > 0
         ? pipeline(source, encryptStream(this.#recipients, { name: label }), () => undefined)
         : source
-    const { bytes } = await this.store.put(this.keyOf(sha256), body as Readable, { lowMemory: true })
-    return bytes
+    const key = this.keyOf(sha256)
+    try {
+      // Create-only: the writer role can never replace stored content (docs/storage.md).
+      const { bytes } = await this.store.put(key, body as Readable, { lowMemory: true, ifNoneMatch: '*' })
+      return bytes
+    } catch (error) {
+      if (!isKeyExists(error)) throw error
+      // Another backup stored the same content meanwhile: its blob serves this one too.
+      source.destroy()
+      const listed = (await this.store.list(key)).find((o) => o.key === key)
+      if (!listed) throw error
+      return listed.size
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 // Where Storage backups live in the backup store: content blobs, per-backup manifests
-// and the lock objects that keep a sweep from deleting what a running backup relies on.
+// and the lock objects that keep a sweep from deleting what a running backup relies on. Pure.
 import { createHash } from 'node:crypto'
 
 export const BLOBS_PREFIX = 'storage-objects/sha256/'

@@ -183,7 +183,8 @@ export class StorageLock {
   async #write(seq: number, kind: HeldKind | 'done' = this.kind): Promise<void> {
     const key = lockKey(this.owner, kind, seq)
     const body = JSON.stringify({ owner: this.owner, kind, seq, host: hostname(), pid: process.pid })
-    await this.#deps.store.put(key, `${body}\n`, { contentType: 'application/json' })
+    // Each heartbeat is a new key: create-only, so no lock object is ever replaced.
+    await this.#deps.store.put(key, `${body}\n`, { contentType: 'application/json', ifNoneMatch: '*' })
     if (kind !== 'done') this.#written.push(key)
   }
 }

@@ -52,6 +52,8 @@ async function writeLines(
   const body = pipeline(stages as [Readable, ...Transform[]], () => undefined) as unknown as Readable
   await store.put(key, body, {
     contentType: recipients.length > 0 ? 'application/octet-stream' : 'application/x-ndjson',
+    // One per backup id: create-only, as the archive and its sidecar.
+    ifNoneMatch: '*',
   })
   return { key, sha256: meter.sha256(), bytes: meter.bytes }
 }

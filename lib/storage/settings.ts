@@ -1,11 +1,16 @@
 // Storage settings, parsed once from env and flags with every problem collected: the
 // Supabase Storage S3 endpoint (source, or TARGET_ for a restore), bucket selection,
 // parallel transfers. A separate account from the backup store's AWS settings.
-import type { Flags, SettingsReader } from '../core/config.ts'
+import type { SettingsReader } from '../core/config.ts'
 import type { Secret } from '../core/secret.ts'
+import { SETTINGS as S } from '../settings/settings.ts'
 import type { BucketSelection } from './bucket-selection.ts'
 
-export const STORAGE_DEFAULTS = { jobs: 4, rereadDays: 30, lockTtlMinutes: 30 } as const
+export const STORAGE_DEFAULTS = {
+  jobs: S.storageJobs.default as number,
+  rereadDays: S.storageRereadDays.default as number,
+  lockTtlMinutes: S.storageLockTtlMinutes.default as number,
+}
 
 export interface StorageEndpoint {
   /** `https://<ref>.supabase.co/storage/v1/s3` (or `<ref>.storage.supabase.co`). */
@@ -47,20 +52,33 @@ export function storageSettingNames(role: StorageRole) {
   }
 }
 
+/** The definitions of one role's endpoint settings (lib/settings/storage-settings.ts). */
+function endpointDefs(role: StorageRole) {
+  return role === 'target'
+    ? {
+        url: S.targetStorageS3Url,
+        accessKeyId: S.targetStorageS3AccessKeyId,
+        secretAccessKey: S.targetStorageS3SecretAccessKey,
+        region: S.targetStorageS3Region,
+      }
+    : {
+        url: S.storageS3Url,
+        accessKeyId: S.storageS3AccessKeyId,
+        secretAccessKey: S.storageS3SecretAccessKey,
+        region: S.storageS3Region,
+      }
+}
+
 /**
  * Storage for a backup (`source`) or a restore (`target`): enabled when the endpoint URL
  * is set, disabled by `--no-storage`. Problems go to the reader; call `finish()` after.
  */
-export function readStorageSettings(
-  reader: SettingsReader,
-  role: StorageRole,
-  flags: Flags = {},
-): StorageChoice {
+export function readStorageSettings(reader: SettingsReader, role: StorageRole): StorageChoice {
   const names = storageSettingNames(role)
-  const flag = role === 'target' ? 'target-storage' : 'storage'
-  if (isStorageDisabled(flags)) return { enabled: false, reason: 'disabled' }
-  const url = reader.optional(`${flag}-s3-url`, names.url)
-  const anyOther = [names.accessKeyId, names.secretAccessKey, names.region].some((n) => reader.env(n))
+  const defs = endpointDefs(role)
+  if (!reader.boolean(S.storage)) return { enabled: false, reason: 'disabled' }
+  const url = reader.optional(defs.url)
+  const anyOther = [defs.accessKeyId, defs.secretAccessKey, defs.region].some((d) => reader.given(d))
   if (url === undefined) {
     if (anyOther) reader.missing(`${names.url} (the other ${names.base}_* settings are set)`)
     return { enabled: false, reason: 'not-configured' }
@@ -72,10 +90,10 @@ export function readStorageSettings(
       `${names.url} must not hold credentials; set ${names.accessKeyId} and ${names.secretAccessKey}`,
     )
   }
-  const accessKeyId = reader.required(`${flag}-s3-access-key-id`, names.accessKeyId)
+  const accessKeyId = reader.required(defs.accessKeyId)
   // The secret comes from the environment only: a flag would put it in the process list.
-  const secretAccessKey = reader.requiredSecret(undefined, names.secretAccessKey)
-  const region = reader.required(`${flag}-s3-region`, names.region)
+  const secretAccessKey = reader.requiredSecret(defs.secretAccessKey)
+  const region = reader.required(defs.region)
   const settings: StorageSettings = {
     endpoint: {
       url: url.replace(/\/+$/, ''),
@@ -84,25 +102,16 @@ export function readStorageSettings(
       secretAccessKey: secretAccessKey as Secret,
       setting: names.base,
     },
-    selection: {
-      buckets: reader.list('storage-bucket', 'STORAGE_BUCKETS'),
-      excludeBuckets: reader.list('exclude-storage-bucket', 'STORAGE_EXCLUDE_BUCKETS'),
-    },
-    jobs: reader.integer('storage-jobs', 'STORAGE_JOBS', STORAGE_DEFAULTS.jobs, 1),
-    rereadDays: reader.number(undefined, 'STORAGE_REREAD_DAYS', STORAGE_DEFAULTS.rereadDays),
-    reread: reader.boolean('storage-reread'),
-    lockTtlMinutes: reader.number(undefined, 'STORAGE_LOCK_TTL_MINUTES', STORAGE_DEFAULTS.lockTtlMinutes),
+    selection: readBucketSelection(reader),
+    jobs: reader.integer(S.storageJobs),
+    rereadDays: reader.number(S.storageRereadDays),
+    reread: reader.boolean(S.storageReread),
+    lockTtlMinutes: reader.number(S.storageLockTtlMinutes),
   }
-  if (settings.jobs > 64)
-    reader.invalid(`STORAGE_JOBS (--storage-jobs) must be at most 64, got ${settings.jobs}`)
-  if (settings.lockTtlMinutes < 1) reader.invalid('STORAGE_LOCK_TTL_MINUTES must be at least 1')
   return { enabled: true, settings }
 }
 
-/**
- * `--no-storage`: minimist (zx) reads it as `storage: false`, so the job must not declare
- * `storage` a boolean flag (that would default it to false).
- */
-export function isStorageDisabled(flags: Flags): boolean {
-  return flags.storage === false || flags['no-storage'] === true
+/** `--storage-bucket` / `--exclude-storage-bucket` (or STORAGE_BUCKETS, STORAGE_EXCLUDE_BUCKETS). */
+export function readBucketSelection(reader: SettingsReader): BucketSelection {
+  return { buckets: reader.list(S.storageBucket), excludeBuckets: reader.list(S.excludeStorageBucket) }
 }

@@ -23,6 +23,13 @@ import {
 } from '../helpers/runbook-session.ts'
 import { s3Env } from '../helpers/s3-server.ts'
 import { signingEnv, TEST_KEYS } from '../helpers/signing.ts'
+import {
+  factsOf,
+  type StorageProject,
+  seed,
+  startStorageProject,
+  storageEnv,
+} from '../helpers/storage-world.ts'
 
 const SESSION_TIMEOUT_MS = 8 * 60_000
 
@@ -113,6 +120,37 @@ const hooks: Record<string, RunbookHooks> = {
     },
   },
   'troubleshooting.md': { ageKey: true },
+  'storage.md': {
+    // A backup with the files of a Storage project; the session restores them into another.
+    async prepare(s) {
+      const source = await storageProject('source')
+      const target = await storageProject('target')
+      await seed(source.raw, [
+        { bucket: 'avatars', name: 'users/1/avatar.png', body: Buffer.from('png'), contentType: 'image/png' },
+        {
+          bucket: 'documents',
+          name: 'reports/été.pdf',
+          body: Buffer.from('%PDF'),
+          contentType: 'application/pdf',
+        },
+      ])
+      const result = await runJobProcess('backup', ['--json', '--quiet'], {
+        ...s.storeEnv,
+        DATABASE_URL: s.source.url,
+        LIFEBOAT_STATE_FILE: s.env.LIFEBOAT_STATE_FILE,
+        ...storageEnv(source),
+      })
+      expect(result.code, result.stderr).toBe(0)
+      Object.assign(s.env, storageEnv(target, 'TARGET_'))
+      s.facts.storage = { source, target }
+    },
+    async check(s) {
+      const { source, target } = s.facts.storage as { source: StorageProject; target: StorageProject }
+      const restored = await factsOf(target.raw)
+      expect(restored.size).toBe(2)
+      expect(restored).toEqual(await factsOf(source.raw))
+    },
+  },
   'monthly-drill.md': {
     async check(s) {
       expect((await readdir(join(s.work, 'store', 'drills'))).some((f) => /^drill-.*\.json$/.test(f))).toBe(
@@ -139,6 +177,13 @@ const runbooks = markdownFiles('runbooks')
 
 let parent: string
 let slack: HttpReceiver
+const storageProjects: StorageProject[] = []
+
+async function storageProject(role: 'source' | 'target'): Promise<StorageProject> {
+  const project = await startStorageProject(role)
+  storageProjects.push(project)
+  return project
+}
 const databases: string[] = []
 /** Work folders (each session's session.sh and session.log) stay when something failed, or with KEEP_RUNBOOK_SESSIONS=1. */
 let keepWork = process.env.KEEP_RUNBOOK_SESSIONS === '1'
@@ -165,6 +210,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await slack?.close()
+  await Promise.all(storageProjects.map((p) => p.server.stop()))
   for (const name of databases) await dropDatabase(name).catch(() => undefined)
   if (parent && !keepWork) await rm(parent, { recursive: true, force: true })
   else if (parent) console.warn(`runbook sessions kept in ${parent}`)

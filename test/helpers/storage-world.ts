@@ -168,3 +168,13 @@ export async function factsOf(raw: S3Client): Promise<Map<string, ObjectFacts>> 
   }
   return facts
 }
+
+/** The job environment naming a project's Storage: the backup's source, or with `TARGET_` a restore's target. */
+export function storageEnv(project: StorageProject, prefix: '' | 'TARGET_' = ''): Record<string, string> {
+  return {
+    [`${prefix}SUPABASE_STORAGE_S3_URL`]: project.endpoint.url,
+    [`${prefix}SUPABASE_STORAGE_S3_REGION`]: project.endpoint.region,
+    [`${prefix}SUPABASE_STORAGE_S3_ACCESS_KEY_ID`]: project.endpoint.accessKeyId,
+    [`${prefix}SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY`]: project.endpoint.secretAccessKey.reveal(),
+  }
+}

@@ -28,6 +28,7 @@ import {
   startS3Server,
   TEST_BUCKET,
 } from '../helpers/s3-server.ts'
+import { type StorageProject, seed, startStorageProject, storageEnv } from '../helpers/storage-world.ts'
 
 const PREFIX = 'production'
 const BUCKET_ARN = `arn:aws:s3:::${TEST_BUCKET}`
@@ -41,6 +42,9 @@ const ROLES: Record<string, PolicyDocument> = {
 const BUCKET_POLICY = bucketPolicy(BUCKET_ARN, Object.keys(ROLES).map(roleArn))
 
 let server: S3Server
+/** Supabase Storage of the project backed up, and of the one restored into. */
+let storageSource: StorageProject
+let storageTarget: StorageProject
 let source: { name: string; url: string }
 let target: { name: string; url: string }
 const state = () => ({
@@ -58,6 +62,12 @@ beforeAll(async () => {
   })
   source = await createDatabase('roles_source')
   target = await createDatabase('roles_target')
+  storageSource = await startStorageProject('source')
+  storageTarget = await startStorageProject('target')
+  await seed(storageSource.raw, [
+    { bucket: 'avatars', name: 'u/1.png', body: Buffer.from('first avatar') },
+    { bucket: 'docs', name: 'a.txt', body: Buffer.from('a document') },
+  ])
   await sql(
     source.url,
     'CREATE TABLE items (id int PRIMARY KEY, label text); INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 200) g',
@@ -66,6 +76,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop()
+  await storageSource?.server.stop()
+  await storageTarget?.server.stop()
   await dropDatabase(source.name)
   await dropDatabase(target.name)
 }, 30_000)
@@ -175,6 +187,8 @@ function normalise(request: RecordedRequest): StoreCall[] {
       .replace(/^audit\/\d{4}\/\d{2}\/\d{2}\/[^/]+$/, 'audit/<yyyy>/<mm>/<dd>/<record>.json')
       .replace(/^audit\/\d{4}\/\d{2}\/$/, 'audit/<yyyy>/<mm>/')
       .replace(/^drills\/(drill|dr-test)-[^/]+\.json$/, 'drills/$1-<id>.json')
+      .replace(/^storage-objects\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64}$/, 'storage-objects/sha256/<ab>/<sha256>')
+      .replace(/^storage-locks\/.+$/, 'storage-locks/<lock>')
   return request.authorizations.map((a) => ({
     operation: a.operation,
     action: a.action,
@@ -192,8 +206,14 @@ describe('every job works with its role’s permissions', () => {
   const denied = () => server.requests.slice(jobsFrom).filter((r) => r.decision && r.decision !== 'allow')
 
   it('backup (writer), twice: archive, sidecar, audit record and status all written', async () => {
-    for (const _ of [1, 2]) {
-      const run = await runAs('backup', 'writer', ['--json'], { DATABASE_URL: source.url })
+    for (const round of [1, 2]) {
+      // The second backup stores one changed file; the first one's blob goes with it at clean.
+      if (round === 2)
+        await seed(storageSource.raw, [{ bucket: 'avatars', name: 'u/1.png', body: Buffer.from('new') }])
+      const run = await runAs('backup', 'writer', ['--json'], {
+        DATABASE_URL: source.url,
+        ...storageEnv(storageSource),
+      })
       expect(run.code, run.stderr).toBe(0)
       expect(run.stderr).not.toMatch(/audit record not written|warning: .*(store|status)/i)
       // The second backup compares itself with the first (reads the earlier sidecar).
@@ -218,8 +238,10 @@ describe('every job works with its role’s permissions', () => {
   it('restore and drill (reader) into empty databases', async () => {
     const restore = await runAs('restore', 'reader', ['latest', '--create-schema', '--json', '--quiet'], {
       TARGET_DATABASE_URL: target.url,
+      ...storageEnv(storageTarget, 'TARGET_'),
     })
     expect(restore.code, restore.stderr).toBe(0)
+    expect(restore.json).toMatchObject({ storage: { uploaded: { objects: 2 } } })
     const staging = await createDatabase('roles_staging')
     try {
       const drill = await runAs('drill', 'reader', ['--json'], { STAGING_DATABASE_URL: staging.url })
@@ -239,6 +261,7 @@ describe('every job works with its role’s permissions', () => {
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).not.toMatch(/audit record not written/)
     expect(JSON.stringify(run.json)).toMatch(/backup-\d{4}/)
+    expect(run.json).toMatchObject({ storage: { swept: true, blobsDeleted: 1 } })
   }, 60_000)
 
   it('no job was refused anything but the 403 S3 gives a role for a status file not written yet', () => {

@@ -136,7 +136,7 @@ describe('readRestoreConfig', () => {
       store: { url: 's3://bucket/prefix' },
     })
     // Completed by libpq's rules: the default sslmode is written out.
-    expect(config.target.reveal()).toBe(`${env.TARGET_DATABASE_URL}?sslmode=prefer`)
+    expect(config.target?.reveal()).toBe(`${env.TARGET_DATABASE_URL}?sslmode=prefer`)
     expect(config.production.map((p) => p.setting)).toEqual(['DATABASE_URL'])
   })
 
@@ -150,7 +150,7 @@ describe('readRestoreConfig', () => {
   it('--target wins over TARGET_DATABASE_URL', () => {
     const config = readRestoreConfig(env, { target: 'postgres://me@other/db' }, ['latest'])
     expect(config.targetSetting).toBe('--target')
-    expect(config.target.reveal()).toBe('postgresql://me@other:5432/db?sslmode=prefer')
+    expect(config.target?.reveal()).toBe('postgresql://me@other:5432/db?sslmode=prefer')
   })
 
   it('never falls back to DATABASE_URL for the target', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { SettingsReader } from '../../../lib/core/config.ts'
 import type { LifeboatError } from '../../../lib/core/errors.ts'
-import { isStorageDisabled, readStorageSettings } from '../../../lib/storage/settings.ts'
+import { readStorageSettings } from '../../../lib/storage/settings.ts'
 
 const source = {
   SUPABASE_STORAGE_S3_URL: 'https://abcd.supabase.co/storage/v1/s3/',
@@ -17,7 +17,7 @@ function read(
   role: 'source' | 'target' = 'source',
 ) {
   const reader = new SettingsReader(env, flags)
-  const choice = readStorageSettings(reader, role, flags)
+  const choice = readStorageSettings(reader, role)
   reader.finish()
   return choice
 }
@@ -91,15 +91,15 @@ describe('readStorageSettings', () => {
   })
 
   it('bounds --storage-jobs and the lock TTL', () => {
-    expect(problems({ ...source, STORAGE_JOBS: '0' })[0]).toMatch(/STORAGE_JOBS.*≥ 1/)
-    expect(problems(source, { 'storage-jobs': 65 })[0]).toMatch(/at most 64/)
-    expect(problems({ ...source, STORAGE_LOCK_TTL_MINUTES: '0.5' })[0]).toMatch(/at least 1/)
+    expect(problems({ ...source, STORAGE_JOBS: '0' })[0]).toMatch(/STORAGE_JOBS .*from 1 to 64/)
+    expect(problems(source, { 'storage-jobs': 65 })[0]).toMatch(/--storage-jobs .*from 1 to 64/)
+    expect(problems({ ...source, STORAGE_LOCK_TTL_MINUTES: '0.5' })[0]).toMatch(
+      /STORAGE_LOCK_TTL_MINUTES .*≥ 1/,
+    )
   })
 
-  it('is disabled by --no-storage however minimist spells it', () => {
-    expect(isStorageDisabled({ storage: false })).toBe(true)
-    expect(isStorageDisabled({ 'no-storage': true })).toBe(true)
-    expect(isStorageDisabled({})).toBe(false)
+  it('is disabled by --no-storage (the parser gives storage: false)', () => {
     expect(read(source, { storage: false })).toEqual({ enabled: false, reason: 'disabled' })
+    expect(read(source, { storage: true }).enabled).toBe(true)
   })
 })

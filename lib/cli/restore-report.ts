@@ -1,0 +1,146 @@
+// What the restore job prints and returns: the comparison table of a restore, the plan
+// of a --dry-run, and the Storage files' part, as text, JSON summary and audit facts.
+import { formatBytes, plural } from '../core/format.ts'
+import type { RestoreResult } from '../restore/postgres-target.ts'
+import type { RestorePreview } from '../restore/preview.ts'
+import type { StorageRestoreResult } from '../storage/restore.ts'
+import type { ReportableResult } from './after-job.ts'
+import { restoreMarkdown } from './job-markdown.ts'
+
+/** A restore of the database, and of the files when Storage was restored too. */
+export function restoreReport(
+  result: RestoreResult,
+  storage: StorageRestoreResult | undefined,
+): ReportableResult {
+  return {
+    // maxRSS is in kilobytes: the whole process's peak, measured, not estimated.
+    summary: {
+      ...result,
+      ...(storage ? { storage } : {}),
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    },
+    text: [renderResult(result), ...(storage ? [storageText(storage)] : [])].join('\n'),
+    markdown: restoreMarkdown(result),
+    facts: {
+      backupId: result.id,
+      rows: result.rows,
+      tables: result.tables.length,
+      bytes: result.archiveBytes,
+      ...(storage ? { details: storageDetails(storage) } : {}),
+    },
+    warnings: [...result.warnings, ...(storage?.warnings ?? [])],
+    audit: {
+      target: `${result.target.host}:${result.target.port}/${result.target.database}`,
+      verified: result.verified,
+      // An unsigned restore (--allow-unsigned) is on the record, with why it could not be checked.
+      signature:
+        result.signature.status === 'verified'
+          ? `verified (key ${result.signature.keyId})`
+          : `UNSIGNED: ${result.signature.reason}`,
+      ...(storage ? { storageObjects: storage.uploaded.objects } : {}),
+    },
+  }
+}
+
+/** --storage-only: the files of one backup, the database left alone. */
+export function storageOnlyReport(storage: StorageRestoreResult): ReportableResult {
+  return {
+    summary: { id: storage.id, storageOnly: true, storage },
+    text: storageText(storage),
+    facts: { backupId: storage.id, details: storageDetails(storage) },
+    warnings: storage.warnings,
+    audit: { storageOnly: true, storageObjects: storage.uploaded.objects },
+  }
+}
+
+/** --dry-run: the plan, and that nothing was written. */
+export function previewReport(preview: RestorePreview): ReportableResult {
+  return {
+    summary: { ...preview },
+    text: renderPreview(preview),
+    facts: { backupId: preview.id, rows: preview.rows, tables: preview.tables.length },
+    warnings: preview.warnings,
+    audit: { dryRun: true, target: preview.target },
+  }
+}
+
+function renderPreview(p: RestorePreview): string {
+  const width = Math.max(5, ...p.tables.map((t) => t.table.length))
+  const lines = [
+    `${'table'.padEnd(width)}  ${'rows'.padStart(12)}  ${'size'.padStart(10)}  action`,
+    ...p.tables.map(
+      (t) =>
+        `${t.table.padEnd(width)}  ${t.rows.toLocaleString('en').padStart(12)}  ${formatBytes(t.bytes).padStart(10)}  ${t.action}`,
+    ),
+  ]
+  if (p.skipped.length > 0) lines.push(`left out by the selection: ${p.skipped.join(', ')}`)
+  if (p.schema) {
+    const kinds = Object.entries(p.schema.kinds)
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, n]) => `${n} ${kind}`)
+      .join(', ')
+    lines.push(
+      `schema.sql: ${plural(p.schema.statements, 'statement')} (${p.schema.preData} before the data, ${p.schema.postData} after): ${kinds}`,
+    )
+  }
+  if (p.sequences.length > 0) lines.push(`sequences set: ${p.sequences.join(', ')}`)
+  lines.push(
+    `dry run: ${p.id} would restore ${plural(p.tables.length, 'table')}, ${plural(p.rows, 'row')} into ${p.target}${p.truncate ? ' (tables emptied first)' : ''}; every check passed, nothing was written`,
+  )
+  return lines.join('\n')
+}
+
+function storageDetails(s: StorageRestoreResult): Record<string, string | number> {
+  return {
+    'storage objects restored': s.uploaded.objects,
+    'storage bytes restored': formatBytes(s.uploaded.bytes),
+    'storage objects already there': s.identical,
+  }
+}
+
+export function storageText(s: StorageRestoreResult): string {
+  const lines = [
+    `storage: restored ${plural(s.uploaded.objects, 'object')} (${formatBytes(s.uploaded.bytes)}), ${s.identical} already there, ${s.overwritten} overwritten, every upload read back and its sha256 checked (${s.seconds.toFixed(1)} s)`,
+  ]
+  if (s.bucketsCreated.length > 0) lines.push(`storage: buckets created: ${s.bucketsCreated.join(', ')}`)
+  for (const p of s.settingsPending) {
+    lines.push(
+      `storage: settings pending for ${p.bucket}: public ${p.settings.public}, file size limit ${p.settings.fileSizeLimit ?? 'none'}, allowed MIME types ${p.settings.allowedMimeTypes?.join(' ') ?? 'any'}`,
+    )
+  }
+  if (s.catalog) {
+    lines.push(
+      `storage: rows without file ${s.catalog.rowsWithoutFile.count}, files without row ${s.catalog.filesWithoutRow.count}`,
+    )
+  }
+  return lines.join('\n')
+}
+
+function renderResult(result: RestoreResult): string {
+  const header = result.verified
+    ? ['table', 'rows (backup)', 'rows (restored)', 'sha256']
+    : ['table', 'rows (backup)', 'rows (loaded)']
+  const rows = result.tables.map((t) =>
+    result.verified
+      ? [
+          t.table,
+          t.rowsExpected.toLocaleString('en'),
+          (t.rowsRestored ?? 0).toLocaleString('en'),
+          t.sha256Match ? 'ok' : 'DIFFERS',
+        ]
+      : [t.table, t.rowsExpected.toLocaleString('en'), t.rowsLoaded.toLocaleString('en')],
+  )
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  const { target } = result
+  const verdict = result.verified ? 'every table verified by re-export' : 'not verified (--no-verify)'
+  return [
+    format(header),
+    ...rows.map(format),
+    `restored ${result.id} into ${target.database} at ${target.host}:${target.port}: ${plural(result.tables.length, 'table')}, ${plural(result.rows, 'row')}, ${plural(result.sequences, 'sequence')} from ${formatBytes(result.archiveBytes)} in ${result.seconds.total.toFixed(1)} s; ${verdict}`,
+  ].join('\n')
+}

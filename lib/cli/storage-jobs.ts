@@ -1,0 +1,134 @@
+// The Storage part of the jobs, built from the settings in one place: the backup's
+// `BackupStorage` port, the restore of a backup's files (after the database, or alone
+// with --storage-only), and the sweep that follows retention in backup:clean.
+import type pg from 'pg'
+import { connect } from '../adapters/postgres/connection.ts'
+import type { Store } from '../adapters/store/store.ts'
+import { readAuthenticSidecar, type Trust } from '../archive/authenticity.ts'
+import type { BackupStorage } from '../backup/backup.ts'
+import { LifeboatError, toLifeboatError } from '../core/errors.ts'
+import type { EmitEvent } from '../core/events.ts'
+import type { Secret } from '../core/secret.ts'
+import { parseSelector, selectBackup } from '../inventory/inventory.ts'
+import { listInventory } from '../inventory/read-inventory.ts'
+import { beginStorageBackup } from '../storage/backup.ts'
+import type { Decrypt } from '../storage/blob-store.ts'
+import type { BucketSelection } from '../storage/bucket-selection.ts'
+import { openStorageClient } from '../storage/client.ts'
+import { restoreStorage, type StorageRestoreResult } from '../storage/restore.ts'
+import type { StorageChoice } from '../storage/settings.ts'
+
+/** The backup's Storage port when Storage is configured (and not --no-storage). */
+export async function backupStorage(
+  choice: StorageChoice,
+  deps: {
+    store: Store
+    emit: EmitEvent
+    signal?: AbortSignal | undefined
+    tempDir: string
+    recipients: readonly string[]
+  },
+): Promise<BackupStorage | undefined> {
+  if (!choice.enabled) return undefined
+  const { settings } = choice
+  const source = await openStorageClient(settings.endpoint)
+  return {
+    begin: (id, database) =>
+      beginStorageBackup(
+        {
+          store: deps.store,
+          source,
+          emit: deps.emit,
+          now: () => new Date(),
+          tempDir: deps.tempDir,
+          ...(deps.signal ? { signal: deps.signal } : {}),
+          ...(database ? { database } : {}),
+        },
+        { id, settings, recipients: deps.recipients },
+      ),
+  }
+}
+
+export interface StorageRestoreRequest {
+  store: Store | undefined
+  emit: EmitEvent
+  signal?: AbortSignal | undefined
+  decrypt: Decrypt
+  trust: Trust
+  /** The target project's database: bucket settings, owners, rows-vs-files report. */
+  database?: Secret | undefined
+  selection: BucketSelection
+  truncate: boolean
+}
+
+/**
+ * Restores the files of backup `id` into the target project's Storage. Undefined when
+ * Storage is not configured for the target or the backup holds no files.
+ */
+export async function restoreBackupFiles(
+  choice: StorageChoice,
+  id: string,
+  request: StorageRestoreRequest,
+): Promise<StorageRestoreResult | undefined> {
+  if (!choice.enabled) return undefined
+  if (!request.store) {
+    throw new LifeboatError(
+      'CONFIG_MISSING',
+      'BACKUP_STORE (or --store) is not set: Storage files are restored from the store that holds them',
+    )
+  }
+  // The same proof as the archive's: the sidecar that names the files is signed.
+  const { manifest } = await readAuthenticSidecar(request.store, id, request.trust)
+  if (!manifest.storage) {
+    request.emit({ type: 'step', message: `storage: ${id} holds no Storage files` })
+    return undefined
+  }
+  const target = await openStorageClient(choice.settings.endpoint)
+  const database = request.database ? await openCatalogConnection(request.database) : undefined
+  try {
+    return await restoreStorage(
+      {
+        store: request.store,
+        target,
+        emit: request.emit,
+        decrypt: request.decrypt,
+        ...(request.signal ? { signal: request.signal } : {}),
+        ...(database ? { database } : {}),
+      },
+      manifest,
+      { selection: request.selection, truncate: request.truncate, jobs: choice.settings.jobs },
+    )
+  } finally {
+    await database?.end().catch(() => undefined)
+  }
+}
+
+/** The backup a selector names in the store (for --storage-only, where no archive is read). */
+export async function resolveStoredBackup(store: Store | undefined, what: string): Promise<string> {
+  const selector = parseSelector(what)
+  if (!store || selector.kind === 'file') {
+    throw new LifeboatError(
+      'USAGE',
+      '--storage-only restores files from the store: set BACKUP_STORE and name a stored backup (latest, a date or an id)',
+    )
+  }
+  return selectBackup(await listInventory(store), selector).id
+}
+
+async function openCatalogConnection(url: Secret): Promise<pg.Client> {
+  return connect(url, { applicationName: 'lifeboat restore (storage)' })
+}
+
+/** The files' restore after a committed database restore: a failure says the database is done. */
+export async function filesAfterDatabase<T>(id: string, restoreFiles: () => Promise<T>): Promise<T> {
+  try {
+    return await restoreFiles()
+  } catch (error) {
+    const cause = toLifeboatError(error)
+    throw new LifeboatError(
+      cause.code,
+      `the database was restored from ${id}, its Storage files were not: ${cause.message} (run again with --storage-only once fixed)`,
+      { cause, details: cause.details },
+    )
+  }
+}
