@@ -166,7 +166,7 @@ export function writerPolicy(scope: BucketScope): PolicyDocument {
 
 /**
  * The retention cleaner: lists and deletes under database-backups/ only, reads the manifest
- * sidecars it decides by, writes audit events and its status. With versioning on, its deletes
+ * sidecars it decides by, aborts unfinished uploads there, writes audit events and its status. With versioning on, its deletes
  * leave noncurrent versions that lifecycle removes N days later; it can never purge a version.
  */
 export function cleanerPolicy(scope: BucketScope): PolicyDocument {
@@ -182,6 +182,15 @@ export function cleanerPolicy(scope: BucketScope): PolicyDocument {
         Resource: objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json`),
       },
       { Sid: 'DeleteExpiredBackups', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: backups },
+      // Stale multipart uploads of killed backups (billed until aborted); S3 offers no
+      // prefix condition for listing uploads, and aborting is limited to database-backups/.
+      {
+        Sid: 'ListUnfinishedUploads',
+        Effect: 'Allow',
+        Action: ['s3:ListBucketMultipartUploads'],
+        Resource: scope.bucketArn,
+      },
+      { Sid: 'AbortStaleUploads', Effect: 'Allow', Action: ['s3:AbortMultipartUpload'], Resource: backups },
       {
         Sid: 'WriteAudit',
         Effect: 'Allow',

@@ -35,6 +35,7 @@ export const job: JobSpec = {
         store: prepared.store,
         emit,
         signal,
+        deadlineMs: config.deadlineMs,
         now: () => new Date(),
         tempDir,
         storage,

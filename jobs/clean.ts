@@ -7,6 +7,7 @@ import { cleanMarkdown } from '../lib/cli/job-markdown.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { formatBytes, plural } from '../lib/core/format.ts'
+import { readAnomalySettings } from '../lib/monitor/anomalies.ts'
 import { readNow } from '../lib/monitor/freshness.ts'
 import { type CleanResult, runClean } from '../lib/retention/clean.ts'
 import { readRetentionSettings } from '../lib/retention/retention.ts'
@@ -19,13 +20,14 @@ export const job: JobSpec = {
     const reader = new SettingsReader(env, args)
     const storeConfig = readStoreConfig(reader)
     const settings = readRetentionSettings(reader)
+    const anomalies = readAnomalySettings(reader)
     const now = readNow(reader)
     const dryRun = reader.boolean(SETTINGS.dryRun)
     const lockTtlMinutes = reader.number(SETTINGS.storageLockTtlMinutes)
     reader.finish()
     const real = openStore(storeConfig!)
     const store = dryRun ? new DryRunStore(real) : real
-    const result = await runClean({ store, now, emit, dryRun }, settings)
+    const result = await runClean({ store, now, emit, dryRun, anomalies }, settings)
     // Then the Storage blobs no remaining backup references (mark and sweep, docs/storage.md).
     // Locks are timed on the real clock, whatever LIFEBOAT_NOW pretends.
     const storage = await sweepStorage(
@@ -44,6 +46,7 @@ export const job: JobSpec = {
           [dryRun ? 'would delete' : 'deleted']: result.deleted.length,
           kept: result.plan.keep.length,
           freed: formatBytes(result.bytesFreed),
+          'unfinished uploads aborted': result.abortedUploads.length,
           ...(storage.swept ? { 'storage blobs deleted': storage.blobsDeleted } : {}),
         },
       },
@@ -53,9 +56,13 @@ export const job: JobSpec = {
         floor: settings.floor,
         deletedIds: result.deleted.map((d) => d.id),
         keptIds: result.plan.keep.map((k) => k.id),
+        abortedUploads: result.abortedUploads.map((u) => u.key),
         storageBlobsDeleted: storage.blobsDeleted,
       },
-      warnings: result.unverified.map((u) => `${u.id}: ${u.problem}; not counted toward the floor`),
+      warnings: [
+        ...result.unverified.map((u) => `${u.id}: ${u.problem}; not counted toward the floor`),
+        ...result.notGood.map((n) => `${n.id}: not counted toward the floor: ${n.reasons.join('; ')}`),
+      ],
     }
     return reportable
   },
@@ -69,12 +76,18 @@ function renderClean(result: CleanResult, dryRun: boolean, days: number, s3: boo
   const verb = dryRun ? 'would delete' : 'deleted'
   const age = (days: number) => `${days.toFixed(1)} days old`
   for (const keep of result.plan.keep) {
-    lines.push(`keep    ${keep.id}  ${age(keep.ageDays)}  (${keep.reasons.join(', ')})`)
+    const why = keep.notGood ? `; not good: ${keep.notGood.join('; ')}` : ''
+    lines.push(`keep    ${keep.id}  ${age(keep.ageDays)}  (${keep.reasons.join(', ')}${why})`)
   }
   const ages = new Map(result.plan.delete.map((d) => [d.id, d.ageDays]))
   for (const entry of result.deleted) {
     const what = `${entry.id}  ${age(ages.get(entry.id) ?? 0)}  (${entry.reason})  ${entry.keys.join(', ')}`
     lines.push(`${dryRun ? 'DELETE ' : 'deleted'} ${what}`)
+  }
+  for (const upload of result.abortedUploads) {
+    lines.push(
+      `${dryRun ? 'ABORT  ' : 'aborted'} unfinished upload of ${upload.key}  (started ${upload.started}, ${upload.ageHours} h ago)`,
+    )
   }
   lines.push(
     `${dryRun ? 'dry run: ' : ''}${verb} ${plural(result.deleted.length, 'backup')} (${formatBytes(result.bytesFreed)}), kept ${result.plan.keep.length}, retention ${plural(days, 'day')}, in ${result.store}`,

@@ -30,8 +30,9 @@ function renderListing(listing: BackupListing): string {
       b.tables === undefined ? '?' : String(b.tables),
       b.rows === undefined ? '?' : b.rows.toLocaleString('en'),
       b.encrypted ? 'yes' : 'no',
+      b.flags.join(', '),
     ])
-    const header = ['id', 'time (UTC)', 'size', 'tables', 'rows', 'encrypted']
+    const header = ['id', 'time (UTC)', 'size', 'tables', 'rows', 'encrypted', 'flags']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
     const right = new Set([2, 3, 4])
     const format = (cells: string[]) =>
@@ -48,5 +49,6 @@ function renderListing(listing: BackupListing): string {
     )
   }
   for (const problem of listing.problems) lines.push(`warning: unreadable sidecar: ${problem}`)
+  for (const warning of listing.warnings) lines.push(`warning: ${warning}`)
   return lines.join('\n')
 }

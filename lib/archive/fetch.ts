@@ -3,7 +3,7 @@
 // once into the temp folder (its stored size: compressed, still encrypted if it is).
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, open, rm, stat, statfs } from 'node:fs/promises'
+import { open, rm, stat, statfs } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -11,8 +11,8 @@ import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { formatBytes } from '../core/format.ts'
-import { type BackupSelector, parseSelector, selectBackup } from '../inventory/inventory.ts'
-import { listInventory } from '../inventory/read-inventory.ts'
+import { type BackupSelector, parseSelector } from '../inventory/inventory.ts'
+import { chooseBackup, listInventory } from '../inventory/read-inventory.ts'
 import type { SignatureCheck } from '../trust/backup-signature.ts'
 import {
   assertSameAsSidecar,
@@ -23,6 +23,7 @@ import {
 import { BACKUPS_PREFIX, isBackupId } from './layout.ts'
 import type { Manifest } from './manifest.ts'
 import { assertVerified, verifyArchive } from './verify.ts'
+import { createWorkFolder, sweepStaleWorkFolders } from './work-folder.ts'
 
 export interface ArchiveSourceDeps {
   /** The configured store (BACKUP_STORE); absent when only local archives are restored. */
@@ -187,13 +188,22 @@ async function fetchStored(
   store: Store,
   selector: Exclude<BackupSelector, { kind: 'file' }>,
 ): Promise<LocalArchive> {
-  const record = selectBackup(await listInventory(store), selector)
+  // The sidecar pins the archive's size and sha256: it is authenticated before anything
+  // else, also for the candidates `latest` passes over.
+  const checks = new Map<string, SignatureCheck>()
+  const chosen = await chooseBackup(store, await listInventory(store), selector, async (s, id) => {
+    const { manifest, authenticity } = await readAuthenticSidecar(s, id, deps.trust)
+    checks.set(id, authenticity)
+    return manifest
+  })
+  for (const message of chosen.warnings) deps.emit({ type: 'warning', message })
+  const { record, manifest: expected } = chosen
+  const authenticity = checks.get(record.id)
   const archive = record.archive!
-  // The sidecar pins the archive's size and sha256: it is authenticated before anything else.
-  const { manifest: expected, authenticity } = await readAuthenticSidecar(store, record.id, deps.trust)
   const where = store.locate(archive.key)
   await assertRoomFor(deps.tempDir, archive.size)
-  const dir = await mkdtemp(join(deps.tempDir, 'lifeboat-restore-'))
+  await sweepStaleWorkFolders(deps.tempDir, 'restore')
+  const dir = await createWorkFolder(deps.tempDir, 'restore')
   const path = join(dir, basename(archive.key))
   const dispose = () => rm(dir, { recursive: true, force: true })
   const began = performance.now()

@@ -34,20 +34,42 @@ export function sidecarKey(id: string): string {
   return `${BACKUPS_PREFIX}${id}.manifest.json`
 }
 
+/**
+ * The id's claim: a small object written create-only before anything else, so two
+ * backups can never share an id (the second finds it taken and moves on). Its name
+ * does not match `backup-*.tar.gz*`, so a listing of archives never shows it.
+ */
+export function claimKey(id: string): string {
+  return `${BACKUPS_PREFIX}${id}.claim`
+}
+
 export interface ParsedBackupKey {
   id: string
-  kind: 'archive' | 'sidecar'
+  /** `signature`: the sidecar's `.minisig`; `claim`: the id's claim (claimKey). */
+  kind: 'archive' | 'sidecar' | 'signature' | 'claim'
   encrypted: boolean
 }
+
+const SUFFIXES =
+  /^(backup-[0-9T-]+Z)(\.tar\.gz\.age|\.tar\.gz|\.manifest\.json\.minisig|\.manifest\.json|\.claim)$/
 
 /** Recognises the objects under `database-backups/`; anything else is not ours. */
 export function parseBackupKey(key: string): ParsedBackupKey | undefined {
   if (!key.startsWith(BACKUPS_PREFIX)) return undefined
   const name = key.slice(BACKUPS_PREFIX.length)
-  const m = /^(backup-[0-9T-]+Z)(\.tar\.gz\.age|\.tar\.gz|\.manifest\.json)$/.exec(name)
+  const m = SUFFIXES.exec(name)
   if (!m || !isBackupId(m[1]!)) return undefined
-  if (m[2] === '.manifest.json') return { id: m[1]!, kind: 'sidecar', encrypted: false }
-  return { id: m[1]!, kind: 'archive', encrypted: m[2] === '.tar.gz.age' }
+  const id = m[1]!
+  switch (m[2]) {
+    case '.manifest.json':
+      return { id, kind: 'sidecar', encrypted: false }
+    case '.manifest.json.minisig':
+      return { id, kind: 'signature', encrypted: false }
+    case '.claim':
+      return { id, kind: 'claim', encrypted: false }
+    default:
+      return { id, kind: 'archive', encrypted: m[2] === '.tar.gz.age' }
+  }
 }
 
 /**

@@ -1,13 +1,13 @@
-// An archive's life in the store, the same whatever the source: a free id, the stream
-// uploading while it is written, and at the end manifest.json and SHA256SUMS last in the
-// tar, the upload awaited, then the sidecar: the one write that makes the backup visible.
+// An archive's life in the store, the same whatever the source: an id claimed atomically,
+// the stream uploading while it is written, and at the end manifest.json and SHA256SUMS
+// last in the tar, the upload awaited, then the sidecar: the one write that makes the
+// backup visible.
 import { createHash } from 'node:crypto'
-import { mkdtemp } from 'node:fs/promises'
-import { join } from 'node:path'
 import { pipeline, Transform, type TransformCallback } from 'node:stream'
-import type { Store } from '../adapters/store/store.ts'
+import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { TOOL_VERSION } from '../core/version.ts'
 import {
   INNER_SIGNATURE_FILE,
   sidecarSignatureKey,
@@ -15,20 +15,43 @@ import {
   signSidecar,
 } from '../trust/backup-signature.ts'
 import type { SigningKey } from '../trust/signature.ts'
-import { archiveKey, BACKUPS_PREFIX, backupIdFor, sidecarKey } from './layout.ts'
+import { archiveKey, BACKUPS_PREFIX, backupIdFor, claimKey, sidecarKey } from './layout.ts'
 import type { Manifest, TableEntry } from './manifest.ts'
+import { encryptedTempFiles, plainTempFiles } from './temp-files.ts'
+import { createWorkFolder, sweepStaleWorkFolders } from './work-folder.ts'
 import { type ArchiveStats, ArchiveWriter } from './writer.ts'
 
+/** How many later seconds an id may move to when the ones before are taken. */
+const ID_ATTEMPTS = 60
+const CLAIM_RELEASE_MS = 10_000
+
 /**
- * Ids are per second; a second backup within the same second takes the next free one.
- * Listing, not HEAD: the backup writer role may list the prefix but not read archives.
+ * Claims the backup's id: ids are per second, and the claim (a small object written
+ * create-only, `If-None-Match: *` on S3, link(2) on a folder) is atomic, so of two backups
+ * started in the same second exactly one gets it; the other moves to the next second.
+ * Ids taken by backups made before claims existed are skipped by listing (the backup
+ * writer role may list the prefix but not read archives).
  */
-export async function freeBackupId(store: Store, started: Date): Promise<string> {
-  for (let offset = 0; offset < 60; offset++) {
+export async function claimBackupId(store: Store, started: Date, signal?: AbortSignal): Promise<string> {
+  for (let offset = 0; offset < ID_ATTEMPTS; offset++) {
     const id = backupIdFor(new Date(started.getTime() + offset * 1000))
-    if ((await store.list(`${BACKUPS_PREFIX}${id}.`)).length === 0) return id
+    if ((await store.list(`${BACKUPS_PREFIX}${id}.`)).length > 0) continue
+    const claim = `${JSON.stringify({ id, claimedAt: started.toISOString(), tool: TOOL_VERSION })}\n`
+    try {
+      await store.put(claimKey(id), claim, {
+        contentType: 'application/json',
+        ifNoneMatch: '*',
+        ...(signal ? { signal } : {}),
+      })
+      return id
+    } catch (error) {
+      if (!isKeyExists(error)) throw error
+    }
   }
-  throw new LifeboatError('STORE_IO', 'no free backup id within a minute of now')
+  throw new LifeboatError(
+    'STORE_KEY_EXISTS',
+    `no free backup id within ${ID_ATTEMPTS} s of ${started.toISOString()}`,
+  )
 }
 
 export interface ArchiveUpload {
@@ -38,6 +61,17 @@ export interface ArchiveUpload {
   writer: ArchiveWriter
   /** The store write of the archive stream; sealArchive awaits it. */
   upload: Promise<unknown>
+  /** Stops the writer and the store write (a failure elsewhere, an interrupt, the deadline). */
+  abort(error: Error): void
+  /** The store's own error, when the store write failed before anything aborted it. */
+  storeFailure(): unknown
+  /**
+   * After a failure: removes the id's claim where the store lets this role delete (a folder,
+   * an admin). The backup writer role may not delete; its claim stays until clean removes it.
+   */
+  releaseClaim(): Promise<void>
+  /** Work folders of earlier backups killed outright, removed before this one began. */
+  swept: string[]
 }
 
 /** Opens a new archive and starts streaming it into the store. Dispose the writer in any case. */
@@ -47,20 +81,35 @@ export async function startArchiveUpload(args: {
   tempDir: string
   gzipLevel: number
   encrypt?: (() => Transform) | undefined
+  signal?: AbortSignal | undefined
   /** `upload` progress: the bytes handed to the store as the archive streams in. */
   emit?: EmitEvent | undefined
 }): Promise<ArchiveUpload> {
-  const id = await freeBackupId(args.store, args.started)
+  const swept = await sweepStaleWorkFolders(args.tempDir, 'backup')
+  // A backup may start a folder store; reading jobs find a missing one an error.
+  await args.store.create?.()
+  const id = await claimBackupId(args.store, args.started, args.signal)
   const encrypted = args.encrypt !== undefined
   const key = archiveKey(id, encrypted)
   const writer = new ArchiveWriter({
     root: id,
-    workDir: await mkdtemp(join(args.tempDir, 'lifeboat-backup-')),
+    workDir: await createWorkFolder(args.tempDir, 'backup'),
     gzipLevel: args.gzipLevel,
     mtime: args.started,
     transforms: args.encrypt ? [args.encrypt()] : [],
+    // The rows of an encrypted backup are never plaintext on disk, not even while spooled.
+    tempFiles: encrypted ? encryptedTempFiles() : plainTempFiles,
   })
   await writer.open()
+  const stop = new AbortController()
+  let storeFailure: unknown
+  const abort = (error: Error) => {
+    writer.abort(error)
+    stop.abort(error)
+  }
+  const onSignal = () =>
+    abort(args.signal!.reason instanceof Error ? args.signal!.reason : new Error('aborted'))
+  args.signal?.addEventListener('abort', onSignal, { once: true })
   const emit = args.emit
   emit?.({ type: 'phase-start', phase: 'upload' })
   const counted = emit
@@ -72,10 +121,21 @@ export async function startArchiveUpload(args: {
       )
     : writer.output
   // Create-only: the writer role may not replace an object (docs/infrastructure.md).
-  const upload = args.store.put(key, counted, { ifNoneMatch: '*' })
-  // If the store fails, stop feeding it; whoever writes entries sees the rejection.
-  upload.catch((error: Error) => writer.abort(error))
-  return { id, key, encrypted, writer, upload }
+  const upload = args.store.put(key, counted, { ifNoneMatch: '*', signal: stop.signal })
+  // If the store fails, stop feeding it; whoever writes entries sees the rejection, and
+  // the backup reports the store's error (STORE_UNREACHABLE…), not the closed stream.
+  upload.catch((error: Error) => {
+    if (!stop.signal.aborted) storeFailure = error
+    writer.abort(error)
+  })
+  upload.finally(() => args.signal?.removeEventListener('abort', onSignal)).catch(() => undefined)
+  // Bounded: a store that stopped answering must not hold the failure's exit for long.
+  const releaseClaim = () =>
+    Promise.race([
+      args.store.delete([claimKey(id)]).catch(() => undefined),
+      new Promise<void>((done) => setTimeout(done, CLAIM_RELEASE_MS).unref()),
+    ])
+  return { id, key, encrypted, writer, upload, abort, storeFailure: () => storeFailure, releaseClaim, swept }
 }
 
 /** Counts the bytes passing to the store, reporting at most four times a second (and at the end). */

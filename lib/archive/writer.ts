@@ -3,17 +3,18 @@
 // members, which gunzip and `tar -xzf` read as one (RFC 1952, section 2.2): a data
 // file is compressed while it is exported (`spool`), in parallel blocks (BlockGzip),
 // and packing copies the compressed bytes behind a header member. Entries are spooled
-// to a work folder first (a tar header needs the size) and removed once packed.
+// to a private work folder first (a tar header needs the size) and removed once packed;
+// for an encrypted archive the spooled files are encrypted too (temp-files.ts).
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { PassThrough, type Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { gzipSync } from 'node:zlib'
 import { BlockGzip } from './block-gzip.ts'
 import { tarEnd, tarHeader, tarPadding } from './tar-blocks.ts'
+import { plainTempFiles, type TempFiles } from './temp-files.ts'
 
 export interface ArchiveWriterOptions {
   /** The archive's root folder name: the backup id. */
@@ -25,6 +26,8 @@ export interface ArchiveWriterOptions {
   mtime: Date
   /** Transforms applied after gzip (encryption). */
   transforms?: Transform[]
+  /** How spooled entries are kept on disk: encrypted when the archive is (plain by default). */
+  tempFiles?: TempFiles
 }
 
 export interface ArchiveStats {
@@ -49,18 +52,19 @@ export class CompressedSpool extends Writable {
   readonly #gzip: BlockGzip
   readonly #written: Promise<void>
 
-  constructor(path: string, level: number) {
+  constructor(path: string, level: number, files: TempFiles = plainTempFiles) {
     super({ highWaterMark: 1024 * 1024 })
     this.path = path
     this.#gzip = new BlockGzip(level)
-    this.#written = pipeline(this.#gzip, createWriteStream(path))
+    this.#written = pipeline(this.#gzip, files.createWriteStream(path))
     this.#written.catch(() => undefined)
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     this.bytes += chunk.length
     // Called once zlib has taken the chunk: the next ones wait in this stream's buffer.
-    this.#gzip.write(chunk, (error) => done(error ?? null))
+    // When the file write failed (ENOSPC), that error is the one to report, not "destroyed".
+    this.#gzip.write(chunk, (error) => (error ? this.#written.then(() => done(error), done) : done()))
   }
 
   override _final(done: (error?: Error | null) => void): void {
@@ -83,11 +87,13 @@ export class ArchiveWriter {
   readonly #meter = new ArchiveMeter()
   readonly #flowing: Promise<void>
   readonly #spools = new Map<string, CompressedSpool>()
+  readonly #files: TempFiles
   /** Packing, one entry after another, in the order of `add`. */
   #packing: Promise<void> = Promise.resolve()
 
   constructor(options: ArchiveWriterOptions) {
     this.#options = options
+    this.#files = options.tempFiles ?? plainTempFiles
     const output = new PassThrough({ highWaterMark: 1024 * 1024 })
     this.output = output
     this.#flowing = pipeline([this.#members, ...(options.transforms ?? []), this.#meter, output])
@@ -96,7 +102,7 @@ export class ArchiveWriter {
   }
 
   async open(): Promise<void> {
-    await mkdir(join(this.#options.workDir, this.#options.root, 'data'), { recursive: true, mode: 0o755 })
+    await mkdir(join(this.#options.workDir, this.#options.root, 'data'), { recursive: true, mode: 0o700 })
     for (const folder of [`${this.#options.root}/`, `${this.#options.root}/data/`]) {
       this.#pack(() => this.#push(gzipSync(tarHeader({ path: folder, size: 0, mtime: this.#options.mtime }))))
     }
@@ -107,27 +113,36 @@ export class ArchiveWriter {
     return join(this.#options.workDir, this.#options.root, relativePath)
   }
 
+  /** How this archive's temp files are written and read (encrypted when the archive is). */
+  get tempFiles(): TempFiles {
+    return this.#files
+  }
+
   /** A stream for an entry's content that compresses as it goes; `add` the entry once it has finished. */
   spool(relativePath: string): CompressedSpool {
-    const spool = new CompressedSpool(`${this.spoolPath(relativePath)}.gz`, this.#options.gzipLevel)
+    const spool = new CompressedSpool(
+      `${this.spoolPath(relativePath)}.gz`,
+      this.#options.gzipLevel,
+      this.#files,
+    )
     this.#spools.set(relativePath, spool)
     return spool
   }
 
-  /** Adds a spooled entry (from `spool`, or a file at `spoolPath`), in order of adding. */
+  /** Adds a spooled entry (from `spool`, or a file at `spoolPath` written through `tempFiles`), in order of adding. */
   add(relativePath: string): void {
     const spool = this.#spools.get(relativePath)
     this.#spools.delete(relativePath)
     const path = spool?.path ?? this.spoolPath(relativePath)
     this.#pack(async () => {
-      const size = spool ? spool.bytes : (await stat(path)).size
+      const size = spool ? spool.bytes : await this.#files.size(path)
       const header = tarHeader({
         path: `${this.#options.root}/${relativePath}`,
         size,
         mtime: this.#options.mtime,
       })
       await this.#push(gzipSync(header))
-      const bytes = createReadStream(path, { highWaterMark: 1024 * 1024 })
+      const bytes = await this.#files.createReadStream(path)
       if (spool) await this.#pushAll(bytes)
       else {
         const gzip = new BlockGzip(this.#options.gzipLevel)
@@ -140,12 +155,16 @@ export class ArchiveWriter {
     })
   }
 
-  /** Writes a small entry (manifest, SHA256SUMS, schema.sql) and adds it. */
+  /** Adds a small entry (manifest, SHA256SUMS, schema.sql) from memory: it never touches the disk. */
   async addText(relativePath: string, text: string): Promise<void> {
-    const path = this.spoolPath(relativePath)
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, text)
-    this.add(relativePath)
+    const bytes = Buffer.from(text)
+    this.#pack(async () => {
+      const path = `${this.#options.root}/${relativePath}`
+      await this.#push(gzipSync(tarHeader({ path, size: bytes.length, mtime: this.#options.mtime })))
+      if (bytes.length > 0) await this.#push(gzipSync(bytes, { level: this.#options.gzipLevel }))
+      const padding = tarPadding(bytes.length)
+      if (padding.length > 0) await this.#push(gzipSync(padding))
+    })
   }
 
   /** Ends the tar and waits until every byte has left through `output`. */

@@ -8,7 +8,8 @@ import type { Store } from '../adapters/store/store.ts'
 import { FORMAT_VERSION, type Manifest, type SequenceEntry } from '../archive/manifest.ts'
 import { type ArchiveUpload, sealArchive, startArchiveUpload, totalsOf } from '../archive/upload.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
-import { LifeboatError, toLifeboatError } from '../core/errors.ts'
+import { withDeadline } from '../core/deadline.ts'
+import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { plural } from '../core/format.ts'
 import { type Phase, PhaseError, type PhaseScope, type PhaseTiming, runPhases } from '../core/pipeline.ts'
@@ -16,6 +17,7 @@ import { TOOL_VERSION } from '../core/version.ts'
 import type { StorageBackupRun } from '../storage/backup.ts'
 import type { StorageBackupResult } from '../storage/backup-result.ts'
 import type { SigningKey } from '../trust/signature.ts'
+import { explainFailure } from './failure.ts'
 
 export interface BackupDeps {
   store: Store
@@ -25,8 +27,10 @@ export interface BackupDeps {
   tempDir: string
   /** Encryption applied to the archive stream; present when recipients are configured. */
   encrypt?: () => Transform
-  /** Aborts the backup (SIGINT, SIGTERM, a deadline): the partial archive is removed. */
+  /** Aborts the backup (SIGINT, SIGTERM): the partial archive is removed. */
   signal?: AbortSignal
+  /** The overall deadline in milliseconds (LIFEBOAT_DEADLINE); aborts the backup like an interrupt. */
+  deadlineMs?: number
   /** BACKUP_SIGNING_KEY: the backup is signed with it; without it the backup is unsigned (and says so). */
   signingKey?: SigningKey | undefined
   /** Supabase Storage files, when configured (lib/storage): their manifest is referenced from manifest.json. */
@@ -114,6 +118,7 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
       async run(c, scope) {
         const upload = await startArchiveUpload({
           ...c.deps,
+          signal: scope.signal,
           started: c.started,
           gzipLevel: c.options.gzipLevel,
         })
@@ -121,9 +126,16 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
         scope.defer(() => upload.writer.dispose())
         // The store write is aborted with the writer: nothing half-written stays visible.
         scope.onFailure(async (error) => {
-          upload.writer.abort(error instanceof Error ? error : new Error(String(error)))
+          upload.abort(error instanceof Error ? error : new Error(String(error)))
           await upload.upload.catch(() => undefined)
+          if (!c.sealed) await upload.releaseClaim()
         })
+        if (upload.swept.length > 0) {
+          scope.emit({
+            type: 'step',
+            message: `removed ${upload.swept.length} temp folder(s) left by backups that were killed: ${upload.swept.join(', ')}`,
+          })
+        }
         scope.emit({
           type: 'step',
           message: `backing up ${plural(c.plan!.restoreOrder.length, 'table')} to ${c.deps.store.locate(upload.key)}`,
@@ -218,11 +230,9 @@ export async function backupFrom<M extends Manifest>(
       'this backup is not signed: set BACKUP_SIGNING_KEY so restores can prove it is yours (docs/signing.md)',
     )
   }
+  const deadline = withDeadline(deps.signal, deps.deadlineMs)
   try {
-    const run = await runPhases(phases<M>(), context, {
-      signal: deps.signal ?? new AbortController().signal,
-      emit: deps.emit,
-    })
+    const run = await runPhases(phases<M>(), context, { signal: deadline.signal, emit: deps.emit })
     const { key, id } = context.upload!
     return {
       id,
@@ -237,12 +247,18 @@ export async function backupFrom<M extends Manifest>(
     }
   } catch (error) {
     if (!(error instanceof PhaseError)) throw error
-    const cause = toLifeboatError(error.cause)
-    if (cause.code !== 'INTERRUPTED') throw cause
+    const storeFailure = context.upload?.storeFailure()
+    const cause = explainFailure(error.cause, {
+      ...(storeFailure ? { storeFailure } : {}),
+      tempDir: deps.tempDir,
+    })
+    if (cause.code !== 'INTERRUPTED' && cause.code !== 'DEADLINE_EXCEEDED') throw cause
     throw new LifeboatError(
-      'INTERRUPTED',
-      `interrupted during ${error.phase}; the partial archive and temporary files were removed, nothing was stored`,
+      cause.code,
+      `${cause.code === 'INTERRUPTED' ? 'interrupted' : cause.message} during ${error.phase}; the partial archive and temporary files were removed, nothing was stored`,
       { cause },
     )
+  } finally {
+    deadline.dispose()
   }
 }

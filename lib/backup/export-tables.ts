@@ -1,9 +1,7 @@
 // Exports the tables of one snapshot with N connections and hands each data file to
 // the archive in restore order. Big tables with an integer key are split into key
 // ranges exported in parallel and joined in key order (lib/backup/export-plan.ts).
-import { createReadStream, createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import type { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import type { CatalogTable } from '../adapters/postgres/catalog.ts'
@@ -31,6 +29,8 @@ export interface ExportContext {
   writer: ArchiveWriter
   snapshot: string
   source: Secret
+  /** Session settings for the worker connections (the leader's, timeouts included). */
+  settings?: Readonly<Record<string, string>>
   jobs: number
   /** Tables estimated smaller than this are never split (default SPLIT_MIN_BYTES). */
   splitMinBytes?: number
@@ -73,44 +73,10 @@ export async function exportTables(
   let next = 0
   let stopped = false
 
-  const partPath = (item: WorkItem) => `${writer.spoolPath(fileOf(tables[item.table]!))}.part-${item.part}`
-  // A whole table is compressed as it is exported; parts stay plain until joined.
-  const destinationOf = (item: WorkItem) =>
-    partsOf[item.table]! > 1 ? createWriteStream(partPath(item)) : writer.spool(fileOf(tables[item.table]!))
-
-  const exportItem = async (item: WorkItem, client: pg.Client): Promise<PartResult> => {
-    const table = tables[item.table]!
-    const name = qualifiedName(table)
-    if (item.part === 0) {
-      began[item.table] = Date.now()
-      emit({
-        type: 'table-start',
-        table: name,
-        index: item.table,
-        total: tables.length,
-        phase: 'export',
-        ...(table.estimatedRows === undefined ? {} : { estimatedRows: table.estimatedRows }),
-        estimatedBytes: table.estimatedBytes,
-      })
-    }
-    const stats = await exportTable(
-      client,
-      table,
-      destinationOf(item),
-      (rows, bytes) =>
-        emit({
-          type: 'table-progress',
-          phase: 'export',
-          table: name,
-          rows: rowsSoFar[item.table]! + rows,
-          bytes: bytesSoFar[item.table]! + bytes,
-        }),
-      item.range,
-    )
-    rowsSoFar[item.table]! += stats.rows
-    bytesSoFar[item.table]! += stats.bytes
-    return stats
-  }
+  const partPath = (item: WorkItem) => partPathOf(writer, tables[item.table]!, item)
+  const progress: TableProgress = { rowsSoFar, bytesSoFar, began, partsOf }
+  const exportItem = (item: WorkItem, client: pg.Client) =>
+    exportWorkItem(context, tables, progress, item, client)
 
   const work = async (client: pg.Client): Promise<void> => {
     while (!stopped && next < items.length) {
@@ -134,7 +100,8 @@ export async function exportTables(
         parts.length === 1
           ? parts[0]!
           : await joinParts(
-              writer.spool(file),
+              writer,
+              file,
               indexes.map((i) => partPath(items[i]!)),
             )
       emit({
@@ -158,6 +125,66 @@ export async function exportTables(
   await running
   emit({ type: 'phase-done', phase: 'export' })
   return entries
+}
+
+/** Per table: rows and bytes exported so far (over its parts), when it began, its part count. */
+interface TableProgress {
+  rowsSoFar: number[]
+  bytesSoFar: number[]
+  began: number[]
+  partsOf: number[]
+}
+
+/** Exports one table or key range on one worker connection, reporting progress. */
+async function exportWorkItem(
+  { emit, writer }: ExportContext,
+  tables: readonly CatalogTable[],
+  progress: TableProgress,
+  item: WorkItem,
+  client: pg.Client,
+): Promise<PartResult> {
+  const table = tables[item.table]!
+  const name = qualifiedName(table)
+  if (item.part === 0) {
+    progress.began[item.table] = Date.now()
+    emit({
+      type: 'table-start',
+      table: name,
+      index: item.table,
+      total: tables.length,
+      phase: 'export',
+      ...(table.estimatedRows === undefined ? {} : { estimatedRows: table.estimatedRows }),
+      estimatedBytes: table.estimatedBytes,
+    })
+  }
+  const stats = await exportTable(
+    client,
+    table,
+    destinationFor(writer, table, item, progress.partsOf[item.table]!),
+    (rows, bytes) =>
+      emit({
+        type: 'table-progress',
+        phase: 'export',
+        table: name,
+        rows: progress.rowsSoFar[item.table]! + rows,
+        bytes: progress.bytesSoFar[item.table]! + bytes,
+      }),
+    item.range,
+  )
+  progress.rowsSoFar[item.table]! += stats.rows
+  progress.bytesSoFar[item.table]! += stats.bytes
+  return stats
+}
+
+function partPathOf(writer: ArchiveWriter, table: CatalogTable, item: WorkItem): string {
+  return `${writer.spoolPath(fileOf(table))}.part-${item.part}`
+}
+
+/** A whole table is compressed as it is exported; parts stay uncompressed until joined. */
+function destinationFor(writer: ArchiveWriter, table: CatalogTable, item: WorkItem, parts: number) {
+  return parts > 1
+    ? writer.tempFiles.createWriteStream(partPathOf(writer, table, item))
+    : writer.spool(fileOf(table))
 }
 
 function fileOf(table: CatalogTable): string {
@@ -203,7 +230,7 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
   for (let i = 0; i < count; i++) {
     const worker = await connect(context.source, {
       applicationName: `lifeboat backup worker ${i + 1}`,
-      settings: PINNED_SESSION_SETTINGS,
+      settings: context.settings ?? PINNED_SESSION_SETTINGS,
     })
     context.workers.push(worker)
     await worker.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
@@ -213,15 +240,16 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
 }
 
 /** Joins the parts of a split table in key order into its data file, hashing it once. */
-async function joinParts(destination: Writable, parts: readonly string[]): Promise<PartResult> {
+async function joinParts(writer: ArchiveWriter, file: string, parts: readonly string[]): Promise<PartResult> {
   const meter = new NdjsonMeter()
+  const files = writer.tempFiles
   async function* concatenated() {
     for (const part of parts) {
-      for await (const chunk of createReadStream(part, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer
+      for await (const chunk of await files.createReadStream(part)) yield chunk as Buffer
       await rm(part, { force: true })
     }
   }
-  await pipeline(concatenated, meter, destination)
+  await pipeline(concatenated, meter, writer.spool(file))
   return { rows: meter.rows, bytes: meter.bytes, sha256: meter.digest() }
 }
 

@@ -11,6 +11,7 @@ import {
   PINNED_SESSION_SETTINGS,
   queryError,
   quoteQualified,
+  sessionTimeouts,
 } from '../adapters/postgres/connection.ts'
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { planRestoreOrder } from '../archive/restore-order.ts'
@@ -27,6 +28,7 @@ import {
   type SourcePlan,
 } from './backup.ts'
 import { exportTables } from './export-tables.ts'
+import { nothingSelected } from './selection-check.ts'
 
 export interface SchemaSqlResult {
   sql: string
@@ -54,6 +56,8 @@ export interface PostgresSourceOptions {
   /** Tables estimated larger than this are split across the jobs (default 64 MB). */
   splitMinBytes?: number
   generateSchemaSql?: GenerateSchemaSql | undefined
+  /** The job's deadline: the server ends this backup's statements and idle snapshot by then too. */
+  deadlineMs?: number | undefined
 }
 
 export class PostgresSource implements BackupSource {
@@ -66,18 +70,20 @@ export class PostgresSource implements BackupSource {
   #identity: ServerIdentity | undefined
   /** The catalog's tables in restore order. */
   #ordered: Catalog['tables'] = []
+  readonly #settings: Readonly<Record<string, string>>
 
   constructor(options: PostgresSourceOptions) {
     assertNotTransactionPooler(options.source, options.sourceSetting)
     this.#options = options
+    this.#settings = { ...PINNED_SESSION_SETTINGS, ...sessionTimeouts(options.deadlineMs) }
   }
 
-  async open(scope: PhaseScope, warn: (message: string) => void): Promise<SourcePlan> {
+  async open(scope: PhaseScope): Promise<SourcePlan> {
     // An interrupt drops the connections: every query and COPY in flight ends at once.
     scope.signal.addEventListener('abort', () => this.#dropConnections(), { once: true })
     const leader = await connect(this.#options.source, {
       applicationName: 'lifeboat backup',
-      settings: PINNED_SESSION_SETTINGS,
+      settings: this.#settings,
     })
     this.#leader = leader
     // The leader's transaction holds the snapshot every table is read from.
@@ -88,7 +94,11 @@ export class PostgresSource implements BackupSource {
       throw queryError(e, 'reading the catalog')
     })
     this.#catalog = catalog
-    if (catalog.tables.length === 0) warn('no tables matched the selection: the backup holds no data')
+    // As pg_dump -t: no backup at all rather than an empty one that looks complete.
+    if (catalog.tables.length === 0) {
+      const where = describeConnection(this.#options.source)
+      throw nothingSelected(this.#options.selection, `database ${catalog.database || where.database}`)
+    }
     await this.#lockTables()
     const plan = planRestoreOrder(
       catalog.tables.map((t) => ({
@@ -157,6 +167,7 @@ export class PostgresSource implements BackupSource {
         writer,
         snapshot: this.#snapshot,
         source: this.#options.source,
+        settings: this.#settings,
         jobs: this.#options.jobs,
         ...(splitMinBytes !== undefined ? { splitMinBytes } : {}),
       },
@@ -210,7 +221,11 @@ export async function runBackup(
   deps: BackupDeps & { generateSchemaSql?: GenerateSchemaSql },
   options: PostgresBackupOptions,
 ): Promise<BackupResult> {
-  const source = new PostgresSource({ ...options, generateSchemaSql: deps.generateSchemaSql })
+  const source = new PostgresSource({
+    ...options,
+    generateSchemaSql: deps.generateSchemaSql,
+    deadlineMs: deps.deadlineMs,
+  })
   return backupFrom(deps, source, { gzipLevel: options.gzipLevel })
 }
 

@@ -30,6 +30,7 @@ import {
   resolveForeignKeys,
   type TimeWindow,
 } from './rest-tables.ts'
+import { nothingSelected } from './selection-check.ts'
 
 export type { RestTableEntry, TimeWindow } from './rest-tables.ts'
 export { columnInfo, discoverTables, resolveForeignKeys } from './rest-tables.ts'
@@ -66,8 +67,10 @@ export class RestSource implements BackupSource<RestManifest> {
     })
     scope.emit({ type: 'step', message: `reading the API description of ${options.schemas.join(', ')}` })
     const tables = await discoverTables(this.#client, options, warn)
-    if (tables.length === 0 && !options.authUsers)
-      warn('no exposed table matched the selection: the backup holds no data')
+    // As pg_dump -t: no backup at all rather than an empty one that looks complete.
+    if (tables.length === 0 && !options.authUsers) {
+      throw nothingSelected(options.selection, `the API of ${options.schemas.join(', ')}`)
+    }
     this.#tables = new Map(tables.map((t) => [qualifiedName(t), t]))
     this.#foreignKeys = new Map(
       tables.map((t) => [qualifiedName(t), resolveForeignKeys(t, tables, options.authUsers, warn)]),
@@ -158,6 +161,8 @@ export interface RestBackupDeps {
   tempDir: string
   encrypt?: () => Transform
   signal?: AbortSignal
+  /** The overall deadline in milliseconds (LIFEBOAT_DEADLINE). */
+  deadlineMs?: number
   signingKey?: SigningKey | undefined
   /** The retrying fetch's counters, reported in the result. */
   stats?: HttpStats

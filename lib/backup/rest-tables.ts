@@ -122,6 +122,7 @@ export async function backUpTable(
     batchSize: options.batchSize,
     now: deps.now,
     onProgress: (rows, bytes) => deps.emit({ type: 'table-progress', table: name, rows, bytes }),
+    files: writer.tempFiles,
   })
   if (stats.countedAtStart !== undefined && stats.countedAtStart !== stats.rows) {
     warn(
@@ -153,7 +154,12 @@ export async function backUpAuthUsers(
   const from = deps.now().toISOString()
   let stats: Awaited<ReturnType<typeof exportAuthUsers>>
   try {
-    stats = await exportAuthUsers(deps.client, writer.spoolPath(file), Math.min(options.batchSize, 1000))
+    stats = await exportAuthUsers(
+      deps.client,
+      writer.spoolPath(file),
+      Math.min(options.batchSize, 1000),
+      writer.tempFiles,
+    )
   } catch (error) {
     if (error instanceof LifeboatError && error.code === 'API_AUTH') {
       throw new LifeboatError(

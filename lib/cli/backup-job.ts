@@ -43,6 +43,8 @@ export async function prepareBackup(
   const anomalyOptions = readAnomalySettings(settings)
   settings.finish()
   const store = openStore(storeConfig)
+  // A backup may start a folder store; reading jobs find a missing one an error.
+  await store.create?.()
   const doctor = readDoctorConfig(env, args, host)
   const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
   emit({ type: 'step', message: `preflight: ${plural(checks.length, 'check')} passed` })

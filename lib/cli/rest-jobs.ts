@@ -52,6 +52,7 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
       store: prepared.store,
       emit,
       signal,
+      deadlineMs: config.deadlineMs,
       now: () => new Date(),
       tempDir,
       storage,

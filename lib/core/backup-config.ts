@@ -14,6 +14,7 @@ import {
   type StoreConfig,
 } from './config.ts'
 import { readSourceDatabase } from './database-config.ts'
+import { readDeadline } from './deadline.ts'
 import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
 
@@ -36,6 +37,8 @@ export interface BackupConfig {
   /** BACKUP_SIGNING_KEY; undefined: the backup is written unsigned (and says so). */
   signingKey: SigningKeySource | undefined
   tempDir: string | undefined
+  /** The overall deadline in milliseconds; 0 for none. */
+  deadlineMs: number
   /** Supabase Storage files (SUPABASE_STORAGE_S3_*), unless not configured or --no-storage. */
   storage: StorageChoice
 }
@@ -67,6 +70,7 @@ export function readBackupConfig(env: Env, flags: Flags, host: HostFacts = NO_HO
     recipients: readAgeRecipients(reader),
     signingKey: readSigningKeySource(reader),
     tempDir: reader.optional(S.tempDir),
+    deadlineMs: readDeadline(reader),
     storage: readStorageSettings(reader, 'source'),
   }
   reader.finish()

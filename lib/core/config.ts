@@ -25,6 +25,8 @@ export interface S3Settings {
   responseChecksumValidation: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
   /** Explicit keys for S3-compatible stores; AWS itself uses the SDK credential chain. */
   credentials?: { accessKeyId: string; secretAccessKey: Secret; sessionToken?: Secret }
+  /** LIFEBOAT_STORE_TIMEOUT: seconds a request may wait without a byte moving. */
+  timeoutSeconds?: number
 }
 
 interface Problem {
@@ -285,6 +287,7 @@ export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined
       ...(accessKeyId && secretAccessKey
         ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
         : {}),
+      timeoutSeconds: reader.integer(S.storeTimeout),
     },
   }
 }

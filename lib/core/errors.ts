@@ -32,9 +32,25 @@ export const errorCatalogue = {
   STORE_UNREACHABLE: { exit: 1, hint: 'Check BACKUP_STORE, the endpoint and the network.' },
   STORE_FORBIDDEN: { exit: 1, hint: 'Check the credentials and the role policy for the bucket prefix.' },
   STORE_IO: { exit: 1, hint: 'The store failed to read or write an object; retry, then check the store.' },
+  STORE_MISSING: {
+    exit: 1,
+    hint: 'The bucket or folder BACKUP_STORE names does not exist: check the name and region, or the mount.',
+  },
   STORE_KEY_EXISTS: {
     exit: 1,
     hint: 'A create-only write found the key taken; the store kept the existing object. Run the job again.',
+  },
+  SELECTION_EMPTY: {
+    exit: 1,
+    hint: 'No table matched the selection (-n/-t patterns are case-sensitive); nothing was written. Fix the patterns.',
+  },
+  TEMP_DISK_FULL: {
+    exit: 1,
+    hint: 'The temp folder ran out of space; point LIFEBOAT_TEMP_DIR (--temp-dir) at a larger disk.',
+  },
+  DEADLINE_EXCEEDED: {
+    exit: 1,
+    hint: 'The job ran past its deadline (LIFEBOAT_DEADLINE); it stopped and cleaned up. Find the slow phase, or raise the deadline.',
   },
   BACKUP_NOT_FOUND: { exit: 1, hint: 'Run `npm run backup:list` to see complete backups.' },
   ARCHIVE_CORRUPT: {

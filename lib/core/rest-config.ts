@@ -21,6 +21,7 @@ import {
   type StoreConfig,
 } from './config.ts'
 import { libpqLocation, readProductionDatabases } from './database-config.ts'
+import { readDeadline } from './deadline.ts'
 import { LifeboatError } from './errors.ts'
 import { backupArgument } from './restore-config.ts'
 import type { Secret } from './secret.ts'
@@ -53,6 +54,8 @@ export interface RestBackupConfig {
   /** BACKUP_SIGNING_KEY; undefined: the backup is written unsigned (and says so). */
   signingKey: SigningKeySource | undefined
   tempDir: string | undefined
+  /** The overall deadline in milliseconds; 0 for none. */
+  deadlineMs: number
   retry: RestRetrySettings
   /** Supabase Storage files (SUPABASE_STORAGE_S3_*), unless not configured or --no-storage. */
   storage: StorageChoice
@@ -159,6 +162,7 @@ export function readRestBackupConfig(env: Env, flags: Flags): RestBackupConfig {
     recipients: readAgeRecipients(reader),
     signingKey: readSigningKeySource(reader),
     tempDir: reader.optional(S.tempDir),
+    deadlineMs: readDeadline(reader),
     retry: readRetry(reader),
     storage: readStorageSettings(reader, 'source'),
   }

@@ -67,7 +67,7 @@ export interface PreflightInput {
 
 /**
  * The cheap part of the doctor, before anything irreversible: settings, pooler mode,
- * the store answering (head, no writes), the keys. Throws one error naming every
+ * the store answering (head, no writes), the keys, the alert settings. Throws one error naming every
  * failure with its fix; returns the checks otherwise.
  */
 export async function preflight(input: PreflightInput): Promise<Check[]> {
@@ -76,8 +76,14 @@ export async function preflight(input: PreflightInput): Promise<Check[]> {
   const listed = await op(() => input.store.list(`${BACKUPS_PREFIX}.lifeboat-preflight`))
   probes.store = { location: input.store.location, probeKey: PROBE_KEY, list: listed }
   if (input.identity) probes.identity = await probeIdentity(input.identity, input.settings.recipients)
+  // A malformed alert setting fails here (exit 2): a channel that is configured but
+  // broken would otherwise leave the nightly job with no one to tell when it fails.
   const checks = buildChecklist(probes).filter(
-    (c) => c.id.startsWith('settings.') || c.id === 'store.list' || c.id.startsWith('encryption.'),
+    (c) =>
+      c.id.startsWith('settings.') ||
+      c.id === 'store.list' ||
+      c.id.startsWith('encryption.') ||
+      (c.id === 'alerts.channels' && c.status === 'fail'),
   )
   const error = preflightError(checks)
   if (error) throw error

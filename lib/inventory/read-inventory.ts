@@ -4,7 +4,13 @@ import type { Store } from '../adapters/store/store.ts'
 import { BACKUPS_PREFIX, sidecarKey } from '../archive/layout.ts'
 import { type Manifest, parseManifest } from '../archive/manifest.ts'
 import { LifeboatError } from '../core/errors.ts'
-import { type BackupRecord, inventoryOf } from './inventory.ts'
+import {
+  type BackupRecord,
+  type BackupSelector,
+  describeClockAhead,
+  inventoryOf,
+  selectBackup,
+} from './inventory.ts'
 
 export async function listInventory(store: Store): Promise<BackupRecord[]> {
   return inventoryOf(await store.list(BACKUPS_PREFIX))
@@ -38,4 +44,38 @@ export async function readSidecars(
     }
   }
   return { manifests, problems }
+}
+
+export interface ChosenBackup {
+  record: BackupRecord
+  manifest: Manifest
+  /** What a person should know about the choice (passed-over empty backups, a clock-ahead id). */
+  warnings: string[]
+}
+
+/**
+ * The backup a selector names, with its sidecar. `latest` and dates pass over backups that
+ * hold no table (and, through selectBackup, ids ahead of the store's clock); a backup named
+ * by id is taken as it is, with a warning when its date cannot be believed.
+ */
+export async function chooseBackup(
+  store: Store,
+  records: readonly BackupRecord[],
+  selector: Exclude<BackupSelector, { kind: 'file' }>,
+  read: (store: Store, id: string) => Promise<Manifest> = readSidecar,
+): Promise<ChosenBackup> {
+  const warnings: string[] = []
+  let remaining = [...records]
+  for (;;) {
+    const record = selectBackup(remaining, selector)
+    const manifest = await read(store, record.id)
+    const byDate = selector.kind === 'latest' || selector.kind === 'date'
+    if (byDate && manifest.totals.tables === 0) {
+      warnings.push(`${record.id} holds no table: passed over`)
+      remaining = remaining.filter((r) => r.id !== record.id)
+      continue
+    }
+    if (record.clockAhead) warnings.push(describeClockAhead(record))
+    return { record, manifest, warnings }
+  }
 }

@@ -1,6 +1,8 @@
-// Freshness against the RPO: is the newest complete backup recent enough? Pure, with
-// the clock passed in; also reads the clock override jobs accept (LIFEBOAT_NOW).
+// Freshness against the RPO: is the newest complete backup recent enough? A backup dated
+// in the future is not fresh, it is a clock gone wrong. Pure, with the clock passed in;
+// also reads the clock override jobs accept (LIFEBOAT_NOW).
 import type { SettingsReader } from '../core/config.ts'
+import { CLOCK_TOLERANCE_MS } from '../inventory/inventory.ts'
 import { SETTINGS } from '../settings/settings.ts'
 
 const HOUR = 3_600_000
@@ -33,6 +35,15 @@ export function checkFreshness(
   const limit = `the RPO of ${formatHours(options.rpoHours)} + ${options.graceMinutes} min grace`
   if (!newest) return { ok: false, limitHours, message: `the store holds no complete backup (${limit})` }
   const ageHours = (options.now.getTime() - newest.time.getTime()) / HOUR
+  if (ageHours * HOUR < -CLOCK_TOLERANCE_MS) {
+    return {
+      ok: false,
+      newestId: newest.id,
+      ageHours: Math.round(ageHours * 100) / 100,
+      limitHours,
+      message: `the newest complete backup ${newest.id} is dated ${formatHours(-ageHours)} in the future: the clock of this machine or of the backup runner is wrong, so freshness cannot be judged`,
+    }
+  }
   const ok = ageHours <= limitHours
   const age = formatHours(Math.max(0, ageHours))
   return {

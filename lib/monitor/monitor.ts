@@ -1,11 +1,13 @@
-// Monitoring from the store's listing and sidecars alone: freshness of the newest complete
-// backup against the RPO, and anomalies of that backup against the ones before it.
-// `checkNewBackup` runs the same anomaly check right after a backup.
+// Monitoring from the store's listing and sidecars alone: freshness of the newest backup
+// that holds data and can be believed (its id not ahead of the store's clock) against the
+// RPO, and anomalies of that backup against the ones before it. A backup dated ahead of
+// the store's clock is a failure to look at. `checkNewBackup` runs the anomaly check
+// right after a backup.
 import type { Store } from '../adapters/store/store.ts'
 import type { Manifest } from '../archive/manifest.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import type { BackupRecord } from '../inventory/inventory.ts'
+import { type BackupRecord, describeClockAhead } from '../inventory/inventory.ts'
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
 import { type Anomaly, type AnomalyOptions, detectAnomalies } from './anomalies.ts'
 import { checkFreshness, type FreshnessOptions, type FreshnessResult } from './freshness.ts'
@@ -27,6 +29,10 @@ export interface MonitorResult {
   completeBackups: number
   /** Archives without a sidecar: unfinished uploads, removed by clean after a day. */
   incomplete: string[]
+  /** Complete backups whose id is ahead of the store's clock: the job fails while any exists. */
+  clockAhead: string[]
+  /** Complete backups that hold no table: never counted as fresh. */
+  empty: string[]
   /** Every line a person should look at: anomalies, unreadable sidecars, backups missing from the replica. */
   warnings: string[]
   replica?: ReplicaCheckResult
@@ -39,23 +45,21 @@ export async function runMonitor(
   deps.emit({ type: 'step', message: `reading the backup inventory of ${deps.store.location}` })
   const records = await listInventory(deps.store)
   const complete = records.filter((r) => r.complete)
-  const freshness = checkFreshness(complete[0], options)
-  const warnings: string[] = []
-  let anomalies: Anomaly[] = []
-  let baseline = 0
-  if (complete.length > 0) {
-    const [current, ...previous] = await readManifests(
-      deps.store,
-      complete.slice(0, options.anomalies.baseline + 1),
-      warnings,
-    )
-    if (current && current.id === complete[0]!.id) {
-      anomalies = detectAnomalies(current, previous, options.anomalies)
-      baseline = Math.min(previous.length, options.anomalies.baseline)
-    } else {
-      warnings.push(`${complete[0]!.id}: its sidecar is unreadable, so no anomaly check was made`)
-    }
-  }
+  const ahead = complete.filter((r) => r.clockAhead)
+  const warnings: string[] = ahead.map(describeClockAhead)
+  // Newest first, skipping backups that hold nothing: the newest one with data is judged.
+  const { manifests, empty } = await readUntilData(
+    deps.store,
+    complete.filter((r) => !r.clockAhead),
+    options.anomalies.baseline + 1,
+    warnings,
+  )
+  for (const id of empty) warnings.push(`${id} holds no table: it is not counted as a backup`)
+  const [current, ...previous] = manifests
+  const newest = current ? complete.find((r) => r.id === current.id) : undefined
+  const freshness = checkFreshness(newest, options)
+  const anomalies = current ? detectAnomalies(current, previous, options.anomalies) : []
+  const baseline = current ? Math.min(previous.length, options.anomalies.baseline) : 0
   warnings.unshift(...anomalies.map((a) => a.message))
   const replica = deps.replica
     ? await checkReplica(deps.replica, complete, { now: options.now, lagHours: options.replicaLagHours ?? 6 })
@@ -69,15 +73,50 @@ export async function runMonitor(
     baseline,
     completeBackups: complete.length,
     incomplete: records.filter((r) => !r.complete && r.archive).map((r) => r.id),
+    clockAhead: ahead.map((r) => r.id),
+    empty,
     warnings,
   }
 }
 
-/** The monitor's verdict: a stale newest backup (or none) is MONITOR_FAILED; anomalies only warn. */
+/**
+ * Sidecars newest first until `wanted` backups holding data are read; empty ones are
+ * collected apart, unreadable ones noted. A store failure throws.
+ */
+async function readUntilData(
+  store: Store,
+  records: readonly BackupRecord[],
+  wanted: number,
+  notes: string[],
+): Promise<{ manifests: Manifest[]; empty: string[] }> {
+  const manifests: Manifest[] = []
+  const empty: string[] = []
+  for (const record of records) {
+    if (manifests.length >= wanted) break
+    const [manifest] = await readManifests(store, [record], notes)
+    if (!manifest) continue
+    if (manifest.totals.tables === 0) empty.push(record.id)
+    else manifests.push(manifest)
+  }
+  return { manifests, empty }
+}
+
+/**
+ * The monitor's verdict: a stale newest backup (or none), or any backup dated ahead of the
+ * store's clock, is MONITOR_FAILED; anomalies only warn.
+ */
 export function assertFresh(result: MonitorResult): void {
-  if (result.freshness.ok) return
-  throw new LifeboatError('MONITOR_FAILED', result.freshness.message, {
-    details: [result.freshness.message, ...result.warnings],
+  if (result.freshness.ok && result.clockAhead.length === 0) return
+  const problems = [
+    ...(result.freshness.ok ? [] : [result.freshness.message]),
+    ...(result.clockAhead.length > 0
+      ? [
+          `${result.clockAhead.join(', ')} ${result.clockAhead.length === 1 ? 'is' : 'are'} dated ahead of the store's clock: check the backup runner's clock (runbooks/troubleshooting.md#monitor-failed)`,
+        ]
+      : []),
+  ]
+  throw new LifeboatError('MONITOR_FAILED', problems.join('; '), {
+    details: [...problems, ...result.warnings],
   })
 }
 
@@ -98,9 +137,11 @@ export async function checkNewBackup(
   options: AnomalyOptions,
 ): Promise<NewBackupCheck> {
   try {
-    const records = (await listInventory(store)).filter((r) => r.complete && r.id < manifest.id)
+    const records = (await listInventory(store)).filter(
+      (r) => r.complete && !r.clockAhead && r.id < manifest.id,
+    )
     const notes: string[] = []
-    const previous = await readManifests(store, records.slice(0, options.baseline), notes)
+    const { manifests: previous } = await readUntilData(store, records, options.baseline, notes)
     const anomalies = detectAnomalies(manifest, previous, options)
     return { anomalies, warnings: [...anomalies.map((a) => a.message), ...notes], baseline: previous.length }
   } catch (error) {

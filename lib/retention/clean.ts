@@ -1,13 +1,17 @@
-// Retention, acted out: list the backups (gather), check their sidecars, plan (pure
-// lib/retention/retention.ts), delete through the store (act), then list again (verify).
-// A dry run is the same code over a DryRunStore.
-import type { Store } from '../adapters/store/store.ts'
+// Retention, acted out: list the backups (gather), check their sidecars and what makes a
+// backup good, plan (pure lib/retention/retention.ts), delete through the store (act),
+// abort stale unfinished uploads, then list again (verify). A dry run is the same code
+// over a DryRunStore.
+import type { PendingUpload, Store, StoredObject } from '../adapters/store/store.ts'
 import { BACKUPS_PREFIX } from '../archive/layout.ts'
+import type { Manifest } from '../archive/manifest.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { plural } from '../core/format.ts'
 import { inventoryOf } from '../inventory/inventory.ts'
 import { readSidecar } from '../inventory/read-inventory.ts'
+import type { AnomalyOptions } from '../monitor/anomalies.ts'
+import { assessBackups, type BackupFacts, type SignatureFact } from './goodness.ts'
 import {
   planRetention,
   type RetentionPlan,
@@ -22,6 +26,13 @@ export interface CleanDeps {
   emit: EmitEvent
   /** Only for the wording of progress lines; the store decides what a delete does. */
   dryRun?: boolean
+  /**
+   * Where signing is on: whether a backup's sidecar signature holds (lib/trust). A backup
+   * that is unsigned or whose signature fails is not good. Absent: signatures do not decide.
+   */
+  checkSignature?: (id: string) => Promise<SignatureFact>
+  /** The anomaly thresholds (ANOMALY_*); a backup flagged by them is not good. */
+  anomalies?: AnomalyOptions
 }
 
 export interface CleanResult {
@@ -32,6 +43,10 @@ export interface CleanResult {
   bytesFreed: number
   /** Complete backups whose sidecars failed the check: not counted toward the floor. */
   unverified: { id: string; problem: string }[]
+  /** Complete backups that are not good (empty, clock ahead, anomalous, signature): kept only by age. */
+  notGood: { id: string; reasons: string[] }[]
+  /** Unfinished uploads (S3 multipart, folder partials) older than the grace period, aborted. */
+  abortedUploads: { key: string; started: string; ageHours: number }[]
 }
 
 export async function runClean(deps: CleanDeps, settings: RetentionSettings): Promise<CleanResult> {
@@ -40,21 +55,15 @@ export async function runClean(deps: CleanDeps, settings: RetentionSettings): Pr
   const objects = await store.list(BACKUPS_PREFIX)
   const sizes = new Map(objects.map((o) => [o.key, o.size]))
 
-  // "Verified" for the floor: the sidecar reads as format v1, names this backup, and
-  // records exactly the stored archive's size. Only sidecars are read (the cleaner's
-  // role may not read archives); `npm run backup:verify all` checks the contents.
-  const verified = new Map<string, boolean>()
-  const unverified: CleanResult['unverified'] = []
-  for (const record of inventoryOf(objects).filter((r) => r.complete)) {
-    const problem = await checkSidecar(store, record.id, sizes)
-    verified.set(record.id, problem === undefined)
-    if (problem) {
-      unverified.push({ id: record.id, problem })
-      emit({ type: 'warning', message: `${record.id}: ${problem}; not counted toward the floor` })
-    }
+  const { verified, unverified, assessed } = await assessStore(deps, objects, sizes)
+  const notGood = [...assessed]
+    .filter(([id, reasons]) => reasons.length > 0 && verified.get(id) === true)
+    .map(([id, reasons]) => ({ id, reasons }))
+  for (const { id, reasons } of notGood) {
+    emit({ type: 'warning', message: `${id}: not counted toward the floor: ${reasons.join('; ')}` })
   }
 
-  const plan = planRetention(retentionCandidates(objects, verified), {
+  const plan = planRetention(retentionCandidates(objects, verified, assessed), {
     now: deps.now,
     maxAgeDays: settings.maxAgeDays,
     floor: settings.floor,
@@ -88,10 +97,11 @@ export async function runClean(deps: CleanDeps, settings: RetentionSettings): Pr
       if (left.length > 0) failures.push(`${entry.id}: still listed after delete: ${left.join(', ')}`)
     }
   }
+  const abortedUploads = await abortStaleUploads(deps, settings.orphanGraceHours, failures)
   if (failures.length > 0) {
     throw new LifeboatError(
       'STORE_IO',
-      `${failures.length} of ${plural(plan.delete.length, 'backup')} could not be deleted: ${failures.join('; ')}`,
+      `${failures.length} of ${plural(plan.delete.length, 'backup')} (or unfinished uploads) could not be deleted: ${failures.join('; ')}`,
       { details: failures },
     )
   }
@@ -101,15 +111,86 @@ export async function runClean(deps: CleanDeps, settings: RetentionSettings): Pr
     deleted,
     bytesFreed: deleted.reduce((n, d) => n + d.bytes, 0),
     unverified,
+    notGood,
+    abortedUploads,
   }
 }
 
-/** Why a sidecar does not vouch for its backup, or undefined when it does. */
+/**
+ * "Verified" for the floor: the sidecar reads as format v1, names this backup, and records
+ * exactly the stored archive's size. Only sidecars are read (the cleaner's role may not
+ * read archives); `npm run backup:verify all` checks the contents. Then what makes a
+ * verified backup good (lib/retention/goodness.ts).
+ */
+async function assessStore(
+  deps: CleanDeps,
+  objects: readonly StoredObject[],
+  sizes: ReadonlyMap<string, number>,
+): Promise<{
+  verified: Map<string, boolean>
+  unverified: CleanResult['unverified']
+  assessed: Map<string, string[]>
+}> {
+  const verified = new Map<string, boolean>()
+  const unverified: CleanResult['unverified'] = []
+  const facts: BackupFacts[] = []
+  for (const record of inventoryOf(objects).filter((r) => r.complete)) {
+    const checked = await checkSidecar(deps.store, record.id, sizes)
+    const problem = typeof checked === 'string' ? checked : undefined
+    verified.set(record.id, problem === undefined)
+    if (problem) {
+      unverified.push({ id: record.id, problem })
+      deps.emit({ type: 'warning', message: `${record.id}: ${problem}; not counted toward the floor` })
+    }
+    facts.push({
+      id: record.id,
+      time: record.time,
+      clockAhead: record.clockAhead,
+      ...(problem ? { sidecarProblem: problem } : { manifest: checked as Manifest }),
+      ...(deps.checkSignature ? { signature: await deps.checkSignature(record.id) } : {}),
+    })
+  }
+  return { verified, unverified, assessed: assessBackups(facts, deps.anomalies) }
+}
+
+/**
+ * Unfinished uploads under database-backups/ whose last activity is older than the grace
+ * period: S3 multipart uploads a killed backup left (their parts are billed until aborted)
+ * and a folder store's partial files. Younger ones may still be in progress.
+ */
+async function abortStaleUploads(
+  deps: CleanDeps,
+  graceHours: number,
+  failures: string[],
+): Promise<CleanResult['abortedUploads']> {
+  const { store, emit, now } = deps
+  if (!store.listPendingUploads || !store.abortPendingUpload) return []
+  const pending: PendingUpload[] = await store.listPendingUploads(BACKUPS_PREFIX)
+  const stale = pending.filter((u) => now.getTime() - u.started.getTime() > graceHours * 3_600_000)
+  const aborted: CleanResult['abortedUploads'] = []
+  for (const upload of stale) {
+    const ageHours = Math.round(((now.getTime() - upload.started.getTime()) / 3_600_000) * 10) / 10
+    emit({
+      type: 'step',
+      message: `${deps.dryRun ? 'would abort' : 'aborting'} the unfinished upload of ${upload.key} (started ${upload.started.toISOString()}, ${ageHours} h ago)`,
+    })
+    try {
+      await store.abortPendingUpload(upload)
+      aborted.push({ key: upload.key, started: upload.started.toISOString(), ageHours })
+    } catch (error) {
+      if (!isLifeboatError(error)) throw error
+      failures.push(`unfinished upload of ${upload.key}: ${error.message}`)
+    }
+  }
+  return aborted
+}
+
+/** Why a sidecar does not vouch for its backup, or the sidecar when it does. */
 async function checkSidecar(
   store: Store,
   id: string,
   sizes: ReadonlyMap<string, number>,
-): Promise<string | undefined> {
+): Promise<string | Manifest> {
   try {
     const sidecar = await readSidecar(store, id)
     if (sidecar.id !== id) return `its sidecar names backup ${sidecar.id}`
@@ -120,7 +201,7 @@ async function checkSidecar(
     if (sidecar.archive.bytes !== archiveSize) {
       return `its archive has ${archiveSize} bytes, the sidecar records ${sidecar.archive.bytes}`
     }
-    return undefined
+    return sidecar
   } catch (error) {
     // Store access problems end the run (nothing is deleted); a bad sidecar is this backup's problem.
     if (

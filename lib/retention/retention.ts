@@ -25,9 +25,20 @@ export interface RetentionCandidate {
    * Undefined means "not checked" and counts as verified.
    */
   verified?: boolean
+  /**
+   * Why this complete backup is not good (lib/retention/goodness.ts): empty, dated ahead
+   * of the store's clock, anomalous, unsigned or forged. Only good backups count toward
+   * the floor and fill the tiers; none listed (or undefined) means good.
+   */
+  notGood?: readonly string[]
+  /** The id names a time ahead of the store's record of it: aged by `storeTime` instead. */
+  clockAhead?: boolean
+  /** The store's own time for the backup (its earliest object). */
+  storeTime?: Date
   /** When the newest of its objects was written; an orphan's grace runs from here. */
   modified?: Date
   hasArchive?: boolean
+  hasSidecar?: boolean
   /** Every stored key of this backup (archive, sidecar; plain and `.age` as present). */
   keys?: readonly string[]
 }
@@ -53,12 +64,14 @@ export interface RetentionPolicy {
 }
 
 export type KeepReason = 'floor' | 'within-age' | 'daily' | 'weekly' | 'monthly' | 'in-progress'
-export type DeleteReason = 'expired' | 'orphaned-archive' | 'orphaned-sidecar'
+export type DeleteReason = 'expired' | 'orphaned-archive' | 'orphaned-sidecar' | 'orphaned-claim'
 
 export interface KeepDecision {
   id: string
   reasons: KeepReason[]
   ageDays: number
+  /** Kept, but not counted toward the floor, for these reasons. */
+  notGood?: string[]
 }
 
 export interface DeleteDecision {
@@ -84,7 +97,7 @@ export function planRetention(
   const floor = Math.max(1, Math.floor(policy.floor))
   const now = policy.now.getTime()
   const sorted = [...backups].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.id < b.id ? 1 : -1))
-  const good = sorted.filter((b) => b.complete && b.verified !== false)
+  const good = sorted.filter(isGood)
   const reasons = new Map<string, Set<KeepReason>>()
   const keepFor = (id: string, reason: KeepReason) => {
     const set = reasons.get(id) ?? new Set<KeepReason>()
@@ -113,27 +126,54 @@ export function planRetention(
 
   const plan: RetentionPlan = { keep: [], delete: [] }
   for (const b of sorted) {
-    const ageMs = now - b.time.getTime()
+    // An id from a clock running ahead is aged by the store's time, so it expires as it should.
+    const ageMs = now - (b.clockAhead && b.storeTime ? b.storeTime : b.time).getTime()
     const ageDays = round(ageMs / DAY)
     const kept = reasons.get(b.id) ?? new Set<KeepReason>()
     if (b.complete) {
       // A backup from the future (clock skew) is young, not old.
       if (ageMs <= policy.maxAgeDays * DAY) kept.add('within-age')
-      if (kept.size > 0) plan.keep.push({ id: b.id, reasons: ordered(kept), ageDays })
-      else plan.delete.push({ id: b.id, reason: 'expired', ageDays, keys: deletionOrder(b.keys ?? []) })
+      const notGood = isGood(b) ? [] : notGoodReasons(b)
+      if (kept.size > 0) {
+        plan.keep.push({
+          id: b.id,
+          reasons: ordered(kept),
+          ageDays,
+          ...(notGood.length > 0 ? { notGood } : {}),
+        })
+      } else plan.delete.push({ id: b.id, reason: 'expired', ageDays, keys: deletionOrder(b.keys ?? []) })
       continue
     }
     // Incomplete: an archive whose sidecar never came (failed upload), or a sidecar
     // whose archive is gone. Either may still be mid-write: wait out the grace period.
-    const since = Math.max(b.time.getTime(), b.modified?.getTime() ?? 0)
+    const since = Math.max(b.clockAhead ? 0 : b.time.getTime(), b.modified?.getTime() ?? 0)
     if (now - since <= policy.orphanGraceHours * HOUR) {
       plan.keep.push({ id: b.id, reasons: ['in-progress'], ageDays })
       continue
     }
-    const reason: DeleteReason = b.hasArchive === false ? 'orphaned-sidecar' : 'orphaned-archive'
+    // A claim alone: a backup that failed after claiming its id (the writer may not delete).
+    const reason: DeleteReason =
+      b.hasArchive !== false
+        ? 'orphaned-archive'
+        : b.hasSidecar === false
+          ? 'orphaned-claim'
+          : 'orphaned-sidecar'
     plan.delete.push({ id: b.id, reason, ageDays, keys: deletionOrder(b.keys ?? []) })
   }
   return plan
+}
+
+/** Good: complete, verified, and nothing in `notGood` (docs/lifecycle.md). */
+export function isGood(b: RetentionCandidate): boolean {
+  return b.complete && b.verified !== false && !b.clockAhead && (b.notGood?.length ?? 0) === 0
+}
+
+function notGoodReasons(b: RetentionCandidate): string[] {
+  const reasons = [...(b.notGood ?? [])]
+  if (b.verified === false && reasons.length === 0) reasons.push('its sidecar does not vouch for the archive')
+  if (b.clockAhead && !reasons.some((r) => r.includes('clock')))
+    reasons.push("dated ahead of the store's clock")
+  return reasons
 }
 
 /**
@@ -143,6 +183,7 @@ export function planRetention(
 export function retentionCandidates(
   objects: readonly ListedObject[],
   verified: ReadonlyMap<string, boolean>,
+  notGood: ReadonlyMap<string, readonly string[]> = new Map(),
 ): RetentionCandidate[] {
   const keys = new Map<string, { keys: string[]; modified: number }>()
   for (const object of objects) {
@@ -161,10 +202,17 @@ export function retentionCandidates(
       complete: record.complete,
       encrypted: record.archive?.encrypted ?? false,
       hasArchive: record.archive !== undefined,
+      hasSidecar: record.sidecar !== undefined,
       modified: new Date(entry.modified),
       keys: entry.keys,
+      clockAhead: record.clockAhead,
+      storeTime: record.storeTime,
     }
-    if (record.complete) candidate.verified = verified.get(record.id) ?? false
+    if (record.complete) {
+      candidate.verified = verified.get(record.id) ?? false
+      const reasons = notGood.get(record.id)
+      if (reasons && reasons.length > 0) candidate.notGood = reasons
+    }
     return candidate
   })
 }

@@ -50,6 +50,15 @@ export const BACKUP_SETTINGS = defineSettings({
       'dr-test': 'where the archive is downloaded',
     },
   },
+  deadline: {
+    flag: 'deadline',
+    env: ['LIFEBOAT_DEADLINE'],
+    type: 'string',
+    default: '2h',
+    value: 'DURATION',
+    jobs: ['backup'],
+    help: "the backup's overall deadline (`90m`, `2h`, `1h30m`, seconds; `0` for none): past it the backup stops, releases its snapshot and stores nothing (DEADLINE_EXCEEDED)",
+  },
   recipients: {
     env: ['BACKUP_AGE_RECIPIENTS'],
     type: 'list',
@@ -103,7 +112,7 @@ export const BACKUP_SETTINGS = defineSettings({
     default: 0.2,
     min: 0,
     max: 1,
-    jobs: ['backup', 'monitor'],
+    jobs: ['backup', 'monitor', 'clean'],
     help: "warn when a table's rows drop by more than this fraction against the median of the previous 7 backups",
   },
   anomalySizeChange: {
@@ -111,7 +120,7 @@ export const BACKUP_SETTINGS = defineSettings({
     type: 'number',
     default: 0.5,
     min: 0,
-    jobs: ['backup', 'monitor'],
+    jobs: ['backup', 'monitor', 'clean'],
     help: 'warn when the total data size moves by more than this fraction against that median',
   },
 })

@@ -138,4 +138,13 @@ export const STORE_SETTINGS = defineSettings({
     jobs: STORE_JOBS,
     help: 'the session token of temporary keys',
   },
+  storeTimeout: {
+    env: ['LIFEBOAT_STORE_TIMEOUT'],
+    type: 'integer',
+    default: 60,
+    min: 1,
+    value: 'SECONDS',
+    jobs: STORE_JOBS,
+    help: 'S3: seconds a request may wait without a byte moving before it fails (connecting at most 10 s, a whole request up to its answer ten times this), so a silent store is STORE_UNREACHABLE',
+  },
 })

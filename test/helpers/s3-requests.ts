@@ -58,6 +58,12 @@ export function authorizationsOf(request: S3RequestLine): S3Authorization[] {
   if (key === undefined || key === '') {
     if (request.method === 'GET' && q.has('versions'))
       return [onBucket('ListObjectVersions', 's3:ListBucketVersions', { 's3:prefix': q.get('prefix') ?? '' })]
+    if (request.method === 'GET' && q.has('uploads'))
+      return [
+        onBucket('ListMultipartUploads', 's3:ListBucketMultipartUploads', {
+          's3:prefix': q.get('prefix') ?? '',
+        }),
+      ]
     if (request.method === 'GET' && q.has('location'))
       return [onBucket('GetBucketLocation', 's3:GetBucketLocation')]
     if (request.method === 'GET')

@@ -1,10 +1,13 @@
 // A real S3 API over HTTP for the tests (s3rver 3.7, in a child process), behind a small
 // proxy that adds what s3rver lacks and real S3 does: conditional writes (`If-None-Match: *`
-// on PutObject and CompleteMultipartUpload answers 412 when the key exists; s3rver ignores
-// the header on writes) and, when asked, IAM: requests signed with an access key id named in
+// on PutObject and CompleteMultipartUpload answers 412 when the key exists, one create of a
+// key at a time; s3rver ignores the header on writes) and, when asked, IAM: requests signed with an access key id named in
 // `policies` are evaluated against that role's policies (403 AccessDenied, and 403 instead of
 // 404 for a missing key the role may not list, as S3 answers). Every request is recorded with
 // what IAM would authorize, so tests can replay the calls a job made against a role policy.
+// Multipart uploads are kept as S3 keeps them: s3rver answers ListMultipartUploads with
+// NotImplemented and AbortMultipartUpload with 405, so the proxy tracks the uploads it sees
+// initiated and not completed, lists them (ListMultipartUploads) and aborts them (204).
 import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -70,8 +73,9 @@ export async function startS3Server(parent = '.tmp', options: S3ServerOptions = 
     child.stdout.once('data', () => ready())
   })
   const requests: RecordedRequest[] = []
+  const uploads = new Map<string, MultipartUpload>()
   const proxy = createServer((req, res) => {
-    handle(req, res, port, options, requests).catch((error: Error) => {
+    handle(req, res, port, options, requests, uploads).catch((error: Error) => {
       if (!res.headersSent) sendError(res, 500, 'InternalError', error.message)
       else res.destroy(error)
     })
@@ -94,12 +98,24 @@ export async function startS3Server(parent = '.tmp', options: S3ServerOptions = 
   }
 }
 
+/** Conditional creates in flight, by key: a second waits for the first to be answered. */
+const creating = new Map<string, Promise<void>>()
+
+/** A multipart upload initiated through the proxy and neither completed nor aborted. */
+interface MultipartUpload {
+  bucket: string
+  key: string
+  uploadId: string
+  initiated: Date
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   upstreamPort: number,
   options: S3ServerOptions,
   requests: RecordedRequest[],
+  uploads: Map<string, MultipartUpload>,
 ): Promise<void> {
   const method = req.method ?? 'GET'
   const url = req.url ?? '/'
@@ -147,6 +163,15 @@ async function handle(
     (a) => a.context['s3:ObjectCreationOperation'] === 'true' && a.context['s3:if-none-match'] !== undefined,
   )
   if (create) {
+    // One create of a key at a time, as S3 decides them: the check and the write are one step.
+    const lock = `${upstreamPort}/${create.bucket}/${create.key}`
+    while (creating.has(lock)) await creating.get(lock)
+    let release!: () => void
+    creating.set(lock, new Promise<void>((done) => (release = done)))
+    res.once('close', () => {
+      creating.delete(lock)
+      release()
+    })
     if (create.context['s3:if-none-match'] !== '*') {
       record.status = 501
       return sendError(res, 501, 'NotImplemented', 'If-None-Match accepts only *')
@@ -160,6 +185,17 @@ async function handle(
         'At least one of the pre-conditions you specified did not hold',
       )
     }
+  }
+
+  const multipart = answerMultipart(method, url, uploads)
+  if (multipart) {
+    record.status = multipart.status
+    res.writeHead(multipart.status, {
+      'content-type': 'application/xml',
+      'content-length': Buffer.byteLength(multipart.body),
+    })
+    res.end(multipart.body)
+    return
   }
 
   const headers = { ...req.headers }
@@ -200,8 +236,68 @@ async function handle(
     }
   }
   record.status = answer.statusCode ?? 0
+  const query = new URL(url, 'http://s3.local').searchParams
+  if (method === 'POST' && (query.has('uploads') || query.has('uploadId')) && answer.statusCode === 200) {
+    const xml = (await readBody(answer)).toString('utf8')
+    trackMultipart(url, xml, uploads)
+    res.writeHead(200, answer.headers)
+    res.end(xml)
+    return
+  }
   res.writeHead(answer.statusCode ?? 500, answer.headers)
   answer.pipe(res)
+}
+
+/** Initiated: remember the upload; completed: forget it. */
+function trackMultipart(url: string, xml: string, uploads: Map<string, MultipartUpload>): void {
+  const parsed = new URL(url, 'http://s3.local')
+  const [bucket = '', ...rest] = parsed.pathname.slice(1).split('/')
+  const key = decodeURIComponent(rest.join('/'))
+  if (parsed.searchParams.has('uploadId')) {
+    if (/<CompleteMultipartUploadResult/.test(xml)) uploads.delete(parsed.searchParams.get('uploadId')!)
+    return
+  }
+  const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(xml)?.[1]
+  if (uploadId) uploads.set(uploadId, { bucket, key, uploadId, initiated: new Date() })
+}
+
+/** ListMultipartUploads and AbortMultipartUpload, answered from the uploads the proxy saw. */
+function answerMultipart(
+  method: string,
+  url: string,
+  uploads: Map<string, MultipartUpload>,
+): { status: number; body: string } | undefined {
+  const parsed = new URL(url, 'http://s3.local')
+  const [bucket = '', ...rest] = parsed.pathname.slice(1).split('/')
+  const q = parsed.searchParams
+  if (method === 'GET' && rest.join('') === '' && q.has('uploads')) {
+    const prefix = q.get('prefix') ?? ''
+    const listed = [...uploads.values()]
+      .filter((u) => u.bucket === bucket && u.key.startsWith(prefix))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    const items = listed
+      .map(
+        (u) =>
+          `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`,
+      )
+      .join('')
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${bucket}</Bucket><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${items}</ListMultipartUploadsResult>`
+    return { status: 200, body }
+  }
+  if (method === 'DELETE' && rest.length > 0 && q.has('uploadId')) {
+    if (!uploads.delete(q.get('uploadId')!)) {
+      return {
+        status: 404,
+        body: '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>',
+      }
+    }
+    return { status: 204, body: '' }
+  }
+  return undefined
+}
+
+function escapeXml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
 }
 
 async function exists(port: number, bucket: string, key: string): Promise<boolean> {

@@ -27,7 +27,8 @@ const PREFIX = 'production'
 const NEEDED_ELSEWHERE: Record<string, string[]> = {
   // AbortMultipartUpload: only after a failed multipart upload (the lifecycle rule also aborts).
   writer: [],
-  cleaner: [],
+  // AbortMultipartUpload: only for an upload older than a day (test/integration/crash-debris.test.ts).
+  cleaner: ['AbortStaleUploads'],
   // The replica statements: the monitor's replica check and a DR test from the replica.
   reader: ['ListReplica', 'ReadReplica'],
 }

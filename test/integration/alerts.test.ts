@@ -1,7 +1,7 @@
 // The alert path against local receivers that check the documented payloads (Slack Block
 // Kit, PagerDuty Events v2, GitHub workflow runs) and a real SMTP server (smtp-server).
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -140,6 +140,8 @@ const unreachableStore: Store = {
 
 describe('reportOutcome', () => {
   it('fail → Slack and e-mail; fail again → page; success → Slack, heartbeat and resolve with the same key', async () => {
+    // A store the backups made (only a backup creates a missing folder store).
+    await mkdir(join(dir, 'store'))
     const store = new FileStore(join(dir, 'store'))
 
     const first = await report(outcome('failure'), { store })

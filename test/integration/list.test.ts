@@ -60,7 +60,7 @@ describe('backup:list', () => {
     const run = await runJobProcess('list', [], { BACKUP_STORE: `file://${store.location}` })
     expect(run.code, run.stderr).toBe(0)
     const lines = run.stdout.trim().split('\n')
-    expect(lines[0]).toMatch(/^id\s+time \(UTC\)\s+size\s+tables\s+rows\s+encrypted$/)
+    expect(lines[0]).toMatch(/^id\s+time \(UTC\)\s+size\s+tables\s+rows\s+encrypted\s+flags$/)
     expect(lines[1]).toMatch(
       /^backup-2026-03-02T020000Z\s+2026-03-02 02:00:00Z\s+[\d.]+ KiB\s+14\s+[\d,]+\s+yes$/,
     )

@@ -33,8 +33,15 @@ describe('checkFreshness', () => {
     expect(checkFreshness(newestAt('2026-11-26T01:44:00Z'), hourly).ok).toBe(false)
   })
 
-  it('treats a backup from the future (clock skew) as fresh', () => {
-    expect(checkFreshness(newestAt('2026-11-26T04:00:00Z'), options).ok).toBe(true)
+  it('a negative age is an alert, not fresh: the newest backup is dated in the future', () => {
+    const result = checkFreshness(newestAt('2026-11-26T04:00:00Z'), options)
+    expect(result.ok).toBe(false)
+    expect(result.message).toContain('in the future')
+  })
+
+  it('a few minutes ahead is within the clock tolerance and still fresh', () => {
+    const now = options.now.getTime()
+    expect(checkFreshness({ id: 'b', time: new Date(now + 2 * 60_000) }, options).ok).toBe(true)
   })
 
   it('speaks in days when the schedule stalled long ago', () => {

@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import { inventoryOf, type ListedObject, parseSelector, selectBackup } from '../../lib/inventory/inventory.ts'
 
-const at = new Date('2026-01-01T00:00:00Z')
-const object = (key: string, size = 100): ListedObject => ({ key, size, modified: at })
+/** Stored a minute after the time its id names, as a backup with a right clock is. */
+function storedAt(key: string): Date {
+  const id = /backup-(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(key)
+  if (!id) return new Date('2026-01-01T00:00:00Z')
+  const [, y, mo, d, h, mi, s] = id.map(Number) as number[]
+  return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi! + 1, s!))
+}
+const object = (key: string, size = 100, modified = storedAt(key)): ListedObject => ({ key, size, modified })
 const complete = (id: string, encrypted = false): ListedObject[] => [
   object(`database-backups/${id}.tar.gz${encrypted ? '.age' : ''}`),
   object(`database-backups/${id}.manifest.json`, 10),

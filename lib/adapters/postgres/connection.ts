@@ -1,5 +1,6 @@
 // Opening PostgreSQL connections as libpq would (sslmode, Unix sockets): error mapping
-// to the catalogue, the session settings pg_dump pins, refusal of the transaction pooler.
+// to the catalogue, the session settings pg_dump pins, timeouts on both ends, and
+// refusal of the transaction pooler.
 import { readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import type { ConnectionOptions } from 'node:tls'
@@ -21,6 +22,30 @@ export const PINNED_SESSION_SETTINGS: Readonly<Record<string, string>> = {
   idle_in_transaction_session_timeout: '0',
   search_path: '',
 }
+
+/** Connecting may take this long unless the URL's `connect_timeout` (seconds, as libpq) says otherwise. */
+export const CONNECT_TIMEOUT_DEFAULT_MS = 15_000
+
+/**
+ * Server-side limits for the sessions of a job that has a deadline: no statement (a COPY
+ * of a big table included) and no idle transaction (the snapshot holder while the store
+ * is written) outlives the job, even if the client vanished without closing its socket;
+ * TCP keepalives and the connection check let the server notice such a client within
+ * minutes and release its snapshot and locks. Without a deadline, statements are not limited.
+ */
+export function sessionTimeouts(deadlineMs: number | undefined): Record<string, string> {
+  const limit = deadlineMs && deadlineMs > 0 ? String(Math.ceil(deadlineMs)) : '0'
+  return {
+    statement_timeout: limit,
+    idle_in_transaction_session_timeout: limit,
+    tcp_keepalives_idle: '60',
+    tcp_keepalives_interval: '10',
+    tcp_keepalives_count: '6',
+  }
+}
+
+/** PostgreSQL 14+: a running statement whose client has gone is cancelled (checked this often). */
+const CONNECTION_CHECK = { name: 'client_connection_check_interval', value: '10s', since: 140000 }
 
 export interface ConnectOptions {
   applicationName?: string
@@ -86,8 +111,11 @@ export async function connect(url: Secret, options: ConnectOptions = {}): Promis
       ...(params.options ? { options: params.options } : {}),
       application_name: params.applicationName ?? options.applicationName ?? 'lifeboat',
       connectionTimeoutMillis:
-        options.connectTimeoutMs ?? (params.connectTimeout ? params.connectTimeout * 1000 : 15_000),
+        options.connectTimeoutMs ??
+        (params.connectTimeout ? params.connectTimeout * 1000 : CONNECT_TIMEOUT_DEFAULT_MS),
+      // The client notices a server that vanished (no FIN) within about a minute and a half.
       keepAlive: true,
+      keepAliveInitialDelayMillis: 60_000,
     })
     // Without a listener a server that goes away crashes the process; errors surface
     // on the pending query instead.
@@ -99,9 +127,7 @@ export async function connect(url: Secret, options: ConnectOptions = {}): Promis
       if (i + 1 < attempts.length && retriesWithOtherTls(error)) continue
       throw connectionError(error, where)
     }
-    for (const [name, value] of Object.entries(options.settings ?? {})) {
-      await client.query(`SELECT set_config($1, $2, false)`, [name, value])
-    }
+    await applySettings(client, options.settings ?? {})
     return client
   }
   throw new LifeboatError('INTERNAL', 'no connection attempt was made')
@@ -132,9 +158,32 @@ export function tlsAttempts(params: ConnectionParams): (false | ConnectionOption
   }
 }
 
+/** Session settings; with keepalives asked for, PostgreSQL 14+ also checks for a vanished client. */
+async function applySettings(client: pg.Client, settings: Readonly<Record<string, string>>): Promise<void> {
+  for (const [name, value] of Object.entries(settings)) {
+    await client.query(`SELECT set_config($1, $2, false)`, [name, value])
+  }
+  if (settings.tcp_keepalives_idle === undefined) return
+  const version = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
+  if (Number(version.rows[0]?.v) >= CONNECTION_CHECK.since) {
+    await client.query(`SELECT set_config($1, $2, false)`, [CONNECTION_CHECK.name, CONNECTION_CHECK.value])
+  }
+}
+
 function retriesWithOtherTls(error: unknown): boolean {
   const e = error as Error & { code?: string }
   return /does not support SSL/i.test(e.message ?? '') || e.code === '28000'
+}
+
+/** libpq's `connect_timeout` URL parameter (seconds), which node-postgres itself ignores. */
+export function connectTimeoutOf(url: Secret): number | undefined {
+  try {
+    const raw = new URL(url.reveal()).searchParams.get('connect_timeout')
+    const seconds = raw === null ? Number.NaN : Number(raw)
+    return Number.isInteger(seconds) && seconds > 0 ? seconds * 1000 : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export function connectionError(error: unknown, where: string): LifeboatError {

@@ -4,8 +4,10 @@
 // in PostgreSQL's text form) so both restore paths can use them. Password hashes are
 // not part of the API's answer: restored users sign in again by reset or magic link.
 import { createHash } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import type { ColumnInfo } from '../../archive/manifest.ts'
+import { plainTempFiles, type TempFiles } from '../../archive/temp-files.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import type { ApiUser, RestClient } from './client.ts'
 import { jsonbText, type TextRow, timestamptzText } from './rows.ts'
@@ -125,11 +127,12 @@ export async function exportAuthUsers(
   client: RestClient,
   path: string,
   perPage: number,
+  files: TempFiles = plainTempFiles,
 ): Promise<AuthUsersExport> {
   const { users, pages } = await listAllUsers(client, perPage)
   const { columns, rows } = usersToRows(users)
   const text = rowsToNdjson(columns, rows)
-  await writeFile(path, text)
+  await pipeline(Readable.from([Buffer.from(text)]), files.createWriteStream(path))
   return {
     rows: rows.length,
     bytes: Buffer.byteLength(text),

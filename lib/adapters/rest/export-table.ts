@@ -3,8 +3,9 @@
 // on a single-column key, offset paging otherwise), hashed and counted on the way.
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
-import { open, rename, rm } from 'node:fs/promises'
+import { rename, rm } from 'node:fs/promises'
+import type { Writable } from 'node:stream'
+import { plainTempFiles, type TempFiles } from '../../archive/temp-files.ts'
 import type { RestClient } from './client.ts'
 import { isCollatable, isOrderable, type RestColumn, type RestTable } from './openapi.ts'
 import { archiveOrder, inArchiveOrder, type OrderedRow, recordText, rowLine, textSelect } from './rows.ts'
@@ -27,6 +28,8 @@ export interface RestExportOptions {
   batchSize: number
   now: () => Date
   onProgress?: (rows: number, bytes: number) => void
+  /** How the spooled rows are kept on disk: encrypted for an encrypted backup. */
+  files?: TempFiles
 }
 
 interface IndexedRow extends OrderedRow {
@@ -64,7 +67,8 @@ export async function exportRestTable(
   // Only text keys (or no key) can come back in another order than the archive's.
   const mayNeedSort = keyColumns === 'record' || keyColumns.some(isCollatable)
   const spoolPath = mayNeedSort ? `${path}.unsorted` : path
-  const spool = createWriteStream(spoolPath)
+  const files = options.files ?? plainTempFiles
+  const spool = files.createWriteStream(spoolPath)
   const hash = createHash('sha256')
   const index: IndexedRow[] = []
   const select = textSelect(table.columns)
@@ -117,46 +121,55 @@ export async function exportRestTable(
     throw error
   }
   const to = options.now().toISOString()
-  let resorted = false
-  let sha256: string
-  if (!mayNeedSort) sha256 = hash.digest('hex')
-  else if (inArchiveOrder(index, keyColumns)) {
-    sha256 = await hashFile(spoolPath)
-    await rename(spoolPath, path)
-  } else {
-    resorted = true
-    index.sort(archiveOrder(keyColumns))
-    sha256 = await rewriteInOrder(spoolPath, path, index)
-    await rm(spoolPath, { force: true })
-  }
+  const { sha256, resorted } = mayNeedSort
+    ? await putInArchiveOrder(files, spoolPath, path, index, keyColumns)
+    : { sha256: hash.digest('hex'), resorted: false }
   return { rows, bytes, sha256, pages, countedAtStart: total, window: { from, to }, resorted }
 }
 
-async function closeStream(stream: WriteStream): Promise<void> {
+/** Moves the spooled rows to `path` in the archive's order, re-sorting only when needed. */
+async function putInArchiveOrder(
+  files: TempFiles,
+  spoolPath: string,
+  path: string,
+  index: IndexedRow[],
+  keyColumns: RestColumn[] | 'record',
+): Promise<{ sha256: string; resorted: boolean }> {
+  if (inArchiveOrder(index, keyColumns)) {
+    const sha256 = await hashFile(files, spoolPath)
+    await rename(spoolPath, path)
+    return { sha256, resorted: false }
+  }
+  index.sort(archiveOrder(keyColumns))
+  const sha256 = await rewriteInOrder(files, spoolPath, path, index)
+  await rm(spoolPath, { force: true })
+  return { sha256, resorted: true }
+}
+
+async function closeStream(stream: Writable): Promise<void> {
   stream.end()
   await once(stream, 'finish')
 }
 
-async function hashFile(path: string): Promise<string> {
+async function hashFile(files: TempFiles, path: string): Promise<string> {
   const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
-    hash.update(chunk as Buffer)
+  for await (const chunk of await files.createReadStream(path)) hash.update(chunk as Buffer)
   return hash.digest('hex')
 }
 
 /** Writes the spooled lines in the sorted order; returns the sha256 of the result. */
 async function rewriteInOrder(
+  files: TempFiles,
   spoolPath: string,
   path: string,
   index: readonly IndexedRow[],
 ): Promise<string> {
-  const source = await open(spoolPath, 'r')
-  const out = createWriteStream(path)
+  const source = await files.openRandom(spoolPath)
+  const out = files.createWriteStream(path)
   const hash = createHash('sha256')
   try {
     for (const entry of index) {
-      const buffer = Buffer.alloc(entry.length)
-      await source.read(buffer, 0, entry.length, entry.offset)
+      const buffer = await source.read(entry.offset, entry.length)
       hash.update(buffer)
       if (!out.write(buffer)) await once(out, 'drain')
     }

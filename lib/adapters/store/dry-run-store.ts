@@ -3,7 +3,7 @@
 // A create-only put of a key the store holds fails as the real put would.
 import type { Readable } from 'node:stream'
 import { LifeboatError } from '../../core/errors.ts'
-import type { PutOptions, Store, StoredObject } from './store.ts'
+import type { PendingUpload, PutOptions, Store, StoredObject } from './store.ts'
 
 export class DryRunStore implements Store {
   readonly location: string
@@ -11,6 +11,8 @@ export class DryRunStore implements Store {
   readonly deleted: string[] = []
   /** Keys a real run would have written, in order. */
   readonly written: string[] = []
+  /** Unfinished uploads a real run would have aborted, in order. */
+  readonly aborted: PendingUpload[] = []
   readonly #inner: Store
   readonly #gone = new Set<string>()
 
@@ -54,6 +56,15 @@ export class DryRunStore implements Store {
 
   async list(prefix: string): Promise<StoredObject[]> {
     return (await this.#inner.list(prefix)).filter((o) => !this.#gone.has(o.key))
+  }
+
+  async listPendingUploads(prefix: string): Promise<PendingUpload[]> {
+    const all = this.#inner.listPendingUploads ? await this.#inner.listPendingUploads(prefix) : []
+    return all.filter((u) => !this.aborted.some((a) => a.handle === u.handle && a.key === u.key))
+  }
+
+  async abortPendingUpload(upload: PendingUpload): Promise<void> {
+    this.aborted.push(upload)
   }
 
   async delete(keys: readonly string[]): Promise<void> {

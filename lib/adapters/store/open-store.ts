@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { S3Settings, StoreConfig } from '../../core/config.ts'
 import { FileStore } from './file-store.ts'
 import { s3Location, s3Url } from './s3-location.ts'
-import type { PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
+import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 export function openStore(config: StoreConfig): Store {
   if (config.s3) return new LazyS3Store(config.s3)
@@ -49,6 +49,14 @@ class LazyS3Store implements Store {
 
   async delete(keys: readonly string[]): Promise<void> {
     return (await this.#load()).delete(keys)
+  }
+
+  async listPendingUploads(prefix: string): Promise<PendingUpload[]> {
+    return (await this.#load()).listPendingUploads!(prefix)
+  }
+
+  async abortPendingUpload(upload: PendingUpload): Promise<void> {
+    return (await this.#load()).abortPendingUpload!(upload)
   }
 
   async versions(prefix: string): Promise<StoredVersion[]> {

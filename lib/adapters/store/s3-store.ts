@@ -2,6 +2,8 @@
 // lib-storage; a failed upload is aborted so nothing half-written looks complete.
 // Create-only puts send `If-None-Match: *` (lib-storage passes it to PutObject and to
 // CompleteMultipartUpload, the two requests that make an object appear); no HEAD first.
+// Every request has connect, idle-socket and response timeouts: an endpoint that
+// accepts the connection and never answers fails as STORE_UNREACHABLE, never hangs.
 
 import type { Readable } from 'node:stream'
 import {
@@ -9,6 +11,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   S3Client,
@@ -18,7 +21,30 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
-import type { PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
+import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
+
+/** Seconds a request may wait without a byte moving (LIFEBOAT_STORE_TIMEOUT overrides). */
+export const STORE_TIMEOUT_DEFAULT_SECONDS = 60
+
+/**
+ * The SDK's Node request handler timeouts for one "no progress" budget: connecting
+ * (at most 10 s), an idle socket (the budget), and the whole request up to its response
+ * headers (ten budgets: a 16 MiB part on a slow link). Each of the SDK's attempts has them.
+ */
+export function storeTimeouts(seconds = STORE_TIMEOUT_DEFAULT_SECONDS): {
+  connectionTimeout: number
+  socketTimeout: number
+  requestTimeout: number
+  throwOnRequestTimeout: true
+} {
+  const ms = seconds * 1000
+  return {
+    connectionTimeout: Math.min(ms, 10_000),
+    socketTimeout: ms,
+    requestTimeout: ms * 10,
+    throwOnRequestTimeout: true,
+  }
+}
 
 export function createS3Client(settings: S3Settings): S3Client {
   const config: S3ClientConfig = {
@@ -27,6 +53,7 @@ export function createS3Client(settings: S3Settings): S3Client {
     requestChecksumCalculation: settings.requestChecksumCalculation,
     responseChecksumValidation: settings.responseChecksumValidation,
     maxAttempts: 4,
+    requestHandler: storeTimeouts(settings.timeoutSeconds),
   }
   if (settings.endpoint) config.endpoint = settings.endpoint
   if (settings.credentials) {
@@ -92,7 +119,10 @@ export class S3Store implements Store {
     upload.on('httpUploadProgress', () => {
       uploadId ??= (upload as unknown as { uploadId?: string }).uploadId
     })
+    const onAbort = () => void upload.abort().catch(() => undefined)
+    options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
+      if (options.signal?.aborted) throw options.signal.reason
       await upload.done()
       return { bytes }
     } catch (error) {
@@ -117,6 +147,8 @@ export class S3Store implements Store {
         )
       }
       throw s3Error(error, `cannot write ${this.locate(key)}`)
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
     }
   }
 
@@ -210,6 +242,55 @@ export class S3Store implements Store {
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
 
+  /** Multipart uploads under the prefix that were initiated and never completed nor aborted. */
+  async listPendingUploads(prefix: string): Promise<PendingUpload[]> {
+    const found: PendingUpload[] = []
+    let keyMarker: string | undefined
+    let uploadIdMarker: string | undefined
+    try {
+      do {
+        const page = await this.#client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        )
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key || !upload.UploadId) continue
+          found.push({
+            key: upload.Key.slice(this.#prefix.length),
+            started: upload.Initiated ?? new Date(0),
+            handle: upload.UploadId,
+          })
+        }
+        const more = page.IsTruncated === true
+        keyMarker = more ? page.NextKeyMarker : undefined
+        uploadIdMarker = more ? page.NextUploadIdMarker : undefined
+      } while (keyMarker)
+    } catch (error) {
+      throw s3Error(error, `cannot list the unfinished uploads under ${this.locate(prefix)}`)
+    }
+    return found.sort((a, b) => a.started.getTime() - b.started.getTime())
+  }
+
+  async abortPendingUpload(upload: PendingUpload): Promise<void> {
+    try {
+      await this.#client.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: this.#prefix + upload.key,
+          UploadId: upload.handle,
+        }),
+      )
+    } catch (error) {
+      // Already gone (completed, aborted or expired by the lifecycle rule): nothing to do.
+      if ((error as Error).name === 'NoSuchUpload') return
+      throw s3Error(error, `cannot abort the unfinished upload of ${this.locate(upload.key)}`)
+    }
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000)
@@ -264,11 +345,14 @@ export function s3Error(error: unknown, what: string): LifeboatError {
   ) {
     return new LifeboatError('STORE_FORBIDDEN', `${what}: access denied (${name})`, { cause: error })
   }
+  // Before the generic 404: a missing bucket is not a missing backup.
+  if (name === 'NoSuchBucket' || e.Code === 'NoSuchBucket') {
+    return new LifeboatError('STORE_MISSING', `${what}: the bucket does not exist (NoSuchBucket)`, {
+      cause: error,
+    })
+  }
   if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') {
     return new LifeboatError('BACKUP_NOT_FOUND', `${what}: no such object`, { cause: error })
-  }
-  if (name === 'NoSuchBucket') {
-    return new LifeboatError('STORE_UNREACHABLE', `${what}: the bucket does not exist`, { cause: error })
   }
   return new LifeboatError('STORE_IO', `${what}: ${name}${status ? ` (HTTP ${status})` : ''}: ${e.message}`, {
     cause: error,

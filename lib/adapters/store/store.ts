@@ -9,6 +9,15 @@ export interface StoredObject {
   modified: Date
 }
 
+/** A write that began and never finished: an S3 multipart upload, a folder store's partial file. */
+export interface PendingUpload {
+  key: string
+  /** S3: when the upload was initiated; a folder: the partial file's last write. */
+  started: Date
+  /** The store's own handle: the S3 UploadId, or the partial file's name. */
+  handle: string
+}
+
 export interface PutOptions {
   contentType?: string
   /**
@@ -20,6 +29,8 @@ export interface PutOptions {
    * refuse any other write there (docs/infrastructure.md "Immutable backups").
    */
   ifNoneMatch?: '*'
+  /** Stops the write (and any request in flight) when aborted; the put then rejects. */
+  signal?: AbortSignal
   /**
    * Smaller multipart buffers for one of many concurrent uploads (Storage blobs): about
    * 24 MiB per upload instead of 80. Stores that do not buffer ignore it.
@@ -57,6 +68,15 @@ export interface Store {
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<StoredObject[]>
   delete(keys: readonly string[]): Promise<void>
+  /** Writes under `prefix` that began and never finished (clean aborts the stale ones). */
+  listPendingUploads?(prefix: string): Promise<PendingUpload[]>
+  /** Drops a pending upload and the bytes it holds. */
+  abortPendingUpload?(upload: PendingUpload): Promise<void>
+  /**
+   * Creates the store where the job may (a folder; a bucket is provisioned by infra/).
+   * Only the backup calls it: every other job finds a missing store an error (STORE_MISSING).
+   */
+  create?(): Promise<void>
   /** Every version under `prefix` (S3 ListObjectVersions); absent where the store keeps none. */
   versions?(prefix: string): Promise<StoredVersion[]>
 }

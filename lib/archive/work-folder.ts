@@ -1,0 +1,60 @@
+// A job's private temp folder: `<temp>/lifeboat-<kind>-<pid>-XXXXXX`, mode 0700, removed by
+// the job however it ends. A process killed outright (kill -9, OOM, power loss) cannot
+// remove its own, so each job sweeps, at start, the folders of its kind whose process is gone.
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+
+export type WorkFolderKind = 'backup' | 'restore'
+
+/** Folders from before the pid was part of the name are swept once this old. */
+const LEGACY_STALE_MS = 24 * 3_600_000
+
+/** Creates the job's folder (mkdtemp: mode 0700, a name nobody else can take). */
+export async function createWorkFolder(tempDir: string, kind: WorkFolderKind): Promise<string> {
+  return mkdtemp(join(tempDir, `lifeboat-${kind}-${process.pid}-`))
+}
+
+/** True while a process with this id runs (on this machine). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists, it is someone else's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes the folders of `kind` under `tempDir` left by processes that no longer run;
+ * returns their paths. A folder whose process still runs (another job) is left alone.
+ */
+export async function sweepStaleWorkFolders(
+  tempDir: string,
+  kind: WorkFolderKind,
+  options: { isAlive?: (pid: number) => boolean; now?: Date } = {},
+): Promise<string[]> {
+  const isAlive = options.isAlive ?? isProcessAlive
+  const now = (options.now ?? new Date()).getTime()
+  let names: string[]
+  try {
+    names = await readdir(tempDir)
+  } catch {
+    return []
+  }
+  const swept: string[] = []
+  for (const name of names) {
+    if (!name.startsWith(`lifeboat-${kind}-`)) continue
+    const path = join(tempDir, name)
+    const pid = /^lifeboat-[a-z]+-(\d+)-[A-Za-z0-9]{6}$/.exec(name)?.[1]
+    if (pid !== undefined) {
+      if (Number(pid) === process.pid || isAlive(Number(pid))) continue
+    } else {
+      const info = await stat(path).catch(() => undefined)
+      if (!info?.isDirectory() || now - info.mtime.getTime() < LEGACY_STALE_MS) continue
+    }
+    await rm(path, { recursive: true, force: true })
+    swept.push(path)
+  }
+  return swept
+}
