@@ -3,7 +3,7 @@
 // with an RTO recommendation, and rendered as Markdown for people. Pure.
 
 import type { OutcomeStatus } from '../alerts/outcome.ts'
-import { formatBytes, plural } from '../core/format.ts'
+import { formatBytes } from '../core/format.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 import { accessReviewWarnings, type ReportedAccessReview } from './access-review-report.ts'
 

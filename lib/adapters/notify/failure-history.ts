@@ -8,7 +8,6 @@ import {
   dedupKeyFor,
   type FailureHistory,
   PAGE_AFTER_FAILURES,
-  type SavedHistory,
 } from '../../alerts/escalation.ts'
 import type { JobName, OutcomeStatus } from '../../alerts/outcome.ts'
 import { STATUS_KEY } from '../../archive/layout.ts'
