@@ -129,7 +129,8 @@ describe('a store that stalls while the snapshot is held', () => {
     expect(heldSnapshot).toBe(true)
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(
-      /error DEADLINE_EXCEEDED: the job's deadline of 8s \(LIFEBOAT_DEADLINE\) passed during seal; the partial archive and temporary files were removed, nothing was stored/,
+      // The upload stalls from its first bytes: a slow machine is still exporting at 8 s.
+      /error DEADLINE_EXCEEDED: the job's deadline of 8s \(LIFEBOAT_DEADLINE\) passed during (export|seal); the partial archive and temporary files were removed, nothing was stored/,
     )
     expect(seconds).toBeLessThan(40)
     expect(await backupSessions()).toEqual([])
