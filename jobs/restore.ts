@@ -6,7 +6,12 @@ import { isAbsolute, resolve } from 'node:path'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { reportWhenDone } from '../lib/cli/after-job.ts'
-import { previewReport, restoreReport, storageOnlyReport } from '../lib/cli/restore-report.ts'
+import {
+  previewReport,
+  restoreReport,
+  storageOnlyReport,
+  storagePreviewReport,
+} from '../lib/cli/restore-report.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import {
   filesAfterDatabase,
@@ -50,6 +55,11 @@ export const job: JobSpec = {
     const files = (id: string) => restoreBackupFiles(config.storage, id, request)
     if (config.storageOnly) {
       const id = await resolveStoredBackup(store, config.what)
+      if (config.dryRun) {
+        const planned = await previewBackupFiles(config.storage, id, request)
+        if (!planned) throw new LifeboatError('BACKUP_NOT_FOUND', `${id} holds no Storage files`)
+        return storagePreviewReport(planned)
+      }
       const storage = await files(id)
       if (!storage) throw new LifeboatError('BACKUP_NOT_FOUND', `${id} holds no Storage files`)
       return storageOnlyReport(storage)

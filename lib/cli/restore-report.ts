@@ -53,6 +53,16 @@ export function storageOnlyReport(storage: StorageRestoreResult): ReportableResu
   }
 }
 
+/** --storage-only --dry-run: the files' plan, nothing written. */
+export function storagePreviewReport(storage: StorageRestorePreview): ReportableResult {
+  return {
+    summary: { id: storage.id, dryRun: true, storageOnly: true, storage },
+    text: storagePreviewText(storage),
+    facts: { backupId: storage.id },
+    audit: { dryRun: true, storageOnly: true },
+  }
+}
+
 /** --dry-run: the plan, and that nothing was written. */
 export function previewReport(
   preview: RestorePreview,

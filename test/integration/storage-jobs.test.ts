@@ -124,6 +124,13 @@ describe('the backup, verify and restore jobs with Storage configured', () => {
 
   it('restores the files only with --storage-only, no database named', async () => {
     const target = await emptyProject()
+    const planned = await runJobProcess('restore', ['latest', '--storage-only', '--dry-run', '--json'], {
+      ...env,
+      ...storageEnv(target, 'TARGET_'),
+    })
+    expect(planned.code, planned.stderr).toBe(0)
+    expect(planned.json).toMatchObject({ dryRun: true, storage: { upload: { objects: 4 } } })
+    expect((await factsOf(target.raw)).size).toBe(0)
     const run = await runJobProcess('restore', ['latest', '--storage-only'], {
       ...env,
       ...storageEnv(target, 'TARGET_'),
