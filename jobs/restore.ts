@@ -6,9 +6,19 @@ import { isAbsolute, resolve } from 'node:path'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { reportWhenDone } from '../lib/cli/after-job.ts'
-import { previewReport, restoreReport, storageOnlyReport } from '../lib/cli/restore-report.ts'
+import {
+  previewReport,
+  restoreReport,
+  storageOnlyReport,
+  storagePreviewReport,
+} from '../lib/cli/restore-report.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
-import { filesAfterDatabase, resolveStoredBackup, restoreBackupFiles } from '../lib/cli/storage-jobs.ts'
+import {
+  filesAfterDatabase,
+  previewBackupFiles,
+  resolveStoredBackup,
+  restoreBackupFiles,
+} from '../lib/cli/storage-jobs.ts'
 import { storeOpener } from '../lib/cli/wiring.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
@@ -32,19 +42,24 @@ export const job: JobSpec = {
     const store = config.store ? openStore(config.store) : undefined
     const decrypt = (name: string) => decryptStream(identity, { name })
     const trust = await loadTrust(config.trust)
-    const files = (id: string) =>
-      restoreBackupFiles(config.storage, id, {
-        store,
-        emit,
-        signal,
-        decrypt,
-        trust,
-        database: config.target,
-        selection: config.storageSelection,
-        truncate: config.truncate,
-      })
+    const request = {
+      store,
+      emit,
+      signal,
+      decrypt,
+      trust,
+      database: config.target,
+      selection: config.storageSelection,
+      truncate: config.truncate,
+    }
+    const files = (id: string) => restoreBackupFiles(config.storage, id, request)
     if (config.storageOnly) {
       const id = await resolveStoredBackup(store, config.what)
+      if (config.dryRun) {
+        const planned = await previewBackupFiles(config.storage, id, request)
+        if (!planned) throw new LifeboatError('BACKUP_NOT_FOUND', `${id} holds no Storage files`)
+        return storagePreviewReport(planned)
+      }
       const storage = await files(id)
       if (!storage) throw new LifeboatError('BACKUP_NOT_FOUND', `${id} holds no Storage files`)
       return storageOnlyReport(storage)
@@ -74,7 +89,8 @@ export const job: JobSpec = {
       production: config.production,
     }
     if (config.dryRun) {
-      return previewReport(await previewRestore(deps, new PostgresTarget(targetOptions), options))
+      const preview = await previewRestore(deps, new PostgresTarget(targetOptions), options)
+      return previewReport(preview, await previewBackupFiles(config.storage, preview.id, request))
     }
     const result = await runRestore(deps, {
       ...options,

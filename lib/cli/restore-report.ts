@@ -3,7 +3,7 @@
 import { formatBytes, plural } from '../core/format.ts'
 import type { RestoreResult } from '../restore/postgres-target.ts'
 import type { RestorePreview } from '../restore/preview.ts'
-import type { StorageRestoreResult } from '../storage/restore.ts'
+import type { StorageRestorePreview, StorageRestoreResult } from '../storage/restore.ts'
 import type { ReportableResult } from './after-job.ts'
 import { restoreMarkdown } from './job-markdown.ts'
 
@@ -53,11 +53,24 @@ export function storageOnlyReport(storage: StorageRestoreResult): ReportableResu
   }
 }
 
-/** --dry-run: the plan, and that nothing was written. */
-export function previewReport(preview: RestorePreview): ReportableResult {
+/** --storage-only --dry-run: the files' plan, nothing written. */
+export function storagePreviewReport(storage: StorageRestorePreview): ReportableResult {
   return {
-    summary: { ...preview },
-    text: renderPreview(preview),
+    summary: { id: storage.id, dryRun: true, storageOnly: true, storage },
+    text: storagePreviewText(storage),
+    facts: { backupId: storage.id },
+    audit: { dryRun: true, storageOnly: true },
+  }
+}
+
+/** --dry-run: the plan, and that nothing was written. */
+export function previewReport(
+  preview: RestorePreview,
+  storage: StorageRestorePreview | undefined,
+): ReportableResult {
+  return {
+    summary: { ...preview, ...(storage ? { storage } : {}) },
+    text: [renderPreview(preview), ...(storage ? [storagePreviewText(storage)] : [])].join('\n'),
     facts: { backupId: preview.id, rows: preview.rows, tables: preview.tables.length },
     warnings: preview.warnings,
     audit: { dryRun: true, target: preview.target },
@@ -88,6 +101,11 @@ function renderPreview(p: RestorePreview): string {
     `dry run: ${p.id} would restore ${plural(p.tables.length, 'table')}, ${plural(p.rows, 'row')} into ${p.target}${p.truncate ? ' (tables emptied first)' : ''}; every check passed, nothing was written`,
   )
   return lines.join('\n')
+}
+
+function storagePreviewText(s: StorageRestorePreview): string {
+  const created = s.bucketsToCreate.length > 0 ? `; buckets created: ${s.bucketsToCreate.join(', ')}` : ''
+  return `storage (dry run): would upload ${plural(s.upload.objects, 'object')} (${formatBytes(s.upload.bytes)}), ${s.overwrite} of them over other content; ${s.identical} already there, ${s.extra} not in the backup${created}; every blob to upload proven against its sha256, nothing written`
 }
 
 function storageDetails(s: StorageRestoreResult): Record<string, string | number> {

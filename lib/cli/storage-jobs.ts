@@ -15,7 +15,12 @@ import { beginStorageBackup } from '../storage/backup.ts'
 import type { Decrypt } from '../storage/blob-store.ts'
 import type { BucketSelection } from '../storage/bucket-selection.ts'
 import { openStorageClient } from '../storage/client.ts'
-import { restoreStorage, type StorageRestoreResult } from '../storage/restore.ts'
+import {
+  previewStorageRestore,
+  restoreStorage,
+  type StorageRestorePreview,
+  type StorageRestoreResult,
+} from '../storage/restore.ts'
 import type { StorageChoice } from '../storage/settings.ts'
 
 /** The backup's Storage port when Storage is configured (and not --no-storage). */
@@ -61,15 +66,8 @@ export interface StorageRestoreRequest {
   truncate: boolean
 }
 
-/**
- * Restores the files of backup `id` into the target project's Storage. Undefined when
- * Storage is not configured for the target or the backup holds no files.
- */
-export async function restoreBackupFiles(
-  choice: StorageChoice,
-  id: string,
-  request: StorageRestoreRequest,
-): Promise<StorageRestoreResult | undefined> {
+/** The signed sidecar of `id`, when Storage is configured for the target and the backup holds files. */
+async function filesOf(choice: StorageChoice, id: string, request: StorageRestoreRequest) {
   if (!choice.enabled) return undefined
   if (!request.store) {
     throw new LifeboatError(
@@ -84,23 +82,48 @@ export async function restoreBackupFiles(
     return undefined
   }
   const target = await openStorageClient(choice.settings.endpoint)
+  const deps = {
+    store: request.store,
+    target,
+    emit: request.emit,
+    decrypt: request.decrypt,
+    ...(request.signal ? { signal: request.signal } : {}),
+  }
+  const options = { selection: request.selection, truncate: request.truncate, jobs: choice.settings.jobs }
+  return { manifest, deps, options }
+}
+
+/**
+ * Restores the files of backup `id` into the target project's Storage. Undefined when
+ * Storage is not configured for the target or the backup holds no files.
+ */
+export async function restoreBackupFiles(
+  choice: StorageChoice,
+  id: string,
+  request: StorageRestoreRequest,
+): Promise<StorageRestoreResult | undefined> {
+  const files = await filesOf(choice, id, request)
+  if (!files) return undefined
   const database = request.database ? await openCatalogConnection(request.database) : undefined
   try {
     return await restoreStorage(
-      {
-        store: request.store,
-        target,
-        emit: request.emit,
-        decrypt: request.decrypt,
-        ...(request.signal ? { signal: request.signal } : {}),
-        ...(database ? { database } : {}),
-      },
-      manifest,
-      { selection: request.selection, truncate: request.truncate, jobs: choice.settings.jobs },
+      { ...files.deps, ...(database ? { database } : {}) },
+      files.manifest,
+      files.options,
     )
   } finally {
     await database?.end().catch(() => undefined)
   }
+}
+
+/** --dry-run: the files' plan against the target, every blob proven, nothing written. */
+export async function previewBackupFiles(
+  choice: StorageChoice,
+  id: string,
+  request: StorageRestoreRequest,
+): Promise<StorageRestorePreview | undefined> {
+  const files = await filesOf(choice, id, request)
+  return files ? previewStorageRestore(files.deps, files.manifest, files.options) : undefined
 }
 
 /** The backup a selector names in the store (for --storage-only, where no archive is read). */

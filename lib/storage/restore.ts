@@ -76,19 +76,24 @@ export interface StorageRestoreResult {
   warnings: string[]
 }
 
-export async function restoreStorage(
+/** What a restore of these files would do to the target, decided read-only. */
+interface PlannedRestore {
+  manifest: StorageManifest
+  names: Set<string>
+  objects: StorageManifest['objects']
+  buckets: StorageManifest['header']['buckets']
+  existing: Set<string>
+  ctx: RestoreContext
+  plan: RestorePlan
+  writes: StorageManifest['objects']
+}
+
+/** Reads the storage manifest, hashes the target's same-size objects, refuses conflicts, proves the blobs. */
+async function planAndProve(
   deps: StorageRestoreDeps,
-  sidecar: { id: string },
+  reference: NonNullable<ReturnType<typeof storageReferenceOf>>,
   options: StorageRestoreOptions,
-): Promise<StorageRestoreResult | undefined> {
-  const reference = storageReferenceOf(sidecar, sidecar.id)
-  if (!reference) return undefined
-  const began = performance.now()
-  const warnings: string[] = []
-  const warn = (message: string) => {
-    warnings.push(message)
-    deps.emit({ type: 'warning', message })
-  }
+): Promise<PlannedRestore> {
   const manifest = await readStorageManifest(deps.store, reference.manifest, deps.decrypt)
   const buckets = manifest.header.buckets.filter((b) => isBucketSelected(options.selection, b.name))
   const names = new Set(buckets.map((b) => b.name))
@@ -116,7 +121,56 @@ export async function restoreStorage(
   }
   const writes = [...plan.upload, ...plan.conflicts]
   if (options.verifyFirst !== false) await proveAll(ctx, deps, writes, options.jobs)
+  return { manifest, names, objects, buckets, existing, ctx, plan, writes }
+}
 
+export interface StorageRestorePreview {
+  id: string
+  bucketsToCreate: string[]
+  upload: { objects: number; bytes: number }
+  identical: number
+  overwrite: number
+  /** Target objects not in the backup: deleted with --truncate, else left. */
+  extra: number
+}
+
+/** --dry-run: every check a files' restore makes (conflicts, every blob proven), nothing written. */
+export async function previewStorageRestore(
+  deps: StorageRestoreDeps,
+  sidecar: { id: string },
+  options: StorageRestoreOptions,
+): Promise<StorageRestorePreview | undefined> {
+  const reference = storageReferenceOf(sidecar, sidecar.id)
+  if (!reference) return undefined
+  const { buckets, existing, plan, writes } = await planAndProve(deps, reference, options)
+  return {
+    id: sidecar.id,
+    bucketsToCreate: buckets.filter((b) => !existing.has(b.name)).map((b) => b.name),
+    upload: { objects: writes.length, bytes: writes.reduce((n, o) => n + o.size, 0) },
+    identical: plan.identical.length,
+    overwrite: plan.conflicts.length,
+    extra: plan.extra.length,
+  }
+}
+
+export async function restoreStorage(
+  deps: StorageRestoreDeps,
+  sidecar: { id: string },
+  options: StorageRestoreOptions,
+): Promise<StorageRestoreResult | undefined> {
+  const reference = storageReferenceOf(sidecar, sidecar.id)
+  if (!reference) return undefined
+  const began = performance.now()
+  const warnings: string[] = []
+  const warn = (message: string) => {
+    warnings.push(message)
+    deps.emit({ type: 'warning', message })
+  }
+  const { manifest, names, objects, buckets, existing, ctx, plan, writes } = await planAndProve(
+    deps,
+    reference,
+    options,
+  )
   const created = buckets.filter((b) => !existing.has(b.name)).map((b) => b.name)
   for (const bucket of created) await deps.target.createBucket(bucket, deps.signal)
   const bytes = writes.reduce((n, o) => n + o.size, 0)

@@ -124,6 +124,13 @@ describe('the backup, verify and restore jobs with Storage configured', () => {
 
   it('restores the files only with --storage-only, no database named', async () => {
     const target = await emptyProject()
+    const planned = await runJobProcess('restore', ['latest', '--storage-only', '--dry-run', '--json'], {
+      ...env,
+      ...storageEnv(target, 'TARGET_'),
+    })
+    expect(planned.code, planned.stderr).toBe(0)
+    expect(planned.json).toMatchObject({ dryRun: true, storage: { upload: { objects: 4 } } })
+    expect((await factsOf(target.raw)).size).toBe(0)
     const run = await runJobProcess('restore', ['latest', '--storage-only'], {
       ...env,
       ...storageEnv(target, 'TARGET_'),
@@ -131,6 +138,32 @@ describe('the backup, verify and restore jobs with Storage configured', () => {
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/storage: restored 4 objects/)
     expect(await factsOf(target.raw)).toEqual(await factsOf(source.raw))
+  })
+
+  it('plans the files too with --dry-run, refuses what a restore would refuse, and writes nothing', async () => {
+    const target = await emptyProject()
+    const url = await emptyDatabase('storage_jobs_dry')
+    const restoreEnv = { ...env, TARGET_DATABASE_URL: url, ...storageEnv(target, 'TARGET_') }
+    const run = await runJobProcess('restore', [id, '--create-schema', '--dry-run', '--json'], restoreEnv)
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.json).toMatchObject({
+      dryRun: true,
+      storage: {
+        upload: { objects: 4 },
+        identical: 0,
+        overwrite: 0,
+        bucketsToCreate: ['avatars', 'documents'],
+      },
+    })
+    expect((await factsOf(target.raw)).size).toBe(0)
+    // A file the target holds with other content: the restore would stop, so does the preview.
+    await seed(target.raw, [{ bucket: 'documents', name: 'reports/q1.pdf', body: Buffer.from('newer') }])
+    const refused = await runJobProcess('restore', [id, '--create-schema', '--dry-run'], restoreEnv)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(
+      /TARGET_NOT_EMPTY: 1 objects in the target differ .*documents\/reports\/q1\.pdf/,
+    )
+    expect([...(await factsOf(target.raw)).keys()]).toEqual(['documents/reports/q1.pdf'])
   })
 
   it('leaves the files out with --no-storage', async () => {
