@@ -29,9 +29,12 @@ export interface AccessObject {
   schema: string
   /** The object's name (a routine: without arguments). */
   name: string
-  /** Routines: the identity arguments, `integer, text`. */
+  /** Routines: pg_get_function_identity_arguments(), `v integer, VARIADIC text[]` (ALTER AGGREGATE needs it). */
   arguments?: string
-  /** The name as SQL writes it, quoted where needed: `public.t`, `"My Schema".f(integer)`. */
+  /**
+   * The name as SQL writes it, quoted where needed: `public.t`, `"My Schema".f(integer)`
+   * (routines as regprocedure prints them, so to_regprocedure() finds them).
+   */
   ident: string
   owner: string
   /** aclitem texts exactly as the source holds them; null = the built-in default (acldefault). */
@@ -127,8 +130,10 @@ export interface ManifestRoles {
   /** Custom roles the backed-up objects name (owners, grantees, policies), with their memberships' roles. */
   roles: RoleEntry[]
   memberships: RoleMembership[]
-  /** Named roles PostgreSQL or Supabase create themselves: left to the target. */
+  /** Named roles PostgreSQL or Supabase create themselves: not the backup's to create. */
   skipped: { name: string; reason: string }[]
+  /** Those of them the objects name (not pg_*), with their attributes: created only where missing (plain PostgreSQL). */
+  platform: RoleEntry[]
 }
 
 export interface OmittedObject {
@@ -137,17 +142,20 @@ export interface OmittedObject {
   reason: string
 }
 
-/** A trigger on a table outside the selected schemas (auth.users) whose function is backed up. */
+/** A trigger on a table the platform owns (auth.users) whose function is backed up. */
 export interface ManagedTableTrigger {
   schema: string
   table: string
   name: string
   /** The trigger function, `public.handle_new_user()`. */
   function: string
-  /** CREATE OR REPLACE TRIGGER … as schema.sql writes it. */
+  /** CREATE OR REPLACE TRIGGER …: runs once the table exists, whether or not it has the trigger. */
   sql: string
-  /** Whether schema.sql creates it (false: its table is backed up too and created with it). */
-  inSchemaSql: boolean
+  /**
+   * true: the table is in the backup (auth.users of a default backup) and schema.sql creates
+   * the trigger with it; false: schema.sql creates it on the target's own table.
+   */
+  tableBackedUp: boolean
 }
 
 export interface ExtensionEntry {
