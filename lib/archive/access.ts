@@ -271,3 +271,11 @@ export function validateRoles(value: unknown, where: string): void {
     bad(where, 'has a roles block without roles, memberships or skipped')
   for (const r of roles.roles) if (typeof r.name !== 'string') bad(where, 'has a role without a name')
 }
+
+/** What a backup's schema step captured next to schema.sql: the manifest's fields and roles.sql. */
+export interface StructureCapture {
+  schema: SchemaCapture
+  access: ManifestAccess
+  roles: Omit<ManifestRoles, 'file'>
+  rolesSql: string
+}

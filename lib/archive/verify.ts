@@ -109,6 +109,7 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
   const expectedFiles = new Map<string, { sha256: string; bytes: number; rows?: number }>()
   for (const t of manifest.tables) expectedFiles.set(t.file, t)
   if (manifest.schemaSql) expectedFiles.set('schema.sql', manifest.schemaSql)
+  if (manifest.roles?.file) expectedFiles.set('roles.sql', manifest.roles.file)
 
   for (const [path, expected] of expectedFiles) {
     const actual = byPath.get(path)

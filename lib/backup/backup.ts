@@ -14,6 +14,7 @@ import {
   quoteQualified,
 } from '../adapters/postgres/connection.ts'
 import type { Store } from '../adapters/store/store.ts'
+import type { StructureCapture } from '../archive/access.ts'
 import { FORMAT_VERSION, type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { planRestoreOrder } from '../archive/restore-order.ts'
 import { sealArchive, startArchiveUpload, totalsOf } from '../archive/upload.ts'
@@ -28,6 +29,8 @@ export interface SchemaSqlResult {
   sql: string
   source: string
   warnings: string[]
+  /** Access data, roles.sql and the manifest's schema notes (absent from generators that have none). */
+  capture?: StructureCapture
 }
 
 export type GenerateSchemaSql = (
@@ -116,7 +119,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     try {
       deps.emit({ type: 'step', message: `backing up ${ordered.length} tables to ${deps.store.locate(key)}` })
 
-      const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
+      const structure = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
       const tables = await exportTables(
         {
           emit: deps.emit,
@@ -148,7 +151,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
         },
         compression: { method: 'gzip', level: options.gzipLevel },
         encrypted,
-        schemaSql,
+        ...structure,
         tables,
         sequences: catalog.sequences,
         restoreOrder: plan.order,
@@ -189,6 +192,9 @@ async function lockTables(client: pg.Client, tables: readonly CatalogTable[]): P
   }
 }
 
+const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex')
+
+/** roles.sql first (the restore applies it before anything), then schema.sql. */
 async function writeSchemaSql(
   deps: BackupDeps,
   leader: pg.Client,
@@ -197,10 +203,10 @@ async function writeSchemaSql(
   catalog: Awaited<ReturnType<typeof readCatalog>>,
   { source, selection }: BackupOptions,
   warn: (message: string) => void,
-): Promise<Manifest['schemaSql']> {
+): Promise<Pick<Manifest, 'schemaSql' | 'access' | 'roles'>> {
   if (!deps.generateSchemaSql) {
     warn('schema.sql was not produced (no schema generator configured)')
-    return null
+    return { schemaSql: null }
   }
   try {
     const result = await deps.generateSchemaSql(leader, {
@@ -212,16 +218,29 @@ async function writeSchemaSql(
       connection: { url: source, serverVersionNum: catalog.serverVersionNum },
     })
     for (const w of result.warnings) warn(`schema.sql: ${w}`)
+    const capture = result.capture
+    if (capture) await writer.addText('roles.sql', capture.rolesSql)
     await writer.addText('schema.sql', result.sql)
+    const file = { sha256: sha256Of(result.sql), bytes: Buffer.byteLength(result.sql) }
     return {
-      file: 'schema.sql',
-      source: result.source,
-      sha256: createHash('sha256').update(result.sql).digest('hex'),
-      bytes: Buffer.byteLength(result.sql),
+      schemaSql: { file: 'schema.sql', source: result.source, ...file, ...capture?.schema },
+      ...(capture
+        ? {
+            access: capture.access,
+            roles: {
+              ...capture.roles,
+              file: {
+                name: 'roles.sql',
+                sha256: sha256Of(capture.rolesSql),
+                bytes: Buffer.byteLength(capture.rolesSql),
+              },
+            },
+          }
+        : {}),
     }
   } catch (error) {
     // The data is still worth keeping: restore into an existing schema needs no DDL.
     warn(`schema.sql was not produced: ${(error as Error).message}`)
-    return null
+    return { schemaSql: null }
   }
 }

@@ -3,7 +3,7 @@
 // version); either way followed by the access part, with roles.sql and the manifest's
 // access data captured from the same catalogs.
 import type pg from 'pg'
-import type { ManifestAccess, ManifestRoles, SchemaCapture } from '../../archive/access.ts'
+import type { ManifestAccess, StructureCapture } from '../../archive/access.ts'
 import { parseAclItem } from '../../archive/acl.ts'
 import { POST_DATA_MARKER } from '../../archive/schema-sql.ts'
 import { SUPABASE_API_ROLES, SUPABASE_ROLES } from '../../core/platform-roles.ts'
@@ -62,14 +62,6 @@ export interface SchemaSqlOptions {
   prefer?: 'pg_dump' | 'catalog'
   /** PATH to search and variables pg_dump inherits (PGSSLROOTCERT…); default process.env. */
   env?: NodeJS.ProcessEnv
-}
-
-/** What the manifest records next to schema.sql and roles.sql. */
-export interface StructureCapture {
-  schema: SchemaCapture
-  access: ManifestAccess
-  roles: Omit<ManifestRoles, 'file'>
-  rolesSql: string
 }
 
 export interface SchemaSql {
