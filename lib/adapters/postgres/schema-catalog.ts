@@ -104,7 +104,7 @@ export async function readSchemaCatalog(
         outsideTriggers: await rows<CatalogOutsideTrigger>(q.outsideTriggers),
         dependencies: await rows<CatalogDependency>(q.dependencies),
         unsupported: await rows<{ kind: string; names: string[] }>(q.unsupported),
-        eventTriggers: (await rows<{ name: string }>(q.eventTriggers, [])).map((r) => r.name),
+        eventTriggers: await rows<{ name: string; owner: string }>(q.eventTriggers, []),
         defaultAcls: await rows<CatalogDefaultAcl>(q.defaultAcls),
         publications: (await rows<CatalogPublication>(q.publications)).filter(
           (p) => p.allTables || p.tables.length > 0 || p.schemas.length > 0,

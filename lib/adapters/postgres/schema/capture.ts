@@ -7,6 +7,7 @@ import type {
   OmittedObject,
   SchemaCapture,
 } from '../../../archive/access.ts'
+import { SUPABASE_ROLES } from '../../../core/platform-roles.ts'
 import { MANAGED_SCHEMAS } from '../../../core/selection.ts'
 import type { CatalogPlan } from '../schema-from-catalog.ts'
 import type { SchemaCatalog } from './catalog-types.ts'
@@ -66,11 +67,16 @@ export function extensionEntries(catalog: SchemaCatalog, plan: CatalogPlan): Ext
 
 /** What neither path recreates: database-wide objects that touch the selected ones. */
 export function commonOmitted(catalog: SchemaCatalog): OmittedObject[] {
-  const omitted: OmittedObject[] = catalog.eventTriggers.map((name) => ({
-    kind: 'event trigger',
-    name,
-    reason: 'event triggers are database-wide: recreate them on the target if needed',
-  }))
+  // Supabase's own (pgrst_ddl_watch, owned by supabase_admin) come with every project.
+  const platform = (owner: string) =>
+    owner !== 'postgres' && (SUPABASE_ROLES as readonly string[]).includes(owner)
+  const omitted: OmittedObject[] = catalog.eventTriggers
+    .filter((e) => !platform(e.owner))
+    .map((e) => ({
+      kind: 'event trigger',
+      name: e.name,
+      reason: 'event triggers are database-wide: recreate them on the target if needed',
+    }))
   for (const p of catalog.publications) {
     if (p.allTables)
       omitted.push({

@@ -281,7 +281,7 @@ export function objectQueries(v: number) {
           JOIN pg_catalog.pg_namespace n ON n.oid = o.connamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_conversion', 'o.oid')}
       ) x GROUP BY kind ORDER BY kind`,
     eventTriggers: `
-      SELECT quote_ident(evtname) AS name FROM pg_catalog.pg_event_trigger e
+      SELECT quote_ident(evtname) AS name, pg_get_userbyid(e.evtowner) AS owner FROM pg_catalog.pg_event_trigger e
       WHERE ${notExtensionMember('pg_event_trigger', 'e.oid')} ORDER BY evtname`,
   }
 }

@@ -339,7 +339,7 @@ export interface SchemaCatalog {
   dependencies: CatalogDependency[]
   /** Objects in the selected schemas the catalog path does not recreate, by kind (operators, collations…). */
   unsupported: { kind: string; names: string[] }[]
-  eventTriggers: string[]
+  eventTriggers: { name: string; owner: string }[]
   /** Default privileges of the selected schemas, and the global ones of roles that own objects there. */
   defaultAcls: CatalogDefaultAcl[]
   /** Publications with a member (or schema) among the selected ones, or FOR ALL TABLES. */

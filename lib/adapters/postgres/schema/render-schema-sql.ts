@@ -53,6 +53,7 @@ export function extensionStatements(plan: CatalogPlan, capture: SchemaCapture): 
     .filter((e) => !e.required)
     .map((e) => {
       const schema = sqlIdent(e.schema)
+      // Not needed by the DDL: a target that lacks it, or refuses this role, gets a warning only.
       return `DO $lifeboat$ BEGIN
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = ${literal(e.name)}) THEN
     EXECUTE ${literal(`CREATE SCHEMA IF NOT EXISTS ${schema}`)};
@@ -60,6 +61,8 @@ export function extensionStatements(plan: CatalogPlan, capture: SchemaCapture): 
   ELSE
     RAISE WARNING 'extension % of the source is not available on this server: not created', ${literal(e.name)};
   END IF;
+EXCEPTION WHEN OTHERS THEN
+  RAISE WARNING 'extension % of the source was not created: %', ${literal(e.name)}, SQLERRM;
 END $lifeboat$;`
     })
   return [
