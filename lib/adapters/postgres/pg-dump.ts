@@ -1,13 +1,16 @@
 // Finding a pg_dump at least as new as the server, and running it: its version,
 // its arguments (the password never in argv) and its output cleaned for any client.
 import { spawn } from 'node:child_process'
-import { access, constants, readdir, realpath } from 'node:fs/promises'
-import { delimiter, join } from 'node:path'
+import { access, constants, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { delimiter, dirname, join } from 'node:path'
 
 export interface PgDumpTool {
   path: string
   version: string
   major: number
+  /** The pg_restore beside it: reads the dump's table of contents to leave entries out. */
+  restorePath: string
 }
 
 /** Dumps of a newer server may use syntax an older pg_dump cannot read, so it refuses. */
@@ -110,7 +113,7 @@ export async function readPgDumpVersion(
   try {
     const result = await run(path, ['--version'], env)
     const parsed = result.code === 0 ? parsePgDumpVersion(result.stdout) : undefined
-    return parsed ? { path, ...parsed } : undefined
+    return parsed ? { path, ...parsed, restorePath: join(dirname(path), 'pg_restore') } : undefined
   } catch {
     return undefined
   }
@@ -128,8 +131,9 @@ export async function findPgDump(options: {
   for (const path of candidates) {
     const tool = await readPgDumpVersion(path, options.env)
     if (!tool) continue
-    if (tool.major >= major) return { tool }
-    seen.push(`${tool.path} is ${tool.version}`)
+    if (tool.major < major) seen.push(`${tool.path} is ${tool.version}`)
+    else if (!(await isExecutable(tool.restorePath))) seen.push(`${tool.path} has no pg_restore beside it`)
+    else return { tool }
   }
   const found = seen.length > 0 ? seen.join(', ') : 'none found'
   return { reason: `no pg_dump ${major} or newer for this PostgreSQL ${major} server (${found})` }
@@ -159,4 +163,50 @@ export function cleanPgDumpOutput(text: string): string {
       ),
       '$1-- (the default comment of public)\n',
     )
+}
+
+/**
+ * Entries of a dump's table of contents (`pg_restore --list`) that schema.sql leaves
+ * out: privileges and default privileges, which its access part writes absolutely
+ * (pg_dump's are relative to the built-in defaults, and need a superuser where another
+ * role granted them or holds the defaults).
+ */
+export function keepTocEntry(line: string): boolean {
+  return !/^\d+; \d+ \d+ (ACL|DEFAULT ACL) /.test(line)
+}
+
+async function runOk(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const result = await run(command, args, env)
+  if (result.code !== 0) {
+    const name = command.split('/').at(-1)
+    throw new Error(`${name} exited with ${result.code}: ${result.stderr.trim().slice(0, 2000)}`)
+  }
+  return result.stdout
+}
+
+/**
+ * `pg_dump --schema-only --format=custom` into a private temporary folder, then
+ * pg_restore writes each section as SQL, without the entries `keepTocEntry` drops.
+ */
+export async function dumpSchemaSections(
+  tool: PgDumpTool,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ preData: string; postData: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-schema-'))
+  try {
+    const archive = join(dir, 'schema.dump')
+    await runOk(tool.path, ['--schema-only', '--format=custom', `--file=${archive}`, ...args], env)
+    const toc = await runOk(tool.restorePath, ['--list', archive], env)
+    const list = join(dir, 'toc.list')
+    await writeFile(list, `${toc.split('\n').filter(keepTocEntry).join('\n')}\n`)
+    const section = (name: string) =>
+      runOk(tool.restorePath, [`--section=${name}`, `--use-list=${list}`, '--file=-', archive], env)
+    return {
+      preData: cleanPgDumpOutput(await section('pre-data')),
+      postData: cleanPgDumpOutput(await section('post-data')),
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 }

@@ -9,11 +9,10 @@ import { POST_DATA_MARKER } from '../../archive/schema-sql.ts'
 import { SUPABASE_API_ROLES, SUPABASE_ROLES } from '../../core/platform-roles.ts'
 import { redact, type Secret } from '../../core/secret.ts'
 import {
-  cleanPgDumpOutput,
+  dumpSchemaSections,
   findPgDump,
   type PgDumpTool,
   pgDumpSchemaPattern,
-  run,
   splitConnectionUrl,
 } from './pg-dump.ts'
 import { schemaCapture } from './schema/capture.ts'
@@ -25,6 +24,7 @@ import {
   describeSchemas,
   extensionStatements,
   header,
+  publicSchemaPrivileges,
   renderCatalogSql,
   renderSections,
   requirementLines,
@@ -151,9 +151,8 @@ async function dumpWithPgDump(
   env: NodeJS.ProcessEnv,
 ): Promise<{ preData: string; postData: string }> {
   const { dbname, password } = splitConnectionUrl(options.connection.url.reveal())
-  // Owners and privileges as pg_dump writes them (relative to the built-in defaults);
-  // the access part that follows makes them absolute.
-  const args = ['--schema-only', '--no-tablespaces', '--no-security-labels']
+  // Owners as pg_dump writes them; privileges come from the access part (absolute).
+  const args = ['--no-tablespaces', '--no-security-labels']
   if (options.snapshot) args.push(`--snapshot=${options.snapshot}`)
   for (const schema of catalog.schemas) args.push('-n', pgDumpSchemaPattern(schema.name))
   args.push(`--dbname=${dbname}`)
@@ -161,14 +160,11 @@ async function dumpWithPgDump(
   if (password !== undefined) childEnv.PGPASSWORD = password
   // Two sections, as pg_restore applies them: indexes, keys and triggers are built
   // after the data is loaded, which is much faster than maintaining them row by row.
-  const dumpSection = async (section: 'pre-data' | 'post-data') => {
-    const result = await run(tool.path, [...args, `--section=${section}`], childEnv)
-    if (result.code !== 0) {
-      throw new Error(`pg_dump exited with ${result.code}: ${redact(result.stderr.trim()).slice(0, 2000)}`)
-    }
-    return cleanPgDumpOutput(result.stdout)
+  try {
+    return await dumpSchemaSections(tool, args, childEnv)
+  } catch (error) {
+    throw new Error(redact((error as Error).message))
   }
-  return { preData: await dumpSection('pre-data'), postData: await dumpSection('post-data') }
 }
 
 function renderPgDumpSql(
@@ -179,6 +175,7 @@ function renderPgDumpSql(
   capture: StructureCapture & { candidates: string[] },
 ): string {
   const prelude = extensionStatements(plan, capture.schema)
+  const publicFirst = publicSchemaPrivileges(capture.access, capture.candidates)
   const triggers = capture.schema.managedTableTriggers.filter((t) => !t.tableBackedUp).map((t) => t.sql)
   const added: Section[] = [
     {
@@ -196,6 +193,11 @@ function renderPgDumpSql(
       ...requirementLines(plan, capture.schema.omitted),
     ]),
     ...(prelude.length > 0 ? [`-- Extensions (pg_dump -n leaves them out)\n\n${prelude.join('\n\n')}`] : []),
+    ...(publicFirst.length > 0
+      ? [
+          `-- Privileges on public first: pg_dump hands objects to owners that may need CREATE on it\n\n${publicFirst.join('\n\n')}`,
+        ]
+      : []),
     dump.preData,
     POST_DATA_MARKER,
     dump.postData,

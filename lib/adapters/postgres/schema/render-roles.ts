@@ -66,7 +66,37 @@ function createRole(role: RoleEntry): string {
 END $lifeboat$;`
 }
 
-/** GRANT role TO member where the membership is missing; INHERIT / SET options on PostgreSQL 16+. */
+/**
+ * One membership per role and member: the union of what the source's grants of it
+ * allow (PostgreSQL 16+ keeps one per grantor; privileges add up across them).
+ */
+export function mergeMemberships(memberships: readonly RoleMembership[]): RoleMembership[] {
+  const merged = new Map<string, RoleMembership>()
+  const or = (a: boolean | null, b: boolean | null) =>
+    a === null && b === null ? null : Boolean(a) || Boolean(b)
+  for (const m of memberships) {
+    const key = `${m.role}\u0000${m.member}`
+    const seen = merged.get(key)
+    merged.set(
+      key,
+      seen
+        ? {
+            ...seen,
+            admin: seen.admin || m.admin,
+            inherit: or(seen.inherit, m.inherit),
+            set: or(seen.set, m.set),
+          }
+        : { ...m },
+    )
+  }
+  return [...merged.values()]
+}
+
+/**
+ * GRANT role TO member, unless memberships that exist already allow as much (16+
+ * keeps one per grantor: a second grant would only add a row); INHERIT / SET options
+ * only where the server has them.
+ */
 function grantMembership(m: RoleMembership): string {
   const base = `GRANT ${sqlIdent(m.role)} TO ${sqlIdent(m.member)}`
   const options = [
@@ -74,13 +104,21 @@ function grantMembership(m: RoleMembership): string {
     ...(m.inherit !== null ? [`INHERIT ${m.inherit ? 'TRUE' : 'FALSE'}`] : []),
     ...(m.set !== null ? [`SET ${m.set ? 'TRUE' : 'FALSE'}`] : []),
   ]
-  const modern = options.length > 0 ? `${base} WITH ${options.join(', ')}` : base
+  const withOptions = (list: string[]) => (list.length > 0 ? `${base} WITH ${list.join(', ')}` : base)
+  // A role that creates another holds ADMIN on it already (16+), and may not grant it to itself.
+  const toSelf = withOptions(options.filter((o) => o !== 'ADMIN TRUE'))
   const legacy = m.admin ? `${base} WITH ADMIN OPTION` : base
+  const pair = `roleid = ${literal(m.role)}::regrole AND member = ${literal(m.member)}::regrole`
+  const wants = (column: string, wanted: boolean | null) => `(bool_or(${column}) OR NOT ${wanted === true})`
   return `DO $lifeboat$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members
-      WHERE roleid = ${literal(m.role)}::regrole AND member = ${literal(m.member)}::regrole) THEN
-    IF current_setting('server_version_num')::int >= 160000 THEN EXECUTE ${literal(modern)};
-    ELSE EXECUTE ${literal(legacy)};
+  IF current_setting('server_version_num')::int < 160000 THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members WHERE ${pair} HAVING count(*) > 0 AND ${wants('admin_option', m.admin)}) THEN
+      EXECUTE ${literal(legacy)};
+    END IF;
+  ELSIF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members WHERE ${pair}
+      HAVING count(*) > 0 AND ${wants('admin_option', m.admin)} AND ${wants('inherit_option', m.inherit)} AND ${wants('set_option', m.set)}) THEN
+    IF current_user = ${literal(m.member)} THEN EXECUTE ${literal(toSelf)};
+    ELSE EXECUTE ${literal(withOptions(options))};
     END IF;
   END IF;
 END $lifeboat$;`
@@ -112,6 +150,6 @@ export function renderRolesSql(roles: Omit<ManifestRoles, 'file' | 'version'>, s
     )
   }
   if (roles.memberships.length > 0)
-    parts.push(`-- Memberships\n\n${roles.memberships.map(grantMembership).join('\n\n')}`)
+    parts.push(`-- Memberships\n\n${mergeMemberships(roles.memberships).map(grantMembership).join('\n\n')}`)
   return `${parts.join('\n\n')}\n`
 }

@@ -104,12 +104,20 @@ export interface AccessPartOptions {
 /** Owners, absolute privileges, default privileges and publication membership, after every object exists. */
 export function accessSections(access: ManifestAccess, options: AccessPartOptions): Section[] {
   const version = access.serverVersionNum
-  const privileges = access.objects.flatMap((o) => privilegeStatements(o, version, options.candidates))
+  const schemas = access.objects.filter((o) => o.kind === 'schema')
+  const privileges = access.objects
+    .filter((o) => o.kind !== 'schema')
+    .flatMap((o) => privilegeStatements(o, version, options.candidates))
   const sweep = sweepStatement(access)
   const defaults = access.defaultAcls
     .filter((d) => !options.skipDefaultsOf(d.role))
     .flatMap((d) => defaultAclStatements(d, version, options.candidates))
   return [
+    {
+      // A role given a table must hold CREATE on its schema (unless a superuser restores).
+      title: 'Privileges on the schemas, before owners change',
+      statements: schemas.flatMap((o) => privilegeStatements(o, version, options.candidates)),
+    },
     ...(options.owners ? [{ title: 'Owners', statements: ownerStatements(access) }] : []),
     {
       title:
@@ -180,4 +188,13 @@ export function renderCatalogSql(
     out.push(...renderSections([section]))
   })
   return `${out.join('\n\n')}\n`
+}
+
+/**
+ * The privileges of `public` for the start of the pg_dump path: the schema exists on
+ * every target, and pg_dump hands objects to their owners before its own GRANTs.
+ */
+export function publicSchemaPrivileges(access: ManifestAccess, candidates: readonly string[]): string[] {
+  const schema = access.objects.find((o) => o.kind === 'schema' && o.name === 'public')
+  return schema ? privilegeStatements(schema, access.serverVersionNum, candidates) : []
 }
