@@ -375,10 +375,23 @@ describe('generateSchemaSql', () => {
           'if [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 99.1"; exit 0; fi',
           `printf '%s\\n' "$@" > "${folder}/argv"`,
           `printf '%s' "$PGPASSWORD" > "${folder}/password"`,
+          // The custom-format archive goes to --file; the fake pg_restore reads it back.
+          `for a in "$@"; do case "$a" in --file=*) echo archive > "$(expr "$a" : '--file=\\(.*\\)')";; esac; done`,
+        ].join('\n'),
+      )
+      // pg_restore: a table of contents with an ACL entry (left out), then each section's SQL.
+      await writeFile(
+        join(folder, 'pg_restore'),
+        [
+          '#!/bin/sh',
+          'if [ "$1" = "--list" ]; then printf \'5; 1259 16400 TABLE public x postgres\\n6; 0 0 ACL public TABLE x postgres\\n\'; exit 0; fi',
+          `printf '%s\\n' "$@" >> "${folder}/restore-argv"`,
+          `for a in "$@"; do case "$a" in --use-list=*) cp "$(expr "$a" : '--use-list=\\(.*\\)')" "${folder}/used-list";; esac; done`,
           "printf '\\\\restrict abc123\\nCREATE TABLE x ();\\n\\\\unrestrict abc123\\n'",
         ].join('\n'),
       )
       await chmod(fake, 0o755)
+      await chmod(join(folder, 'pg_restore'), 0o755)
       const url = new URL(source.url)
       const result = await generate(source.url, { pgDumpPath: fake })
       expect(result.source).toBe('pg_dump 99.1')
@@ -388,6 +401,11 @@ describe('generateSchemaSql', () => {
       expect(await readFile(join(folder, 'password'), 'utf8')).toBe(decodeURIComponent(url.password))
       expect(argv.join(' ')).not.toContain(url.password)
       expect(argv).toContain('--schema-only')
+      expect(argv).toContain('--format=custom')
+      // pg_dump's relative privileges are left out: the access part writes them absolutely.
+      expect(await readFile(join(folder, 'used-list'), 'utf8')).toBe(
+        '5; 1259 16400 TABLE public x postgres\n\n',
+      )
       // Owners and privileges are part of schema.sql now (made absolute by the access part).
       expect(argv).not.toContain('--no-owner')
       expect(argv).not.toContain('--no-privileges')
