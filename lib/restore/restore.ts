@@ -304,6 +304,16 @@ async function loadInTransaction(
     await readArchive(
       openArchive(plan.archive),
       async (entry) => {
+        // roles.sql precedes schema.sql in the archive: the roles schema.sql names exist first.
+        if (entry.path === 'roles.sql' && plan.createSchema && plan.manifest.roles?.file) {
+          step = 'applying roles.sql'
+          deps.emit({ type: 'step', message: 'creating the roles the schema names (roles.sql)' })
+          await run(
+            await readVerifiedText(entry.stream, plan.manifest.roles.file.sha256, 'roles.sql'),
+            'applying roles.sql',
+          )
+          return
+        }
         if (entry.path === 'schema.sql' && plan.createSchema) {
           step = 'applying schema.sql'
           const parts = splitSchemaSql(await readSchemaSql(entry.stream, plan.manifest))
@@ -485,11 +495,19 @@ async function currentXid(client: pg.Client): Promise<string> {
 }
 
 async function readSchemaSql(stream: NodeJS.ReadableStream, manifest: Manifest): Promise<string> {
+  return readVerifiedText(stream, manifest.schemaSql?.sha256, 'schema.sql')
+}
+
+async function readVerifiedText(
+  stream: NodeJS.ReadableStream,
+  sha256: string | undefined,
+  name: string,
+): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk)
   const text = Buffer.concat(chunks)
-  if (createHash('sha256').update(text).digest('hex') !== manifest.schemaSql?.sha256) {
-    throw new LifeboatError('RESTORE_FAILED', 'schema.sql changed since it was verified')
+  if (createHash('sha256').update(text).digest('hex') !== sha256) {
+    throw new LifeboatError('RESTORE_FAILED', `${name} changed since it was verified`)
   }
   return text.toString('utf8')
 }

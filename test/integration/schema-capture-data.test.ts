@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readCatalog } from '../../lib/adapters/postgres/catalog.ts'
+import { startThrowawayPostgres } from '../../lib/adapters/postgres/throwaway.ts'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import { type AccessObject, aclObjectOf } from '../../lib/archive/access.ts'
 import { sqlIdent } from '../../lib/archive/acl.ts'
@@ -307,5 +308,23 @@ describe('the backup job', () => {
       'public.purchase_orders',
     ])
     await sql(source.url, 'DROP EVENT TRIGGER capture_data_ddl')
-  })
+
+    // Today's restore applies roles.sql before schema.sql: a cluster without the roles works.
+    const fresh = await startThrowawayPostgres()
+    try {
+      await sql(fresh.url, PLATFORM_AUTH)
+      const restored = await runJobProcess('restore', ['latest', '--create-schema', '--json', '--quiet'], {
+        BACKUP_STORE: folder,
+        TARGET_DATABASE_URL: fresh.url,
+      })
+      expect(restored.code, restored.stderr).toBe(0)
+      const facts = (lines: string[]) =>
+        lines.filter((l) => /^(owner|acl|column acl|policy|rls|role|member|publication) /.test(l))
+      expect(facts(await describeStructure(fresh.url, SCHEMAS, ROLE_NAMES))).toEqual(
+        facts(await describeStructure(source.url, SCHEMAS, ROLE_NAMES)),
+      )
+    } finally {
+      await fresh.stop()
+    }
+  }, 120_000)
 })
