@@ -39,6 +39,8 @@ export type GenerateSchemaSql = (
     schemas: string[]
     /** Only when tables were selected by name: the DDL then covers just them. */
     tables?: string[]
+    /** -T patterns: those tables are left out of the DDL too. */
+    excludeTables?: string[]
     snapshot: string
     connection: { url: Secret; serverVersionNum: number }
   },
@@ -211,8 +213,10 @@ async function writeSchemaSql(
   try {
     const result = await deps.generateSchemaSql(leader, {
       schemas: catalog.schemas,
-      ...(selection.tables.length > 0 || selection.excludeTables.length > 0
-        ? { tables: catalog.tables.map(qualifiedName) }
+      // -t: the named tables and what they need; -T: everything but those tables.
+      ...(selection.tables.length > 0 ? { tables: catalog.tables.map(qualifiedName) } : {}),
+      ...(selection.tables.length === 0 && selection.excludeTables.length > 0
+        ? { excludeTables: selection.excludeTables }
         : {}),
       snapshot,
       connection: { url: source, serverVersionNum: catalog.serverVersionNum },

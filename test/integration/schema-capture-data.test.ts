@@ -276,6 +276,27 @@ describe('-t', () => {
   })
 })
 
+describe('-T', () => {
+  it('leaves out the excluded tables and keeps the rest of the schemas, views and functions included', async () => {
+    const rest = await generateFrom(source.url, {
+      schemas: SCHEMAS,
+      excludeTables: ['public.permissions', 'sup*'],
+    })
+    expect(rest.source).toBe('catalog')
+    const kinds = rest.capture.access.objects.map((o) => `${o.kind} ${o.ident}`)
+    expect(kinds).not.toContain('table public.permissions')
+    expect(kinds).not.toContain('table public.suppliers')
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'table public.parts',
+        'view public.device_energy',
+        'aggregate public.kwh_total(numeric)',
+        'function public.handle_new_user()',
+      ]),
+    )
+  })
+})
+
 describe('the backup job', () => {
   it('writes roles.sql and the access data, checksummed, and names what schema.sql leaves out', async () => {
     await sql(

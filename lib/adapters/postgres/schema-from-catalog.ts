@@ -23,6 +23,8 @@ export { commentLine, orderNodes, type PlanNode } from './schema/plan-nodes.ts'
 export interface CatalogPlanOptions {
   /** Qualified `schema.table` names when -t limits the run (relations of any kind). */
   tables?: readonly string[]
+  /** -T patterns (pg_dump's): those tables are left out, everything else of the schemas stays. */
+  excludeTables?: readonly string[]
 }
 
 export interface CatalogPlan {
@@ -90,7 +92,7 @@ function buildGraph(context: PlanContext): void {
 
 /** Builds the plan: which objects, in which order, as which statements. */
 export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOptions = {}): CatalogPlan {
-  const context = createContext(catalog, options.tables)
+  const context = createContext(catalog, options.tables, options.excludeTables)
   buildGraph(context)
   renderTypes(context)
   const childFixes = renderRelations(context)

@@ -52,6 +52,8 @@ export interface SchemaSqlOptions {
   schemas: readonly string[]
   /** Qualified `schema.table` names when -t limits the run. */
   tables?: readonly string[]
+  /** -T patterns: those tables are left out (the catalog path then builds schema.sql). */
+  excludeTables?: readonly string[]
   /** For the pg_dump path; without it the catalogs are used. */
   connection?: { url: Secret; serverVersionNum: number }
   /** Use this pg_dump instead of searching PATH and /usr/lib/postgresql/<major>/bin. */
@@ -218,6 +220,11 @@ async function pickPgDump(
       note: 'Why not pg_dump: with -t, pg_dump leaves out the schemas, types and functions the tables need.',
     }
   }
+  if (options.excludeTables && options.excludeTables.length > 0) {
+    return {
+      note: 'Why not pg_dump: with -T, the catalogs leave out exactly the tables the data leaves out.',
+    }
+  }
   const found = await findPgDump({
     serverVersionNum: options.connection.serverVersionNum,
     pgDumpPath: options.pgDumpPath,
@@ -237,7 +244,7 @@ export async function generateSchemaSql(
 ): Promise<SchemaSql> {
   const env = options.env ?? process.env
   const catalog = await readSchemaCatalog(client, options.schemas)
-  const plan = planFromCatalog(catalog, { tables: options.tables })
+  const plan = planFromCatalog(catalog, { tables: options.tables, excludeTables: options.excludeTables })
   const warnings: string[] = []
   const notes: string[] = []
   const { tool, note } = await pickPgDump(options, catalog, env)

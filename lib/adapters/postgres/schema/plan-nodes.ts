@@ -63,6 +63,8 @@ export interface PlanContext {
   selectedSchemas: Set<string>
   /** Qualified `schema.table` names when -t limits the run. */
   tableFilter: Set<string> | undefined
+  /** -T patterns: tables left out of a run that keeps the rest. */
+  excludeTables: readonly string[]
   nodes: Map<string, PlanNode>
   warnings: string[]
   omitted: OmittedObject[]
@@ -81,12 +83,17 @@ export interface PlanContext {
   externalOf: Map<string, Set<string>>
 }
 
-export function createContext(catalog: SchemaCatalog, tables: readonly string[] | undefined): PlanContext {
+export function createContext(
+  catalog: SchemaCatalog,
+  tables: readonly string[] | undefined,
+  excludeTables: readonly string[] = [],
+): PlanContext {
   const map = () => new Map<number, string>()
   return {
     catalog,
     selectedSchemas: new Set(catalog.schemas.map((s) => s.name)),
     tableFilter: tables && tables.length > 0 ? new Set(tables) : undefined,
+    excludeTables,
     nodes: new Map(),
     warnings: [],
     omitted: [],

@@ -1,14 +1,21 @@
 // Planning tables, views, materialized views and sequences: which ones a run covers,
 // and the CREATE statements for them.
+
+import { matchesTable } from '../../../core/selection.ts'
 import type { CatalogColumn, CatalogRelation, CatalogSequence } from './catalog-types.ts'
 import { addNode, asChild, omit, PHASE, type PlanContext } from './plan-nodes.ts'
 
 /** The relations the run covers (-t limits them), their columns, and who defaults to what. */
 export function selectRelations(context: PlanContext): void {
   const { catalog, included, tableFilter } = context
-  const wanted = (schema: string, name: string) => !tableFilter || tableFilter.has(`${schema}.${name}`)
+  const wanted = (relation: CatalogRelation) => {
+    if (tableFilter) return tableFilter.has(`${relation.schema}.${relation.name}`)
+    // -T leaves tables out, as the data export does; views and the rest stay.
+    const isTable = relation.relkind === 'r' || relation.relkind === 'p'
+    return !(isTable && matchesTable(context.excludeTables, relation.schema, relation.name))
+  }
   for (const relation of catalog.relations) {
-    if (relation.relkind === 'c' || !wanted(relation.schema, relation.name)) continue
+    if (relation.relkind === 'c' || !wanted(relation)) continue
     if (relation.relkind === 'f') {
       omit(
         context,
