@@ -135,6 +135,10 @@ ALTER TABLE public.messages FORCE ROW LEVEL SECURITY;
 CREATE POLICY "members read" ON public.messages FOR SELECT USING (true);
 CREATE POLICY "profiles made by the trigger" ON public.profiles FOR INSERT TO ${r.owner} WITH CHECK (true);
 
+-- Extended statistics the planner relies on.
+CREATE STATISTICS public.devices_kind_status (dependencies) ON kind, status FROM public.devices;
+COMMENT ON STATISTICS public.devices_kind_status IS 'kind predicts status';
+
 -- A rule, and publication membership (one table with a column list and a row filter).
 CREATE RULE permissions_keep AS ON DELETE TO public.permissions DO INSTEAD NOTHING;
 CREATE PUBLICATION lifeboat_sample FOR TABLE public.messages, public.conversations;

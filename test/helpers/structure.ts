@@ -80,6 +80,8 @@ SELECT line FROM (
   SELECT format('rule %s', pg_get_ruledef(r.oid)) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
     WHERE c.relnamespace IN (SELECT oid FROM sel) AND r.rulename <> '_RETURN'
   UNION ALL
+  SELECT format('statistics %s %s', pg_get_statisticsobjdef(s.oid), obj_description(s.oid, 'pg_statistic_ext'))
+    FROM pg_statistic_ext s WHERE s.stxnamespace IN (SELECT oid FROM sel)  UNION ALL
   SELECT format('sequence %s', s.seqrelid::regclass) FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
     WHERE c.relnamespace IN (SELECT oid FROM sel)
   UNION ALL

@@ -97,6 +97,7 @@ describe.each(CASES)('structure capture on PostgreSQL $major', ({ major, paths }
       "publication rel lifeboat_sample public.devices (kind <> 'gateway'::text)",
       'comment function public.kwh_total(numeric) energy summed',
       'rls public.messages enabled=t forced=t',
+      'statistics CREATE STATISTICS public.devices_kind_status (dependencies) ON kind, status FROM public.devices kind predicts status',
       `role ${roles.login} login=t inherit=t createrole=f createdb=f replication=f bypassrls=f limit=5`,
       `member ${roles.writer} in ${roles.reader} admin=t`,
     ]) {

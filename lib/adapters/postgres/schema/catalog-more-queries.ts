@@ -3,22 +3,10 @@
 // tables, default privileges and publications.
 import { notExtensionMember } from './catalog-queries.ts'
 
-export function moreQueries(v: number) {
-  // Columns added in later releases are read only where they exist.
+/** Aggregates, extended statistics, and triggers on tables outside the selected schemas. */
+function objectMoreQueries(v: number) {
   const finalModify = v >= 110000 ? 'a.aggfinalmodify::text' : "'r'"
   const mfinalModify = v >= 110000 ? 'a.aggmfinalmodify::text' : "'r'"
-  const pubRoot = v >= 130000 ? 'p.pubviaroot' : 'false'
-  const prattrs =
-    v >= 150000
-      ? `CASE WHEN pr.prattrs IS NOT NULL THEN ARRAY(SELECT a.attname::text FROM unnest(pr.prattrs::int2[]) WITH ORDINALITY k(n, i)
-           JOIN pg_catalog.pg_attribute a ON a.attrelid = pr.prrelid AND a.attnum = k.n ORDER BY k.i) END`
-      : 'NULL::text[]'
-  const prqual = v >= 150000 ? 'pg_get_expr(pr.prqual, pr.prrelid)' : 'NULL::text'
-  const pubSchemas =
-    v >= 150000
-      ? `ARRAY(SELECT n.nspname::text FROM pg_catalog.pg_publication_namespace pn
-           JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid WHERE pn.pnpubid = p.oid AND n.nspname = ANY($1::text[]) ORDER BY 1)`
-      : 'ARRAY[]::text[]'
   // A function's name as CREATE AGGREGATE takes it: qualified, no arguments.
   const fn = (column: string) =>
     `(SELECT format('%I.%I', fn.nspname, fp.proname) FROM pg_catalog.pg_proc fp
@@ -64,6 +52,24 @@ export function moreQueries(v: number) {
       WHERE NOT t.tgisinternal AND fn.nspname = ANY($1::text[]) AND NOT n.nspname = ANY($1::text[])
         AND ${notExtensionMember('pg_class', 'c.oid')}
       ORDER BY t.oid`,
+  }
+}
+
+/** Default privileges and publications. */
+function accessQueries(v: number) {
+  const pubRoot = v >= 130000 ? 'p.pubviaroot' : 'false'
+  const prattrs =
+    v >= 150000
+      ? `CASE WHEN pr.prattrs IS NOT NULL THEN ARRAY(SELECT a.attname::text FROM unnest(pr.prattrs::int2[]) WITH ORDINALITY k(n, i)
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = pr.prrelid AND a.attnum = k.n ORDER BY k.i) END`
+      : 'NULL::text[]'
+  const prqual = v >= 150000 ? 'pg_get_expr(pr.prqual, pr.prrelid)' : 'NULL::text'
+  const pubSchemas =
+    v >= 150000
+      ? `ARRAY(SELECT n.nspname::text FROM pg_catalog.pg_publication_namespace pn
+           JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid WHERE pn.pnpubid = p.oid AND n.nspname = ANY($1::text[]) ORDER BY 1)`
+      : 'ARRAY[]::text[]'
+  return {
     defaultAcls: `
       WITH sel AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY($1::text[])),
       owners AS (
@@ -93,4 +99,8 @@ export function moreQueries(v: number) {
       FROM pg_catalog.pg_publication p
       ORDER BY p.pubname`,
   }
+}
+
+export function moreQueries(v: number) {
+  return { ...objectMoreQueries(v), ...accessQueries(v) }
 }

@@ -48,12 +48,9 @@ function classLabel(classExpr: string): string {
   return `CASE ${classExpr} ${whens.join(' ')} ELSE 'other' END`
 }
 
-export function objectQueries(v: number) {
-  // Columns added in later releases are read only where they exist.
-  const attgenerated = v >= 120000 ? 'a.attgenerated' : "''"
-  const tgparent = v >= 130000 ? 't.tgparentid' : '0'
+/** Schemas, extensions and the types of the selected schemas. */
+function typeQueries(v: number) {
   const rngmulti = v >= 140000 ? 'r.rngmultitypid' : '0'
-  const conparent = v >= 110000 ? 'co.conparentid' : '0'
   return {
     schemas: `
       SELECT n.oid, n.nspname AS name, quote_ident(n.nspname) AS ident,
@@ -106,6 +103,12 @@ export function objectQueries(v: number) {
       JOIN pg_catalog.pg_opclass opc ON opc.oid = r.rngsubopc
       JOIN pg_catalog.pg_namespace opn ON opn.oid = opc.opcnamespace
       WHERE n.nspname = ANY($1::text[])`,
+  }
+}
+
+/** Functions and sequences. */
+function routineQueries() {
+  return {
     functions: `
       SELECT p.oid, p.prokind, n.nspname AS schema, p.proname AS name,
         pg_get_function_identity_arguments(p.oid) AS arguments,
@@ -138,6 +141,14 @@ export function objectQueries(v: number) {
         AND own.deptype IN ('a', 'i')
       WHERE c.relkind = 'S' AND n.nspname = ANY($1::text[]) AND ${notExtensionMember('pg_class', 'c.oid')}
       ORDER BY c.oid`,
+  }
+}
+
+/** Tables, views and what hangs on them. */
+function relationQueries(v: number) {
+  const attgenerated = v >= 120000 ? 'a.attgenerated' : "''"
+  const conparent = v >= 110000 ? 'co.conparentid' : '0'
+  return {
     relations: `
       SELECT c.oid, c.relkind, n.nspname AS schema, c.relname AS name, format('%I.%I', n.nspname, c.relname) AS ident,
         c.relpersistence AS persistence, c.relispartition AS "isPartition",
@@ -200,6 +211,13 @@ export function objectQueries(v: number) {
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ANY($1::text[]) AND ${notExtensionMember('pg_class', 'i.indexrelid')}
       ORDER BY i.indexrelid`,
+  }
+}
+
+/** Triggers, policies and rules. */
+function behaviourQueries(v: number) {
+  const tgparent = v >= 130000 ? 't.tgparentid' : '0'
+  return {
     triggers: `
       SELECT t.oid, t.tgrelid AS relid, t.tgname AS name, quote_ident(t.tgname) AS ident,
         pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled, t.tgfoid AS "functionOid",
@@ -239,6 +257,12 @@ export function objectQueries(v: number) {
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ANY($1::text[])
       ORDER BY w.oid`,
+  }
+}
+
+/** pg_depend between the selected objects, and what no path recreates. */
+function dependencyQueries() {
+  return {
     dependencies: `
       WITH sel AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY($1::text[])),
       members AS (
@@ -283,5 +307,16 @@ export function objectQueries(v: number) {
     eventTriggers: `
       SELECT quote_ident(evtname) AS name, pg_get_userbyid(e.evtowner) AS owner FROM pg_catalog.pg_event_trigger e
       WHERE ${notExtensionMember('pg_event_trigger', 'e.oid')} ORDER BY evtname`,
+  }
+}
+
+/** Every object query, for a server version (columns added later are read only where they exist). */
+export function objectQueries(v: number) {
+  return {
+    ...typeQueries(v),
+    ...routineQueries(),
+    ...relationQueries(v),
+    ...behaviourQueries(v),
+    ...dependencyQueries(),
   }
 }
