@@ -4,7 +4,7 @@
 import { LifeboatError } from '../core/errors.ts'
 import type { AclKind } from './acl.ts'
 import { parseAclItem } from './acl.ts'
-import type { AclObject } from './acl-diff.ts'
+import type { AclObject, AclSide } from './acl-diff.ts'
 
 /** Bumped when a field changes meaning; readers refuse a newer version rather than guess. */
 export const ACCESS_VERSION = 1
@@ -206,6 +206,16 @@ const GRANT_WORD: Record<AccessObjectKind, string> = {
 /** How GRANT names the object, and which privileges it has. */
 export function aclObjectOf(object: Pick<AccessObject, 'kind' | 'ident'>): AclObject {
   return { kind: ACL_KIND[object.kind], target: `${GRANT_WORD[object.kind]} ${object.ident}` }
+}
+
+/** The manifest's side of diffAcl for one object: its owner, ACL and column ACLs on the source. */
+export function aclSideOf(object: AccessObject, access: Pick<ManifestAccess, 'serverVersionNum'>): AclSide {
+  return {
+    owner: object.owner,
+    acl: object.acl,
+    columns: Object.fromEntries((object.columns ?? []).map((c) => [c.name, c.acl])),
+    serverVersionNum: access.serverVersionNum,
+  }
 }
 
 /** The restore's refresh statements, dependencies first, for views the source had populated. */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readCatalog } from '../../lib/adapters/postgres/catalog.ts'
 import { startThrowawayPostgres } from '../../lib/adapters/postgres/throwaway.ts'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
-import { type AccessObject, aclObjectOf } from '../../lib/archive/access.ts'
+import { type AccessObject, aclObjectOf, aclSideOf } from '../../lib/archive/access.ts'
 import { sqlIdent } from '../../lib/archive/acl.ts'
 import { aclStatementsSql, diffAcl } from '../../lib/archive/acl-diff.ts'
 import { parseManifest } from '../../lib/archive/manifest.ts'
@@ -219,12 +219,7 @@ describe('diffAcl against a real server', () => {
     let statements = 0
     for (const object of access.objects) {
       const current = await currentAcl(target.url, object)
-      const wanted = {
-        owner: object.owner,
-        acl: object.acl,
-        columns: Object.fromEntries((object.columns ?? []).map((c) => [c.name, c.acl])),
-        serverVersionNum: access.serverVersionNum,
-      }
+      const wanted = aclSideOf(object, access)
       const diff = diffAcl(aclObjectOf(object), wanted, current)
       statements += diff.length
       for (const text of aclStatementsSql(diff, sqlIdent)) await sql(target.url, text)

@@ -450,6 +450,9 @@ describe('generateSchemaSql', () => {
       'event trigger lifeboat_test_ddl is not recreated: event triggers are database-wide',
     )
     expect(text).toContain('operator public.===(integer,integer) is not recreated')
+    expect(result.sql).toMatch(
+      /Not reproduced \(also listed in the manifest, schemaSql\.omitted\):\n-- {3}event trigger lifeboat_test_ddl: /,
+    )
     expect(result.capture.schema.omitted.map((o) => `${o.kind} ${o.name}`)).toEqual([
       'event trigger lifeboat_test_ddl',
       'operator public.===(integer,integer)',
