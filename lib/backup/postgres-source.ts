@@ -226,10 +226,10 @@ async function writeStructure(writer: ArchiveWriter, result: SchemaSqlResult): P
   if (capture) await writer.addText('roles.sql', capture.rolesSql)
   await writer.addText('schema.sql', result.sql)
   const file = { sha256: sha256Of(result.sql), bytes: Buffer.byteLength(result.sql) }
-  const schemaSql = { file: 'schema.sql', source: result.source, ...file, ...capture?.schema }
+  const schemaSql = { file: 'schema.sql' as const, source: result.source, ...file, ...capture?.schema }
   if (!capture) return { schemaSql }
   const rolesFile = {
-    name: 'roles.sql',
+    name: 'roles.sql' as const,
     sha256: sha256Of(capture.rolesSql),
     bytes: Buffer.byteLength(capture.rolesSql),
   }
