@@ -20,6 +20,8 @@ export interface ArchiveVerification {
   manifest?: Manifest
   /** schema.sql's text, kept for the restore (checked against the manifest like every file). */
   schemaSql?: string
+  /** roles.sql's text, kept for the restore's check against the manifest's roles. */
+  rolesSql?: string
   /** Every file read, with what was measured. */
   files: FileCheck[]
   /** One line per problem, each naming the file at fault. */
@@ -48,6 +50,7 @@ const KEPT_FILES: ReadonlyMap<string, number> = new Map([
   ['SHA256SUMS', METADATA_LIMITS.SHA256SUMS],
   [INNER_SIGNATURE_FILE, METADATA_LIMITS.signature],
   ['schema.sql', METADATA_LIMITS.manifest],
+  ['roles.sql', METADATA_LIMITS.manifest],
 ])
 
 export async function verifyArchive(input: Readable, options: VerifyOptions): Promise<ArchiveVerification> {
@@ -177,10 +180,12 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
     }
   }
   const schemaSql = small.get('schema.sql')
+  const rolesSql = small.get('roles.sql')
   return {
     ok: problems.length === 0,
     manifest,
     ...(schemaSql !== undefined ? { schemaSql } : {}),
+    ...(rolesSql !== undefined ? { rolesSql } : {}),
     files,
     problems,
     failedFiles: [...failed],

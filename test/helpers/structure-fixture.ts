@@ -18,6 +18,11 @@ import {
   sampleRolesSql,
   sampleStructureSql,
 } from '../../lib/demo/sample-structure.ts'
+import {
+  applySourceAccess,
+  createOptionalExtensions,
+  refreshMaterializedViews,
+} from '../../lib/restore/postgres-structure.ts'
 import { sql, withClient } from './database.ts'
 
 const run = promisify(execFile)
@@ -84,6 +89,28 @@ export async function psqlFile(url: string, text: string, name: string): Promise
   } finally {
     await rm(folder, { recursive: true, force: true })
   }
+}
+
+/**
+ * A restore by hand as the manual runbook does it (roles.sql, then schema.sql by psql;
+ * a CREATE PUBLICATION the target has already left out), then the structure steps the
+ * restore runs from the manifest: other extensions, exact privileges, refreshes.
+ */
+export async function restoreStructureByHand(url: string, generated: SchemaSql): Promise<void> {
+  await psqlFile(url, generated.capture.rolesSql, 'roles.sql')
+  const existing = (await sql(url, 'SELECT pubname FROM pg_publication')).rows.map((r) => r.pubname as string)
+  const schema = generated.sql
+    .split('\n')
+    .filter((line) => !existing.some((p) => line.startsWith(`CREATE PUBLICATION ${p} `)))
+    .join('\n')
+  await psqlFile(url, schema, 'schema.sql')
+  await withClient(url, async (client) => {
+    await client.query('BEGIN')
+    await createOptionalExtensions(client, generated.capture.schema)
+    await applySourceAccess(client, generated.capture.access)
+    await refreshMaterializedViews(client, generated.capture.schema)
+    await client.query('COMMIT')
+  })
 }
 
 /** What a platform target has before the restore: auth.users, which a `-n public` backup leaves out. */

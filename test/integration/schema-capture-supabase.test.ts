@@ -5,12 +5,10 @@
 // without the app's roles, give the same structure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PostgresMajor } from '../../lib/adapters/postgres/throwaway.ts'
-import { refreshStatements } from '../../lib/archive/access.ts'
-import { sqlIdent } from '../../lib/archive/acl.ts'
 import { newSupabaseProject } from '../helpers/clusters.ts'
 import { sql } from '../helpers/database.ts'
 import { describeStructure } from '../helpers/structure.ts'
-import { generateFrom, psqlFile } from '../helpers/structure-fixture.ts'
+import { generateFrom, restoreStructureByHand } from '../helpers/structure-fixture.ts'
 import { APP, createSupabaseApp, signUp } from '../helpers/supabase/app.ts'
 import { type SupabaseCluster, startSupabaseCluster } from '../helpers/supabase/cluster.ts'
 import { createSupabaseProject, type SupabaseProject } from '../helpers/supabase/project.ts'
@@ -79,10 +77,7 @@ describe.each([15, 17] as PostgresMajor[])('capture on a Supabase-shaped project
   it('roles.sql and schema.sql by psql as postgres into a new project give the same structure', async () => {
     const target = await createSupabaseProject(cluster, { label: 'capture_target', extensions: ['citext'] })
     try {
-      await psqlFile(target.postgresUrl, generated.capture.rolesSql, 'roles.sql')
-      await psqlFile(target.postgresUrl, generated.sql, 'schema.sql')
-      const refresh = refreshStatements(generated.capture.schema, sqlIdent).join('\n')
-      await psqlFile(target.postgresUrl, refresh, 'refresh.sql')
+      await restoreStructureByHand(target.postgresUrl, generated)
       const facts = (url: string) => describeStructure(url, ['public'], ROLES)
       expect(await facts(target.adminUrl)).toEqual(await facts(source.adminUrl))
       // The sign-up trigger works on the new project's own auth.users.

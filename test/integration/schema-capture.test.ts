@@ -9,29 +9,24 @@ import {
   startThrowawayPostgres,
   type ThrowawayPostgres,
 } from '../../lib/adapters/postgres/throwaway.ts'
-import { refreshStatements } from '../../lib/archive/access.ts'
-import { sqlIdent } from '../../lib/archive/acl.ts'
 import { sampleRoles } from '../../lib/demo/sample-structure.ts'
+import { inspectSchemaSql } from '../../lib/trust/schema-statements.ts'
 import { plainServerUrl } from '../helpers/clusters.ts'
 import { sql } from '../helpers/database.ts'
 import { describeStructure, privilegesOf } from '../helpers/structure.ts'
-import { buildStructureSource, generateFrom, PLATFORM_AUTH, psqlFile } from '../helpers/structure-fixture.ts'
+import {
+  buildStructureSource,
+  generateFrom,
+  PLATFORM_AUTH,
+  restoreStructureByHand,
+} from '../helpers/structure-fixture.ts'
 
 const ROLE_NAMES_OF = (prefix: string) => [...Object.values(sampleRoles(prefix)), 'postgres']
 // auth is not selected: the trigger on auth.users comes from the functions of public.
 const SCHEMAS = ['app', 'public']
 const INTRUDER = 'intruder'
 
-/** roles.sql, then schema.sql, then the refreshes the restore runs after the data. */
-async function restoreByHand(
-  url: string,
-  generated: Awaited<ReturnType<typeof generateFrom>>,
-): Promise<void> {
-  await psqlFile(url, generated.capture.rolesSql, 'roles.sql')
-  await psqlFile(url, generated.sql, 'schema.sql')
-  const refresh = refreshStatements(generated.capture.schema, sqlIdent)
-  if (refresh.length > 0) await psqlFile(url, refresh.join('\n'), 'refresh.sql')
-}
+const restoreByHand = restoreStructureByHand
 
 function urlOn(server: string, database: string): string {
   const url = new URL(server)
@@ -112,6 +107,11 @@ describe.each(CASES)('structure capture on PostgreSQL $major', ({ major, paths }
       const generated = await generateFrom(sourceUrl, { schemas: SCHEMAS, prefer })
       expect(generated.source).toMatch(prefer === 'catalog' ? /^catalog$/ : /^pg_dump 15\./)
       expect(generated.capture.schema.omitted).toEqual([])
+      // What the restore's statement check makes of it: every statement allowed.
+      const inspected = await inspectSchemaSql(generated.sql, {
+        declaredRoles: generated.capture.roles.roles.map((r) => r.name),
+      })
+      expect(inspected.statements.length).toBeGreaterThan(50)
       const url = await targetDatabase()
       await restoreByHand(url, generated)
       expect(await describeStructure(url, SCHEMAS, roleNames)).toEqual(sourceFacts)

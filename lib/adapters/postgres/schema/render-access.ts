@@ -73,8 +73,10 @@ function grantStatements(
         ? [`GRANT ${on(item.grantable)} TO ${granteeSql(item.grantee)} WITH GRANT OPTION;`]
         : []),
     ]
+    // Another grantor's grant needs SET ROLE, which schema.sql may not hold: the restore's
+    // access step applies it (lib/restore/access-step.ts); by hand, run it as that role.
     for (const s of statements)
-      out.push(item.grantor === owner ? s : `SET ROLE ${sqlIdent(item.grantor)}; ${s} RESET ROLE;`)
+      out.push(item.grantor === owner ? s : `-- granted by ${sqlIdent(item.grantor)} (as that role): ${s}`)
   }
   return out
 }
@@ -114,57 +116,7 @@ export function privilegeStatements(
   return out
 }
 
-const SWEEP_KIND: Record<
-  string,
-  { catalog: string; lookup: string; acl: string; owner: string; def: string }
-> = {
-  schema: { catalog: 'pg_namespace', lookup: 'to_regnamespace', acl: 'nspacl', owner: 'nspowner', def: 'n' },
-  table: { catalog: 'pg_class', lookup: 'to_regclass', acl: 'relacl', owner: 'relowner', def: 'r' },
-  sequence: { catalog: 'pg_class', lookup: 'to_regclass', acl: 'relacl', owner: 'relowner', def: 's' },
-  function: { catalog: 'pg_proc', lookup: 'to_regprocedure', acl: 'proacl', owner: 'proowner', def: 'f' },
-  type: { catalog: 'pg_type', lookup: 'to_regtype', acl: 'typacl', owner: 'typowner', def: 'T' },
-}
-
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
-
-/**
- * One block that takes everything from any grantee the source's ACL does not name,
- * on every restored object: default privileges of the target for roles the static
- * REVOKEs could not know about never widen access.
- */
-export function sweepStatement(access: ManifestAccess): string | undefined {
-  const rows = access.objects.map((o) => {
-    const { kind, target } = aclObjectOf(o)
-    const items = effectiveAcl(kind, o.owner, o.acl, access.serverVersionNum)
-    const allowed = [...new Set([o.owner, ...items.map((i) => i.grantee)])].map(literal).join(', ')
-    return `(${literal(kind)}, ${literal(target)}, ${literal(o.ident)}, ARRAY[${allowed}]::text[])`
-  })
-  if (rows.length === 0) return undefined
-  const lookups = Object.entries(SWEEP_KIND).map(
-    ([kind, k]) =>
-      `WHEN ${literal(kind)} THEN (SELECT COALESCE(x.${k.acl}, pg_catalog.acldefault(${literal(k.def)}, x.${k.owner})) FROM pg_catalog.${k.catalog} x WHERE x.oid = pg_catalog.${k.lookup}(o.ident))`,
-  )
-  return `DO $lifeboat$
-DECLARE
-  statement text;
-BEGIN
-  FOR statement IN
-    SELECT DISTINCT format('REVOKE ALL ON %s FROM %s CASCADE', o.target,
-        CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END)
-      FROM (VALUES
-        ${rows.join(',\n        ')}
-      ) AS o(kind, target, ident, allowed)
-      CROSS JOIN LATERAL (SELECT CASE o.kind
-        ${lookups.join('\n        ')}
-      END) AS c(acl)
-      CROSS JOIN LATERAL pg_catalog.aclexplode(c.acl) AS a
-     WHERE (CASE WHEN a.grantee = 0 THEN '' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END) <> ALL (o.allowed)
-  LOOP
-    EXECUTE statement;
-  END LOOP;
-END
-$lifeboat$;`
-}
 
 const DEFAULT_WORD: Record<DefaultAclEntry['objectType'], { word: string; kind: AclKind }> = {
   tables: { word: 'TABLES', kind: 'table' },
@@ -212,8 +164,9 @@ export function defaultAclStatements(
 }
 
 /**
- * Membership of the backed-up tables, creating the publication where the target
- * lacks it (Supabase's supabase_realtime is already there in a new project).
+ * The publication and the backed-up tables' membership. A target that has the
+ * publication already (Supabase's supabase_realtime) keeps its own: the restore skips
+ * the CREATE there.
  */
 export function publicationStatements(publication: PublicationEntry): string[] {
   if (publication.allTables) return []
@@ -223,13 +176,8 @@ export function publicationStatements(publication: PublicationEntry): string[] {
     .filter(([, on]) => on)
     .map(([what]) => what)
     .join(', ')
-  const create = `CREATE PUBLICATION ${name} WITH (publish = ${literal(publish)}${publication.viaPartitionRoot ? ', publish_via_partition_root = true' : ''})`
   const out = [
-    `DO $lifeboat$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ${literal(publication.name)}) THEN
-    EXECUTE ${literal(create)};
-  END IF;
-END $lifeboat$;`,
+    `CREATE PUBLICATION ${name} WITH (publish = ${literal(publish)}${publication.viaPartitionRoot ? ', publish_via_partition_root = true' : ''});`,
   ]
   for (const t of publication.tables) {
     const columns = t.columns ? ` (${t.columns.map(sqlIdent).join(', ')})` : ''
@@ -238,7 +186,11 @@ END $lifeboat$;`,
       `ALTER PUBLICATION ${name} ADD TABLE ONLY ${sqlIdent(t.schema)}.${sqlIdent(t.table)}${columns}${where};`,
     )
   }
+  // Whole-schema membership reaches tables beyond the backup: the restore's check refuses
+  // it in schema.sql, so it stays a note (the manifest's access.publications holds it).
   for (const schema of publication.schemas)
-    out.push(`ALTER PUBLICATION ${name} ADD TABLES IN SCHEMA ${sqlIdent(schema)};`)
+    out.push(
+      `-- not reproduced (whole schema): ALTER PUBLICATION ${name} ADD TABLES IN SCHEMA ${sqlIdent(schema)};`,
+    )
   return out
 }

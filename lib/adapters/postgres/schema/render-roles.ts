@@ -29,14 +29,24 @@ export function settingClause(setting: string): string {
   return `${name} TO ${items.length > 0 ? items.join(', ') : "''"}`
 }
 
+/** Powers no restore hands out (each reaches beyond the restored objects): named in a comment. */
+function powers(role: RoleEntry): string[] {
+  return [
+    ...(role.superuser ? ['SUPERUSER'] : []),
+    ...(role.bypassRls ? ['BYPASSRLS'] : []),
+    ...(role.replication ? ['REPLICATION'] : []),
+    ...(role.createRole ? ['CREATEROLE'] : []),
+  ]
+}
+
 function attributes(role: RoleEntry): string {
   const words = [
     role.login ? 'LOGIN' : 'NOLOGIN',
     role.inherit ? 'INHERIT' : 'NOINHERIT',
-    role.createRole ? 'CREATEROLE' : 'NOCREATEROLE',
+    'NOCREATEROLE',
     role.createDb ? 'CREATEDB' : 'NOCREATEDB',
-    role.replication ? 'REPLICATION' : 'NOREPLICATION',
-    role.bypassRls ? 'BYPASSRLS' : 'NOBYPASSRLS',
+    'NOREPLICATION',
+    'NOBYPASSRLS',
   ]
   if (role.connectionLimit !== -1) words.push(`CONNECTION LIMIT ${role.connectionLimit}`)
   if (role.validUntil !== null) words.push(`VALID UNTIL ${literal(role.validUntil)}`)
@@ -58,7 +68,8 @@ function createRole(role: RoleEntry): string {
   }
   if (role.comment !== null)
     inner.push(`EXECUTE ${literal(`COMMENT ON ROLE ${name} IS ${literal(role.comment)}`)};`)
-  const note = role.superuser ? ' -- SUPERUSER in the source: not given here' : ''
+  const held = powers(role)
+  const note = held.length > 0 ? ` -- ${held.join(', ')} in the source: not given here` : ''
   return `DO $lifeboat$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${literal(role.name)}) THEN${note}
     ${inner.join('\n    ')}

@@ -11,7 +11,6 @@ import {
   ownerStatements,
   privilegeStatements,
   publicationStatements,
-  sweepStatement,
 } from './render-access.ts'
 
 export const SESSION_SETTINGS = [
@@ -41,30 +40,19 @@ export function describeSchemas(catalog: SchemaCatalog): string {
   return catalog.schemas.map((s) => s.ident).join(', ') || '(none of the selected schemas exist)'
 }
 
-const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
-
 /**
  * Extensions the DDL needs are created (IF NOT EXISTS: a Supabase project has most
- * of them in `extensions` already, and keeps its own); the source's others are
- * created where the target offers them, with a warning where it does not.
+ * of them in `extensions` already, and keeps its own). The source's others need no
+ * statement here: the restore creates them where the target offers and allows them
+ * (manifest `schemaSql.extensions`), and says which it could not.
  */
 export function extensionStatements(plan: CatalogPlan, capture: SchemaCapture): string[] {
   const optional = capture.extensions
     .filter((e) => !e.required)
-    .map((e) => {
-      const schema = sqlIdent(e.schema)
-      // Not needed by the DDL: a target that lacks it, or refuses this role, gets a warning only.
-      return `DO $lifeboat$ BEGIN
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = ${literal(e.name)}) THEN
-    EXECUTE ${literal(`CREATE SCHEMA IF NOT EXISTS ${schema}`)};
-    EXECUTE ${literal(`CREATE EXTENSION IF NOT EXISTS ${sqlIdent(e.name)} WITH SCHEMA ${schema} CASCADE`)};
-  ELSE
-    RAISE WARNING 'extension % of the source is not available on this server: not created', ${literal(e.name)};
-  END IF;
-EXCEPTION WHEN OTHERS THEN
-  RAISE WARNING 'extension % of the source was not created: %', ${literal(e.name)}, SQLERRM;
-END $lifeboat$;`
-    })
+    .map(
+      (e) =>
+        `-- not needed by this file, created by the restore where allowed: CREATE EXTENSION IF NOT EXISTS ${sqlIdent(e.name)} WITH SCHEMA ${sqlIdent(e.schema)};`,
+    )
   return [
     ...plan.extensionSchemas.map((schema) => `CREATE SCHEMA IF NOT EXISTS ${schema};`),
     ...plan.extensions.map(
@@ -108,7 +96,6 @@ export function accessSections(access: ManifestAccess, options: AccessPartOption
   const privileges = access.objects
     .filter((o) => o.kind !== 'schema')
     .flatMap((o) => privilegeStatements(o, version, options.candidates))
-  const sweep = sweepStatement(access)
   const defaults = access.defaultAcls
     .filter((d) => !options.skipDefaultsOf(d.role))
     .flatMap((d) => defaultAclStatements(d, version, options.candidates))
@@ -123,10 +110,6 @@ export function accessSections(access: ManifestAccess, options: AccessPartOption
       title:
         'Privileges, exactly as in the source (whatever default privileges granted at CREATE is revoked)',
       statements: privileges,
-    },
-    {
-      title: 'Anything any other role holds on these objects is revoked (default privileges of the target)',
-      statements: sweep ? [sweep] : [],
     },
     {
       title: 'Default privileges, after the objects so that they apply only to objects created later',
