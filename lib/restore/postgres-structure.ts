@@ -29,15 +29,15 @@ export async function applyRoles(client: pg.ClientBase, roles: ManifestRoles): P
        FROM (SELECT 1) one LEFT JOIN pg_catalog.pg_roles r ON r.rolname = ANY($1::text[])`,
     [names],
   )
-  const members = await client.query<{ key: string }>(
-    `SELECT pg_catalog.pg_get_userbyid(roleid) || chr(0) || pg_catalog.pg_get_userbyid(member) AS key
+  const members = await client.query<{ role: string; member: string }>(
+    `SELECT pg_catalog.pg_get_userbyid(roleid) AS role, pg_catalog.pg_get_userbyid(member) AS member
        FROM pg_catalog.pg_auth_members`,
   )
   const plan = planRoles(
     roles,
     {
       roles: new Set(rows.map((r) => r.name).filter((n) => n !== null)),
-      memberships: new Set(members.rows.map((r) => r.key)),
+      memberships: new Set(members.rows.map((r) => `${r.role}\u0000${r.member}`)),
       serverVersionNum: Number(rows[0]!.version),
       currentUser: rows[0]!.me,
     },
