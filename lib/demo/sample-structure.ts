@@ -57,6 +57,11 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO ${r.api};
 
 /** Everything else, on top of SAMPLE_SCHEMA_SQL. */
 export function sampleStructureSql(r: SampleRoles): string {
+  return `${sampleAccessSql(r)}\n${sampleAuthSql(r)}`
+}
+
+/** Extensions, the app schema, privileges, a sequence, an aggregate and materialized views. */
+function sampleAccessSql(r: SampleRoles): string {
   return `
 CREATE SCHEMA IF NOT EXISTS extensions;
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions;
@@ -102,7 +107,12 @@ CREATE MATERIALIZED VIEW public.energy_ranking AS
 CREATE MATERIALIZED VIEW public.never_filled AS SELECT count(*) AS n FROM public.parts WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW public.building_energy IS 'refresh after loading';
 GRANT SELECT ON public.building_energy TO ${r.reader};
+`
+}
 
+/** Profiles fed by a trigger on auth.users, row level security, statistics, a rule and a publication. */
+function sampleAuthSql(r: SampleRoles): string {
+  return `
 -- Profiles fed by a SECURITY DEFINER trigger function on auth.users, owned by another role.
 CREATE TABLE public.profiles (
   id uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE,
