@@ -14,6 +14,7 @@ import {
 } from '../archive/access.ts'
 import { sqlIdent } from '../archive/acl.ts'
 import { type AclSide, diffAcl } from '../archive/acl-diff.ts'
+import type { Manifest } from '../archive/manifest.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type SchemaStatement, TRUSTED_EXTENSIONS } from '../trust/schema-statements.ts'
@@ -246,4 +247,9 @@ export async function assertRolesAvailable(
     `schema.sql names roles the target lacks and the backup does not create: ${missing.join(', ')}; create them on the target first (CREATE ROLE … NOLOGIN), nothing was written`,
     { details: missing },
   )
+}
+
+/** The objects the backup's schema step could not reproduce (manifest `schemaSql.omitted`), one line each. */
+export function omittedByBackup(manifest: Manifest): string[] {
+  return (manifest.schemaSql?.omitted ?? []).map((o) => `${o.kind} ${o.name}: ${o.reason}`)
 }

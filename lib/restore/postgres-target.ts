@@ -39,6 +39,7 @@ import {
   createOptionalExtensions,
   createRoles,
   noteNotReproduced,
+  omittedByBackup,
   refreshMaterializedViews,
   type StructureReport,
   withoutExistingPublications,
@@ -178,6 +179,8 @@ export class PostgresTarget implements RestoreTarget {
       this.#step = 'applying schema.sql'
       this.#step = 'creating the roles the schema names'
       this.#structure = await createRoles(this.#db, plan.manifest.roles, scope.emit)
+      // What the backup's schema step could not capture is said here too, never silently lost.
+      noteNotReproduced(this.#structure, omittedByBackup(plan.manifest), scope.emit)
       scope.emit({ type: 'step', message: 'creating the schema (schema.sql)' })
       const preData = await withoutExistingPublications(this.#db, this.#schema?.preData ?? [])
       await applyStatements(this.#db, preData, 'schema.sql')

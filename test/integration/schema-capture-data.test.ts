@@ -334,6 +334,13 @@ describe('the backup job', () => {
         TARGET_DATABASE_URL: fresh.url,
       })
       expect(restored.code, restored.stderr).toBe(0)
+      // What schema.sql could not reproduce is said by the restore, never silently lost.
+      expect((restored.json!.warnings as string[]).join('\n')).toContain(
+        'not reproduced: event trigger capture_data_ddl',
+      )
+      const structure = restored.json!.structure as { notReproduced: string[]; rolesCreated: string[] }
+      expect(structure.notReproduced.join('\n')).toContain('event trigger capture_data_ddl')
+      expect(structure.rolesCreated).toEqual(expect.arrayContaining([ROLES.login, ROLES.owner]))
       const facts = (lines: string[]) =>
         lines.filter((l) => /^(owner|acl|column acl|policy|rls|role|member|publication) /.test(l))
       expect(facts(await describeStructure(fresh.url, SCHEMAS, ROLE_NAMES))).toEqual(
