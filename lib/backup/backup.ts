@@ -43,6 +43,9 @@ export interface BackupStorage {
   begin(id: string, snapshot: pg.ClientBase | undefined): Promise<StorageBackupRun>
 }
 
+/** The manifest's structure fields: schema.sql, and the access data where the source has it. */
+export type SchemaPart = Pick<Manifest, 'schemaSql' | 'access' | 'roles'>
+
 /** What a source tells the archive once it is open. */
 export interface SourcePlan {
   /** `schema.table` names in restore order (referenced tables first). */
@@ -55,8 +58,8 @@ export interface BackupSource<M extends Manifest = Manifest> {
   readonly kind: Manifest['source']['kind']
   /** Opens the source at one moment and decides what is exported. */
   open(scope: PhaseScope, warn: (message: string) => void): Promise<SourcePlan>
-  /** schema.sql into the archive, or null when the source cannot give one. */
-  writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<Manifest['schemaSql']>
+  /** schema.sql (and roles.sql) into the archive; `schemaSql` null when the source cannot give one. */
+  writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<SchemaPart>
   /** Every table's data file into the archive, in restore order. */
   exportTables(
     writer: ArchiveWriter,
@@ -97,7 +100,7 @@ interface BackupContext<M extends Manifest> {
   warn: (message: string) => void
   plan?: SourcePlan
   upload?: ArchiveUpload
-  schemaSql?: Manifest['schemaSql']
+  schema?: SchemaPart
   tables?: M['tables']
   sealed?: { manifest: M; bytes: number }
   storageRun?: StorageBackupRun
@@ -156,7 +159,7 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
     {
       name: 'schema',
       async run(c) {
-        c.schemaSql = await c.source.writeSchema(c.upload!.writer, c.warn)
+        c.schema = await c.source.writeSchema(c.upload!.writer, c.warn)
       },
     },
     {
@@ -190,7 +193,8 @@ async function seal<M extends Manifest>(c: BackupContext<M>): Promise<void> {
     source: c.source.describe(c.started, c.deps.now()),
     compression: { method: 'gzip', level: c.options.gzipLevel },
     encrypted,
-    schemaSql: c.schemaSql ?? null,
+    schemaSql: null,
+    ...c.schema,
     tables,
     sequences: c.plan!.sequences,
     restoreOrder: c.plan!.restoreOrder,

@@ -19,6 +19,7 @@ import {
   type BackupSource,
   type BackupSummary,
   backupFrom,
+  type SchemaPart,
   type SourcePlan,
 } from './backup.ts'
 import {
@@ -87,8 +88,8 @@ export class RestSource implements BackupSource<RestManifest> {
     return { restoreOrder: this.#order, sequences: [] }
   }
 
-  async writeSchema(): Promise<null> {
-    return null
+  async writeSchema(): Promise<SchemaPart> {
+    return { schemaSql: null }
   }
 
   async exportTables(

@@ -12,6 +12,7 @@ import { type Phase, PhaseError, runPhases } from '../core/pipeline.ts'
 import { redact, type Secret } from '../core/secret.ts'
 import { type BackupRecord, parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
+import { omittedByBackup } from '../restore/postgres-structure.ts'
 import { type RestoreResult, runRestore } from '../restore/postgres-target.ts'
 import type { RestoreDeps } from '../restore/restore.ts'
 import { reviewAccessForReport } from './access-review.ts'
@@ -119,6 +120,11 @@ const DRILL_PHASES: readonly Phase<DrillContext>[] = [
         production: c.options.production,
       })
       c.warnings.push(...c.restore.warnings)
+      // Into an existing schema the restore creates no structure: what the backup could not
+      // capture is still named, so the drill cannot pass clean over it.
+      if (!prepared.createSchema) {
+        for (const line of omittedByBackup(c.manifest!)) c.warnings.push(`not reproduced: ${line}`)
+      }
     },
   },
   {

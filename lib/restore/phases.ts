@@ -38,6 +38,7 @@ const verifyArchive: Phase<RestoreContext> = {
     context.authenticity = verified.authenticity
     context.manifest = verified.manifest
     context.schemaSql = verified.schemaSql
+    context.rolesSql = verified.rolesSql
     await context.target.guard(verified.manifest.source)
   },
 }
@@ -54,6 +55,7 @@ const checkTarget: Phase<RestoreContext> = {
       tables,
       sequences: sequencesToRestore(manifest, tables),
       schemaSql: options.createSchema ? context.schemaSql : undefined,
+      rolesSql: options.createSchema ? context.rolesSql : undefined,
       createSchema: options.createSchema,
       truncate: options.truncate && !options.createSchema,
       verify: options.verify,

@@ -33,8 +33,20 @@ import {
   type TriggerMode,
   type TriggersOff,
 } from './postgres-steps.ts'
+import {
+  applySourceAccess,
+  assertRolesAvailable,
+  createOptionalExtensions,
+  createRoles,
+  noteNotReproduced,
+  omittedByBackup,
+  refreshMaterializedViews,
+  type StructureReport,
+  withoutExistingPublications,
+} from './postgres-structure.ts'
 import { assertTargetAllowed, type Endpoint, productionReasons } from './production-guard.ts'
 import { type RestoreDeps, type RestoreOptions, type RestoreSummary, restoreInto } from './restore.ts'
+import { assertRolesSqlMatches } from './role-plan.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import {
   assertCreatable,
@@ -44,7 +56,7 @@ import {
   checkSchema,
   missingParents,
 } from './target-checks.ts'
-import { type IdentityGuard, identityGuard } from './target-identity.ts'
+import { environmentEndpoints, type IdentityGuard, identityGuard } from './target-identity.ts'
 
 export interface PostgresTargetOptions {
   url: Secret
@@ -62,6 +74,8 @@ export interface PostgresReport {
   sequences: number
   triggerMode: TriggerMode
   schemaCreated: boolean
+  /** --create-schema: roles created, privileges set, views refreshed, what was not reproduced. */
+  structure?: StructureReport
 }
 
 /** The advisory lock key every Lifeboat restore takes in its target database ("LIFEBOAT"). */
@@ -86,6 +100,7 @@ export class PostgresTarget implements RestoreTarget {
   readonly #undoSequences: SequenceEntry[] = []
   /** schema.sql parsed and checked in `check`, before anything is written. */
   #schema: SchemaInspection | undefined
+  #structure: StructureReport | undefined
 
   constructor(options: PostgresTargetOptions) {
     assertNotTransactionPooler(options.url, options.setting)
@@ -121,8 +136,12 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async check(plan: RestorePlan): Promise<void> {
-    if (plan.createSchema && plan.schemaSql !== undefined)
+    if (plan.createSchema && plan.schemaSql !== undefined) {
       this.#schema = await inspectSchemaSql(plan.schemaSql)
+      const roles = plan.manifest.roles
+      if (roles?.file) assertRolesSqlMatches(plan.rolesSql, roles)
+      await assertRolesAvailable(this.#db, this.#schema.roles, roles)
+    }
     await this.#checkState(plan)
   }
 
@@ -158,9 +177,17 @@ export class PostgresTarget implements RestoreTarget {
     const names = plan.tables.map(qualifiedName)
     if (plan.createSchema) {
       this.#step = 'applying schema.sql'
+      this.#step = 'creating the roles the schema names'
+      this.#structure = await createRoles(this.#db, plan.manifest.roles, scope.emit)
+      // What the backup's schema step could not capture is said here too, never silently lost.
+      noteNotReproduced(this.#structure, omittedByBackup(plan.manifest), scope.emit)
       scope.emit({ type: 'step', message: 'creating the schema (schema.sql)' })
-      await applyStatements(this.#db, this.#schema?.preData ?? [], 'schema.sql')
+      const preData = await withoutExistingPublications(this.#db, this.#schema?.preData ?? [])
+      await applyStatements(this.#db, preData, 'schema.sql')
       this.#schemaCreated = true
+      this.#step = 'creating the source’s other extensions'
+      const notCreated = await createOptionalExtensions(this.#db, plan.manifest.schemaSql ?? undefined)
+      noteNotReproduced(this.#structure, notCreated, scope.emit)
       // Sanity: the tables schema.sql just built must take the archive's rows.
       const built = await readTargetState(this.#db, names, plan.sequences.map(qualifiedName))
       assertSchemaCompatible(checkSchema(plan.tables, plan.sequences, built))
@@ -200,7 +227,22 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async postData(plan: RestorePlan, scope: PhaseScope): Promise<void> {
-    const postData = this.#schema?.postData ?? []
+    await this.#applyPostData(plan, scope)
+    const structure = this.#structure!
+    if (plan.manifest.access) {
+      this.#step = 'making privileges the source’s'
+      scope.emit({ type: 'step', message: 'setting privileges exactly as the source had them' })
+      structure.privilegeStatements = await applySourceAccess(this.#db, plan.manifest.access)
+    }
+    this.#step = 'refreshing materialized views'
+    structure.materializedViewsRefreshed = await refreshMaterializedViews(
+      this.#db,
+      plan.manifest.schemaSql ?? undefined,
+    )
+  }
+
+  async #applyPostData(plan: RestorePlan, scope: PhaseScope): Promise<void> {
+    const postData = await withoutExistingPublications(this.#db, this.#schema?.postData ?? [])
     if (postData.length === 0) return
     this.#step = 'applying schema.sql (indexes, constraints, triggers)'
     scope.emit({ type: 'step', message: 'building indexes and constraints (schema.sql, post-data)' })
@@ -285,6 +327,7 @@ export class PostgresTarget implements RestoreTarget {
       sequences: this.#sequencesSet,
       triggerMode: this.#triggers?.mode ?? 'replica',
       schemaCreated: this.#schemaCreated,
+      ...(this.#structure ? { structure: this.#structure } : {}),
     }
   }
 
@@ -340,16 +383,5 @@ export async function runRestore(deps: RestoreDeps, options: PostgresRestoreOpti
   return restoreInto(deps, target, options)
 }
 
-/** The databases the environment names (DATABASE_URL, SUPABASE_DB_URL), as endpoints. */
-export function environmentEndpoints(
-  production: readonly { setting: string; url: Secret }[],
-): { setting: string; endpoint: Endpoint }[] {
-  return production.flatMap(({ setting, url }) => {
-    try {
-      const { host, port, database, user } = describeConnection(url)
-      return [{ setting, endpoint: { host, port, database, user } }]
-    } catch {
-      return []
-    }
-  })
-}
+/** Kept here too: callers that knew it from this module. */
+export { environmentEndpoints } from './target-identity.ts'

@@ -35,9 +35,17 @@ export function selectArchiveTables(manifest: Manifest, selection: Selection | u
   return chosen
 }
 
-/** Sequences to set: all of them for a full restore, those owned by restored tables for a subset. */
+/**
+ * Sequences to set: all of them for a full restore; for a subset, every sequence a
+ * restored table owns or calls in a column default (`usedBy`, standalone ones too), so
+ * the next insert does not collide with a restored row.
+ */
 export function sequencesToRestore(manifest: Manifest, tables: readonly TableEntry[]): SequenceEntry[] {
   if (tables.length === manifest.tables.length) return [...manifest.sequences]
   const restored = new Set(tables.map(qualifiedName))
-  return manifest.sequences.filter((s) => s.ownedBy && restored.has(`${s.ownedBy.schema}.${s.ownedBy.table}`))
+  return manifest.sequences.filter(
+    (s) =>
+      (s.ownedBy && restored.has(`${s.ownedBy.schema}.${s.ownedBy.table}`)) ||
+      (s.usedBy ?? []).some((t) => restored.has(t)),
+  )
 }

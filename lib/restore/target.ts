@@ -29,6 +29,8 @@ export interface RestorePlan {
   sequences: SequenceEntry[]
   /** schema.sql as verified in pass 1; undefined unless the schema is created. */
   schemaSql: string | undefined
+  /** roles.sql as verified in pass 1; undefined unless the schema is created (or the archive has none). */
+  rolesSql?: string | undefined
   createSchema: boolean
   truncate: boolean
   verify: boolean

@@ -220,6 +220,16 @@ describe('selectArchiveTables', () => {
     expect(sequencesToRestore(manifest, [orgs]).map((s) => s.name)).toEqual(['orgs_id_seq'])
     expect(sequencesToRestore(manifest, [users])).toEqual([])
   })
+
+  it('sequences: a subset sets a standalone sequence its column defaults call (usedBy)', () => {
+    const ticket = { schema: 'public', name: 'ticket_seq', lastValue: '1003', isCalled: true }
+    const withTicket = {
+      ...manifest,
+      sequences: [...manifest.sequences, { ...ticket, usedBy: ['public.buildings'] }],
+    } as Manifest
+    expect(sequencesToRestore(withTicket, [buildings]).map((s) => s.name)).toEqual(['ticket_seq'])
+    expect(sequencesToRestore(withTicket, [orgs]).map((s) => s.name)).toEqual(['orgs_id_seq'])
+  })
 })
 
 describe('typeCompatible', () => {
