@@ -14,7 +14,7 @@ import { formatBytes, plural } from '../lib/core/format.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-config.ts'
 import { parseSelector } from '../lib/inventory/inventory.ts'
-import { type RestoreResult, runRestore } from '../lib/restore/postgres-target.ts'
+import { type DatabaseRestoreResult, runDatabaseRestore } from '../lib/restore/database-restore.ts'
 import { loadTrust } from '../lib/trust/signing-config.ts'
 
 export const job: JobSpec = {
@@ -32,7 +32,7 @@ export const job: JobSpec = {
       throw new LifeboatError('USAGE', '--dry-run is not available yet for a database restore')
     }
     const identity = config.identity ? await loadIdentity(config.identity) : undefined
-    const result = await runRestore(
+    const result = await runDatabaseRestore(
       {
         emit,
         signal,
@@ -46,6 +46,7 @@ export const job: JobSpec = {
         what: localPath(config.what, env.INIT_CWD),
         target: config.target,
         targetSetting: config.targetSetting,
+        targetKind: config.targetKind,
         createSchema: config.createSchema,
         truncate: config.truncate,
         confirm: config.confirm,
@@ -89,7 +90,7 @@ function localPath(what: string, initCwd: string | undefined): string {
   return resolve(initCwd, what)
 }
 
-function renderResult(result: RestoreResult): string {
+function renderResult(result: DatabaseRestoreResult): string {
   const header = result.verified
     ? ['table', 'rows (backup)', 'rows (restored)', 'sha256']
     : ['table', 'rows (backup)', 'rows (loaded)']
@@ -111,9 +112,15 @@ function renderResult(result: RestoreResult): string {
       .trimEnd()
   const { target } = result
   const verdict = result.verified ? 'every table verified by re-export' : 'not verified (--no-verify)'
+  const project = result.supabase
+    ? [
+        `Supabase project: ${plural(result.supabase.managedTables.length, 'table')} of its managed schemas loaded into the project's own, ${result.schemaStatementsSkipped} schema.sql statement${result.schemaStatementsSkipped === 1 ? '' : 's'} left to the project${result.supabase.comparedLedgers.length > 0 ? `; releases compared: ${result.supabase.comparedLedgers.join(', ')}` : ''}`,
+      ]
+    : []
   return [
     format(header),
     ...rows.map(format),
+    ...project,
     `restored ${result.id} into ${target.database} at ${target.host}:${target.port}: ${plural(result.tables.length, 'table')}, ${plural(result.rows, 'row')}, ${plural(result.sequences, 'sequence')} from ${formatBytes(result.archiveBytes)} in ${result.seconds.total.toFixed(1)} s; ${verdict}`,
   ].join('\n')
 }

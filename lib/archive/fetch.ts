@@ -35,6 +35,8 @@ export interface ArchiveSourceDeps {
   signal?: AbortSignal | undefined
   /** The public keys backups must be signed by (and whether unsigned ones pass). */
   trust: Trust
+  /** Called with a stored backup's authenticated sidecar before its archive is downloaded. */
+  beforeDownload?: ((sidecar: Manifest) => Promise<void>) | undefined
 }
 
 export interface LocalArchive {
@@ -191,6 +193,7 @@ async function fetchStored(
   const archive = record.archive!
   // The sidecar pins the archive's size and sha256: it is authenticated before anything else.
   const { manifest: expected, authenticity } = await readAuthenticSidecar(store, record.id, deps.trust)
+  await deps.beforeDownload?.(expected)
   const where = store.locate(archive.key)
   await assertRoomFor(deps.tempDir, archive.size)
   const dir = await mkdtemp(join(deps.tempDir, 'lifeboat-restore-'))

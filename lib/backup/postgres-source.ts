@@ -27,6 +27,7 @@ import {
   type SourcePlan,
 } from './backup.ts'
 import { exportTables } from './export-tables.ts'
+import { readMigrationLedgers } from './migration-ledgers.ts'
 
 export interface SchemaSqlResult {
   sql: string
@@ -64,6 +65,7 @@ export class PostgresSource implements BackupSource {
   #snapshot = ''
   #catalog: Catalog | undefined
   #identity: ServerIdentity | undefined
+  #ledgers: NonNullable<Manifest['source']['migrations']> = []
   /** The catalog's tables in restore order. */
   #ordered: Catalog['tables'] = []
 
@@ -90,6 +92,7 @@ export class PostgresSource implements BackupSource {
     this.#catalog = catalog
     if (catalog.tables.length === 0) warn('no tables matched the selection: the backup holds no data')
     await this.#lockTables()
+    this.#ledgers = await readMigrationLedgers(leader, catalog.tables.map(qualifiedName), warn)
     const plan = planRestoreOrder(
       catalog.tables.map((t) => ({
         name: qualifiedName(t),
@@ -175,6 +178,7 @@ export class PostgresSource implements BackupSource {
       snapshot: this.#snapshot,
       consistent: true,
       ...(this.#identity ? { identity: recordedIdentity(this.#identity) } : {}),
+      ...(this.#ledgers.length > 0 ? { migrations: this.#ledgers } : {}),
     }
   }
 

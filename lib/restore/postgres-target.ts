@@ -62,6 +62,8 @@ export interface PostgresReport {
   sequences: number
   triggerMode: TriggerMode
   schemaCreated: boolean
+  /** Statements of schema.sql the plan left out (a platform's own objects). */
+  schemaStatementsSkipped: number
 }
 
 /** The advisory lock key every Lifeboat restore takes in its target database ("LIFEBOAT"). */
@@ -83,6 +85,7 @@ export class PostgresTarget implements RestoreTarget {
   #validatedKeys = new Set<number>()
   #sequencesSet = 0
   #schemaCreated = false
+  #schemaSkipped = 0
   readonly #undoSequences: SequenceEntry[] = []
   /** schema.sql parsed and checked in `check`, before anything is written. */
   #schema: SchemaInspection | undefined
@@ -97,6 +100,11 @@ export class PostgresTarget implements RestoreTarget {
   get #db(): pg.Client {
     if (!this.#client) throw new LifeboatError('INTERNAL', 'the target is not connected')
     return this.#client
+  }
+
+  /** The restore's session (after `guard`), for a decorator that reads the target too. */
+  get connection(): pg.ClientBase {
+    return this.#db
   }
 
   async guard(backupSource?: Manifest['source']): Promise<void> {
@@ -121,8 +129,11 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async check(plan: RestorePlan): Promise<void> {
-    if (plan.createSchema && plan.schemaSql !== undefined)
-      this.#schema = await inspectSchemaSql(plan.schemaSql)
+    if (plan.createSchema && plan.schemaSql !== undefined) {
+      const all = await inspectSchemaSql(plan.schemaSql)
+      this.#schema = keepStatements(all, plan.keepStatement)
+      this.#schemaSkipped = all.statements.length - this.#schema.statements.length
+    }
     await this.#checkState(plan)
   }
 
@@ -136,14 +147,22 @@ export class PostgresTarget implements RestoreTarget {
       [...new Set([...plan.manifest.tables.map(qualifiedName), ...parents])],
       plan.sequences.map(qualifiedName),
     )
-    if (plan.createSchema) assertCreatable(plan.manifest, state)
-    else {
+    // Tables the restore loads as the target has them: all, or a platform's own ones.
+    const existing = plan.createSchema
+      ? plan.tables.filter((t) => plan.existingTables?.has(qualifiedName(t)))
+      : plan.tables
+    if (plan.createSchema) assertCreatable(plan.manifest, state, plan.existingTables)
+    if (existing.length > 0) {
+      const owned = new Set(existing.map(qualifiedName))
+      const sequences = plan.createSchema
+        ? plan.sequences.filter((s) => s.ownedBy && owned.has(`${s.ownedBy.schema}.${s.ownedBy.table}`))
+        : plan.sequences
       assertSchemaCompatible(
-        checkSchema(plan.tables, plan.sequences, state, {
+        checkSchema(existing, sequences, state, {
           typeModifiersUnknown: plan.manifest.source.kind === 'rest',
         }),
       )
-      assertTargetEmpty(plan.tables, state, plan.truncate)
+      assertTargetEmpty(existing, state, plan.truncate)
     }
     assertParentsPresent(missingParents(plan.tables, state))
   }
@@ -285,6 +304,7 @@ export class PostgresTarget implements RestoreTarget {
       sequences: this.#sequencesSet,
       triggerMode: this.#triggers?.mode ?? 'replica',
       schemaCreated: this.#schemaCreated,
+      schemaStatementsSkipped: this.#schemaSkipped,
     }
   }
 
@@ -338,6 +358,17 @@ export async function runRestore(deps: RestoreDeps, options: PostgresRestoreOpti
     production: options.production,
   })
   return restoreInto(deps, target, options)
+}
+
+/** The statements of schema.sql a plan runs: all, or those its filter keeps. */
+function keepStatements(inspection: SchemaInspection, keep: RestorePlan['keepStatement']): SchemaInspection {
+  if (!keep) return inspection
+  return {
+    ...inspection,
+    statements: inspection.statements.filter(keep),
+    preData: inspection.preData.filter(keep),
+    postData: inspection.postData.filter(keep),
+  }
 }
 
 /** The databases the environment names (DATABASE_URL, SUPABASE_DB_URL), as endpoints. */

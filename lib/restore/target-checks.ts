@@ -178,20 +178,26 @@ export function assertTargetEmpty(
   )
 }
 
-/** --create-schema builds the tables, so none of them may exist yet. */
-export function assertCreatable(manifest: Manifest, target: TargetState): void {
+/** --create-schema builds the tables, so none of them may exist yet (`existing`: those it does not build). */
+export function assertCreatable(
+  manifest: Manifest,
+  target: TargetState,
+  existing: ReadonlySet<string> = new Set(),
+): void {
   if (!manifest.schemaSql) {
     throw new LifeboatError(
       'SCHEMA_MISMATCH',
       `backup ${manifest.id} holds no schema.sql, so --create-schema cannot build the tables; create the schema first and restore without it`,
     )
   }
-  const existing = manifest.tables.map(qualifiedName).filter((name) => target.tables.has(name))
-  if (existing.length === 0) return
+  const found = manifest.tables
+    .map(qualifiedName)
+    .filter((name) => target.tables.has(name) && !existing.has(name))
+  if (found.length === 0) return
   throw new LifeboatError(
     'TARGET_NOT_EMPTY',
-    `--create-schema needs a target without the archive's tables, but ${existing.length} exist (${existing.slice(0, 5).join(', ')}${existing.length > 5 ? ', …' : ''}); restore without --create-schema (with --truncate) or into an empty database`,
-    { details: existing },
+    `--create-schema needs a target without the archive's tables, but ${found.length} exist (${found.slice(0, 5).join(', ')}${found.length > 5 ? ', …' : ''}); restore without --create-schema (with --truncate) or into an empty database`,
+    { details: found },
   )
 }
 
