@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newSupabaseProject, plainServerUrl } from '../helpers/clusters.ts'
 import { sql } from '../helpers/database.ts'
+import { runJobProcess } from '../helpers/run-job.ts'
 import { createSupabaseApp, type SupabaseApp } from '../helpers/supabase/app.ts'
 import { AUTH_NEWER_VERSION } from '../helpers/supabase/migration-history.ts'
 import type { SupabaseProject } from '../helpers/supabase/project.ts'
@@ -83,6 +84,20 @@ describe('the Supabase target mode', () => {
     truncateSync(archive, Math.floor(statSync(archive).size / 2))
     const run = await restoreLatest(cut, target.postgresUrl)
     expect(lastLine(run)).toMatch(/SCHEMA_MISMATCH.*is_anonymous/)
+  })
+
+  it('runs the form restore-latest.md shows (latest --create-schema, TARGET_DATABASE_URL) into a new project', async () => {
+    const target = await newProject('target_runbook_form')
+    const run = await runJobProcess('restore', ['latest', '--create-schema'], {
+      BACKUP_STORE: store,
+      TARGET_DATABASE_URL: target.postgresUrl,
+    })
+    expect(run.code, lastLine(run)).toBe(0)
+    const { rows } = await sql(
+      target.adminUrl,
+      `SELECT (SELECT count(*)::int FROM auth.users) AS users, (SELECT count(*)::int FROM public.profiles) AS profiles`,
+    )
+    expect(rows[0]).toEqual({ users: 3, profiles: 3 })
   })
 
   it('leaves the migration ledgers of a newer project as they were', async () => {
