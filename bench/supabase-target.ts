@@ -23,7 +23,11 @@ function job(argv: string[], env: Record<string, string>): Promise<number> {
     const began = process.hrtime.bigint()
     const child = spawn(process.execPath, ['bin/lifeboat.js', ...argv], {
       env: { ...process.env, ...signingEnv(), ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
     })
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
@@ -31,6 +35,10 @@ function job(argv: string[], env: Record<string, string>): Promise<number> {
     })
     child.on('exit', (code) => {
       const seconds = Number(process.hrtime.bigint() - began) / 1e9
+      // With --json the summary's phases say where the time went.
+      const phases = stdout.includes('"phases"') ? JSON.parse(stdout.trim().split('\n').at(-1)!).phases : []
+      for (const p of phases as { name: string; seconds: number }[])
+        console.error(`  ${p.name}: ${p.seconds.toFixed(2)} s`)
       if (code === 0) done(seconds)
       else fail(new Error(`lifeboat ${argv.join(' ')} exited ${code}: ${stderr.slice(-1500)}`))
     })
@@ -87,19 +95,30 @@ try {
   })
   console.error(`backup: ${backupSeconds.toFixed(2)} s`)
   const times = { supabase: [] as number[], plain: [] as number[] }
-  for (let round = 0; round < rounds; round++) {
+  const intoProject = async (round: number) => {
     const project = await createSupabaseProject(cluster, { label: `bench_tgt${round}` })
-    times.supabase.push(
-      await job(['restore', 'latest', '--quiet', '--target', project.postgresUrl], { BACKUP_STORE: store }),
-    )
-    const plain = `bench_plain${round}`
-    await run(cluster.adminUrl, `CREATE DATABASE ${plain}`)
-    const plainUrl = new URL(cluster.adminUrl)
-    plainUrl.pathname = `/${plain}`
-    const flags = ['--target-kind', 'postgres', '--create-schema', '--quiet']
-    times.plain.push(
-      await job(['restore', 'latest', ...flags, '--target', plainUrl.toString()], { BACKUP_STORE: store }),
-    )
+    const flags = ['--quiet', '--json', '--target', project.postgresUrl]
+    times.supabase.push(await job(['restore', 'latest', ...flags], { BACKUP_STORE: store }))
+  }
+  const intoPlain = async (round: number) => {
+    await run(cluster.adminUrl, `CREATE DATABASE bench_plain${round}`)
+    const url = new URL(cluster.adminUrl)
+    url.pathname = `/bench_plain${round}`
+    const flags = [
+      '--target-kind',
+      'postgres',
+      '--create-schema',
+      '--quiet',
+      '--json',
+      '--target',
+      url.toString(),
+    ]
+    times.plain.push(await job(['restore', 'latest', ...flags], { BACKUP_STORE: store }))
+  }
+  for (let round = 0; round < rounds; round++) {
+    // Alternating which goes first, so a machine that speeds up or slows down favours neither.
+    const order = round % 2 === 0 ? [intoProject, intoPlain] : [intoPlain, intoProject]
+    for (const restore of order) await restore(round)
     console.error(
       `round ${round + 1}: supabase ${times.supabase.at(-1)!.toFixed(2)} s, plain ${times.plain.at(-1)!.toFixed(2)} s`,
     )
