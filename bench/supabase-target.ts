@@ -37,8 +37,11 @@ function job(argv: string[], env: Record<string, string>): Promise<number> {
       const seconds = Number(process.hrtime.bigint() - began) / 1e9
       // With --json the summary's phases say where the time went.
       const phases = stdout.includes('"phases"') ? JSON.parse(stdout.trim().split('\n').at(-1)!).phases : []
-      for (const p of phases as { name: string; seconds: number }[])
-        console.error(`  ${p.name}: ${p.seconds.toFixed(2)} s`)
+      const line = (phases as { phase: string; seconds: number }[]).map(
+        (p) => `${p.phase} ${p.seconds.toFixed(2)}`,
+      )
+      if (line.length > 0)
+        console.error(`  ${argv.includes('postgres') ? 'plain' : 'supabase'}: ${line.join(', ')}`)
       if (code === 0) done(seconds)
       else fail(new Error(`lifeboat ${argv.join(' ')} exited ${code}: ${stderr.slice(-1500)}`))
     })
