@@ -271,7 +271,12 @@ export function openArchive(archive: LocalArchive) {
 export async function verifyFetchedArchive(
   archive: LocalArchive,
   deps: Pick<ArchiveSourceDeps, 'emit' | 'signal' | 'trust'> & { decrypt: (where: string) => Transform },
-): Promise<{ manifest: Manifest; schemaSql: string | undefined; authenticity: SignatureCheck }> {
+): Promise<{
+  manifest: Manifest
+  schemaSql: string | undefined
+  rolesSql: string | undefined
+  authenticity: SignatureCheck
+}> {
   const { emit } = deps
   emit({ type: 'step', message: `verifying ${archive.where}` })
   emit({ type: 'phase-start', phase: 'verify', total: { bytes: archive.bytes } })
@@ -314,5 +319,5 @@ export async function verifyFetchedArchive(
   }
   if (!authenticity) throw new LifeboatError('INTERNAL', `${archive.where} was not authenticated`)
   if (authenticity.status === 'unsigned') deps.emit({ type: 'warning', message: authenticity.warning })
-  return { manifest, schemaSql: verification.schemaSql, authenticity }
+  return { manifest, schemaSql: verification.schemaSql, rolesSql: verification.rolesSql, authenticity }
 }

@@ -1,6 +1,13 @@
 // Archive format v1: the manifest's shape and its validation (DESIGN.md). Pure.
 import { LifeboatError } from '../core/errors.ts'
 import type { LedgerRecord } from '../core/supabase-platform.ts'
+import {
+  type ManifestAccess,
+  type ManifestRoles,
+  type SchemaCapture,
+  validateAccess,
+  validateRoles,
+} from './access.ts'
 
 export const FORMAT_VERSION = 1
 
@@ -46,6 +53,8 @@ export interface SequenceEntry {
   isCalled: boolean
   /** The column that owns the sequence (serial / identity), if any. */
   ownedBy?: { schema: string; table: string; column: string }
+  /** `schema.table` names whose column defaults use the sequence (standalone ones included). */
+  usedBy?: string[]
 }
 
 export interface Manifest {
@@ -75,7 +84,14 @@ export interface Manifest {
   }
   compression: { method: 'gzip'; level: number }
   encrypted: boolean
-  schemaSql: { file: 'schema.sql'; source: string; sha256: string; bytes: number } | null
+  /** With the capture fields (omitted objects, materialized views, …) since they exist; see access.ts. */
+  schemaSql:
+    | ({ file: 'schema.sql'; source: string; sha256: string; bytes: number } & Partial<SchemaCapture>)
+    | null
+  /** Owners, privileges, policies, default privileges, publications (absent in older archives). */
+  access?: ManifestAccess
+  /** The roles the access data names, and roles.sql (absent in older archives). */
+  roles?: ManifestRoles
   tables: TableEntry[]
   sequences: SequenceEntry[]
   /** `schema.table` names, referenced tables first. */
@@ -110,5 +126,7 @@ export function parseManifest(text: string, where: string): Manifest {
   if (!Array.isArray(m.tables) || typeof m.id !== 'string' || !Array.isArray(m.restoreOrder)) {
     throw new LifeboatError('ARCHIVE_CORRUPT', `${where}: manifest.json lacks id, tables or restoreOrder`)
   }
+  validateAccess(m.access, where)
+  validateRoles(m.roles, where)
   return m as Manifest
 }

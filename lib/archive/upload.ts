@@ -76,6 +76,7 @@ export function totalsOf(tables: readonly TableEntry[]): Manifest['totals'] {
 /** `sha256sum -c SHA256SUMS` passes inside the extracted root folder. */
 export function sha256sums(manifest: Manifest, manifestText: string): string {
   const lines: string[] = []
+  if (manifest.roles?.file) lines.push(`${manifest.roles.file.sha256}  roles.sql`)
   if (manifest.schemaSql) lines.push(`${manifest.schemaSql.sha256}  schema.sql`)
   for (const t of manifest.tables) lines.push(`${t.sha256}  ${t.file}`)
   lines.push(`${createHash('sha256').update(manifestText).digest('hex')}  manifest.json`)

@@ -20,6 +20,8 @@ export interface ArchiveVerification {
   manifest?: Manifest
   /** schema.sql's text, kept for the restore (checked against the manifest like every file). */
   schemaSql?: string
+  /** roles.sql's text, kept for the restore's check against the manifest's roles. */
+  rolesSql?: string
   /** Every file read, with what was measured. */
   files: FileCheck[]
   /** One line per problem, each naming the file at fault. */
@@ -48,6 +50,7 @@ const KEPT_FILES: ReadonlyMap<string, number> = new Map([
   ['SHA256SUMS', METADATA_LIMITS.SHA256SUMS],
   [INNER_SIGNATURE_FILE, METADATA_LIMITS.signature],
   ['schema.sql', METADATA_LIMITS.manifest],
+  ['roles.sql', METADATA_LIMITS.manifest],
 ])
 
 export async function verifyArchive(input: Readable, options: VerifyOptions): Promise<ArchiveVerification> {
@@ -143,6 +146,7 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
   const expectedFiles = new Map<string, { sha256: string; bytes: number; rows?: number }>()
   for (const t of manifest.tables) expectedFiles.set(t.file, t)
   if (manifest.schemaSql) expectedFiles.set('schema.sql', manifest.schemaSql)
+  if (manifest.roles?.file) expectedFiles.set('roles.sql', manifest.roles.file)
 
   for (const [path, expected] of expectedFiles) {
     const actual = byPath.get(path)
@@ -176,10 +180,12 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
     }
   }
   const schemaSql = small.get('schema.sql')
+  const rolesSql = small.get('roles.sql')
   return {
     ok: problems.length === 0,
     manifest,
     ...(schemaSql !== undefined ? { schemaSql } : {}),
+    ...(rolesSql !== undefined ? { rolesSql } : {}),
     files,
     problems,
     failedFiles: [...failed],

@@ -28,6 +28,9 @@ export interface BackupDeps {
   signingKey?: SigningKey | undefined
 }
 
+/** The manifest's structure fields: schema.sql, and the access data where the source has it. */
+export type SchemaPart = Pick<Manifest, 'schemaSql' | 'access' | 'roles'>
+
 /** What a source tells the archive once it is open. */
 export interface SourcePlan {
   /** `schema.table` names in restore order (referenced tables first). */
@@ -40,8 +43,8 @@ export interface BackupSource<M extends Manifest = Manifest> {
   readonly kind: Manifest['source']['kind']
   /** Opens the source at one moment and decides what is exported. */
   open(scope: PhaseScope, warn: (message: string) => void): Promise<SourcePlan>
-  /** schema.sql into the archive, or null when the source cannot give one. */
-  writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<Manifest['schemaSql']>
+  /** schema.sql (and roles.sql) into the archive; `schemaSql` null when the source cannot give one. */
+  writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<SchemaPart>
   /** Every table's data file into the archive, in restore order. */
   exportTables(
     writer: ArchiveWriter,
@@ -78,7 +81,7 @@ interface BackupContext<M extends Manifest> {
   warn: (message: string) => void
   plan?: SourcePlan
   upload?: ArchiveUpload
-  schemaSql?: Manifest['schemaSql']
+  schema?: SchemaPart
   tables?: M['tables']
   sealed?: { manifest: M; bytes: number }
 }
@@ -116,7 +119,7 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
     {
       name: 'schema',
       async run(c) {
-        c.schemaSql = await c.source.writeSchema(c.upload!.writer, c.warn)
+        c.schema = await c.source.writeSchema(c.upload!.writer, c.warn)
       },
     },
     {
@@ -143,7 +146,8 @@ async function seal<M extends Manifest>(c: BackupContext<M>): Promise<void> {
     source: c.source.describe(c.started, c.deps.now()),
     compression: { method: 'gzip', level: c.options.gzipLevel },
     encrypted,
-    schemaSql: c.schemaSql ?? null,
+    schemaSql: null,
+    ...c.schema,
     tables,
     sequences: c.plan!.sequences,
     restoreOrder: c.plan!.restoreOrder,

@@ -12,6 +12,7 @@ import {
   queryError,
   quoteQualified,
 } from '../adapters/postgres/connection.ts'
+import type { StructureCapture } from '../archive/access.ts'
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { planRestoreOrder } from '../archive/restore-order.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
@@ -24,6 +25,7 @@ import {
   type BackupSource,
   type BackupSummary,
   backupFrom,
+  type SchemaPart,
   type SourcePlan,
 } from './backup.ts'
 import { exportTables } from './export-tables.ts'
@@ -33,6 +35,8 @@ export interface SchemaSqlResult {
   sql: string
   source: string
   warnings: string[]
+  /** Access data, roles.sql and the manifest's schema notes (absent from generators that have none). */
+  capture?: StructureCapture
 }
 
 export type GenerateSchemaSql = (
@@ -41,6 +45,8 @@ export type GenerateSchemaSql = (
     schemas: string[]
     /** Only when tables were selected by name: the DDL then covers just them. */
     tables?: string[]
+    /** -T patterns: those tables are left out of the DDL too. */
+    excludeTables?: string[]
     snapshot: string
     connection: { url: Secret; serverVersionNum: number }
   },
@@ -118,35 +124,32 @@ export class PostgresSource implements BackupSource {
     }
   }
 
-  async writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<Manifest['schemaSql']> {
+  /** roles.sql first (the restore applies it before anything), then schema.sql. */
+  async writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<SchemaPart> {
     const generate = this.#options.generateSchemaSql
     if (!generate) {
       warn('schema.sql was not produced (no schema generator configured)')
-      return null
+      return { schemaSql: null }
     }
     const { selection, source } = this.#options
     const catalog = this.#catalog!
     try {
       const result = await generate(this.#leader!, {
         schemas: catalog.schemas,
-        ...(selection.tables.length > 0 || selection.excludeTables.length > 0
-          ? { tables: catalog.tables.map(qualifiedName) }
+        // -t: the named tables and what they need; -T: everything but those tables.
+        ...(selection.tables.length > 0 ? { tables: catalog.tables.map(qualifiedName) } : {}),
+        ...(selection.tables.length === 0 && selection.excludeTables.length > 0
+          ? { excludeTables: selection.excludeTables }
           : {}),
         snapshot: this.#snapshot,
         connection: { url: source, serverVersionNum: catalog.serverVersionNum },
       })
       for (const w of result.warnings) warn(`schema.sql: ${w}`)
-      await writer.addText('schema.sql', result.sql)
-      return {
-        file: 'schema.sql',
-        source: result.source,
-        sha256: createHash('sha256').update(result.sql).digest('hex'),
-        bytes: Buffer.byteLength(result.sql),
-      }
+      return await writeStructure(writer, result)
     } catch (error) {
       // The data is still worth keeping: restore into an existing schema needs no DDL.
       warn(`schema.sql was not produced: ${(error as Error).message}`)
-      return null
+      return { schemaSql: null }
     }
   }
 
@@ -217,4 +220,22 @@ export async function runBackup(
 function recordedIdentity(identity: ServerIdentity): NonNullable<Manifest['source']['identity']> {
   const { systemIdentifier, startedAt, database, databaseOid } = identity
   return { systemIdentifier, startedAt, database, databaseOid }
+}
+
+const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex')
+
+/** roles.sql (when the generator captured access) before schema.sql, and their manifest fields. */
+async function writeStructure(writer: ArchiveWriter, result: SchemaSqlResult): Promise<SchemaPart> {
+  const capture = result.capture
+  if (capture) await writer.addText('roles.sql', capture.rolesSql)
+  await writer.addText('schema.sql', result.sql)
+  const file = { sha256: sha256Of(result.sql), bytes: Buffer.byteLength(result.sql) }
+  const schemaSql = { file: 'schema.sql' as const, source: result.source, ...file, ...capture?.schema }
+  if (!capture) return { schemaSql }
+  const rolesFile = {
+    name: 'roles.sql' as const,
+    sha256: sha256Of(capture.rolesSql),
+    bytes: Buffer.byteLength(capture.rolesSql),
+  }
+  return { schemaSql, access: capture.access, roles: { ...capture.roles, file: rolesFile } }
 }

@@ -14,7 +14,13 @@ import type { PhaseScope } from '../core/pipeline.ts'
 import { supabaseProjectRef } from '../core/rest-config.ts'
 import type { Selection } from '../core/selection.ts'
 import type { SigningKey } from '../trust/signature.ts'
-import { type BackupSource, type BackupSummary, backupFrom, type SourcePlan } from './backup.ts'
+import {
+  type BackupSource,
+  type BackupSummary,
+  backupFrom,
+  type SchemaPart,
+  type SourcePlan,
+} from './backup.ts'
 import {
   backUpAuthUsers,
   backUpTable,
@@ -78,8 +84,8 @@ export class RestSource implements BackupSource<RestManifest> {
     return { restoreOrder: this.#order, sequences: [] }
   }
 
-  async writeSchema(): Promise<null> {
-    return null
+  async writeSchema(): Promise<SchemaPart> {
+    return { schemaSql: null }
   }
 
   async exportTables(

@@ -59,6 +59,7 @@ export async function backupResult(
   const check = await checkNewBackup(prepared.store, result.manifest, prepared.anomalyOptions)
   for (const message of check.warnings) emit({ type: 'warning', message })
   const warnings = [...result.warnings, ...check.warnings]
+  const omitted = (result.manifest.schemaSql?.omitted ?? []).map((o) => `${o.kind} ${o.name}`)
   return {
     summary: {
       id: result.id,
@@ -73,6 +74,8 @@ export async function backupResult(
       // maxRSS is in kilobytes: the whole process's peak, measured, not estimated.
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       warnings,
+      // What schema.sql could not reproduce (also in the manifest and the warnings).
+      ...(omitted.length > 0 ? { notRecreated: omitted } : {}),
       anomalies: check.anomalies,
     },
     facts: {

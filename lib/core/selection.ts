@@ -55,7 +55,7 @@ function matchesAny(patterns: readonly string[], value: string): boolean {
 }
 
 /** A table pattern without a dot applies to every schema, as in pg_dump. */
-function matchesTable(patterns: readonly string[], schema: string, table: string): boolean {
+export function matchesTable(patterns: readonly string[], schema: string, table: string): boolean {
   return patterns.some((p) => {
     const dot = p.indexOf('.')
     return dot === -1

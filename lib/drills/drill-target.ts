@@ -8,8 +8,8 @@ import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { redact, Secret } from '../core/secret.ts'
-import { environmentEndpoints } from '../restore/postgres-target.ts'
 import { productionReasons } from '../restore/production-guard.ts'
+import { environmentEndpoints } from '../restore/target-identity.ts'
 import type { DrillKind, DrillReport } from './report.ts'
 
 /** Where the drill restores. */

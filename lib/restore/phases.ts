@@ -49,6 +49,7 @@ const verifyArchive: Phase<RestoreContext> = {
     context.authenticity = verified.authenticity
     context.manifest = verified.manifest
     context.schemaSql = verified.schemaSql
+    context.rolesSql = verified.rolesSql
     await context.target.guard(verified.manifest.source)
   },
 }
@@ -58,6 +59,7 @@ export function planRestore(
   manifest: Manifest,
   options: RestoreContext['options'],
   schemaSql: string | undefined,
+  rolesSql?: string | undefined,
 ): RestorePlan {
   const tables = selectArchiveTables(manifest, options.selection)
   return {
@@ -65,6 +67,7 @@ export function planRestore(
     tables,
     sequences: sequencesToRestore(manifest, tables),
     schemaSql,
+    rolesSql,
     createSchema: options.createSchema,
     truncate: options.truncate && !options.createSchema,
     verify: options.verify,
@@ -77,7 +80,7 @@ const checkTarget: Phase<RestoreContext> = {
   async run(context, scope) {
     const { target } = context
     const manifest = context.manifest!
-    const plan = planRestore(manifest, context.options, context.schemaSql)
+    const plan = planRestore(manifest, context.options, context.schemaSql, context.rolesSql)
     context.plan = target.refinePlan ? await target.refinePlan(plan, scope) : plan
     await target.check(context.plan, scope)
     if (!manifest.source.consistent) {

@@ -22,7 +22,7 @@ import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
-import { inspectSchemaSql, type SchemaInspection } from '../trust/schema-statements.ts'
+import { inspectSchemaSql, keepStatements, type SchemaInspection } from '../trust/schema-statements.ts'
 import {
   applyStatements,
   proveRestoredTables,
@@ -33,18 +33,29 @@ import {
   type TriggerMode,
   type TriggersOff,
 } from './postgres-steps.ts'
+import {
+  applySourceAccess,
+  assertRolesAvailable,
+  createOptionalExtensions,
+  createRoles,
+  noteNotReproduced,
+  refreshMaterializedViews,
+  type StructureReport,
+  withoutExistingPublications,
+} from './postgres-structure.ts'
 import { assertTargetAllowed, type Endpoint, productionReasons } from './production-guard.ts'
 import { type RestoreDeps, type RestoreOptions, type RestoreSummary, restoreInto } from './restore.ts'
+import { assertRolesSqlMatches } from './role-plan.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import {
   assertCreatable,
+  assertExistingTablesFit,
   assertParentsPresent,
   assertSchemaCompatible,
-  assertTargetEmpty,
   checkSchema,
   missingParents,
 } from './target-checks.ts'
-import { type IdentityGuard, identityGuard } from './target-identity.ts'
+import { environmentEndpoints, type IdentityGuard, identityGuard } from './target-identity.ts'
 
 export interface PostgresTargetOptions {
   url: Secret
@@ -64,6 +75,8 @@ export interface PostgresReport {
   schemaCreated: boolean
   /** Statements of schema.sql the plan left out (a platform's own objects). */
   schemaStatementsSkipped: number
+  /** --create-schema: roles created, privileges set, views refreshed, what was not reproduced. */
+  structure?: StructureReport
 }
 
 /** The advisory lock key every Lifeboat restore takes in its target database ("LIFEBOAT"). */
@@ -89,6 +102,7 @@ export class PostgresTarget implements RestoreTarget {
   readonly #undoSequences: SequenceEntry[] = []
   /** schema.sql parsed and checked in `check`, before anything is written. */
   #schema: SchemaInspection | undefined
+  #structure: StructureReport | undefined
 
   constructor(options: PostgresTargetOptions) {
     assertNotTransactionPooler(options.url, options.setting)
@@ -133,6 +147,9 @@ export class PostgresTarget implements RestoreTarget {
       const all = await inspectSchemaSql(plan.schemaSql)
       this.#schema = keepStatements(all, plan.keepStatement)
       this.#schemaSkipped = all.statements.length - this.#schema.statements.length
+      const roles = plan.manifest.roles
+      if (roles?.file) assertRolesSqlMatches(plan.rolesSql, roles)
+      await assertRolesAvailable(this.#db, this.#schema.roles, roles)
     }
     await this.#checkState(plan)
   }
@@ -147,23 +164,8 @@ export class PostgresTarget implements RestoreTarget {
       [...new Set([...plan.manifest.tables.map(qualifiedName), ...parents])],
       plan.sequences.map(qualifiedName),
     )
-    // Tables the restore loads as the target has them: all, or a platform's own ones.
-    const existing = plan.createSchema
-      ? plan.tables.filter((t) => plan.existingTables?.has(qualifiedName(t)))
-      : plan.tables
     if (plan.createSchema) assertCreatable(plan.manifest, state, plan.existingTables)
-    if (existing.length > 0) {
-      const owned = new Set(existing.map(qualifiedName))
-      const sequences = plan.createSchema
-        ? plan.sequences.filter((s) => s.ownedBy && owned.has(`${s.ownedBy.schema}.${s.ownedBy.table}`))
-        : plan.sequences
-      assertSchemaCompatible(
-        checkSchema(existing, sequences, state, {
-          typeModifiersUnknown: plan.manifest.source.kind === 'rest',
-        }),
-      )
-      assertTargetEmpty(existing, state, plan.truncate)
-    }
+    assertExistingTablesFit(plan, state)
     assertParentsPresent(missingParents(plan.tables, state))
   }
 
@@ -177,9 +179,15 @@ export class PostgresTarget implements RestoreTarget {
     const names = plan.tables.map(qualifiedName)
     if (plan.createSchema) {
       this.#step = 'applying schema.sql'
+      this.#step = 'creating the roles the schema names'
+      this.#structure = await createRoles(this.#db, plan.manifest.roles, scope.emit)
       scope.emit({ type: 'step', message: 'creating the schema (schema.sql)' })
-      await applyStatements(this.#db, this.#schema?.preData ?? [], 'schema.sql')
+      const preData = await withoutExistingPublications(this.#db, this.#schema?.preData ?? [])
+      await applyStatements(this.#db, preData, 'schema.sql')
       this.#schemaCreated = true
+      this.#step = 'creating the source’s other extensions'
+      const notCreated = await createOptionalExtensions(this.#db, plan.manifest.schemaSql ?? undefined)
+      noteNotReproduced(this.#structure, notCreated, scope.emit)
       // Sanity: the tables schema.sql just built must take the archive's rows.
       const built = await readTargetState(this.#db, names, plan.sequences.map(qualifiedName))
       assertSchemaCompatible(checkSchema(plan.tables, plan.sequences, built))
@@ -219,7 +227,24 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async postData(plan: RestorePlan, scope: PhaseScope): Promise<void> {
-    const postData = this.#schema?.postData ?? []
+    await this.#applyPostData(plan, scope)
+    const structure = this.#structure!
+    if (plan.manifest.access) {
+      this.#step = 'making privileges the source’s'
+      scope.emit({ type: 'step', message: 'setting privileges exactly as the source had them' })
+      const access = plan.manifest.access
+      const objects = access.objects.filter((o) => plan.keepAccess?.(o) ?? true)
+      structure.privilegeStatements = await applySourceAccess(this.#db, { ...access, objects })
+    }
+    this.#step = 'refreshing materialized views'
+    structure.materializedViewsRefreshed = await refreshMaterializedViews(
+      this.#db,
+      plan.manifest.schemaSql ?? undefined,
+    )
+  }
+
+  async #applyPostData(plan: RestorePlan, scope: PhaseScope): Promise<void> {
+    const postData = await withoutExistingPublications(this.#db, this.#schema?.postData ?? [])
     if (postData.length === 0) return
     this.#step = 'applying schema.sql (indexes, constraints, triggers)'
     scope.emit({ type: 'step', message: 'building indexes and constraints (schema.sql, post-data)' })
@@ -305,6 +330,7 @@ export class PostgresTarget implements RestoreTarget {
       triggerMode: this.#triggers?.mode ?? 'replica',
       schemaCreated: this.#schemaCreated,
       schemaStatementsSkipped: this.#schemaSkipped,
+      ...(this.#structure ? { structure: this.#structure } : {}),
     }
   }
 
@@ -360,27 +386,5 @@ export async function runRestore(deps: RestoreDeps, options: PostgresRestoreOpti
   return restoreInto(deps, target, options)
 }
 
-/** The statements of schema.sql a plan runs: all, or those its filter keeps. */
-function keepStatements(inspection: SchemaInspection, keep: RestorePlan['keepStatement']): SchemaInspection {
-  if (!keep) return inspection
-  return {
-    ...inspection,
-    statements: inspection.statements.filter(keep),
-    preData: inspection.preData.filter(keep),
-    postData: inspection.postData.filter(keep),
-  }
-}
-
-/** The databases the environment names (DATABASE_URL, SUPABASE_DB_URL), as endpoints. */
-export function environmentEndpoints(
-  production: readonly { setting: string; url: Secret }[],
-): { setting: string; endpoint: Endpoint }[] {
-  return production.flatMap(({ setting, url }) => {
-    try {
-      const { host, port, database, user } = describeConnection(url)
-      return [{ setting, endpoint: { host, port, database, user } }]
-    } catch {
-      return []
-    }
-  })
-}
+/** Kept here too: callers that knew it from this module. */
+export { environmentEndpoints } from './target-identity.ts'

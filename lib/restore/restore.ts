@@ -59,6 +59,7 @@ export interface RestoreContext {
   /** Set by `verify-archive`. */
   manifest?: Manifest
   schemaSql?: string | undefined
+  rolesSql?: string | undefined
   /** How the backup was authenticated (signature verified, or unsigned and allowed). */
   authenticity?: SignatureCheck
   /** Set by `check-target`. */

@@ -3,6 +3,7 @@
 
 import { type Manifest, qualifiedName, type SequenceEntry, type TableEntry } from '../archive/manifest.ts'
 import { LifeboatError } from '../core/errors.ts'
+import type { RestorePlan } from './target.ts'
 
 export interface TargetColumn {
   name: string
@@ -228,4 +229,23 @@ export function assertParentsPresent(problems: readonly string[]): void {
     `the selected tables need parents that are missing: ${problems.join('; ')}; add them with -t or restore them first`,
     { details: problems },
   )
+}
+
+/**
+ * Tables the restore loads as the target has them (all of them, or with --create-schema
+ * a platform's own ones): compatible columns and sequences, and empty unless truncated.
+ */
+export function assertExistingTablesFit(plan: RestorePlan, state: TargetState): void {
+  const existing = plan.createSchema
+    ? plan.tables.filter((t) => plan.existingTables?.has(qualifiedName(t)))
+    : plan.tables
+  if (existing.length === 0) return
+  const owned = new Set(existing.map(qualifiedName))
+  const sequences = plan.createSchema
+    ? plan.sequences.filter((s) => s.ownedBy && owned.has(`${s.ownedBy.schema}.${s.ownedBy.table}`))
+    : plan.sequences
+  assertSchemaCompatible(
+    checkSchema(existing, sequences, state, { typeModifiersUnknown: plan.manifest.source.kind === 'rest' }),
+  )
+  assertTargetEmpty(existing, state, plan.truncate)
 }

@@ -3,7 +3,7 @@
 // database OID), not by how the URLs are spelled. Where a server cannot be asked, the
 // spelled endpoints decide, and a "maybe" counts as protected.
 import type pg from 'pg'
-import { connect } from '../adapters/postgres/connection.ts'
+import { connect, describeConnection } from '../adapters/postgres/connection.ts'
 import type { Manifest } from '../archive/manifest.ts'
 import type { Secret } from '../core/secret.ts'
 import {
@@ -14,6 +14,7 @@ import {
   type ServerIdentity,
   sameDatabase,
 } from '../trust/server-identity.ts'
+import type { Endpoint } from './production-guard.ts'
 
 /** How long to wait for a production database that may be down (it usually is, in a disaster). */
 const PRODUCTION_CONNECT_MS = 5_000
@@ -71,4 +72,18 @@ async function environmentReason(
     }
   }
   return sameDatabase(live, other) ? `it is the database ${setting} names` : undefined
+}
+
+/** The databases the environment names (DATABASE_URL, SUPABASE_DB_URL), as endpoints. */
+export function environmentEndpoints(
+  production: readonly { setting: string; url: Secret }[],
+): { setting: string; endpoint: Endpoint }[] {
+  return production.flatMap(({ setting, url }) => {
+    try {
+      const { host, port, database, user } = describeConnection(url)
+      return [{ setting, endpoint: { host, port, database, user } }]
+    } catch {
+      return []
+    }
+  })
 }

@@ -30,6 +30,8 @@ export interface RestorePlan {
   sequences: SequenceEntry[]
   /** schema.sql as verified in pass 1 (undefined before it is, or when the backup has none); run only with createSchema. */
   schemaSql: string | undefined
+  /** roles.sql as verified in pass 1; undefined unless the schema is created (or the archive has none). */
+  rolesSql?: string | undefined
   createSchema: boolean
   /**
    * Tables loaded into what the target already has even when the schema is created
@@ -38,6 +40,8 @@ export interface RestorePlan {
   existingTables?: ReadonlySet<string>
   /** Which statements of schema.sql this restore runs (default: all of them). */
   keepStatement?: (statement: SchemaStatement) => boolean
+  /** Whose privileges the access step makes the source's (default: every object of the manifest). */
+  keepAccess?: (object: { schema: string; kind: string }) => boolean
   truncate: boolean
   verify: boolean
 }

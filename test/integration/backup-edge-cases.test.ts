@@ -164,6 +164,8 @@ describe('the manifest', () => {
         lastValue: '2',
         isCalled: true,
         ownedBy: { schema: 'seqs', table: 't', column: 'id' },
+        // Since the structure capture: the tables whose columns use it.
+        usedBy: ['seqs.t'],
       },
     ])
     expect(manifest.tables[0]!.columns.find((c) => c.name === 'g')).toMatchObject({ generated: true })

@@ -375,10 +375,23 @@ describe('generateSchemaSql', () => {
           'if [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 99.1"; exit 0; fi',
           `printf '%s\\n' "$@" > "${folder}/argv"`,
           `printf '%s' "$PGPASSWORD" > "${folder}/password"`,
+          // The custom-format archive goes to --file; the fake pg_restore reads it back.
+          `for a in "$@"; do case "$a" in --file=*) echo archive > "$(expr "$a" : '--file=\\(.*\\)')";; esac; done`,
+        ].join('\n'),
+      )
+      // pg_restore: a table of contents with an ACL entry (left out), then each section's SQL.
+      await writeFile(
+        join(folder, 'pg_restore'),
+        [
+          '#!/bin/sh',
+          'if [ "$1" = "--list" ]; then printf \'5; 1259 16400 TABLE public x postgres\\n6; 0 0 ACL public TABLE x postgres\\n\'; exit 0; fi',
+          `printf '%s\\n' "$@" >> "${folder}/restore-argv"`,
+          `for a in "$@"; do case "$a" in --use-list=*) cp "$(expr "$a" : '--use-list=\\(.*\\)')" "${folder}/used-list";; esac; done`,
           "printf '\\\\restrict abc123\\nCREATE TABLE x ();\\n\\\\unrestrict abc123\\n'",
         ].join('\n'),
       )
       await chmod(fake, 0o755)
+      await chmod(join(folder, 'pg_restore'), 0o755)
       const url = new URL(source.url)
       const result = await generate(source.url, { pgDumpPath: fake })
       expect(result.source).toBe('pg_dump 99.1')
@@ -387,7 +400,15 @@ describe('generateSchemaSql', () => {
       const argv = (await readFile(join(folder, 'argv'), 'utf8')).trimEnd().split('\n')
       expect(await readFile(join(folder, 'password'), 'utf8')).toBe(decodeURIComponent(url.password))
       expect(argv.join(' ')).not.toContain(url.password)
-      expect(argv).toEqual(expect.arrayContaining(['--schema-only', '--no-owner', '--no-privileges']))
+      expect(argv).toContain('--schema-only')
+      expect(argv).toContain('--format=custom')
+      // pg_dump's relative privileges are left out: the access part writes them absolutely.
+      expect(await readFile(join(folder, 'used-list'), 'utf8')).toBe(
+        '5; 1259 16400 TABLE public x postgres\n\n',
+      )
+      // Owners and privileges are part of schema.sql now (made absolute by the access part).
+      expect(argv).not.toContain('--no-owner')
+      expect(argv).not.toContain('--no-privileges')
       expect(argv.some((a) => a.startsWith('--snapshot='))).toBe(true)
       const patterns = argv.filter((_a, i) => argv[i - 1] === '-n')
       expect(patterns).toEqual(['"My Schema"', '"UPPER"', '"a.b"', '"public"', '"quo""te"', '"ünï código"'])
@@ -424,19 +445,31 @@ describe('generateSchemaSql', () => {
       generateSchemaSql(client, { schemas: ['public'], prefer: 'catalog' }),
     )
     const text = result.warnings.join('\n')
-    expect(text).toContain('privileges (GRANT/REVOKE, default privileges) are not included')
-    expect(text).toContain('event triggers are database-wide and not included: lifeboat_test_ddl')
-    expect(text).toContain('publications covering these tables are not included: lifeboat_test_pub')
-    expect(text).toContain('aggregate public.my_sum(integer) is not recreated')
-    expect(text).toContain('operator objects are not recreated: operator public.===(integer,integer)')
-    expect(text).toContain('rule t_no_delete on public.t is not recreated')
-    expect(text).toMatch(/view public\.uses_agg skipped: it depends on function public\.my_sum\(integer\)/)
-    const target = await restoreInto(result.sql)
-    const tables = await sql(
-      target.url,
-      "SELECT to_regclass('public.t') IS NOT NULL AS t, to_regclass('public.uses_agg') AS v",
+    // Left out, and said so: in the warnings and in the manifest's omitted list.
+    expect(text).toContain(
+      'event trigger lifeboat_test_ddl is not recreated: event triggers are database-wide',
     )
-    expect(tables.rows[0]).toEqual({ t: true, v: null })
+    expect(text).toContain('operator public.===(integer,integer) is not recreated')
+    expect(result.sql).toMatch(
+      /Not reproduced \(also listed in the manifest, schemaSql\.omitted\):\n-- {3}event trigger lifeboat_test_ddl: /,
+    )
+    expect(result.capture.schema.omitted.map((o) => `${o.kind} ${o.name}`)).toEqual([
+      'event trigger lifeboat_test_ddl',
+      'operator public.===(integer,integer)',
+    ])
+    // Since the access capture, aggregates (and the views over them), rules, privileges and
+    // publication membership come back; they are no longer among the warnings.
+    expect(text).not.toMatch(/my_sum|uses_agg|t_no_delete|privileges|lifeboat_test_pub/)
+    const target = await restoreInto(result.sql)
+    const restored = await sql(
+      target.url,
+      `SELECT to_regclass('public.t') IS NOT NULL AS t, to_regclass('public.uses_agg') IS NOT NULL AS v,
+         (SELECT count(*)::int FROM pg_rules WHERE rulename = 't_no_delete') AS rules,
+         has_table_privilege('public', 'public.t', 'SELECT') AS public_reads,
+         (SELECT count(*)::int FROM pg_publication_tables WHERE pubname = 'lifeboat_test_pub') AS published`,
+    )
+    expect(restored.rows[0]).toEqual({ t: true, v: true, rules: 1, public_reads: true, published: 1 })
+    await sql(target.url, 'DROP PUBLICATION lifeboat_test_pub')
   })
 
   it('-t: only the named tables, with what they need; dangling references are reported', async () => {

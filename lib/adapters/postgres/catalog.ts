@@ -171,6 +171,31 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
     ]),
   ].sort()
 
+  return {
+    schemas,
+    tables,
+    sequences: await readSequences(
+      client,
+      schemas,
+      selected.map((r) => r.oid),
+      selection.tables.length === 0,
+    ),
+    serverVersion: info.rows[0]!.version,
+    serverVersionNum: Number(info.rows[0]!.num),
+    database: info.rows[0]!.db,
+  }
+}
+
+/**
+ * The sequences a backup records: those of the selected schemas (all of them without
+ * -t), and wherever they live, those the selected tables own or call in a default.
+ */
+async function readSequences(
+  client: pg.ClientBase,
+  schemas: readonly string[],
+  selectedOids: readonly number[],
+  wholeSchemas: boolean,
+): Promise<SequenceEntry[]> {
   const sequences = await client.query<{
     schema: string
     name: string
@@ -179,15 +204,29 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
     owner_schema: string | null
     owner_table: string | null
     owner_column: string | null
+    owner_selected: boolean
+    used_by: string[]
   }>(
-    `SELECT n.nspname AS schema, c.relname AS name,
+    // used_by: the selected tables whose column defaults call nextval() on it (pg_depend
+    // records it), wherever the sequence lives: a subset restore must set those too.
+    `WITH used AS (
+       SELECT d.refobjid AS seq, array_agg(DISTINCT tn.nspname || '.' || tc.relname ORDER BY tn.nspname || '.' || tc.relname) AS used_by
+         FROM pg_depend d
+         JOIN pg_attrdef ad ON ad.oid = d.objid
+         JOIN pg_class tc ON tc.oid = ad.adrelid
+         JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+        WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass AND ad.adrelid = ANY($2::oid[])
+        GROUP BY d.refobjid)
+     SELECT n.nspname AS schema, c.relname AS name,
             COALESCE(s.last_value, s.start_value)::text AS last_value, s.last_value IS NOT NULL AS is_called,
-            o.owner_schema, o.owner_table, o.owner_column
+            o.owner_schema, o.owner_table, o.owner_column, COALESCE(o.owner_oid = ANY($2::oid[]), false) AS owner_selected,
+            COALESCE(u.used_by, ARRAY[]::text[]) AS used_by
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_sequences s ON s.schemaname = n.nspname AND s.sequencename = c.relname
+       LEFT JOIN used u ON u.seq = c.oid
        LEFT JOIN LATERAL (
-             SELECT tn.nspname AS owner_schema, tc.relname AS owner_table, a.attname AS owner_column
+             SELECT tn.nspname AS owner_schema, tc.relname AS owner_table, a.attname AS owner_column, tc.oid AS owner_oid
                FROM pg_depend d
                JOIN pg_class tc ON tc.oid = d.refobjid
                JOIN pg_namespace tn ON tn.oid = tc.relnamespace
@@ -195,30 +234,29 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
                 AND d.deptype IN ('a', 'i')
               LIMIT 1) o ON true
-      WHERE c.relkind = 'S' AND n.nspname = ANY($1::text[])
+      WHERE c.relkind = 'S' AND (n.nspname = ANY($1::text[]) OR u.seq IS NOT NULL)
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
       ORDER BY n.nspname, c.relname`,
-    [schemas],
+    [schemas, selectedOids],
   )
-  const tableNames = new Set(tables.map((t) => `${t.schema}.${t.name}`))
-  return {
-    schemas,
-    tables,
-    sequences: sequences.rows
-      // With -t, keep only the sequences of the selected tables.
-      .filter((s) => selection.tables.length === 0 || tableNames.has(`${s.owner_schema}.${s.owner_table}`))
-      .map((s) => ({
-        schema: s.schema,
-        name: s.name,
-        // Until the first nextval() the value is the start; setval(seq, v, false) restores that state.
-        lastValue: s.last_value,
-        isCalled: s.is_called,
-        ...(s.owner_table
-          ? { ownedBy: { schema: s.owner_schema!, table: s.owner_table, column: s.owner_column! } }
-          : {}),
-      })),
-    serverVersion: info.rows[0]!.version,
-    serverVersionNum: Number(info.rows[0]!.num),
-    database: info.rows[0]!.db,
-  }
+  return (
+    sequences.rows
+      // With -t, only the sequences the selected tables own or call in a default.
+      .filter((s) => (wholeSchemas && schemas.includes(s.schema)) || s.owner_selected || s.used_by.length > 0)
+      .map((s) => {
+        const owner = s.owner_selected ? [`${s.owner_schema}.${s.owner_table}`] : []
+        const usedBy = [...new Set([...owner, ...s.used_by])].sort()
+        return {
+          schema: s.schema,
+          name: s.name,
+          // Until the first nextval() the value is the start; setval(seq, v, false) restores that state.
+          lastValue: s.last_value,
+          isCalled: s.is_called,
+          ...(s.owner_table
+            ? { ownedBy: { schema: s.owner_schema!, table: s.owner_table, column: s.owner_column! } }
+            : {}),
+          ...(usedBy.length > 0 ? { usedBy } : {}),
+        }
+      })
+  )
 }

@@ -39,6 +39,8 @@ export function planSupabaseRestore(
       truncate: plan.truncate && !createSchema,
       existingTables: new Set(plan.manifest.tables.filter(isManaged).map(qualifiedName)),
       keepStatement: appStatementFilter(project),
+      // The project's own objects keep the privileges its services gave them.
+      keepAccess: (object) => !isManagedSchema(object.schema),
     },
     ledgers: ledgers.map(qualifiedName),
     managed: tables.filter(isManaged).map(qualifiedName),
