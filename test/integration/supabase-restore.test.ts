@@ -60,7 +60,10 @@ const COMBOS = [
   { from: 15, into: 17 },
 ] as const
 
-describe.skipIf(!process.env.LIFEBOAT_SUPABASE_SPEC)('restore into a new Supabase project (issue 12)', () => {
+/** The specification's tests not yet passing here run only when asked for. */
+const SPEC = process.env.LIFEBOAT_SUPABASE_SPEC === '1'
+
+describe('restore into a new Supabase project (issue 12)', () => {
   beforeAll(async () => {
     const [s15, s17] = await Promise.all([backedUpSource(15), backedUpSource(17)])
     sources.set(15, s15)
@@ -120,10 +123,15 @@ describe.skipIf(!process.env.LIFEBOAT_SUPABASE_SPEC)('restore into a new Supabas
       ).rejects.toMatchObject({ code: '42501' })
     })
 
-    it("keeps every grant on the app's tables, views and sequences as the source had it", async () => {
-      const target = await restoredTarget()
-      expect(await relationGrants(target.adminUrl)).toEqual(await relationGrants(src().adminUrl))
-    })
+    // From 15 into 17 the project's default privileges add PostgreSQL 17's MAINTAIN, which
+    // the access step does not revoke yet (the ACL diff of the schema-capture work).
+    it.skipIf(from !== into && !SPEC)(
+      "keeps every grant on the app's tables, views and sequences as the source had it",
+      async () => {
+        const target = await restoredTarget()
+        expect(await relationGrants(target.adminUrl)).toEqual(await relationGrants(src().adminUrl))
+      },
+    )
 
     it('keeps the owners of tables, views, sequences, functions and types', async () => {
       const target = await restoredTarget()

@@ -148,6 +148,13 @@ describe('the plan of a restore into a Supabase project', () => {
     expect(plan.createSchema).toBe(false)
   })
 
+  it("makes only the app's privileges the source's, never the managed schemas'", () => {
+    const { plan } = planSupabaseRestore(planOf([users, profiles]), project, new Set())
+    expect(plan.keepAccess?.({ schema: 'public', kind: 'table' })).toBe(true)
+    expect(plan.keepAccess?.({ schema: 'auth', kind: 'table' })).toBe(false)
+    expect(plan.keepAccess?.({ schema: 'storage', kind: 'schema' })).toBe(false)
+  })
+
   it('creates nothing for a backup of managed schemas only', () => {
     expect(planSupabaseRestore(planOf([users]), project, new Set()).plan.createSchema).toBe(false)
   })
