@@ -55,21 +55,7 @@ export class BackupBucket extends pulumi.ComponentResource {
 
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
-      {
-        bucket,
-        rules: [
-          args.kmsKeyArn
-            ? {
-                applyServerSideEncryptionByDefault: {
-                  sseAlgorithm: 'aws:kms',
-                  kmsMasterKeyId: args.kmsKeyArn,
-                },
-                // S3 Bucket Keys cut KMS requests (and cost) by orders of magnitude for large archives.
-                bucketKeyEnabled: true,
-              }
-            : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
-        ],
-      },
+      { bucket, rules: [encryptionRule(args.kmsKeyArn)] },
       guard,
     )
 
@@ -101,13 +87,7 @@ export class BackupBucket extends pulumi.ComponentResource {
       // Enables Object Lock on a new or existing versioned bucket. It cannot be turned off again.
       new aws.s3.BucketObjectLockConfiguration(
         `${name}-object-lock`,
-        {
-          bucket,
-          objectLockEnabled: 'Enabled',
-          rule: {
-            defaultRetention: { mode: args.objectLock.mode.toUpperCase(), days: args.objectLock.days },
-          },
-        },
+        { bucket, objectLockEnabled: 'Enabled', rule: { defaultRetention: lockRetention(args.objectLock) } },
         { ...guard, dependsOn: [this.versioning] },
       )
     }
@@ -132,6 +112,21 @@ export class BackupBucket extends pulumi.ComponentResource {
     )
     return this.policy
   }
+}
+
+/** SSE-KMS with the given key (and an S3 Bucket Key), else SSE-S3. */
+function encryptionRule(kmsKeyArn: string | undefined) {
+  return kmsKeyArn
+    ? {
+        applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: kmsKeyArn },
+        // S3 Bucket Keys cut KMS requests (and cost) by orders of magnitude for large archives.
+        bucketKeyEnabled: true,
+      }
+    : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }
+}
+
+function lockRetention(lock: { mode: ObjectLockMode; days: number }) {
+  return { mode: lock.mode.toUpperCase(), days: lock.days }
 }
 
 /**

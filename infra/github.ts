@@ -26,6 +26,8 @@ export interface GitHubWiringArgs {
   workflowFiles: WorkflowFile[]
 }
 
+type Child = pulumi.CustomResourceOptions
+
 export class GitHubWiring extends pulumi.ComponentResource {
   readonly environments: Record<GitHubEnvironmentName, github.RepositoryEnvironment>
   readonly files: github.RepositoryFile[]
@@ -47,9 +49,25 @@ export class GitHubWiring extends pulumi.ComponentResource {
       child,
     )
 
-    // Changes reach the default branch (where the schedules run and the environments' branch
-    // policies point) only through a pull request approved by someone else, after CI passed.
-    this.ruleset = new github.RepositoryRuleset(
+    this.ruleset = this.#defaultBranchRuleset(name, args, child)
+    this.environments = this.#environments(name, args, child)
+    for (const [variableName, value] of Object.entries(args.variables) as [
+      GitHubVariableName,
+      pulumi.Input<string>,
+    ][]) {
+      new github.ActionsVariable(`${name}-var-${variableName}`, { repository, variableName, value }, child)
+    }
+    this.files = this.#workflowFiles(name, args, child)
+    this.registerOutputs({ workflowFiles: this.files.map((f) => f.file) })
+  }
+
+  /**
+   * Changes reach the default branch (where the schedules run and the environments' branch
+   * policies point) only through a pull request approved by someone else, after CI passed.
+   */
+  #defaultBranchRuleset(name: string, args: GitHubWiringArgs, child: Child): github.RepositoryRuleset {
+    const repository = args.github.repository
+    return new github.RepositoryRuleset(
       `${name}-default-branch`,
       {
         repository,
@@ -74,7 +92,15 @@ export class GitHubWiring extends pulumi.ComponentResource {
       },
       child,
     )
+  }
 
+  /** One deployment environment per duty, each open to its named branches only. */
+  #environments(
+    name: string,
+    args: GitHubWiringArgs,
+    child: Child,
+  ): Record<GitHubEnvironmentName, github.RepositoryEnvironment> {
+    const repository = args.github.repository
     const environments = {} as Record<GitHubEnvironmentName, github.RepositoryEnvironment>
     for (const envName of Object.values(GitHubEnvironment)) {
       const settings = args.environments[envName]
@@ -101,17 +127,13 @@ export class GitHubWiring extends pulumi.ComponentResource {
       }
       environments[envName] = environment
     }
-    this.environments = environments
+    return environments
+  }
 
-    for (const [variableName, value] of Object.entries(args.variables) as [
-      GitHubVariableName,
-      pulumi.Input<string>,
-    ][]) {
-      new github.ActionsVariable(`${name}-var-${variableName}`, { repository, variableName, value }, child)
-    }
-
+  #workflowFiles(name: string, args: GitHubWiringArgs, child: Child): github.RepositoryFile[] {
+    const repository = args.github.repository
     const synced = args.github.syncWorkflowFiles ? args.workflowFiles : []
-    this.files = synced.map(
+    return synced.map(
       (file) =>
         new github.RepositoryFile(
           `${name}-file-${resourceSafe(file.path)}`,
@@ -127,8 +149,6 @@ export class GitHubWiring extends pulumi.ComponentResource {
           child,
         ),
     )
-
-    this.registerOutputs({ workflowFiles: this.files.map((f) => f.file) })
   }
 }
 

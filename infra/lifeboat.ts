@@ -17,7 +17,7 @@ import { GitHubWiring, type WorkflowFile } from './github.ts'
 import { operatorPolicy } from './iam-documents.ts'
 import { BucketMonitoring } from './monitoring.ts'
 import { ReplicaBucket, replicaBucketPolicy, replicationPolicy } from './replica.ts'
-import { neededSecrets } from './settings.ts'
+import { type LifeboatSettings, neededSecrets, type ReplicaSettings } from './settings.ts'
 
 export interface LifeboatArgs {
   config: LifeboatConfig
@@ -28,6 +28,20 @@ export type LifeboatOutputs = Record<StackOutputName, pulumi.Output<string | str
 
 /** IAM names are at most 64 characters; the longest suffix is `-replication`. */
 const MAX_NAME_PREFIX = 64 - '-replication'.length
+
+interface Names {
+  namePrefix: string
+  tags: Record<string, string>
+}
+
+interface Stores {
+  backupStore: pulumi.Output<string>
+  replicaStore: pulumi.Output<string>
+}
+
+function kmsOf(settings: LifeboatSettings): { kmsKeyArn?: string } {
+  return settings.kmsKeyArn ? { kmsKeyArn: settings.kmsKeyArn } : {}
+}
 
 export class Lifeboat extends pulumi.ComponentResource {
   readonly storage: BackupBucket
@@ -40,11 +54,46 @@ export class Lifeboat extends pulumi.ComponentResource {
   constructor(name: string, args: LifeboatArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:index:Lifeboat', name, {}, opts)
     const { settings, stack } = args.config
-    const namePrefix = `lifeboat-${stack}`.slice(0, MAX_NAME_PREFIX)
-    const tags = { 'lifeboat:stack': stack, 'managed-by': 'pulumi' }
-    const kms = settings.kmsKeyArn ? { kmsKeyArn: settings.kmsKeyArn } : {}
+    const names = {
+      namePrefix: `lifeboat-${stack}`.slice(0, MAX_NAME_PREFIX),
+      tags: { 'lifeboat:stack': stack, 'managed-by': 'pulumi' },
+    }
+    this.storage = this.#backupBucket(settings, names.tags)
+    if (settings.replica) this.replica = this.#replicaBucket(settings, settings.replica, names)
+    this.access = this.#pipelineAccess(settings, names)
+    const roles = this.access.roles
+    this.storage.attachPolicy([roles.writer.arn, roles.cleaner.arn, roles.reader.arn])
+    this.replica?.storage.attachPolicy([this.replica.role.arn, roles.reader.arn], replicaBucketPolicy)
+    this.monitoring = new BucketMonitoring(
+      'monitoring',
+      {
+        namePrefix: names.namePrefix,
+        logBucketName: `${settings.bucketName.slice(0, 63 - '-trail'.length)}-trail`,
+        bucket: this.storage.bucket,
+        settings: settings.monitoring,
+        tags: { ...names.tags, 'lifeboat:bucket': 'trail' },
+      },
+      { parent: this },
+    )
 
-    this.storage = new BackupBucket(
+    const stores = this.#stores(settings)
+    const accessReview = this.#accessReview(args.config)
+    this.github = new GitHubWiring(
+      'github',
+      {
+        github: settings.github,
+        environments: settings.environments,
+        variables: this.#variables(settings, stores, accessReview),
+        workflowFiles: args.workflowFiles,
+      },
+      { parent: this },
+    )
+    this.outputs = this.#outputs(settings, stores, accessReview, args.workflowFiles)
+    this.registerOutputs(this.outputs)
+  }
+
+  #backupBucket(settings: LifeboatSettings, tags: Record<string, string>): BackupBucket {
+    return new BackupBucket(
       'backups',
       {
         bucketName: settings.bucketName,
@@ -52,38 +101,40 @@ export class Lifeboat extends pulumi.ComponentResource {
         noncurrentVersionDays: settings.noncurrentVersionDays,
         backstopExpirationDays: settings.backstopExpirationDays,
         objectLock: settings.objectLock,
-        ...kms,
+        ...kmsOf(settings),
         tags: { ...tags, 'lifeboat:bucket': 'backups' },
       },
       { parent: this },
     )
+  }
 
-    if (settings.replica) {
-      this.replica = new ReplicaBucket(
-        'replica',
-        {
-          namePrefix,
-          settings: settings.replica,
-          source: {
-            bucket: this.storage.bucket,
-            versioning: this.storage.versioning,
-            prefix: settings.prefix,
-            ...kms,
-          },
-          noncurrentVersionDays: settings.noncurrentVersionDays,
-          tags: { ...tags, 'lifeboat:bucket': 'replica' },
+  #replicaBucket(settings: LifeboatSettings, replica: ReplicaSettings, names: Names): ReplicaBucket {
+    return new ReplicaBucket(
+      'replica',
+      {
+        namePrefix: names.namePrefix,
+        settings: replica,
+        source: {
+          bucket: this.storage.bucket,
+          versioning: this.storage.versioning,
+          prefix: settings.prefix,
+          ...kmsOf(settings),
         },
-        { parent: this },
-      )
-    }
+        noncurrentVersionDays: settings.noncurrentVersionDays,
+        tags: { ...names.tags, 'lifeboat:bucket': 'replica' },
+      },
+      { parent: this },
+    )
+  }
 
-    this.access = new PipelineAccess(
+  #pipelineAccess(settings: LifeboatSettings, names: Names): PipelineAccess {
+    return new PipelineAccess(
       'access',
       {
-        namePrefix,
+        namePrefix: names.namePrefix,
         bucketArn: this.storage.bucket.arn,
         prefix: settings.prefix,
-        ...kms,
+        ...kmsOf(settings),
         github: settings.github,
         ...(settings.existingOidcProviderArn
           ? { existingOidcProviderArn: settings.existingOidcProviderArn }
@@ -91,37 +142,33 @@ export class Lifeboat extends pulumi.ComponentResource {
         ...(this.replica
           ? { replicaBucketArn: this.replica.storage.bucket.arn, replicaPrefix: settings.replica!.prefix }
           : {}),
-        tags,
+        tags: names.tags,
       },
       { parent: this },
     )
-    const roles = this.access.roles
-    this.storage.attachPolicy([roles.writer.arn, roles.cleaner.arn, roles.reader.arn])
-    this.replica?.storage.attachPolicy([this.replica.role.arn, roles.reader.arn], replicaBucketPolicy)
+  }
 
-    this.monitoring = new BucketMonitoring(
-      'monitoring',
-      {
-        namePrefix,
-        logBucketName: `${settings.bucketName.slice(0, 63 - '-trail'.length)}-trail`,
-        bucket: this.storage.bucket,
-        settings: settings.monitoring,
-        tags: { ...tags, 'lifeboat:bucket': 'trail' },
-      },
-      { parent: this },
-    )
-
+  /** The `s3://` locations the jobs are given: the bucket and the replica ('' without one). */
+  #stores(settings: LifeboatSettings): Stores {
     const backupStore = pulumi.interpolate`s3://${this.storage.bucket.bucket}${settings.prefix ? `/${settings.prefix}` : ''}`
     const replicaPrefix = settings.replica?.prefix ? `/${settings.replica.prefix}` : ''
     const replicaStore = this.replica
       ? pulumi.interpolate`s3://${this.replica.storage.bucket.bucket}${replicaPrefix}`
       : pulumi.output('')
-    const accessReview = this.#accessReview(args.config)
+    return { backupStore, replicaStore }
+  }
 
+  /** The repository variables the workflows read (names in lib/core/stack-outputs.ts). */
+  #variables(
+    settings: LifeboatSettings,
+    stores: Stores,
+    accessReview: pulumi.Output<string>,
+  ): Partial<Record<GitHubVariableName, pulumi.Input<string>>> {
+    const roles = this.access.roles
     const variables: Partial<Record<GitHubVariableName, pulumi.Input<string>>> = {
       [GitHubVariable.region]: settings.region,
       [GitHubVariable.bucket]: this.storage.bucket.bucket,
-      [GitHubVariable.backupStore]: backupStore,
+      [GitHubVariable.backupStore]: stores.backupStore,
       [GitHubVariable.retentionDays]: String(settings.retention.days),
       [GitHubVariable.retentionMinKeep]: String(settings.retention.minKeep),
       [GitHubVariable.retentionDaily]: String(settings.retention.daily),
@@ -131,45 +178,43 @@ export class Lifeboat extends pulumi.ComponentResource {
       [GitHubVariable.cleanerRoleArn]: roles.cleaner.arn,
       [GitHubVariable.readerRoleArn]: roles.reader.arn,
       [GitHubVariable.accessReview]: accessReview,
+      [GitHubVariable.signingPublicKeys]: settings.signingPublicKeys,
     }
     if (settings.alerts.oncallEmail) variables[GitHubVariable.oncallEmail] = settings.alerts.oncallEmail
     if (settings.alerts.pagerDutyEventsUrl) {
       variables[GitHubVariable.pagerDutyEventsUrl] = settings.alerts.pagerDutyEventsUrl
     }
     if (settings.replica) {
-      variables[GitHubVariable.replicaStore] = replicaStore
+      variables[GitHubVariable.replicaStore] = stores.replicaStore
       variables[GitHubVariable.replicaRegion] = settings.replica.region
     }
+    return variables
+  }
 
-    this.github = new GitHubWiring(
-      'github',
-      {
-        github: settings.github,
-        environments: settings.environments,
-        variables,
-        workflowFiles: args.workflowFiles,
-      },
-      { parent: this },
-    )
-
-    this.outputs = {
+  #outputs(
+    settings: LifeboatSettings,
+    stores: Stores,
+    accessReview: pulumi.Output<string>,
+    workflowFiles: WorkflowFile[],
+  ): LifeboatOutputs {
+    const roles = this.access.roles
+    return {
       [StackOutput.bucketName]: this.storage.bucket.bucket,
       [StackOutput.region]: pulumi.output(settings.region),
-      [StackOutput.backupStore]: backupStore,
+      [StackOutput.backupStore]: stores.backupStore,
       [StackOutput.writerRoleArn]: roles.writer.arn,
       [StackOutput.cleanerRoleArn]: roles.cleaner.arn,
       [StackOutput.readerRoleArn]: roles.reader.arn,
       [StackOutput.operatorPolicyArn]: this.access.operatorPolicy.arn,
       [StackOutput.oidcProviderArn]: this.access.oidcProviderArn,
       [StackOutput.workflowFiles]: pulumi.output(
-        this.github.files.length > 0 ? args.workflowFiles.map((f) => f.path) : [],
+        this.github.files.length > 0 ? workflowFiles.map((f) => f.path) : [],
       ),
-      [StackOutput.replicaStore]: replicaStore,
+      [StackOutput.replicaStore]: stores.replicaStore,
       [StackOutput.replicaRegion]: pulumi.output(settings.replica?.region ?? ''),
       [StackOutput.accessReview]: accessReview,
       [StackOutput.githubSecrets]: pulumi.output(neededSecrets(settings).map((s) => s.key)),
     }
-    this.registerOutputs(this.outputs)
   }
 
   /** Every principal that can reach the bucket, from the documents the stack deploys. */

@@ -45,9 +45,30 @@ export class BucketMonitoring extends pulumi.ComponentResource {
 
   constructor(name: string, args: BucketMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:monitoring:BucketMonitoring', name, {}, opts)
-    const parent = { parent: this }
-    // The trail's own bucket: versioned, private, protected; logs expire after the retention.
-    this.logs = new BackupBucket(
+    this.logs = this.#logBucket(name, args)
+    this.trail = this.#trail(name, args)
+    this.topic = this.#alarmTopic(name, args)
+    this.rule = new aws.cloudwatch.EventRule(
+      `${name}-guard-changes`,
+      {
+        name: `${args.namePrefix}-guard-changes`,
+        description: 'A Lifeboat bucket policy, lifecycle, Object Lock or versioning changed',
+        eventPattern: args.bucket.bucket.apply((bucket) => JSON.stringify(guardChangePattern([bucket]))),
+        tags: args.tags,
+      },
+      { parent: this },
+    )
+    new aws.cloudwatch.EventTarget(
+      `${name}-guard-changes-target`,
+      { rule: this.rule.name, arn: this.topic.arn },
+      { parent: this },
+    )
+    this.registerOutputs({ trail: this.trail.arn, topic: this.topic.arn })
+  }
+
+  /** The trail's own bucket: versioned, private, protected; logs expire after the retention. */
+  #logBucket(name: string, args: BucketMonitoringArgs): BackupBucket {
+    return new BackupBucket(
       `${name}-logs`,
       {
         bucketName: args.logBucketName,
@@ -66,8 +87,12 @@ export class BucketMonitoring extends pulumi.ComponentResource {
           },
         ],
       },
-      parent,
+      { parent: this },
     )
+  }
+
+  #trail(name: string, args: BucketMonitoringArgs): aws.cloudtrail.Trail {
+    const parent = { parent: this }
     const trailName = `${args.namePrefix}-trail`
     const account = aws.getCallerIdentityOutput({}, parent).accountId
     const region = aws.getRegionOutput({}, parent).name
@@ -75,8 +100,7 @@ export class BucketMonitoring extends pulumi.ComponentResource {
     const logPolicy = this.logs.attachPolicy([trailArn, account], (arn, [trail, accountId]) =>
       trailBucketPolicy(arn, trail!, accountId!),
     )
-
-    this.trail = new aws.cloudtrail.Trail(
+    return new aws.cloudtrail.Trail(
       `${name}-trail`,
       {
         name: trailName,
@@ -91,56 +115,45 @@ export class BucketMonitoring extends pulumi.ComponentResource {
       },
       { ...parent, ...GUARD, dependsOn: [logPolicy] },
     )
+  }
 
-    this.topic = new aws.sns.Topic(
+  /** The SNS topic the guard-change rule publishes to, mailed to every alarm address. */
+  #alarmTopic(name: string, args: BucketMonitoringArgs): aws.sns.Topic {
+    const parent = { parent: this }
+    const topic = new aws.sns.Topic(
       `${name}-alarm`,
       { name: `${args.namePrefix}-guard-changes`, tags: args.tags },
       parent,
     )
     new aws.sns.TopicPolicy(
       `${name}-alarm-policy`,
-      {
-        arn: this.topic.arn,
-        policy: this.topic.arn.apply((arn) =>
-          JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'EventBridgePublishes',
-                Effect: 'Allow',
-                Principal: { Service: 'events.amazonaws.com' },
-                Action: ['sns:Publish'],
-                Resource: arn,
-              },
-            ],
-          }),
-        ),
-      },
+      { arn: topic.arn, policy: topic.arn.apply((arn) => JSON.stringify(eventBridgePublishPolicy(arn))) },
       parent,
     )
     args.settings.alarmEmails.forEach((email, index) => {
       new aws.sns.TopicSubscription(
         `${name}-alarm-email-${index}`,
-        { topic: this.topic.arn, protocol: 'email', endpoint: email },
+        { topic: topic.arn, protocol: 'email', endpoint: email },
         parent,
       )
     })
-    this.rule = new aws.cloudwatch.EventRule(
-      `${name}-guard-changes`,
+    return topic
+  }
+}
+
+/** EventBridge may publish to the alarm topic. */
+export function eventBridgePublishPolicy(topicArn: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
       {
-        name: `${args.namePrefix}-guard-changes`,
-        description: 'A Lifeboat bucket policy, lifecycle, Object Lock or versioning changed',
-        eventPattern: args.bucket.bucket.apply((bucket) => JSON.stringify(guardChangePattern([bucket]))),
-        tags: args.tags,
+        Sid: 'EventBridgePublishes',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['sns:Publish'],
+        Resource: topicArn,
       },
-      parent,
-    )
-    new aws.cloudwatch.EventTarget(
-      `${name}-guard-changes-target`,
-      { rule: this.rule.name, arn: this.topic.arn },
-      parent,
-    )
-    this.registerOutputs({ trail: this.trail.arn, topic: this.topic.arn })
+    ],
   }
 }
 

@@ -49,7 +49,23 @@ export class ReplicaBucket extends pulumi.ComponentResource {
       { parent: this, providers: [provider] },
     )
 
-    this.role = new aws.iam.Role(
+    this.role = this.#replicationRole(name, args)
+    this.replication = new aws.s3.BucketReplicationConfig(
+      `${name}-rule`,
+      {
+        bucket: args.source.bucket.id,
+        role: this.role.arn,
+        rules: [replicationRule(args, this.storage.bucket.arn)],
+      },
+      { parent: this, ...GUARD, dependsOn: [args.source.versioning, this.storage.versioning] },
+    )
+    this.registerOutputs({ replicaBucket: this.storage.bucket.bucket, replicationRole: this.role.arn })
+  }
+
+  /** The role S3 assumes to copy the primary's new objects into the replica. */
+  #replicationRole(name: string, args: ReplicaArgs): aws.iam.Role {
+    const { settings } = args
+    const role = new aws.iam.Role(
       `${name}-replication`,
       {
         name: `${args.namePrefix}-replication`,
@@ -62,7 +78,7 @@ export class ReplicaBucket extends pulumi.ComponentResource {
     new aws.iam.RolePolicy(
       `${name}-replication-policy`,
       {
-        role: this.role.name,
+        role: role.name,
         policy: pulumi.all([args.source.bucket.arn, this.storage.bucket.arn]).apply(([source, replica]) =>
           JSON.stringify(
             replicationPolicy({
@@ -77,40 +93,32 @@ export class ReplicaBucket extends pulumi.ComponentResource {
       },
       { parent: this },
     )
+    return role
+  }
+}
 
-    const filterPrefix = args.source.prefix ? `${args.source.prefix}/` : ''
-    this.replication = new aws.s3.BucketReplicationConfig(
-      `${name}-rule`,
-      {
-        bucket: args.source.bucket.id,
-        role: this.role.arn,
-        rules: [
-          {
-            id: 'lifeboat-second-copy',
-            status: 'Enabled',
-            priority: 1,
-            filter: { prefix: filterPrefix },
-            // A delete on the primary (a clean, or a stolen cleaner role) stays there.
-            deleteMarkerReplication: { status: 'Disabled' },
-            ...(args.source.kmsKeyArn
-              ? { sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } } }
-              : {}),
-            destination: {
-              bucket: this.storage.bucket.arn,
-              storageClass: 'STANDARD_IA',
-              ...(settings.accountId
-                ? { account: settings.accountId, accessControlTranslation: { owner: 'Destination' } }
-                : {}),
-              ...(settings.kmsKeyArn
-                ? { encryptionConfiguration: { replicaKmsKeyId: settings.kmsKeyArn } }
-                : {}),
-            },
-          },
-        ],
-      },
-      { parent: this, ...GUARD, dependsOn: [args.source.versioning, this.storage.versioning] },
-    )
-    this.registerOutputs({ replicaBucket: this.storage.bucket.bucket, replicationRole: this.role.arn })
+/** Copies every new object under the primary's prefix; deletes stay on the primary. */
+function replicationRule(args: ReplicaArgs, replicaArn: pulumi.Input<string>) {
+  const { settings } = args
+  const filterPrefix = args.source.prefix ? `${args.source.prefix}/` : ''
+  return {
+    id: 'lifeboat-second-copy',
+    status: 'Enabled',
+    priority: 1,
+    filter: { prefix: filterPrefix },
+    // A delete on the primary (a clean, or a stolen cleaner role) stays there.
+    deleteMarkerReplication: { status: 'Disabled' },
+    ...(args.source.kmsKeyArn
+      ? { sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } } }
+      : {}),
+    destination: {
+      bucket: replicaArn,
+      storageClass: 'STANDARD_IA',
+      ...(settings.accountId
+        ? { account: settings.accountId, accessControlTranslation: { owner: 'Destination' } }
+        : {}),
+      ...(settings.kmsKeyArn ? { encryptionConfiguration: { replicaKmsKeyId: settings.kmsKeyArn } } : {}),
+    },
   }
 }
 

@@ -8,7 +8,7 @@ import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { buildEncryption, schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { readBackupConfig } from '../lib/core/backup-config.ts'
 import { chooseSource } from '../lib/core/rest-config.ts'
-import { loadSigningKey } from '../lib/trust/signing-config.ts'
+import { loadSigningKey } from '../lib/trust/signing-keys.ts'
 
 export const job: JobSpec = {
   name: 'backup',

@@ -11,7 +11,7 @@ import { readDrTestConfig } from '../lib/core/drill-config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
 import { runDrTest } from '../lib/drills/dr-test.ts'
 import { parseSmokeChecks, type SmokeCheck } from '../lib/drills/smoke-checks.ts'
-import { loadTrust } from '../lib/trust/signing-config.ts'
+import { loadTrust } from '../lib/trust/signing-keys.ts'
 
 const failed: FailedDrill = {}
 
@@ -39,6 +39,7 @@ export const job: JobSpec = {
         smokeChecks,
         now: config.now,
         production: config.production,
+        accessReview: config.accessReview,
       },
     )
     return finishDrill(run, context, failed)

@@ -8,7 +8,7 @@ import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/d
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { readDrillConfig } from '../lib/core/drill-config.ts'
 import { runDrill } from '../lib/drills/drill.ts'
-import { loadTrust } from '../lib/trust/signing-config.ts'
+import { loadTrust } from '../lib/trust/signing-keys.ts'
 
 const failed: FailedDrill = {}
 

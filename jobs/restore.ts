@@ -15,7 +15,7 @@ import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-config.ts'
 import { parseSelector } from '../lib/inventory/inventory.ts'
 import { type DatabaseRestoreResult, runDatabaseRestore } from '../lib/restore/database-restore.ts'
-import { loadTrust } from '../lib/trust/signing-config.ts'
+import { loadTrust } from '../lib/trust/signing-keys.ts'
 
 export const job: JobSpec = {
   name: 'restore',

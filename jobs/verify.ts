@@ -12,7 +12,8 @@ import { plural } from '../lib/core/format.ts'
 import { readNow } from '../lib/monitor/freshness.ts'
 import { readOrphanGraceHours } from '../lib/retention/retention.ts'
 import { SETTINGS } from '../lib/settings/settings.ts'
-import { loadTrust, readTrustSettings } from '../lib/trust/signing-config.ts'
+import { readTrustSettings } from '../lib/trust/signing-config.ts'
+import { loadTrust } from '../lib/trust/signing-keys.ts'
 import { assertBackupsVerified, describeVerification, verifyBackups } from '../lib/verify/verify-backups.ts'
 
 export const job: JobSpec = {

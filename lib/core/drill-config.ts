@@ -2,6 +2,7 @@
 // env and flags with every problem reported at once; durations accept `4h`, `90m`, `30s`.
 
 import { isBackupId } from '../archive/layout.ts'
+import { parseAccessReview } from '../drills/access-review-report.ts'
 import { readNow } from '../monitor/freshness.ts'
 import { SETTINGS as S } from '../settings/settings.ts'
 import { readTrustSettings, type TrustSettings } from '../trust/signing-config.ts'
@@ -67,6 +68,8 @@ export interface DrTestConfig extends CommonConfig {
   rpoTargetSeconds: number
   /** Keep the database created on the staging server (for a person to look at). */
   keep: boolean
+  /** The access review the stack publishes (LIFEBOAT_ACCESS_REVIEW), JSON checked to parse. */
+  accessReview: string | undefined
 }
 
 function readCommon(
@@ -134,6 +137,14 @@ export function readDrTestConfig(
   if (rpoHours === 0) reader.invalid(`${reader.given(S.rpoHours)?.from ?? 'RPO_HOURS'} must be more than 0`)
   const checks = reader.optional(S.checks)
   const keep = reader.boolean(S.keep)
+  const accessReview = reader.optional(S.accessReview)
+  if (accessReview !== undefined) {
+    try {
+      parseAccessReview(accessReview)
+    } catch (error) {
+      reader.invalid(`LIFEBOAT_ACCESS_REVIEW is ${(error as Error).message}`)
+    }
+  }
   reader.finish()
   return {
     ...common,
@@ -146,5 +157,6 @@ export function readDrTestConfig(
     checks,
     rpoTargetSeconds: rpoHours * 3600,
     keep,
+    accessReview,
   }
 }

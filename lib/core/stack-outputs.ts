@@ -1,6 +1,6 @@
 // The contract between infra/ (Pulumi), the workflows and the jobs: stack output names,
 // the GitHub variables and secrets that carry them, and the environments that scope them.
-// Pure constants: infra/index.ts exports with these names and the tests check every workflow against them.
+// Pure: constants only; infra/index.ts exports with these names and the tests check every workflow against them.
 
 /** Stack outputs (`pulumi stack output <name>`). */
 export const StackOutput = {
@@ -45,6 +45,8 @@ export const GitHubVariable = {
   replicaRegion: 'BACKUP_REPLICA_REGION',
   /** The access review the DR test compares with the last one (StackOutput.accessReview). */
   accessReview: 'LIFEBOAT_ACCESS_REVIEW',
+  /** The public keys backups must be signed by: verify, drill and DR test check them (docs/signing.md). */
+  signingPublicKeys: 'BACKUP_SIGNING_PUBLIC_KEYS',
 } as const
 export type GitHubVariableName = (typeof GitHubVariable)[keyof typeof GitHubVariable]
 
@@ -80,6 +82,8 @@ export type GitHubEnvironmentName = (typeof GitHubEnvironment)[keyof typeof GitH
 export const GitHubSecret = {
   databaseUrl: { name: 'DATABASE_URL', scope: GitHubEnvironment.production },
   ageRecipients: { name: 'BACKUP_AGE_RECIPIENTS', scope: GitHubEnvironment.production },
+  /** The backup job's minisign secret key: only the backup job's environment holds it. */
+  signingKey: { name: 'BACKUP_SIGNING_KEY', scope: GitHubEnvironment.production },
   stagingDatabaseUrl: { name: 'STAGING_DATABASE_URL', scope: GitHubEnvironment.staging },
   ageIdentity: { name: 'BACKUP_AGE_IDENTITY', scope: GitHubEnvironment.staging },
   slackWebhookUrl: { name: 'SLACK_WEBHOOK_URL', scope: 'repository' },

@@ -36,6 +36,24 @@ export interface AccessChange {
   message: string
 }
 
+/** The access review as the DR-test report carries it (lib/drills/report.ts). */
+export interface ReportedAccessReview {
+  /** Where this review was stored, and the one it was compared with. */
+  key: string
+  previousKey: string | null
+  changes: AccessChange[]
+  review: AccessReview
+}
+
+/** The report's warnings: a change in who can reach the backups is for a person to confirm. */
+export function accessReviewWarnings(reported: ReportedAccessReview): string[] {
+  const { changes } = reported
+  if (changes.length === 0) return []
+  return [
+    `access review: ${changes.length} change${changes.length === 1 ? '' : 's'} since the last review, confirm each was intended: ${changes.map((c) => c.message).join('; ')}`,
+  ]
+}
+
 interface Statement {
   Sid?: string
   Effect: string
@@ -66,7 +84,12 @@ export function grantsOf(document: { Statement: readonly Statement[] }): {
 
 /** Parses a stored or published review; throws a plain Error naming what is wrong. */
 export function parseAccessReview(text: string): AccessReview {
-  const value = JSON.parse(text) as Partial<AccessReview>
+  let value: Partial<AccessReview>
+  try {
+    value = JSON.parse(text) as Partial<AccessReview>
+  } catch {
+    throw new Error('not an access review (not JSON)')
+  }
   if (value?.version !== 1 || !Array.isArray(value.principals) || typeof value.bucket !== 'string') {
     throw new Error('not an access review (version 1 with principals and bucket)')
   }

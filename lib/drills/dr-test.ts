@@ -1,6 +1,7 @@
 // The quarterly disaster-recovery test: from nothing but the store and credentials,
 // the newest complete backup into a new empty database (schema.sql, data, verification),
-// then the user's smoke checks; reports RPO and RTO achieved like a drill.
+// then the user's smoke checks; reports RPO and RTO achieved like a drill, and the access
+// review: who can reach the bucket, and what changed since the last DR test.
 
 import type { Secret } from '../core/secret.ts'
 import { type DrillDeps, type DrillRun, runDrill } from './drill.ts'
@@ -17,6 +18,8 @@ export interface DrTestOptions {
   smokeChecks: readonly SmokeCheck[] | undefined
   now?: Date | undefined
   production: readonly { setting: string; url: Secret }[]
+  /** The access review the stack publishes (LIFEBOAT_ACCESS_REVIEW); the report says when there is none. */
+  accessReview?: string | undefined
 }
 
 export function runDrTest(deps: DrillDeps, options: DrTestOptions): Promise<DrillRun> {
@@ -36,5 +39,6 @@ export function runDrTest(deps: DrillDeps, options: DrTestOptions): Promise<Dril
     rpoTargetSeconds: options.rpoTargetSeconds,
     smokeChecks: options.smokeChecks,
     production: options.production,
+    accessReview: options.accessReview,
   })
 }

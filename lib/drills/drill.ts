@@ -14,6 +14,8 @@ import { type BackupRecord, parseSelector, selectBackup } from '../inventory/inv
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
 import { type RestoreResult, runRestore } from '../restore/postgres-target.ts'
 import type { RestoreDeps } from '../restore/restore.ts'
+import { reviewAccessForReport } from './access-review.ts'
+import type { ReportedAccessReview } from './access-review-report.ts'
 import { phasesOf, restoreChecks, runPostChecks, tablesOf } from './drill-checks.ts'
 import { type DrillTarget, type PreparedTarget, prepareTarget, type TargetDeps } from './drill-target.ts'
 import { pickDrillBackup } from './pick.ts'
@@ -44,6 +46,8 @@ export interface DrillOptions {
   smokeChecks?: readonly SmokeCheck[] | undefined
   /** DATABASE_URL / SUPABASE_DB_URL: never a drill target. */
   production: readonly { setting: string; url: Secret }[]
+  /** DR test: the access review the stack publishes (JSON), stored and compared with the last one. */
+  accessReview?: string | undefined
 }
 
 export interface DrillRun {
@@ -161,7 +165,20 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
   if (options.kind === 'dr-test' && options.smokeChecks === undefined) {
     c.warnings.push('no smoke checks were run: give a SQL file of checks with --checks or DR_TEST_CHECKS')
   }
-  return writeReport(c, startedAt, failure)
+  const access = options.kind === 'dr-test' ? await reviewAccessOfDrTest(c, startedAt) : undefined
+  return writeReport(c, startedAt, failure, access)
+}
+
+/** The DR test's access review ("audit access permissions"); a review that cannot be stored is a warning. */
+async function reviewAccessOfDrTest(
+  c: DrillContext,
+  startedAt: Date,
+): Promise<ReportedAccessReview | undefined> {
+  // Without the setting (a DR test run by hand) the report says the review was not done.
+  if (c.options.accessReview === undefined) return undefined
+  const { reported, warning } = await reviewAccessForReport(c.deps.store, c.options.accessReview, startedAt)
+  if (warning) c.warnings.push(warning)
+  return reported
 }
 
 /** The report is written whatever happened: a failed drill is evidence too. */
@@ -169,6 +186,7 @@ async function writeReport(
   c: DrillContext,
   startedAt: Date,
   failure: LifeboatError | undefined,
+  accessReview?: ReportedAccessReview,
 ): Promise<DrillRun> {
   const { deps, options, manifest, record, restore } = c
   const total = (performance.now() - c.began) / 1000
@@ -201,6 +219,7 @@ async function writeReport(
     restoreWarnings: c.warnings,
     ...(failure ? { error: { code: failure.code, message: redact(failure.message) } } : {}),
     failedTables: failure && manifest ? failedTablesOf(failure, manifest.tables) : [],
+    ...(accessReview ? { accessReview } : {}),
   })
   const key = `${DRILLS_PREFIX}${id}.json`
   let storeError: string | undefined

@@ -2,6 +2,7 @@
 // the store show the same text. Pure.
 import type { OutcomeStatus } from '../alerts/outcome.ts'
 import { formatBytes, plural } from '../core/format.ts'
+import { renderAccessReview } from './access-review-report.ts'
 import { type DrillKind, type DrillReport, formatSeconds, type TargetKind } from './report.ts'
 
 const TITLES: Record<DrillKind, string> = { drill: 'Restore drill', 'dr-test': 'Disaster-recovery test' }
@@ -31,6 +32,15 @@ export function renderDrillMarkdown(report: DrillReport, options: { location?: s
   if (report.warnings.length > 0) out.push('**Warnings**', '', ...report.warnings.map((w) => `- ${w}`), '')
   if (report.recommendation) out.push(`**Recommendation:** ${report.recommendation}`, '')
   out.push(...phasesTable(report), ...tablesTable(report), ...checksTable(report))
+  if (report.accessReview) {
+    const { review, changes, previousKey } = report.accessReview
+    out.push(renderAccessReview(review, changes, previousKey === null), '')
+  } else if (report.kind === 'dr-test') {
+    out.push(
+      '**Access review:** not done: set LIFEBOAT_ACCESS_REVIEW to the stack output `accessReview` (the dr-test workflow does)',
+      '',
+    )
+  }
   return out.join('\n').trimEnd()
 }
 

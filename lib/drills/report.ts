@@ -5,6 +5,7 @@
 import type { OutcomeStatus } from '../alerts/outcome.ts'
 import { formatBytes, plural } from '../core/format.ts'
 import { TOOL_VERSION } from '../core/version.ts'
+import { accessReviewWarnings, type ReportedAccessReview } from './access-review-report.ts'
 
 export const DRILL_REPORT_FORMAT = 1
 
@@ -90,6 +91,8 @@ export interface DrillReport {
   failedTables: string[]
   recommendation: string | null
   error: { code: string; message: string } | null
+  /** DR test only: who can reach the bucket, and what changed since the last review. */
+  accessReview?: ReportedAccessReview
 }
 
 export interface DrillMeasurements {
@@ -118,6 +121,7 @@ export interface DrillMeasurements {
   restoreWarnings: readonly string[]
   error?: { code: string; message: string }
   failedTables: readonly string[]
+  accessReview?: ReportedAccessReview
 }
 
 /** Decides RTO, RPO, projection, warnings, outcome and recommendation from the measurements. */
@@ -144,7 +148,7 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
         })()
       : null
 
-  const warnings = [...m.restoreWarnings]
+  const warnings = [...m.restoreWarnings, ...(m.accessReview ? accessReviewWarnings(m.accessReview) : [])]
   if (rto.met === false) {
     warnings.push(
       `RTO exceeded: the restore took ${formatSeconds(measured!)}, more than the RTO target of ${formatSeconds(target)} (RTO_TARGET)`,
@@ -186,6 +190,7 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
     failedTables: [...m.failedTables],
     recommendation: measured === null ? null : recommendRto(measured, projection?.projectedSeconds, target),
     error: m.error ?? null,
+    ...(m.accessReview ? { accessReview: m.accessReview } : {}),
   }
 }
 

@@ -38,6 +38,14 @@ export const DRILL_SETTINGS = defineSettings({
     jobs: ['dr-test'],
     help: 'a SQL file of smoke checks, each returning true',
   },
+  accessReview: {
+    env: ['LIFEBOAT_ACCESS_REVIEW'],
+    type: 'string',
+    value: 'JSON',
+    defaultText: 'no access review (the report says so)',
+    jobs: ['dr-test'],
+    help: 'the access review the stack publishes (output accessReview): stored, compared with the last one, every change reported',
+  },
   keep: {
     flag: 'keep',
     type: 'boolean',

@@ -1,6 +1,7 @@
 // Ed25519 signatures in minisign's format, so anyone can check a backup by hand with
 // `minisign -V`: parse keys and signatures, sign bytes (prehashed, as minisign signs by
 // default) and verify them against a list of trusted public keys (several during a rotation).
+// Pure: computation only (node:crypto), no I/O; the Pulumi program checks keys with it too.
 import {
   createHash,
   createPrivateKey,

@@ -1,12 +1,11 @@
 // Signing settings: BACKUP_SIGNING_KEY (the secret key, backup job only) and
 // BACKUP_SIGNING_PUBLIC_KEYS (every job that reads backups). Each holds the key text
-// itself or a path to a file holding it; files are read by loadSigningKey / loadTrustedKeys.
-import { readFile } from 'node:fs/promises'
+// itself or a path to a file holding it. Reading settings is pure: the files are read by
+// lib/trust/signing-keys.ts (loadSigningKey / loadTrustedKeys).
 import type { SettingsReader } from '../core/config.ts'
-import { LifeboatError } from '../core/errors.ts'
 import { Secret } from '../core/secret.ts'
 import { SETTINGS } from '../settings/settings.ts'
-import { type PublicKey, parsePublicKeyList, parseSigningKey, type SigningKey } from './signature.ts'
+import { type PublicKey, parsePublicKeyList, parseSigningKey } from './signature.ts'
 
 export const SIGNING_KEY_SETTING = 'BACKUP_SIGNING_KEY'
 export const PUBLIC_KEYS_SETTING = 'BACKUP_SIGNING_PUBLIC_KEYS'
@@ -54,40 +53,6 @@ export function readTrustedKeysSource(reader: SettingsReader): TrustedKeysSource
   return { kind: 'inline', keys }
 }
 
-async function readKeyFile(path: string, setting: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    throw new LifeboatError(
-      'CONFIG_INVALID',
-      `${setting} names the file ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    )
-  }
-}
-
-export async function loadSigningKey(source: SigningKeySource): Promise<SigningKey> {
-  const text =
-    source.kind === 'inline' ? source.text.reveal() : await readKeyFile(source.path, SIGNING_KEY_SETTING)
-  try {
-    return parseSigningKey(text)
-  } catch (error) {
-    const where = source.kind === 'file' ? ` (${source.path})` : ''
-    throw new LifeboatError('CONFIG_INVALID', `${SIGNING_KEY_SETTING}${where}: ${(error as Error).message}`)
-  }
-}
-
-export async function loadTrustedKeys(source: TrustedKeysSource): Promise<PublicKey[]> {
-  if (source.kind === 'inline') return source.keys
-  const { keys, problems } = parsePublicKeyList(await readKeyFile(source.path, PUBLIC_KEYS_SETTING))
-  if (problems.length > 0) {
-    throw new LifeboatError(
-      'CONFIG_INVALID',
-      `${PUBLIC_KEYS_SETTING} (${source.path}) ${problems.join('; ')}`,
-    )
-  }
-  return keys
-}
-
 /** What a reader of backups is configured to trust: the public keys and --allow-unsigned. */
 export interface TrustSettings {
   keys: TrustedKeysSource | undefined
@@ -96,13 +61,4 @@ export interface TrustSettings {
 
 export function readTrustSettings(reader: SettingsReader): TrustSettings {
   return { keys: readTrustedKeysSource(reader), allowUnsigned: reader.boolean(SETTINGS.allowUnsigned) }
-}
-
-export async function loadTrust(
-  settings: TrustSettings,
-): Promise<{ keys: PublicKey[]; allowUnsigned: boolean }> {
-  return {
-    keys: settings.keys ? await loadTrustedKeys(settings.keys) : [],
-    allowUnsigned: settings.allowUnsigned,
-  }
 }

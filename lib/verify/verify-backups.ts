@@ -1,9 +1,7 @@
 // Verifies stored backups without a database: streams each archive once (stored bytes
 // hashed on the way in, then decrypted, unzipped and checked file by file against the
 // sidecar), or with `quick` only compares the objects' sizes with the sidecar.
-import { createHash } from 'node:crypto'
-import { Transform, type TransformCallback, Writable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import type { Transform } from 'node:stream'
 import type { Store } from '../adapters/store/store.ts'
 import { assertSameAsSidecar, readAuthenticSidecar, type Trust } from '../archive/authenticity.ts'
 import { archiveKey, isBackupId, sidecarKey } from '../archive/layout.ts'
@@ -14,6 +12,7 @@ import type { EmitEvent } from '../core/events.ts'
 import { plural } from '../core/format.ts'
 import { type BackupRecord, selectBackup } from '../inventory/inventory.ts'
 import { listInventory } from '../inventory/read-inventory.ts'
+import { hashObject, StoredBytesMeter } from './stored-bytes.ts'
 
 export type VerifySelection = 'latest' | 'all' | string
 
@@ -190,7 +189,6 @@ async function fullCheck(
   const early = incompleteVerdict(result, record, deps.now, graceHours)
   if (early) return early
   const archive = record.archive!
-  const where = deps.store.locate(archive.key)
   const sidecar = await readSidecarProblem(deps, record.id, result)
   if (sidecar) compareArchiveRecord(sidecar, record, result)
 
@@ -207,13 +205,29 @@ async function fullCheck(
     result.failure = 'key'
     return settle(result)
   }
+  const transforms = decryptor ? [meter, decryptor] : [meter]
+  const decryptFailed = await checkContent(deps, record, sidecar, transforms, result)
+  const changed = await checkStoredBytes(deps.store, archive.key, meter, sidecar, result)
+  // Intact stored bytes that will not decrypt mean the key is wrong, not the archive.
+  if (decryptFailed && changed === false && result.problems.length === 1) result.failure = 'key'
+  return settle(result)
+}
 
-  const stream = await deps.store.get(archive.key)
-  let decryptFailed = false
+/** Streams the archive through the transforms and checks every file; true when decryption failed. */
+async function checkContent(
+  deps: VerifyDeps,
+  record: BackupRecord,
+  sidecar: Manifest | undefined,
+  transforms: Transform[],
+  result: BackupVerification,
+): Promise<boolean> {
+  const key = record.archive!.key
+  const where = deps.store.locate(key)
+  const stream = await deps.store.get(key)
   try {
     const verification = await verifyArchive(stream, {
       where,
-      transforms: decryptor ? [meter, decryptor] : [meter],
+      transforms,
       ...(sidecar ? { expected: sidecar } : {}),
     })
     result.files = verification.files.length
@@ -230,47 +244,65 @@ async function fullCheck(
         result.problems.push((error as Error).message)
       }
     }
-    if (sidecar) {
-      const read = new Set(verification.files.map((f) => f.path))
-      for (const table of sidecar.tables) {
-        if (!read.has(table.file) && !result.failedFiles.includes(table.file)) {
-          result.failedFiles.push(table.file)
-          result.problems.push(`${table.file}: listed in the sidecar but missing from the archive`)
-        }
-      }
-    }
+    if (sidecar) reportMissingTables(sidecar, verification.files, result)
+    return false
   } catch (error) {
     if (!isLifeboatError(error) || (error.code !== 'DECRYPT_FAILED' && error.code !== 'ARCHIVE_FORMAT'))
       throw error
     result.problems.push(error.message)
-    decryptFailed = error.code === 'DECRYPT_FAILED'
+    return error.code === 'DECRYPT_FAILED'
   } finally {
     stream.destroy()
   }
+}
 
-  // A read that stopped early has not seen every stored byte: hash the object afresh, so
-  // the report can say whether the store still holds what was uploaded.
+function reportMissingTables(
+  sidecar: Manifest,
+  files: readonly { path: string }[],
+  result: BackupVerification,
+): void {
+  const read = new Set(files.map((f) => f.path))
+  for (const table of sidecar.tables) {
+    if (!read.has(table.file) && !result.failedFiles.includes(table.file)) {
+      result.failedFiles.push(table.file)
+      result.problems.push(`${table.file}: listed in the sidecar but missing from the archive`)
+    }
+  }
+}
+
+/**
+ * Compares the stored bytes with the sidecar's size and sha256. A read that stopped early
+ * has not seen every stored byte: the object is hashed afresh. Returns whether the object
+ * changed (undefined when there is nothing to compare with).
+ */
+async function checkStoredBytes(
+  store: Store,
+  key: string,
+  meter: StoredBytesMeter,
+  sidecar: Manifest | undefined,
+  result: BackupVerification,
+): Promise<boolean | undefined> {
   const stored = meter.finished
     ? { bytes: meter.bytes, sha256: meter.sha256() }
     : sidecar?.archive
-      ? await hashObject(deps.store, archive.key)
+      ? await hashObject(store, key)
       : undefined
   if (stored) result.archiveBytes = stored.bytes
-  const changed =
-    stored &&
-    sidecar?.archive &&
-    (stored.bytes !== sidecar.archive.bytes || stored.sha256 !== sidecar.archive.sha256)
-  if (stored && sidecar?.archive && changed) {
+  if (!stored || !sidecar?.archive) return undefined
+  const expected = sidecar.archive
+  if (stored.bytes !== expected.bytes) {
     result.problems.push(
-      stored.bytes !== sidecar.archive.bytes
-        ? `${archive.key}: ${stored.bytes.toLocaleString('en')} bytes stored, the sidecar records ${sidecar.archive.bytes.toLocaleString('en')}`
-        : `${archive.key}: the stored bytes' sha256 differs from the sidecar's (the object changed in the store)`,
+      `${key}: ${stored.bytes.toLocaleString('en')} bytes stored, the sidecar records ${expected.bytes.toLocaleString('en')}`,
     )
+    return true
   }
-  // Intact stored bytes that will not decrypt mean the key is wrong, not the archive.
-  if (decryptFailed && stored && sidecar?.archive && !changed && result.problems.length === 1)
-    result.failure = 'key'
-  return settle(result)
+  if (stored.sha256 !== expected.sha256) {
+    result.problems.push(
+      `${key}: the stored bytes' sha256 differs from the sidecar's (the object changed in the store)`,
+    )
+    return true
+  }
+  return false
 }
 
 /** Reads the sidecar; an unreadable one is a problem of this backup, not of the run. */
@@ -350,60 +382,4 @@ export function assertBackupsVerified(report: VerifyReport): void {
     })
   }
   throw new LifeboatError('VERIFY_FAILED', `${of} failed verification: ${named.join('; ')}`, { details })
-}
-
-/** Counts and hashes the stored bytes as they pass, before decryption. */
-class StoredBytesMeter extends Transform {
-  bytes = 0
-  finished = false
-  readonly #hash = createHash('sha256')
-  #digest: string | undefined
-  #reported = 0
-  readonly #progress: (bytes: number) => void
-
-  constructor(progress: (bytes: number) => void) {
-    super()
-    this.#progress = progress
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.add(chunk)
-    done(null, chunk)
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.finished = true
-    done()
-  }
-
-  add(chunk: Buffer): void {
-    this.bytes += chunk.length
-    this.#hash.update(chunk)
-    if (this.bytes - this.#reported >= 16 * 1024 * 1024) {
-      this.#reported = this.bytes
-      this.#progress(this.bytes)
-    }
-  }
-
-  sha256(): string {
-    this.#digest ??= this.#hash.digest('hex')
-    return this.#digest
-  }
-}
-
-/** The stored object's size and sha256, read afresh. */
-async function hashObject(store: Store, key: string): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256')
-  let bytes = 0
-  await pipeline(
-    await store.get(key),
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length
-        hash.update(chunk)
-        done()
-      },
-    }),
-  )
-  return { bytes, sha256: hash.digest('hex') }
 }

@@ -11,6 +11,7 @@ import type { PolicyDocument } from '../../infra/iam-documents.ts'
 import { Lifeboat } from '../../infra/lifeboat.ts'
 import { retentionReachDays, SECRET_PLACEHOLDER, SETTINGS } from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
+import { generateSigningKeyPair } from '../../lib/trust/signature.ts'
 import type { DeclaredResource, PolicyExpectations } from './policy.ts'
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -29,6 +30,7 @@ export const FAKE_SECRETS: Record<string, string> = {
   'lifeboat:heartbeatUrl': 'https://hc-ping.com/heartbeat-secret-uuid',
   'lifeboat:ageRecipients': 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p',
   'lifeboat:ageIdentity': 'AGE-SECRET-KEY-1QQPQ5KFQQ3J4Y8ZRZ7W6F2G0Q4PX9Z8L7ZYZ5W9QJ5N6T8YQ3R0SQ7XKQY',
+  'lifeboat:signingKey': generateSigningKeyPair().secretKeyFile,
 }
 
 export type RawExample = Record<string, unknown>

@@ -412,7 +412,12 @@ describe('GitHub', () => {
       ...ofType(built, ResourceType.actionsSecret),
       ...ofType(built, ResourceType.environmentSecret),
     ].map((s) => s.inputs.secretName)
-    expect(names.sort()).toEqual(['DATABASE_URL', 'SLACK_WEBHOOK_URL', 'STAGING_DATABASE_URL'])
+    expect(names.sort()).toEqual([
+      'BACKUP_SIGNING_KEY',
+      'DATABASE_URL',
+      'SLACK_WEBHOOK_URL',
+      'STAGING_DATABASE_URL',
+    ])
   })
 
   it('holds no secret in the infrastructure stack, and refuses one put there', async () => {
@@ -450,6 +455,7 @@ describe('GitHub', () => {
       [GitHubVariable.replicaStore]: 's3://acme-lifeboat-backups-replica/production',
       [GitHubVariable.replicaRegion]: 'eu-west-1',
       [GitHubVariable.accessReview]: stack.outputs[StackOutput.accessReview],
+      [GitHubVariable.signingPublicKeys]: 'RWRoeq/fbjYHf9Ra/66odywWscVr1UCvnr5QFOVGOp5RdAvLcApcFBzW',
     })
   })
 

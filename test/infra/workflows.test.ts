@@ -15,6 +15,7 @@ import {
   GitHubSecret,
   GitHubVariable,
 } from '../../lib/core/stack-outputs.ts'
+import { TRUST_SETTINGS } from '../../lib/settings/trust-settings.ts'
 import {
   type FakeWorkflowRun,
   type ReceivedMail,
@@ -422,6 +423,49 @@ describe('backup.yml', () => {
     expect(backup.env?.BACKUP_AGE_RECIPIENTS).toBe(expr('secrets.BACKUP_AGE_RECIPIENTS'))
     expect(sources['backup.yml']!.match(/secrets\.DATABASE_URL/g)).toHaveLength(1)
     expect(sources['backup.yml']).not.toMatch(/BACKUP_AGE_IDENTITY/)
+  })
+})
+
+describe('signing keys in the workflows', () => {
+  const steps = allJobs().flatMap(({ file, id, job }) => job.steps.map((step) => ({ file, id, job, step })))
+  /** The steps that read backups (verify, drill, DR test): the jobs TRUST_SETTINGS names. */
+  const readsBackups = (step: Step) =>
+    /npm run --silent (backup:verify|backup:drill|dr:test)\b/.test(step.run ?? '')
+
+  it('hands the secret signing key to the backup step alone, in the production environment', () => {
+    const holders = steps.filter(({ step }) => JSON.stringify(step).includes('BACKUP_SIGNING_KEY'))
+    expect(holders.map(({ file, id, step }) => `${file} ${id} ${step.id}`)).toEqual([
+      'backup.yml backup backup',
+    ])
+    const [{ job, step }] = holders as [(typeof holders)[number]]
+    expect(step.env?.BACKUP_SIGNING_KEY).toBe(expr(`secrets.${GitHubSecret.signingKey.name}`))
+    expect(job.environment).toBe(GitHubSecret.signingKey.scope)
+    expect(GitHubSecret.signingKey.scope).toBe(GitHubEnvironment.production)
+    for (const file of files) expect(workflows[file]!.env ?? {}).not.toHaveProperty('BACKUP_SIGNING_KEY')
+  })
+
+  it('gives every step that reads backups the public keys the stack publishes', () => {
+    const readers = steps.filter(({ step }) => readsBackups(step))
+    expect(readers.map(({ file, id }) => `${file} ${id}`).sort()).toEqual([
+      'backup.yml verify',
+      'dr-test.yml dr-test',
+      'drill.yml drill',
+    ])
+    for (const { file, id, step } of readers) {
+      expect(step.env?.BACKUP_SIGNING_PUBLIC_KEYS, `${file} ${id}`).toBe(
+        expr(`vars.${GitHubVariable.signingPublicKeys}`),
+      )
+    }
+    expect(TRUST_SETTINGS.signingPublicKeys.jobs).toEqual(['restore', 'verify', 'drill', 'dr-test'])
+    expect(TRUST_SETTINGS.signingKey.jobs).toEqual(['backup'])
+  })
+
+  it('never lets a reader of backups hold the signing key, nor lets --allow-unsigned into a schedule', () => {
+    for (const { file, id, step } of steps.filter(({ step }) => readsBackups(step))) {
+      expect(step.env ?? {}, `${file} ${id}`).not.toHaveProperty('BACKUP_SIGNING_KEY')
+    }
+    for (const file of files)
+      expect(sources[file], file).not.toMatch(/--allow-unsigned|LIFEBOAT_ALLOW_UNSIGNED/)
   })
 })
 

@@ -119,6 +119,66 @@ describe('dr:test', () => {
     expect(left.rows[0].n).toBe(0)
   })
 
+  it('reviews access: stores the review the stack publishes and reports what changed since the last one', async () => {
+    const review = (trusts: string[]) =>
+      JSON.stringify({
+        version: 1,
+        stack: 'prod',
+        bucket: 'arn:aws:s3:::acme-lifeboat-backups',
+        principals: [
+          {
+            name: 'writer',
+            kind: 'role',
+            arn: 'arn:aws:iam::123456789012:role/lifeboat-prod-writer',
+            trusts,
+            allows: [
+              {
+                sid: 'PutBackups',
+                actions: ['s3:PutObject'],
+                resources: ['arn:aws:s3:::acme-lifeboat-backups/*'],
+              },
+            ],
+            denies: [],
+          },
+        ],
+      })
+    const subject =
+      'repo:acme/lifeboat:environment:production:job_workflow_ref:acme/lifeboat/.github/workflows/backup.yml@refs/heads/main'
+    const env = { ...source.env, ...stateEnv(), STAGING_DATABASE_URL: serverUrl(), RPO_HOURS: '1' }
+    const first = await runJobProcess('dr-test', ['--json', '--checks', checksFile(CHECKS)], {
+      ...env,
+      LIFEBOAT_ACCESS_REVIEW: review([subject]),
+    })
+    expect(first.code, first.stderr).toBe(0)
+    const firstReport = await readReport(source.store, String(first.json!.id))
+    expect(firstReport.accessReview).toMatchObject({ previousKey: null, changes: [] })
+    expect(firstReport.accessReview!.key).toMatch(
+      /^drills\/access-review-\d{4}-\d{2}-\d{2}T\d{6}Z(-\d+)?\.json$/,
+    )
+    expect(firstReport.outcome).toBe('success')
+    expect(reportSchemaProblems(firstReport)).toEqual([])
+
+    // A second subject crept into the writer's trust policy: the next DR test says so.
+    const widened = await runJobProcess('dr-test', ['--checks', checksFile(CHECKS)], {
+      ...env,
+      LIFEBOAT_ACCESS_REVIEW: review([subject, 'repo:acme/lifeboat:pull_request']),
+    })
+    expect(widened.code, widened.stderr).toBe(0)
+    expect(widened.stdout).toContain('## Access review: arn:aws:s3:::acme-lifeboat-backups (stack prod)')
+    expect(widened.stdout).toContain('**writer now trusts repo:acme/lifeboat:pull_request**')
+    expect(widened.stdout).toContain('access review: 1 change since the last review')
+    const stored = (await source.store.list('drills/access-review-')).map((o) => o.key)
+    expect(stored).toHaveLength(2)
+    expect(stored).toContain(firstReport.accessReview!.key)
+  })
+
+  it('refuses a published access review that is not one before touching anything (exit 2)', async () => {
+    const env = { ...source.env, ...stateEnv(), LIFEBOAT_ACCESS_REVIEW: '{"principals": "everyone"}' }
+    const run = await runJobProcess('dr-test', [], env)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('LIFEBOAT_ACCESS_REVIEW is not an access review')
+  })
+
   it('refuses a broken checks file before touching anything (exit 2)', async () => {
     const env = { ...source.env, ...stateEnv(), DR_TEST_CHECKS: checksFile("SELECT 'unclosed;") }
     const run = await runJobProcess('dr-test', [], env)

@@ -12,7 +12,7 @@ import {
   parseSigningKey,
   verifyMinisign,
 } from '../../lib/trust/signature.ts'
-import { loadSigningKey, loadTrustedKeys } from '../../lib/trust/signing-config.ts'
+import { loadSigningKey, loadTrustedKeys } from '../../lib/trust/signing-keys.ts'
 
 const id = 'backup-2026-01-01T000000Z'
 let dir: string

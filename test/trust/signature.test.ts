@@ -25,12 +25,8 @@ import {
   signMinisign,
   verifyMinisign,
 } from '../../lib/trust/signature.ts'
-import {
-  loadSigningKey,
-  loadTrustedKeys,
-  readSigningKeySource,
-  readTrustedKeysSource,
-} from '../../lib/trust/signing-config.ts'
+import { readSigningKeySource, readTrustedKeysSource } from '../../lib/trust/signing-config.ts'
+import { loadSigningKey, loadTrustedKeys } from '../../lib/trust/signing-keys.ts'
 
 function thrown(work: () => unknown): LifeboatError {
   try {

@@ -18,9 +18,10 @@ let store: string
 let source: { name: string; url: string }
 let env: Record<string, string>
 
-function bash(script: string): Promise<{ code: number; output: string }> {
+function bash(script: string, extra: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   return new Promise((done) => {
-    execFile('bash', [script], { cwd: resolve('.'), env, timeout: 120_000 }, (error, stdout, stderr) =>
+    const options = { cwd: resolve('.'), env: { ...env, ...extra }, timeout: 120_000 }
+    execFile('bash', [script], options, (error, stdout, stderr) =>
       done({
         code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
         output: `${stdout}\n${stderr}`,
@@ -32,10 +33,17 @@ function bash(script: string): Promise<{ code: number; output: string }> {
 /** The blocks of "Checking a backup by hand" alone, for a second look at a changed backup. */
 const checkBlocks = blocks.slice(blocks.findIndex((b) => b.text.includes('$WORK/check')))
 
-async function runBlocks(label: string, which = blocks): Promise<{ code: number; output: string }> {
+/** The blocks of "Rotating the key" that make the new pair and check the backups with both keys. */
+const rotationBlocks = blocks.filter((b) => /lifeboat-signing-next\.pub|OLD_PUBLIC_KEY,\$NEW/.test(b.text))
+
+async function runBlocks(
+  label: string,
+  which = blocks,
+  extra: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
   const script = join(work, `${label}.sh`)
   await writeFile(script, sessionScript(which, join(work, `${label}.progress`)))
-  return bash(script)
+  return bash(script, extra)
 }
 
 beforeAll(async () => {
@@ -76,6 +84,7 @@ describe('docs/signing.md', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(5)
     expect(blocks.map((b) => b.text).join('\n')).toContain('minisign -V')
     expect(checkBlocks.length).toBe(3)
+    expect(rotationBlocks.length).toBe(2)
   })
 
   it('runs every tested block with exit 0 on a signed backup', async () => {
@@ -84,8 +93,25 @@ describe('docs/signing.md', () => {
     expect(result.output).toContain('Signature and comment signature verified')
     expect(result.output).toContain('size OK')
     expect(result.output).toMatch(/\.tar\.gz: OK/)
-    // The secret key was deleted as the page says; the public key stays.
-    expect(await readdir(join(work, 'keys'))).toEqual(['lifeboat-signing.pub'])
+    // The rotation's check with both keys accepted the backup signed by the old one.
+    expect(result.output).toMatch(/: ok \(sizes match/)
+    // The secret keys were deleted as the page says; the public keys stay.
+    expect((await readdir(join(work, 'keys'))).sort()).toEqual([
+      'lifeboat-signing-next.pub',
+      'lifeboat-signing.pub',
+    ])
+  })
+
+  it('stops the rotation when the backups were signed by a key the list leaves out', async () => {
+    const elsewhere = join(work, 'rotation-elsewhere')
+    await mkdir(join(elsewhere, 'keys'), { recursive: true })
+    const stranger = generateSigningKeyPair().publicKeyFile.split('\n')[1]!
+    const result = await runBlocks('rotation-untrusted', rotationBlocks, {
+      WORK: elsewhere,
+      SIGNING_PUBLIC_KEY: stranger,
+    })
+    expect(result.code).not.toBe(0)
+    expect(result.output).toMatch(/is signed by key \w+, which is not among the trusted keys/)
   })
 
   it('fails at the signature step once the sidecar was changed', async () => {

@@ -76,89 +76,106 @@ export async function openFailureHistory(
     readGitHubFailures(deps, deps.config.github),
     readLocalDocument(localPath),
   ])
-
-  const saved: SavedHistory[] = []
-  const sources: HistorySourceReport[] = []
-  for (const [source, read] of [
+  const reads = [
     ['store', store],
     ['local', local],
-  ] as const) {
-    const record = read.document?.jobs[job]
-    const usable = record && record.environment === environment ? record : undefined
-    if (usable) saved.push(usable)
-    sources.push(
-      read.error !== undefined
-        ? { source, status: read.status, error: read.error }
-        : usable
-          ? {
-              source,
-              status: 'ok',
-              consecutiveFailures: usable.consecutiveFailures,
-              pageOpen: usable.pageOpen,
-            }
-          : {
-              source,
-              status: read.status === 'ok' ? 'absent' : read.status,
-              ...(read.note ? { note: read.note } : {}),
-            },
-    )
-  }
+  ] as const
+  const saved = reads
+    .map(([, read]) => read.document?.jobs[job])
+    .filter((r): r is JobStatusRecord => r?.environment === environment)
+  const sources = reads.map(([source, read]) => sourceReport(source, read, job, environment))
   sources.push(github.report)
   const history = combineHistories(saved, github.failures)
-  const previous = [store.document?.jobs[job], local.document?.jobs[job]]
-    .filter((r): r is JobStatusRecord => r?.environment === environment)
-    .sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt))[0]
-
+  const previous = [...saved].sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt))[0]
   const save = async (next: FailureHistory, status: OutcomeStatus): Promise<HistorySourceReport[]> => {
-    const now = (deps.now ?? (() => new Date()))().toISOString()
-    const record: JobStatusRecord = {
-      environment,
-      consecutiveFailures: next.consecutiveFailures,
-      pageOpen: next.pageOpen,
-      dedupKey: dedupKeyFor(job, environment),
-      lastStatus: status,
-      ...(previous?.lastSuccessAt ? { lastSuccessAt: previous.lastSuccessAt } : {}),
-      ...(previous?.lastFailureAt ? { lastFailureAt: previous.lastFailureAt } : {}),
-      updatedAt: now,
-    }
-    if (status === 'failure') record.lastFailureAt = now
-    else record.lastSuccessAt = now
+    const record = nextRecord(deps, { job, environment, previous }, next, status)
     const withRecord = (document: StatusDocument | undefined): string =>
       `${JSON.stringify({ version: 1, jobs: { ...document?.jobs, [job]: record } } satisfies StatusDocument, null, 2)}\n`
-
-    const reports: HistorySourceReport[] = []
-    if (!deps.store) reports.push({ source: 'store', status: 'not configured' })
-    else if (store.status === 'unavailable' && !store.corrupt) {
-      // It did not answer a moment ago; a second wait would only delay the alerts.
-      reports.push({
-        source: 'store',
-        status: 'unavailable',
-        error: 'skipped: the store did not answer the read',
-      })
-    } else {
-      const target = deps.store
-      reports.push(
-        await bounded(deps.timeoutMs, () =>
-          target.put(STATUS_KEY, withRecord(store.document), { contentType: 'application/json' }),
-        ).then(
-          () => ({ source: 'store', status: 'ok' }) as const,
-          (error: unknown) => ({ source: 'store', status: 'unavailable', error: describe(error) }) as const,
-        ),
-      )
-    }
-    try {
-      await mkdir(dirname(localPath), { recursive: true })
-      const partial = `${localPath}.partial-${process.pid}`
-      await writeFile(partial, withRecord(local.document))
-      await rename(partial, localPath)
-      reports.push({ source: 'local', status: 'ok' })
-    } catch (error) {
-      reports.push({ source: 'local', status: 'unavailable', error: describe(error) })
-    }
-    return reports
+    return [
+      await writeStoreDocument(deps, store, withRecord(store.document)),
+      await writeLocalDocument(localPath, withRecord(local.document)),
+    ]
   }
-
   return { history, sources, save }
+}
+
+/** What one saved source said about this job in this environment. */
+function sourceReport(
+  source: 'store' | 'local',
+  read: DocumentRead,
+  job: JobName,
+  environment: string,
+): HistorySourceReport {
+  const record = read.document?.jobs[job]
+  const usable = record && record.environment === environment ? record : undefined
+  if (read.error !== undefined) return { source, status: read.status, error: read.error }
+  if (usable) {
+    return {
+      source,
+      status: 'ok',
+      consecutiveFailures: usable.consecutiveFailures,
+      pageOpen: usable.pageOpen,
+    }
+  }
+  return {
+    source,
+    status: read.status === 'ok' ? 'absent' : read.status,
+    ...(read.note ? { note: read.note } : {}),
+  }
+}
+
+function nextRecord(
+  deps: HistoryDeps,
+  run: { job: JobName; environment: string; previous: JobStatusRecord | undefined },
+  next: FailureHistory,
+  status: OutcomeStatus,
+): JobStatusRecord {
+  const now = (deps.now ?? (() => new Date()))().toISOString()
+  const { previous } = run
+  const record: JobStatusRecord = {
+    environment: run.environment,
+    consecutiveFailures: next.consecutiveFailures,
+    pageOpen: next.pageOpen,
+    dedupKey: dedupKeyFor(run.job, run.environment),
+    lastStatus: status,
+    ...(previous?.lastSuccessAt ? { lastSuccessAt: previous.lastSuccessAt } : {}),
+    ...(previous?.lastFailureAt ? { lastFailureAt: previous.lastFailureAt } : {}),
+    updatedAt: now,
+  }
+  if (status === 'failure') record.lastFailureAt = now
+  else record.lastSuccessAt = now
+  return record
+}
+
+async function writeStoreDocument(
+  deps: HistoryDeps,
+  read: DocumentRead,
+  text: string,
+): Promise<HistorySourceReport> {
+  const target = deps.store
+  if (!target) return { source: 'store', status: 'not configured' }
+  if (read.status === 'unavailable' && !read.corrupt) {
+    // It did not answer a moment ago; a second wait would only delay the alerts.
+    return { source: 'store', status: 'unavailable', error: 'skipped: the store did not answer the read' }
+  }
+  return bounded(deps.timeoutMs, () =>
+    target.put(STATUS_KEY, text, { contentType: 'application/json' }),
+  ).then(
+    () => ({ source: 'store', status: 'ok' }) as const,
+    (error: unknown) => ({ source: 'store', status: 'unavailable', error: describe(error) }) as const,
+  )
+}
+
+async function writeLocalDocument(localPath: string, text: string): Promise<HistorySourceReport> {
+  try {
+    await mkdir(dirname(localPath), { recursive: true })
+    const partial = `${localPath}.partial-${process.pid}`
+    await writeFile(partial, text)
+    await rename(partial, localPath)
+    return { source: 'local', status: 'ok' }
+  } catch (error) {
+    return { source: 'local', status: 'unavailable', error: describe(error) }
+  }
 }
 
 interface DocumentRead {

@@ -35,29 +35,99 @@ export interface Catalog {
   database: string
 }
 
+type Relation = {
+  oid: number
+  schema: string
+  name: string
+  relkind: 'r' | 'p'
+  ispartition: boolean
+  root_schema: string | null
+  root_name: string | null
+  bytes: string
+  reltuples: number
+}
+type ColumnRow = {
+  oid: number
+  name: string
+  type: string
+  notnull: boolean
+  identity: string
+  generated: string
+  collatable: boolean
+  text_cast: boolean
+  padded: boolean
+}
+type KeyRow = { oid: number; columns: string[] }
+type ForeignKeyRow = {
+  oid: number
+  name: string
+  columns: string[]
+  ref_schema: string
+  ref_name: string
+  ref_columns: string[]
+}
+type SequenceRow = {
+  schema: string
+  name: string
+  last_value: string
+  is_called: boolean
+  owner_schema: string | null
+  owner_table: string | null
+  owner_column: string | null
+  owner_selected: boolean
+  used_by: string[]
+}
+
 export async function readCatalog(client: pg.ClientBase, selection: Selection): Promise<Catalog> {
   const info = await client.query<{ version: string; num: string; db: string }>(
     `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_database() AS db`,
   )
-  const allSchemas = await client.query<{ nspname: string }>(
+  const allSchemas = await readSchemaNames(client)
+  const exported = await readExportedRelations(client, selection)
+  const oids = exported.map((r) => r.oid)
+  const columns = await readColumns(client, oids)
+  const keys = await readPrimaryKeys(client, oids)
+  const fks = await readForeignKeys(client, oids)
+  const tables = exported.map((r) => catalogTable(r, columns, keys, fks))
+  const schemas = [
+    ...new Set([
+      ...allSchemas.filter((s) => isSchemaSelected(selection, s) && selection.tables.length === 0),
+      ...tables.map((t) => t.schema),
+    ]),
+  ].sort()
+  return {
+    schemas,
+    tables,
+    sequences: await readSequences(
+      client,
+      schemas,
+      tables.map((t) => t.oid),
+      selection.tables.length === 0,
+    ),
+    serverVersion: info.rows[0]!.version,
+    serverVersionNum: Number(info.rows[0]!.num),
+    database: info.rows[0]!.db,
+  }
+}
+
+/** Every schema not owned by an extension (nor the system's). */
+async function readSchemaNames(client: pg.ClientBase): Promise<string[]> {
+  const { rows } = await client.query<{ nspname: string }>(
     `SELECT nspname FROM pg_namespace n
       WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
       ORDER BY nspname`,
   )
-  // Tables of every schema are listed first, then filtered here with the same
-  // pattern rules pg_dump uses, so selection stays one pure, tested function.
-  const rels = await client.query<{
-    oid: number
-    schema: string
-    name: string
-    relkind: 'r' | 'p'
-    ispartition: boolean
-    root_schema: string | null
-    root_name: string | null
-    bytes: string
-    reltuples: number
-  }>(
+  return rows.map((s) => s.nspname)
+}
+
+/**
+ * Tables of every schema are listed first, then filtered here with the same pattern rules
+ * pg_dump uses, so selection stays one pure, tested function. A partition whose root is
+ * also selected is exported through the root, once.
+ */
+async function readExportedRelations(client: pg.ClientBase, selection: Selection): Promise<Relation[]> {
+  const rels = await client.query<Relation>(
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind, c.relispartition AS ispartition,
             rn.nspname AS root_schema, rc.relname AS root_name,
             GREATEST(pg_total_relation_size(c.oid), 0)::text AS bytes, c.reltuples::float8 AS reltuples
@@ -72,23 +142,13 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
   )
   const selected = rels.rows.filter((r) => isTableSelected(selection, r.schema, r.name))
   const selectedNames = new Set(selected.map((r) => `${r.schema}.${r.name}`))
-  // A partition whose root is also selected is exported through the root, once.
-  const exported = selected.filter(
+  return selected.filter(
     (r) => !(r.ispartition && r.root_schema && selectedNames.has(`${r.root_schema}.${r.root_name}`)),
   )
-  const oids = exported.map((r) => r.oid)
+}
 
-  const columns = await client.query<{
-    oid: number
-    name: string
-    type: string
-    notnull: boolean
-    identity: string
-    generated: string
-    collatable: boolean
-    text_cast: boolean
-    padded: boolean
-  }>(
+async function readColumns(client: pg.ClientBase, oids: number[]): Promise<ColumnRow[]> {
+  const { rows } = await client.query<ColumnRow>(
     `SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.attnotnull AS notnull, a.attidentity::text AS identity, a.attgenerated::text AS generated,
             a.attcollation <> 0 AS collatable, ${TEXT_CAST_DIFFERS} AS text_cast, ${IS_PADDED} AS padded
@@ -97,7 +157,11 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
       ORDER BY a.attrelid, a.attnum`,
     [oids],
   )
-  const keys = await client.query<{ oid: number; columns: string[] }>(
+  return rows
+}
+
+async function readPrimaryKeys(client: pg.ClientBase, oids: number[]): Promise<KeyRow[]> {
+  const { rows } = await client.query<KeyRow>(
     `SELECT i.indrelid::int AS oid,
             array_agg(a.attname::text ORDER BY k.ord) AS columns
        FROM pg_index i
@@ -107,14 +171,11 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
       GROUP BY i.indrelid`,
     [oids],
   )
-  const fks = await client.query<{
-    oid: number
-    name: string
-    columns: string[]
-    ref_schema: string
-    ref_name: string
-    ref_columns: string[]
-  }>(
+  return rows
+}
+
+async function readForeignKeys(client: pg.ClientBase, oids: number[]): Promise<ForeignKeyRow[]> {
+  const { rows } = await client.query<ForeignKeyRow>(
     `SELECT c.conrelid::int AS oid, c.conname AS name,
             (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) AS columns,
@@ -128,61 +189,39 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
       ORDER BY c.conrelid, c.conname`,
     [oids],
   )
+  return rows
+}
 
-  const tables: CatalogTable[] = exported.map((r) => {
-    const own = columns.rows.filter((c) => c.oid === r.oid)
-    return {
-      oid: r.oid,
-      schema: r.schema,
-      name: r.name,
-      kind: r.relkind,
-      columns: own.map((c) => ({
-        name: c.name,
-        type: c.type,
-        nullable: !c.notnull,
-        identity: c.identity === 'a' || c.identity === 'd' ? c.identity : null,
-        generated: c.generated === 's',
-      })),
-      collatable: new Set(own.filter((c) => c.collatable).map((c) => c.name)),
-      textCast: new Set(own.filter((c) => c.text_cast).map((c) => c.name)),
-      padded: new Set(own.filter((c) => c.padded).map((c) => c.name)),
-      primaryKey: keys.rows.find((k) => k.oid === r.oid)?.columns ?? [],
-      foreignKeys: fks.rows
-        .filter((f) => f.oid === r.oid)
-        .map((f) => ({
-          name: f.name,
-          columns: f.columns,
-          referencedSchema: f.ref_schema,
-          referencedTable: f.ref_name,
-          referencedColumns: f.ref_columns,
-        })),
-      ...(r.ispartition && r.root_schema ? { partitionOf: `${r.root_schema}.${r.root_name}` } : {}),
-      estimatedBytes: Number(r.bytes),
-      ...(r.reltuples >= 0 ? { estimatedRows: Math.round(r.reltuples) } : {}),
-    }
-  })
-
-  const schemas = [
-    ...new Set([
-      ...allSchemas.rows
-        .map((s) => s.nspname)
-        .filter((s) => isSchemaSelected(selection, s) && selection.tables.length === 0),
-      ...tables.map((t) => t.schema),
-    ]),
-  ].sort()
-
+function catalogTable(r: Relation, columns: ColumnRow[], keys: KeyRow[], fks: ForeignKeyRow[]): CatalogTable {
+  const own = columns.filter((c) => c.oid === r.oid)
   return {
-    schemas,
-    tables,
-    sequences: await readSequences(
-      client,
-      schemas,
-      selected.map((r) => r.oid),
-      selection.tables.length === 0,
-    ),
-    serverVersion: info.rows[0]!.version,
-    serverVersionNum: Number(info.rows[0]!.num),
-    database: info.rows[0]!.db,
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    kind: r.relkind,
+    columns: own.map((c) => ({
+      name: c.name,
+      type: c.type,
+      nullable: !c.notnull,
+      identity: c.identity === 'a' || c.identity === 'd' ? c.identity : null,
+      generated: c.generated === 's',
+    })),
+    collatable: new Set(own.filter((c) => c.collatable).map((c) => c.name)),
+    textCast: new Set(own.filter((c) => c.text_cast).map((c) => c.name)),
+    padded: new Set(own.filter((c) => c.padded).map((c) => c.name)),
+    primaryKey: keys.find((k) => k.oid === r.oid)?.columns ?? [],
+    foreignKeys: fks
+      .filter((f) => f.oid === r.oid)
+      .map((f) => ({
+        name: f.name,
+        columns: f.columns,
+        referencedSchema: f.ref_schema,
+        referencedTable: f.ref_name,
+        referencedColumns: f.ref_columns,
+      })),
+    ...(r.ispartition && r.root_schema ? { partitionOf: `${r.root_schema}.${r.root_name}` } : {}),
+    estimatedBytes: Number(r.bytes),
+    ...(r.reltuples >= 0 ? { estimatedRows: Math.round(r.reltuples) } : {}),
   }
 }
 
@@ -196,17 +235,7 @@ async function readSequences(
   selectedOids: readonly number[],
   wholeSchemas: boolean,
 ): Promise<SequenceEntry[]> {
-  const sequences = await client.query<{
-    schema: string
-    name: string
-    last_value: string
-    is_called: boolean
-    owner_schema: string | null
-    owner_table: string | null
-    owner_column: string | null
-    owner_selected: boolean
-    used_by: string[]
-  }>(
+  const sequences = await client.query<SequenceRow>(
     // used_by: the selected tables whose column defaults call nextval() on it (pg_depend
     // records it), wherever the sequence lives: a subset restore must set those too.
     `WITH used AS (
