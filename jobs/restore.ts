@@ -24,7 +24,8 @@ import { LifeboatError } from '../lib/core/errors.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-config.ts'
 import { parseSelector } from '../lib/inventory/inventory.ts'
-import { PostgresTarget, runRestore } from '../lib/restore/postgres-target.ts'
+import { runDatabaseRestore } from '../lib/restore/database-restore.ts'
+import { PostgresTarget } from '../lib/restore/postgres-target.ts'
 import { previewRestore } from '../lib/restore/preview.ts'
 import { loadTrust } from '../lib/trust/signing-keys.ts'
 
@@ -92,11 +93,12 @@ export const job: JobSpec = {
       const preview = await previewRestore(deps, new PostgresTarget(targetOptions), options)
       return previewReport(preview, await previewBackupFiles(config.storage, preview.id, request))
     }
-    const result = await runRestore(deps, {
+    const result = await runDatabaseRestore(deps, {
       ...options,
       ...targetOptions,
       target,
       targetSetting: config.targetSetting,
+      targetKind: config.targetKind,
     })
     // Files after the database: owners refer to restored auth.users (docs/storage.md).
     const storage = await filesAfterDatabase(result.id, () => files(result.id))

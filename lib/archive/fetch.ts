@@ -36,6 +36,8 @@ export interface ArchiveSourceDeps {
   signal?: AbortSignal | undefined
   /** The public keys backups must be signed by (and whether unsigned ones pass). */
   trust: Trust
+  /** Called with a stored backup's authenticated sidecar before its archive is downloaded. */
+  beforeDownload?: ((sidecar: Manifest) => Promise<void>) | undefined
 }
 
 export interface LocalArchive {
@@ -200,6 +202,7 @@ async function fetchStored(
   const { record, manifest: expected } = chosen
   const authenticity = checks.get(record.id)
   const archive = record.archive!
+  await deps.beforeDownload?.(expected)
   const where = store.locate(archive.key)
   await assertRoomFor(deps.tempDir, archive.size)
   await sweepStaleWorkFolders(deps.tempDir, 'restore')

@@ -1,5 +1,6 @@
 // Archive format v1: the manifest's shape and its validation (DESIGN.md). Pure.
 import { LifeboatError } from '../core/errors.ts'
+import type { LedgerRecord } from '../core/supabase-platform.ts'
 import type { StorageReference } from '../storage/manifest.ts'
 import {
   type ManifestAccess,
@@ -76,6 +77,11 @@ export interface Manifest {
      * its source by this, however the target's URL is spelled.
      */
     identity?: { systemIdentifier: string | null; startedAt: string; database: string; databaseOid: number }
+    /**
+     * The migrations the platform's services had applied (Supabase Auth, Storage), from
+     * their ledger tables in the snapshot: a restore compares them before loading.
+     */
+    migrations?: LedgerRecord[]
   }
   compression: { method: 'gzip'; level: number }
   encrypted: boolean

@@ -30,6 +30,7 @@ import {
   type SourcePlan,
 } from './backup.ts'
 import { exportTables } from './export-tables.ts'
+import { readMigrationLedgers } from './migration-ledgers.ts'
 import { nothingSelected } from './selection-check.ts'
 
 export interface SchemaSqlResult {
@@ -74,6 +75,7 @@ export class PostgresSource implements BackupSource {
   #snapshot = ''
   #catalog: Catalog | undefined
   #identity: ServerIdentity | undefined
+  #ledgers: NonNullable<Manifest['source']['migrations']> = []
   /** The catalog's tables in restore order. */
   #ordered: Catalog['tables'] = []
   readonly #settings: Readonly<Record<string, string>>
@@ -106,6 +108,9 @@ export class PostgresSource implements BackupSource {
       throw nothingSelected(this.#options.selection, `database ${catalog.database || where.database}`)
     }
     await this.#lockTables()
+    this.#ledgers = await readMigrationLedgers(leader, catalog.tables.map(qualifiedName), (message) =>
+      scope.emit({ type: 'warning', message }),
+    )
     const plan = planRestoreOrder(
       catalog.tables.map((t) => ({
         name: qualifiedName(t),
@@ -189,6 +194,7 @@ export class PostgresSource implements BackupSource {
       snapshot: this.#snapshot,
       consistent: true,
       ...(this.#identity ? { identity: recordedIdentity(this.#identity) } : {}),
+      ...(this.#ledgers.length > 0 ? { migrations: this.#ledgers } : {}),
     }
   }
 

@@ -1,7 +1,7 @@
 // What the restore job prints and returns: the comparison table of a restore, the plan
 // of a --dry-run, and the Storage files' part, as text, JSON summary and audit facts.
 import { formatBytes, plural } from '../core/format.ts'
-import type { RestoreResult } from '../restore/postgres-target.ts'
+import type { DatabaseRestoreResult } from '../restore/database-restore.ts'
 import type { RestorePreview } from '../restore/preview.ts'
 import type { StorageRestorePreview, StorageRestoreResult } from '../storage/restore.ts'
 import type { ReportableResult } from './after-job.ts'
@@ -9,7 +9,7 @@ import { restoreMarkdown } from './job-markdown.ts'
 
 /** A restore of the database, and of the files when Storage was restored too. */
 export function restoreReport(
-  result: RestoreResult,
+  result: DatabaseRestoreResult,
   storage: StorageRestoreResult | undefined,
 ): ReportableResult {
   return {
@@ -134,7 +134,7 @@ export function storageText(s: StorageRestoreResult): string {
   return lines.join('\n')
 }
 
-function renderResult(result: RestoreResult): string {
+function renderResult(result: DatabaseRestoreResult): string {
   const header = result.verified
     ? ['table', 'rows (backup)', 'rows (restored)', 'sha256']
     : ['table', 'rows (backup)', 'rows (loaded)']
@@ -159,6 +159,18 @@ function renderResult(result: RestoreResult): string {
   return [
     format(header),
     ...rows.map(format),
+    ...projectLines(result),
     `restored ${result.id} into ${target.database} at ${target.host}:${target.port}: ${plural(result.tables.length, 'table')}, ${plural(result.rows, 'row')}, ${plural(result.sequences, 'sequence')} from ${formatBytes(result.archiveBytes)} in ${result.seconds.total.toFixed(1)} s; ${verdict}`,
   ].join('\n')
+}
+
+/** What a restore into a Supabase project left to the project. */
+function projectLines(result: DatabaseRestoreResult): string[] {
+  if (!result.supabase) return []
+  const { managedTables, comparedLedgers } = result.supabase
+  const skipped = plural(result.schemaStatementsSkipped, 'schema.sql statement')
+  const releases = comparedLedgers.length > 0 ? `; releases compared: ${comparedLedgers.join(', ')}` : ''
+  return [
+    `Supabase project: ${plural(managedTables.length, 'table')} of its managed schemas loaded into the project's own, ${skipped} left to the project${releases}`,
+  ]
 }

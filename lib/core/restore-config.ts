@@ -29,6 +29,8 @@ export interface RestoreConfig {
   /** Absent when only a local archive is restored. */
   store: StoreConfig | undefined
   selection: Selection | undefined
+  /** `--target-kind`: a Supabase project, a plain database, or decided by looking (auto). */
+  targetKind: 'auto' | 'supabase' | 'postgres'
   createSchema: boolean
   truncate: boolean
   confirm: string | undefined
@@ -83,6 +85,7 @@ export function readRestoreConfig(
     targetSetting: target?.setting ?? 'TARGET_DATABASE_URL',
     store,
     selection: anySelection ? selection : undefined,
+    targetKind: (reader.optional(S.targetKind) ?? 'auto') as RestoreConfig['targetKind'],
     createSchema: reader.boolean(S.createSchema),
     truncate: reader.boolean(S.truncate),
     confirm: reader.optional(S.confirm),

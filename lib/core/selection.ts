@@ -3,8 +3,8 @@
 
 /**
  * Schemas Supabase (or PostgreSQL) manages; their contents are recreated by the
- * platform, not restored from a backup. `auth` is *not* here: its users are data.
- * `storage` holds only metadata of files kept elsewhere; add it with `-n storage`.
+ * platform, not restored from a backup. `auth` and `storage` are *not* here: users and
+ * the metadata of stored files (storage.objects, which app tables reference) are data.
  */
 export const MANAGED_SCHEMAS = [
   'pg_catalog',
@@ -19,7 +19,6 @@ export const MANAGED_SCHEMAS = [
   'pgsodium_masks',
   'realtime',
   '_realtime',
-  'storage',
   'supabase_functions',
   'supabase_migrations',
   'vault',

@@ -1,12 +1,13 @@
 // The restore's phases, in order. Each reads what earlier phases left in the context
 // and sets its own part; what differs between targets is behind the Target port.
 import { fetchArchive, openArchive, verifyFetchedArchive } from '../archive/fetch.ts'
-import { qualifiedName } from '../archive/manifest.ts'
+import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { readArchive } from '../archive/reader.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { Phase, PhaseScope } from '../core/pipeline.ts'
 import type { RestoreContext } from './restore.ts'
 import { selectArchiveTables, sequencesToRestore } from './subset.ts'
+import type { RestorePlan } from './target.ts'
 
 /** The target may be refused before anything is downloaded. */
 const guard: Phase<RestoreContext> = {
@@ -18,11 +19,21 @@ const guard: Phase<RestoreContext> = {
 const download: Phase<RestoreContext> = {
   name: 'download',
   async run(context, scope) {
-    const archive = await fetchArchive({ ...context.deps, signal: scope.signal }, context.options.what)
+    const { target, options } = context
+    // A stored backup's signed sidecar names its source and tables: the target is
+    // checked against it before a byte of the archive is downloaded.
+    const beforeDownload = async (sidecar: Manifest) => {
+      await target.guard(sidecar.source)
+      if (!target.precheck) return
+      const plan = planRestore(sidecar, options, undefined)
+      await target.precheck(target.refinePlan ? await target.refinePlan(plan, scope) : plan, scope)
+    }
+    const archive = await fetchArchive(
+      { ...context.deps, signal: scope.signal, beforeDownload },
+      options.what,
+    )
     context.archive = archive
     scope.defer(() => archive.dispose())
-    // A stored backup's sidecar names its source: refuse before verifying the whole archive.
-    if (archive.expected) await context.target.guard(archive.expected.source)
   },
 }
 
@@ -43,24 +54,35 @@ const verifyArchive: Phase<RestoreContext> = {
   },
 }
 
+/** The generic plan: the selected tables, their sequences, schema.sql if it is to be created. */
+export function planRestore(
+  manifest: Manifest,
+  options: RestoreContext['options'],
+  schemaSql: string | undefined,
+  rolesSql?: string | undefined,
+): RestorePlan {
+  const tables = selectArchiveTables(manifest, options.selection)
+  return {
+    manifest,
+    tables,
+    sequences: sequencesToRestore(manifest, tables),
+    schemaSql,
+    rolesSql,
+    createSchema: options.createSchema,
+    truncate: options.truncate && !options.createSchema,
+    verify: options.verify,
+  }
+}
+
 /** What this restore writes, and every reason the target cannot take it, before the first write. */
 const checkTarget: Phase<RestoreContext> = {
   name: 'check-target',
   async run(context, scope) {
-    const { options } = context
+    const { target } = context
     const manifest = context.manifest!
-    const tables = selectArchiveTables(manifest, options.selection)
-    context.plan = {
-      manifest,
-      tables,
-      sequences: sequencesToRestore(manifest, tables),
-      schemaSql: options.createSchema ? context.schemaSql : undefined,
-      rolesSql: options.createSchema ? context.rolesSql : undefined,
-      createSchema: options.createSchema,
-      truncate: options.truncate && !options.createSchema,
-      verify: options.verify,
-    }
-    await context.target.check(context.plan, scope)
+    const plan = planRestore(manifest, context.options, context.schemaSql, context.rolesSql)
+    context.plan = target.refinePlan ? await target.refinePlan(plan, scope) : plan
+    await target.check(context.plan, scope)
     if (!manifest.source.consistent) {
       scope.emit({ type: 'warning', message: 'this backup was not taken from one snapshot (REST mode)' })
     }

@@ -22,7 +22,7 @@ import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
-import { inspectSchemaSql, type SchemaInspection } from '../trust/schema-statements.ts'
+import { inspectSchemaSql, keepStatements, type SchemaInspection } from '../trust/schema-statements.ts'
 import {
   applyStatements,
   proveRestoredTables,
@@ -50,9 +50,9 @@ import { assertRolesSqlMatches } from './role-plan.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import {
   assertCreatable,
+  assertExistingTablesFit,
   assertParentsPresent,
   assertSchemaCompatible,
-  assertTargetEmpty,
   checkSchema,
   missingParents,
 } from './target-checks.ts'
@@ -74,6 +74,8 @@ export interface PostgresReport {
   sequences: number
   triggerMode: TriggerMode
   schemaCreated: boolean
+  /** Statements of schema.sql the plan left out (a platform's own objects). */
+  schemaStatementsSkipped: number
   /** --create-schema: roles created, privileges set, views refreshed, what was not reproduced. */
   structure?: StructureReport
 }
@@ -97,6 +99,7 @@ export class PostgresTarget implements RestoreTarget {
   #validatedKeys = new Set<number>()
   #sequencesSet = 0
   #schemaCreated = false
+  #schemaSkipped = 0
   readonly #undoSequences: SequenceEntry[] = []
   /** schema.sql parsed and checked in `check`, before anything is written. */
   #schema: SchemaInspection | undefined
@@ -112,6 +115,11 @@ export class PostgresTarget implements RestoreTarget {
   get #db(): pg.Client {
     if (!this.#client) throw new LifeboatError('INTERNAL', 'the target is not connected')
     return this.#client
+  }
+
+  /** The restore's session (after `guard`), for a decorator that reads the target too. */
+  get connection(): pg.ClientBase {
+    return this.#db
   }
 
   async guard(backupSource?: Manifest['source']): Promise<void> {
@@ -137,7 +145,9 @@ export class PostgresTarget implements RestoreTarget {
 
   async check(plan: RestorePlan): Promise<void> {
     if (plan.createSchema && plan.schemaSql !== undefined) {
-      this.#schema = await inspectSchemaSql(plan.schemaSql)
+      const all = await inspectSchemaSql(plan.schemaSql)
+      this.#schema = keepStatements(all, plan.keepStatement)
+      this.#schemaSkipped = all.statements.length - this.#schema.statements.length
       const roles = plan.manifest.roles
       if (roles?.file) assertRolesSqlMatches(plan.rolesSql, roles)
       await assertRolesAvailable(this.#db, this.#schema.roles, roles)
@@ -155,15 +165,8 @@ export class PostgresTarget implements RestoreTarget {
       [...new Set([...plan.manifest.tables.map(qualifiedName), ...parents])],
       plan.sequences.map(qualifiedName),
     )
-    if (plan.createSchema) assertCreatable(plan.manifest, state)
-    else {
-      assertSchemaCompatible(
-        checkSchema(plan.tables, plan.sequences, state, {
-          typeModifiersUnknown: plan.manifest.source.kind === 'rest',
-        }),
-      )
-      assertTargetEmpty(plan.tables, state, plan.truncate)
-    }
+    if (plan.createSchema) assertCreatable(plan.manifest, state, plan.existingTables)
+    assertExistingTablesFit(plan, state)
     assertParentsPresent(missingParents(plan.tables, state))
   }
 
@@ -232,7 +235,9 @@ export class PostgresTarget implements RestoreTarget {
     if (plan.manifest.access) {
       this.#step = 'making privileges the source’s'
       scope.emit({ type: 'step', message: 'setting privileges exactly as the source had them' })
-      structure.privilegeStatements = await applySourceAccess(this.#db, plan.manifest.access)
+      const access = plan.manifest.access
+      const objects = access.objects.filter((o) => plan.keepAccess?.(o) ?? true)
+      structure.privilegeStatements = await applySourceAccess(this.#db, { ...access, objects })
     }
     this.#step = 'refreshing materialized views'
     structure.materializedViewsRefreshed = await refreshMaterializedViews(
@@ -327,6 +332,7 @@ export class PostgresTarget implements RestoreTarget {
       sequences: this.#sequencesSet,
       triggerMode: this.#triggers?.mode ?? 'replica',
       schemaCreated: this.#schemaCreated,
+      schemaStatementsSkipped: this.#schemaSkipped,
       ...(this.#structure ? { structure: this.#structure } : {}),
     }
   }

@@ -3,6 +3,7 @@
 
 import { type Manifest, qualifiedName, type SequenceEntry, type TableEntry } from '../archive/manifest.ts'
 import { LifeboatError } from '../core/errors.ts'
+import type { RestorePlan } from './target.ts'
 
 export interface TargetColumn {
   name: string
@@ -178,20 +179,26 @@ export function assertTargetEmpty(
   )
 }
 
-/** --create-schema builds the tables, so none of them may exist yet. */
-export function assertCreatable(manifest: Manifest, target: TargetState): void {
+/** --create-schema builds the tables, so none of them may exist yet (`existing`: those it does not build). */
+export function assertCreatable(
+  manifest: Manifest,
+  target: TargetState,
+  existing: ReadonlySet<string> = new Set(),
+): void {
   if (!manifest.schemaSql) {
     throw new LifeboatError(
       'SCHEMA_MISMATCH',
       `backup ${manifest.id} holds no schema.sql, so --create-schema cannot build the tables; create the schema first and restore without it`,
     )
   }
-  const existing = manifest.tables.map(qualifiedName).filter((name) => target.tables.has(name))
-  if (existing.length === 0) return
+  const found = manifest.tables
+    .map(qualifiedName)
+    .filter((name) => target.tables.has(name) && !existing.has(name))
+  if (found.length === 0) return
   throw new LifeboatError(
     'TARGET_NOT_EMPTY',
-    `--create-schema needs a target without the archive's tables, but ${existing.length} exist (${existing.slice(0, 5).join(', ')}${existing.length > 5 ? ', …' : ''}); restore without --create-schema (with --truncate) or into an empty database`,
-    { details: existing },
+    `--create-schema needs a target without the archive's tables, but ${found.length} exist (${found.slice(0, 5).join(', ')}${found.length > 5 ? ', …' : ''}); restore without --create-schema (with --truncate) or into an empty database`,
+    { details: found },
   )
 }
 
@@ -222,4 +229,23 @@ export function assertParentsPresent(problems: readonly string[]): void {
     `the selected tables need parents that are missing: ${problems.join('; ')}; add them with -t or restore them first`,
     { details: problems },
   )
+}
+
+/**
+ * Tables the restore loads as the target has them (all of them, or with --create-schema
+ * a platform's own ones): compatible columns and sequences, and empty unless truncated.
+ */
+export function assertExistingTablesFit(plan: RestorePlan, state: TargetState): void {
+  const existing = plan.createSchema
+    ? plan.tables.filter((t) => plan.existingTables?.has(qualifiedName(t)))
+    : plan.tables
+  if (existing.length === 0) return
+  const owned = new Set(existing.map(qualifiedName))
+  const sequences = plan.createSchema
+    ? plan.sequences.filter((s) => s.ownedBy && owned.has(`${s.ownedBy.schema}.${s.ownedBy.table}`))
+    : plan.sequences
+  assertSchemaCompatible(
+    checkSchema(existing, sequences, state, { typeModifiersUnknown: plan.manifest.source.kind === 'rest' }),
+  )
+  assertTargetEmpty(existing, state, plan.truncate)
 }

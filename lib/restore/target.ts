@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream'
 import type { Manifest, SequenceEntry, TableEntry } from '../archive/manifest.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
+import type { SchemaStatement } from '../trust/schema-statements.ts'
 
 /** The rows of one table as the load saw them, and, after the proof, as the target holds them. */
 export interface TableOutcome {
@@ -27,11 +28,20 @@ export interface RestorePlan {
   /** The archive's tables this restore loads, in archive (restore) order. */
   tables: TableEntry[]
   sequences: SequenceEntry[]
-  /** schema.sql as verified in pass 1; undefined unless the schema is created. */
+  /** schema.sql as verified in pass 1 (undefined before it is, or when the backup has none); run only with createSchema. */
   schemaSql: string | undefined
   /** roles.sql as verified in pass 1; undefined unless the schema is created (or the archive has none). */
   rolesSql?: string | undefined
   createSchema: boolean
+  /**
+   * Tables loaded into what the target already has even when the schema is created
+   * (a platform's own tables): checked for compatibility and emptiness, never created.
+   */
+  existingTables?: ReadonlySet<string>
+  /** Which statements of schema.sql this restore runs (default: all of them). */
+  keepStatement?: (statement: SchemaStatement) => boolean
+  /** Whose privileges the access step makes the source's (default: every object of the manifest). */
+  keepAccess?: (object: { schema: string; kind: string }) => boolean
   truncate: boolean
   verify: boolean
 }
@@ -52,6 +62,16 @@ export interface RestoreTarget {
    * before the download with what the environment says, then with the backup's source.
    */
   guard(backupSource?: Manifest['source']): Promise<void>
+  /**
+   * Read-only, before the download, with the signed sidecar's manifest (stored backups):
+   * what the target can refuse already. Optional; `check` runs all checks again.
+   */
+  precheck?(plan: RestorePlan, scope: PhaseScope): Promise<void>
+  /**
+   * Read-only, optional: the plan this target carries out instead of the generic one
+   * (what it loads, creates from schema.sql, only compares). `check` then gets it.
+   */
+  refinePlan?(plan: RestorePlan, scope: PhaseScope): Promise<RestorePlan>
   /** Read-only: every reason the plan cannot be carried out, at once (throws). */
   check(plan: RestorePlan, scope: PhaseScope): Promise<void>
   /** Opens what makes the restore all-or-nothing and builds the schema if asked. */

@@ -21,6 +21,16 @@ export const RESTORE_SETTINGS = defineSettings({
     jobs: ['restore'],
     help: 'force the database connection or the API (no all-or-nothing, docs/api-mode.md)',
   },
+  targetKind: {
+    flag: 'target-kind',
+    env: ['LIFEBOAT_TARGET_KIND'],
+    type: 'string',
+    choices: ['auto', 'supabase', 'postgres'],
+    default: 'auto',
+    value: 'auto|supabase|postgres',
+    jobs: ['restore'],
+    help: "supabase: a Supabase project (its auth, storage and other managed schemas are loaded into, never re-created; the app's schemas are created from schema.sql, docs/restore.md); postgres: a plain database; auto: supabase when the target has the auth schema and Supabase's roles",
+  },
   createSchema: {
     flag: 'create-schema',
     type: 'boolean',

@@ -224,3 +224,17 @@ export function statementsForTables(
   }
   return { statements: statements.filter((s) => kept.has(s)), missing: [...missing.values()] }
 }
+
+/** The statements of an inspected schema.sql a restore runs: all, or those `keep` keeps. */
+export function keepStatements(
+  inspection: SchemaInspection,
+  keep: ((statement: SchemaStatement) => boolean) | undefined,
+): SchemaInspection {
+  if (!keep) return inspection
+  return {
+    ...inspection,
+    statements: inspection.statements.filter(keep),
+    preData: inspection.preData.filter(keep),
+    postData: inspection.postData.filter(keep),
+  }
+}

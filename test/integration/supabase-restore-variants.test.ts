@@ -2,7 +2,8 @@
 // `-n public` backup keeps the trigger on auth.users and sets its sequences; targets
 // with a newer or older Auth; a plain empty PostgreSQL with --create-schema, roles
 // included; subset backups and restores. On PostgreSQL 15 and 17. Today's code fails
-// these; they run only with LIFEBOAT_SUPABASE_SPEC=1 (see supabase-restore.test.ts).
+// these. They run in every test run; those that still fail on this branch run only with
+// LIFEBOAT_SUPABASE_SPEC=1 and say why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type PostgresMajor,
@@ -35,7 +36,10 @@ async function targetState(target: SupabaseProject): Promise<unknown> {
   return rows[0]
 }
 
-describe.skipIf(!process.env.LIFEBOAT_SUPABASE_SPEC)('Supabase restore variants (issue 12)', () => {
+/** The specification's tests not yet passing here run only when asked for. */
+const SPEC = process.env.LIFEBOAT_SUPABASE_SPEC === '1'
+
+describe('Supabase restore variants (issue 12)', () => {
   describe.each(MAJORS)('on PostgreSQL %i', (major: PostgresMajor) => {
     let app: SupabaseApp
     let plain: ThrowawayPostgres
@@ -71,7 +75,9 @@ describe.skipIf(!process.env.LIFEBOAT_SUPABASE_SPEC)('Supabase restore variants 
       await plain?.stop()
     })
 
-    describe('a -n public backup into a new project whose users came back through Auth', () => {
+    // The app's public.attachments references storage.objects, which a -n public backup
+    // does not hold and this target lacks: the restore refuses the dangling parent (USAGE).
+    describe.skipIf(!SPEC)('a -n public backup into a new project whose users came back through Auth', () => {
       let restored: Promise<{ target: SupabaseProject; code: number; error: string }> | undefined
 
       async function restoredTarget(): Promise<SupabaseProject> {
@@ -157,14 +163,19 @@ describe.skipIf(!process.env.LIFEBOAT_SUPABASE_SPEC)('Supabase restore variants 
       expect(rows[0]).toEqual({ owner: APP.billingOwner, member: true })
     })
 
-    it('restores a backup taken with -T (a table left out) into an empty database', async () => {
-      const run = await restoreLatest(stores.withoutAttachments, await plainDatabase('plain_subset'), [
-        '--create-schema',
-      ])
-      expect(run.code, lastLine(run)).toBe(0)
-    })
+    // Issue 12 item 4 (selection): the -T backup still lists the left-out table's sequence.
+    it.skipIf(!SPEC)(
+      'restores a backup taken with -T (a table left out) into an empty database',
+      async () => {
+        const run = await restoreLatest(stores.withoutAttachments, await plainDatabase('plain_subset'), [
+          '--create-schema',
+        ])
+        expect(run.code, lastLine(run)).toBe(0)
+      },
+    )
 
-    it('creates only the selected table with -t and --create-schema', async () => {
+    // Issue 12 item 4 (selection): -t with --create-schema still creates every table.
+    it.skipIf(!SPEC)('creates only the selected table with -t and --create-schema', async () => {
       const target = await plainDatabase('plain_one_table')
       const run = await restoreLatest(stores.full, target, ['--create-schema', '-t', APP.staffAudit])
       expect(run.code, lastLine(run)).toBe(0)
