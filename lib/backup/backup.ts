@@ -23,6 +23,7 @@ import type { Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 import { exportTables } from './export-tables.ts'
+import { attachDigests, startTableDigests } from './table-digests.ts'
 
 export interface SchemaSqlResult {
   sql: string
@@ -61,6 +62,12 @@ export interface BackupOptions {
   gzipLevel: number
   /** Tables estimated larger than this are split across the jobs (default 64 MB). */
   splitMinBytes?: number
+  /**
+   * `key` (default): rows in key order, so a restore can prove its load by re-export.
+   * `none`: rows as the server reads them (no sort, one scan the digest's joins); only
+   * for restores that prove loads by the manifest's digests (docs/archive-format.md).
+   */
+  rowOrder?: 'key' | 'none'
 }
 
 export interface BackupResult {
@@ -113,11 +120,13 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       gzipLevel: options.gzipLevel,
       encrypt: deps.encrypt,
     })
+    // On a connection of its own, beside the export (lib/backup/table-digests.ts).
+    const digests = startTableDigests({ source: options.source, snapshot, leader, tables: ordered })
     try {
       deps.emit({ type: 'step', message: `backing up ${ordered.length} tables to ${deps.store.locate(key)}` })
 
       const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
-      const tables = await exportTables(
+      const exported = await exportTables(
         {
           emit: deps.emit,
           leader,
@@ -126,10 +135,12 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
           snapshot,
           source: options.source,
           jobs: options.jobs,
+          ordered: (options.rowOrder ?? 'key') === 'key',
           ...(options.splitMinBytes !== undefined ? { splitMinBytes: options.splitMinBytes } : {}),
         },
         ordered,
       )
+      const tables = attachDigests(exported, await digests.finish())
       const finished = deps.now()
       const { host, database } = describeConnection(options.source)
       const manifest: Manifest = {
@@ -169,6 +180,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       writer.abort(error as Error)
       throw error
     } finally {
+      await digests.close()
       await writer.dispose()
     }
   } finally {

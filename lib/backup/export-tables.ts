@@ -34,6 +34,8 @@ export interface ExportContext {
   jobs: number
   /** Tables estimated smaller than this are never split (default SPLIT_MIN_BYTES). */
   splitMinBytes?: number
+  /** Rows in key order (`rowOrder: key`), or as read (`none`: the manifest's digests prove them). */
+  ordered: boolean
 }
 
 /** One unit of work: a whole table, or one key range of it. */
@@ -95,6 +97,7 @@ export async function exportTables(
           bytes: bytesSoFar[item.table]! + bytes,
         }),
       item.range,
+      { ordered: context.ordered },
     )
     rowsSoFar[item.table]! += stats.rows
     bytesSoFar[item.table]! += stats.bytes
@@ -135,7 +138,7 @@ export async function exportTables(
         ...(parts.length > 1 ? { parts: parts.length } : {}),
       })
       writer.add(file)
-      entries.push(entryFor(table, file, stats))
+      entries.push({ ...entryFor(table, file, stats), rowOrder: context.ordered ? 'key' : 'none' })
       packed[t]!.resolve()
     }
   } catch (error) {

@@ -50,13 +50,25 @@ export const TEXT_CAST_DIFFERS = `(EXISTS (SELECT 1 FROM pg_type ty WHERE ty.oid
  */
 export const IS_PADDED = `(a.atttypid = 'bpchar'::regtype)`
 
+export interface ExportOptions {
+  /**
+   * Order rows by primary key, or by the whole row's text, bytewise, so that a
+   * re-export of a restored table gives the same bytes (`rowOrder: key`). Default on;
+   * a backup that records row digests exports unordered (`rowOrder: none`): one scan
+   * the digest's scan joins, no sort (docs/archive-format.md).
+   */
+  ordered?: boolean
+}
+
 /**
  * The COPY statement, text format: each value as `col::text` would give it, so the
- * NDJSON is what `row_to_json(s.*)` over `col::text AS col` gives. Rows are ordered
- * by primary key, or by the whole row's text, bytewise, so a re-export of a restored
- * table gives the same bytes.
+ * NDJSON is what `row_to_json(s.*)` over `col::text AS col` gives.
  */
-export function exportStatement(table: ExportableTable, range?: KeyRange): string {
+export function exportStatement(
+  table: ExportableTable,
+  range?: KeyRange,
+  options: ExportOptions = {},
+): string {
   const select = exportedColumns(table)
     .map((name) => (table.textCast.has(name) ? `t.${quoteIdent(name)}::text` : `t.${quoteIdent(name)}`))
     .join(', ')
@@ -73,7 +85,8 @@ export function exportStatement(table: ExportableTable, range?: KeyRange): strin
     ...(range?.upper !== undefined ? [`t.${quoteIdent(range.column)} < ${range.upper}`] : []),
   ]
   const where = bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''
-  return `COPY (SELECT ${select} FROM ${only}${quoteQualified(table.schema, table.name)} t${where} ORDER BY ${order}) TO STDOUT`
+  const orderBy = (options.ordered ?? true) ? ` ORDER BY ${order}` : ''
+  return `COPY (SELECT ${select} FROM ${only}${quoteQualified(table.schema, table.name)} t${where}${orderBy}) TO STDOUT`
 }
 
 /** The archive's columns: generated ones are recomputed on restore, so not exported. */
@@ -127,10 +140,11 @@ export async function exportTable(
   onProgress?: (rows: number, bytes: number) => void,
   /** A key range: one part of a split table, which is hashed when the parts are joined. */
   range?: KeyRange,
+  options: ExportOptions = {},
 ): Promise<ExportStats> {
   const meter = new NdjsonMeter(onProgress, { hash: range === undefined })
   try {
-    const source = client.query(copyTo(exportStatement(table, range)))
+    const source = client.query(copyTo(exportStatement(table, range, options)))
     await pipeline(source, new CopyTextToNdjson(exportedColumns(table), table.padded), meter, destination)
   } catch (error) {
     throw queryError(error, `exporting ${table.schema}.${table.name}`)
