@@ -57,7 +57,10 @@ export class BlockGzip extends Transform {
   }
 
   async #compressPending(): Promise<void> {
-    const block = Buffer.concat(this.#pending, this.#pendingBytes)
+    // A block that came in whole (CopyTextToNdjson writes whole blocks) needs no copy:
+    // a written chunk belongs to the stream it was written to.
+    const block =
+      this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes)
     this.#pending = []
     this.#pendingBytes = 0
     const compressed = gzipAsync(block, deflateOptions(this.#level))

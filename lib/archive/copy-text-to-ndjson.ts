@@ -3,6 +3,7 @@
 // without parsing rows into values. The server's JSON functions cost four times a
 // plain COPY (bench/README.md), so the server sends COPY text and this rewrites it.
 import { Transform, type TransformCallback } from 'node:stream'
+import { BLOCK_BYTES } from './block-gzip.ts'
 
 const TAB = 0x09
 const NEWLINE = 0x0a
@@ -107,9 +108,22 @@ export class CopyTextToNdjson extends Transform {
   #heldSpaces = 0
   #scratch = Buffer.alloc(0)
   #scratchView = new DataView(this.#scratch.buffer)
+  /**
+   * Output goes out in whole blocks of this size (the last one short): one allocation
+   * per block instead of one per slice, and BlockGzip compresses each block as it is,
+   * with no copy (its blocks have the same size).
+   */
+  readonly #blockBytes: number
+  #block: Buffer | undefined
+  #blockFill = 0
 
-  constructor(columns: readonly string[], trimTrailingSpaces: ReadonlySet<string> = new Set()) {
+  constructor(
+    columns: readonly string[],
+    trimTrailingSpaces: ReadonlySet<string> = new Set(),
+    blockBytes = BLOCK_BYTES,
+  ) {
     super()
+    this.#blockBytes = blockBytes
     if (columns.length === 0) throw new CopyTextError('a table without columns has no COPY text form')
     this.#prefixes = columns.map((name, i) =>
       prefixOf(Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`)),
@@ -123,8 +137,7 @@ export class CopyTextToNdjson extends Transform {
     try {
       // In slices, so that the scratch buffer (a slice times the expansion) stays small.
       for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
-        const converted = this.#convert(chunk.subarray(at, at + SLICE_BYTES))
-        if (converted) this.push(converted)
+        this.#emit(this.#convert(chunk.subarray(at, at + SLICE_BYTES)))
       }
     } catch (error) {
       done(error as Error)
@@ -133,7 +146,24 @@ export class CopyTextToNdjson extends Transform {
     done()
   }
 
-  #convert(chunk: Buffer): Buffer | undefined {
+  /** Copies converted bytes (a view of the scratch buffer) into blocks, pushing each full one. */
+  #emit(converted: Buffer): void {
+    let at = 0
+    while (at < converted.length) {
+      this.#block ??= Buffer.allocUnsafeSlow(this.#blockBytes)
+      const copied = converted.copy(this.#block, this.#blockFill, at)
+      at += copied
+      this.#blockFill += copied
+      if (this.#blockFill === this.#blockBytes) {
+        this.push(this.#block)
+        this.#block = undefined
+        this.#blockFill = 0
+      }
+    }
+  }
+
+  /** Converts a slice into the scratch buffer; returns a view of it, valid until the next call. */
+  #convert(chunk: Buffer): Buffer {
     // Word stores may write up to 3 bytes past the last byte that counts.
     const needed = chunk.length * this.#expansion + this.#heldSpaces + 4
     if (this.#scratch.length < needed) {
@@ -242,13 +272,16 @@ export class CopyTextToNdjson extends Transform {
     }
     this.#column = column
     this.#at = at
-    if (o === 0) return undefined
-    const result = Buffer.allocUnsafeSlow(o)
-    out.copy(result, 0, 0, o)
-    return result
+    return out.subarray(0, o)
   }
 
   override _flush(done: TransformCallback): void {
-    done(this.#at === At.RowStart ? null : new CopyTextError('COPY text output ends in the middle of a row'))
+    if (this.#at !== At.RowStart) {
+      done(new CopyTextError('COPY text output ends in the middle of a row'))
+      return
+    }
+    if (this.#blockFill > 0) this.push(this.#block!.subarray(0, this.#blockFill))
+    this.#block = undefined
+    done()
   }
 }

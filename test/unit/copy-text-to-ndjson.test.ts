@@ -150,6 +150,22 @@ describe('CopyTextToNdjson on generated rows', () => {
     expect(await convert(columns, copyText)).toBe(expected)
   })
 
+  it('writes whole blocks of the given size, the last one short', async () => {
+    const converter = new CopyTextToNdjson(columns, new Set(), 1000)
+    const sizes: number[] = []
+    const out: Buffer[] = []
+    converter.on('data', (chunk: Buffer) => {
+      sizes.push(chunk.length)
+      out.push(chunk)
+    })
+    const ended = new Promise((resolve) => converter.on('end', resolve))
+    converter.end(Buffer.from(copyText))
+    await ended
+    expect(Buffer.concat(out).toString()).toBe(expected)
+    expect(sizes.slice(0, -1).every((size) => size === 1000)).toBe(true)
+    expect(sizes.at(-1)).toBe(Buffer.byteLength(expected) % 1000 || 1000)
+  })
+
   it.each([1, 3, 5, 7, 64, 1000])('gives the same output in chunks of %i bytes', async (size) => {
     const bytes = Buffer.from(copyText)
     const chunks: Buffer[] = []
