@@ -1,16 +1,17 @@
 // The order-independent digest of a table's rows (manifest `tables[].digest`,
-// docs/archive-format.md): the server computes it in the backup's snapshot and again
-// over the restored rows, so equal digests prove the target holds the source's rows.
+// docs/archive-format.md): the backup computes it from the COPY text it exports
+// (lib/archive/row-digest.ts), the restore asks the server for it over the restored
+// rows (lib/adapters/postgres/table-digest.ts); equal digests prove the same rows.
 
-/** Names the exact computation; a reader refuses to compare digests of a method it does not know. */
-export const DIGEST_METHOD = 'sha256-row-sum/1'
+/** Names the exact computation; a reader compares only digests of a method it knows. */
+export const DIGEST_METHOD = 'hashtext-row-sum/1'
 
 /**
- * Per row: the first 8 bytes of sha256 over the UTF-8 of `ROW(col, …)::text` (the
- * exported columns in manifest column order, generated ones left out, the session
- * pinned as for export), read as a signed big-endian 64-bit integer; `sum` is the
- * exact sum over every row, in decimal. With the row count it changes when a row is
- * missing, added or changed, whatever the order (odds of a miss: 2^-64 per check).
+ * Per row: PostgreSQL's `hashtextextended(ROW(v1, …, vn)::text, 0)`, where v are the
+ * exported values (`col::text`, manifest column order, generated columns left out, the
+ * session pinned as for export), a signed 64-bit number; `sum` is the exact sum over
+ * every row, in decimal. With the row count it changes when a row is missing, added
+ * or changed, whatever the order (odds of a miss: about 2^-64 per check).
  */
 export interface TableDigest {
   method: typeof DIGEST_METHOD

@@ -23,7 +23,6 @@ import type { Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 import { exportTables } from './export-tables.ts'
-import { attachDigests, startTableDigests } from './table-digests.ts'
 
 export interface SchemaSqlResult {
   sql: string
@@ -64,8 +63,8 @@ export interface BackupOptions {
   splitMinBytes?: number
   /**
    * `key` (default): rows in key order, so a restore can prove its load by re-export.
-   * `none`: rows as the server reads them (no sort, one scan the digest's joins); only
-   * for restores that prove loads by the manifest's digests (docs/archive-format.md).
+   * `none`: rows as the server reads them (no sort on the server); only for restores
+   * that prove their load by the manifest's row digests (docs/archive-format.md).
    */
   rowOrder?: 'key' | 'none'
 }
@@ -120,13 +119,11 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       gzipLevel: options.gzipLevel,
       encrypt: deps.encrypt,
     })
-    // On a connection of its own, beside the export (lib/backup/table-digests.ts).
-    const digests = startTableDigests({ source: options.source, snapshot, leader, tables: ordered })
     try {
       deps.emit({ type: 'step', message: `backing up ${ordered.length} tables to ${deps.store.locate(key)}` })
 
       const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
-      const exported = await exportTables(
+      const tables = await exportTables(
         {
           emit: deps.emit,
           leader,
@@ -140,7 +137,6 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
         },
         ordered,
       )
-      const tables = attachDigests(exported, await digests.finish())
       const finished = deps.now()
       const { host, database } = describeConnection(options.source)
       const manifest: Manifest = {
@@ -180,7 +176,6 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       writer.abort(error as Error)
       throw error
     } finally {
-      await digests.close()
       await writer.dispose()
     }
   } finally {

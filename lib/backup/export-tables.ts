@@ -17,8 +17,11 @@ import {
 import { exportTable, NdjsonMeter } from '../adapters/postgres/export-table.ts'
 import { dataFileName } from '../archive/layout.ts'
 import { qualifiedName, type TableEntry } from '../archive/manifest.ts'
+import { RowDigest } from '../archive/row-digest.ts'
+import { DIGEST_METHOD } from '../archive/table-digest.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
 import { deferred } from '../core/deferred.ts'
+import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import type { Secret } from '../core/secret.ts'
 import { type KeyRange, partCountFor, splitKeyOf, splitKeyRange } from './export-plan.ts'
@@ -49,6 +52,8 @@ interface PartResult {
   rows: number
   bytes: number
   sha256?: string
+  /** The part's row digest; sums, so a split table's is the sum of its parts'. */
+  digest: RowDigest
 }
 
 export async function exportTables(
@@ -125,10 +130,13 @@ export async function exportTables(
       const stats =
         parts.length === 1
           ? parts[0]!
-          : await joinParts(
-              writer.spool(file),
-              indexes.map((i) => partPath(items[i]!)),
-            )
+          : {
+              ...(await joinParts(
+                writer.spool(file),
+                indexes.map((i) => partPath(items[i]!)),
+              )),
+              digest: sumDigests(parts.map((p) => p.digest)),
+            }
       emit({
         type: 'table-done',
         table: qualifiedName(table),
@@ -202,8 +210,20 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
   return context.workers
 }
 
+function sumDigests(parts: readonly RowDigest[]): RowDigest {
+  const total = new RowDigest(0)
+  for (const part of parts) {
+    total.rows += part.rows
+    total.sum.merge(part.sum)
+  }
+  return total
+}
+
 /** Joins the parts of a split table in key order into its data file, hashing it once. */
-async function joinParts(destination: Writable, parts: readonly string[]): Promise<PartResult> {
+async function joinParts(
+  destination: Writable,
+  parts: readonly string[],
+): Promise<Omit<PartResult, 'digest'>> {
   const meter = new NdjsonMeter()
   async function* concatenated() {
     for (const part of parts) {
@@ -216,6 +236,12 @@ async function joinParts(destination: Writable, parts: readonly string[]): Promi
 }
 
 function entryFor(table: CatalogTable, file: string, stats: PartResult): TableEntry {
+  if (stats.digest.rows !== stats.rows) {
+    throw new LifeboatError(
+      'INTERNAL',
+      `${qualifiedName(table)}: ${stats.digest.rows} rows digested, ${stats.rows} written`,
+    )
+  }
   return {
     schema: table.schema,
     name: table.name,
@@ -228,5 +254,6 @@ function entryFor(table: CatalogTable, file: string, stats: PartResult): TableEn
     foreignKeys: table.foreignKeys,
     kind: table.kind,
     ...(table.partitionOf ? { partitionOf: table.partitionOf } : {}),
+    digest: { method: DIGEST_METHOD, sum: stats.digest.digest() },
   }
 }

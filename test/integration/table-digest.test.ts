@@ -1,13 +1,13 @@
-// The row digest (lib/adapters/postgres/table-digest.ts): the backup records it in
-// its snapshot, the server recomputes it over the restored rows, and they agree on the
-// awkward-types fixture; it changes with a missing, an extra or a changed row, and a
-// person gets the same number from psql alone.
+// The row digest: the backup computes it from the COPY text it exports
+// (lib/archive/row-digest.ts), the server computes it over the restored rows
+// (lib/adapters/postgres/table-digest.ts), and they agree on the awkward-types fixture;
+// it changes with a missing, an extra or a changed row; psql alone gives the same number.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PINNED_SESSION_SETTINGS } from '../../lib/adapters/postgres/connection.ts'
-import { digestStatement, tableDigest } from '../../lib/adapters/postgres/table-digest.ts'
-import type { TableEntry } from '../../lib/archive/manifest.ts'
+import { digestStatement, digestTables, readTextCast } from '../../lib/adapters/postgres/table-digest.ts'
+import { qualifiedName, type TableEntry } from '../../lib/archive/manifest.ts'
 import { DIGEST_METHOD, digestMismatch } from '../../lib/archive/table-digest.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { backupOf, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
@@ -46,7 +46,7 @@ async function digestAfter(change: string, name: string) {
     await client.query('BEGIN')
     try {
       if (change) await client.query(change)
-      return await tableDigest(client, entry(name))
+      return (await digestTables(client, [entry(name)])).get(`public.${name}`)!
     } finally {
       await client.query('ROLLBACK')
     }
@@ -121,8 +121,9 @@ describe('the restored tables', () => {
       await withClient(db.url, async (client) => {
         for (const [setting, value] of Object.entries(PINNED_SESSION_SETTINGS))
           await client.query('SELECT set_config($1, $2, false)', [setting, value])
+        const measured = await digestTables(client, backup.manifest.tables)
         for (const table of backup.manifest.tables) {
-          expect(digestMismatch(table, await tableDigest(client, table))).toBeUndefined()
+          expect(digestMismatch(table, measured.get(qualifiedName(table))!)).toBeUndefined()
         }
       })
     })
@@ -147,8 +148,9 @@ describe('an unordered export (rowOrder: none)', () => {
     await withClient(db.url, async (client) => {
       for (const [setting, value] of Object.entries(PINNED_SESSION_SETTINGS))
         await client.query('SELECT set_config($1, $2, false)', [setting, value])
+      const measured = await digestTables(client, backup.manifest.tables)
       for (const table of backup.manifest.tables) {
-        expect(digestMismatch(table, await tableDigest(client, table))).toBeUndefined()
+        expect(digestMismatch(table, measured.get(qualifiedName(table))!)).toBeUndefined()
       }
     })
   })
@@ -157,13 +159,21 @@ describe('an unordered export (rowOrder: none)', () => {
 describe('by hand', () => {
   it('psql with the pinned settings prints the manifest digest', async () => {
     const types = entry('types')
+    const textCast = (await withClient(source, (client) => readTextCast(client, [types]))).get(
+      'public.types',
+    )!
+    expect([...textCast].sort()).toEqual(['address', 'count', 'network', 'truth'])
     const options = Object.entries(PINNED_SESSION_SETTINGS)
       .filter(([name]) => name !== 'search_path')
       .map(([name, value]) => `-c ${name}=${value}`)
       .join(' ')
-    const { stdout } = await run(PSQL, ['-X', '-At', '-d', source, '-c', digestStatement(types)], {
-      env: { ...process.env, PGOPTIONS: options },
-    })
+    const { stdout } = await run(
+      PSQL,
+      ['-X', '-At', '-d', source, '-c', digestStatement({ ...types, textCast })],
+      {
+        env: { ...process.env, PGOPTIONS: options },
+      },
+    )
     expect(stdout.trim()).toBe(`${types.rows}|${types.digest!.sum}`)
   })
 })

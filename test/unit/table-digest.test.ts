@@ -28,9 +28,9 @@ describe('digestMismatch', () => {
 
   it('refuses to compare without a digest of a known method', () => {
     const { digest: _none, ...bare } = entry
-    expect(digestMismatch(bare, { rows: 3, sum: '-12345' })).toMatch(/has no sha256-row-sum\/1 digest/)
+    expect(digestMismatch(bare, { rows: 3, sum: '-12345' })).toMatch(/has no hashtext-row-sum\/1 digest/)
     expect(hasCheckableDigest({ ...bare, digest: undefined })).toBe(false)
-    expect(hasCheckableDigest({ digest: { method: 'sha256-row-sum/2' } })).toBe(false)
+    expect(hasCheckableDigest({ digest: { method: 'hashtext-row-sum/2' } })).toBe(false)
     expect(hasCheckableDigest(entry)).toBe(true)
   })
 })
@@ -40,15 +40,17 @@ describe('digestStatement', () => {
     schema: 'app',
     name: 'we"ird',
     kind: 'r' as const,
+    textCast: new Set(['flag']),
     columns: [
       { name: 'id', generated: false },
       { name: 'total', generated: true },
       { name: 'Note', generated: false },
+      { name: 'flag', generated: false },
     ],
   }
 
-  it('hashes the exported columns in manifest order, generated ones left out', () => {
-    expect(digestStatement(table)).toContain(`ROW(t."id", t."Note")::text`)
+  it('hashes the exported values in manifest order, generated columns left out, casts as export', () => {
+    expect(digestStatement(table)).toContain(`ROW(t."id", t."Note", t."flag"::text)::text`)
   })
 
   it('reads a table alone (ONLY) and a partitioned root with its partitions', () => {
@@ -56,10 +58,9 @@ describe('digestStatement', () => {
     expect(digestStatement({ ...table, kind: 'p' })).toContain(`FROM "app"."we""ird" t`)
   })
 
-  it('sums the first 8 bytes of each row hash as a signed 64-bit integer, without ORDER BY', () => {
+  it('sums hashtextextended of each record text, with the row count, without ORDER BY', () => {
     const sql = digestStatement(table)
-    expect(sql).toContain(`('x' || encode(substring(sha256(convert_to(`)
-    expect(sql).toContain(`FROM 1 FOR 8), 'hex'))::bit(64)::bigint`)
+    expect(sql).toMatch(/^SELECT count\(\*\)::text AS rows, coalesce\(sum\(hashtextextended\(ROW\(/)
     expect(sql).not.toMatch(/ORDER BY/i)
   })
 })

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { CopyTextToNdjson } from '../../archive/copy-text-to-ndjson.ts'
+import { RowDigest } from '../../archive/row-digest.ts'
 import type { KeyRange } from '../../backup/export-plan.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 
@@ -30,6 +31,8 @@ export interface ExportStats {
   rows: number
   bytes: number
   sha256: string
+  /** The rows' digest (lib/archive/row-digest.ts), over the COPY text as it came. */
+  digest: RowDigest
 }
 
 const NEWLINE = 0x0a
@@ -69,9 +72,7 @@ export function exportStatement(
   range?: KeyRange,
   options: ExportOptions = {},
 ): string {
-  const select = exportedColumns(table)
-    .map((name) => (table.textCast.has(name) ? `t.${quoteIdent(name)}::text` : `t.${quoteIdent(name)}`))
-    .join(', ')
+  const select = exportedSelectList(table)
   const byteOrder = (name: string) => (table.collatable.has(name) ? ` COLLATE "C"` : '')
   const order =
     table.primaryKey.length > 0
@@ -89,8 +90,15 @@ export function exportStatement(
   return `COPY (SELECT ${select} FROM ${only}${quoteQualified(table.schema, table.name)} t${where}${orderBy}) TO STDOUT`
 }
 
+/** `t."a", t."b"::text, …`: each exported value as `col::text` gives it (TEXT_CAST_DIFFERS). */
+export function exportedSelectList(table: Pick<ExportableTable, 'columns' | 'textCast'>): string {
+  return exportedColumns(table)
+    .map((name) => (table.textCast.has(name) ? `t.${quoteIdent(name)}::text` : `t.${quoteIdent(name)}`))
+    .join(', ')
+}
+
 /** The archive's columns: generated ones are recomputed on restore, so not exported. */
-export function exportedColumns(table: ExportableTable): string[] {
+export function exportedColumns(table: Pick<ExportableTable, 'columns'>): string[] {
   return table.columns.filter((c) => !c.generated).map((c) => c.name)
 }
 
@@ -133,6 +141,28 @@ export class NdjsonMeter extends Transform {
   }
 }
 
+/** Feeds the COPY text to the row digest on its way to the converter. */
+class DigestTap extends Transform {
+  readonly #digest: RowDigest
+  constructor(digest: RowDigest) {
+    super()
+    this.#digest = digest
+  }
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (error?: Error | null, data?: Buffer) => void,
+  ) {
+    try {
+      this.#digest.update(chunk)
+    } catch (error) {
+      done(error as Error)
+      return
+    }
+    done(null, chunk)
+  }
+}
+
 export async function exportTable(
   client: pg.ClientBase,
   table: ExportableTable,
@@ -143,11 +173,19 @@ export async function exportTable(
   options: ExportOptions = {},
 ): Promise<ExportStats> {
   const meter = new NdjsonMeter(onProgress, { hash: range === undefined })
+  const columns = exportedColumns(table)
+  const digest = new RowDigest(columns.length)
   try {
     const source = client.query(copyTo(exportStatement(table, range, options)))
-    await pipeline(source, new CopyTextToNdjson(exportedColumns(table), table.padded), meter, destination)
+    await pipeline(
+      source,
+      new DigestTap(digest),
+      new CopyTextToNdjson(columns, table.padded),
+      meter,
+      destination,
+    )
   } catch (error) {
     throw queryError(error, `exporting ${table.schema}.${table.name}`)
   }
-  return { rows: meter.rows, bytes: meter.bytes, sha256: meter.digest() }
+  return { rows: meter.rows, bytes: meter.bytes, sha256: meter.digest(), digest }
 }
