@@ -8,12 +8,17 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import pg from 'pg'
 import { minimist } from 'zx'
+import { connect, PINNED_SESSION_SETTINGS } from '../lib/adapters/postgres/connection.ts'
+import { digestTables } from '../lib/adapters/postgres/table-digest.ts'
 import { startThrowawayPostgres } from '../lib/adapters/postgres/throwaway.ts'
+import { type Manifest, qualifiedName } from '../lib/archive/manifest.ts'
+import { digestMismatch } from '../lib/archive/table-digest.ts'
+import { Secret } from '../lib/core/secret.ts'
 import { createSampleData } from '../lib/demo/sample-data.ts'
 import { assertGnuTime, type Measured, measure, median } from './measure.ts'
 
 const args = minimist(process.argv.slice(2), {
-  string: ['scale', 'big-scale', 'metrics-rows', 'runs', 'big-runs', 'only', 'bin', 'node-flags'],
+  string: ['scale', 'big-scale', 'metrics-rows', 'runs', 'big-runs', 'only', 'bin', 'built', 'node-flags'],
   boolean: ['skip-big', 'skip-restore'],
 })
 const scale = Number(args.scale ?? 20)
@@ -36,12 +41,14 @@ const bin = (name: string) =>
 
 type Job = 'backup' | 'restore' | 'verify'
 
-/** `--bin` (the installed launcher), else compiled JavaScript in dist/, else the sources through tsx. */
+/** `--bin` (the installed launcher), else compiled jobs (`--built DIR`, default dist/jobs), else tsx. */
 function lifeboat(job: Job): { command: string; argv: string[]; runner: string } {
   if (args.bin) return { command: resolve(String(args.bin)), argv: [job], runner: `${args.bin} ${job}` }
-  const built = resolve('dist/jobs', `${job}.js`)
+  const folder = String(args.built ?? 'dist/jobs')
+  const built = resolve(folder, `${job}.js`)
   if (existsSync(built))
-    return { command: process.execPath, argv: [...nodeFlags, built], runner: 'node dist/jobs' }
+    return { command: process.execPath, argv: [...nodeFlags, built], runner: `node ${folder}` }
+  if (args.built) throw new Error(`no compiled ${job} job in ${folder}`)
   return {
     command: process.execPath,
     argv: [...nodeFlags, '--import', 'tsx', `jobs/${job}.ts`],
@@ -65,6 +72,25 @@ interface Row {
 }
 
 const rows: Row[] = []
+/** Parts of the restore, and what would replace them, in seconds per run. */
+const phaseRows: { dataset: string; phase: string; seconds: number[] }[] = []
+
+/** Seconds the server takes to compute every restored table's row digest (what replaces the re-export). */
+async function digestSeconds(url: string, store: string): Promise<number> {
+  const folder = join(store, 'database-backups')
+  const sidecar = (await readdir(folder)).find((f) => f.endsWith('.manifest.json'))!
+  const manifest = JSON.parse(readFileSync(join(folder, sidecar), 'utf8')) as Manifest
+  const client = await connect(new Secret(url), { settings: PINNED_SESSION_SETTINGS })
+  try {
+    const began = performance.now()
+    const measured = await digestTables(client, manifest.tables)
+    const problems = manifest.tables.flatMap((t) => digestMismatch(t, measured.get(qualifiedName(t))!) ?? [])
+    if (problems.length > 0) throw new Error(`row digests differ after the restore: ${problems.join('; ')}`)
+    return (performance.now() - began) / 1000
+  } finally {
+    await client.end()
+  }
+}
 
 async function sizeMb(path: string): Promise<number> {
   if (!statSync(path).isDirectory()) return statSync(path).size / 2 ** 20
@@ -152,6 +178,7 @@ async function benchDatabase(dataset: string, db: string, count: number, rowsMil
     rowsMillions,
   }
   rows.push(pgRestoreRow, restoreRow)
+  const phases = { verifyArchive: [] as number[], verifyTables: [] as number[], digest: [] as number[] }
   for (let run = 0; run < count; run++) {
     await psql(`DROP DATABASE IF EXISTS ${db}_pgr`)
     await psql(`CREATE DATABASE ${db}_pgr`)
@@ -166,10 +193,28 @@ async function benchDatabase(dataset: string, db: string, count: number, rowsMil
       server,
     )
     restoreRow.samples.push(m)
-    restoreRow.engine!.push(JSON.parse(m.stdout.trim().split('\n').at(-1)!).seconds.total)
+    const seconds = JSON.parse(m.stdout.trim().split('\n').at(-1)!).seconds
+    restoreRow.engine!.push(seconds.total)
+    phases.verifyArchive.push(seconds.verifyArchive)
+    phases.verifyTables.push(seconds.verifyTables)
+    phases.digest.push(await digestSeconds(postgres.urlFor(`${db}_lbr`), store))
     await psql(`DROP DATABASE ${db}_lbr`)
     log(dataset, 'pg_restore', pgRestoreRow, 'restore', restoreRow)
   }
+
+  phaseRows.push(
+    {
+      dataset,
+      phase: 'restore: the verify pass before loading (a one-pass read removes it)',
+      seconds: phases.verifyArchive,
+    },
+    { dataset, phase: 'restore: the after-load re-export check (today)', seconds: phases.verifyTables },
+    {
+      dataset,
+      phase: 'restore: the after-load row digests instead (server, digestTables)',
+      seconds: phases.digest,
+    },
+  )
 
   const verify = lifeboat('verify')
   const verifyRow: Row = {
@@ -265,4 +310,8 @@ function printReport(): void {
       `| ${row.dataset} | ${row.command} | ${fixed(wall)} | ${engine === undefined ? '' : fixed(engine)} | ${ratio} | ${perMillion} | ${fixed(client)} + ${fixed(server)} | ${row.outputMb === undefined ? '' : row.outputMb.toFixed(1)} | ${rssCell} | ${mbPerSecond} |`,
     )
   }
+  if (phaseRows.length === 0) return
+  console.log('\n| data | part of the restore | seconds (median) |')
+  console.log('| --- | --- | ---: |')
+  for (const p of phaseRows) console.log(`| ${p.dataset} | ${p.phase} | ${fixed(median(p.seconds))} |`)
 }
