@@ -112,13 +112,17 @@ const pgEnv = {
 }
 const psql = (sql: string, db = 'postgres') => measure(bin('psql'), ['-X', '-q', '-d', db, '-c', sql], pgEnv)
 
+/** The server's postmaster: the parent of any backend, read while that backend is alive. */
 async function postmasterPid(): Promise<number> {
   const client = new pg.Client({ connectionString: postgres.url })
   client.on('error', () => {})
   await client.connect()
-  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-  await client.end()
-  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+  try {
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+  } finally {
+    await client.end()
+  }
 }
 
 /** Every contender on one database, `count` runs each, taken in turn so drift hits all alike. */
@@ -231,6 +235,7 @@ async function benchDatabase(dataset: string, db: string, count: number, rowsMil
     const m = await measure(verify.command, [...verify.argv, 'latest', '--json', '--quiet'], lifeboatEnv)
     verifyRow.samples.push(m)
     verifyRow.engine!.push(JSON.parse(m.stdout.trim().split('\n').at(-1)!).backups[0].seconds)
+    console.error(`${dataset}: lifeboat verify ${m.seconds.toFixed(2)} s`)
   }
 }
 
