@@ -1,19 +1,24 @@
 // Who may touch the bucket: GitHub's OIDC provider (created, or an existing one referenced),
-// one role per pipeline duty (write, clean, read), each assumable only from this repository's
-// named environments, and a policy for people that works only with MFA.
+// one role per pipeline duty (write, clean, read), each assumable only by the jobs of its duty
+// (an environment per duty, and the workflow file in the subject: disjoint subjects), and a
+// policy for people that works only with MFA.
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
-import { GitHubEnvironment, type GitHubEnvironmentName } from '../lib/core/stack-outputs.ts'
+import {
+  GitHubEnvironment,
+  type GitHubEnvironmentName,
+  WORKFLOWS_DIRECTORY,
+} from '../lib/core/stack-outputs.ts'
 import {
   type BucketScope,
   cleanerPolicy,
-  environmentSubject,
   GITHUB_OIDC_AUDIENCE,
   GITHUB_OIDC_HOST,
   githubTrustPolicy,
   operatorPolicy,
   type PolicyDocument,
   readerPolicy,
+  workflowSubject,
   writerPolicy,
 } from './iam-documents.ts'
 
@@ -29,18 +34,48 @@ export const ROLE_SESSION_SECONDS: Record<PipelineRole, number> = {
   reader: 4 * 3600,
 }
 
-/** Which environments' jobs may assume each role. */
-export const ROLE_ENVIRONMENTS: Record<PipelineRole, GitHubEnvironmentName[]> = {
-  writer: [GitHubEnvironment.production],
-  cleaner: [GitHubEnvironment.production],
-  // verify and monitor run in production; drills and DR tests in staging.
-  reader: [GitHubEnvironment.production, GitHubEnvironment.staging],
+/** A job that may assume a role: its workflow file and the environment it runs in. */
+export interface DutyJob {
+  workflow: string
+  environment: GitHubEnvironmentName
 }
 
-const DOCUMENTS: Record<PipelineRole, (scope: BucketScope) => PolicyDocument> = {
-  writer: writerPolicy,
-  cleaner: cleanerPolicy,
-  reader: readerPolicy,
+/**
+ * Which jobs may assume each role. A role trusts exactly these subjects and no two roles share
+ * one (test/infra/trust.test.ts): only backup.yml's backup job can become the writer, only its
+ * clean job the cleaner; a job holding one role can never assume another.
+ */
+export const ROLE_JOBS: Record<PipelineRole, DutyJob[]> = {
+  writer: [{ workflow: 'backup.yml', environment: GitHubEnvironment.production }],
+  cleaner: [{ workflow: 'backup.yml', environment: GitHubEnvironment.productionClean }],
+  reader: [
+    { workflow: 'backup.yml', environment: GitHubEnvironment.productionRead },
+    { workflow: 'drill.yml', environment: GitHubEnvironment.staging },
+    { workflow: 'dr-test.yml', environment: GitHubEnvironment.staging },
+  ],
+}
+
+export const DOCUMENTS: Record<PipelineRole, (scope: BucketScope, replica?: BucketScope) => PolicyDocument> =
+  {
+    writer: writerPolicy,
+    cleaner: cleanerPolicy,
+    reader: readerPolicy,
+  }
+
+/** The OIDC subjects a role trusts. */
+export function roleSubjects(
+  duty: PipelineRole,
+  github: { owner: string; repository: string; workflowBranch: string },
+): string[] {
+  return ROLE_JOBS[duty].map((job) =>
+    workflowSubject({
+      owner: github.owner,
+      repository: github.repository,
+      environment: job.environment,
+      workflowPath: `${WORKFLOWS_DIRECTORY}/${job.workflow}`,
+      branch: github.workflowBranch,
+    }),
+  )
 }
 
 export interface PipelineAccessArgs {
@@ -49,8 +84,11 @@ export interface PipelineAccessArgs {
   bucketArn: pulumi.Input<string>
   prefix: string
   kmsKeyArn?: string
-  github: { owner: string; repository: string }
+  github: { owner: string; repository: string; workflowBranch: string }
   existingOidcProviderArn?: string
+  /** The replica bucket, which the reader may list and read (monitor, DR test from the replica). */
+  replicaBucketArn?: pulumi.Input<string>
+  replicaPrefix?: string
   tags: Record<string, string>
 }
 
@@ -80,14 +118,12 @@ export class PipelineAccess extends pulumi.ComponentResource {
     })
 
     const makeRole = (duty: PipelineRole): aws.iam.Role => {
-      const subjects = ROLE_ENVIRONMENTS[duty].map((env) =>
-        environmentSubject(args.github.owner, args.github.repository, env),
-      )
+      const subjects = roleSubjects(duty, args.github)
       const role = new aws.iam.Role(
         `${name}-${duty}`,
         {
           name: `${args.namePrefix}-${duty}`,
-          description: `Lifeboat ${duty}: assumed by GitHub Actions in ${ROLE_ENVIRONMENTS[duty].join(', ')}`,
+          description: `Lifeboat ${duty}: assumed by ${ROLE_JOBS[duty].map((j) => `${j.workflow} in ${j.environment}`).join(', ')}`,
           assumeRolePolicy: this.oidcProviderArn.apply((arn) =>
             JSON.stringify(githubTrustPolicy(arn, subjects)),
           ),
@@ -100,7 +136,18 @@ export class PipelineAccess extends pulumi.ComponentResource {
         `${name}-${duty}-policy`,
         {
           role: role.name,
-          policy: pulumi.output(args.bucketArn).apply((arn) => JSON.stringify(DOCUMENTS[duty](scope(arn)))),
+          policy: pulumi
+            .all([args.bucketArn, args.replicaBucketArn ?? ''])
+            .apply(([arn, replicaArn]) =>
+              JSON.stringify(
+                DOCUMENTS[duty](
+                  scope(arn),
+                  replicaArn
+                    ? { bucketArn: replicaArn, prefix: args.replicaPrefix ?? args.prefix }
+                    : undefined,
+                ),
+              ),
+            ),
         },
         parent,
       )

@@ -1,5 +1,7 @@
 // The backup bucket: versioned, encrypted, private, owner-enforced, with lifecycle rules,
 // optional Object Lock, and a policy that denies plain HTTP and MFA-less human access.
+// Every guard resource is protected and retained on delete, so no destroy (not even
+// `--exclude-protected`) suspends versioning or drops a deny. Also used for the replica.
 // Lifecycle and retention interplay: docs/infrastructure.md "Retention, versioning and lifecycle".
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
@@ -17,7 +19,12 @@ export interface BackupBucketArgs {
   objectLock: { mode: ObjectLockMode; days: number }
   kmsKeyArn?: string
   tags: Record<string, string>
+  /** Replaces the lifecycle rules (the replica's expire current backups, since deletes are not replicated). */
+  lifecycleRules?: aws.types.input.s3.BucketLifecycleConfigurationRule[]
 }
+
+/** A guard resource: `pulumi destroy` refuses it, and a forced delete leaves it in AWS. */
+export const GUARD = { protect: true, retainOnDelete: true } as const
 
 export class BackupBucket extends pulumi.ComponentResource {
   readonly bucket: aws.s3.Bucket
@@ -35,14 +42,15 @@ export class BackupBucket extends pulumi.ComponentResource {
     this.bucket = new aws.s3.Bucket(
       name,
       { bucket: args.bucketName, forceDestroy: false, tags: args.tags },
-      { ...parent, protect: true },
+      { ...parent, ...GUARD },
     )
+    const guard = { ...parent, ...GUARD }
     const bucket = this.bucket.id
 
     this.versioning = new aws.s3.BucketVersioning(
       `${name}-versioning`,
       { bucket, versioningConfiguration: { status: 'Enabled' } },
-      parent,
+      guard,
     )
 
     new aws.s3.BucketServerSideEncryptionConfiguration(
@@ -62,7 +70,7 @@ export class BackupBucket extends pulumi.ComponentResource {
             : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
         ],
       },
-      parent,
+      guard,
     )
 
     this.publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
@@ -74,19 +82,19 @@ export class BackupBucket extends pulumi.ComponentResource {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       },
-      parent,
+      guard,
     )
 
     new aws.s3.BucketOwnershipControls(
       `${name}-ownership`,
       { bucket, rule: { objectOwnership: 'BucketOwnerEnforced' } },
-      parent,
+      guard,
     )
 
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
-      { bucket, rules: lifecycleRules(args) },
-      { ...parent, dependsOn: [this.versioning] },
+      { bucket, rules: args.lifecycleRules ?? lifecycleRules(args) },
+      { ...guard, dependsOn: [this.versioning] },
     )
 
     if (args.objectLock.mode !== 'off') {
@@ -100,7 +108,7 @@ export class BackupBucket extends pulumi.ComponentResource {
             defaultRetention: { mode: args.objectLock.mode.toUpperCase(), days: args.objectLock.days },
           },
         },
-        { ...parent, dependsOn: [this.versioning] },
+        { ...guard, dependsOn: [this.versioning] },
       )
     }
 
@@ -108,16 +116,19 @@ export class BackupBucket extends pulumi.ComponentResource {
   }
 
   /** Attaches the bucket policy once the pipeline roles exist (they are exempt from the MFA deny). */
-  attachPolicy(pipelineRoleArns: pulumi.Input<string>[]): aws.s3.BucketPolicy {
+  attachPolicy(
+    pipelineRoleArns: pulumi.Input<string>[],
+    document: (bucketArn: string, roles: string[]) => object = bucketPolicy,
+  ): aws.s3.BucketPolicy {
     this.policy = new aws.s3.BucketPolicy(
       `${this.#name}-policy`,
       {
         bucket: this.bucket.id,
         policy: pulumi
           .all([this.bucket.arn, pulumi.all(pipelineRoleArns)])
-          .apply(([arn, roles]) => JSON.stringify(bucketPolicy(arn, roles))),
+          .apply(([arn, roles]) => JSON.stringify(document(arn, roles))),
       },
-      { parent: this, dependsOn: [this.publicAccessBlock] },
+      { parent: this, ...GUARD, dependsOn: [this.publicAccessBlock] },
     )
     return this.policy
   }

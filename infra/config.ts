@@ -1,5 +1,6 @@
 // Reads the stack configuration through Pulumi: plain settings via infra/settings.ts,
-// secrets only through `requireSecret`, so they stay secret in state, previews and outputs.
+// secrets only through `requireSecret`, so they stay secret in state, previews and outputs,
+// and only in the secrets stack: the infrastructure stack refuses to hold one.
 import * as pulumi from '@pulumi/pulumi'
 import { LifeboatError } from '../lib/core/errors.ts'
 import type { GitHubSecretKey } from '../lib/core/stack-outputs.ts'
@@ -9,6 +10,7 @@ import {
   neededSecrets,
   parseSettings,
   type RawConfig,
+  SECRET_PLACEHOLDER,
   SETTINGS,
 } from './settings.ts'
 
@@ -30,6 +32,21 @@ export function readLifeboatConfig(): LifeboatConfig {
   const settings = parseSettings(raw)
   const secrets: LifeboatSecrets = {}
   const missing: string[] = []
+  if (settings.part === 'infrastructure') {
+    // Pull requests preview this stack with their own code: any secret in it could be printed.
+    const held = SETTINGS.filter(
+      (spec) => spec.kind === 'secret' && ![undefined, '', SECRET_PLACEHOLDER].includes(raw(spec.key)),
+    ).map((spec) => spec.key)
+    if (held.length > 0) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `Stack configuration: ${held.join(', ')} must not be in the infrastructure stack (pull requests preview it): ` +
+          `set ${held.length === 1 ? 'it' : 'them'} in the secrets stack (lifeboat:part: secrets) and \`pulumi config rm\` ${held.length === 1 ? 'it' : 'them'} here`,
+        { details: held },
+      )
+    }
+    return { stack: pulumi.getStack(), settings, secrets }
+  }
   for (const spec of neededSecrets(settings)) {
     const [namespace, name] = splitKey(spec.key)
     // A value typed into Pulumi.<stack>.yaml by hand (or the example's placeholder) sits there in

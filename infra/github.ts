@@ -1,17 +1,17 @@
-// The GitHub side: deployment environments with branch policies, Actions secrets (scoped to
-// the environment whose jobs need them), repository variables carrying the stack outputs,
-// and the workflow files of .github/workflows pushed to the repository.
+// The GitHub side of the infrastructure stack: a deployment environment per duty with its
+// branch policy and reviewers, the OIDC subject template that names the workflow file in
+// every token, a ruleset that lets changes reach the default branch only through reviewed,
+// checked pull requests, repository variables carrying the stack outputs, and (optionally)
+// the workflow files. The Actions secrets are the secrets stack's (github-secrets.ts).
 import * as github from '@pulumi/github'
 import * as pulumi from '@pulumi/pulumi'
 import {
   GitHubEnvironment,
   type GitHubEnvironmentName,
-  GitHubSecret,
-  type GitHubSecretKey,
   type GitHubVariableName,
 } from '../lib/core/stack-outputs.ts'
-import type { LifeboatSecrets } from './config.ts'
-import type { EnvironmentSettings } from './settings.ts'
+import { OIDC_SUBJECT_CLAIMS } from './iam-documents.ts'
+import type { EnvironmentSettings, GitHubSettings } from './settings.ts'
 
 export interface WorkflowFile {
   /** Repository-relative path, `.github/workflows/backup.yml`. */
@@ -20,12 +20,8 @@ export interface WorkflowFile {
 }
 
 export interface GitHubWiringArgs {
-  owner: string
-  repository: string
-  /** Branch the workflow files are committed to (the one schedules run on). */
-  workflowBranch: string
+  github: GitHubSettings
   environments: Record<GitHubEnvironmentName, EnvironmentSettings>
-  secrets: LifeboatSecrets
   variables: Partial<Record<GitHubVariableName, pulumi.Input<string>>>
   workflowFiles: WorkflowFile[]
 }
@@ -33,13 +29,51 @@ export interface GitHubWiringArgs {
 export class GitHubWiring extends pulumi.ComponentResource {
   readonly environments: Record<GitHubEnvironmentName, github.RepositoryEnvironment>
   readonly files: github.RepositoryFile[]
+  readonly oidcTemplate: github.ActionsRepositoryOidcSubjectClaimCustomizationTemplate
+  readonly ruleset: github.RepositoryRuleset
 
   constructor(name: string, args: GitHubWiringArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:github:GitHubWiring', name, {}, opts)
     // The token comes from GITHUB_TOKEN in the environment of `pulumi up` (docs/infrastructure.md).
-    const provider = new github.Provider(`${name}-provider`, { owner: args.owner }, { parent: this })
+    const provider = new github.Provider(`${name}-provider`, { owner: args.github.owner }, { parent: this })
     const child = { parent: this, provider }
-    const repository = args.repository
+    const repository = args.github.repository
+
+    // Every job's OIDC token names its environment and its workflow file; the roles trust
+    // exactly those subjects (iam-documents.ts workflowSubject).
+    this.oidcTemplate = new github.ActionsRepositoryOidcSubjectClaimCustomizationTemplate(
+      `${name}-oidc-subject`,
+      { repository, useDefault: false, includeClaimKeys: [...OIDC_SUBJECT_CLAIMS] },
+      child,
+    )
+
+    // Changes reach the default branch (where the schedules run and the environments' branch
+    // policies point) only through a pull request approved by someone else, after CI passed.
+    this.ruleset = new github.RepositoryRuleset(
+      `${name}-default-branch`,
+      {
+        repository,
+        name: 'lifeboat-default-branch',
+        target: 'branch',
+        enforcement: 'active',
+        conditions: { refName: { includes: ['~DEFAULT_BRANCH'], excludes: [] } },
+        rules: {
+          deletion: true,
+          nonFastForward: true,
+          pullRequest: {
+            requiredApprovingReviewCount: 1,
+            dismissStaleReviewsOnPush: true,
+            requireLastPushApproval: true,
+            requiredReviewThreadResolution: true,
+          },
+          requiredStatusChecks: {
+            strictRequiredStatusChecksPolicy: true,
+            requiredChecks: args.github.requiredChecks.map((context) => ({ context })),
+          },
+        },
+      },
+      child,
+    )
 
     const environments = {} as Record<GitHubEnvironmentName, github.RepositoryEnvironment>
     for (const envName of Object.values(GitHubEnvironment)) {
@@ -69,27 +103,6 @@ export class GitHubWiring extends pulumi.ComponentResource {
     }
     this.environments = environments
 
-    for (const [key, spec] of Object.entries(GitHubSecret) as [
-      GitHubSecretKey,
-      (typeof GitHubSecret)[GitHubSecretKey],
-    ][]) {
-      const value = args.secrets[key]
-      if (!value) continue
-      if (spec.scope === 'repository') {
-        new github.ActionsSecret(
-          `${name}-secret-${spec.name}`,
-          { repository, secretName: spec.name, value },
-          child,
-        )
-      } else {
-        new github.ActionsEnvironmentSecret(
-          `${name}-secret-${spec.scope}-${spec.name}`,
-          { repository, environment: environments[spec.scope].environment, secretName: spec.name, value },
-          child,
-        )
-      }
-    }
-
     for (const [variableName, value] of Object.entries(args.variables) as [
       GitHubVariableName,
       pulumi.Input<string>,
@@ -97,13 +110,14 @@ export class GitHubWiring extends pulumi.ComponentResource {
       new github.ActionsVariable(`${name}-var-${variableName}`, { repository, variableName, value }, child)
     }
 
-    this.files = args.workflowFiles.map(
+    const synced = args.github.syncWorkflowFiles ? args.workflowFiles : []
+    this.files = synced.map(
       (file) =>
         new github.RepositoryFile(
           `${name}-file-${resourceSafe(file.path)}`,
           {
             repository,
-            branch: args.workflowBranch,
+            branch: args.github.workflowBranch,
             file: file.path,
             content: file.content,
             commitMessage: `chore(lifeboat): sync ${file.path} from the Pulumi stack`,

@@ -103,10 +103,32 @@ function tamperingDeny(scope: BucketScope): PolicyStatement {
 }
 
 /**
+ * Create-only under these prefixes: an object-creating write (PutObject, CopyObject,
+ * CompleteMultipartUpload) must carry `If-None-Match: *`, so S3 refuses it (412) when the key
+ * exists and nothing stored there can be replaced. CreateMultipartUpload and UploadPart carry
+ * no conditional header; `s3:ObjectCreationOperation` is false for them, so they pass and the
+ * completion decides (AWS, "Enforce conditional writes on Amazon S3 buckets").
+ */
+function createOnlyDeny(sid: string, scope: BucketScope, relatives: string[]): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: 'Deny',
+    Action: ['s3:PutObject'],
+    Resource: relatives.map((relative) => objectArn(scope, relative)),
+    Condition: {
+      Null: { 's3:if-none-match': 'true' },
+      Bool: { 's3:ObjectCreationOperation': 'true' },
+    },
+  }
+}
+
+/**
  * The backup writer: puts archives, sidecars, audit events and its status; lists the prefix;
  * reads earlier sidecars (table names, row counts, checksums — never rows) for the anomaly
- * check. It cannot read archives back (a leaked token cannot exfiltrate old backups) and can
- * delete nothing: the explicit Deny makes that hold even if a broader policy is attached.
+ * check. It cannot read archives back (a leaked token cannot exfiltrate old backups), can
+ * delete nothing and overwrite nothing under database-backups/ and audit/ (create-only puts):
+ * the explicit Denies make that hold even if a broader policy is attached. Only its status
+ * file may be replaced.
  */
 export function writerPolicy(scope: BucketScope): PolicyDocument {
   return {
@@ -128,6 +150,7 @@ export function writerPolicy(scope: BucketScope): PolicyDocument {
       statusStatement(scope),
       // Multipart uploads under SSE-KMS need Decrypt to complete; the role still has no GetObject on archives.
       ...kmsStatement(scope, ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
+      createOnlyDeny('DenyOverwrites', scope, [`${BACKUPS_PREFIX}*`, `${AUDIT_PREFIX}*`]),
       {
         Sid: 'DenyAllDeletes',
         Effect: 'Deny',
@@ -165,6 +188,7 @@ export function cleanerPolicy(scope: BucketScope): PolicyDocument {
       },
       statusStatement(scope),
       ...kmsStatement(scope, ['kms:GenerateDataKey', 'kms:Decrypt']),
+      createOnlyDeny('DenyAuditOverwrites', scope, [`${AUDIT_PREFIX}*`]),
       { Sid: 'DenyDeletesOutsideBackups', Effect: 'Deny', Action: ['s3:DeleteObject'], NotResource: backups },
       tamperingDeny(scope),
     ],
@@ -174,9 +198,10 @@ export function cleanerPolicy(scope: BucketScope): PolicyDocument {
 /**
  * The restore/drill reader: reads and lists everything under the prefix (verify, monitor,
  * drills, DR tests, reports). Drills and DR tests run under this role and must record their
- * reports and audit events, so it may put drills/* and audit/* (and its status), nothing else.
+ * reports and audit events, so it may create drills/* and audit/* (create-only) and replace
+ * its status, nothing else.
  */
-export function readerPolicy(scope: BucketScope): PolicyDocument {
+export function readerPolicy(scope: BucketScope, replica?: BucketScope): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -187,6 +212,18 @@ export function readerPolicy(scope: BucketScope): PolicyDocument {
         Action: ['s3:GetObject'],
         Resource: objectArn(scope, '*'),
       },
+      // The monitor compares the replica's listing with the primary's; a DR test may restore from it.
+      ...(replica
+        ? [
+            listStatement('ListReplica', replica, ''),
+            {
+              Sid: 'ReadReplica',
+              Effect: 'Allow' as const,
+              Action: ['s3:GetObject'],
+              Resource: objectArn(replica, '*'),
+            },
+          ]
+        : []),
       {
         Sid: 'WriteDrillReportsAndAudit',
         Effect: 'Allow',
@@ -195,6 +232,7 @@ export function readerPolicy(scope: BucketScope): PolicyDocument {
       },
       statusStatement(scope),
       ...kmsStatement(scope, ['kms:Decrypt', 'kms:GenerateDataKey']),
+      createOnlyDeny('DenyReportOverwrites', scope, [`${DRILLS_PREFIX}*`, `${AUDIT_PREFIX}*`]),
       {
         Sid: 'DenyAllDeletes',
         Effect: 'Deny',
@@ -210,8 +248,9 @@ const MFA_PRESENT: Condition = { Bool: { 'aws:MultiFactorAuthPresent': 'true' } 
 
 /**
  * What a person on call may do, and only with MFA: list, read and restore old versions
- * (`ListBucketVersions`, `GetObjectVersion`, copy back with `PutObject`), delete a backup
- * (a delete marker). Purging versions or bypassing Object Lock stays with break-glass admins.
+ * (`ListBucketVersions`, `GetObjectVersion`, copy back with `PutObject`: the undo of a bad
+ * clean, runbooks/undo-clean.md, needs nothing more), delete a backup (a delete marker).
+ * Purging versions (`DeleteObjectVersion`) or bypassing Object Lock stays with break-glass admins.
  */
 export function operatorPolicy(scope: BucketScope): PolicyDocument {
   const objects = objectArn(scope, '*')
@@ -286,9 +325,29 @@ export function bucketPolicy(bucketArn: string, pipelineRoleArns: string[]): Pol
   }
 }
 
-/** `repo:<owner>/<repo>:environment:<name>`: the subject GitHub puts in a job's OIDC token. */
+/** The claims the repository's OIDC subject is built from (infra/github.ts sets the template). */
+export const OIDC_SUBJECT_CLAIMS = ['repo', 'context', 'job_workflow_ref'] as const
+
+/** `repo:<owner>/<repo>:environment:<name>`: GitHub's default subject for a job in an environment. */
 export function environmentSubject(owner: string, repository: string, environment: string): string {
   return `repo:${owner}/${repository}:environment:${environment}`
+}
+
+/**
+ * The subject of a job in `environment` running `workflowPath` from `branch`, under the
+ * repository's customised template (OIDC_SUBJECT_CLAIMS):
+ * `repo:o/r:environment:e:job_workflow_ref:o/r/.github/workflows/backup.yml@refs/heads/main`.
+ * Each duty has its own environment and workflow file, so no two roles share a subject.
+ */
+export function workflowSubject(args: {
+  owner: string
+  repository: string
+  environment: string
+  workflowPath: string
+  branch: string
+}): string {
+  const repo = `${args.owner}/${args.repository}`
+  return `${environmentSubject(args.owner, args.repository, args.environment)}:job_workflow_ref:${repo}/${args.workflowPath}@refs/heads/${args.branch}`
 }
 
 /** Trust for GitHub's OIDC tokens from the named subjects only, for STS. */

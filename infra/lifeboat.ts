@@ -1,5 +1,6 @@
-// Composes the stack: bucket → pipeline access (roles need the bucket ARN) → bucket policy
-// (exempts the roles) → GitHub wiring (variables carry the outputs). Tests build it under mocks.
+// Composes the infrastructure stack: bucket → pipeline access (roles need the bucket ARN) →
+// bucket policy (exempts the roles) → replica (optional) → trail and alarm → GitHub wiring
+// (variables carry the outputs, the access review among them). Tests build it under mocks.
 import * as pulumi from '@pulumi/pulumi'
 import {
   GitHubVariable,
@@ -7,10 +8,16 @@ import {
   StackOutput,
   type StackOutputName,
 } from '../lib/core/stack-outputs.ts'
-import { PipelineAccess } from './access.ts'
+import type { AccessPrincipal, AccessReview } from '../lib/drills/access-review-report.ts'
+import { grantsOf } from '../lib/drills/access-review-report.ts'
+import { DOCUMENTS, PipelineAccess, type PipelineRole, roleSubjects } from './access.ts'
 import { BackupBucket } from './bucket.ts'
 import type { LifeboatConfig } from './config.ts'
 import { GitHubWiring, type WorkflowFile } from './github.ts'
+import { operatorPolicy } from './iam-documents.ts'
+import { BucketMonitoring } from './monitoring.ts'
+import { ReplicaBucket, replicaBucketPolicy, replicationPolicy } from './replica.ts'
+import { neededSecrets } from './settings.ts'
 
 export interface LifeboatArgs {
   config: LifeboatConfig
@@ -19,20 +26,23 @@ export interface LifeboatArgs {
 
 export type LifeboatOutputs = Record<StackOutputName, pulumi.Output<string | string[]>>
 
-/** IAM names are at most 64 characters; the longest suffix is `-operator`. */
-const MAX_NAME_PREFIX = 64 - '-operator'.length
+/** IAM names are at most 64 characters; the longest suffix is `-replication`. */
+const MAX_NAME_PREFIX = 64 - '-replication'.length
 
 export class Lifeboat extends pulumi.ComponentResource {
   readonly storage: BackupBucket
   readonly access: PipelineAccess
+  readonly replica?: ReplicaBucket
+  readonly monitoring: BucketMonitoring
   readonly github: GitHubWiring
   readonly outputs: LifeboatOutputs
 
   constructor(name: string, args: LifeboatArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lifeboat:index:Lifeboat', name, {}, opts)
-    const { settings, secrets, stack } = args.config
+    const { settings, stack } = args.config
     const namePrefix = `lifeboat-${stack}`.slice(0, MAX_NAME_PREFIX)
     const tags = { 'lifeboat:stack': stack, 'managed-by': 'pulumi' }
+    const kms = settings.kmsKeyArn ? { kmsKeyArn: settings.kmsKeyArn } : {}
 
     this.storage = new BackupBucket(
       'backups',
@@ -42,11 +52,30 @@ export class Lifeboat extends pulumi.ComponentResource {
         noncurrentVersionDays: settings.noncurrentVersionDays,
         backstopExpirationDays: settings.backstopExpirationDays,
         objectLock: settings.objectLock,
-        ...(settings.kmsKeyArn ? { kmsKeyArn: settings.kmsKeyArn } : {}),
-        tags,
+        ...kms,
+        tags: { ...tags, 'lifeboat:bucket': 'backups' },
       },
       { parent: this },
     )
+
+    if (settings.replica) {
+      this.replica = new ReplicaBucket(
+        'replica',
+        {
+          namePrefix,
+          settings: settings.replica,
+          source: {
+            bucket: this.storage.bucket,
+            versioning: this.storage.versioning,
+            prefix: settings.prefix,
+            ...kms,
+          },
+          noncurrentVersionDays: settings.noncurrentVersionDays,
+          tags: { ...tags, 'lifeboat:bucket': 'replica' },
+        },
+        { parent: this },
+      )
+    }
 
     this.access = new PipelineAccess(
       'access',
@@ -54,10 +83,13 @@ export class Lifeboat extends pulumi.ComponentResource {
         namePrefix,
         bucketArn: this.storage.bucket.arn,
         prefix: settings.prefix,
-        ...(settings.kmsKeyArn ? { kmsKeyArn: settings.kmsKeyArn } : {}),
+        ...kms,
         github: settings.github,
         ...(settings.existingOidcProviderArn
           ? { existingOidcProviderArn: settings.existingOidcProviderArn }
+          : {}),
+        ...(this.replica
+          ? { replicaBucketArn: this.replica.storage.bucket.arn, replicaPrefix: settings.replica!.prefix }
           : {}),
         tags,
       },
@@ -65,8 +97,27 @@ export class Lifeboat extends pulumi.ComponentResource {
     )
     const roles = this.access.roles
     this.storage.attachPolicy([roles.writer.arn, roles.cleaner.arn, roles.reader.arn])
+    this.replica?.storage.attachPolicy([this.replica.role.arn, roles.reader.arn], replicaBucketPolicy)
+
+    this.monitoring = new BucketMonitoring(
+      'monitoring',
+      {
+        namePrefix,
+        logBucketName: `${settings.bucketName.slice(0, 63 - '-trail'.length)}-trail`,
+        bucket: this.storage.bucket,
+        settings: settings.monitoring,
+        tags: { ...tags, 'lifeboat:bucket': 'trail' },
+      },
+      { parent: this },
+    )
 
     const backupStore = pulumi.interpolate`s3://${this.storage.bucket.bucket}${settings.prefix ? `/${settings.prefix}` : ''}`
+    const replicaPrefix = settings.replica?.prefix ? `/${settings.replica.prefix}` : ''
+    const replicaStore = this.replica
+      ? pulumi.interpolate`s3://${this.replica.storage.bucket.bucket}${replicaPrefix}`
+      : pulumi.output('')
+    const accessReview = this.#accessReview(args.config)
+
     const variables: Partial<Record<GitHubVariableName, pulumi.Input<string>>> = {
       [GitHubVariable.region]: settings.region,
       [GitHubVariable.bucket]: this.storage.bucket.bucket,
@@ -79,20 +130,22 @@ export class Lifeboat extends pulumi.ComponentResource {
       [GitHubVariable.writerRoleArn]: roles.writer.arn,
       [GitHubVariable.cleanerRoleArn]: roles.cleaner.arn,
       [GitHubVariable.readerRoleArn]: roles.reader.arn,
+      [GitHubVariable.accessReview]: accessReview,
     }
     if (settings.alerts.oncallEmail) variables[GitHubVariable.oncallEmail] = settings.alerts.oncallEmail
     if (settings.alerts.pagerDutyEventsUrl) {
       variables[GitHubVariable.pagerDutyEventsUrl] = settings.alerts.pagerDutyEventsUrl
     }
+    if (settings.replica) {
+      variables[GitHubVariable.replicaStore] = replicaStore
+      variables[GitHubVariable.replicaRegion] = settings.replica.region
+    }
 
     this.github = new GitHubWiring(
       'github',
       {
-        owner: settings.github.owner,
-        repository: settings.github.repository,
-        workflowBranch: settings.github.workflowBranch,
+        github: settings.github,
         environments: settings.environments,
-        secrets,
         variables,
         workflowFiles: args.workflowFiles,
       },
@@ -108,8 +161,61 @@ export class Lifeboat extends pulumi.ComponentResource {
       [StackOutput.readerRoleArn]: roles.reader.arn,
       [StackOutput.operatorPolicyArn]: this.access.operatorPolicy.arn,
       [StackOutput.oidcProviderArn]: this.access.oidcProviderArn,
-      [StackOutput.workflowFiles]: pulumi.output(args.workflowFiles.map((f) => f.path)),
+      [StackOutput.workflowFiles]: pulumi.output(
+        this.github.files.length > 0 ? args.workflowFiles.map((f) => f.path) : [],
+      ),
+      [StackOutput.replicaStore]: replicaStore,
+      [StackOutput.replicaRegion]: pulumi.output(settings.replica?.region ?? ''),
+      [StackOutput.accessReview]: accessReview,
+      [StackOutput.githubSecrets]: pulumi.output(neededSecrets(settings).map((s) => s.key)),
     }
     this.registerOutputs(this.outputs)
+  }
+
+  /** Every principal that can reach the bucket, from the documents the stack deploys. */
+  #accessReview(config: LifeboatConfig): pulumi.Output<string> {
+    const { settings, stack } = config
+    const roles = this.access.roles
+    const kms = settings.kmsKeyArn ? { kmsKeyArn: settings.kmsKeyArn } : {}
+    return pulumi
+      .all([
+        this.storage.bucket.arn,
+        roles.writer.arn,
+        roles.cleaner.arn,
+        roles.reader.arn,
+        this.access.operatorPolicy.arn,
+        this.replica?.storage.bucket.arn ?? '',
+        this.replica?.role.arn ?? '',
+      ])
+      .apply(([bucketArn, writer, cleaner, reader, operator, replicaArn, replicationRole]) => {
+        const scope = { bucketArn, prefix: settings.prefix, ...kms }
+        const replica = replicaArn ? { bucketArn: replicaArn, prefix: settings.replica!.prefix } : undefined
+        const arns: Record<PipelineRole, string> = { writer, cleaner, reader }
+        const principals: AccessPrincipal[] = (['writer', 'cleaner', 'reader'] as const).map((duty) => ({
+          name: duty,
+          kind: 'role',
+          arn: arns[duty],
+          trusts: roleSubjects(duty, settings.github),
+          ...grantsOf(DOCUMENTS[duty](scope, replica)),
+        }))
+        principals.push({
+          name: 'operator',
+          kind: 'policy',
+          arn: operator,
+          trusts: [],
+          ...grantsOf(operatorPolicy(scope)),
+        })
+        if (replica) {
+          principals.push({
+            name: 'replication',
+            kind: 'role',
+            arn: replicationRole,
+            trusts: ['s3.amazonaws.com'],
+            ...grantsOf(replicationPolicy({ sourceArn: bucketArn, replicaArn, prefix: settings.prefix })),
+          })
+        }
+        const review: AccessReview = { version: 1, stack, bucket: bucketArn, principals }
+        return JSON.stringify(review)
+      })
   }
 }

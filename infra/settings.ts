@@ -2,11 +2,20 @@
 // and a pure parser that reports every problem at once. Pulumi.example.yaml must list
 // exactly these keys (test/infra/example-config.test.ts), so the example cannot drift.
 import { LifeboatError } from '../lib/core/errors.ts'
+import type { GitHubEnvironmentName, GitHubSecretKey } from '../lib/core/stack-outputs.ts'
 import {
-  GitHubEnvironment,
-  type GitHubEnvironmentName,
-  type GitHubSecretKey,
-} from '../lib/core/stack-outputs.ts'
+  type GitHubSettings,
+  type MonitoringSettings,
+  parseEnvironments,
+  parseGitHub,
+  parseMonitoring,
+  parsePart,
+  parseReplica,
+  type ReplicaSettings,
+  type StackPart,
+} from './settings-parts.ts'
+
+export type { GitHubSettings, MonitoringSettings, ReplicaSettings, StackPart }
 
 /** A current backup is never expired by lifecycle before the clean job's reach plus this margin. */
 export const BACKSTOP_MARGIN_DAYS = 30
@@ -43,6 +52,8 @@ export function retentionReachDays(retention: RetentionSettings): number {
 }
 
 export interface LifeboatSettings {
+  /** Which stack this is: the infrastructure (previewed on pull requests, holds no secret) or the secrets. */
+  part: StackPart
   region: string
   bucketName: string
   /** Key prefix inside the bucket, without slashes at either end; '' for the bucket root. */
@@ -54,12 +65,15 @@ export interface LifeboatSettings {
   objectLock: { mode: ObjectLockMode; days: number }
   /** SSE-KMS with this key; undefined keeps SSE-S3 (AES-256). */
   kmsKeyArn?: string
-  github: { owner: string; repository: string; workflowBranch: string }
+  github: GitHubSettings
   /** Reference an account's existing GitHub OIDC provider instead of creating one. */
   existingOidcProviderArn?: string
   environments: Record<GitHubEnvironmentName, EnvironmentSettings>
   alerts: { channels: AlertChannel[]; oncallEmail?: string; pagerDutyEventsUrl?: string }
   ageEncryption: boolean
+  /** A second copy in another region (and account); undefined: none. */
+  replica?: ReplicaSettings
+  monitoring: MonitoringSettings
 }
 
 type SettingKind = 'string' | 'integer' | 'boolean' | 'object' | 'secret'
@@ -77,6 +91,7 @@ export interface SettingSpec {
 
 /** Every setting, in the order Pulumi.example.yaml lists them. */
 export const SETTINGS: readonly SettingSpec[] = [
+  { key: 'lifeboat:part', kind: 'string', required: false },
   { key: 'aws:region', kind: 'string', required: true },
   { key: 'lifeboat:bucketName', kind: 'string', required: true },
   { key: 'lifeboat:prefix', kind: 'string', required: false },
@@ -90,6 +105,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'lifeboat:environments', kind: 'object', required: false },
   { key: 'lifeboat:alerts', kind: 'object', required: true },
   { key: 'lifeboat:ageEncryption', kind: 'boolean', required: false },
+  { key: 'lifeboat:replica', kind: 'object', required: false },
+  { key: 'lifeboat:monitoring', kind: 'object', required: false },
   { key: 'lifeboat:databaseUrl', kind: 'secret', required: true, secret: 'databaseUrl' },
   { key: 'lifeboat:stagingDatabaseUrl', kind: 'secret', required: true, secret: 'stagingDatabaseUrl' },
   {
@@ -138,12 +155,6 @@ export const SETTINGS: readonly SettingSpec[] = [
 
 /** Reads one raw config value (`namespace:name`), as the Pulumi engine hands it over: a string. */
 export type RawConfig = (key: string) => string | undefined
-
-const DEFAULT_ENVIRONMENT: EnvironmentSettings = {
-  branches: ['main'],
-  reviewers: { users: [], teams: [] },
-  waitTimerMinutes: 0,
-}
 
 /** Parses every non-secret setting; throws one CONFIG_INVALID/CONFIG_MISSING error naming all problems. */
 export function parseSettings(raw: RawConfig): LifeboatSettings {
@@ -251,18 +262,8 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     )
   }
 
-  const github = object('lifeboat:github', true) ?? {}
-  const owner = typeof github.owner === 'string' ? github.owner : ''
-  const repository = typeof github.repository === 'string' ? github.repository : ''
-  const workflowBranch = typeof github.workflowBranch === 'string' ? github.workflowBranch : 'main'
-  if (raw('lifeboat:github') !== undefined) {
-    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(owner))
-      problems.push('lifeboat:github.owner must be a GitHub user or organization')
-    if (!/^[A-Za-z0-9._-]{1,100}$/.test(repository))
-      problems.push('lifeboat:github.repository must be a repository name (without the owner)')
-    if (!workflowBranch) problems.push('lifeboat:github.workflowBranch must not be empty')
-  }
-
+  const github = parseGitHub(object('lifeboat:github', true), problems)
+  const part = parsePart(optional('lifeboat:part'), problems)
   const existingOidcProviderArn = optional('lifeboat:existingOidcProviderArn')
   if (
     existingOidcProviderArn &&
@@ -306,6 +307,9 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     problems.push('lifeboat:alerts.pagerDutyEventsUrl must be an https URL')
   }
 
+  const replica = parseReplica(object('lifeboat:replica', false), { region, bucketName, prefix }, problems)
+  const monitoring = parseMonitoring(object('lifeboat:monitoring', false), oncallEmail, problems)
+
   const ageRaw = optional('lifeboat:ageEncryption') ?? 'false'
   if (ageRaw !== 'true' && ageRaw !== 'false') problems.push('lifeboat:ageEncryption must be true or false')
 
@@ -319,6 +323,7 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     )
   }
   return {
+    part,
     region,
     bucketName,
     prefix,
@@ -327,7 +332,7 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     backstopExpirationDays,
     objectLock: { mode: mode as ObjectLockMode, days: mode === 'off' ? 0 : lockDays },
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
-    github: { owner, repository, workflowBranch },
+    github,
     ...(existingOidcProviderArn ? { existingOidcProviderArn } : {}),
     environments,
     alerts: {
@@ -336,6 +341,8 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
       ...(pagerDutyEventsUrl ? { pagerDutyEventsUrl } : {}),
     },
     ageEncryption: ageRaw === 'true',
+    ...(replica ? { replica } : {}),
+    monitoring,
   }
 }
 
@@ -396,56 +403,6 @@ export function checkSecretValue(spec: SettingSpec, value: string): string | und
     default:
       return undefined
   }
-}
-
-function parseEnvironments(
-  raw: Record<string, unknown>,
-  problems: string[],
-): Record<GitHubEnvironmentName, EnvironmentSettings> {
-  const known = Object.values(GitHubEnvironment) as string[]
-  for (const name of Object.keys(raw)) {
-    if (!known.includes(name)) {
-      problems.push(`lifeboat:environments.${name} is not an environment Lifeboat uses (${known.join(', ')})`)
-    }
-  }
-  const result = {} as Record<GitHubEnvironmentName, EnvironmentSettings>
-  for (const name of Object.values(GitHubEnvironment)) {
-    const entry = raw[name]
-    if (entry === undefined) {
-      result[name] = structuredClone(DEFAULT_ENVIRONMENT)
-      continue
-    }
-    const where = `lifeboat:environments.${name}`
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      problems.push(`${where} must be an object`)
-      result[name] = structuredClone(DEFAULT_ENVIRONMENT)
-      continue
-    }
-    const e = entry as Record<string, unknown>
-    const branches = Array.isArray(e.branches) ? e.branches : ['main']
-    if (branches.length === 0 || !branches.every((b) => typeof b === 'string' && b.length > 0)) {
-      problems.push(`${where}.branches must be a non-empty list of branch name patterns`)
-    }
-    const reviewers = (e.reviewers ?? {}) as Record<string, unknown>
-    const ids = (field: string): number[] => {
-      const list = reviewers[field] ?? []
-      if (!Array.isArray(list) || !list.every((id) => Number.isInteger(id))) {
-        problems.push(`${where}.reviewers.${field} must be a list of numeric GitHub ids`)
-        return []
-      }
-      return list as number[]
-    }
-    const waitTimerMinutes = e.waitTimerMinutes === undefined ? 0 : Number(e.waitTimerMinutes)
-    if (!Number.isInteger(waitTimerMinutes) || waitTimerMinutes < 0 || waitTimerMinutes > 43200) {
-      problems.push(`${where}.waitTimerMinutes must be a whole number of minutes up to 43200`)
-    }
-    result[name] = {
-      branches: branches.filter((b): b is string => typeof b === 'string'),
-      reviewers: { users: ids('users'), teams: ids('teams') },
-      waitTimerMinutes: Number.isInteger(waitTimerMinutes) ? waitTimerMinutes : 0,
-    }
-  }
-  return result
 }
 
 function isBucketName(name: string): boolean {

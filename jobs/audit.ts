@@ -1,40 +1,24 @@
 #!/usr/bin/env -S npx tsx
-// npm run backup:audit — the audit trail's recent records, newest first (docs/lifecycle.md).
+// lifeboat audit (npm run backup:audit) — the audit trail's recent records, newest first (docs/lifecycle.md).
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { parseSince } from '../lib/audit/record.ts'
 import { type ListedAudit, listAudit } from '../lib/audit/trail.ts'
-import { main } from '../lib/cli/run-job.ts'
+import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
+import { plural } from '../lib/core/format.ts'
+import { SETTINGS } from '../lib/settings/settings.ts'
 
-main({
+export const job: JobSpec = {
   name: 'audit',
-  usage: `
-Usage: npm run backup:audit -- [options]
-
-Prints the audit trail's records (audit/ in the store), newest first: when, what
-ran (backup, restore, verify, clean, monitor, drill), its outcome, the backup id,
-and who ran it (the GitHub actor and run URL in Actions, the OS user otherwise).
-
-Store:    BACKUP_STORE (s3://bucket/prefix or file://path), or --store
-Options:
-      --since WHEN    7d, 24h, 30m or a date (2026-11-01); default 30d
-      --limit N       at most N records (default 50)
-      --event NAME    only this job (backup, restore, verify, clean, …)
-      --store URL     overrides BACKUP_STORE
-      --json          print one JSON line: {"records": [...]}
-  -h, --help          this help
-Exit codes: 0 ok, 1 the store could not be read, 2 bad usage or configuration.
-`,
-  flags: { string: ['store', 'since', 'limit', 'event'], default: { since: '30d' } },
-  async run({ args, positional, env }) {
-    if (positional.length > 0) throw new LifeboatError('USAGE', `unexpected argument ${positional.join(' ')}`)
+  async run({ args, env }) {
     const reader = new SettingsReader(env, args)
     const storeConfig = readStoreConfig(reader)
-    const limit = reader.integer('limit', undefined, 50, 1)
+    const limit = reader.integer(SETTINGS.limit)
+    const sinceText = reader.optional(SETTINGS.since)!
+    const event = reader.optional(SETTINGS.event)
     reader.finish()
     const now = new Date()
-    const sinceText = String(args.since)
     const since = sinceText === 'all' ? undefined : parseSince(sinceText, now)
     if (sinceText !== 'all' && !since) {
       throw new LifeboatError(
@@ -42,7 +26,6 @@ Exit codes: 0 ok, 1 the store could not be read, 2 bad usage or configuration.
         `--since must be like 7d, 24h, 30m, all or a date (2026-11-01), got "${sinceText}"`,
       )
     }
-    const event = typeof args.event === 'string' && args.event !== '' ? args.event : undefined
     const store = openStore(storeConfig!)
     const records = await listAudit(store, {
       ...(since ? { since } : {}),
@@ -55,7 +38,9 @@ Exit codes: 0 ok, 1 the store could not be read, 2 bad usage or configuration.
       text: renderAudit(records, store.location, sinceText),
     }
   },
-})
+}
+
+if (isMainModule(import.meta.url)) main(job)
 
 function toJson(entry: ListedAudit): Record<string, unknown> {
   return entry.record
@@ -88,9 +73,5 @@ function renderAudit(records: readonly ListedAudit[], store: string, since: stri
       .map((c, i) => (i === 5 ? c.slice(0, 160) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd()
-  return [
-    format(header),
-    ...rows.map(format),
-    `${records.length} record${records.length === 1 ? '' : 's'} in ${store}`,
-  ].join('\n')
+  return [format(header), ...rows.map(format), `${plural(records.length, 'record')} in ${store}`].join('\n')
 }

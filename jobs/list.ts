@@ -1,29 +1,13 @@
 #!/usr/bin/env -S npx tsx
+// lifeboat list (npm run backup:list) — the complete backups in the store, newest first (sidecars only).
 import { openStore } from '../lib/adapters/store/open-store.ts'
-import { main } from '../lib/cli/run-job.ts'
-// npm run backup:list — the complete backups in the store, newest first (sidecars only).
+import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
-import { formatBytes } from '../lib/core/format.ts'
+import { formatBytes, plural } from '../lib/core/format.ts'
 import { type BackupListing, listBackups } from '../lib/inventory/list.ts'
 
-main({
+export const job: JobSpec = {
   name: 'list',
-  usage: `
-Usage: npm run backup:list -- [--store URL] [--json]
-
-Lists the complete backups in the store, newest first: id, time (UTC), archive
-size, tables, rows, and whether the archive is encrypted. Reads only the manifest
-sidecars; no archive is downloaded. Archives without a sidecar are unfinished
-uploads: they are counted, never listed as restorable.
-
-Store:    BACKUP_STORE (s3://bucket/prefix or file://path), or --store
-Options:
-      --store URL   overrides BACKUP_STORE
-      --json        print one JSON line: {"backups": [...], "incomplete": [...]}
-  -h, --help        this help
-Exit codes: 0 ok, 1 the store could not be read, 2 bad usage or configuration.
-`,
-  flags: { string: ['store'] },
   async run({ args, env }) {
     const reader = new SettingsReader(env, args)
     const config = readStoreConfig(reader)
@@ -31,7 +15,9 @@ Exit codes: 0 ok, 1 the store could not be read, 2 bad usage or configuration.
     const listing = await listBackups(openStore(config!))
     return { summary: { ...listing }, text: renderListing(listing) }
   },
-})
+}
+
+if (isMainModule(import.meta.url)) main(job)
 
 function renderListing(listing: BackupListing): string {
   const lines: string[] = []
@@ -54,13 +40,11 @@ function renderListing(listing: BackupListing): string {
         .join('  ')
         .trimEnd()
     lines.push(format(header), ...rows.map(format))
-    lines.push(
-      `${listing.backups.length} complete backup${listing.backups.length === 1 ? '' : 's'} in ${listing.store}`,
-    )
+    lines.push(`${plural(listing.backups.length, 'complete backup')} in ${listing.store}`)
   }
   if (listing.incomplete.length > 0) {
     lines.push(
-      `${listing.incomplete.length} incomplete upload(s) without a sidecar, not restorable: ${listing.incomplete.join(', ')}`,
+      `${plural(listing.incomplete.length, 'incomplete upload')} without a sidecar, not restorable: ${listing.incomplete.join(', ')}`,
     )
   }
   for (const problem of listing.problems) lines.push(`warning: unreadable sidecar: ${problem}`)

@@ -1,5 +1,5 @@
 // Escalation rules as a pure function: given how a job ended and what came before,
-// which channels to use and what to remember for the next run (docs/alerts.md).
+// which channels to use and what to remember for the next run (docs/alerts.md). Pure.
 import type { JobName, JobOutcome } from './outcome.ts'
 
 /** The run that fails this many times in a row (and every one after) pages on-call. */

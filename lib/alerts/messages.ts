@@ -1,5 +1,5 @@
 // What each channel says about an outcome, as plain data: Slack Block Kit, e-mail text,
-// PagerDuty Events v2 bodies (without the routing key, which the adapter adds).
+// PagerDuty Events v2 bodies (without the routing key, which the adapter adds). Pure.
 import { formatBytes } from '../core/format.ts'
 import type { PageSeverity, SlackTone } from './escalation.ts'
 import { dedupKeyFor, PAGE_AFTER_FAILURES, toneOf } from './escalation.ts'

@@ -1,5 +1,5 @@
 // What a job reports when it ends: the one shape every job hands to the alert path
-// (Slack, e-mail, PagerDuty, heartbeat) and prints as its JSON summary.
+// (Slack, e-mail, PagerDuty, heartbeat) and prints as its JSON summary. Pure.
 import { toLifeboatError } from '../core/errors.ts'
 import { redact } from '../core/secret.ts'
 

@@ -1,7 +1,7 @@
 // Turns `COPY … TO STDOUT` text-format output into archive NDJSON, byte for byte
 // what `row_to_json` builds over each value's text output (PostgreSQL's escape_json),
 // without parsing rows into values. The server's JSON functions cost four times a
-// plain COPY (bench/README.md), so the server sends COPY text and this rewrites it.
+// plain COPY (bench/README.md), so the server sends COPY text and this rewrites it. Pure.
 import { Transform, type TransformCallback } from 'node:stream'
 import { BLOCK_BYTES } from './block-gzip.ts'
 

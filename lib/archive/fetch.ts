@@ -10,8 +10,16 @@ import { pipeline } from 'node:stream/promises'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { formatBytes } from '../core/format.ts'
 import { type BackupSelector, parseSelector, selectBackup } from '../inventory/inventory.ts'
-import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
+import { listInventory } from '../inventory/read-inventory.ts'
+import type { SignatureCheck } from '../trust/backup-signature.ts'
+import {
+  assertSameAsSidecar,
+  authenticateInnerManifest,
+  readAuthenticSidecar,
+  type Trust,
+} from './authenticity.ts'
 import { BACKUPS_PREFIX, isBackupId } from './layout.ts'
 import type { Manifest } from './manifest.ts'
 import { assertVerified, verifyArchive } from './verify.ts'
@@ -24,6 +32,9 @@ export interface ArchiveSourceDeps {
   /** Where a stored archive is downloaded to. */
   tempDir: string
   emit: EmitEvent
+  signal?: AbortSignal | undefined
+  /** The public keys backups must be signed by (and whether unsigned ones pass). */
+  trust: Trust
 }
 
 export interface LocalArchive {
@@ -34,8 +45,10 @@ export interface LocalArchive {
   /** Known for stored backups (from the key); local archives learn it from their manifest. */
   id: string | undefined
   encrypted: boolean
-  /** The sidecar manifest of a stored backup: verification names a bad file as soon as it is read. */
+  /** The signed sidecar of a stored backup: verification names a bad file as soon as it is read. */
   expected: Manifest | undefined
+  /** How the sidecar was authenticated (stored backups; a local archive learns it in pass 1). */
+  authenticity: SignatureCheck | undefined
   bytes: number
   /** sha256 of the stored bytes, measured while downloading. */
   sha256: string | undefined
@@ -110,6 +123,7 @@ async function localArchive(path: string): Promise<LocalArchive | undefined> {
     id: undefined,
     encrypted: await isAgeFile(path),
     expected: undefined,
+    authenticity: undefined,
     bytes: size,
     sha256: undefined,
     tempBytes: 0,
@@ -130,12 +144,40 @@ async function isAgeFile(path: string): Promise<boolean> {
   }
 }
 
+/** How far past its signed size a download may run: 1 MiB or 1 %, whichever is more. */
+const DOWNLOAD_SLACK = (bytes: number) => Math.max(1024 * 1024, Math.ceil(bytes / 100))
+
+/**
+ * Counts (and with `hashing`, hashes) the bytes passing through, reporting every 4 MiB;
+ * with a `limit`, stops at the first byte past it.
+ */
 class DownloadMeter extends Transform {
   bytes = 0
+  #reported = 0
   readonly hash = createHash('sha256')
+  constructor(
+    readonly onProgress: (bytes: number) => void = () => {},
+    readonly hashing = true,
+    readonly limit?: { bytes: number; where: string },
+  ) {
+    super()
+  }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length
-    this.hash.update(chunk)
+    if (this.limit && this.bytes > this.limit.bytes) {
+      done(
+        new LifeboatError(
+          'VERIFY_FAILED',
+          `${this.limit.where} runs past the ${this.limit.bytes.toLocaleString('en')} bytes its sidecar allows: it is not the archive that was written`,
+        ),
+      )
+      return
+    }
+    if (this.hashing) this.hash.update(chunk)
+    if (this.bytes - this.#reported >= 4 * 1024 * 1024) {
+      this.#reported = this.bytes
+      this.onProgress(this.bytes)
+    }
     done(null, chunk)
   }
 }
@@ -147,17 +189,31 @@ async function fetchStored(
 ): Promise<LocalArchive> {
   const record = selectBackup(await listInventory(store), selector)
   const archive = record.archive!
-  const expected = await readSidecar(store, record.id)
+  // The sidecar pins the archive's size and sha256: it is authenticated before anything else.
+  const { manifest: expected, authenticity } = await readAuthenticSidecar(store, record.id, deps.trust)
   const where = store.locate(archive.key)
   await assertRoomFor(deps.tempDir, archive.size)
   const dir = await mkdtemp(join(deps.tempDir, 'lifeboat-restore-'))
   const path = join(dir, basename(archive.key))
   const dispose = () => rm(dir, { recursive: true, force: true })
   const began = performance.now()
-  const meter = new DownloadMeter()
+  // An archive well beyond its signed size stops there (a flood, not a backup); a small
+  // difference is downloaded so verification can name the file it broke in, and the
+  // sha256 against the sidecar refuses it all the same.
+  const signed = expected.archive?.bytes
+  const meter = new DownloadMeter(
+    (bytes) => deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes } }),
+    true,
+    signed === undefined ? undefined : { bytes: signed + DOWNLOAD_SLACK(signed), where },
+  )
   try {
-    deps.emit({ type: 'step', message: `downloading ${where} (${archive.size.toLocaleString('en')} bytes)` })
-    await pipeline(await store.get(archive.key), meter, createWriteStream(path))
+    deps.emit({ type: 'step', message: `downloading ${where} (${formatBytes(archive.size)})` })
+    deps.emit({ type: 'phase-start', phase: 'download', total: { bytes: archive.size } })
+    await pipeline([await store.get(archive.key), meter, createWriteStream(path)], {
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    })
+    deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes: meter.bytes } })
+    deps.emit({ type: 'phase-done', phase: 'download' })
   } catch (error) {
     await dispose()
     if (error instanceof LifeboatError) throw error
@@ -171,6 +227,7 @@ async function fetchStored(
     id: record.id,
     encrypted: archive.encrypted,
     expected,
+    authenticity,
     bytes: meter.bytes,
     sha256: meter.hash.digest('hex'),
     tempBytes: meter.bytes,
@@ -210,26 +267,49 @@ export function openArchive(archive: LocalArchive) {
  */
 export async function verifyFetchedArchive(
   archive: LocalArchive,
-  decrypt: (where: string) => Transform,
-  emit: EmitEvent,
-): Promise<Manifest> {
+  deps: Pick<ArchiveSourceDeps, 'emit' | 'signal' | 'trust'> & { decrypt: (where: string) => Transform },
+): Promise<{ manifest: Manifest; schemaSql: string | undefined; authenticity: SignatureCheck }> {
+  const { emit } = deps
   emit({ type: 'step', message: `verifying ${archive.where}` })
-  const verification = await verifyArchive(openArchive(archive), {
+  emit({ type: 'phase-start', phase: 'verify', total: { bytes: archive.bytes } })
+  let authenticity = archive.authenticity
+  const source = openArchive(archive)
+  const stream = new DownloadMeter(
+    (bytes) => emit({ type: 'phase-progress', phase: 'verify', done: { bytes } }),
+    false,
+  )
+  source.on('error', (error) => stream.destroy(error))
+  source.pipe(stream)
+  const verification = await verifyArchive(stream, {
     where: archive.where,
-    transforms: archive.encrypted ? [decrypt(archive.where)] : [],
+    transforms: archive.encrypted ? [deps.decrypt(archive.where)] : [],
     ...(archive.expected ? { expected: archive.expected } : {}),
+    signal: deps.signal,
+    // An archive read without its sidecar is authenticated by its own manifest's signature.
+    ...(archive.expected
+      ? {}
+      : {
+          authenticate: (text: string, signature: string | undefined) => {
+            authenticity = authenticateInnerManifest(archive.where, text, signature, deps.trust)
+          },
+        }),
   })
   const storedSha = archive.expected?.archive?.sha256
   if (verification.ok && storedSha && archive.sha256 && storedSha !== archive.sha256) {
     verification.ok = false
     verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
   }
+  emit({ type: 'phase-progress', phase: 'verify', done: { bytes: stream.bytes } })
+  emit({ type: 'phase-done', phase: 'verify' })
   const manifest = assertVerified(verification, archive.where)
+  if (archive.expected) assertSameAsSidecar(manifest, archive.expected, archive.where)
   if (archive.id && manifest.id !== archive.id) {
     throw new LifeboatError(
       'VERIFY_FAILED',
       `${archive.where} holds backup ${manifest.id}, not ${archive.id}`,
     )
   }
-  return manifest
+  if (!authenticity) throw new LifeboatError('INTERNAL', `${archive.where} was not authenticated`)
+  if (authenticity.status === 'unsigned') deps.emit({ type: 'warning', message: authenticity.warning })
+  return { manifest, schemaSql: verification.schemaSql, authenticity }
 }

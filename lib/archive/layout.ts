@@ -1,4 +1,4 @@
-// Backup ids, archive names and the store's key layout (DESIGN.md "Bucket layout").
+// Backup ids, archive names and the store's key layout (DESIGN.md "Bucket layout"). Pure.
 
 export const BACKUPS_PREFIX = 'database-backups/'
 export const DRILLS_PREFIX = 'drills/'

@@ -1,4 +1,4 @@
-// Archive format v1: the manifest's shape and its validation (DESIGN.md).
+// Archive format v1: the manifest's shape and its validation (DESIGN.md). Pure.
 import { LifeboatError } from '../core/errors.ts'
 import type { TableDigest } from './table-digest.ts'
 
@@ -75,6 +75,11 @@ export interface Manifest {
     /** Exported snapshot id, or null for a non-consistent (REST) backup. */
     snapshot: string | null
     consistent: boolean
+    /**
+     * What the source server said about itself (PostgreSQL sources): a restore recognises
+     * its source by this, however the target's URL is spelled.
+     */
+    identity?: { systemIdentifier: string | null; startedAt: string; database: string; databaseOid: number }
   }
   compression: { method: 'gzip'; level: number }
   encrypted: boolean

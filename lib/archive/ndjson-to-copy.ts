@@ -1,6 +1,6 @@
 // The restore hot path: archive NDJSON lines (values as JSON strings of their text
 // output) become PostgreSQL COPY text-format rows by scanning bytes, with no JSON.parse
-// and no string conversion per line. Every deviation from the format is ARCHIVE_CORRUPT.
+// and no string conversion per line. Every deviation from the format is ARCHIVE_CORRUPT. Pure.
 import { constants as bufferConstants } from 'node:buffer'
 import { Transform, type TransformCallback } from 'node:stream'
 import { LifeboatError } from '../core/errors.ts'

@@ -21,6 +21,8 @@ export interface ReadArchiveOptions {
   where: string
   /** Applied before gunzip (decryption). */
   transforms?: Transform[]
+  /** Stops reading (and every entry's stream) when aborted. */
+  signal?: AbortSignal | undefined
 }
 
 export async function readArchive(
@@ -85,7 +87,9 @@ export async function readArchive(
   parser.on('error', (error: Error) => sink.destroy(error))
   try {
     // 1 MiB output chunks, not zlib's 16 KiB: each chunk is a round trip to the thread pool.
-    await pipeline([input, ...(options.transforms ?? []), createGunzip({ chunkSize: 1024 * 1024 }), sink])
+    await pipeline([input, ...(options.transforms ?? []), createGunzip({ chunkSize: 1024 * 1024 }), sink], {
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
     await chain
   } catch (error) {
     // gzip checks its CRC only at the very end: then no particular file is to blame.

@@ -1,6 +1,6 @@
 // Restore order: referenced tables before the tables that reference them.
 // Cycles (A -> B -> A) and self-references cannot be ordered; their members stay
-// together, in name order, and the loader relies on deferred checks for them.
+// together, in name order, and the loader relies on deferred checks for them. Pure.
 
 export interface TableRef {
   name: string

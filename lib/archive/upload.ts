@@ -7,6 +7,13 @@ import { join } from 'node:path'
 import type { Transform } from 'node:stream'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
+import {
+  INNER_SIGNATURE_FILE,
+  sidecarSignatureKey,
+  signInnerManifest,
+  signSidecar,
+} from '../trust/backup-signature.ts'
+import type { SigningKey } from '../trust/signature.ts'
 import { archiveKey, BACKUPS_PREFIX, backupIdFor, sidecarKey } from './layout.ts'
 import type { Manifest, TableEntry } from './manifest.ts'
 import { type ArchiveStats, ArchiveWriter } from './writer.ts'
@@ -51,7 +58,8 @@ export async function startArchiveUpload(args: {
     transforms: args.encrypt ? [args.encrypt()] : [],
   })
   await writer.open()
-  const upload = args.store.put(key, writer.output)
+  // Create-only: the writer role may not replace an object (docs/infrastructure.md).
+  const upload = args.store.put(key, writer.output, { ifNoneMatch: '*' })
   // If the store fails, stop feeding it; whoever writes entries sees the rejection.
   upload.catch((error: Error) => writer.abort(error))
   return { id, key, encrypted, writer, upload }
@@ -81,15 +89,35 @@ export async function sealArchive<M extends Manifest>(args: {
   store: Store
   key: string
   manifest: M
+  /** BACKUP_SIGNING_KEY: signs the inner manifest and the sidecar (docs/signing.md). */
+  signingKey?: SigningKey | undefined
+  now: () => Date
 }): Promise<{ sidecar: M; archive: ArchiveStats }> {
-  const { writer, store, manifest } = args
+  const { writer, store, manifest, signingKey } = args
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
   await writer.addText('manifest.json', manifestText)
+  // Right after the manifest it signs: an archive restored without its sidecar is checked by it.
+  if (signingKey) {
+    await writer.addText(
+      INNER_SIGNATURE_FILE,
+      signInnerManifest(Buffer.from(manifestText), signingKey, args.now()),
+    )
+  }
   await writer.addText('SHA256SUMS', sha256sums(manifest, manifestText))
   const [archive] = await Promise.all([writer.finish(), args.upload])
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
-  await store.put(sidecarKey(manifest.id), `${JSON.stringify(sidecar, null, 2)}\n`, {
-    contentType: 'application/json',
-  })
+  const sidecarText = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
+  // The signature goes first: once the sidecar is visible, so is the proof of it.
+  if (signingKey) {
+    await store.put(
+      sidecarSignatureKey(manifest.id),
+      signSidecar(sidecarText, manifest.id, signingKey, args.now()),
+      {
+        contentType: 'text/plain',
+        ifNoneMatch: '*',
+      },
+    )
+  }
+  await store.put(sidecarKey(manifest.id), sidecarText, { contentType: 'application/json', ifNoneMatch: '*' })
   return { sidecar, archive }
 }

@@ -8,6 +8,7 @@ import { Transform, type TransformCallback } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { isDeepStrictEqual } from 'node:util'
 import { LifeboatError } from '../core/errors.ts'
+import { INNER_SIGNATURE_FILE } from '../trust/backup-signature.ts'
 import { type Manifest, parseManifest, type TableEntry } from './manifest.ts'
 import { type ArchiveEntry, type ReadArchiveOptions, readArchive } from './reader.ts'
 
@@ -19,6 +20,8 @@ export type VerifiedEntry =
 /** schema.sql is held whole to be checked before it runs; past this it is refused. */
 const MAX_SCHEMA_BYTES = 256 * 1024 * 1024
 const SMALL = new Set(['manifest.json', 'SHA256SUMS'])
+/** Read and kept for the caller's authentication, not listed in SHA256SUMS. */
+const OPTIONAL_SMALL = new Set([INNER_SIGNATURE_FILE])
 
 /** Hashes and counts a data file as it passes; ends with VERIFY_FAILED when it is not the manifest's. */
 class FileCheck extends Transform {
@@ -116,7 +119,7 @@ export async function readVerifiedArchive(
           throw verifyFailed(where, entry.path, 'sha256 does not match the manifest')
         seen.set(entry.path, sha256)
         await consume({ kind: 'schema', path: 'schema.sql', sql: bytes.toString('utf8') })
-      } else if (SMALL.has(entry.path)) {
+      } else if (SMALL.has(entry.path) || OPTIONAL_SMALL.has(entry.path)) {
         const bytes = await readWhole(entry, MAX_SCHEMA_BYTES, where)
         small.set(entry.path, bytes)
         seen.set(entry.path, sha256Of(bytes))
@@ -150,7 +153,8 @@ function checkEnd(
     if (seen.get(match[2]!) !== match[1])
       throw verifyFailed(where, match[2]!, 'sha256 does not match SHA256SUMS')
   }
-  if (sums.length !== seen.size - 1)
-    throw verifyFailed(where, 'SHA256SUMS', `lists ${sums.length} files, the archive holds ${seen.size - 1}`)
+  const listable = [...seen.keys()].filter((f) => f !== 'SHA256SUMS' && !OPTIONAL_SMALL.has(f)).length
+  if (sums.length !== listable)
+    throw verifyFailed(where, 'SHA256SUMS', `lists ${sums.length} files, the archive holds ${listable}`)
   return inside
 }

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto'
 import type { Readable, Transform } from 'node:stream'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
+import { INNER_SIGNATURE_FILE } from '../trust/backup-signature.ts'
+import { METADATA_LIMITS, tooLarge } from '../trust/bounded.ts'
 import { type Manifest, parseManifest } from './manifest.ts'
 import { readArchive } from './reader.ts'
 
@@ -16,6 +18,8 @@ export interface FileCheck {
 export interface ArchiveVerification {
   ok: boolean
   manifest?: Manifest
+  /** schema.sql's text, kept for the restore (checked against the manifest like every file). */
+  schemaSql?: string
   /** Every file read, with what was measured. */
   files: FileCheck[]
   /** One line per problem, each naming the file at fault. */
@@ -29,9 +33,22 @@ export interface VerifyOptions {
   transforms?: Transform[]
   /** The sidecar manifest, when there is one: lets a bad file be named as soon as it is read. */
   expected?: Manifest
+  signal?: AbortSignal | undefined
+  /**
+   * Called with manifest.json's text and its signature (when the archive holds one)
+   * before the manifest is parsed; throws to refuse an unauthenticated archive.
+   */
+  authenticate?: (manifestText: string, signature: string | undefined) => void
 }
 
-const SMALL_FILES = new Set(['manifest.json', 'SHA256SUMS'])
+const SMALL_FILES = new Set(['manifest.json', 'SHA256SUMS', INNER_SIGNATURE_FILE])
+/** Read into memory on the way, each with a limit (a decompression bomb stops at it). */
+const KEPT_FILES: ReadonlyMap<string, number> = new Map([
+  ['manifest.json', METADATA_LIMITS.manifest],
+  ['SHA256SUMS', METADATA_LIMITS.SHA256SUMS],
+  [INNER_SIGNATURE_FILE, METADATA_LIMITS.signature],
+  ['schema.sql', METADATA_LIMITS.manifest],
+])
 
 export async function verifyArchive(input: Readable, options: VerifyOptions): Promise<ArchiveVerification> {
   const files: FileCheck[] = []
@@ -51,14 +68,29 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
       async (entry) => {
         roots.add(entry.root)
         const hash = createHash('sha256')
-        const keep = SMALL_FILES.has(entry.path)
+        const limit = KEPT_FILES.get(entry.path)
+        const keep = limit !== undefined
+        if (keep && entry.size > limit)
+          throw tooLarge(
+            `${options.where} (${entry.path})`,
+            limit,
+            `its tar header says ${entry.size.toLocaleString('en')}`,
+          )
         const chunks: Buffer[] = []
         let bytes = 0
         let rows = 0
         for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
           hash.update(chunk)
           bytes += chunk.length
-          if (keep) chunks.push(chunk)
+          if (keep) {
+            if (bytes > limit)
+              throw tooLarge(
+                `${options.where} (${entry.path})`,
+                limit,
+                `more than ${limit.toLocaleString('en')} read`,
+              )
+            chunks.push(chunk)
+          }
           let at = chunk.indexOf(0x0a)
           while (at !== -1) {
             rows++
@@ -73,11 +105,12 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
         if (expected && expected.sha256 !== check.sha256)
           fail(entry.path, 'sha256 does not match the manifest')
       },
-      { where: options.where, transforms: options.transforms ?? [] },
+      { where: options.where, transforms: options.transforms ?? [], signal: options.signal },
     )
   } catch (error) {
-    // Decryption problems are about the key, not the archive: report them as such.
-    if (isLifeboatError(error) && error.code === 'DECRYPT_FAILED') throw error
+    // Decryption problems are about the key, not the archive; an oversized file is refused at once.
+    if (isLifeboatError(error) && (error.code === 'DECRYPT_FAILED' || error.code === 'METADATA_TOO_LARGE'))
+      throw error
     const message = isLifeboatError(error) ? error.message : String(error)
     const broken = /\(in ([^)]+)\)/.exec(message)?.[1]
     if (broken) failed.add(broken)
@@ -91,6 +124,7 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
     problems.push(`${options.where}: manifest.json is missing`)
     return { ok: false, files, problems, failedFiles: [...failed] }
   }
+  options.authenticate?.(manifestText, small.get(INNER_SIGNATURE_FILE))
   let manifest: Manifest
   try {
     manifest = parseManifest(manifestText, options.where)
@@ -141,7 +175,15 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
       } else if (actual.sha256 !== m[1] && !failed.has(m[2]!)) fail(m[2]!, 'sha256 does not match SHA256SUMS')
     }
   }
-  return { ok: problems.length === 0, manifest, files, problems, failedFiles: [...failed] }
+  const schemaSql = small.get('schema.sql')
+  return {
+    ok: problems.length === 0,
+    manifest,
+    ...(schemaSql !== undefined ? { schemaSql } : {}),
+    files,
+    problems,
+    failedFiles: [...failed],
+  }
 }
 
 /** Verification as a gate: throws VERIFY_FAILED naming every failing file. */

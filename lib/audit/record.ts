@@ -1,5 +1,5 @@
 // The audit trail's record shape and key naming: one small JSON object per job run under
-// audit/<yyyy>/<mm>/<dd>/, append-only (a fresh key every time), never holding a secret.
+// audit/<yyyy>/<mm>/<dd>/, append-only (a fresh key every time), never holding a secret. Pure.
 
 import type { OutcomeStatus } from '../alerts/outcome.ts'
 import { AUDIT_PREFIX } from '../archive/layout.ts'

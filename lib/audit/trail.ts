@@ -1,7 +1,7 @@
 // Appends audit records to the store and lists them back, newest first. Append-only: every
 // record gets a key no other run can produce, so nothing is ever overwritten.
 import { randomBytes } from 'node:crypto'
-import type { Store } from '../adapters/store/store.ts'
+import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { AUDIT_PREFIX } from '../archive/layout.ts'
 import { LifeboatError } from '../core/errors.ts'
 import {
@@ -13,14 +13,21 @@ import {
   scrubRecord,
 } from './record.ts'
 
-/** Writes one record; returns its key. Refuses to overwrite (a collision would be a bug). */
+/**
+ * Writes one record; returns its key. A create-only put, never a HEAD first: the writer and
+ * cleaner roles may put audit/* but not read it, and the store refuses to overwrite.
+ */
 export async function appendAudit(store: Store, record: AuditRecord): Promise<string> {
   const scrubbed = scrubRecord(record)
+  const body = `${JSON.stringify(scrubbed, null, 2)}\n`
   for (let attempt = 0; attempt < 3; attempt++) {
     const key = auditKey(scrubbed.event, new Date(scrubbed.at), randomBytes(6).toString('hex'))
-    if (await store.head(key)) continue
-    await store.put(key, `${JSON.stringify(scrubbed, null, 2)}\n`, { contentType: 'application/json' })
-    return key
+    try {
+      await store.put(key, body, { contentType: 'application/json', ifNoneMatch: '*' })
+      return key
+    } catch (error) {
+      if (!isKeyExists(error)) throw error
+    }
   }
   throw new LifeboatError('INTERNAL', 'no free audit key after three attempts')
 }

@@ -1,45 +1,18 @@
-// The backup: one snapshot of the selected tables, streamed into an archive (format
-// v1) and uploaded; the sidecar manifest is written last, so only a complete archive
-// ever looks complete.
-import { createHash } from 'node:crypto'
+// The backup, whatever the source: one pipeline of named phases. The source is opened
+// (one snapshot), the archive streams into the store while it is written, and the
+// sidecar manifest is written last, so only a complete archive ever looks complete.
+// Any failure (or an interrupt) aborts the upload: nothing partial stays in the store.
 import type { Transform } from 'node:stream'
-import type pg from 'pg'
-import { type CatalogTable, readCatalog } from '../adapters/postgres/catalog.ts'
-import {
-  assertNotTransactionPooler,
-  connect,
-  describeConnection,
-  PINNED_SESSION_SETTINGS,
-  queryError,
-  quoteQualified,
-} from '../adapters/postgres/connection.ts'
 import type { Store } from '../adapters/store/store.ts'
-import { FORMAT_VERSION, type Manifest, qualifiedName } from '../archive/manifest.ts'
-import { planRestoreOrder } from '../archive/restore-order.ts'
-import { sealArchive, startArchiveUpload, totalsOf } from '../archive/upload.ts'
+import { FORMAT_VERSION, type Manifest, type SequenceEntry } from '../archive/manifest.ts'
+import { type ArchiveUpload, sealArchive, startArchiveUpload, totalsOf } from '../archive/upload.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
+import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import type { Secret } from '../core/secret.ts'
-import type { Selection } from '../core/selection.ts'
+import { plural } from '../core/format.ts'
+import { type Phase, PhaseError, type PhaseScope, type PhaseTiming, runPhases } from '../core/pipeline.ts'
 import { TOOL_VERSION } from '../core/version.ts'
-import { exportTables } from './export-tables.ts'
-
-export interface SchemaSqlResult {
-  sql: string
-  source: string
-  warnings: string[]
-}
-
-export type GenerateSchemaSql = (
-  client: pg.ClientBase,
-  options: {
-    schemas: string[]
-    /** Only when tables were selected by name: the DDL then covers just them. */
-    tables?: string[]
-    snapshot: string
-    connection: { url: Secret; serverVersionNum: number }
-  },
-) => Promise<SchemaSqlResult>
+import type { SigningKey } from '../trust/signature.ts'
 
 export interface BackupDeps {
   store: Store
@@ -49,186 +22,187 @@ export interface BackupDeps {
   tempDir: string
   /** Encryption applied to the archive stream; present when recipients are configured. */
   encrypt?: () => Transform
-  generateSchemaSql?: GenerateSchemaSql
+  /** Aborts the backup (SIGINT, SIGTERM, a deadline): the partial archive is removed. */
+  signal?: AbortSignal
+  /** BACKUP_SIGNING_KEY: the backup is signed with it; without it the backup is unsigned (and says so). */
+  signingKey?: SigningKey | undefined
+}
+
+/** What a source tells the archive once it is open. */
+export interface SourcePlan {
+  /** `schema.table` names in restore order (referenced tables first). */
+  restoreOrder: string[]
+  sequences: SequenceEntry[]
+}
+
+/** The Source port: where rows come from (a database snapshot, the Supabase API). */
+export interface BackupSource<M extends Manifest = Manifest> {
+  readonly kind: Manifest['source']['kind']
+  /** Opens the source at one moment and decides what is exported. */
+  open(scope: PhaseScope, warn: (message: string) => void): Promise<SourcePlan>
+  /** schema.sql into the archive, or null when the source cannot give one. */
+  writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<Manifest['schemaSql']>
+  /** Every table's data file into the archive, in restore order. */
+  exportTables(
+    writer: ArchiveWriter,
+    scope: PhaseScope,
+    warn: (message: string) => void,
+  ): Promise<M['tables']>
+  /** The manifest's `source`, once the export has finished. */
+  describe(started: Date, finished: Date): M['source']
+  /** Ends the source's snapshot cleanly once the archive is stored. */
+  finish(): Promise<void>
+  close(): Promise<void>
 }
 
 export interface BackupOptions {
-  source: Secret
-  /** The setting the source came from, for messages (`DATABASE_URL`). */
-  sourceSetting: string
-  selection: Selection
-  jobs: number
   gzipLevel: number
-  /** Tables estimated larger than this are split across the jobs (default 64 MB). */
-  splitMinBytes?: number
-  /**
-   * `key` (default): rows in key order, so a restore can prove its load by re-export.
-   * `none`: rows as the server reads them (no sort on the server); only for restores
-   * that prove their load by the manifest's row digests (docs/archive-format.md).
-   */
-  rowOrder?: 'key' | 'none'
 }
 
-export interface BackupResult {
+export interface BackupSummary<M extends Manifest = Manifest> {
   id: string
   key: string
   location: string
-  manifest: Manifest
+  manifest: M
   archiveBytes: number
   seconds: number
+  phases: PhaseTiming[]
   warnings: string[]
 }
 
-export async function runBackup(deps: BackupDeps, options: BackupOptions): Promise<BackupResult> {
-  assertNotTransactionPooler(options.source, options.sourceSetting)
+interface BackupContext<M extends Manifest> {
+  deps: BackupDeps
+  source: BackupSource<M>
+  options: BackupOptions
+  started: Date
+  warn: (message: string) => void
+  plan?: SourcePlan
+  upload?: ArchiveUpload
+  schemaSql?: Manifest['schemaSql']
+  tables?: M['tables']
+  sealed?: { manifest: M; bytes: number }
+}
+
+function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
+  return [
+    {
+      name: 'open-source',
+      async run(c, scope) {
+        scope.defer(() => c.source.close())
+        c.plan = await c.source.open(scope, c.warn)
+      },
+    },
+    {
+      name: 'start-archive',
+      async run(c, scope) {
+        const upload = await startArchiveUpload({
+          ...c.deps,
+          started: c.started,
+          gzipLevel: c.options.gzipLevel,
+        })
+        c.upload = upload
+        scope.defer(() => upload.writer.dispose())
+        // The store write is aborted with the writer: nothing half-written stays visible.
+        scope.onFailure(async (error) => {
+          upload.writer.abort(error instanceof Error ? error : new Error(String(error)))
+          await upload.upload.catch(() => undefined)
+        })
+        scope.emit({
+          type: 'step',
+          message: `backing up ${plural(c.plan!.restoreOrder.length, 'table')} to ${c.deps.store.locate(upload.key)}`,
+        })
+      },
+    },
+    {
+      name: 'schema',
+      async run(c) {
+        c.schemaSql = await c.source.writeSchema(c.upload!.writer, c.warn)
+      },
+    },
+    {
+      name: 'export',
+      async run(c, scope) {
+        c.tables = await c.source.exportTables(c.upload!.writer, scope, c.warn)
+      },
+    },
+    { name: 'seal', run: seal },
+    { name: 'finish', run: (c) => c.source.finish() },
+  ]
+}
+
+/** manifest.json and SHA256SUMS end the archive; the sidecar, written last, makes it visible. */
+async function seal<M extends Manifest>(c: BackupContext<M>): Promise<void> {
+  const { id, key, encrypted, writer, upload } = c.upload!
+  const tables = c.tables!
+  const manifest = {
+    format: FORMAT_VERSION,
+    id,
+    tool: { name: 'lifeboat', version: TOOL_VERSION },
+    startedAt: c.started.toISOString(),
+    finishedAt: c.deps.now().toISOString(),
+    source: c.source.describe(c.started, c.deps.now()),
+    compression: { method: 'gzip', level: c.options.gzipLevel },
+    encrypted,
+    schemaSql: c.schemaSql ?? null,
+    tables,
+    sequences: c.plan!.sequences,
+    restoreOrder: c.plan!.restoreOrder,
+    totals: totalsOf(tables),
+  } as M
+  const { sidecar, archive } = await sealArchive({
+    writer,
+    upload,
+    store: c.deps.store,
+    key,
+    manifest,
+    signingKey: c.deps.signingKey,
+    now: c.deps.now,
+  })
+  c.sealed = { manifest: sidecar, bytes: archive.bytes }
+}
+
+/** Runs a backup of `source` into the store. */
+export async function backupFrom<M extends Manifest>(
+  deps: BackupDeps,
+  source: BackupSource<M>,
+  options: BackupOptions,
+): Promise<BackupSummary<M>> {
   const started = deps.now()
   const warnings: string[] = []
   const warn = (message: string) => {
     warnings.push(message)
     deps.emit({ type: 'warning', message })
   }
-
-  const leader = await connect(options.source, {
-    applicationName: 'lifeboat backup',
-    settings: PINNED_SESSION_SETTINGS,
-  })
-  const workers: pg.Client[] = []
-  try {
-    // The leader's transaction holds the snapshot every table is read from.
-    await leader.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
-    const snapshot = (await leader.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id
-    const catalog = await readCatalog(leader, options.selection).catch((e) => {
-      throw queryError(e, 'reading the catalog')
-    })
-    if (catalog.tables.length === 0) warn('no tables matched the selection: the backup holds no data')
-    await lockTables(leader, catalog.tables)
-
-    const plan = planRestoreOrder(
-      catalog.tables.map((t) => ({
-        name: qualifiedName(t),
-        references: t.foreignKeys.map((f) => `${f.referencedSchema}.${f.referencedTable}`),
-      })),
+  const context: BackupContext<M> = { deps, source, options, started, warn }
+  if (!deps.signingKey) {
+    warn(
+      'this backup is not signed: set BACKUP_SIGNING_KEY so restores can prove it is yours (docs/signing.md)',
     )
-    const byName = new Map(catalog.tables.map((t) => [qualifiedName(t), t]))
-    const ordered = plan.order.map((name) => byName.get(name)!)
-
-    const { id, key, encrypted, writer, upload } = await startArchiveUpload({
-      store: deps.store,
-      started,
-      tempDir: deps.tempDir,
-      gzipLevel: options.gzipLevel,
-      encrypt: deps.encrypt,
-    })
-    try {
-      deps.emit({ type: 'step', message: `backing up ${ordered.length} tables to ${deps.store.locate(key)}` })
-
-      const schemaSql = await writeSchemaSql(deps, leader, writer, snapshot, catalog, options, warn)
-      const tables = await exportTables(
-        {
-          emit: deps.emit,
-          leader,
-          workers,
-          writer,
-          snapshot,
-          source: options.source,
-          jobs: options.jobs,
-          ordered: (options.rowOrder ?? 'key') === 'key',
-          ...(options.splitMinBytes !== undefined ? { splitMinBytes: options.splitMinBytes } : {}),
-        },
-        ordered,
-      )
-      const finished = deps.now()
-      const { host, database } = describeConnection(options.source)
-      const manifest: Manifest = {
-        format: FORMAT_VERSION,
-        id,
-        tool: { name: 'lifeboat', version: TOOL_VERSION },
-        startedAt: started.toISOString(),
-        finishedAt: finished.toISOString(),
-        source: {
-          kind: 'postgres',
-          serverVersion: catalog.serverVersion,
-          database: catalog.database || database,
-          host,
-          snapshot,
-          consistent: true,
-        },
-        compression: { method: 'gzip', level: options.gzipLevel },
-        encrypted,
-        schemaSql,
-        tables,
-        sequences: catalog.sequences,
-        restoreOrder: plan.order,
-        totals: totalsOf(tables),
-      }
-      const { sidecar, archive } = await sealArchive({ writer, upload, store: deps.store, key, manifest })
-      await leader.query('COMMIT')
-      return {
-        id,
-        key,
-        location: deps.store.locate(key),
-        manifest: sidecar,
-        archiveBytes: archive.bytes,
-        seconds: (deps.now().getTime() - started.getTime()) / 1000,
-        warnings,
-      }
-    } catch (error) {
-      writer.abort(error as Error)
-      throw error
-    } finally {
-      await writer.dispose()
-    }
-  } finally {
-    await Promise.all([...workers, leader].map((c) => c.end().catch(() => undefined)))
-  }
-}
-
-/** As pg_dump does: keep tables from being dropped or altered while they are read. */
-async function lockTables(client: pg.Client, tables: readonly CatalogTable[]): Promise<void> {
-  if (tables.length === 0) return
-  try {
-    await client.query(`SET LOCAL lock_timeout = '60s'`)
-    await client.query(
-      `LOCK TABLE ${tables.map((t) => quoteQualified(t.schema, t.name)).join(', ')} IN ACCESS SHARE MODE`,
-    )
-  } catch (error) {
-    throw queryError(error, 'locking the selected tables')
-  }
-}
-
-async function writeSchemaSql(
-  deps: BackupDeps,
-  leader: pg.Client,
-  writer: ArchiveWriter,
-  snapshot: string,
-  catalog: Awaited<ReturnType<typeof readCatalog>>,
-  { source, selection }: BackupOptions,
-  warn: (message: string) => void,
-): Promise<Manifest['schemaSql']> {
-  if (!deps.generateSchemaSql) {
-    warn('schema.sql was not produced (no schema generator configured)')
-    return null
   }
   try {
-    const result = await deps.generateSchemaSql(leader, {
-      schemas: catalog.schemas,
-      ...(selection.tables.length > 0 || selection.excludeTables.length > 0
-        ? { tables: catalog.tables.map(qualifiedName) }
-        : {}),
-      snapshot,
-      connection: { url: source, serverVersionNum: catalog.serverVersionNum },
+    const run = await runPhases(phases<M>(), context, {
+      signal: deps.signal ?? new AbortController().signal,
+      emit: deps.emit,
     })
-    for (const w of result.warnings) warn(`schema.sql: ${w}`)
-    await writer.addText('schema.sql', result.sql)
+    const { key, id } = context.upload!
     return {
-      file: 'schema.sql',
-      source: result.source,
-      sha256: createHash('sha256').update(result.sql).digest('hex'),
-      bytes: Buffer.byteLength(result.sql),
+      id,
+      key,
+      location: deps.store.locate(key),
+      manifest: context.sealed!.manifest,
+      archiveBytes: context.sealed!.bytes,
+      seconds: (deps.now().getTime() - started.getTime()) / 1000,
+      phases: run.timings,
+      warnings,
     }
   } catch (error) {
-    // The data is still worth keeping: restore into an existing schema needs no DDL.
-    warn(`schema.sql was not produced: ${(error as Error).message}`)
-    return null
+    if (!(error instanceof PhaseError)) throw error
+    const cause = toLifeboatError(error.cause)
+    if (cause.code !== 'INTERRUPTED') throw cause
+    throw new LifeboatError(
+      'INTERRUPTED',
+      `interrupted during ${error.phase}; the partial archive and temporary files were removed, nothing was stored`,
+      { cause },
+    )
   }
 }

@@ -1,6 +1,6 @@
 // How a backup splits its work: big tables with an integer primary key are cut into
 // key ranges that several connections (sharing one snapshot) export in parallel;
-// the parts are joined in key order, so the data file is the same as unsplit.
+// the parts are joined in key order, so the data file is the same as unsplit. Pure.
 
 /** Below this estimated size a table is exported in one piece. */
 export const SPLIT_MIN_BYTES = 64 * 1024 * 1024

@@ -63,6 +63,8 @@ export async function exportTables(
   const { emit, writer } = context
   const jobs = Math.max(1, context.jobs)
   const items = await planWork(context.leader, tables, jobs, context.splitMinBytes)
+  const estimatedRows = tables.reduce((n, t) => n + (t.estimatedRows ?? 0), 0)
+  emit({ type: 'phase-start', phase: 'export', total: { rows: estimatedRows, tables: tables.length } })
   const connections = await openWorkers(context, Math.min(jobs, items.length))
 
   const partsOf = tables.map((_, t) => items.filter((item) => item.table === t).length)
@@ -88,7 +90,15 @@ export async function exportTables(
     const name = qualifiedName(table)
     if (item.part === 0) {
       began[item.table] = Date.now()
-      emit({ type: 'table-start', table: name, index: item.table, total: tables.length })
+      emit({
+        type: 'table-start',
+        table: name,
+        index: item.table,
+        total: tables.length,
+        phase: 'export',
+        ...(table.estimatedRows === undefined ? {} : { estimatedRows: table.estimatedRows }),
+        estimatedBytes: table.estimatedBytes,
+      })
     }
     const stats = await exportTable(
       client,
@@ -97,6 +107,7 @@ export async function exportTables(
       (rows, bytes) =>
         emit({
           type: 'table-progress',
+          phase: 'export',
           table: name,
           rows: rowsSoFar[item.table]! + rows,
           bytes: bytesSoFar[item.table]! + bytes,
@@ -139,6 +150,7 @@ export async function exportTables(
             }
       emit({
         type: 'table-done',
+        phase: 'export',
         table: qualifiedName(table),
         rows: stats.rows,
         bytes: stats.bytes,
@@ -155,6 +167,7 @@ export async function exportTables(
     throw error
   }
   await running
+  emit({ type: 'phase-done', phase: 'export' })
   return entries
 }
 

@@ -9,6 +9,7 @@ import { reportOutcome } from '../alerts/report-outcome.ts'
 import { auditDetails, describeActor } from '../audit/record.ts'
 import { appendAudit } from '../audit/trail.ts'
 import { readStoreConfig, SettingsReader } from '../core/config.ts'
+import { ExitCode } from '../core/errors.ts'
 import type { JobContext, JobResult, JobSpec } from './run-job.ts'
 
 /** The facts a job's result offers the alert path and the audit trail. */
@@ -54,7 +55,9 @@ export function reportWhenDone(
       warnings: reportable?.warnings ?? [],
       ...(reportable?.facts ?? {}),
     })
-    if (alert) {
+    // A usage or configuration error (exit 2) is not a failed run: no alert, no count
+    // toward the page on the second consecutive failure (docs/alerts.md).
+    if (alert && error?.exitCode !== ExitCode.usage) {
       const report = await reportOutcome(
         { env: context.env, ...(store ? { store } : {}), log: context.log },
         outcome,

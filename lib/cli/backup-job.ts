@@ -6,11 +6,12 @@ import type { Store } from '../adapters/store/store.ts'
 import type { Manifest } from '../archive/manifest.ts'
 import { SettingsReader, type StoreConfig } from '../core/config.ts'
 import { readDoctorConfig } from '../core/doctor-config.ts'
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, plural } from '../core/format.ts'
 import { preflight } from '../doctor/probes.ts'
 import { readAnomalySettings } from '../monitor/anomalies.ts'
 import { checkNewBackup } from '../monitor/monitor.ts'
 import type { ReportableResult } from './after-job.ts'
+import { backupMarkdown } from './job-markdown.ts'
 import type { JobContext } from './run-job.ts'
 
 export interface PreparedBackup {
@@ -20,16 +21,16 @@ export interface PreparedBackup {
 
 /** Reads the anomaly settings and runs the preflight checks before anything is written. */
 export async function prepareBackup(
-  { args, env, emit }: JobContext,
+  { args, env, emit, host }: JobContext,
   storeConfig: StoreConfig,
 ): Promise<PreparedBackup> {
   const settings = new SettingsReader(env, args)
   const anomalyOptions = readAnomalySettings(settings)
   settings.finish()
   const store = openStore(storeConfig)
-  const doctor = readDoctorConfig(env, args)
+  const doctor = readDoctorConfig(env, args, host)
   const checks = await preflight({ settings: doctor.settings, store, identity: doctor.identity })
-  emit({ type: 'step', message: `preflight: ${checks.length} checks passed` })
+  emit({ type: 'step', message: `preflight: ${plural(checks.length, 'check')} passed` })
   return { store, anomalyOptions }
 }
 
@@ -83,6 +84,7 @@ export async function backupResult(
       ...(extra.details ? { details: extra.details } : {}),
     },
     warnings,
-    text: `backup ${result.id}${extra.describe ?? ''}: ${totals.tables} tables, ${totals.rows.toLocaleString('en')} rows, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s)`,
+    text: `backup ${result.id}${extra.describe ?? ''}: ${plural(totals.tables, 'table')}, ${plural(totals.rows, 'row')}, ${formatBytes(result.archiveBytes)} at ${result.location} (${result.seconds.toFixed(1)} s)`,
+    markdown: backupMarkdown({ ...result, warnings }),
   }
 }

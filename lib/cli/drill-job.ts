@@ -1,15 +1,16 @@
 // The edge the drill and the DR test share: the report as Markdown on stdout and in the
 // GitHub job summary, a failed run turned into the job's error (exit 1, or 2 for a
 // refused target), and the drill's facts handed to the alert path even when it failed.
-import { appendFile } from 'node:fs/promises'
 import process from 'node:process'
 import { ExitCode, LifeboatError } from '../core/errors.ts'
 import { formatBytes } from '../core/format.ts'
 import { redact } from '../core/secret.ts'
 import type { DrillRun } from '../drills/drill.ts'
-import { formatSeconds, renderDrillMarkdown } from '../drills/report.ts'
+import { formatSeconds } from '../drills/report.ts'
+import { renderDrillMarkdown } from '../drills/report-markdown.ts'
 import { type ReportableResult, reportWhenDone } from './after-job.ts'
 import type { JobContext, JobSpec } from './run-job.ts'
+import { appendStepSummary } from './step-summary.ts'
 
 /** Filled by `finishDrill` when the run failed: the alert path still gets backup id and report. */
 export interface FailedDrill {
@@ -23,7 +24,8 @@ export async function finishDrill(
 ): Promise<ReportableResult> {
   const { report } = run
   const markdown = renderDrillMarkdown(report, run.storeError ? {} : { location: run.location })
-  await writeJobSummary(context, markdown)
+  // A failed drill's report goes to the job summary too, before the error the harness adds.
+  if (run.error || run.storeError) await appendStepSummary(context.env, markdown, context.log)
   if (run.storeError)
     context.log(`warning: the report could not be written to ${run.location}: ${run.storeError}`)
   else context.log(`report written to ${run.location}`)
@@ -53,6 +55,7 @@ export async function finishDrill(
   return {
     summary: { ...report, reportLocation: run.location },
     text: markdown,
+    markdown,
     facts,
     warnings: report.warnings,
   }
@@ -79,17 +82,6 @@ function factsOf(run: DrillRun): NonNullable<ReportableResult['facts']> {
       ? { rows: report.sizes.rows, tables: report.sizes.tables, bytes: report.sizes.archiveBytes }
       : {}),
     details,
-  }
-}
-
-/** In GitHub Actions, Markdown appended to $GITHUB_STEP_SUMMARY shows on the run's page. */
-export async function writeJobSummary(context: JobContext, markdown: string): Promise<void> {
-  const path = context.env.GITHUB_STEP_SUMMARY
-  if (!path) return
-  try {
-    await appendFile(path, `${redact(markdown)}\n`)
-  } catch (error) {
-    context.log(`warning: cannot append to GITHUB_STEP_SUMMARY: ${(error as Error).message}`)
   }
 }
 

@@ -1,50 +1,131 @@
-// Renders progress events: a live status line on a terminal, plain log lines
-// otherwise (CI, pipes). Everything goes to stderr; stdout is for results.
+// Renders progress events: on a terminal one status line, redrawn in place and cut to
+// the terminal's width; otherwise (CI, pipes) a plain line per running phase every
+// interval. Finished tables, steps and warnings are lines of their own. All on stderr.
 import type { EmitEvent, ProgressEvent } from '../core/events.ts'
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, plural } from '../core/format.ts'
 import { redact } from '../core/secret.ts'
+import { formatEta, ProgressModel, plainLine, statusLine } from './progress-model.ts'
 
-export function createProgressRenderer(
-  stream: NodeJS.WriteStream,
-  options: { live: boolean; quiet: boolean },
-): EmitEvent {
+export interface ProgressOptions {
+  /** A terminal: redraw one line in place. */
+  live: boolean
+  /** Only warnings. */
+  quiet: boolean
+  /** Without a terminal: at most this long between two lines of a running phase. */
+  intervalMs?: number
+  clock?: () => number
+}
+
+export interface ProgressRenderer {
+  emit: EmitEvent
+  /** Stops the timers and clears the status line. */
+  close(): void
+}
+
+type Output = Pick<NodeJS.WriteStream, 'write'> & { columns?: number }
+
+const REDRAW_MS = 100
+
+export function createProgressRenderer(stream: Output, options: ProgressOptions): ProgressRenderer {
+  const clock = options.clock ?? Date.now
+  const intervalMs = options.intervalMs ?? 10_000
+  const model = new ProgressModel()
+  const lastPlain = new Map<string, number>()
   let statusShown = false
+  let lastDraw = 0
+  let pending: NodeJS.Timeout | undefined
+
   const clearStatus = () => {
     if (statusShown) stream.write('\r\x1b[2K')
     statusShown = false
   }
+  const draw = () => {
+    pending = undefined
+    lastDraw = clock()
+    const running = model.running(lastDraw)
+    clearStatus()
+    if (running.length === 0) return
+    stream.write(statusLine(running, stream.columns ?? 80))
+    statusShown = true
+  }
+  const scheduleDraw = () => {
+    const wait = REDRAW_MS - (clock() - lastDraw)
+    if (wait <= 0) draw()
+    else pending ??= setTimeout(draw, wait)
+  }
   const line = (text: string) => {
     clearStatus()
     stream.write(`${redact(text)}\n`)
+    if (options.live) draw()
   }
-  return (event: ProgressEvent) => {
-    if (options.quiet && event.type !== 'warning') return
-    switch (event.type) {
-      case 'step':
-        line(event.message)
-        break
-      case 'warning':
-        line(`warning: ${event.message}`)
-        break
-      case 'table-start':
-        if (options.live) {
-          clearStatus()
-          stream.write(`[${event.index + 1}/${event.total}] ${event.table} …`)
-          statusShown = true
-        }
-        break
-      case 'table-progress':
-        if (options.live) {
-          clearStatus()
-          stream.write(`${event.table}: ${event.rows.toLocaleString('en')} rows, ${formatBytes(event.bytes)}`)
-          statusShown = true
-        }
-        break
-      case 'table-done':
-        line(
-          `${event.table}: ${event.rows.toLocaleString('en')} rows, ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${event.parts ? ` (${event.parts} parts in parallel)` : ''}`,
-        )
-        break
+  const tickPlain = () => {
+    const now = clock()
+    for (const snapshot of model.running(now)) {
+      const since = lastPlain.get(snapshot.phase) ?? now - snapshot.elapsedSeconds * 1000
+      if (now - since < intervalMs) continue
+      lastPlain.set(snapshot.phase, now)
+      stream.write(`${redact(plainLine(snapshot))}\n`)
     }
+  }
+  const ticker = options.quiet
+    ? undefined
+    : setInterval(options.live ? draw : tickPlain, options.live ? 1000 : Math.min(1000, intervalMs))
+  ticker?.unref()
+
+  const emit = (event: ProgressEvent) => {
+    const now = clock()
+    model.apply(event, now)
+    if (options.quiet) {
+      if (event.type === 'warning') stream.write(`${redact(`warning: ${event.message}`)}\n`)
+      return
+    }
+    const text = lineFor(event, model, now) ?? (options.live ? undefined : startLine(event))
+    if (text !== undefined) line(text)
+    else if (options.live) scheduleDraw()
+    if (event.type === 'phase-start') lastPlain.set(event.phase, now)
+  }
+  return {
+    emit,
+    close() {
+      if (ticker) clearInterval(ticker)
+      if (pending) clearTimeout(pending)
+      pending = undefined
+      clearStatus()
+    },
+  }
+}
+
+/** In a log, a phase says when it starts and how much it has ahead of it. */
+function startLine(event: ProgressEvent): string | undefined {
+  if (event.type !== 'phase-start') return undefined
+  const { rows, bytes, tables } = event.total ?? {}
+  const facts = [
+    ...(tables === undefined ? [] : [plural(tables, 'table')]),
+    ...(rows ? [`${event.phase === 'export' ? '~' : ''}${plural(rows, 'row')}`] : []),
+    ...(bytes && !rows ? [formatBytes(bytes)] : []),
+  ]
+  return `${event.phase}: started${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`
+}
+
+/** The line an event prints on its own, if any. */
+function lineFor(event: ProgressEvent, model: ProgressModel, now: number): string | undefined {
+  switch (event.type) {
+    case 'step':
+      return event.message
+    case 'warning':
+      return `warning: ${event.message}`
+    case 'phase-done': {
+      const s = model.snapshot(event.phase, now)
+      if (!s) return undefined
+      const amount = s.unit === 'bytes' ? formatBytes(s.done) : plural(s.done, 'row')
+      const rate = s.perSecond
+        ? `, ${s.unit === 'bytes' ? `${formatBytes(s.perSecond)}/s` : `${Math.round(s.perSecond).toLocaleString('en')} rows/s`}`
+        : ''
+      return `${event.phase} done: ${amount} in ${formatEta(s.elapsedSeconds)}${rate}`
+    }
+    case 'table-done':
+      return `${event.table}: ${event.rows.toLocaleString('en')} ${event.rows === 1 ? 'row' : 'rows'}, ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${event.parts ? ` (${event.parts} parts in parallel)` : ''}`
+    default:
+      return undefined
   }
 }

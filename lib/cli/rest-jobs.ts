@@ -6,11 +6,13 @@ import { decryptStream, loadIdentity } from '../adapters/crypto/age.ts'
 import { RestClient } from '../adapters/rest/client.ts'
 import { createRetryingFetch } from '../adapters/rest/http.ts'
 import { openStore } from '../adapters/store/open-store.ts'
-import { runRestBackup } from '../backup/rest-backup.ts'
+import { runRestBackup } from '../backup/rest-source.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
-import { type RestRestoreResult, runRestRestore } from '../restore/rest-restore.ts'
+import { type RestRestoreResult, runRestRestore } from '../restore/rest-target.ts'
+import { loadSigningKey, loadTrust } from '../trust/signing-config.ts'
 import type { ReportableResult } from './after-job.ts'
 import { backupResult, prepareBackup } from './backup-job.ts'
 import type { JobContext, JobResult } from './run-job.ts'
@@ -31,7 +33,7 @@ function apiClient(url: string, key: Secret, retry: RestRetrySettings, emit: Emi
 }
 
 export async function runRestBackupJob(context: JobContext): Promise<ReportableResult> {
-  const { args, env, emit } = context
+  const { args, env, emit, signal } = context
   const config = readRestBackupConfig(env, args)
   const prepared = await prepareBackup(context, config.store)
   const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
@@ -40,10 +42,12 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
       client,
       store: prepared.store,
       emit,
+      signal,
       now: () => new Date(),
       tempDir: config.tempDir ?? tmpdir(),
       stats,
       ...buildEncryption(config.recipients),
+      signingKey: config.signingKey ? await loadSigningKey(config.signingKey) : undefined,
     },
     {
       selection: config.selection,
@@ -66,7 +70,13 @@ export async function runRestBackupJob(context: JobContext): Promise<ReportableR
   })
 }
 
-export async function runRestRestoreJob({ args, positional, env, emit }: JobContext): Promise<JobResult> {
+export async function runRestRestoreJob({
+  args,
+  positional,
+  env,
+  emit,
+  signal,
+}: JobContext): Promise<JobResult> {
   const config = readRestRestoreConfig(env, args, positional)
   const identity = config.identity ? await loadIdentity(config.identity) : undefined
   const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
@@ -75,10 +85,12 @@ export async function runRestRestoreJob({ args, positional, env, emit }: JobCont
       client,
       stats,
       emit,
+      signal,
       tempDir: config.tempDir ?? tmpdir(),
       ...(config.store ? { store: openStore(config.store) } : {}),
       openS3Store: storeOpener(env),
       decrypt: (name) => decryptStream(identity, { name }),
+      trust: await loadTrust(config.trust),
     },
     {
       what: config.what,
@@ -115,7 +127,7 @@ export function renderRestRestore(result: RestRestoreResult): string {
       .trimEnd()
   const lines = [format(header), ...rows.map(format)]
   lines.push(
-    `restored ${result.id} through the API into ${result.target.project}: ${result.tables.length} tables, ${result.rows.toLocaleString('en')} rows in ${result.seconds.total.toFixed(1)} s (${result.requests} requests); ${result.verified ? 'every table read back and compared' : 'not verified (--no-verify)'}`,
+    `restored ${result.id} through the API into ${result.target.project}: ${plural(result.tables.length, 'table')}, ${plural(result.rows, 'row')} in ${result.seconds.total.toFixed(1)} s (${plural(result.requests, 'request')}); ${result.verified ? 'every table read back and compared' : 'not verified (--no-verify)'}`,
   )
   if (result.followUpSql.length > 0) {
     lines.push('', 'Run on the target (SQL editor) so new rows get fresh ids:', ...result.followUpSql)

@@ -4,7 +4,7 @@ import { encryptStream } from '../adapters/crypto/age.ts'
 import { generateSchemaSql } from '../adapters/postgres/schema-sql.ts'
 import { openStore } from '../adapters/store/open-store.ts'
 import type { Store } from '../adapters/store/store.ts'
-import type { GenerateSchemaSql } from '../backup/backup.ts'
+import type { GenerateSchemaSql } from '../backup/postgres-source.ts'
 import { type Env, readStoreConfig, SettingsReader } from '../core/config.ts'
 
 /** Encryption for the archive stream when recipients are configured. */

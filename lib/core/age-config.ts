@@ -1,6 +1,7 @@
 // age encryption settings: recipients (public keys, all the backup runner needs) and
-// the identity (private key, restore and verify only). Pure parsing and checks;
+// the identity (private key, restore and verify only). Pure: parsing and checks;
 // reading an identity file is I/O and lives in lib/adapters/crypto/age.ts.
+import { SETTINGS } from '../settings/settings.ts'
 import type { SettingsReader } from './config.ts'
 import { Secret } from './secret.ts'
 
@@ -12,7 +13,7 @@ export type AgeIdentitySource = { kind: 'inline'; text: Secret } | { kind: 'file
 
 /** `BACKUP_AGE_RECIPIENTS`: `age1…` keys, comma or whitespace separated; [] when unset (no encryption). */
 export function readAgeRecipients(reader: SettingsReader): string[] {
-  const raw = reader.optional(undefined, RECIPIENTS_SETTING)
+  const raw = reader.optional(SETTINGS.recipients)
   if (raw === undefined) return []
   const { recipients, problems } = parseAgeRecipients(raw)
   for (const problem of problems) reader.invalid(`${RECIPIENTS_SETTING} ${problem}`)
@@ -24,8 +25,8 @@ export function readAgeRecipients(reader: SettingsReader): string[] {
  * (several keys and `#` comments allowed), or a path to such a file. Undefined when unset:
  * only an encrypted archive needs it, and the decryptor says so then.
  */
-export function readAgeIdentity(reader: SettingsReader, flag = 'identity'): AgeIdentitySource | undefined {
-  const raw = reader.optional(flag, IDENTITY_SETTING)
+export function readAgeIdentity(reader: SettingsReader): AgeIdentitySource | undefined {
+  const raw = reader.optional(SETTINGS.identity)
   if (raw === undefined) return undefined
   const source = classifyIdentity(raw)
   if (source.kind === 'inline') {

@@ -2,6 +2,7 @@
 // URLs, keys and the SMTP URL travel as `Secret` so they never reach a log line.
 
 import type { RunInfo } from '../alerts/outcome.ts'
+import { SETTINGS as S } from '../settings/settings.ts'
 import type { SettingsReader } from './config.ts'
 import type { Secret } from './secret.ts'
 
@@ -51,38 +52,38 @@ export interface GitHubRunsConfig {
 /** Reads every alert setting; problems are collected in the reader (finish() reports them). */
 export function readAlertConfig(reader: SettingsReader): AlertConfig {
   const config: AlertConfig = {
-    environment: reader.optional(undefined, 'ALERT_ENVIRONMENT') ?? 'production',
+    environment: reader.optional(S.alertEnvironment)!,
     runbookBaseUrl: readRunbookBase(reader),
     delivery: {
-      attempts: reader.integer(undefined, 'ALERT_ATTEMPTS', 3, 1),
-      backoffMs: reader.integer(undefined, 'ALERT_BACKOFF_MS', 1000, 0),
-      timeoutMs: reader.integer(undefined, 'ALERT_TIMEOUT_MS', 10_000, 1),
+      attempts: reader.integer(S.alertAttempts),
+      backoffMs: reader.integer(S.alertBackoffMs),
+      timeoutMs: reader.integer(S.alertTimeoutMs),
     },
     history: {
-      stateFile: reader.optional(undefined, 'LIFEBOAT_STATE_FILE') ?? DEFAULT_STATE_FILE,
+      stateFile: reader.optional(S.stateFile)!,
     },
   }
 
-  const slack = reader.secret(undefined, 'SLACK_WEBHOOK_URL')
+  const slack = reader.secret(S.slackWebhookUrl)
   if (slack && isHttpUrl(reader, 'SLACK_WEBHOOK_URL', slack)) config.slack = { webhookUrl: slack }
 
-  const routingKey = reader.secret(undefined, 'PAGERDUTY_ROUTING_KEY')
-  const eventsUrl = reader.optional(undefined, 'PAGERDUTY_EVENTS_URL') ?? PAGERDUTY_EVENTS_URL
+  const routingKey = reader.secret(S.pagerDutyRoutingKey)
+  const eventsUrl = reader.optional(S.pagerDutyEventsUrl)!
   if (routingKey && isHttpUrl(reader, 'PAGERDUTY_EVENTS_URL', eventsUrl)) {
     config.pagerDuty = { routingKey, eventsUrl }
   }
 
-  const smtpUrl = reader.secret(undefined, 'SMTP_URL')
-  const to = reader.list(undefined, 'ONCALL_EMAIL')
+  const smtpUrl = reader.secret(S.smtpUrl)
+  const to = reader.list(S.oncallEmail)
   if (smtpUrl && to.length === 0) reader.missing('ONCALL_EMAIL (SMTP_URL is set)')
   if (!smtpUrl && to.length > 0) reader.missing('SMTP_URL (ONCALL_EMAIL is set)')
   const badAddress = to.find((address) => !/^[^@\s]+@[^@\s]+$/.test(address.replace(/^.*<(.*)>$/, '$1')))
   if (badAddress) reader.invalid(`ONCALL_EMAIL must be e-mail addresses, got "${badAddress}"`)
   if (smtpUrl && to.length > 0 && !badAddress && isSmtpUrl(reader, smtpUrl)) {
-    config.email = { smtpUrl, to, from: reader.optional(undefined, 'SMTP_FROM') ?? defaultSender(smtpUrl) }
+    config.email = { smtpUrl, to, from: reader.optional(S.smtpFrom) ?? defaultSender(smtpUrl) }
   }
 
-  const heartbeat = reader.secret(undefined, 'HEARTBEAT_URL')
+  const heartbeat = reader.secret(S.heartbeatUrl)
   if (heartbeat && isHttpUrl(reader, 'HEARTBEAT_URL', heartbeat)) config.heartbeat = { url: heartbeat }
 
   const github = readGitHubRuns(reader)
@@ -118,7 +119,7 @@ export function readRunInfo(reader: SettingsReader): RunInfo | undefined {
 }
 
 function readRunbookBase(reader: SettingsReader): string {
-  const explicit = reader.optional(undefined, 'RUNBOOK_BASE_URL')
+  const explicit = reader.optional(S.runbookBaseUrl)
   if (explicit) return explicit.endsWith('/') ? explicit : `${explicit}/`
   const server = reader.env('GITHUB_SERVER_URL')
   const repository = reader.env('GITHUB_REPOSITORY')
@@ -129,7 +130,7 @@ function readRunbookBase(reader: SettingsReader): string {
 // GitHub counts failures even when the store is unreachable; it needs a token with
 // `actions: read` and the workflow this run belongs to.
 function readGitHubRuns(reader: SettingsReader): GitHubRunsConfig | undefined {
-  const token = reader.secret(undefined, 'GITHUB_TOKEN')
+  const token = reader.secret(S.githubToken)
   const repository = reader.env('GITHUB_REPOSITORY')
   const workflow = workflowOf(reader.env('GITHUB_WORKFLOW_REF'))
   if (!token || !repository || !workflow) return undefined

@@ -1,14 +1,25 @@
 // The backup job's settings, from environment and flags, every problem at once.
 
+import { SETTINGS as S } from '../settings/settings.ts'
+import { readSigningKeySource, type SigningKeySource } from '../trust/signing-config.ts'
 import { readAgeRecipients } from './age-config.ts'
-import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
+import {
+  type Env,
+  type Flags,
+  type HostFacts,
+  NO_HOST_FACTS,
+  readStoreConfig,
+  SettingsReader,
+  type StoreConfig,
+} from './config.ts'
+import { readSourceDatabase } from './database-config.ts'
 import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
 
 export interface SourceConfig {
   url: Secret
-  /** Which variable held it, for messages. */
-  setting: 'DATABASE_URL' | 'SUPABASE_DB_URL'
+  /** Which setting held it, for messages: DATABASE_URL, SUPABASE_DB_URL or the PG* variables. */
+  setting: string
 }
 
 export interface BackupConfig {
@@ -21,42 +32,39 @@ export interface BackupConfig {
   gzipLevel: number
   /** age public keys; empty means the archive is not encrypted. */
   recipients: string[]
+  /** BACKUP_SIGNING_KEY; undefined: the backup is written unsigned (and says so). */
+  signingKey: SigningKeySource | undefined
   tempDir: string | undefined
 }
 
+/** DATABASE_URL or SUPABASE_DB_URL, else libpq's PG* variables and service file. */
 export function readSource(reader: SettingsReader): SourceConfig | undefined {
-  const setting = reader.optional(undefined, 'DATABASE_URL') ? 'DATABASE_URL' : 'SUPABASE_DB_URL'
-  const url = reader.requiredSecret(undefined, 'DATABASE_URL', 'SUPABASE_DB_URL')
-  if (!url) return undefined
-  if (!/^postgres(ql)?:\/\//.test(url.reveal())) {
-    reader.invalid(`${setting} must be a postgresql:// URL`)
-    return undefined
-  }
-  return { url, setting }
+  const source = readSourceDatabase(reader, true)
+  return source ? { url: source.url, setting: source.setting } : undefined
 }
 
 export function readSelection(reader: SettingsReader): Selection {
   return {
-    schemas: reader.list('schema'),
-    excludeSchemas: reader.list('exclude-schema'),
-    tables: reader.list('table'),
-    excludeTables: reader.list('exclude-table'),
+    schemas: reader.list(S.schema),
+    excludeSchemas: reader.list(S.excludeSchema),
+    tables: reader.list(S.table),
+    excludeTables: reader.list(S.excludeTable),
   }
 }
 
-export function readBackupConfig(env: Env, flags: Flags): BackupConfig {
-  const reader = new SettingsReader(env, flags)
+export function readBackupConfig(env: Env, flags: Flags, host: HostFacts = NO_HOST_FACTS): BackupConfig {
+  const reader = new SettingsReader(env, flags, host)
   const source = readSource(reader)
   const store = readStoreConfig(reader)
   const config = {
     selection: readSelection(reader),
-    jobs: reader.integer('jobs', 'BACKUP_JOBS', 1, 1),
-    splitMinBytes: reader.integer('split-min-mb', 'BACKUP_SPLIT_MIN_MB', 64, 0) * 1024 * 1024,
-    gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
+    jobs: reader.integer(S.jobs),
+    splitMinBytes: reader.integer(S.splitMinMb) * 1024 * 1024,
+    gzipLevel: reader.integer(S.compress),
     recipients: readAgeRecipients(reader),
-    tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
+    signingKey: readSigningKeySource(reader),
+    tempDir: reader.optional(S.tempDir),
   }
-  if (config.gzipLevel > 9) reader.invalid('BACKUP_GZIP_LEVEL (--compress) must be between 0 and 9')
   reader.finish()
   return { source: source!, store: store!, ...config }
 }

@@ -1,5 +1,7 @@
 // Configuration is parsed once, from an env object and flags passed in, and every
 // problem is reported at once. Flags override environment variables.
+import { SETTINGS } from '../settings/settings.ts'
+import type { SettingDef } from '../settings/types.ts'
 import { LifeboatError } from './errors.ts'
 import { Secret } from './secret.ts'
 
@@ -30,91 +32,164 @@ interface Problem {
   message: string
 }
 
-/** Reads settings and collects problems; `finish()` throws them all as one error. */
+/** What libpq consults on the host: files (service file, password file), home, OS user. */
+export interface HostFacts {
+  readFile(path: string): string | undefined
+  home: string | undefined
+  osUser: string | undefined
+}
+
+export const NO_HOST_FACTS: HostFacts = { readFile: () => undefined, home: undefined, osUser: undefined }
+
+const TRUE = /^(1|true|yes|on)$/i
+const FALSE = /^(0|false|no|off)$/i
+
+/**
+ * Reads settings and collects problems; `finish()` throws them all as one error. Each
+ * method takes a setting's definition (lib/settings/): its flag, variables, default and
+ * bounds come from there. The older form (flag, variable names, fallback) still works.
+ */
 export class SettingsReader {
   readonly #env: Env
   readonly #flags: Flags
   readonly #problems: Problem[] = []
+  readonly host: HostFacts
 
-  constructor(env: Env, flags: Flags = {}) {
+  constructor(env: Env, flags: Flags = {}, host: HostFacts = NO_HOST_FACTS) {
     this.#env = env
     this.#flags = flags
+    this.host = host
   }
 
-  /** The first non-empty value among a flag and environment variables. */
-  optional(flag: string | undefined, ...envNames: string[]): string | undefined {
-    const fromFlag = flag === undefined ? undefined : this.#flags[flag]
-    if (typeof fromFlag === 'string' && fromFlag !== '') return fromFlag
-    if (typeof fromFlag === 'number') return String(fromFlag)
-    for (const name of envNames) {
+  /** The given value and where it came from (`--jobs`, `[days]`, `BACKUP_JOBS`). */
+  given(def: SettingDef): { value: string; from: string } | undefined {
+    if (def.flag) {
+      const fromFlag = this.#flags[def.flag]
+      if (typeof fromFlag === 'string' && fromFlag !== '') return { value: fromFlag, from: `--${def.flag}` }
+      if (typeof fromFlag === 'number') return { value: String(fromFlag), from: `--${def.flag}` }
+    }
+    if (def.positional) {
+      const fromArgument = this.#flags[def.positional]
+      if (typeof fromArgument === 'string' && fromArgument !== '')
+        return { value: fromArgument, from: `[${def.positional}]` }
+    }
+    for (const name of def.env ?? []) {
       const value = this.#env[name]
-      if (value !== undefined && value !== '') return value
+      if (value !== undefined && value !== '') return { value, from: name }
     }
     return undefined
   }
 
-  required(flag: string | undefined, ...envNames: string[]): string | undefined {
-    const value = this.optional(flag, ...envNames)
-    if (value === undefined) this.missing(describeSetting(flag, envNames))
+  /** The value, or the definition's default; a value outside `choices` is a problem. */
+  optional(def: SettingDef): string | undefined
+  optional(flag: string | undefined, ...envNames: string[]): string | undefined
+  optional(first: SettingDef | string | undefined, ...envNames: string[]): string | undefined {
+    const def = asDef(first, envNames, 'string')
+    const given = this.given(def)
+    const fallback =
+      typeof def.default === 'string' || typeof def.default === 'number' ? String(def.default) : undefined
+    if (!given) return fallback
+    if (!def.choices) return given.value
+    const choice = def.choices.find((c) => c.toLowerCase() === given.value.toLowerCase())
+    if (choice) return choice
+    this.invalid(`${given.from} must be ${def.choices.join(' or ')}, got "${given.value}"`)
+    return fallback
+  }
+
+  required(def: SettingDef): string | undefined
+  required(flag: string | undefined, ...envNames: string[]): string | undefined
+  required(first: SettingDef | string | undefined, ...envNames: string[]): string | undefined {
+    const def = asDef(first, envNames, 'string')
+    const value = this.optional(def)
+    if (value === undefined) this.missing(describeSetting(def))
     return value
   }
 
-  secret(flag: string | undefined, ...envNames: string[]): Secret | undefined {
-    const value = this.optional(flag, ...envNames)
+  secret(def: SettingDef): Secret | undefined
+  secret(flag: string | undefined, ...envNames: string[]): Secret | undefined
+  secret(first: SettingDef | string | undefined, ...envNames: string[]): Secret | undefined {
+    const value = this.optional(asDef(first, envNames, 'string'))
     return value === undefined ? undefined : new Secret(value)
   }
 
-  requiredSecret(flag: string | undefined, ...envNames: string[]): Secret | undefined {
-    const value = this.required(flag, ...envNames)
+  requiredSecret(def: SettingDef): Secret | undefined
+  requiredSecret(flag: string | undefined, ...envNames: string[]): Secret | undefined
+  requiredSecret(first: SettingDef | string | undefined, ...envNames: string[]): Secret | undefined {
+    const value = this.required(asDef(first, envNames, 'string'))
     return value === undefined ? undefined : new Secret(value)
   }
 
-  integer(flag: string | undefined, envName: string | undefined, fallback: number, min = 0): number {
-    const raw = this.optional(flag, ...(envName ? [envName] : []))
-    if (raw === undefined) return fallback
-    const value = Number(raw)
-    if (!Number.isInteger(value) || value < min) {
-      this.invalid(
-        `${describeSetting(flag, envName ? [envName] : [])} must be a whole number ≥ ${min}, got "${raw}"`,
-      )
-      return fallback
-    }
-    return value
+  integer(def: SettingDef): number
+  integer(flag: string | undefined, envName: string | undefined, fallback: number, min?: number): number
+  integer(first: SettingDef | string | undefined, envName?: string, fallback = 0, min = 0): number {
+    const def = legacyNumber(first, envName, fallback, min, 'integer')
+    return this.#numeric(def, /^[+-]?\d+$/, 'a whole number')
   }
 
-  number(flag: string | undefined, envName: string | undefined, fallback: number): number {
-    const raw = this.optional(flag, ...(envName ? [envName] : []))
-    if (raw === undefined) return fallback
-    const value = Number(raw)
-    if (!Number.isFinite(value) || value < 0) {
-      this.invalid(`${describeSetting(flag, envName ? [envName] : [])} must be a number ≥ 0, got "${raw}"`)
-      return fallback
-    }
-    return value
+  number(def: SettingDef): number
+  number(flag: string | undefined, envName: string | undefined, fallback: number): number
+  number(first: SettingDef | string | undefined, envName?: string, fallback = 0): number {
+    const def = legacyNumber(first, envName, fallback, 0, 'number')
+    return this.#numeric(def, /^[+-]?(\d+\.?\d*|\.\d+)$/, 'a number')
   }
 
-  boolean(flag: string | undefined, envName?: string): boolean {
-    const fromFlag = flag === undefined ? undefined : this.#flags[flag]
+  #numeric(def: SettingDef, shape: RegExp, kind: string): number {
+    const fallback = typeof def.default === 'number' ? def.default : 0
+    const given = this.given(def)
+    if (!given) return fallback
+    const value = Number(given.value)
+    const inRange =
+      shape.test(given.value.trim()) &&
+      (def.min === undefined || value >= def.min) &&
+      (def.max === undefined || value <= def.max)
+    if (inRange) return value
+    const range =
+      def.max !== undefined
+        ? ` from ${def.min ?? 0} to ${def.max}`
+        : def.min !== undefined
+          ? ` ≥ ${def.min}`
+          : ''
+    this.invalid(`${given.from} must be ${kind}${range}, got "${given.value}"`)
+    return fallback
+  }
+
+  boolean(def: SettingDef): boolean
+  boolean(flag: string | undefined, envName?: string): boolean
+  boolean(first: SettingDef | string | undefined, envName?: string): boolean {
+    const def = asDef(first, envName ? [envName] : [], 'boolean')
+    const fromFlag = def.flag === undefined ? undefined : this.#flags[def.flag]
     if (typeof fromFlag === 'boolean') return fromFlag
-    const raw = envName ? this.#env[envName] : undefined
-    return raw !== undefined && /^(1|true|yes|on)$/i.test(raw)
+    for (const name of def.env ?? []) {
+      const raw = this.#env[name]
+      if (raw === undefined || raw === '') continue
+      if (TRUE.test(raw)) return true
+      if (FALSE.test(raw)) return false
+      this.invalid(`${name} must be true or false, got "${raw}"`)
+    }
+    return def.default === true
   }
 
-  /** A flag that may be given several times (`-t a -t b`) or comma-separated in env. */
-  list(flag: string | undefined, envName?: string): string[] {
-    const fromFlag = flag === undefined ? undefined : this.#flags[flag]
+  /** A flag that may be given several times (`-t a -t b`), or comma-separated in env. */
+  list(def: SettingDef): string[]
+  list(flag: string | undefined, envName?: string): string[]
+  list(first: SettingDef | string | undefined, envName?: string): string[] {
+    const def = asDef(first, envName ? [envName] : [], 'list')
+    const fromFlag = def.flag === undefined ? undefined : this.#flags[def.flag]
     const values: unknown[] = Array.isArray(fromFlag) ? fromFlag : fromFlag === undefined ? [] : [fromFlag]
     const strings = values.filter((v): v is string => typeof v === 'string' && v !== '')
     if (strings.length > 0) return strings
-    const raw = envName ? this.#env[envName] : undefined
-    return raw
-      ? raw
+    for (const name of def.env ?? []) {
+      const raw = this.#env[name]
+      if (raw)
+        return raw
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean)
-      : []
+    }
+    return []
   }
 
+  /** A variable set by the platform (GITHUB_*, CI), not a setting of this tool. */
   env(name: string): string | undefined {
     const value = this.#env[name]
     return value === '' ? undefined : value
@@ -138,46 +213,75 @@ export class SettingsReader {
   }
 }
 
-function describeSetting(flag: string | undefined, envNames: readonly string[]): string {
-  const names = [...envNames]
-  if (flag) names.push(`--${flag}`)
+/** `TARGET_DATABASE_URL or --target`, `RETENTION_DAYS or [days]`. */
+export function describeSetting(def: SettingDef): string {
+  const names = [...(def.env ?? [])]
+  if (def.flag) names.push(`--${def.flag}`)
+  if (def.positional) names.push(`[${def.positional}]`)
   return names.length === 1 ? names[0]! : names.join(' or ')
+}
+
+function asDef(
+  first: SettingDef | string | undefined,
+  envNames: readonly string[],
+  type: SettingDef['type'],
+) {
+  if (typeof first === 'object') return first
+  return {
+    key: first ?? envNames[0] ?? 'setting',
+    ...(first === undefined ? {} : { flag: first }),
+    env: envNames,
+    type,
+    jobs: [],
+    help: '',
+  } satisfies SettingDef
+}
+
+function legacyNumber(
+  first: SettingDef | string | undefined,
+  envName: string | undefined,
+  fallback: number,
+  min: number,
+  type: 'integer' | 'number',
+): SettingDef {
+  if (typeof first === 'object') return first
+  return { ...asDef(first, envName ? [envName] : [], type), default: fallback, min }
 }
 
 /** `BACKUP_STORE` (or `--store`): where archives live. */
 export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined {
-  const raw = reader.required('store', 'BACKUP_STORE')
+  const S = SETTINGS
+  const raw = reader.required(S.store)
   if (raw === undefined) return undefined
   if (raw.startsWith('file://') || raw.startsWith('/') || raw.startsWith('.')) {
     return { url: raw.startsWith('file://') ? raw : `file://${raw}` }
   }
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(raw)
   if (!match) {
-    reader.invalid(`BACKUP_STORE must be s3://bucket/prefix or file://path, got "${raw}"`)
+    reader.invalid(
+      `${reader.given(S.store)?.from ?? 'BACKUP_STORE'} must be s3://bucket/prefix or file://path, got "${raw}"`,
+    )
     return undefined
   }
-  const endpoint = reader.optional(undefined, 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL')
-  const checksum = (name: string): 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' => {
-    const value = (reader.optional(undefined, name) ?? 'WHEN_SUPPORTED').toUpperCase()
-    if (value === 'WHEN_SUPPORTED' || value === 'WHEN_REQUIRED') return value
-    reader.invalid(`${name} must be WHEN_SUPPORTED or WHEN_REQUIRED, got "${value}"`)
-    return 'WHEN_SUPPORTED'
-  }
-  const accessKeyId = reader.optional(undefined, 'AWS_ACCESS_KEY_ID')
-  const secretAccessKey = reader.secret(undefined, 'AWS_SECRET_ACCESS_KEY')
-  const sessionToken = reader.secret(undefined, 'AWS_SESSION_TOKEN')
-  const forcePathStyle = reader.optional(undefined, 'AWS_S3_FORCE_PATH_STYLE')
+  const endpoint = reader.optional(S.awsEndpoint)
+  const accessKeyId = reader.optional(S.awsAccessKeyId)
+  const secretAccessKey = reader.secret(S.awsSecretAccessKey)
+  const sessionToken = reader.secret(S.awsSessionToken)
+  const forcePathStyle = reader.given(S.awsForcePathStyle) ? reader.boolean(S.awsForcePathStyle) : undefined
   return {
     url: raw,
     s3: {
       bucket: match[1]!,
       prefix: match[2]!.replace(/\/+$/, ''),
-      region: reader.optional(undefined, 'AWS_REGION', 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+      region: reader.optional(S.awsRegion)!,
       ...(endpoint ? { endpoint } : {}),
-      forcePathStyle:
-        forcePathStyle === undefined ? endpoint !== undefined : /^(1|true|yes)$/i.test(forcePathStyle),
-      requestChecksumCalculation: checksum('AWS_REQUEST_CHECKSUM_CALCULATION'),
-      responseChecksumValidation: checksum('AWS_RESPONSE_CHECKSUM_VALIDATION'),
+      forcePathStyle: forcePathStyle ?? endpoint !== undefined,
+      requestChecksumCalculation: reader.optional(
+        S.awsRequestChecksum,
+      ) as S3Settings['requestChecksumCalculation'],
+      responseChecksumValidation: reader.optional(
+        S.awsResponseChecksum,
+      ) as S3Settings['responseChecksumValidation'],
       ...(accessKeyId && secretAccessKey
         ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
         : {}),

@@ -1,12 +1,23 @@
 // The doctor's settings, read leniently: the doctor reports missing settings instead
 // of stopping, so every problem shows up in its checklist.
+
+import { SETTINGS } from '../settings/settings.ts'
 import { type AgeIdentitySource, readAgeIdentity, readAgeRecipients } from './age-config.ts'
 import { configuredChannels, readAlertConfig } from './alert-config.ts'
 import { readSelection } from './backup-config.ts'
-import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
+import {
+  type Env,
+  type Flags,
+  type HostFacts,
+  NO_HOST_FACTS,
+  readStoreConfig,
+  SettingsReader,
+  type StoreConfig,
+} from './config.ts'
+import { readSourceDatabase } from './database-config.ts'
 import type { LifeboatError } from './errors.ts'
 import { type ApiSettings, chooseSource, readApiSettings } from './rest-config.ts'
-import { Secret } from './secret.ts'
+import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
 
 export type DoctorSource =
@@ -48,7 +59,7 @@ function problemsOf(reader: SettingsReader): string[] {
   }
 }
 
-export function readDoctorConfig(env: Env, flags: Flags): DoctorConfig {
+export function readDoctorConfig(env: Env, flags: Flags, host: HostFacts = NO_HOST_FACTS): DoctorConfig {
   const problems: string[] = []
   let mode: 'postgres' | 'rest' = 'postgres'
   try {
@@ -59,37 +70,31 @@ export function readDoctorConfig(env: Env, flags: Flags): DoctorConfig {
   let source: DoctorSource = { kind: 'none' }
   let sourceUrl: Secret | undefined
   let api: ApiSettings | undefined
-  const sourceReader = new SettingsReader(env, flags)
+  const sourceReader = new SettingsReader(env, flags, host)
   if (mode === 'rest') {
     api = readApiSettings(sourceReader)
     if (api) source = { kind: 'rest', url: api.url, host: new URL(api.url).host }
   } else {
-    const setting = sourceReader.optional(undefined, 'DATABASE_URL') ? 'DATABASE_URL' : 'SUPABASE_DB_URL'
-    const raw = sourceReader.optional(undefined, 'DATABASE_URL', 'SUPABASE_DB_URL')
-    if (raw !== undefined) {
-      try {
-        const url = new URL(raw)
-        if (!/^postgres(ql)?:$/.test(url.protocol)) throw new Error('not postgres')
-        sourceUrl = new Secret(raw)
-        source = {
-          kind: 'postgres',
-          setting,
-          host: url.hostname.replace(/^\[|\]$/g, ''),
-          port: Number(url.port || 5432),
-          database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
-          user: decodeURIComponent(url.username),
-        }
-      } catch {
-        problems.push(`${setting} must be a postgresql:// URL`)
+    const database = readSourceDatabase(sourceReader, false)
+    if (database) {
+      sourceUrl = database.url
+      const { params } = database
+      source = {
+        kind: 'postgres',
+        setting: database.setting,
+        host: params.host,
+        port: params.port,
+        database: params.dbname,
+        user: params.user,
       }
     }
   }
   // A missing source is its own check; only other problems are listed here.
-  if (source.kind !== 'none') problems.push(...problemsOf(sourceReader))
+  // (An unreadable database setting leaves no source but a problem.)
+  if (mode === 'postgres' || source.kind !== 'none') problems.push(...problemsOf(sourceReader))
 
   const storeReader = new SettingsReader(env, flags)
-  const store =
-    storeReader.optional('store', 'BACKUP_STORE') === undefined ? undefined : readStoreConfig(storeReader)
+  const store = storeReader.given(SETTINGS.store) === undefined ? undefined : readStoreConfig(storeReader)
   problems.push(...problemsOf(storeReader))
 
   const selectionReader = new SettingsReader(env, flags)
@@ -118,7 +123,6 @@ export function readDoctorConfig(env: Env, flags: Flags): DoctorConfig {
     selection,
     schemas: selection.schemas.length > 0 ? selection.schemas.filter((s) => !/[*?]/.test(s)) : ['public'],
     identity,
-    authUsers:
-      flags['auth-users'] === true || new SettingsReader(env, flags).boolean(undefined, 'BACKUP_AUTH_USERS'),
+    authUsers: new SettingsReader(env, flags).boolean(SETTINGS.authUsers),
   }
 }

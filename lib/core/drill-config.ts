@@ -2,11 +2,20 @@
 // env and flags with every problem reported at once; durations accept `4h`, `90m`, `30s`.
 
 import { isBackupId } from '../archive/layout.ts'
-import { DRILL_WINDOW_DAYS } from '../drills/pick.ts'
-import { FRESHNESS_DEFAULTS, readNow } from '../monitor/freshness.ts'
+import { readNow } from '../monitor/freshness.ts'
+import { SETTINGS as S } from '../settings/settings.ts'
+import { readTrustSettings, type TrustSettings } from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
-import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
-import { LifeboatError } from './errors.ts'
+import {
+  type Env,
+  type Flags,
+  type HostFacts,
+  NO_HOST_FACTS,
+  readStoreConfig,
+  SettingsReader,
+  type StoreConfig,
+} from './config.ts'
+import { readDatabase, readProductionDatabases } from './database-config.ts'
 import type { Secret } from './secret.ts'
 
 export const DEFAULT_RTO_TARGET = '4h'
@@ -25,6 +34,8 @@ interface CommonConfig {
   store: StoreConfig
   rtoTargetSeconds: number
   identity: AgeIdentitySource | undefined
+  /** BACKUP_SIGNING_PUBLIC_KEYS and --allow-unsigned. */
+  trust: TrustSettings
   tempDir: string | undefined
   /** Where production lives: a drill never restores there, whatever is confirmed. */
   production: { setting: string; url: Secret }[]
@@ -33,7 +44,7 @@ interface CommonConfig {
 
 export interface DrillConfig extends CommonConfig {
   /** STAGING_DATABASE_URL or --target; absent means a throwaway PostgreSQL. */
-  target: { url: Secret; setting: 'STAGING_DATABASE_URL' | '--target' } | undefined
+  target: { url: Secret; setting: string } | undefined
   truncate: boolean
   /** --backup: a backup id, `latest` or a date instead of the random pick. */
   backup: string | undefined
@@ -48,8 +59,8 @@ export interface DrTestConfig extends CommonConfig {
    * neither, a throwaway PostgreSQL.
    */
   target:
-    | { kind: 'database'; url: Secret; setting: 'DR_TEST_DATABASE_URL' | '--target' }
-    | { kind: 'server'; url: Secret; setting: 'STAGING_DATABASE_URL' }
+    | { kind: 'database'; url: Secret; setting: string }
+    | { kind: 'server'; url: Secret; setting: string }
     | undefined
   /** A SQL file of smoke checks (DR_TEST_CHECKS, --checks). */
   checks: string | undefined
@@ -61,96 +72,76 @@ export interface DrTestConfig extends CommonConfig {
 function readCommon(
   reader: SettingsReader,
 ): Omit<CommonConfig, 'store'> & { store: StoreConfig | undefined } {
-  const rawRto = reader.optional('rto-target', 'RTO_TARGET') ?? DEFAULT_RTO_TARGET
+  const rawRto = reader.optional(S.rtoTarget)!
   const rtoTargetSeconds = parseDuration(rawRto)
   if (rtoTargetSeconds === undefined) {
     reader.invalid(
-      `RTO_TARGET (--rto-target) must be a duration such as 4h, 90m, 30s or seconds, got "${rawRto}"`,
+      `${reader.given(S.rtoTarget)?.from ?? 'RTO_TARGET'} must be a duration such as 4h, 90m, 30s or seconds, got "${rawRto}"`,
     )
   }
-  const production = ['DATABASE_URL', 'SUPABASE_DB_URL'].flatMap((setting) => {
-    const url = reader.secret(undefined, setting)
-    return url && isPostgresUrl(url) ? [{ setting, url }] : []
-  })
   return {
     store: readStoreConfig(reader),
     rtoTargetSeconds: rtoTargetSeconds ?? 4 * 3600,
     identity: readAgeIdentity(reader),
-    tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
-    production,
+    trust: readTrustSettings(reader),
+    tempDir: reader.optional(S.tempDir),
+    production: readProductionDatabases(reader),
     now: readNow(reader),
   }
 }
 
-function isPostgresUrl(url: Secret): boolean {
-  return /^postgres(ql)?:\/\//.test(url.reveal())
-}
-
-function noPositional(job: string, positional: readonly string[]): void {
-  if (positional.length > 0) {
-    throw new LifeboatError('USAGE', `${job} takes no arguments, got: ${positional.join(' ')} (see --help)`)
-  }
-}
-
-export function readDrillConfig(env: Env, flags: Flags, positional: readonly string[] = []): DrillConfig {
-  noPositional('backup:drill', positional)
-  const reader = new SettingsReader(env, flags)
+export function readDrillConfig(
+  env: Env,
+  flags: Flags,
+  _positional: readonly string[] = [],
+  host: HostFacts = NO_HOST_FACTS,
+): DrillConfig {
+  const reader = new SettingsReader(env, flags, host)
   const common = readCommon(reader)
-  const url = reader.secret('target', 'STAGING_DATABASE_URL')
-  if (url && !isPostgresUrl(url))
-    reader.invalid('STAGING_DATABASE_URL (--target) must be a postgresql:// URL')
-  const backup = reader.optional('backup')
-  if (flags.backup === true || flags.backup === '')
-    reader.invalid('--backup needs a backup id, latest or a date')
+  const target = readDatabase(reader, S.stagingTarget, { required: false })
+  const backup = reader.optional(S.backup)
   if (backup && !isBackupId(backup) && backup !== 'latest' && !/^\d{4}-\d{2}-\d{2}$/.test(backup)) {
     reader.invalid(
       `--backup must be a backup id (backup-2026-11-25T020000Z), latest or YYYY-MM-DD, got "${backup}"`,
     )
   }
-  const seed = reader.optional('seed', 'DRILL_SEED')
-  const days = reader.integer('days', 'DRILL_WINDOW_DAYS', DRILL_WINDOW_DAYS, 1)
-  const truncate = reader.boolean('truncate')
+  const config = {
+    seed: reader.optional(S.seed),
+    days: reader.integer(S.windowDays),
+    truncate: reader.boolean(S.truncate),
+  }
   reader.finish()
   return {
     ...common,
     store: common.store!,
-    target: url
-      ? {
-          url,
-          setting:
-            typeof flags.target === 'string' && flags.target !== '' ? '--target' : 'STAGING_DATABASE_URL',
-        }
-      : undefined,
-    truncate,
+    target: target ? { url: target.url, setting: target.setting } : undefined,
     backup,
-    seed,
-    days,
+    ...config,
   }
 }
 
-export function readDrTestConfig(env: Env, flags: Flags, positional: readonly string[] = []): DrTestConfig {
-  noPositional('dr:test', positional)
-  const reader = new SettingsReader(env, flags)
+export function readDrTestConfig(
+  env: Env,
+  flags: Flags,
+  _positional: readonly string[] = [],
+  host: HostFacts = NO_HOST_FACTS,
+): DrTestConfig {
+  const reader = new SettingsReader(env, flags, host)
   const common = readCommon(reader)
-  const database = reader.secret('target', 'DR_TEST_DATABASE_URL')
-  const server = database ? undefined : reader.secret(undefined, 'STAGING_DATABASE_URL')
-  if (database && !isPostgresUrl(database))
-    reader.invalid('DR_TEST_DATABASE_URL (--target) must be a postgresql:// URL')
-  if (server && !isPostgresUrl(server)) reader.invalid('STAGING_DATABASE_URL must be a postgresql:// URL')
-  const rpoHours = reader.number('rpo-hours', 'RPO_HOURS', FRESHNESS_DEFAULTS.rpoHours)
-  if (rpoHours === 0) reader.invalid('RPO_HOURS must be more than 0')
-  const checks = reader.optional('checks', 'DR_TEST_CHECKS')
-  const keep = reader.boolean('keep')
+  const database = readDatabase(reader, S.drTestTarget, { required: false })
+  const server = database ? undefined : readDatabase(reader, S.stagingServer, { required: false })
+  const rpoHours = reader.number(S.rpoHours)
+  if (rpoHours === 0) reader.invalid(`${reader.given(S.rpoHours)?.from ?? 'RPO_HOURS'} must be more than 0`)
+  const checks = reader.optional(S.checks)
+  const keep = reader.boolean(S.keep)
   reader.finish()
-  const databaseSetting =
-    typeof flags.target === 'string' && flags.target !== '' ? '--target' : 'DR_TEST_DATABASE_URL'
   return {
     ...common,
     store: common.store!,
     target: database
-      ? { kind: 'database', url: database, setting: databaseSetting }
+      ? { kind: 'database', url: database.url, setting: database.setting }
       : server
-        ? { kind: 'server', url: server, setting: 'STAGING_DATABASE_URL' }
+        ? { kind: 'server', url: server.url, setting: server.setting }
         : undefined,
     checks,
     rpoTargetSeconds: rpoHours * 3600,

@@ -1,10 +1,27 @@
 // Settings of API-only mode (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): which path a
 // backup or restore takes, and the REST backup's and restore's settings, every problem
 // at once. Also Supabase project refs, by which an API and a database are matched.
+import { SETTINGS as S } from '../settings/settings.ts'
+import {
+  readSigningKeySource,
+  readTrustSettings,
+  type SigningKeySource,
+  type TrustSettings,
+} from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity, readAgeRecipients } from './age-config.ts'
 import { readSelection } from './backup-config.ts'
-import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
+import {
+  type Env,
+  type Flags,
+  type HostFacts,
+  NO_HOST_FACTS,
+  readStoreConfig,
+  SettingsReader,
+  type StoreConfig,
+} from './config.ts'
+import { libpqLocation, readProductionDatabases } from './database-config.ts'
 import { LifeboatError } from './errors.ts'
+import { backupArgument } from './restore-config.ts'
 import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
 
@@ -32,6 +49,8 @@ export interface RestBackupConfig {
   authUsers: boolean
   gzipLevel: number
   recipients: string[]
+  /** BACKUP_SIGNING_KEY; undefined: the backup is written unsigned (and says so). */
+  signingKey: SigningKeySource | undefined
   tempDir: string | undefined
   retry: RestRetrySettings
 }
@@ -47,12 +66,12 @@ export interface RestRestoreConfig {
   batchSize: number
   tempDir: string | undefined
   identity: AgeIdentitySource | undefined
+  /** BACKUP_SIGNING_PUBLIC_KEYS and --allow-unsigned. */
+  trust: TrustSettings
   retry: RestRetrySettings
   /** Databases and APIs the environment names as the source: production. */
   production: { setting: string; host: string; ref: string | undefined }[]
 }
-
-const DIRECT_SETTINGS = ['DATABASE_URL', 'SUPABASE_DB_URL']
 
 /**
  * `--source rest|postgres`; by default the direct connection when DATABASE_URL or
@@ -67,9 +86,8 @@ export function chooseSource(env: Env, flags: Flags): SourceMode {
     throw new LifeboatError('CONFIG_INVALID', `--source must be postgres or rest, got "${String(forced)}"`)
   }
   const reader = new SettingsReader(env, flags)
-  if (reader.optional(undefined, ...DIRECT_SETTINGS)) return 'postgres'
-  if (reader.optional(undefined, 'SUPABASE_URL') && reader.optional(undefined, 'SUPABASE_SERVICE_ROLE_KEY'))
-    return 'rest'
+  if (reader.given(S.databaseUrl) || libpqLocation(reader)) return 'postgres'
+  if (reader.given(S.supabaseUrl) && reader.given(S.supabaseServiceRoleKey)) return 'rest'
   return 'postgres'
 }
 
@@ -82,15 +100,14 @@ export function chooseRestoreVia(env: Env, flags: Flags): SourceMode {
     throw new LifeboatError('CONFIG_INVALID', `--via must be postgres or rest, got "${String(forced)}"`)
   }
   const reader = new SettingsReader(env, flags)
-  if (reader.optional('target', 'TARGET_DATABASE_URL')) return 'postgres'
-  if (reader.optional(undefined, 'SUPABASE_URL') && reader.optional(undefined, 'SUPABASE_SERVICE_ROLE_KEY'))
-    return 'rest'
+  if (reader.given(S.target)) return 'postgres'
+  if (reader.given(S.supabaseUrl) && reader.given(S.supabaseServiceRoleKey)) return 'rest'
   return 'postgres'
 }
 
 export function readApiSettings(reader: SettingsReader): ApiSettings | undefined {
-  const raw = reader.required(undefined, 'SUPABASE_URL')
-  const key = reader.requiredSecret(undefined, 'SUPABASE_SERVICE_ROLE_KEY')
+  const raw = reader.required(S.supabaseUrl)
+  const key = reader.requiredSecret(S.supabaseServiceRoleKey)
   if (raw === undefined || key === undefined) return undefined
   let url: URL
   try {
@@ -110,9 +127,9 @@ export function readApiSettings(reader: SettingsReader): ApiSettings | undefined
 
 function readRetry(reader: SettingsReader): RestRetrySettings {
   return {
-    attempts: reader.integer(undefined, 'REST_MAX_ATTEMPTS', 6, 1),
-    baseDelayMs: reader.integer(undefined, 'REST_RETRY_BASE_MS', 500, 0),
-    timeoutMs: reader.integer(undefined, 'REST_TIMEOUT_MS', 60_000, 1),
+    attempts: reader.integer(S.restMaxAttempts),
+    baseDelayMs: reader.integer(S.restRetryBaseMs),
+    timeoutMs: reader.integer(S.restTimeoutMs),
   }
 }
 
@@ -133,14 +150,14 @@ export function readRestBackupConfig(env: Env, flags: Flags): RestBackupConfig {
   const config = {
     selection,
     schemas: exactSchemas(reader, selection),
-    batchSize: reader.integer('batch-size', 'REST_BATCH_SIZE', 1000, 1),
-    authUsers: flags['auth-users'] === true || reader.boolean(undefined, 'BACKUP_AUTH_USERS'),
-    gzipLevel: reader.integer('compress', 'BACKUP_GZIP_LEVEL', 6, 0),
+    batchSize: reader.integer(S.batchSize),
+    authUsers: reader.boolean(S.authUsers),
+    gzipLevel: reader.integer(S.compress),
     recipients: readAgeRecipients(reader),
-    tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
+    signingKey: readSigningKeySource(reader),
+    tempDir: reader.optional(S.tempDir),
     retry: readRetry(reader),
   }
-  if (config.gzipLevel > 9) reader.invalid('BACKUP_GZIP_LEVEL (--compress) must be between 0 and 9')
   reader.finish()
   return { api: api!, store: store!, ...config }
 }
@@ -149,53 +166,36 @@ export function readRestRestoreConfig(
   env: Env,
   flags: Flags,
   positional: readonly string[],
+  host: HostFacts = NO_HOST_FACTS,
 ): RestRestoreConfig {
-  if (positional.length !== 1) {
-    throw new LifeboatError(
-      'USAGE',
-      positional.length === 0
-        ? 'name the backup to restore: a file, an s3:// URL, latest, YYYY-MM-DD or a backup id'
-        : `restore takes one backup, got ${positional.length}: ${positional.join(' ')}`,
-    )
-  }
-  const reader = new SettingsReader(env, flags)
+  const what = backupArgument(positional)
+  const reader = new SettingsReader(env, flags, host)
   const api = readApiSettings(reader)
-  const store = reader.optional('store', 'BACKUP_STORE') === undefined ? undefined : readStoreConfig(reader)
+  const store = reader.given(S.store) === undefined ? undefined : readStoreConfig(reader)
   const selection = readSelection(reader)
   const anySelection = Object.values(selection).some((list) => list.length > 0)
-  const production = DIRECT_SETTINGS.flatMap((setting) => {
-    const raw = reader.optional(undefined, setting)
-    if (!raw) return []
-    try {
-      const url = new URL(raw)
-      return [
-        {
-          setting,
-          host: url.hostname,
-          ref: supabaseProjectRef(url.hostname, decodeURIComponent(url.username)),
-        },
-      ]
-    } catch {
-      return []
-    }
+  const production = readProductionDatabases(reader).map(({ setting, url }) => {
+    const { hostname, username } = new URL(url.reveal())
+    return { setting, host: hostname, ref: supabaseProjectRef(hostname, decodeURIComponent(username)) }
   })
-  if (flags.confirm === true || flags.confirm === '') reader.invalid('--confirm needs the target project ref')
   const config = {
-    what: positional[0]!,
+    what,
     store,
     selection: anySelection ? selection : undefined,
-    truncate: reader.boolean('truncate'),
-    confirm: reader.optional('confirm'),
-    verify: flags.verify !== false,
-    batchSize: reader.integer('batch-size', 'REST_BATCH_SIZE', 1000, 1),
-    tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
+    truncate: reader.boolean(S.truncate),
+    confirm: reader.optional(S.confirm),
+    verify: reader.boolean(S.verify),
+    batchSize: reader.integer(S.batchSize),
+    tempDir: reader.optional(S.tempDir),
     identity: readAgeIdentity(reader),
+    trust: readTrustSettings(reader),
     retry: readRetry(reader),
     production,
   }
-  if (flags['create-schema'] === true) {
+  if (reader.boolean(S.createSchema)) {
     reader.invalid('--create-schema needs a database connection: the API cannot run DDL (docs/api-mode.md)')
   }
+  if (reader.boolean(S.dryRun)) reader.invalid('--dry-run is not available through the API (--via rest)')
   reader.finish()
   return { api: api!, ...config }
 }

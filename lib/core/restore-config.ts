@@ -1,6 +1,18 @@
 // The restore job's settings, from environment and flags, every problem at once.
+import { SETTINGS as S } from '../settings/settings.ts'
+import { readTrustSettings, type TrustSettings } from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
-import { type Env, type Flags, readStoreConfig, SettingsReader, type StoreConfig } from './config.ts'
+import { readSelection } from './backup-config.ts'
+import {
+  type Env,
+  type Flags,
+  type HostFacts,
+  NO_HOST_FACTS,
+  readStoreConfig,
+  SettingsReader,
+  type StoreConfig,
+} from './config.ts'
+import { readDatabase, readProductionDatabases } from './database-config.ts'
 import { LifeboatError } from './errors.ts'
 import type { Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
@@ -9,7 +21,8 @@ export interface RestoreConfig {
   /** What to restore: a path, `s3://` URL or key, `latest`, a date or a backup id. */
   what: string
   target: Secret
-  targetSetting: 'TARGET_DATABASE_URL' | '--target'
+  /** `TARGET_DATABASE_URL` or `--target`, for messages. */
+  targetSetting: string
   /** Absent when only a local archive is restored. */
   store: StoreConfig | undefined
   selection: Selection | undefined
@@ -17,63 +30,60 @@ export interface RestoreConfig {
   truncate: boolean
   confirm: string | undefined
   verify: boolean
+  /** --dry-run: every check against the target and the plan, nothing written. */
+  dryRun: boolean
   tempDir: string | undefined
   /** BACKUP_AGE_IDENTITY (or --identity), needed only for an encrypted archive. */
   identity: AgeIdentitySource | undefined
+  /** BACKUP_SIGNING_PUBLIC_KEYS and --allow-unsigned. */
+  trust: TrustSettings
   /** Where production lives according to the environment: never a restore target without --confirm. */
   production: { setting: string; url: Secret }[]
 }
 
+/** The one backup a restore names; the parser has already refused none or several. */
+export function backupArgument(positional: readonly string[]): string {
+  if (positional.length !== 1) {
+    throw new LifeboatError(
+      'USAGE',
+      positional.length === 0
+        ? 'name the backup to restore: a file, an s3:// URL, latest, YYYY-MM-DD or a backup id'
+        : `restore takes one backup, got ${positional.length}: ${positional.join(' ')}`,
+    )
+  }
+  return positional[0]!
+}
+
 /** Reads the restore job's settings; every problem is reported at once. */
-export function readRestoreConfig(env: Env, flags: Flags, positional: readonly string[]): RestoreConfig {
-  const reader = new SettingsReader(env, flags)
-  if (positional.length === 0) {
-    throw new LifeboatError(
-      'USAGE',
-      'name the backup to restore: a file, an s3:// URL, latest, YYYY-MM-DD or a backup id',
-    )
-  }
-  if (positional.length > 1) {
-    throw new LifeboatError(
-      'USAGE',
-      `restore takes one backup, got ${positional.length}: ${positional.join(' ')}`,
-    )
-  }
-  const target = reader.requiredSecret('target', 'TARGET_DATABASE_URL')
-  if (target && !/^postgres(ql)?:\/\//.test(target.reveal())) {
-    reader.invalid('TARGET_DATABASE_URL (--target) must be a postgresql:// URL')
-  }
+export function readRestoreConfig(
+  env: Env,
+  flags: Flags,
+  positional: readonly string[],
+  host: HostFacts = NO_HOST_FACTS,
+): RestoreConfig {
+  const what = backupArgument(positional)
+  const reader = new SettingsReader(env, flags, host)
+  // Never the source settings: only TARGET_DATABASE_URL or --target, completed by libpq's rules.
+  const target = readDatabase(reader, S.target, { required: true })
   // A local archive needs no store; anything else is looked up in BACKUP_STORE.
-  const store = reader.optional('store', 'BACKUP_STORE') === undefined ? undefined : readStoreConfig(reader)
-  const selection: Selection = {
-    schemas: reader.list('schema'),
-    excludeSchemas: reader.list('exclude-schema'),
-    tables: reader.list('table'),
-    excludeTables: reader.list('exclude-table'),
-  }
+  const store = reader.given(S.store) === undefined ? undefined : readStoreConfig(reader)
+  const selection = readSelection(reader)
   const anySelection = Object.values(selection).some((list) => list.length > 0)
-  const production = ['DATABASE_URL', 'SUPABASE_DB_URL'].flatMap((setting) => {
-    const url = reader.secret(undefined, setting)
-    return url && /^postgres(ql)?:\/\//.test(url.reveal()) ? [{ setting, url }] : []
-  })
-  const confirm = reader.optional('confirm')
   const config = {
-    what: positional[0]!,
-    targetSetting: (typeof flags.target === 'string' && flags.target !== ''
-      ? '--target'
-      : 'TARGET_DATABASE_URL') as '--target' | 'TARGET_DATABASE_URL',
+    what,
+    targetSetting: target?.setting ?? 'TARGET_DATABASE_URL',
     store,
     selection: anySelection ? selection : undefined,
-    createSchema: reader.boolean('create-schema'),
-    truncate: reader.boolean('truncate'),
-    confirm,
-    verify: flags.verify !== false,
-    tempDir: reader.optional('temp-dir', 'LIFEBOAT_TEMP_DIR'),
+    createSchema: reader.boolean(S.createSchema),
+    truncate: reader.boolean(S.truncate),
+    confirm: reader.optional(S.confirm),
+    verify: reader.boolean(S.verify),
+    dryRun: reader.boolean(S.dryRun),
+    tempDir: reader.optional(S.tempDir),
     identity: readAgeIdentity(reader),
-    production,
+    trust: readTrustSettings(reader),
+    production: readProductionDatabases(reader),
   }
-  if (flags.confirm === true || flags.confirm === '')
-    reader.invalid('--confirm needs the target database name')
   reader.finish()
-  return { ...config, target: target! }
+  return { ...config, target: target!.url }
 }

@@ -1,5 +1,5 @@
 // Secrets travel as a type that never prints its value; only adapters unwrap it,
-// and redaction scrubs anything that slipped into a message anyway.
+// and redaction scrubs anything that slipped into a message anyway. Pure.
 import { inspect } from 'node:util'
 
 const REDACTED = '**redacted**'

@@ -1,5 +1,5 @@
 // Which schemas and tables a run covers: pg_dump's -n/-N/-t/-T semantics, with the
-// Supabase-managed schemas excluded by default.
+// Supabase-managed schemas excluded by default. Pure.
 
 /**
  * Schemas Supabase (or PostgreSQL) manages; their contents are recreated by the

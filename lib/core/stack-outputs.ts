@@ -13,6 +13,13 @@ export const StackOutput = {
   operatorPolicyArn: 'operatorPolicyArn',
   oidcProviderArn: 'oidcProviderArn',
   workflowFiles: 'workflowFiles',
+  /** `s3://replica-bucket/prefix`, or '' without replication. */
+  replicaStore: 'replicaStore',
+  replicaRegion: 'replicaRegion',
+  /** JSON: every role that can reach the bucket, whom it trusts, what it may do (access review). */
+  accessReview: 'accessReview',
+  /** The GitHub secrets the secrets stack must set (names and scopes, never values). */
+  githubSecrets: 'githubSecrets',
 } as const
 export type StackOutputName = (typeof StackOutput)[keyof typeof StackOutput]
 
@@ -34,6 +41,10 @@ export const GitHubVariable = {
   readerRoleArn: 'LIFEBOAT_READER_ROLE_ARN',
   oncallEmail: 'ONCALL_EMAIL',
   pagerDutyEventsUrl: 'PAGERDUTY_EVENTS_URL',
+  replicaStore: 'BACKUP_REPLICA_STORE',
+  replicaRegion: 'BACKUP_REPLICA_REGION',
+  /** The access review the DR test compares with the last one (StackOutput.accessReview). */
+  accessReview: 'LIFEBOAT_ACCESS_REVIEW',
 } as const
 export type GitHubVariableName = (typeof GitHubVariable)[keyof typeof GitHubVariable]
 
@@ -45,12 +56,19 @@ export const VariableForOutput = {
   [StackOutput.writerRoleArn]: GitHubVariable.writerRoleArn,
   [StackOutput.cleanerRoleArn]: GitHubVariable.cleanerRoleArn,
   [StackOutput.readerRoleArn]: GitHubVariable.readerRoleArn,
+  [StackOutput.replicaStore]: GitHubVariable.replicaStore,
+  [StackOutput.replicaRegion]: GitHubVariable.replicaRegion,
+  [StackOutput.accessReview]: GitHubVariable.accessReview,
 } as const
 
 /** Deployment environments: the OIDC subject claims and the secrets' scopes hang off these names. */
 export const GitHubEnvironment = {
-  /** Daily backup, verify, clean, monitor: reads the production database. */
+  /** The daily backup job (the writer role): reads the production database. */
   production: 'production',
+  /** The clean job (the cleaner role): its own environment, so its OIDC subject is its own. */
+  productionClean: 'production-clean',
+  /** Verify and monitor after the daily backup (the reader role). */
+  productionRead: 'production-read',
   /** Drills and DR tests: restores into scratch or staging databases, holds the age identity. */
   staging: 'staging',
   /** `pulumi up` from infra.yml. */
@@ -77,6 +95,8 @@ export type GitHubSecretKey = keyof typeof GitHubSecret
  */
 export const BootstrapSecret = {
   pulumiAccessToken: 'PULUMI_ACCESS_TOKEN',
+  /** Reads the infrastructure stack only (it holds no secret); pull requests preview with it. */
+  pulumiPreviewToken: 'PULUMI_PREVIEW_TOKEN',
   pulumiGitHubToken: 'PULUMI_GITHUB_TOKEN',
 } as const
 export const BootstrapVariable = {

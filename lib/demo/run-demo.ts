@@ -9,11 +9,13 @@ import { connect } from '../adapters/postgres/connection.ts'
 import { startThrowawayPostgres } from '../adapters/postgres/throwaway.ts'
 import { FileStore } from '../adapters/store/file-store.ts'
 import { verifyArchive } from '../archive/verify.ts'
-import { type GenerateSchemaSql, runBackup } from '../backup/backup.ts'
+import { type GenerateSchemaSql, runBackup } from '../backup/postgres-source.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { Secret } from '../core/secret.ts'
 import { selectEverything } from '../core/selection.ts'
-import { runRestore } from '../restore/restore.ts'
+import { runRestore } from '../restore/postgres-target.ts'
+import { generateSigningKeyPair, parsePublicKeyList, parseSigningKey } from '../trust/signature.ts'
 import { compareTables, type TableComparison } from './compare-databases.ts'
 import { createSampleData } from './sample-data.ts'
 
@@ -58,10 +60,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const setupSeconds = (Date.now() - began) / 1000
 
     const store = new FileStore(options.storeDir)
+    // A key pair for this run: the demo's backup is signed and its restore checks it.
+    const keys = generateSigningKeyPair()
     const backup = await runBackup(
       {
         store,
         emit,
+        signingKey: parseSigningKey(keys.secretKeyFile),
         now: () => new Date(),
         tempDir: tmpdir(),
         ...(options.generateSchemaSql ? { generateSchemaSql: options.generateSchemaSql } : {}),
@@ -85,7 +90,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     emit({
       type: 'step',
       message: verification.ok
-        ? `verified: ${verification.files.length} files match their sha256`
+        ? `verified: ${plural(verification.files.length, 'file')} ${verification.files.length === 1 ? 'matches its' : 'match their'} sha256`
         : `verification FAILED: ${verification.problems.join('; ')}`,
     })
     const verifySeconds = (Date.now() - verifyStart) / 1000
@@ -94,7 +99,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     emit({ type: 'step', message: 'restoring into a second database (demo_restored) …' })
     const targetUrl = new Secret(postgres.urlFor('demo_restored'))
     const restore = await runRestore(
-      { store, emit, tempDir: tmpdir(), decrypt: () => new PassThrough() },
+      {
+        store,
+        emit,
+        tempDir: tmpdir(),
+        decrypt: () => new PassThrough(),
+        trust: { keys: parsePublicKeyList(keys.publicKeyFile).keys, allowUnsigned: false },
+      },
       {
         what: backup.id,
         target: targetUrl,

@@ -1,5 +1,10 @@
+// The doctor's judgement, pure: probe results (gathered by lib/doctor/probes.ts) become
+// a checklist, each item data `{ id, title, status, detail, fix? }`; a `fail` is
+// something that would make the backup (or a restore of it) fail, a `warn` works today
+// but is a risk. Pure.
 import type { DoctorSettings, DoctorSource } from '../core/doctor-config.ts'
 import { type ErrorCode, ExitCode, LifeboatError } from '../core/errors.ts'
+import { plural } from '../core/format.ts'
 import { supabaseProjectRef } from '../core/rest-config.ts'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip'
@@ -119,7 +124,7 @@ export function buildChecklist(probes: DoctorProbes): Check[] {
       status: 'fail',
       code: 'CONFIG_MISSING',
       detail: 'no source is configured',
-      fix: 'set DATABASE_URL (the direct connection or the session pooler: recommended, one consistent snapshot), or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY for API-only mode',
+      fix: 'set DATABASE_URL (the direct connection or the session pooler: recommended, one consistent snapshot), or the PG* variables psql uses (PGHOST, PGDATABASE, … or PGSERVICE), or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY for API-only mode',
     })
   } else if (source.kind === 'rest') {
     add({
@@ -368,7 +373,7 @@ function addDatabaseChecks(
           ? `reading ${list(errors.map((t) => `${t.name} (${t.error ?? 'error'})`))} failed`
           : withRls.length === 0
             ? 'no selected table uses row-level security'
-            : `${withRls.length} tables use row-level security; ${server.superuser ? 'superuser' : server.bypassRls ? 'BYPASSRLS' : 'ownership'} lets the export read every row (row_security = off)`,
+            : `${plural(withRls.length, 'table')} ${withRls.length === 1 ? 'uses' : 'use'} row-level security; ${server.superuser ? 'superuser' : server.bypassRls ? 'BYPASSRLS' : 'ownership'} lets the export read every row (row_security = off)`,
     })
   }
 
@@ -413,7 +418,7 @@ function addApiChecks(probes: DoctorProbes, add: (check: Check) => void): void {
       id: 'api.reachable',
       title: 'API',
       status: api.tables > 0 ? 'ok' : 'warn',
-      detail: `${api.tables} tables exposed in ${api.schemas.join(', ')}`,
+      detail: `${plural(api.tables, 'table')} exposed in ${api.schemas.join(', ')}`,
       ...(api.tables > 0
         ? {}
         : { fix: 'expose the schema (Project Settings → API → Exposed schemas) or name it with -n' }),
@@ -447,7 +452,13 @@ function addApiChecks(probes: DoctorProbes, add: (check: Check) => void): void {
   }
 }
 
-function storeFix(kind: 's3' | 'file' | undefined, operation: string): string {
+function storeFix(kind: 's3' | 'file' | undefined, operation: string, code: string | undefined): string {
+  if (code === 'STORE_UNREACHABLE') {
+    // Nothing answered: permissions cannot be the cause yet.
+    return kind === 's3'
+      ? 'nothing answered: check AWS_ENDPOINT_URL_S3 (host and port) or AWS_REGION, the network, a proxy or firewall; permissions matter only once the store answers'
+      : 'the folder cannot be reached: check that BACKUP_STORE names a mounted path'
+  }
   if (kind === 's3') {
     const action = {
       list: 's3:ListBucket',
@@ -482,7 +493,7 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
       status: 'fail',
       code: (result.code as ErrorCode) ?? 'STORE_IO',
       detail: result.message ?? 'failed',
-      fix: storeFix(kind, operation),
+      fix: storeFix(kind, operation, result.code),
     })
   }
   op('store.list', 'Store list', store.list, 'list', `can list ${store.location}`)
@@ -527,7 +538,7 @@ function addStoreChecks(probes: DoctorProbes, add: (check: Check) => void): void
       status: 'fail',
       code: 'STORE_IO',
       detail: del.message ?? 'failed',
-      fix: storeFix(kind, 'delete'),
+      fix: storeFix(kind, 'delete', del?.code),
     })
   }
 }

@@ -2,51 +2,31 @@
 // with the restore engine into a scratch target that is never production, prove it
 // (tables, foreign keys, sequences, smoke checks), measure every phase and write the
 // report to drills/<id>.json. A failed drill still writes its report.
-import { connect, describeConnection, quoteIdent } from '../adapters/postgres/connection.ts'
-import {
-  type CheckResult,
-  checkForeignKeys,
-  checkSequences,
-  runSmokeChecks,
-} from '../adapters/postgres/post-checks.ts'
-import { readTargetInfo, readTargetState } from '../adapters/postgres/target.ts'
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../adapters/postgres/throwaway.ts'
+
+import type { CheckResult } from '../adapters/postgres/post-checks.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { backupIdFor, DRILLS_PREFIX } from '../archive/layout.ts'
-import { type Manifest, qualifiedName } from '../archive/manifest.ts'
+import type { Manifest } from '../archive/manifest.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
-import { redact, Secret } from '../core/secret.ts'
+import { type Phase, PhaseError, runPhases } from '../core/pipeline.ts'
+import { redact, type Secret } from '../core/secret.ts'
 import { type BackupRecord, parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
-import { productionReasons } from '../restore/production-guard.ts'
-import { type RestoreDeps, type RestoreResult, runRestore } from '../restore/restore.ts'
+import { type RestoreResult, runRestore } from '../restore/postgres-target.ts'
+import type { RestoreDeps } from '../restore/restore.ts'
+import { phasesOf, restoreChecks, runPostChecks, tablesOf } from './drill-checks.ts'
+import { type DrillTarget, type PreparedTarget, prepareTarget, type TargetDeps } from './drill-target.ts'
 import { pickDrillBackup } from './pick.ts'
-import {
-  buildDrillReport,
-  type DrillKind,
-  type DrillPhases,
-  type DrillReport,
-  type DrillTable,
-  failedTablesOf,
-  type TargetKind,
-} from './report.ts'
+import { buildDrillReport, type DrillKind, type DrillReport, failedTablesOf } from './report.ts'
 import type { SmokeCheck } from './smoke-checks.ts'
 
-export interface DrillDeps extends RestoreDeps {
+export type { DrillTarget } from './drill-target.ts'
+
+export interface DrillDeps extends RestoreDeps, TargetDeps {
   store: Store
   /** The wall clock for startedAt / finishedAt. */
   clock: () => Date
-  /** Starts the throwaway cluster used when no database is given (tests may share one). */
-  startThrowaway?: () => Promise<ThrowawayPostgres>
 }
-
-/** Where the drill restores. */
-export type DrillTarget =
-  /** A scratch database used as it is: empty, or replaced with `truncate`. */
-  | { kind: 'database'; url: Secret; setting: string; truncate: boolean }
-  /** A server on which a new database is created for the run and dropped after it (unless `keep`). */
-  | { kind: 'server'; url: Secret; setting: string; keep: boolean }
-  | { kind: 'throwaway' }
 
 export interface DrillOptions {
   kind: DrillKind
@@ -76,98 +56,138 @@ export interface DrillRun {
   storeError?: string
 }
 
-interface PreparedTarget {
-  url: Secret
-  setting: string
-  createSchema: boolean
-  truncate: boolean
-  describe: { kind: TargetKind; host: string; port: number; database: string }
-  cleanup: () => Promise<void>
+/** What the drill's phases share; each sets its part. */
+interface DrillContext {
+  deps: DrillDeps
+  options: DrillOptions
+  asOf: Date
+  began: number
+  pick: DrillReport['pick']
+  warnings: string[]
+  record?: BackupRecord
+  manifest?: Manifest
+  production?: { backupId: string; bytes: number } | undefined
+  prepared?: PreparedTarget
+  /** Seconds from the start until the target was ready (the report's `prepare`). */
+  prepareSeconds: number | null
+  restore?: RestoreResult
+  checks: CheckResult[]
+  postCheckSeconds: number | null
 }
+
+const DRILL_PHASES: readonly Phase<DrillContext>[] = [
+  {
+    name: 'pick',
+    async run(c, scope) {
+      scope.emit({ type: 'step', message: `listing the backups in ${c.deps.store.location}` })
+      const inventory = await listInventory(c.deps.store)
+      const chosen = chooseBackup(inventory, c.options, c.asOf)
+      c.record = chosen.record
+      c.pick = chosen.pick
+      scope.emit({
+        type: 'step',
+        message: `${c.options.kind}: backup ${c.record.id} (${describeChoice(c.pick)})`,
+      })
+      c.manifest = await readSidecar(c.deps.store, c.record.id)
+      c.production = await productionSize(c.deps.store, inventory, c.record.id, c.manifest)
+    },
+  },
+  {
+    name: 'prepare-target',
+    async run(c) {
+      c.prepared = await prepareTarget(c.deps, c.options, c.manifest!)
+      c.prepareSeconds = (performance.now() - c.began) / 1000
+    },
+  },
+  {
+    name: 'restore',
+    async run(c) {
+      const prepared = c.prepared!
+      c.restore = await runRestore(c.deps, {
+        what: c.record!.id,
+        target: prepared.url,
+        targetSetting: prepared.setting,
+        createSchema: prepared.createSchema,
+        truncate: prepared.truncate,
+        // A drill never confirms a protected target: production is refused, always.
+        confirm: undefined,
+        verify: true,
+        production: c.options.production,
+      })
+      c.warnings.push(...c.restore.warnings)
+    },
+  },
+  {
+    name: 'post-checks',
+    async run(c, scope) {
+      scope.emit({ type: 'step', message: 'post-checks: foreign keys, sequences, smoke checks' })
+      const began = performance.now()
+      c.checks = await runPostChecks(c.prepared!.url, c.manifest!, c.restore!, c.options.smokeChecks)
+      c.postCheckSeconds = (performance.now() - began) / 1000
+      const failing = c.checks.filter((check) => !check.ok)
+      if (failing.length > 0) {
+        throw drillFailed(
+          `${failing.length} check${failing.length === 1 ? '' : 's'} failed after the restore: ${failing.map((f) => `${f.name}: ${f.detail}`).join('; ')}`,
+          failing.flatMap((f) => (f.tables ?? []).map((t) => `${t}: ${f.name} failed`)),
+        )
+      }
+    },
+  },
+]
 
 export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<DrillRun> {
   const startedAt = deps.clock()
-  const began = performance.now()
-  const asOf = options.now ?? startedAt
-  const seconds = () => (performance.now() - began) / 1000
-  let record: BackupRecord | undefined
-  let manifest: Manifest | undefined
-  let pick: DrillReport['pick'] = { method: 'forced', seed: null, windowDays: null, candidates: 0 }
-  let production: { backupId: string; bytes: number } | undefined
-  let prepared: PreparedTarget | undefined
-  let restore: RestoreResult | undefined
-  let checks: CheckResult[] = []
-  let prepare: number | null = null
-  let postChecks: number | null = null
-  let total: number | undefined
+  const c: DrillContext = {
+    deps,
+    options,
+    asOf: options.now ?? startedAt,
+    began: performance.now(),
+    pick: { method: 'forced', seed: null, windowDays: null, candidates: 0 },
+    warnings: [],
+    prepareSeconds: null,
+    checks: [],
+    postCheckSeconds: null,
+  }
   let failure: LifeboatError | undefined
-  const warnings: string[] = []
-
   try {
-    deps.emit({ type: 'step', message: `listing the backups in ${deps.store.location}` })
-    const inventory = await listInventory(deps.store)
-    ;({ record, pick } = chooseBackup(inventory, options, asOf))
-    deps.emit({ type: 'step', message: `${options.kind}: backup ${record.id} (${describeChoice(pick)})` })
-    manifest = await readSidecar(deps.store, record.id)
-    production = await productionSize(deps.store, inventory, record.id, manifest)
-
-    prepared = await prepareTarget(deps, options, manifest)
-    prepare = seconds()
-    restore = await runRestore(deps, {
-      what: record.id,
-      target: prepared.url,
-      targetSetting: prepared.setting,
-      createSchema: prepared.createSchema,
-      truncate: prepared.truncate,
-      // A drill never confirms a protected target: production is refused, always.
-      confirm: undefined,
-      verify: true,
-      production: options.production,
-    })
-    warnings.push(...restore.warnings)
-
-    deps.emit({ type: 'step', message: 'post-checks: foreign keys, sequences, smoke checks' })
-    const checksBegan = performance.now()
-    checks = await runPostChecks(prepared.url, manifest, restore, options.smokeChecks)
-    postChecks = (performance.now() - checksBegan) / 1000
-    total = seconds()
-    const failing = checks.filter((c) => !c.ok)
-    if (failing.length > 0) {
-      throw new LifeboatError(
-        'DRILL_FAILED',
-        `${failing.length} check${failing.length === 1 ? '' : 's'} failed after the restore: ${failing.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
-        { details: failing.flatMap((c) => (c.tables ?? []).map((t) => `${t}: ${c.name} failed`)) },
-      )
-    }
+    await runPhases(DRILL_PHASES, c, { signal: deps.signal ?? new AbortController().signal, emit: deps.emit })
   } catch (error) {
-    failure = toLifeboatError(error)
+    failure = toLifeboatError(error instanceof PhaseError ? error.cause : error)
   } finally {
-    if (prepared) {
-      await prepared.cleanup().catch((error) => {
-        warnings.push(`could not remove the drill's scratch database: ${redact((error as Error).message)}`)
-      })
-    }
+    await c.prepared?.cleanup().catch((error) => {
+      c.warnings.push(`could not remove the drill's scratch database: ${redact((error as Error).message)}`)
+    })
   }
   if (options.kind === 'dr-test' && options.smokeChecks === undefined) {
-    warnings.push('no smoke checks were run: give a SQL file of checks with --checks or DR_TEST_CHECKS')
+    c.warnings.push('no smoke checks were run: give a SQL file of checks with --checks or DR_TEST_CHECKS')
   }
+  return writeReport(c, startedAt, failure)
+}
 
-  const finishedAt = deps.clock()
+/** The report is written whatever happened: a failed drill is evidence too. */
+async function writeReport(
+  c: DrillContext,
+  startedAt: Date,
+  failure: LifeboatError | undefined,
+): Promise<DrillRun> {
+  const { deps, options, manifest, record, restore } = c
+  const total = (performance.now() - c.began) / 1000
   const id = await freeReportId(deps.store, options.kind, startedAt)
   const report = buildDrillReport({
     kind: options.kind,
     id,
     backup: record ? { id: record.id, time: record.time } : null,
-    pick,
+    pick: c.pick,
     startedAt,
-    finishedAt,
-    rpoAsOf: asOf,
-    target: prepared?.describe ?? null,
-    phases: phasesOf(prepare, restore, postChecks, total ?? seconds()),
+    finishedAt: deps.clock(),
+    rpoAsOf: c.asOf,
+    target: c.prepared?.describe ?? null,
+    phases: phasesOf(c.prepareSeconds, restore, c.postCheckSeconds, total),
+    restorePhases: restore?.phases ?? [],
     rtoTargetSeconds: options.rtoTargetSeconds,
     ...(options.rpoTargetSeconds !== undefined ? { rpoTargetSeconds: options.rpoTargetSeconds } : {}),
     ...(restore && !failure ? { restoredBytes: restore.tables.reduce((sum, t) => sum + t.bytes, 0) } : {}),
-    ...(production ? { production } : {}),
+    ...(c.production ? { production: c.production } : {}),
     sizes: manifest
       ? {
           tables: manifest.totals.tables,
@@ -177,24 +197,25 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
         }
       : null,
     tables: tablesOf(manifest, restore),
-    checks: [...restoreChecks(restore), ...checks].map(({ name, ok, detail }) => ({ name, ok, detail })),
-    restoreWarnings: warnings,
+    checks: [...restoreChecks(restore), ...c.checks].map(({ name, ok, detail }) => ({ name, ok, detail })),
+    restoreWarnings: c.warnings,
     ...(failure ? { error: { code: failure.code, message: redact(failure.message) } } : {}),
     failedTables: failure && manifest ? failedTablesOf(failure, manifest.tables) : [],
   })
-
   const key = `${DRILLS_PREFIX}${id}.json`
-  const location = deps.store.locate(key)
   let storeError: string | undefined
   try {
-    await deps.store.put(key, `${JSON.stringify(report, null, 2)}\n`, { contentType: 'application/json' })
+    await deps.store.put(key, `${JSON.stringify(report, null, 2)}\n`, {
+      contentType: 'application/json',
+      ifNoneMatch: '*',
+    })
   } catch (error) {
     storeError = redact((error as Error).message)
   }
   return {
     report,
     key,
-    location,
+    location: deps.store.locate(key),
     ...(failure ? { error: failure } : {}),
     ...(storeError ? { storeError } : {}),
   }
@@ -260,219 +281,6 @@ async function freeReportId(store: Store, kind: DrillKind, startedAt: Date): Pro
   }
 }
 
-// ---------------------------------------------------------------------------
-// Targets
-
-async function prepareTarget(
-  deps: DrillDeps,
-  options: DrillOptions,
-  manifest: Manifest,
-): Promise<PreparedTarget> {
-  const target = options.target
-  const createSchemaAlways = options.kind === 'dr-test'
-  if (target.kind === 'database') {
-    const found = await inspectTarget(target.url, target.setting, manifest, options.production)
-    const createSchema = createSchemaAlways || found.existing === 0
-    return {
-      url: target.url,
-      setting: target.setting,
-      createSchema,
-      truncate: !createSchema && target.truncate,
-      describe: { kind: 'staging', ...found.endpoint },
-      cleanup: async () => {},
-    }
-  }
-  if (target.kind === 'server') {
-    const found = await inspectTarget(target.url, target.setting, manifest, options.production)
-    const database = `lifeboat_${options.kind.replace('-', '_')}_${Date.now().toString(36)}`
-    const admin = await connect(target.url, { applicationName: `lifeboat ${options.kind}` })
-    try {
-      deps.emit({
-        type: 'step',
-        message: `creating database ${database} on ${found.endpoint.host}:${found.endpoint.port}`,
-      })
-      await admin.query(`CREATE DATABASE ${quoteIdent(database)}`)
-    } catch (error) {
-      throw new LifeboatError(
-        'DB_PERMISSION',
-        `cannot create a database for the ${options.kind} on ${found.endpoint.host}:${found.endpoint.port} (${redact((error as Error).message)}); grant CREATEDB, or give an empty database with --target / DR_TEST_DATABASE_URL`,
-        { cause: error },
-      )
-    } finally {
-      await admin.end().catch(() => undefined)
-    }
-    const url = new Secret(withDatabase(target.url, database))
-    return {
-      url,
-      setting: target.setting,
-      createSchema: true,
-      truncate: false,
-      describe: { kind: 'new-database', host: found.endpoint.host, port: found.endpoint.port, database },
-      cleanup: async () => {
-        if (target.keep) return
-        const client = await connect(target.url, { applicationName: `lifeboat ${options.kind}` })
-        try {
-          await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`)
-        } finally {
-          await client.end().catch(() => undefined)
-        }
-      },
-    }
-  }
-  deps.emit({ type: 'step', message: 'starting a throwaway PostgreSQL for the restore' })
-  const cluster = await (deps.startThrowaway ?? startThrowawayPostgres)()
-  try {
-    const database = `lifeboat_${options.kind.replace('-', '_')}`
-    const admin = await connect(new Secret(cluster.url), { applicationName: `lifeboat ${options.kind}` })
-    try {
-      await admin.query(`CREATE DATABASE ${quoteIdent(database)}`)
-    } finally {
-      await admin.end().catch(() => undefined)
-    }
-    const url = new Secret(cluster.urlFor(database))
-    const { host, port } = describeConnection(url)
-    return {
-      url,
-      setting: 'throwaway PostgreSQL',
-      createSchema: true,
-      truncate: false,
-      describe: { kind: 'throwaway', host, port, database },
-      cleanup: () => cluster.stop(),
-    }
-  } catch (error) {
-    await cluster.stop()
-    throw error
-  }
-}
-
-function withDatabase(url: Secret, database: string): string {
-  const parsed = new URL(url.reveal())
-  parsed.pathname = `/${encodeURIComponent(database)}`
-  return parsed.toString()
-}
-
-/**
- * Refuses production before anything is downloaded, with no way to confirm it: the
- * backup's source, DATABASE_URL / SUPABASE_DB_URL, or a database marked production.
- * Counts the archive's tables the target already has (none: the drill creates the schema).
- */
-async function inspectTarget(
-  url: Secret,
-  setting: string,
-  manifest: Manifest,
-  production: DrillOptions['production'],
-): Promise<{ endpoint: { host: string; port: number; database: string }; existing: number }> {
-  const address = describeConnection(url)
-  const client = await connect(url, { applicationName: 'lifeboat drill' })
-  try {
-    const info = await readTargetInfo(client)
-    const environment = production.flatMap(({ setting: name, url: other }) => {
-      try {
-        const { host, port, database, user } = describeConnection(other)
-        return [{ setting: name, endpoint: { host, port, database, user } }]
-      } catch {
-        return []
-      }
-    })
-    const reasons = productionReasons({
-      target: { host: address.host, port: address.port, database: info.database, user: address.user },
-      marker: info.marker,
-      backupSource: { host: manifest.source.host, database: manifest.source.database },
-      environment,
-    })
-    if (reasons.length > 0) {
-      throw new LifeboatError(
-        'TARGET_PROTECTED',
-        `a drill never restores into production, and ${setting} (${info.database} at ${address.host}:${address.port}) looks like it: ${reasons.join('; ')}; point ${setting} at a scratch database, or leave it unset for a throwaway PostgreSQL`,
-        { details: reasons },
-      )
-    }
-    const state = await readTargetState(client, manifest.tables.map(qualifiedName), [])
-    return {
-      endpoint: { host: address.host, port: address.port, database: info.database },
-      existing: manifest.tables.filter((t) => state.tables.has(qualifiedName(t))).length,
-    }
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Checks and measurements
-
-async function runPostChecks(
-  url: Secret,
-  manifest: Manifest,
-  restore: RestoreResult,
-  smokeChecks: readonly SmokeCheck[] | undefined,
-): Promise<CheckResult[]> {
-  // No pinned search_path here: smoke checks are written as a person would in psql.
-  const client = await connect(url, { applicationName: 'lifeboat drill checks' })
-  try {
-    const names = restore.tables.map((t) => t.table)
-    const restored = new Set(names)
-    const sequences = manifest.sequences.filter(
-      (s) => !s.ownedBy || restored.has(`${s.ownedBy.schema}.${s.ownedBy.table}`),
-    )
-    return [
-      await checkForeignKeys(client, names),
-      await checkSequences(client, sequences),
-      ...(smokeChecks ? await runSmokeChecks(client, smokeChecks) : []),
-    ]
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
-
-/** What the restore itself proved, as checks in the report. */
-function restoreChecks(restore: RestoreResult | undefined): CheckResult[] {
-  if (!restore) return []
-  const matching = restore.tables.filter((t) => t.sha256Match && t.rowsRestored === t.rowsExpected).length
-  return [
-    {
-      name: 'archive',
-      ok: true,
-      detail:
-        'every file matches its sha256 in the manifest and SHA256SUMS (verified before anything was written)',
-    },
-    {
-      name: 'tables',
-      ok: matching === restore.tables.length,
-      detail: `${matching} of ${restore.tables.length} tables re-exported with the manifest's row count and sha256`,
-    },
-  ]
-}
-
-function phasesOf(
-  prepare: number | null,
-  restore: RestoreResult | undefined,
-  postChecks: number | null,
-  total: number,
-): DrillPhases {
-  return {
-    prepare,
-    download: restore?.seconds.download ?? null,
-    verify: restore?.seconds.verifyArchive ?? null,
-    load: restore?.seconds.load ?? null,
-    verifyTables: restore?.seconds.verifyTables ?? null,
-    postChecks,
-    total,
-  }
-}
-
-function tablesOf(manifest: Manifest | undefined, restore: RestoreResult | undefined): DrillTable[] {
-  if (restore) {
-    return restore.tables.map((t) => ({
-      table: t.table,
-      rowsExpected: t.rowsExpected,
-      rowsRestored: t.rowsRestored ?? null,
-      sha256Match: t.sha256Match ?? null,
-    }))
-  }
-  return (manifest?.tables ?? []).map((t) => ({
-    table: qualifiedName(t),
-    rowsExpected: t.rows,
-    rowsRestored: null,
-    sha256Match: null,
-  }))
+function drillFailed(message: string, details: string[]): LifeboatError {
+  return new LifeboatError('DRILL_FAILED', message, { details })
 }

@@ -1,6 +1,6 @@
 // Which backup a drill restores: a seeded random choice among the complete backups of
 // the last N days. Random, so drills cover more than the newest backup; seeded, so any
-// pick can be replayed (`--seed`), and the seed is written into the report.
+// pick can be replayed (`--seed`), and the seed is written into the report. Pure.
 import { LifeboatError } from '../core/errors.ts'
 import type { BackupRecord } from '../inventory/inventory.ts'
 

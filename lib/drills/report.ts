@@ -3,7 +3,7 @@
 // with an RTO recommendation, and rendered as Markdown for people. Pure.
 
 import type { OutcomeStatus } from '../alerts/outcome.ts'
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, plural } from '../core/format.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 
 export const DRILL_REPORT_FORMAT = 1
@@ -68,6 +68,8 @@ export interface DrillReport {
   finishedAt: string
   target: { kind: TargetKind; host: string; port: number; database: string } | null
   phases: DrillPhases
+  /** Each phase of the restore as its runner timed it (the RTO breakdown), in order. */
+  restorePhases: { phase: string; seconds: number }[]
   rto: { targetSeconds: number; measuredSeconds: number | null; met: boolean | null }
   /** DR test only: the backup's age when the restore started (the data a disaster would lose). */
   rpo: { targetSeconds: number; achievedSeconds: number; met: boolean } | null
@@ -101,6 +103,8 @@ export interface DrillMeasurements {
   rpoAsOf?: Date
   target: DrillReport['target']
   phases: DrillPhases
+  /** The restore runner's phase timings (empty when the restore did not run). */
+  restorePhases?: readonly { phase: string; seconds: number }[]
   rtoTargetSeconds: number
   /** Set for the DR test. */
   rpoTargetSeconds?: number
@@ -170,6 +174,7 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
     finishedAt: m.finishedAt.toISOString(),
     target: m.target,
     phases: roundPhases(m.phases),
+    restorePhases: (m.restorePhases ?? []).map(({ phase, seconds }) => ({ phase, seconds: round(seconds) })),
     rto: { ...rto, measuredSeconds: measured === null ? null : round(measured) },
     rpo,
     projection,
@@ -293,132 +298,6 @@ function roundPhases(phases: DrillPhases): DrillPhases {
     postChecks: r(phases.postChecks),
     total: round(phases.total),
   }
-}
-
-// ---------------------------------------------------------------------------
-// Markdown
-
-const TITLES: Record<DrillKind, string> = { drill: 'Restore drill', 'dr-test': 'Disaster-recovery test' }
-const VERDICTS: Record<OutcomeStatus, string> = {
-  success: 'passed',
-  warning: 'passed with warnings',
-  failure: 'FAILED',
-}
-const TARGET_NAMES: Record<TargetKind, string> = {
-  staging: 'staging database',
-  'new-database': 'new database on the staging server (dropped afterwards)',
-  throwaway: 'throwaway PostgreSQL (removed afterwards)',
-}
-
-/** Markdown a person reads in the job log, the GitHub job summary and the store. */
-export function renderDrillMarkdown(report: DrillReport, options: { location?: string } = {}): string {
-  const out: string[] = []
-  out.push(`## ${TITLES[report.kind]} ${VERDICTS[report.outcome]}: ${report.backupId ?? 'no backup'}`, '')
-  const facts: [string, string][] = [[report.kind === 'drill' ? 'Drill' : 'DR test', `\`${report.id}\``]]
-  if (report.backupId)
-    facts.push(['Backup', `\`${report.backupId}\` (taken ${report.backupTime}) — ${describePick(report)}`])
-  if (report.target) {
-    const t = report.target
-    facts.push(['Target', `${TARGET_NAMES[t.kind]}: ${t.host}:${t.port}/${t.database}`])
-  }
-  const rto = report.rto
-  facts.push([
-    'Restore time (RTO)',
-    rto.measuredSeconds === null
-      ? `not measured (the run failed); target ${formatSeconds(rto.targetSeconds)}`
-      : `${formatSeconds(rto.measuredSeconds)} against a target of ${formatSeconds(rto.targetSeconds)}: ${rto.met ? 'met' : '**exceeded**'}`,
-  ])
-  if (report.projection) {
-    const p = report.projection
-    const rate = p.throughputBytesPerSecond === null ? '' : ` at ${formatBytes(p.throughputBytesPerSecond)}/s`
-    facts.push([
-      'Projected for production size',
-      `${formatSeconds(p.projectedSeconds)} for ${formatBytes(p.productionBytes)} (\`${p.productionBackupId}\`)${rate}: ${p.met ? 'within the target' : '**over the target**'}`,
-    ])
-  }
-  if (report.rpo) {
-    const r = report.rpo
-    facts.push([
-      'RPO achieved',
-      `${formatSeconds(r.achievedSeconds)} (backup age at restore) against ${formatSeconds(r.targetSeconds)}: ${r.met ? 'met' : '**not met**'}`,
-    ])
-  }
-  if (report.sizes) {
-    const s = report.sizes
-    facts.push([
-      'Data',
-      `${s.tables} tables, ${s.rows.toLocaleString('en')} rows, ${formatBytes(s.dataBytes)} (archive ${formatBytes(s.archiveBytes)})`,
-    ])
-  }
-  if (options.location) facts.push(['Report', `\`${options.location}\``])
-  out.push('| | |', '| --- | --- |', ...facts.map(([k, v]) => `| ${k} | ${cell(v)} |`), '')
-
-  if (report.error) {
-    out.push(`**Error** \`${report.error.code}\`: ${report.error.message}`, '')
-    if (report.failedTables.length > 0) {
-      out.push(`**Failed tables:** ${report.failedTables.map((t) => `\`${t}\``).join(', ')}`, '')
-    }
-  }
-  if (report.warnings.length > 0) out.push('**Warnings**', '', ...report.warnings.map((w) => `- ${w}`), '')
-  if (report.recommendation) out.push(`**Recommendation:** ${report.recommendation}`, '')
-
-  const p = report.phases
-  const phase = (label: string, s: number | null) => `| ${label} | ${s === null ? '—' : s.toFixed(2)} |`
-  out.push(
-    '### Phases (seconds)',
-    '',
-    '| phase | seconds |',
-    '| --- | ---: |',
-    phase('prepare (choose the backup, ready the target)', p.prepare),
-    phase('download', p.download),
-    phase('verify archive (decrypt, gunzip, checksums)', p.verify),
-    phase('load (schema, data, indexes, foreign-key check)', p.load),
-    phase('verify tables (re-export, rows and sha256)', p.verifyTables),
-    phase('post-checks', p.postChecks),
-    phase('**total**', p.total),
-    '',
-  )
-  if (report.tables.length > 0) {
-    out.push(
-      '### Tables',
-      '',
-      '| table | rows (backup) | rows (restored) | sha256 |',
-      '| --- | ---: | ---: | --- |',
-    )
-    for (const t of report.tables) {
-      const sha =
-        t.sha256Match === null
-          ? report.failedTables.includes(t.table)
-            ? '**FAILED**'
-            : '—'
-          : t.sha256Match
-            ? 'match'
-            : '**DIFFERS**'
-      out.push(
-        `| ${cell(t.table)} | ${t.rowsExpected.toLocaleString('en')} | ${t.rowsRestored === null ? '—' : t.rowsRestored.toLocaleString('en')} | ${sha} |`,
-      )
-    }
-    out.push('')
-  }
-  if (report.checks.length > 0) {
-    out.push('### Checks', '', '| check | result | detail |', '| --- | --- | --- |')
-    for (const c of report.checks)
-      out.push(`| ${cell(c.name)} | ${c.ok ? 'ok' : '**FAILED**'} | ${cell(c.detail)} |`)
-    out.push('')
-  }
-  return out.join('\n').trimEnd()
-}
-
-function describePick(report: DrillReport): string {
-  const { pick } = report
-  if (pick.method === 'forced') return 'chosen with --backup'
-  if (pick.method === 'newest') return 'the newest complete backup'
-  return `picked at random among ${pick.candidates} complete backup${pick.candidates === 1 ? '' : 's'} of the last ${pick.windowDays} days (seed \`${pick.seed}\`)`
-}
-
-/** A Markdown table cell: pipes and newlines would break the row. */
-export function cell(text: string): string {
-  return text.replaceAll('|', '\\|').replace(/\r?\n/g, ' ')
 }
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // The history chart as a standalone SVG (no dependency, opens in any browser and in
 // GitHub): backup sizes over time above, drill restore times against the RTO below. Pure.
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, plural } from '../core/format.ts'
 import { formatSeconds } from '../drills/report.ts'
 import type { History } from './history.ts'
 
@@ -42,13 +42,14 @@ const n = (value: number) => String(Math.round(value * 10) / 10)
 export function renderHistoryChart(history: History): string {
   const times = [
     ...history.backups.map((b) => Date.parse(b.time)),
+    ...history.failures.map((f) => Date.parse(f.at)),
     ...history.drills.map((d) => Date.parse(d.startedAt)),
   ]
   const x = timeScale(times)
   const parts: string[] = []
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-labelledby="chart-title" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
-    `<title id="chart-title">Lifeboat history: ${history.backups.length} backups, ${history.drills.length} drills (generated ${escapeXml(history.generatedAt)})</title>`,
+    `<title id="chart-title">Lifeboat history: ${plural(history.backups.length, 'backup')}, ${plural(history.failures.length, 'failed run')}, ${plural(history.drills.length, 'drill')} (generated ${escapeXml(history.generatedAt)})</title>`,
     `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     `<text x="${LEFT}" y="28" font-size="18" font-weight="600" fill="${COLORS.text}">Lifeboat: backups and restore drills</text>`,
     `<text x="${WIDTH - RIGHT}" y="28" text-anchor="end" fill="${COLORS.muted}">generated ${escapeXml(history.generatedAt)}</text>`,
@@ -119,8 +120,9 @@ export function niceTicks(max: number): number[] {
 
 function backupPanel(history: History, x: TimeScale): string[] {
   const panel = PANELS.backups
-  const out = frame(panel, 'Backup size (data, and the stored archive)')
-  if (history.backups.length === 0) return [...out, emptyNote(panel, 'no complete backup in the store')]
+  const out = frame(panel, 'Backup size (data, and the stored archive); failed runs')
+  if (history.backups.length === 0)
+    return [...out, emptyNote(panel, 'no complete backup in the store'), ...failureMarks(history, x)]
   const max = Math.max(...history.backups.map((b) => Math.max(b.dataBytes, b.archiveBytes)), 1)
   // Round numbers in the unit the labels use (KiB, MiB, GiB), not in bytes.
   const unit = 1024 ** Math.min(4, Math.floor(Math.log(max) / Math.log(1024)))
@@ -137,7 +139,7 @@ function backupPanel(history: History, x: TimeScale): string[] {
   const barWidth = Math.max(1.5, Math.min(22, (plotWidth / history.backups.length) * 0.7))
   for (const b of history.backups) {
     const cx = x(Date.parse(b.time))
-    const label = `${b.id}: ${formatBytes(b.dataBytes)} data, ${formatBytes(b.archiveBytes)} archive, ${b.rows.toLocaleString('en')} rows in ${b.tables} tables, ${formatSeconds(b.durationSeconds)}`
+    const label = `${b.id}: ${formatBytes(b.dataBytes)} data, ${formatBytes(b.archiveBytes)} archive, ${b.rows.toLocaleString('en')} rows in ${plural(b.tables, 'table')}, ${formatSeconds(b.durationSeconds)}`
     out.push(
       `<g class="backup"><title>${escapeXml(label)}</title>`,
       `<rect x="${n(cx - barWidth / 2)}" y="${n(y(b.dataBytes))}" width="${n(barWidth)}" height="${n(panel.bottom - y(b.dataBytes))}" fill="${COLORS.data}"/>`,
@@ -145,13 +147,26 @@ function backupPanel(history: History, x: TimeScale): string[] {
       '</g>',
     )
   }
+  out.push(...failureMarks(history, x))
   out.push(
     ...legend(panel, [
       { color: COLORS.data, label: 'data (uncompressed)', shape: 'rect' },
       { color: COLORS.archive, label: 'stored archive', shape: 'rect' },
+      ...(history.failures.length > 0
+        ? [{ color: COLORS.failure, label: 'failed run', shape: 'dot' as const }]
+        : []),
     ]),
   )
   return out
+}
+
+/** A red mark on the time axis of the backup panel for each failed run. */
+function failureMarks(history: History, x: TimeScale): string[] {
+  const y = PANELS.backups.bottom - 7
+  return history.failures.map((f) => {
+    const cx = x(Date.parse(f.at))
+    return `<g class="failed-run"><title>${escapeXml(`${f.at} ${f.event} failed: ${f.code}: ${f.message}`)}</title><circle cx="${n(cx)}" cy="${y}" r="5" fill="${COLORS.failure}"/></g>`
+  })
 }
 
 const SECOND_TICKS = [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 4 * 3600, 86_400, 7 * 86_400]

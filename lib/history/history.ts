@@ -1,9 +1,11 @@
-// The history `backup:report` shows: every complete backup (size, rows, duration) and
-// every drill and DR test (restore time against the RTO), as rows and as Markdown. Pure.
+// The history `backup:report` shows: every complete backup (size, rows, duration), the
+// failed runs, and every drill and DR test (restore time against the RTO), as rows and
+// as Markdown. Pure.
 
 import type { Manifest } from '../archive/manifest.ts'
-import { formatBytes } from '../core/format.ts'
-import { cell, type DrillReport, formatSeconds } from '../drills/report.ts'
+import { formatBytes, plural } from '../core/format.ts'
+import { type DrillReport, formatSeconds } from '../drills/report.ts'
+import { cell } from '../drills/report-markdown.ts'
 import type { BackupRecord } from '../inventory/inventory.ts'
 
 export interface BackupHistoryRow {
@@ -21,10 +23,20 @@ export interface BackupHistoryRow {
   encrypted: boolean
 }
 
+/** A run the audit trail records as failed (a usage error is never recorded as a run). */
+export interface FailedRun {
+  at: string
+  event: string
+  code: string
+  message: string
+}
+
 export interface History {
   generatedAt: string
   /** Oldest first. */
   backups: BackupHistoryRow[]
+  /** Failed runs of the scheduled jobs, oldest first. */
+  failures: FailedRun[]
   /** Drills and DR tests, oldest first. */
   drills: DrillReport[]
   /** Sidecars or reports that could not be read; shown, never fatal. */
@@ -48,12 +60,14 @@ export function backupRowOf(record: BackupRecord, manifest: Manifest): BackupHis
 export function assembleHistory(input: {
   now: Date
   backups: readonly BackupHistoryRow[]
+  failures?: readonly FailedRun[]
   drills: readonly DrillReport[]
   problems: readonly string[]
 }): History {
   return {
     generatedAt: input.now.toISOString(),
     backups: [...input.backups].sort((a, b) => a.time.localeCompare(b.time)),
+    failures: [...(input.failures ?? [])].sort((a, b) => a.at.localeCompare(b.at)),
     drills: [...input.drills].sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
     problems: [...input.problems],
   }
@@ -65,7 +79,7 @@ const when = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`
 export function renderHistoryMarkdown(history: History, options: { chart?: string } = {}): string {
   const out: string[] = ['## Lifeboat history', '']
   out.push(
-    `${history.backups.length} complete backup${history.backups.length === 1 ? '' : 's'}, ${history.drills.length} drill${history.drills.length === 1 ? '' : 's'} and DR test${history.drills.length === 1 ? '' : 's'}; generated ${history.generatedAt}.`,
+    `${plural(history.backups.length, 'complete backup')}, ${plural(history.failures.length, 'failed run')}, ${plural(history.drills.length, 'drill')} and DR tests; generated ${history.generatedAt}.`,
     '',
   )
   if (options.chart) out.push(`Chart: \`${options.chart}\``, '')
@@ -80,6 +94,15 @@ export function renderHistoryMarkdown(history: History, options: { chart?: strin
       out.push(
         `| \`${b.id}\` | ${when(b.time)} | ${b.tables} | ${b.rows.toLocaleString('en')} | ${formatBytes(b.dataBytes)} | ${formatBytes(b.archiveBytes)}${b.encrypted ? ' (age)' : ''} | ${formatSeconds(b.durationSeconds)} |`,
       )
+    }
+    out.push('')
+  }
+  out.push('### Failed runs', '')
+  if (history.failures.length === 0) out.push('No failed run in the audit trail.', '')
+  else {
+    out.push('| when (UTC) | job | error | message |', '| --- | --- | --- | --- |')
+    for (const f of [...history.failures].reverse()) {
+      out.push(`| ${when(f.at)} | ${f.event} | ${f.code} | ${cell(f.message.slice(0, 200))} |`)
     }
     out.push('')
   }

@@ -1,5 +1,5 @@
 // The backups a store holds, derived from one key listing: complete ones have an
-// archive and a sidecar; an archive without a sidecar is an incomplete upload.
+// archive and a sidecar; an archive without a sidecar is an incomplete upload. Pure.
 
 import { backupIdFor, isBackupId, parseBackupKey, timeOfBackupId } from '../archive/layout.ts'
 import { LifeboatError } from '../core/errors.ts'

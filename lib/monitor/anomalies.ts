@@ -2,6 +2,7 @@
 // whose rows drop sharply against the median of the previous backups, a table that
 // disappears, a total size that jumps or collapses. Pure; each finding names its numbers.
 import type { SettingsReader } from '../core/config.ts'
+import { SETTINGS } from '../settings/settings.ts'
 
 export const ANOMALY_DEFAULTS = { rowDrop: 0.2, sizeChange: 0.5, baseline: 7 } as const
 
@@ -104,10 +105,8 @@ export function median(values: readonly number[]): number {
 
 /** `ANOMALY_ROW_DROP` (0.2) and `ANOMALY_SIZE_CHANGE` (0.5), as fractions. */
 export function readAnomalySettings(reader: SettingsReader): AnomalyOptions {
-  const rowDrop = reader.number(undefined, 'ANOMALY_ROW_DROP', ANOMALY_DEFAULTS.rowDrop)
-  if (rowDrop > 1)
-    reader.invalid(`ANOMALY_ROW_DROP must be a fraction between 0 and 1 (0.2 = 20%), got ${rowDrop}`)
-  const sizeChange = reader.number(undefined, 'ANOMALY_SIZE_CHANGE', ANOMALY_DEFAULTS.sizeChange)
+  const rowDrop = reader.number(SETTINGS.anomalyRowDrop)
+  const sizeChange = reader.number(SETTINGS.anomalySizeChange)
   return { rowDrop, sizeChange, baseline: ANOMALY_DEFAULTS.baseline }
 }
 

@@ -1,6 +1,7 @@
 // Freshness against the RPO: is the newest complete backup recent enough? Pure, with
 // the clock passed in; also reads the clock override jobs accept (LIFEBOAT_NOW).
 import type { SettingsReader } from '../core/config.ts'
+import { SETTINGS } from '../settings/settings.ts'
 
 const HOUR = 3_600_000
 
@@ -53,12 +54,10 @@ export function formatHours(hours: number): string {
 
 /** `RPO_HOURS` (24) and `RPO_GRACE_MINUTES` (60). */
 export function readFreshnessSettings(reader: SettingsReader): Omit<FreshnessOptions, 'now'> {
-  const rpoHours = reader.number('rpo-hours', 'RPO_HOURS', FRESHNESS_DEFAULTS.rpoHours)
-  if (rpoHours === 0) reader.invalid('RPO_HOURS must be more than 0')
-  return {
-    rpoHours,
-    graceMinutes: reader.number('grace-minutes', 'RPO_GRACE_MINUTES', FRESHNESS_DEFAULTS.graceMinutes),
-  }
+  const rpoHours = reader.number(SETTINGS.rpoHours)
+  if (rpoHours === 0)
+    reader.invalid(`${reader.given(SETTINGS.rpoHours)?.from ?? 'RPO_HOURS'} must be more than 0`)
+  return { rpoHours, graceMinutes: reader.number(SETTINGS.graceMinutes) }
 }
 
 /**
@@ -66,7 +65,7 @@ export function readFreshnessSettings(reader: SettingsReader): Omit<FreshnessOpt
  * and drill aid: it lets a person ask "what would monitor / clean decide on that day?".
  */
 export function readNow(reader: SettingsReader, clock: () => Date = () => new Date()): Date {
-  const raw = reader.optional(undefined, 'LIFEBOAT_NOW')
+  const raw = reader.optional(SETTINGS.now)
   if (raw === undefined) return clock()
   const time = Date.parse(raw)
   if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(time)) {

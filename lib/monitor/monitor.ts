@@ -9,10 +9,13 @@ import type { BackupRecord } from '../inventory/inventory.ts'
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
 import { type Anomaly, type AnomalyOptions, detectAnomalies } from './anomalies.ts'
 import { checkFreshness, type FreshnessOptions, type FreshnessResult } from './freshness.ts'
+import { checkReplica, type ReplicaCheckResult } from './replica-check.ts'
 
 export interface MonitorDeps {
   store: Store
   emit: EmitEvent
+  /** The second copy (BACKUP_REPLICA_STORE), checked when given. */
+  replica?: Store
 }
 
 export interface MonitorResult {
@@ -24,13 +27,14 @@ export interface MonitorResult {
   completeBackups: number
   /** Archives without a sidecar: unfinished uploads, removed by clean after a day. */
   incomplete: string[]
-  /** Every line a person should look at: anomalies and unreadable sidecars. */
+  /** Every line a person should look at: anomalies, unreadable sidecars, backups missing from the replica. */
   warnings: string[]
+  replica?: ReplicaCheckResult
 }
 
 export async function runMonitor(
   deps: MonitorDeps,
-  options: FreshnessOptions & { anomalies: AnomalyOptions },
+  options: FreshnessOptions & { anomalies: AnomalyOptions; replicaLagHours?: number },
 ): Promise<MonitorResult> {
   deps.emit({ type: 'step', message: `reading the backup inventory of ${deps.store.location}` })
   const records = await listInventory(deps.store)
@@ -53,7 +57,12 @@ export async function runMonitor(
     }
   }
   warnings.unshift(...anomalies.map((a) => a.message))
+  const replica = deps.replica
+    ? await checkReplica(deps.replica, complete, { now: options.now, lagHours: options.replicaLagHours ?? 6 })
+    : undefined
+  if (replica) warnings.push(...replica.warnings)
   return {
+    ...(replica ? { replica } : {}),
     store: deps.store.location,
     freshness,
     anomalies,

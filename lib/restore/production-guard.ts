@@ -1,6 +1,7 @@
 // Whether a target may be written at all: production (the backup's source, the
 // databases the environment names, a marked database) needs --confirm. Pure.
 import { LifeboatError } from '../core/errors.ts'
+import { normaliseHost } from '../trust/endpoint.ts'
 
 export interface Endpoint {
   host: string
@@ -10,9 +11,10 @@ export interface Endpoint {
   user?: string
 }
 
+/** One spelling per host: every loopback spelling is this machine, IP forms normalised. */
 function canonicalHost(host: string): string {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '')
-  return h === 'localhost' || h === '127.0.0.1' || h === '::1' ? 'localhost' : h
+  const normal = normaliseHost(host)
+  return normal.local && normal.hostKind !== 'socket' ? 'localhost' : normal.host
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Store } from '../adapters/store/store.ts'
 import { BACKUPS_PREFIX } from '../archive/layout.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { inventoryOf } from '../inventory/inventory.ts'
 import { readSidecar } from '../inventory/read-inventory.ts'
 import {
@@ -90,7 +91,7 @@ export async function runClean(deps: CleanDeps, settings: RetentionSettings): Pr
   if (failures.length > 0) {
     throw new LifeboatError(
       'STORE_IO',
-      `${failures.length} of ${plan.delete.length} backups could not be deleted: ${failures.join('; ')}`,
+      `${failures.length} of ${plural(plan.delete.length, 'backup')} could not be deleted: ${failures.join('; ')}`,
       { details: failures },
     )
   }

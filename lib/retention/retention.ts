@@ -1,10 +1,11 @@
 // Retention as a pure plan: backups in, what to keep (and why) and what to delete out.
 // The floor (the newest good backups) is kept whatever its age, so a stalled schedule
-// never lets retention eat the last copies. docs/lifecycle.md explains each rule.
+// never lets retention eat the last copies. docs/lifecycle.md explains each rule. Pure.
 
 import { parseBackupKey } from '../archive/layout.ts'
 import type { SettingsReader } from '../core/config.ts'
 import { inventoryOf, type ListedObject } from '../inventory/inventory.ts'
+import { SETTINGS } from '../settings/settings.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -181,12 +182,12 @@ export interface RetentionSettings {
  */
 export function readRetentionSettings(reader: SettingsReader): RetentionSettings {
   return {
-    maxAgeDays: reader.integer('days', 'RETENTION_DAYS', RETENTION_DEFAULTS.maxAgeDays, 1),
-    floor: reader.integer('min-keep', 'RETENTION_MIN_KEEP', RETENTION_DEFAULTS.floor, 1),
+    maxAgeDays: reader.integer(SETTINGS.retentionDays),
+    floor: reader.integer(SETTINGS.minKeep),
     tiers: {
-      daily: reader.integer('daily', 'RETENTION_DAILY', 0),
-      weekly: reader.integer('weekly', 'RETENTION_WEEKLY', 0),
-      monthly: reader.integer('monthly', 'RETENTION_MONTHLY', 0),
+      daily: reader.integer(SETTINGS.daily),
+      weekly: reader.integer(SETTINGS.weekly),
+      monthly: reader.integer(SETTINGS.monthly),
     },
     orphanGraceHours: readOrphanGraceHours(reader),
   }
@@ -194,7 +195,7 @@ export function readRetentionSettings(reader: SettingsReader): RetentionSettings
 
 /** `ORPHAN_GRACE_HOURS` (24): how long an archive without a sidecar may still be an upload in progress. */
 export function readOrphanGraceHours(reader: SettingsReader): number {
-  return reader.number(undefined, 'ORPHAN_GRACE_HOURS', RETENTION_DEFAULTS.orphanGraceHours)
+  return reader.number(SETTINGS.orphanGraceHours)
 }
 
 function deletionOrder(keys: readonly string[]): string[] {

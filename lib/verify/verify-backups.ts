@@ -5,13 +5,15 @@ import { createHash } from 'node:crypto'
 import { Transform, type TransformCallback, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Store } from '../adapters/store/store.ts'
+import { assertSameAsSidecar, readAuthenticSidecar, type Trust } from '../archive/authenticity.ts'
 import { archiveKey, isBackupId, sidecarKey } from '../archive/layout.ts'
 import type { Manifest } from '../archive/manifest.ts'
 import { verifyArchive } from '../archive/verify.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { plural } from '../core/format.ts'
 import { type BackupRecord, selectBackup } from '../inventory/inventory.ts'
-import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
+import { listInventory } from '../inventory/read-inventory.ts'
 
 export type VerifySelection = 'latest' | 'all' | string
 
@@ -21,6 +23,8 @@ export interface VerifyDeps {
   now: Date
   /** Decryption for `.age` archives; throws DECRYPT_FAILED when no identity is configured. */
   decrypt: (name: string) => Transform
+  /** The public keys sidecars must be signed by (and whether unsigned ones pass, with a note). */
+  trust: Trust
 }
 
 export interface VerifyOptions {
@@ -47,6 +51,8 @@ export interface BackupVerification {
   rows?: number
   seconds: number
   note?: string
+  /** The sidecar's signature: verified by a trusted key, or unsigned (let through by --allow-unsigned). */
+  signature?: 'verified' | 'unsigned'
 }
 
 export interface VerifyReport {
@@ -162,7 +168,7 @@ async function quickCheck(
   ])
   if (!stored) result.problems.push(`${archive.key}: missing`)
   if (!sidecarHead) result.problems.push(`${sidecarKey(record.id)}: missing`)
-  const sidecar = stored && sidecarHead ? await readSidecarProblem(deps.store, record.id, result) : undefined
+  const sidecar = stored && sidecarHead ? await readSidecarProblem(deps, record.id, result) : undefined
   if (stored && sidecar) {
     result.archiveBytes = stored.size
     compareArchiveRecord(sidecar, record, result)
@@ -185,7 +191,7 @@ async function fullCheck(
   if (early) return early
   const archive = record.archive!
   const where = deps.store.locate(archive.key)
-  const sidecar = await readSidecarProblem(deps.store, record.id, result)
+  const sidecar = await readSidecarProblem(deps, record.id, result)
   if (sidecar) compareArchiveRecord(sidecar, record, result)
 
   const meter = new StoredBytesMeter((bytes) =>
@@ -216,6 +222,13 @@ async function fullCheck(
     result.failedFiles.push(...verification.failedFiles)
     if (verification.manifest && verification.manifest.id !== record.id) {
       result.problems.push(`manifest.json: names backup ${verification.manifest.id}, stored as ${record.id}`)
+    }
+    if (verification.manifest && sidecar) {
+      try {
+        assertSameAsSidecar(verification.manifest, sidecar, where)
+      } catch (error) {
+        result.problems.push((error as Error).message)
+      }
     }
     if (sidecar) {
       const read = new Set(verification.files.map((f) => f.path))
@@ -262,17 +275,19 @@ async function fullCheck(
 
 /** Reads the sidecar; an unreadable one is a problem of this backup, not of the run. */
 async function readSidecarProblem(
-  store: Store,
+  deps: VerifyDeps,
   id: string,
   result: BackupVerification,
 ): Promise<Manifest | undefined> {
   try {
-    return await readSidecar(store, id)
+    const { manifest, authenticity } = await readAuthenticSidecar(deps.store, id, deps.trust)
+    result.signature = authenticity.status
+    if (authenticity.status === 'unsigned') result.note = authenticity.warning
+    return manifest
   } catch (error) {
-    if (
-      !isLifeboatError(error) ||
-      !['ARCHIVE_CORRUPT', 'ARCHIVE_FORMAT', 'BACKUP_NOT_FOUND'].includes(error.code)
-    ) {
+    const refusals = ['ARCHIVE_CORRUPT', 'ARCHIVE_FORMAT', 'BACKUP_NOT_FOUND', 'METADATA_TOO_LARGE']
+    const signature = ['SIGNATURE_MISSING', 'SIGNATURE_INVALID', 'SIGNATURE_UNTRUSTED']
+    if (!isLifeboatError(error) || ![...refusals, ...signature].includes(error.code)) {
       throw error
     }
     result.problems.push(`${sidecarKey(id)}: ${error.message}`)
@@ -309,7 +324,7 @@ export function describeVerification(result: BackupVerification): string {
     const content =
       result.files === undefined
         ? 'sizes match'
-        : `${result.files} files, ${(result.rows ?? 0).toLocaleString('en')} rows`
+        : `${plural(result.files ?? 0, 'file')}, ${plural(result.rows ?? 0, 'row')}`
     return `${result.id}: ok (${content}${result.encrypted ? ', encrypted' : ''})`
   }
   const files = result.failedFiles.length > 0 ? `; failing files: ${result.failedFiles.join(', ')}` : ''

@@ -1,9 +1,12 @@
 // Repo invariants of the docs: every command block is run or says why not, every error
 // code has its troubleshooting anchor, every `npm run` exists, every link resolves.
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { transformMarkdown } from 'zx/cli'
 import { type ErrorCode, errorCatalogue, LifeboatError } from '../../lib/core/errors.ts'
+import { COMMANDS } from '../../lib/settings/commands.ts'
 import { isCommandBlock, markdownFiles, readMarkdownFile } from '../helpers/doc-blocks.ts'
 
 const root = resolve('.')
@@ -65,6 +68,30 @@ describe('command blocks in README.md and runbooks/', () => {
   })
 })
 
+describe('runbooks as zx scripts (npx zx runbooks/<name>.md)', () => {
+  const runbooks = markdownFiles('runbooks').filter((f) =>
+    readMarkdownFile(f).blocks.some((b) => b.mode === 'tested'),
+  )
+
+  it.each(runbooks)('%s: zx runs only its js block; prose, manual and tested blocks are inert', (file) => {
+    const module = transformMarkdown(readFileSync(file, 'utf8'))
+    const code = module
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('// '))
+      .join('\n')
+    const name = file.replace(/^runbooks\//, '')
+    expect(code).toBe(
+      `const { load } = await import('../bin/load.js')\nawait (await load('runbook')).runRunbook(new URL('${name}', import.meta.url))`,
+    )
+    const check = spawnSync(process.execPath, ['--input-type=module', '--check'], { input: module })
+    expect(check.status, check.stderr.toString()).toBe(0)
+  })
+
+  it('runs every runbook that has tested blocks', () => {
+    expect(runbooks.length).toBeGreaterThanOrEqual(8)
+  })
+})
+
 describe('troubleshooting runbook', () => {
   const troubleshooting = factsOf('runbooks/troubleshooting.md')
   const text = readFileSync('runbooks/troubleshooting.md', 'utf8')
@@ -114,13 +141,18 @@ describe('docs and runbooks', () => {
     expect(unknown).toEqual([])
   })
 
-  it('name scripts whose job file exists', () => {
+  it('name scripts that run a lifeboat command, the command the registry calls by that script', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
-    const missing = Object.entries(pkg.scripts)
-      .map(([name, command]) => ({ name, file: /^tsx (jobs\/\S+\.ts)$/.exec(command)?.[1] }))
-      .filter((s): s is { name: string; file: string } => s.file !== undefined && !existsSync(s.file))
-      .map((s) => `${s.name}: ${s.file}`)
-    expect(missing).toEqual([])
+    const aliases = Object.entries(pkg.scripts).flatMap(([name, command]) => {
+      const match = /^node bin\/lifeboat\.js (\S+)$/.exec(command)
+      return match ? [[name, match[1]!] as const] : []
+    })
+    expect(aliases.length).toBe(COMMANDS.length)
+    const wrong = aliases
+      .filter(([name, command]) => COMMANDS.find((c) => c.name === command)?.script !== name)
+      .map(([name, command]) => `${name}: ${command}`)
+    expect(wrong).toEqual([])
+    expect(COMMANDS.filter((c) => !existsSync(`jobs/${c.name}.ts`)).map((c) => c.name)).toEqual([])
   })
 
   it('link every runbook from runbooks/README.md', () => {

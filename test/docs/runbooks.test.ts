@@ -1,17 +1,28 @@
-// Runs every `tested` block of every runbook, in one bash session per file, against the
-// test's PostgreSQL and S3 API, then proves the outcome (restored rows equal the source).
-// Conventions: docs/runbook-conventions.md. The README's demo command runs here too.
-import { execFile, execFileSync, spawnSync } from 'node:child_process'
+// Runs every runbook as a person would: `npx zx runbooks/<name>.md --yes`, which runs its
+// `tested` blocks in one bash session, against the test's PostgreSQL and S3 API, then
+// proves the outcome (restored rows equal the source). Conventions:
+// docs/runbook-conventions.md. The README's demo command runs here too.
+import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { basename, delimiter, join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createSampleData } from '../../lib/demo/sample-data.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { type DocBlock, markdownFiles, readMarkdownFile, sessionScript } from '../helpers/doc-blocks.ts'
 import { type HttpReceiver, startSlackReceiver } from '../helpers/receivers.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
+import {
+  baseEnv,
+  EDGE_CASES_SQL,
+  fingerprint,
+  run,
+  sequences,
+  tail,
+  waitForNextSecond,
+} from '../helpers/runbook-session.ts'
 import { s3Env } from '../helpers/s3-server.ts'
+import { signingEnv, TEST_KEYS } from '../helpers/signing.ts'
 
 const SESSION_TIMEOUT_MS = 8 * 60_000
 
@@ -49,9 +60,13 @@ const hooks: Record<string, RunbookHooks> = {
       const source = await fingerprint(s.source.url)
       expect(await fingerprint(s.target.url)).toEqual(source)
       expect(source).toEqual(s.facts.sourceBefore)
-      // Step 10 shows both restores in the audit trail.
+      // Step 10 shows both restores in the audit trail, and the run of the runbook is there too.
       const audit = await runJobProcess('audit', ['--event', 'restore', '--json'], s.storeEnv)
       expect(audit.json?.records).toHaveLength(2)
+      const runs = await runJobProcess('audit', ['--event', 'runbook', '--json'], s.storeEnv)
+      expect(runs.json?.records).toMatchObject([
+        { event: 'runbook', outcome: 'success', details: { runbook: 'runbooks/restore-latest.md' } },
+      ])
     },
   },
   'point-in-time-restore.md': {
@@ -117,31 +132,6 @@ const hooks: Record<string, RunbookHooks> = {
   },
 }
 
-/** Tables with the types a by-hand restore gets wrong most easily. */
-const EDGE_CASES_SQL = `
-CREATE DOMAIN public.settings_doc AS jsonb CHECK (jsonb_typeof(VALUE) = 'object');
-CREATE TABLE public."Odd ""name"".x" (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  parent_id bigint REFERENCES public."Odd ""name"".x" (id),
-  payload bytea,
-  tags text[],
-  bounds int[],
-  doc json,
-  docb jsonb,
-  settings public.settings_doc,
-  f double precision,
-  n numeric,
-  price_cents integer,
-  price_eur numeric GENERATED ALWAYS AS (price_cents / 100.0) STORED,
-  "select" text
-);
-INSERT INTO public."Odd ""name"".x" (parent_id, payload, tags, bounds, doc, docb, settings, f, n, price_cents, "select") VALUES
-  (NULL, '\\x00ff5c0a', ARRAY['a,b', 'c"d', 'e\\f', NULL, ''], '[0:2]={1,2,3}', '{"a": 1, "a": 2,  "b" : [ ]}',
-   '{"k": "v\\\\n"}', '{"x": 1}', '-0', 123456789012345678901234567890.123456789, 1999, E'back\\\\slash "quote" tab\\tend'),
-  (1, NULL, '{}', NULL, 'null', 'null', NULL, 'NaN', 'NaN', NULL, E'line1\\nline2\\r\\n'),
-  (2, '\\x', NULL, '{}', '"str"', '"str"', '{}', 'Infinity', '-1e-30', 5, '');
-`
-
 const runbooks = markdownFiles('runbooks')
   .map((path) => ({ name: basename(path), path }))
   .map((r) => ({ ...r, blocks: readMarkdownFile(r.path).blocks.filter((b) => b.mode === 'tested') }))
@@ -202,7 +192,51 @@ for (const { name, path, blocks } of runbooks)
     )
   })
 
+describe('runbooks/restore-latest.md run by zx without --yes', () => {
+  it(
+    'asks before the first step that changes something; "n" stops there, the target untouched',
+    () =>
+      keepingWorkOnFailure(async () => {
+        const session = await prepareSession('restore-latest.md', hooks['restore-latest.md']!)
+        const result = await run(
+          'npx',
+          ['zx', 'runbooks/restore-latest.md'],
+          session.env,
+          SESSION_TIMEOUT_MS - 30_000,
+          'n\n',
+        )
+        expect(result.code, tail(result.output, 40)).toBe(1)
+        // Steps 2 to 4 only read: they ran without a question; step 5 restores: it asked.
+        expect([...result.output.matchAll(/^✔ (\d+)\. .+: done in /gm)].map((m) => m[1])).toEqual([
+          '2',
+          '3',
+          '4',
+        ])
+        expect(result.output.match(/This step changes something\. Run it\? \[y\/N\]/g)).toHaveLength(1)
+        expect(result.output).toContain(
+          'runbook restore-latest.md: stopped at "5. Restore into the empty database" (declined)',
+        )
+        expect(await fingerprint(session.target.url)).toEqual({})
+        const runs = await runJobProcess('audit', ['--event', 'runbook', '--json'], session.storeEnv)
+        expect(runs.json?.records).toMatchObject([{ outcome: 'warning' }])
+      }),
+    SESSION_TIMEOUT_MS,
+  )
+})
+
 describe('README.md', () => {
+  it('runs its tested blocks (npx lifeboat …) in one bash session in the repository', async () => {
+    const blocks = readMarkdownFile('README.md').blocks.filter((b) => b.mode === 'tested')
+    expect(blocks.length).toBeGreaterThan(0)
+    const work = await mkdtemp(join(parent, 'readme-'))
+    const script = join(work, 'readme.sh')
+    await writeFile(script, sessionScript(blocks, join(work, 'progress')))
+    const result = await run('bash', [script], { ...baseEnv(), WORK: work }, SESSION_TIMEOUT_MS)
+    expect(result.code, tail(result.output, 40)).toBe(0)
+    expect(result.output).toContain('Usage: lifeboat backup [options]')
+    expect(result.output).toMatch(/lifeboat \d+\.\d+\.\d+ \(node v/)
+  })
+
   it(
     'runs the demo the README shows (npm run demo, with a temp store and small data)',
     async () => {
@@ -232,9 +266,14 @@ async function prepareSession(name: string, hook: RunbookHooks): Promise<Session
     if (hook.edgeCases) await client.query(EDGE_CASES_SQL)
   })
 
-  const storeEnv: Record<string, string> = hook.s3
-    ? s3Env(inject('s3Endpoint'), `runbooks-${label}-${randomBytes(4).toString('hex')}`)
-    : { BACKUP_STORE: `file://${join(work, 'store')}` }
+  const storeEnv: Record<string, string> = {
+    ...(hook.s3
+      ? s3Env(inject('s3Endpoint'), `runbooks-${label}-${randomBytes(4).toString('hex')}`)
+      : { BACKUP_STORE: `file://${join(work, 'store')}` }),
+    // As a deployment has them: the backup job's secret key, everyone's public key.
+    ...signingEnv(),
+  }
+  const signingPublicKey = TEST_KEYS.public.split('\n').find((line) => line.startsWith('RW'))!
   const env: Record<string, string> = {
     ...baseEnv(),
     ...storeEnv,
@@ -243,6 +282,7 @@ async function prepareSession(name: string, hook: RunbookHooks): Promise<Session
     TARGET_DATABASE_URL: target.url,
     STAGING_DATABASE_URL: staging.url,
     WORK: work,
+    SIGNING_PUBLIC_KEY: signingPublicKey,
     LIFEBOAT_STATE_FILE: join(work, 'state', 'status.json'),
     SLACK_WEBHOOK_URL: slack.url,
     ALERT_ENVIRONMENT: 'runbook-test',
@@ -293,85 +333,14 @@ interface SessionResult {
 }
 
 async function runSession(path: string, blocks: DocBlock[], session: Session): Promise<SessionResult> {
-  const progress = join(session.work, 'session.progress')
-  const script = join(session.work, 'session.sh')
-  await writeFile(script, sessionScript(blocks, progress))
-  const result = await run('bash', [script], session.env, SESSION_TIMEOUT_MS - 30_000)
+  const result = await run('npx', ['zx', path, '--yes'], session.env, SESSION_TIMEOUT_MS - 30_000)
   await writeFile(join(session.work, 'session.log'), result.output)
-  const reached = (await readFile(progress, 'utf8').catch(() => '')).trim()
-  if (result.code === 0 && reached === 'done') return result
-  const index = Number(reached)
-  const failedBlock =
-    Number.isInteger(index) && blocks[index] ? blocks[index] : { ...blocks[0]!, line: 0, file: path }
+  const steps = new Set(blocks.map((b) => b.step))
+  const done = [...result.output.matchAll(/^✔ .+: done in /gm)].length
+  if (result.code === 0 && done === steps.size) return result
+  // The runner prints each block's place before it runs it: the last one printed failed.
+  const places = [...result.output.matchAll(/^(runbooks\/[\w.-]+\.md):(\d+)$/gm)]
+  const line = Number(places.at(-1)?.[2])
+  const failedBlock = blocks.find((b) => b.line === line) ?? { ...blocks[0]!, line: 0, file: path }
   return { ...result, failedBlock, code: result.code === 0 ? 1 : result.code }
-}
-
-function run(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  timeoutMs: number,
-): Promise<{ code: number; output: string }> {
-  return new Promise((done) => {
-    const child = execFile(
-      command,
-      args,
-      { cwd: resolve('.'), env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-        done({ code, output: `${stdout}\n--- stderr ---\n${stderr}` })
-      },
-    )
-    child.stdin?.end()
-  })
-}
-
-/** What a person's shell has, plus node_modules/.bin; every setting comes from the session. */
-function baseEnv(): Record<string, string> {
-  const keep = ['HOME', 'USER', 'LANG', 'TMPDIR', 'TERM']
-  const env = Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])))
-  return { ...env, PATH: [resolve('node_modules/.bin'), process.env.PATH ?? ''].join(delimiter), CI: 'true' }
-}
-
-/** Per user table: row count and md5 over every row's text, in a stable order. */
-async function fingerprint(url: string): Promise<Record<string, string>> {
-  return withClient(url, async (client) => {
-    const tables = await client.query<{ schema: string; name: string }>(
-      `SELECT n.nspname AS schema, c.relname AS name
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-        ORDER BY 1, 2`,
-    )
-    const result: Record<string, string> = {}
-    for (const t of tables.rows) {
-      const relation = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`
-      const { rows } = await client.query<{ n: string; md5: string }>(
-        `SELECT count(*)::text AS n, md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS md5 FROM ${relation} x`,
-      )
-      result[`${t.schema}.${t.name}`] = `${rows[0]!.n} ${rows[0]!.md5}`
-    }
-    return result
-  })
-}
-
-async function sequences(url: string): Promise<Record<string, string>> {
-  const { rows } = await sql(
-    url,
-    `SELECT schemaname || '.' || sequencename AS name, coalesce(last_value::text, 'unset') AS value
-       FROM pg_sequences ORDER BY 1`,
-  )
-  return Object.fromEntries(rows.map((r) => [r.name, r.value]))
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
-
-async function waitForNextSecond(): Promise<void> {
-  await new Promise((done) => setTimeout(done, 1000 - (Date.now() % 1000) + 50))
-}
-
-function tail(text: string, lines: number): string {
-  return text.split('\n').slice(-lines).join('\n')
 }

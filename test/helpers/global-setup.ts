@@ -1,24 +1,52 @@
-// Starts the real services the integration tests use, once per run: a PostgreSQL
-// server (or TEST_DATABASE_URL) and an S3 API server. Tests read them with inject().
+// Starts the real services the integration tests use, once per run and in parallel:
+// plain PostgreSQL 15 (or TEST_DATABASE_URL) and 17, Supabase-shaped clusters on 15
+// and 17 (test/helpers/supabase/), and an S3 API server. Tests read them with inject().
 import type { TestProject } from 'vitest/node'
 import { startThrowawayPostgres } from '../../lib/adapters/postgres/throwaway.ts'
 import { startS3Server } from './s3-server.ts'
+import { type SupabaseClusterInfo, startSupabaseCluster } from './supabase/cluster.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** Plain PostgreSQL 15, as its superuser `postgres`. */
     databaseUrl: string
+    /** Plain PostgreSQL 17, as its superuser `postgres`. */
+    databaseUrl17: string
+    /** Supabase-shaped clusters (test/helpers/supabase/README.md). */
+    supabase15: SupabaseClusterInfo
+    supabase17: SupabaseClusterInfo
     s3Endpoint: string
   }
 }
 
+/** Waits for every start; if one fails, stops those that started and rethrows. */
+async function startAll(starts: readonly Promise<{ stop(): Promise<void> } | undefined>[]) {
+  const settled = await Promise.allSettled(starts)
+  const stop = async () => {
+    const running = settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []))
+    await Promise.all(running.map((server) => server.stop().catch(() => undefined)))
+  }
+  const failed = settled.find((r) => r.status === 'rejected')
+  if (failed) {
+    await stop()
+    throw failed.reason
+  }
+  return stop
+}
+
 export default async function setup(project: TestProject) {
   const external = process.env.TEST_DATABASE_URL
-  const postgres = external ? undefined : await startThrowawayPostgres()
-  const s3 = await startS3Server()
-  project.provide('databaseUrl', external ?? postgres!.url)
-  project.provide('s3Endpoint', s3.endpoint)
-  return async () => {
-    await s3.stop()
-    await postgres?.stop()
-  }
+  const plain15 = external ? Promise.resolve(undefined) : startThrowawayPostgres()
+  const plain17 = startThrowawayPostgres({ major: 17 })
+  const supabase15 = startSupabaseCluster({ major: 15 })
+  const supabase17 = startSupabaseCluster({ major: 17 })
+  const s3 = startS3Server()
+  const stopAll = await startAll([plain15, plain17, supabase15, supabase17, s3])
+  const info = ({ major, adminUrl, password }: SupabaseClusterInfo) => ({ major, adminUrl, password })
+  project.provide('databaseUrl', external ?? (await plain15)!.url)
+  project.provide('databaseUrl17', (await plain17).url)
+  project.provide('supabase15', info(await supabase15))
+  project.provide('supabase17', info(await supabase17))
+  project.provide('s3Endpoint', (await s3).endpoint)
+  return stopAll
 }

@@ -1,6 +1,7 @@
 // Runs a job script as a real child process, as a person or a workflow would.
 import { execFile } from 'node:child_process'
 import { resolve } from 'node:path'
+import { signingEnv } from './signing.ts'
 
 export interface JobRun {
   code: number
@@ -28,7 +29,8 @@ export function runJobProcess(
       process.execPath,
       ['--import', 'tsx', path, ...args],
       {
-        env: { ...baseEnv(), CI: 'true', ...env } as NodeJS.ProcessEnv,
+        // Jobs sign and check backups with the test key pair, as a configured deployment does.
+        env: { ...baseEnv(), CI: 'true', ...signingEnv(), ...env } as NodeJS.ProcessEnv,
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 64 * 1024 * 1024,
       },

@@ -82,9 +82,10 @@ describe('Pulumi.example.yaml', () => {
   })
 
   it('is what a stack without a needed secret is told to run', async () => {
-    const error = await buildStack({ remove: ['lifeboat:databaseUrl', 'lifeboat:smtpUrl'] }).catch(
-      (e: unknown) => e,
-    )
+    const error = await buildStack({
+      part: 'secrets',
+      remove: ['lifeboat:databaseUrl', 'lifeboat:smtpUrl'],
+    }).catch((e: unknown) => e)
     expect(isLifeboatError(error) && error.code).toBe('CONFIG_MISSING')
     expect(String((error as Error).message)).toContain('pulumi config set --secret lifeboat:databaseUrl')
     expect(String((error as Error).message)).toContain('pulumi config set --secret lifeboat:smtpUrl')
@@ -93,7 +94,9 @@ describe('Pulumi.example.yaml', () => {
 
 describe('secrets typed into the stack file', () => {
   it('are refused until `pulumi config set --secret` encrypts them', async () => {
-    const error = await buildStack({ plaintext: ['lifeboat:slackWebhookUrl'] }).catch((e: unknown) => e)
+    const error = await buildStack({ part: 'secrets', plaintext: ['lifeboat:slackWebhookUrl'] }).catch(
+      (e: unknown) => e,
+    )
     expect(isLifeboatError(error) && error.code).toBe('CONFIG_MISSING')
     expect(String((error as Error).message)).toBe(
       "Stack configuration: lifeboat:slackWebhookUrl is not stored as a secret: run `pulumi config set --secret lifeboat:slackWebhookUrl '…'`",

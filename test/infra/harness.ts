@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url'
 import * as pulumi from '@pulumi/pulumi'
 import { parse } from 'yaml'
 import { readLifeboatConfig } from '../../infra/config.ts'
+import { GitHubSecrets } from '../../infra/github-secrets.ts'
 import type { PolicyDocument } from '../../infra/iam-documents.ts'
 import { Lifeboat } from '../../infra/lifeboat.ts'
-import type { DeclaredResource, PolicyExpectations } from '../../infra/policy.ts'
 import { retentionReachDays, SECRET_PLACEHOLDER, SETTINGS } from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
+import type { DeclaredResource, PolicyExpectations } from './policy.ts'
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const EXAMPLE_PATH = `${REPOSITORY_ROOT}Pulumi.example.yaml`
@@ -51,6 +52,8 @@ export function toEngineConfig(example: RawExample): Record<string, string> {
 }
 
 export interface BuildOptions {
+  /** Which stack to build: the infrastructure (default; the secret settings are left out) or the secrets. */
+  part?: 'infrastructure' | 'secrets'
   /** Replaces settings (YAML values, as in the example) after the placeholders are filled. */
   overrides?: RawExample
   /** Removes settings before the build. */
@@ -85,7 +88,12 @@ export function exampleWithFakeSecrets(): RawExample {
 
 /** Builds the program against mocks and waits until every declared resource is registered. */
 export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack> {
-  const example = { ...exampleWithFakeSecrets(), ...options.overrides }
+  const part = options.part ?? 'infrastructure'
+  const example: RawExample = { ...exampleWithFakeSecrets(), 'lifeboat:part': part }
+  if (part === 'infrastructure') {
+    for (const spec of SETTINGS.filter((s) => s.kind === 'secret')) delete example[spec.key]
+  }
+  Object.assign(example, options.overrides)
   for (const key of options.remove ?? []) delete example[key]
   const config = toEngineConfig(example)
   const secretKeys = SETTINGS.filter((s) => s.kind === 'secret' && !options.plaintext?.includes(s.key)).map(
@@ -107,6 +115,7 @@ export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack
           outputs,
           secretInputs: existing?.secretInputs ?? [],
           ...(existing?.protect !== undefined ? { protect: existing.protect } : {}),
+          ...(existing?.retainOnDelete !== undefined ? { retainOnDelete: existing.retainOnDelete } : {}),
         })
         return { id: String(outputs.id), state: outputs }
       },
@@ -138,6 +147,7 @@ export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack
       secretInputs: [],
     }
     if (args.opts.protect !== undefined) entry.protect = args.opts.protect
+    if (args.opts.retainOnDelete !== undefined) entry.retainOnDelete = args.opts.retainOnDelete
     for (const [prop, value] of Object.entries(args.props ?? {})) {
       if (pulumi.Output.isInstance(value)) {
         secretChecks.push(
@@ -152,15 +162,30 @@ export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack
   }
 
   const lifeboatConfig = readLifeboatConfig()
-  const lifeboat = new Lifeboat(
-    'lifeboat',
-    { config: lifeboatConfig, workflowFiles: readWorkflowFiles(REPOSITORY_ROOT) },
-    // The recorder runs last, so it sees the props after any tampering.
-    { transformations: [...(options.transformations ?? []), record] },
-  )
+  // The recorder runs last, so it sees the props after any tampering.
+  const componentOptions = { transformations: [...(options.transformations ?? []), record] }
+  const programOutputs: Record<string, pulumi.Output<unknown>> = lifeboatConfig.settings.part === 'secrets'
+    ? {
+        githubSecrets: pulumi.output(
+          new GitHubSecrets(
+            'github',
+            {
+              owner: lifeboatConfig.settings.github.owner,
+              repository: lifeboatConfig.settings.github.repository,
+              secrets: lifeboatConfig.secrets,
+            },
+            componentOptions,
+          ).names,
+        ),
+      }
+    : new Lifeboat(
+        'lifeboat',
+        { config: lifeboatConfig, workflowFiles: readWorkflowFiles(REPOSITORY_ROOT) },
+        componentOptions,
+      ).outputs
 
   const outputs: Record<string, unknown> = {}
-  for (const [name, output] of Object.entries(lifeboat.outputs)) outputs[name] = await resolved(output)
+  for (const [name, output] of Object.entries(programOutputs)) outputs[name] = await resolved(output)
   // Registration finishes when each resource's URN resolves.
   await Promise.all(declared.map((d) => resolved(d.resource.urn)))
   await Promise.all(secretChecks)
@@ -202,6 +227,12 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
       return { ...inputs, id: inputs.bucket, arn: `arn:aws:s3:::${String(inputs.bucket)}` }
     case 'aws:iam/role:Role':
       return { ...inputs, id: inputs.name, arn: `arn:aws:iam::${ACCOUNT}:role/${String(inputs.name)}` }
+    case 'aws:sns/topic:Topic':
+      return {
+        ...inputs,
+        id: `${name}-id`,
+        arn: `arn:aws:sns:eu-central-1:${ACCOUNT}:${String(inputs.name)}`,
+      }
     case 'aws:iam/policy:Policy':
       return { ...inputs, id: `${name}-id`, arn: `arn:aws:iam::${ACCOUNT}:policy/${String(inputs.name)}` }
     case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
@@ -216,6 +247,17 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
 }
 
 const defaultInvokes: NonNullable<BuildOptions['invokes']> = {
+  'aws:index/getCallerIdentity:getCallerIdentity': () => ({
+    accountId: ACCOUNT,
+    arn: `arn:aws:iam::${ACCOUNT}:user/deployer`,
+    id: ACCOUNT,
+    userId: 'AIDAEXAMPLE',
+  }),
+  'aws:index/getRegion:getRegion': () => ({
+    name: 'eu-central-1',
+    id: 'eu-central-1',
+    region: 'eu-central-1',
+  }),
   'aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider': (inputs) => ({
     arn: inputs.arn,
     url: 'token.actions.githubusercontent.com',

@@ -4,8 +4,8 @@
 import type * as pulumi from '@pulumi/pulumi'
 import { describe, expect, it } from 'vitest'
 import type { PolicyDocument } from '../../infra/iam-documents.ts'
-import { checkPolicies, isAllowed, matches, type PolicyRule, ResourceType } from '../../infra/policy.ts'
 import { type BuildOptions, buildStack, editPolicy, tamper } from './harness.ts'
+import { checkPolicies, isAllowed, matches, type PolicyRule, ResourceType } from './policy.ts'
 
 type Statement = Record<string, unknown>
 
@@ -268,6 +268,20 @@ describe('each check fails when its guarantee is removed', () => {
         : undefined,
     )
     expect(rules).toEqual(['bucket-protected'])
+  })
+
+  it.each([
+    ResourceType.versioning,
+    ResourceType.bucketPolicy,
+    ResourceType.lifecycle,
+    ResourceType.publicAccessBlock,
+  ])('a guard resource a destroy could remove (%s without protect and retainOnDelete)', async (type) => {
+    const rules = await withTampering((args) =>
+      args.type === type
+        ? { props: args.props, opts: { ...args.opts, protect: false, retainOnDelete: false } }
+        : undefined,
+    )
+    expect(rules).toEqual(['guards-retained'])
   })
 
   it('lifecycle without noncurrent expiry or multipart abort', async () => {

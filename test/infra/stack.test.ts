@@ -4,7 +4,6 @@ import * as pulumi from '@pulumi/pulumi'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ROLE_SESSION_SECONDS } from '../../infra/access.ts'
 import type { PolicyStatement } from '../../infra/iam-documents.ts'
-import { isAllowed, ResourceType } from '../../infra/policy.ts'
 import { SETTINGS } from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
 import {
@@ -28,6 +27,7 @@ import {
   STACK,
   toEngineConfig,
 } from './harness.ts'
+import { isAllowed, ResourceType } from './policy.ts'
 
 const BUCKET = 'acme-lifeboat-backups'
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`
@@ -38,6 +38,9 @@ const statement = (statements: PolicyStatement[], sid: string) => {
   return found
 }
 
+/** The primary backup bucket's resources (the replica and the trail bucket have their own). */
+const onBackups = (r: { inputs: Record<string, unknown> }) => r.inputs.bucket === BUCKET
+
 let stack: BuiltStack
 beforeAll(async () => {
   stack = await buildStack()
@@ -45,42 +48,42 @@ beforeAll(async () => {
 
 describe('bucket', () => {
   it('is named from the config, protected, and never force-destroyed', () => {
-    const bucket = one(stack, ResourceType.bucket)
+    const bucket = one(stack, ResourceType.bucket, onBackups)
     expect(bucket.inputs.bucket).toBe(BUCKET)
     expect(bucket.protect).toBe(true)
     expect(bucket.inputs.forceDestroy).toBe(false)
   })
 
   it('is versioned', () => {
-    expect(one(stack, ResourceType.versioning).inputs).toMatchObject({
+    expect(one(stack, ResourceType.versioning, onBackups).inputs).toMatchObject({
       bucket: BUCKET,
       versioningConfiguration: { status: 'Enabled' },
     })
   })
 
   it('encrypts with SSE-S3 (AES-256) by default', () => {
-    expect(one(stack, ResourceType.encryption).inputs).toEqual({
+    expect(one(stack, ResourceType.encryption, onBackups).inputs).toEqual({
       bucket: BUCKET,
       rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
     })
   })
 
   it('blocks every kind of public access and enforces bucket-owner ownership (no ACLs)', () => {
-    expect(one(stack, ResourceType.publicAccessBlock).inputs).toEqual({
+    expect(one(stack, ResourceType.publicAccessBlock, onBackups).inputs).toEqual({
       bucket: BUCKET,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     })
-    expect(one(stack, ResourceType.ownership).inputs).toEqual({
+    expect(one(stack, ResourceType.ownership, onBackups).inputs).toEqual({
       bucket: BUCKET,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
     })
   })
 
   it('expires noncurrent versions after N days, aborts multipart uploads after a day, backstops late', () => {
-    const rules = one(stack, ResourceType.lifecycle).inputs.rules as Record<string, unknown>[]
+    const rules = one(stack, ResourceType.lifecycle, onBackups).inputs.rules as Record<string, unknown>[]
     expect(rules).toEqual([
       {
         id: 'expire-noncurrent-versions',
@@ -107,7 +110,7 @@ describe('bucket', () => {
 
   it('has no backstop rule when backstopExpirationDays is 0', async () => {
     const built = await buildStack({ overrides: { 'lifeboat:backstopExpirationDays': 0 } })
-    const rules = one(built, ResourceType.lifecycle).inputs.rules as { id: string }[]
+    const rules = one(built, ResourceType.lifecycle, onBackups).inputs.rules as { id: string }[]
     expect(rules.map((r) => r.id)).toEqual([
       'expire-noncurrent-versions',
       'abort-incomplete-multipart-uploads',
@@ -115,7 +118,7 @@ describe('bucket', () => {
   })
 
   it('turns Object Lock on in the configured mode, and leaves it off when told', async () => {
-    expect(one(stack, ResourceType.objectLock).inputs).toEqual({
+    expect(one(stack, ResourceType.objectLock, onBackups).inputs).toEqual({
       bucket: BUCKET,
       objectLockEnabled: 'Enabled',
       rule: { defaultRetention: { mode: 'GOVERNANCE', days: 35 } },
@@ -123,17 +126,17 @@ describe('bucket', () => {
     const compliance = await buildStack({
       overrides: { 'lifeboat:objectLock': { mode: 'compliance', days: 90 } },
     })
-    expect(one(compliance, ResourceType.objectLock).inputs.rule).toEqual({
+    expect(one(compliance, ResourceType.objectLock, onBackups).inputs.rule).toEqual({
       defaultRetention: { mode: 'COMPLIANCE', days: 90 },
     })
     const off = await buildStack({ overrides: { 'lifeboat:objectLock': { mode: 'off' } } })
-    expect(ofType(off, ResourceType.objectLock)).toEqual([])
+    expect(ofType(off, ResourceType.objectLock).filter(onBackups)).toEqual([])
   })
 
   it('uses SSE-KMS with a bucket key when a key is configured, and lets the roles use the key', async () => {
     const key = `arn:aws:kms:eu-central-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
     const built = await buildStack({ overrides: { 'lifeboat:kmsKeyArn': key } })
-    expect(one(built, ResourceType.encryption).inputs.rules).toEqual([
+    expect(one(built, ResourceType.encryption, onBackups).inputs.rules).toEqual([
       {
         applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key },
         bucketKeyEnabled: true,
@@ -146,7 +149,7 @@ describe('bucket', () => {
   })
 
   it('has a policy denying plain HTTP to everyone and MFA-less object reads/deletes to all but the pipeline roles', () => {
-    const doc = documentOf(one(stack, ResourceType.bucketPolicy))
+    const doc = documentOf(one(stack, ResourceType.bucketPolicy, onBackups))
     expect(statement(doc.Statement, 'DenyInsecureTransport')).toEqual({
       Sid: 'DenyInsecureTransport',
       Effect: 'Deny',
@@ -189,13 +192,19 @@ describe('IAM', () => {
     expect(trust.Statement[0]!.Principal).toEqual({ Federated: existing })
   })
 
-  it('trusts each role only from this repository’s named environments, for STS, with bounded sessions', () => {
+  it('trusts each role only from its duty’s jobs (environment and workflow file), for STS, with bounded sessions', () => {
+    const ref = (env: string, file: string) =>
+      `repo:acme/lifeboat:environment:${env}:job_workflow_ref:acme/lifeboat/.github/workflows/${file}@refs/heads/main`
     const expected: Record<string, string[]> = {
-      writer: ['production'],
-      cleaner: ['production'],
-      reader: ['production', 'staging'],
+      writer: [ref('production', 'backup.yml')],
+      cleaner: [ref('production-clean', 'backup.yml')],
+      reader: [
+        ref('production-read', 'backup.yml'),
+        ref('staging', 'drill.yml'),
+        ref('staging', 'dr-test.yml'),
+      ],
     }
-    for (const [duty, environments] of Object.entries(expected)) {
+    for (const [duty, subjects] of Object.entries(expected)) {
       const role = one(stack, ResourceType.role, (r) => r.name === `access-${duty}`)
       expect(role.inputs.name).toBe(`lifeboat-${STACK}-${duty}`)
       expect(role.inputs.maxSessionDuration).toBe(ROLE_SESSION_SECONDS[duty as 'writer'])
@@ -211,14 +220,20 @@ describe('IAM', () => {
           Condition: {
             StringEquals: {
               'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-              'token.actions.githubusercontent.com:sub': environments.map(
-                (e) => `repo:acme/lifeboat:environment:${e}`,
-              ),
+              'token.actions.githubusercontent.com:sub': subjects,
             },
           },
         },
       ])
     }
+  })
+
+  it('makes every job’s OIDC subject name its environment and workflow file', () => {
+    expect(one(stack, ResourceType.oidcTemplate).inputs).toEqual({
+      repository: 'lifeboat',
+      useDefault: false,
+      includeClaimKeys: ['repo', 'context', 'job_workflow_ref'],
+    })
   })
 
   const backup = `${BUCKET_ARN}/production/database-backups/backup-2027-01-01T020000Z.tar.gz`
@@ -307,7 +322,7 @@ describe('IAM', () => {
 })
 
 describe('GitHub', () => {
-  it('creates the production, staging and infrastructure environments, each limited to its branches', () => {
+  it('creates an environment per duty, each limited to its branches', () => {
     const environments = ofType(stack, ResourceType.environment)
     expect(environments.map((e) => e.inputs.environment).sort()).toEqual(
       Object.values(GitHubEnvironment).sort(),
@@ -322,7 +337,19 @@ describe('GitHub', () => {
     const policies = ofType(stack, ResourceType.deploymentPolicy).map(
       (p) => `${p.inputs.environment}:${p.inputs.branchPattern}`,
     )
-    expect(policies.sort()).toEqual(['infrastructure:main', 'production:main', 'staging:main'])
+    expect(policies.sort()).toEqual([
+      'infrastructure:main',
+      'production-clean:main',
+      'production-read:main',
+      'production:main',
+      'staging:main',
+    ])
+    const infrastructure = one(
+      stack,
+      ResourceType.environment,
+      (e) => e.inputs.environment === 'infrastructure',
+    )
+    expect(infrastructure.inputs.reviewers).toEqual([{ users: [583231], teams: [] }])
   })
 
   it('adds environment reviewers when configured', async () => {
@@ -346,9 +373,11 @@ describe('GitHub', () => {
     expect(branches.map((b) => b.inputs.branchPattern)).toEqual(['main', 'release/*'])
   })
 
-  it('sets every secret in its scope, from secret config, still secret when it reaches GitHub', () => {
-    const repositorySecrets = ofType(stack, ResourceType.actionsSecret)
-    const environmentSecrets = ofType(stack, ResourceType.environmentSecret)
+  it('sets every secret in its scope, from secret config, still secret when it reaches GitHub (secrets stack)', async () => {
+    const secretsStack = await buildStack({ part: 'secrets' })
+    expect(ofType(secretsStack, ResourceType.bucket)).toEqual([])
+    const repositorySecrets = ofType(secretsStack, ResourceType.actionsSecret)
+    const environmentSecrets = ofType(secretsStack, ResourceType.environmentSecret)
     const scopes = [
       ...repositorySecrets.map((s) => `repository:${s.inputs.secretName}`),
       ...environmentSecrets.map((s) => `${s.inputs.environment}:${s.inputs.secretName}`),
@@ -369,6 +398,7 @@ describe('GitHub', () => {
 
   it('sets only the secrets of the enabled channels', async () => {
     const built = await buildStack({
+      part: 'secrets',
       overrides: { 'lifeboat:alerts': { channels: ['slack'] }, 'lifeboat:ageEncryption': false },
       remove: [
         'lifeboat:pagerDutyRoutingKey',
@@ -383,8 +413,20 @@ describe('GitHub', () => {
       ...ofType(built, ResourceType.environmentSecret),
     ].map((s) => s.inputs.secretName)
     expect(names.sort()).toEqual(['DATABASE_URL', 'SLACK_WEBHOOK_URL', 'STAGING_DATABASE_URL'])
-    const variables = ofType(built, ResourceType.actionsVariable).map((v) => v.inputs.variableName)
-    expect(variables).not.toContain(GitHubVariable.oncallEmail)
+  })
+
+  it('holds no secret in the infrastructure stack, and refuses one put there', async () => {
+    expect(ofType(stack, ResourceType.actionsSecret)).toEqual([])
+    expect(ofType(stack, ResourceType.environmentSecret)).toEqual([])
+    const text = JSON.stringify(stack.resources.map((r) => r.inputs))
+    for (const value of Object.values(FAKE_SECRETS)) expect(text).not.toContain(value)
+    const error = await buildStack({
+      overrides: { 'lifeboat:databaseUrl': FAKE_SECRETS['lifeboat:databaseUrl'] },
+    }).catch((e: unknown) => e)
+    expect(String((error as Error).message)).toContain(
+      'lifeboat:databaseUrl must not be in the infrastructure stack',
+    )
+    expect(String((error as Error).message)).not.toContain('prod-db-password')
   })
 
   it('publishes the outputs the workflows read as repository variables', () => {
@@ -405,11 +447,22 @@ describe('GitHub', () => {
       [GitHubVariable.readerRoleArn]: roleArn('reader'),
       [GitHubVariable.oncallEmail]: 'oncall@example.com',
       [GitHubVariable.pagerDutyEventsUrl]: 'https://events.pagerduty.com/v2/enqueue',
+      [GitHubVariable.replicaStore]: 's3://acme-lifeboat-backups-replica/production',
+      [GitHubVariable.replicaRegion]: 'eu-west-1',
+      [GitHubVariable.accessReview]: stack.outputs[StackOutput.accessReview],
     })
   })
 
-  it('pushes every workflow file of .github/workflows, unchanged, to the workflow branch', () => {
-    const files = ofType(stack, ResourceType.repositoryFile)
+  it('leaves the workflow files to reviewed pull requests by default', () => {
+    expect(ofType(stack, ResourceType.repositoryFile)).toEqual([])
+    expect(stack.outputs[StackOutput.workflowFiles]).toEqual([])
+  })
+
+  it('pushes every workflow file of .github/workflows, unchanged, to the workflow branch when told', async () => {
+    const synced = await buildStack({
+      overrides: { 'lifeboat:github': { owner: 'acme', repository: 'lifeboat', syncWorkflowFiles: true } },
+    })
+    const files = ofType(synced, ResourceType.repositoryFile)
     const expected = readWorkflowFiles(REPOSITORY_ROOT)
     expect(expected.length).toBeGreaterThanOrEqual(5)
     expect(files.map((f) => f.inputs.file)).toEqual(expected.map((f) => f.path))
@@ -453,7 +506,9 @@ describe('outputs', () => {
   })
 
   it('come out of infra/index.ts, the program Pulumi runs', async () => {
-    const { default: program } = await import('../../infra/index.ts')
+    const { default: program } = (await import('../../infra/index.ts')) as unknown as {
+      default: () => Record<string, pulumi.Output<unknown>>
+    }
     await pulumi.runtime.setMocks(
       {
         newResource: (args) => ({
@@ -467,9 +522,10 @@ describe('outputs', () => {
     )
     const config = toEngineConfig(exampleWithFakeSecrets())
     const secretKeys = SETTINGS.filter((s) => s.kind === 'secret').map((s) => s.key)
-    pulumi.runtime.setAllConfig(config, secretKeys)
+    for (const key of secretKeys) delete config[key]
+    pulumi.runtime.setAllConfig(config, [])
     const outputs = program()
     expect(Object.keys(outputs).sort()).toEqual(Object.values(StackOutput).sort())
-    expect(await resolved(outputs[StackOutput.backupStore])).toBe(`s3://${BUCKET}/production`)
+    expect(await resolved(outputs[StackOutput.backupStore]!)).toBe(`s3://${BUCKET}/production`)
   })
 })

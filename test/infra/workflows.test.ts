@@ -3,13 +3,11 @@
 // variables the Pulumi stack provisions, roles that match infra/access.ts, the fallback alert).
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { type PipelineRole, ROLE_ENVIRONMENTS, ROLE_SESSION_SECONDS } from '../../infra/access.ts'
+import { type PipelineRole, ROLE_JOBS, ROLE_SESSION_SECONDS } from '../../infra/access.ts'
 import {
   BootstrapSecret,
   BootstrapVariable,
@@ -17,7 +15,16 @@ import {
   GitHubSecret,
   GitHubVariable,
 } from '../../lib/core/stack-outputs.ts'
+import {
+  type FakeWorkflowRun,
+  type ReceivedMail,
+  startGitHubApiReceiver,
+  startPagerDutyReceiver,
+  startSlackReceiver,
+  startSmtpReceiver,
+} from '../helpers/receivers.ts'
 import { REPOSITORY_ROOT } from './harness.ts'
+import { stepRuns } from './step-conditions.ts'
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from './workflow-parser.ts'
 
 interface Step {
@@ -31,6 +38,8 @@ interface Step {
 }
 interface Job {
   name?: string
+  /** A reusable workflow call (no steps of its own). */
+  uses?: string
   needs?: string | string[]
   if?: string
   environment?: string
@@ -66,9 +75,12 @@ const packageScripts = Object.keys(
   ).scripts,
 )
 
+/** Every job that runs steps (a reusable workflow call has none of its own). */
 function allJobs(): { file: string; id: string; job: Job }[] {
   return files.flatMap((file) =>
-    Object.entries(workflows[file]!.jobs).map(([id, job]) => ({ file, id, job })),
+    Object.entries(workflows[file]!.jobs)
+      .filter(([, job]) => job.uses === undefined)
+      .map(([id, job]) => ({ file, id, job })),
   )
 }
 const isLifeboatStep = (step: Step) => /\bnpm run --silent (backup:|dr:)/.test(step.run ?? '')
@@ -82,6 +94,7 @@ const roleOf = (step: Step): PipelineRole | undefined => {
 }
 const isAwsCredentials = (step: Step) =>
   step.uses?.startsWith('aws-actions/configure-aws-credentials@') ?? false
+const isAlertStep = (step: Step) => step.name?.startsWith('Alert when') ?? false
 
 describe('workflow files', () => {
   it('are the five the project runs', () => {
@@ -181,15 +194,18 @@ describe('hardening', () => {
       expect(permissions['pull-requests'] === 'write', where).toBe(
         job.steps.some((s) => s.uses?.startsWith('pulumi/actions@') && s.with?.['comment-on-pr'] === true),
       )
-      // actions: read lets the jobs count earlier failed runs for escalation (lib/core/alert-config.ts).
-      if (permissions.actions === 'read') expect(job.steps.some(isLifeboatStep), where).toBe(true)
+      // actions: read lets the jobs and the fallback alert count earlier failed runs for escalation.
+      if (permissions.actions === 'read') expect(job.steps.some(isAlertStep), where).toBe(true)
     }
   })
 
   it('third-party actions are pinned by full commit SHA, with the version in a comment, the same everywhere', () => {
     const pins = new Map<string, string>()
     for (const file of files) {
-      for (const line of sources[file]!.split('\n').filter((l) => /^\s*(-\s+)?uses:/.test(l))) {
+      const lines = sources[file]!.split('\n').filter(
+        (l) => /^\s*(-\s+)?uses:/.test(l) && !/uses:\s*\.\//.test(l),
+      )
+      for (const line of lines) {
         const match = /uses:\s*([\w.-]+\/[\w./-]+)@([0-9a-f]{40})\s+#\s*v\d+(\.\d+)*\s*$/.exec(line)
         expect(match, `${file}: ${line.trim()}`).not.toBeNull()
         const [, action, sha] = match!
@@ -286,15 +302,30 @@ describe('what the workflows call and read exists', () => {
 })
 
 describe('roles in the workflows match infra/access.ts', () => {
-  it('each role is assumed only from an environment its trust policy names, for at most its session limit', () => {
+  it('each role is assumed only by a job its trust policy names (workflow and environment), for at most its session limit', () => {
     for (const { file, id, job } of allJobs()) {
       for (const step of job.steps.filter(isAwsCredentials)) {
         const role = roleOf(step)
         if (!role) continue // the bootstrap deploy and preview roles of infra.yml
-        expect(ROLE_ENVIRONMENTS[role], `${file} ${id}`).toContain(job.environment)
+        expect(ROLE_JOBS[role], `${file} ${id}`).toContainEqual({
+          workflow: file,
+          environment: job.environment,
+        })
         expect(Number(step.with?.['role-duration-seconds']), `${file} ${id}`).toBeLessThanOrEqual(
           ROLE_SESSION_SECONDS[role],
         )
+      }
+    }
+  })
+
+  it('no environment serves two roles in one workflow, so no job can assume another duty’s role', () => {
+    const owner = new Map<string, PipelineRole>()
+    for (const { file, id, job } of allJobs()) {
+      for (const role of job.steps.filter(isAwsCredentials).map(roleOf)) {
+        if (!role) continue
+        const key = `${file}:${job.environment}`
+        expect(owner.get(key) ?? role, `${file} ${id}`).toBe(role)
+        owner.set(key, role)
       }
     }
   })
@@ -323,10 +354,21 @@ describe('roles in the workflows match infra/access.ts', () => {
     expect([...seen].sort()).toEqual(Object.keys(expected).sort())
   })
 
-  it('a job that holds the writer role never holds the cleaner role', () => {
+  it('a job holds one role at most', () => {
     for (const { file, id, job } of allJobs()) {
-      const roles = new Set(job.steps.filter(isAwsCredentials).map(roleOf))
-      expect(roles.has('writer') && roles.has('cleaner'), `${file} ${id}`).toBe(false)
+      expect(job.steps.filter(isAwsCredentials).length, `${file} ${id}`).toBeLessThanOrEqual(1)
+    }
+  })
+
+  it('jobs that hold credentials install without dependency install scripts', () => {
+    for (const { file, id, job } of allJobs()) {
+      const installs = job.steps.filter((s) => /\bnpm (ci|install)\b/.test(s.run ?? ''))
+      if (job.permissions && typeof job.permissions === 'object' && job.permissions['id-token'] === 'write') {
+        expect(
+          installs.map((s) => s.run?.trim()),
+          `${file} ${id}`,
+        ).toEqual(['npm ci --ignore-scripts'])
+      }
     }
   })
 })
@@ -338,23 +380,31 @@ describe('backup.yml', () => {
     expect(workflow.concurrency).toEqual({ group: 'lifeboat-backup', 'cancel-in-progress': false })
   })
 
-  it('runs npm ci → backup → verify --quick → clean → monitor, cleaning only after a good backup', () => {
-    const order = ['backup', 'clean', 'monitor'].flatMap((jobId) =>
-      workflow.jobs[jobId]!.steps.map((s) => s.run ?? '').filter((r) => /npm (ci|run)/.test(r)),
+  it('runs backup → verify --quick → clean → monitor, one job per duty, cleaning only after a good, verified backup', () => {
+    expect(Object.keys(workflow.jobs)).toEqual(['backup', 'verify', 'clean', 'monitor'])
+    const sequence = Object.values(workflow.jobs).flatMap((job) =>
+      job.steps
+        .map((s) => /npm run --silent ([\w:]+(?: -- latest --quick)?)/.exec(s.run ?? '')?.[1])
+        .filter(Boolean),
     )
-    const sequence = order.map((r) => /npm (ci|run --silent [\w:]+(?: -- --quick)?)/.exec(r)![1])
     expect(sequence).toEqual([
-      'ci',
-      'run --silent backup:database',
-      'run --silent backup:verify -- --quick',
-      'ci',
-      'run --silent backup:clean',
-      'ci',
-      'run --silent backup:monitor',
+      'backup:database',
+      'backup:verify -- latest --quick',
+      'backup:clean',
+      'backup:monitor',
     ])
-    expect(workflow.jobs.clean!.needs).toBe('backup')
-    expect(workflow.jobs.clean!.if).toBeUndefined() // skipped when the backup failed
-    expect(workflow.jobs.monitor!.needs).toEqual(['backup', 'clean'])
+    expect(
+      Object.fromEntries(Object.entries(workflow.jobs).map(([id, job]) => [id, job.environment])),
+    ).toEqual({
+      backup: 'production',
+      verify: 'production-read',
+      clean: 'production-clean',
+      monitor: 'production-read',
+    })
+    expect(workflow.jobs.verify!.needs).toBe('backup')
+    expect(workflow.jobs.clean!.needs).toEqual(['backup', 'verify'])
+    expect(workflow.jobs.clean!.if).toBeUndefined() // skipped when the backup or its verification failed
+    expect(workflow.jobs.monitor!.needs).toEqual(['backup', 'verify', 'clean'])
     expect(workflow.jobs.monitor!.if).toContain('!cancelled()')
   })
 
@@ -376,9 +426,9 @@ describe('backup.yml', () => {
 })
 
 describe('drill.yml and dr-test.yml', () => {
-  it('the drill restores into a PostgreSQL service container', () => {
+  it('the drill restores into a PostgreSQL service container pinned by digest', () => {
     const job = workflows['drill.yml']!.jobs.drill!
-    expect(job.services?.postgres?.image).toMatch(/^postgres:\d+/)
+    expect(job.services?.postgres?.image).toMatch(/^postgres:\d+(\.\d+)*@sha256:[0-9a-f]{64}$/)
     expect(job.env?.TARGET_DATABASE_URL).toMatch(/@localhost:5432\//)
     expect(job.environment).toBe(GitHubEnvironment.staging)
   })
@@ -395,7 +445,7 @@ describe('drill.yml and dr-test.yml', () => {
 describe('ci.yml and infra.yml', () => {
   it('ci runs the project’s own checks on push and pull request', () => {
     const ci = workflows['ci.yml']!
-    expect(Object.keys(ci.on).sort()).toEqual(['pull_request', 'push'])
+    expect(Object.keys(ci.on).sort()).toEqual(['pull_request', 'push', 'workflow_call'])
     const runs = ci.jobs.check!.steps.map((s) => s.run).filter(Boolean)
     expect(runs).toEqual(['npm ci', 'npm run typecheck', 'npm run lint', 'npm test'])
   })
@@ -403,6 +453,16 @@ describe('ci.yml and infra.yml', () => {
   it('infra previews on pull requests and applies on main behind the infrastructure environment', () => {
     const infra = workflows['infra.yml']!
     expect(Object.keys(infra.on).sort()).toEqual(['pull_request', 'push', 'workflow_dispatch'])
+    // `up` only after the project's checks passed on the same commit.
+    expect(infra.jobs.ci!.uses).toBe('./.github/workflows/ci.yml')
+    expect(infra.jobs.up!.needs).toBe('ci')
+    expect(Object.keys(workflows['ci.yml']!.on)).toContain('workflow_call')
+    // The preview runs the pull request's code: a token for the infrastructure stack only (no secrets
+    // in it), a read-only role, --refresh so drift shows.
+    const preview = infra.jobs.preview!.steps.find((s) => s.uses?.startsWith('pulumi/actions@'))!
+    expect(preview.env?.PULUMI_ACCESS_TOKEN).toBe(expr('secrets.PULUMI_PREVIEW_TOKEN'))
+    expect(preview.with?.refresh).toBe(true)
+    expect(JSON.stringify(infra.jobs.preview)).not.toMatch(/PULUMI_GITHUB_TOKEN|secrets\.PULUMI_ACCESS_TOKEN/)
     const command = (job: Job) => job.steps.find((s) => s.uses?.startsWith('pulumi/actions@'))?.with?.command
     expect(command(infra.jobs.preview!)).toBe('preview')
     expect(infra.jobs.preview!.if).toContain("github.event_name == 'pull_request'")
@@ -416,13 +476,15 @@ describe('ci.yml and infra.yml', () => {
 
 describe('alerting from the workflows', () => {
   const tail = (job: Job) => ({ summary: job.steps.at(-2)!, alert: job.steps.at(-1)! })
+  const CHANNEL_SECRETS = ['SLACK_WEBHOOK_URL', 'PAGERDUTY_ROUTING_KEY', 'SMTP_URL']
 
-  it('every Lifeboat job ends with a summary (always) and the fallback alert (on failure)', () => {
+  it('every Lifeboat job ends with a summary (always) and the fallback alert (failure, timeout, cancellation)', () => {
     const jobs = lifeboatJobs()
     expect(jobs.map((j) => `${j.file}#${j.id}`).sort()).toEqual([
       'backup.yml#backup',
       'backup.yml#clean',
       'backup.yml#monitor',
+      'backup.yml#verify',
       'dr-test.yml#dr-test',
       'drill.yml#drill',
     ])
@@ -434,79 +496,191 @@ describe('alerting from the workflows', () => {
       const listed = lifeboatIds.map((sid) => `${sid}=\${{ steps.${sid}.outcome }}`).join(' ')
       expect(summary.if, `${file} ${id}`).toBe('always()')
       expect(summary.env?.LIFEBOAT_STEPS, `${file} ${id}`).toBe(listed)
-      expect(alert.if, `${file} ${id}`).toBe('failure()')
+      expect(alert.if, `${file} ${id}`).toBe('failure() || cancelled()')
       expect(alert.env?.LIFEBOAT_STEPS, `${file} ${id}`).toBe(listed)
-      expect(alert.env?.SLACK_WEBHOOK_URL).toBe(expr('secrets.SLACK_WEBHOOK_URL'))
+      expect(alert.env?.JOB_STATUS).toBe(expr('job.status'))
+      expect(alert.env?.GITHUB_TOKEN).toBe(expr('github.token'))
+      for (const name of CHANNEL_SECRETS)
+        expect(alert.env?.[name], `${file} ${id} ${name}`).toBe(expr(`secrets.${name}`))
       expect(alert.uses, 'the fallback needs no checkout and no node_modules').toBeUndefined()
+      expect(alert.run).not.toMatch(/\bnpm\b|\bnode\b|\bnpx\b/)
       for (const step of job.steps.filter(isLifeboatStep)) {
         expect(step.run, `${file} ${id}`).toContain(`--json > "$RUNNER_TEMP/lifeboat/${step.id}.json"`)
       }
       alertScripts.add(alert.run!)
       summaryScripts.add(summary.run!)
     }
-    // One script, copied: a fix to one copy that misses the others fails here.
+    // One script, copied (infra.yml's deploy alert too): a fix to one copy that misses the others fails here.
+    const deployAlert = workflows['infra.yml']!.jobs.up!.steps.at(-1)!
+    expect(deployAlert.if).toBe('failure() || cancelled()')
+    alertScripts.add(deployAlert.run!)
     expect(alertScripts.size).toBe(1)
     expect(summaryScripts.size).toBe(1)
+  })
+
+  it('every step has a timeout, and the steps fit the job’s: a hang fails a step and the alert still runs', () => {
+    for (const { file, id, job } of [
+      ...lifeboatJobs(),
+      { file: 'infra.yml', id: 'up', job: workflows['infra.yml']!.jobs.up! },
+    ]) {
+      const timeouts = job.steps.map((s) => (s as { 'timeout-minutes'?: number })['timeout-minutes'])
+      expect(
+        timeouts.every((t) => typeof t === 'number' && t > 0),
+        `${file} ${id}`,
+      ).toBe(true)
+      const total = timeouts.reduce((a, b) => a! + b!, 0)!
+      expect(
+        total,
+        `${file} ${id}: steps ${total} min, job ${job['timeout-minutes']} min`,
+      ).toBeLessThanOrEqual(job['timeout-minutes']!)
+    }
+  })
+
+  it.each([
+    ['a step failed (checkout, install, credentials, Lifeboat)', 'failure'],
+    ['a step hit its timeout-minutes (the runner fails the step)', 'failure'],
+    ['the run was cancelled or hit the job timeout', 'cancelled'],
+  ] as const)('the alert and the summary run when %s', (_, state) => {
+    for (const { file, id, job } of lifeboatJobs()) {
+      const { summary, alert } = tail(job)
+      expect(stepRuns(alert.if, state), `${file} ${id}`).toBe(true)
+      expect(stepRuns(summary.if, state), `${file} ${id}`).toBe(true)
+      // The Lifeboat step itself is skipped once an earlier step failed.
+      expect(stepRuns(job.steps.find(isLifeboatStep)!.if, state), `${file} ${id}`).toBe(false)
+    }
+  })
+
+  it('the alert stays out of a run that went well; `if: failure()` alone would miss a cancellation', () => {
+    for (const { job } of lifeboatJobs()) expect(stepRuns(tail(job).alert.if, 'success')).toBe(false)
+    expect(stepRuns('failure()', 'cancelled')).toBe(false)
   })
 
   const alertScript = tail(workflows['backup.yml']!.jobs.backup!).alert.run!
   const summaryScript = tail(workflows['backup.yml']!.jobs.backup!).summary.run!
 
-  async function runAlert(steps: string, results: Record<string, string>) {
+  interface AlertRun {
+    output: string
+    code: number
+    slack: unknown[]
+    pages: Record<string, unknown>[]
+    mails: ReceivedMail[]
+  }
+
+  async function runAlert(
+    steps: string,
+    options: {
+      results?: Record<string, string>
+      previousRuns?: FakeWorkflowRun['conclusion'][]
+      status?: string
+      slackDown?: boolean
+    } = {},
+  ): Promise<AlertRun> {
     const runnerTemp = mkdtempSync(join(tmpdir(), 'lifeboat-alert-'))
     mkdirSync(join(runnerTemp, 'lifeboat'))
-    for (const [name, text] of Object.entries(results))
+    for (const [name, text] of Object.entries(options.results ?? {}))
       writeFileSync(join(runnerTemp, 'lifeboat', `${name}.json`), text)
-    const received: string[] = []
-    const server = createServer((req, res) => {
-      let body = ''
-      req.on('data', (chunk) => {
-        body += chunk
-      })
-      req.on('end', () => {
-        received.push(body)
-        res.end('ok')
-      })
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const port = (server.address() as AddressInfo).port
+    const slack = await startSlackReceiver()
+    const pagerDuty = await startPagerDutyReceiver()
+    const smtp = await startSmtpReceiver()
+    const runs = (options.previousRuns ?? []).map((conclusion, i) => ({
+      id: 100 + i,
+      status: 'completed' as const,
+      conclusion,
+      created_at: new Date(Date.UTC(2027, 0, 10 - i, 2)).toISOString(),
+    }))
+    const github = await startGitHubApiReceiver(runs)
     try {
-      const output = await runBash(alertScript, {
+      const result = await runBash(alertScript, {
         RUNNER_TEMP: runnerTemp,
         LIFEBOAT_STEPS: steps,
-        SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/services/T0/B0/secret`,
+        JOB_STATUS: options.status ?? 'failure',
+        SLACK_WEBHOOK_URL: options.slackDown ? 'http://127.0.0.1:9/down' : slack.url,
+        PAGERDUTY_ROUTING_KEY: 'pagerduty-routing-key-0123456789abcd',
+        PAGERDUTY_EVENTS_URL: `${pagerDuty.origin}/v2/enqueue`,
+        SMTP_URL: smtp.url,
+        ONCALL_EMAIL: 'oncall@example.com, second@example.com',
+        GITHUB_TOKEN: 'ghs_test_token',
+        GITHUB_API_URL: github.origin,
         GITHUB_WORKFLOW: 'backup',
+        GITHUB_WORKFLOW_REF: 'acme/lifeboat/.github/workflows/backup.yml@refs/heads/main',
         GITHUB_JOB: 'backup',
         GITHUB_REF_NAME: 'main',
         GITHUB_SERVER_URL: 'https://github.com',
         GITHUB_REPOSITORY: 'acme/lifeboat',
         GITHUB_RUN_ID: '42',
+        ALERT_ENVIRONMENT: 'production',
       })
-      return { output, received }
+      const mails = options.slackDown ? smtp.messages : await smtp.waitFor(smtp.messages.length)
+      return {
+        ...result,
+        slack: slack.requests.map((r) => r.json),
+        pages: pagerDuty.requests.map((r) => r.json as Record<string, unknown>),
+        mails,
+      }
     } finally {
-      server.close()
+      await Promise.all([slack.close(), pagerDuty.close(), smtp.close(), github.close()])
     }
   }
 
-  it('the fallback posts the run link to Slack when the job failed before Lifeboat ran', async () => {
-    const { output, received } = await runAlert('backup= verify=', {})
-    expect(output).toContain('::error::Lifeboat backup / backup failed before its own alerting could run')
-    expect(received).toHaveLength(1)
-    const payload = JSON.parse(received[0]!) as { text: string }
-    expect(payload.text).toContain('https://github.com/acme/lifeboat/actions/runs/42')
+  it('a first failure before Lifeboat ran: Slack and e-mail, with the run link; no page yet', async () => {
+    const run = await runAlert('backup=', { previousRuns: ['success'] })
+    expect(run.code, run.output).toBe(0)
+    expect(run.output).toContain(
+      '::error::Lifeboat backup / backup ended (failure) before its own alerting could run',
+    )
+    expect(run.output).toContain('failed runs before this one: 0')
+    expect(run.slack).toHaveLength(1)
+    expect(JSON.stringify(run.slack[0])).toContain('https://github.com/acme/lifeboat/actions/runs/42')
+    expect(run.mails).toHaveLength(1)
+    expect(run.mails[0]!.to).toEqual(['oncall@example.com', 'second@example.com'])
+    expect(run.mails[0]!.subject).toBe('[Lifeboat] backup / backup failed before it could alert')
+    expect(run.pages).toEqual([])
   })
 
-  it('the fallback also fires when Lifeboat crashed without writing its result', async () => {
-    const { received } = await runAlert('backup=success verify=failure', { backup: '{"ok":true}' })
-    expect(received).toHaveLength(1)
-  })
-
-  it('the fallback stays quiet when the failing Lifeboat step reported (and alerted) itself', async () => {
-    const { output, received } = await runAlert('backup=failure verify=skipped', {
-      backup: '{"ok":false,"job":"backup","error":{"code":"DB_UNREACHABLE"}}',
+  it('the second failure in a row pages, even though Lifeboat never started, with the key a success resolves', async () => {
+    const run = await runAlert('backup=', { previousRuns: ['failure', 'success'] })
+    expect(run.code, run.output).toBe(0)
+    expect(run.output).toContain('failed runs before this one: 1')
+    expect(run.pages).toHaveLength(1)
+    expect(run.pages[0]).toMatchObject({
+      routing_key: 'pagerduty-routing-key-0123456789abcd',
+      event_action: 'trigger',
+      dedup_key: 'lifeboat/backup/production',
+      payload: { severity: 'critical', source: 'acme/lifeboat' },
     })
-    expect(output).toContain('lifeboat backup reported the failure')
-    expect(received).toHaveLength(0)
+    expect(run.slack).toHaveLength(1)
+    expect(run.mails).toHaveLength(1)
+  })
+
+  it('a cancelled or timed-out run counts as a failed one, and a cancelled Lifeboat step alerts', async () => {
+    const run = await runAlert('backup=cancelled', {
+      previousRuns: ['cancelled', 'success'],
+      status: 'cancelled',
+    })
+    expect(run.output).toContain('ended (cancelled)')
+    expect(run.pages).toHaveLength(1)
+  })
+
+  it('also fires when Lifeboat crashed without writing its result', async () => {
+    const run = await runAlert('drill=failure report=success', { results: { report: '{"ok":true}' } })
+    expect(run.slack).toHaveLength(1)
+  })
+
+  it('stays quiet when the failing Lifeboat step reported (and alerted) itself', async () => {
+    const run = await runAlert('backup=failure', {
+      results: { backup: '{"ok":false,"job":"backup","error":{"code":"DB_UNREACHABLE"}}' },
+    })
+    expect(run.output).toContain('lifeboat backup reported the failure')
+    expect(run.slack).toHaveLength(0)
+    expect(run.mails).toHaveLength(0)
+    expect(run.pages).toHaveLength(0)
+  })
+
+  it('fails the step, visibly, when a channel could not be reached', async () => {
+    const run = await runAlert('backup=', { slackDown: true })
+    expect(run.code).not.toBe(0)
+    expect(run.output).toContain('::error::the Slack alert failed')
+    expect(run.mails).toHaveLength(1)
   })
 
   it('the summary lists every step and each result', () => {
@@ -535,12 +709,14 @@ describe('alerting from the workflows', () => {
 })
 
 /** Runs a step script the way GitHub runs `shell: bash` steps. */
-function runBash(script: string, env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
+function runBash(script: string, env: Record<string, string>): Promise<{ output: string; code: number }> {
+  return new Promise((resolve) => {
     const argv = ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script]
     execFile('bash', argv, { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${error.message}\n${stdout}\n${stderr}`))
-      else resolve(`${stdout}${stderr}`)
+      resolve({
+        output: `${stdout}${stderr}`,
+        code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+      })
     })
   })
 }

@@ -44,7 +44,7 @@ describe('bad input', () => {
     expect(run.code).toBe(2)
     const line = errorLine(run)
     expect(line).toContain('CONFIG_MISSING')
-    expect(line).toContain('DATABASE_URL or SUPABASE_DB_URL is not set')
+    expect(line).toContain('DATABASE_URL or SUPABASE_DB_URL (or PGHOST, PGDATABASE, PGSERVICE) is not set')
     expect(line).toContain('BACKUP_STORE or --store is not set')
   })
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { encryptStream } from '../../lib/adapters/crypto/age.ts'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
-import { runBackup } from '../../lib/backup/backup.ts'
+import { runBackup } from '../../lib/backup/postgres-source.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
 import { createSampleData } from '../../lib/demo/sample-data.ts'
@@ -62,14 +62,14 @@ describe('backup:list', () => {
     const lines = run.stdout.trim().split('\n')
     expect(lines[0]).toMatch(/^id\s+time \(UTC\)\s+size\s+tables\s+rows\s+encrypted$/)
     expect(lines[1]).toMatch(
-      /^backup-2026-03-02T020000Z\s+2026-03-02 02:00:00Z\s+[\d.]+ KB\s+14\s+[\d,]+\s+yes$/,
+      /^backup-2026-03-02T020000Z\s+2026-03-02 02:00:00Z\s+[\d.]+ KiB\s+14\s+[\d,]+\s+yes$/,
     )
     expect(lines[2]).toMatch(
-      /^backup-2026-03-01T020000Z\s+2026-03-01 02:00:00Z\s+[\d.]+ KB\s+14\s+[\d,]+\s+no$/,
+      /^backup-2026-03-01T020000Z\s+2026-03-01 02:00:00Z\s+[\d.]+ KiB\s+14\s+[\d,]+\s+no$/,
     )
     expect(lines[3]).toBe(`2 complete backups in ${store.location}`)
     expect(lines[4]).toContain(
-      '1 incomplete upload(s) without a sidecar, not restorable: backup-2026-03-03T020000Z',
+      '1 incomplete upload without a sidecar, not restorable: backup-2026-03-03T020000Z',
     )
   })
 

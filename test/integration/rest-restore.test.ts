@@ -7,15 +7,16 @@ import { decryptStream } from '../../lib/adapters/crypto/age.ts'
 import { RestClient } from '../../lib/adapters/rest/client.ts'
 import { createRetryingFetch } from '../../lib/adapters/rest/http.ts'
 import { FileStore } from '../../lib/adapters/store/file-store.ts'
-import { type RestBackupResult, runRestBackup } from '../../lib/backup/rest-backup.ts'
+import { type RestBackupResult, runRestBackup } from '../../lib/backup/rest-source.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
 import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'
-import { type RestRestoreOptions, runRestRestore } from '../../lib/restore/rest-restore.ts'
+import { type RestRestoreOptions, runRestRestore } from '../../lib/restore/rest-target.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { type PostgrestServer, startPostgrestServer } from '../helpers/postgrest-server.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
+import { testSigningKey } from '../helpers/signing.ts'
 import { restore, restoreDeps, tempFolder } from './restore-fixtures.ts'
 
 let source: { name: string; url: string }
@@ -85,7 +86,15 @@ beforeAll(async () => {
   store = new FileStore(tempFolder('rest-restore-store'))
   const { client, stats } = clientOf(api)
   backup = await runRestBackup(
-    { client, store, emit: () => {}, now: () => new Date(), tempDir: tempFolder('rest-spool'), stats },
+    {
+      client,
+      store,
+      emit: () => {},
+      now: () => new Date(),
+      tempDir: tempFolder('rest-spool'),
+      stats,
+      signingKey: testSigningKey(),
+    },
     { selection: selectEverything, schemas: ['public'], batchSize: 700, authUsers: true, gzipLevel: 1 },
   )
 })
@@ -247,6 +256,7 @@ describe('foreign-key order from the target when the manifest has none', () => {
         now: () => new Date(),
         tempDir: tempFolder('rest-spool'),
         stats,
+        signingKey: testSigningKey(),
       },
       { selection: selectEverything, schemas: ['public'], batchSize: 1000, authUsers: false, gzipLevel: 1 },
     )

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { encryptStream } from '../../lib/adapters/crypto/age.ts'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
-import { runBackup } from '../../lib/backup/backup.ts'
+import { runBackup } from '../../lib/backup/postgres-source.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
@@ -18,6 +18,7 @@ import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
+import { signingEnv, testSigningKey } from '../helpers/signing.ts'
 import { dataOnly, fingerprint, folderStore, tempFolder } from './restore-fixtures.ts'
 
 let source: { name: string; url: string }
@@ -51,7 +52,13 @@ beforeAll(async () => {
   for (const day of DAYS) {
     const at = new Date(day)
     const result = await runBackup(
-      { store, emit: () => {}, now: () => at, tempDir: tempFolder('cli-spool') },
+      {
+        store,
+        emit: () => {},
+        now: () => at,
+        tempDir: tempFolder('cli-spool'),
+        signingKey: testSigningKey(),
+      },
       {
         source: new Secret(source.url),
         sourceSetting: 'DATABASE_URL',
@@ -208,6 +215,7 @@ describe('the job', () => {
             HOME: process.env.HOME ?? '/root',
             TARGET_DATABASE_URL: target,
             CI: 'true',
+            ...signingEnv(),
           },
         },
         (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
@@ -231,6 +239,7 @@ describe('encrypted archives (.tar.gz.age)', () => {
         emit: () => {},
         now: () => new Date(),
         tempDir: tempFolder('cli-spool'),
+        signingKey: testSigningKey(),
         encrypt: () => encryptStream([recipient]),
       },
       {

@@ -6,17 +6,18 @@ import { decryptStream } from '../../lib/adapters/crypto/age.ts'
 import { generateSchemaSql } from '../../lib/adapters/postgres/schema-sql.ts'
 import { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
-import { type BackupResult, runBackup } from '../../lib/backup/backup.ts'
+import { type BackupResult, runBackup } from '../../lib/backup/postgres-source.ts'
 import type { ProgressEvent } from '../../lib/core/events.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
 import {
-  type RestoreDeps,
-  type RestoreOptions,
+  type PostgresRestoreOptions,
   type RestoreResult,
   runRestore,
-} from '../../lib/restore/restore.ts'
+} from '../../lib/restore/postgres-target.ts'
+import type { RestoreDeps } from '../../lib/restore/restore.ts'
 import { withClient } from '../helpers/database.ts'
+import { testSigningKey, testTrust } from '../helpers/signing.ts'
 
 export function tempFolder(label: string): string {
   mkdirSync(resolve('.tmp'), { recursive: true })
@@ -38,6 +39,7 @@ export async function backupOf(
       emit: () => {},
       now: () => options.now ?? new Date(),
       tempDir: tempFolder('restore-spool'),
+      signingKey: testSigningKey(),
       ...(options.schemaSql === false ? {} : { generateSchemaSql }),
     },
     {
@@ -57,6 +59,7 @@ export function restoreDeps(store?: Store, events: ProgressEvent[] = []): Restor
     tempDir: tempFolder('restore-temp'),
     ...(store ? { store } : {}),
     decrypt: (name) => decryptStream(undefined, { name }),
+    trust: testTrust(),
   }
 }
 
@@ -64,7 +67,7 @@ export function restore(
   deps: RestoreDeps,
   what: string,
   target: string,
-  options: Partial<Omit<RestoreOptions, 'what' | 'target'>> = {},
+  options: Partial<Omit<PostgresRestoreOptions, 'what' | 'target'>> = {},
 ): Promise<RestoreResult> {
   return runRestore(deps, {
     what,

@@ -2,7 +2,7 @@
 // schema checks, subsets, triggers. Failure injection lives in restore-failures.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
-import type { BackupResult } from '../../lib/backup/backup.ts'
+import type { BackupResult } from '../../lib/backup/postgres-source.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'

@@ -80,7 +80,7 @@ beforeAll(async () => {
     restoreOrder: ['public.items', 'public.empty'],
     totals: totalsOf(tables),
   }
-  await sealArchive({ writer, upload, store, key, manifest })
+  await sealArchive({ writer, upload, store, key, manifest, now: () => started })
   await writer.dispose()
   archive = store.locate(archiveKey(id, false))
   sidecar = JSON.parse(readFileSync(store.locate(sidecarKey(id)), 'utf8'))

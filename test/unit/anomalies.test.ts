@@ -179,6 +179,6 @@ describe('readAnomalySettings', () => {
     })
     const reader = new SettingsReader({ ANOMALY_ROW_DROP: '20' })
     readAnomalySettings(reader)
-    expect(() => reader.finish()).toThrow(/ANOMALY_ROW_DROP must be a fraction/)
+    expect(() => reader.finish()).toThrow(/ANOMALY_ROW_DROP must be a number from 0 to 1, got "20"/)
   })
 })

@@ -194,6 +194,22 @@ describe('buildChecklist', () => {
     expect(byId(checks, 'store.read').status).toBe('skip')
   })
 
+  it('points a store that does not answer at the endpoint and network, not at permissions', () => {
+    const checks = buildChecklist(
+      healthy({
+        store: {
+          location: 's3://backups/prod',
+          probeKey: 'doctor/probe-1',
+          list: { ok: false, code: 'STORE_UNREACHABLE', message: 'connect ECONNREFUSED 127.0.0.1:9' },
+        },
+      }),
+    )
+    const list = byId(checks, 'store.list')
+    expect(list).toMatchObject({ status: 'fail', code: 'STORE_UNREACHABLE' })
+    expect(list.fix).toContain('AWS_ENDPOINT_URL_S3')
+    expect(list.fix).not.toMatch(/s3:ListBucket|role|infra/)
+  })
+
   it('accepts a backup role that may not delete, as a warning', () => {
     const checks = buildChecklist(
       healthy({

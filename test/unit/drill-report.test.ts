@@ -11,8 +11,8 @@ import {
   niceCeil,
   parseDrillReport,
   recommendRto,
-  renderDrillMarkdown,
 } from '../../lib/drills/report.ts'
+import { renderDrillMarkdown } from '../../lib/drills/report-markdown.ts'
 
 const HOUR = 3600
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import type { ColumnInfo, Manifest, TableEntry } from '../../lib/archive/manifest.ts'
-import { splitSchemaSql } from '../../lib/archive/schema-sql.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import { readRestoreConfig } from '../../lib/core/restore-config.ts'
 import { assertTargetAllowed, productionReasons, sameDatabase } from '../../lib/restore/production-guard.ts'
@@ -17,6 +16,7 @@ import {
   type TargetTable,
   typeCompatible,
 } from '../../lib/restore/target-checks.ts'
+import { inspectSchemaSql } from '../../lib/trust/schema-statements.ts'
 
 function thrown(work: () => unknown): LifeboatError {
   try {
@@ -135,7 +135,8 @@ describe('readRestoreConfig', () => {
       selection: { tables: ['public.orgs'], schemas: [] },
       store: { url: 's3://bucket/prefix' },
     })
-    expect(config.target.reveal()).toBe(env.TARGET_DATABASE_URL)
+    // Completed by libpq's rules: the default sslmode is written out.
+    expect(config.target.reveal()).toBe(`${env.TARGET_DATABASE_URL}?sslmode=prefer`)
     expect(config.production.map((p) => p.setting)).toEqual(['DATABASE_URL'])
   })
 
@@ -147,9 +148,9 @@ describe('readRestoreConfig', () => {
   })
 
   it('--target wins over TARGET_DATABASE_URL', () => {
-    const config = readRestoreConfig(env, { target: 'postgres://other/db' }, ['latest'])
+    const config = readRestoreConfig(env, { target: 'postgres://me@other/db' }, ['latest'])
     expect(config.targetSetting).toBe('--target')
-    expect(config.target.reveal()).toBe('postgres://other/db')
+    expect(config.target.reveal()).toBe('postgresql://me@other:5432/db?sslmode=prefer')
   })
 
   it('never falls back to DATABASE_URL for the target', () => {
@@ -160,12 +161,13 @@ describe('readRestoreConfig', () => {
 
   it('reports every bad setting at once', () => {
     const error = thrown(() =>
-      readRestoreConfig({ TARGET_DATABASE_URL: 'mysql://x', BACKUP_STORE: 'ftp://x' }, { confirm: '' }, [
-        'latest',
-      ]),
+      readRestoreConfig({ TARGET_DATABASE_URL: 'mysql://x', BACKUP_STORE: 'ftp://x' }, {}, ['latest']),
     )
     expect(error.code).toBe('CONFIG_INVALID')
-    expect(error.details).toHaveLength(3)
+    expect(error.details).toEqual([
+      'TARGET_DATABASE_URL is not a postgresql:// URL or a key=value connection string',
+      'BACKUP_STORE must be s3://bucket/prefix or file://path, got "ftp://x"',
+    ])
   })
 
   it('takes exactly one backup', () => {
@@ -435,8 +437,10 @@ describe('production safety', () => {
   })
 })
 
-describe('splitSchemaSql', () => {
-  it('strips psql meta-commands and splits at the post-data marker', () => {
+describe('schema.sql split by the parser (inspectSchemaSql)', () => {
+  const texts = (statements: readonly { text: string }[]) => statements.map((s) => s.text)
+
+  it('strips psql meta-commands and splits at the post-data marker', async () => {
     const sql = [
       '\\restrict AbC123',
       'SET statement_timeout = 0;',
@@ -446,26 +450,26 @@ describe('splitSchemaSql', () => {
       '\\unrestrict AbC123',
       '',
     ].join('\n')
-    expect(splitSchemaSql(sql)).toEqual({
-      preData: 'SET statement_timeout = 0;\nCREATE TABLE public.t (id int);',
-      postData: '-- lifeboat:post-data\nALTER TABLE public.t ADD PRIMARY KEY (id);\n',
-    })
+    const inspected = await inspectSchemaSql(sql)
+    expect(texts(inspected.preData)).toEqual(['SET statement_timeout = 0', 'CREATE TABLE public.t (id int)'])
+    expect(texts(inspected.postData)).toEqual(['ALTER TABLE public.t ADD PRIMARY KEY (id)'])
   })
 
-  it('without the marker everything comes first', () => {
-    expect(splitSchemaSql('CREATE TABLE a (id int);')).toEqual({
-      preData: 'CREATE TABLE a (id int);',
-      postData: '',
-    })
+  it('without the marker everything comes first', async () => {
+    const inspected = await inspectSchemaSql('CREATE TABLE a (id int);')
+    expect(texts(inspected.preData)).toEqual(['CREATE TABLE a (id int)'])
+    expect(inspected.postData).toEqual([])
   })
 
-  it('refuses transaction control, which would end the restore transaction', () => {
+  it('refuses transaction control, which would end the restore transaction', async () => {
     for (const line of ['COMMIT;', 'begin;', '  END;', 'START TRANSACTION;', 'ROLLBACK WORK;']) {
-      expect(thrown(() => splitSchemaSql(`CREATE TABLE a ();\n${line}\n`)).code).toBe('ARCHIVE_FORMAT')
+      await expect(inspectSchemaSql(`CREATE TABLE a ();\n${line}\n`)).rejects.toMatchObject({
+        code: 'SCHEMA_SQL_REFUSED',
+      })
     }
   })
 
-  it('leaves function bodies alone (END; COMMIT; a line starting with a backslash)', () => {
+  it('leaves function bodies alone (END; COMMIT; a line starting with a backslash)', async () => {
     const body = [
       'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $fn$',
       'BEGIN',
@@ -480,9 +484,11 @@ describe('splitSchemaSql', () => {
       "COMMENT ON TABLE a IS 'costs $$ and ''quotes''';",
       'CREATE TABLE after_bodies (id int);',
     ].join('\n')
-    expect(splitSchemaSql(body).preData).toBe(body)
-    expect(
-      splitSchemaSql(`${body}\n-- lifeboat:post-data\nCREATE INDEX i ON a (id);\n\\unrestrict x`).postData,
-    ).toBe('-- lifeboat:post-data\nCREATE INDEX i ON a (id);')
+    const inspected = await inspectSchemaSql(
+      `${body}\n-- lifeboat:post-data\nCREATE INDEX i ON a (id);\n\\unrestrict x`,
+    )
+    expect(inspected.preData).toHaveLength(4)
+    expect(inspected.preData[0]!.text).toContain("PERFORM 'a $$ b';\n\\restrict looks-like-a-command\nEND;")
+    expect(texts(inspected.postData)).toEqual(['CREATE INDEX i ON a (id)'])
   })
 })

@@ -313,7 +313,7 @@ describe('readRetentionSettings', () => {
     const reader = new SettingsReader({ RETENTION_MIN_KEEP: '0', RETENTION_WEEKLY: '-1' }, { days: 'seven' })
     readRetentionSettings(reader)
     expect(() => reader.finish()).toThrow(
-      /days must be a whole number ≥ 1.*RETENTION_MIN_KEEP.*≥ 1.*RETENTION_WEEKLY/,
+      /^\[days\] must be a whole number ≥ 1, got "seven".*RETENTION_MIN_KEEP.*≥ 1.*RETENTION_WEEKLY/,
     )
   })
 })

@@ -44,6 +44,8 @@ export interface HistorySourceReport {
   consecutiveFailures?: number
   pageOpen?: boolean
   error?: string
+  /** How an answer was read, e.g. a 403 taken as a file not written yet. */
+  note?: string
 }
 
 export interface HistoryDeps {
@@ -94,7 +96,11 @@ export async function openFailureHistory(
               consecutiveFailures: usable.consecutiveFailures,
               pageOpen: usable.pageOpen,
             }
-          : { source, status: read.status === 'ok' ? 'absent' : read.status },
+          : {
+              source,
+              status: read.status === 'ok' ? 'absent' : read.status,
+              ...(read.note ? { note: read.note } : {}),
+            },
     )
   }
   sources.push(github.report)
@@ -161,6 +167,8 @@ interface DocumentRead {
   error?: string
   /** Read, but not JSON we understand: overwrite it rather than keep failing. */
   corrupt?: boolean
+  /** Why an unreadable file was taken as absent. */
+  note?: string
 }
 
 async function readStoreDocument(deps: HistoryDeps): Promise<DocumentRead> {
@@ -171,6 +179,14 @@ async function readStoreDocument(deps: HistoryDeps): Promise<DocumentRead> {
     text = await bounded(deps.timeoutMs, async () => readText(await store.get(STATUS_KEY)))
   } catch (error) {
     if (isLifeboatError(error) && error.code === 'BACKUP_NOT_FOUND') return { status: 'ok' }
+    // S3 answers a missing key with 403, not 404, to a role that may not list the key: the
+    // pipeline roles may get and put state/status.json but list only their own prefixes. So a
+    // 403 here is "not written yet" (each role's policy grants GetObject on the file, which
+    // test/infra/store-calls.test.ts holds it to); the save writes it. Never 'unavailable':
+    // that would skip the save, and the file would never be created.
+    if (isLifeboatError(error) && error.code === 'STORE_FORBIDDEN') {
+      return { status: 'ok', note: `read refused (403), taken as not written yet: ${describe(error)}` }
+    }
     return { status: 'unavailable', error: describe(error) }
   }
   return parseDocument(text)

@@ -22,6 +22,8 @@ export interface CatalogTable {
   partitionOf?: string
   /** A rough size from the statistics, for scheduling and progress. */
   estimatedBytes: number
+  /** `reltuples`: the row count the statistics last saw; undefined before the first ANALYZE. */
+  estimatedRows?: number
 }
 
 export interface Catalog {
@@ -54,10 +56,11 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
     root_schema: string | null
     root_name: string | null
     bytes: string
+    reltuples: number
   }>(
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind, c.relispartition AS ispartition,
             rn.nspname AS root_schema, rc.relname AS root_name,
-            GREATEST(pg_total_relation_size(c.oid), 0)::text AS bytes
+            GREATEST(pg_total_relation_size(c.oid), 0)::text AS bytes, c.reltuples::float8 AS reltuples
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_class rc ON c.relispartition AND rc.oid = pg_partition_root(c.oid)
@@ -155,6 +158,7 @@ export async function readCatalog(client: pg.ClientBase, selection: Selection): 
         })),
       ...(r.ispartition && r.root_schema ? { partitionOf: `${r.root_schema}.${r.root_name}` } : {}),
       estimatedBytes: Number(r.bytes),
+      ...(r.reltuples >= 0 ? { estimatedRows: Math.round(r.reltuples) } : {}),
     }
   })
 

@@ -1,8 +1,12 @@
-// Opening PostgreSQL connections: error mapping to the catalogue, the session
-// settings pg_dump pins, and refusal of the transaction pooler.
+// Opening PostgreSQL connections as libpq would (sslmode, Unix sockets): error mapping
+// to the catalogue, the session settings pg_dump pins, refusal of the transaction pooler.
+import { readFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
+import type { ConnectionOptions } from 'node:tls'
 import pg from 'pg'
 import { LifeboatError } from '../../core/errors.ts'
 import { redact, type Secret } from '../../core/secret.ts'
+import { type ConnectionParams, NO_HOST, resolveConnection } from './libpq.ts'
 
 /** Settings that make every value's text output the same on every server (as pg_dump). */
 export const PINNED_SESSION_SETTINGS: Readonly<Record<string, string>> = {
@@ -32,16 +36,24 @@ export function describeConnection(url: Secret): {
   database: string
   user: string
 } {
+  const params = connectionParams(url)
+  return { host: params.host, port: params.port, database: params.dbname, user: params.user }
+}
+
+/** A connection string read by libpq's rules, without the PG* variables (the edge applied them). */
+export function connectionParams(url: Secret): ConnectionParams {
   try {
-    const parsed = new URL(url.reveal())
-    return {
-      host: parsed.hostname,
-      port: Number(parsed.port || 5432),
-      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
-      user: decodeURIComponent(parsed.username),
-    }
+    return resolveConnection(url.reveal(), 'the database URL', {}, { ...NO_HOST, osUser: osUser() })
+  } catch (error) {
+    throw new LifeboatError('CONFIG_INVALID', redact((error as Error).message))
+  }
+}
+
+function osUser(): string | undefined {
+  try {
+    return userInfo().username
   } catch {
-    throw new LifeboatError('CONFIG_INVALID', 'the database URL is not a valid postgresql:// URL')
+    return undefined
   }
 }
 
@@ -60,26 +72,69 @@ export function assertNotTransactionPooler(url: Secret, setting: string): void {
 }
 
 export async function connect(url: Secret, options: ConnectOptions = {}): Promise<pg.Client> {
-  const client = new pg.Client({
-    connectionString: url.reveal(),
-    application_name: options.applicationName ?? 'lifeboat',
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
-    keepAlive: true,
-  })
-  // Without a listener a server that goes away crashes the process; errors surface
-  // on the pending query instead.
-  client.on('error', () => {})
-  const where = describeConnection(url)
-  try {
-    await client.connect()
-  } catch (error) {
-    await client.end().catch(() => undefined)
-    throw connectionError(error, `${where.host}:${where.port}/${where.database}`)
+  const params = connectionParams(url)
+  const where = `${params.host}:${params.port}/${params.dbname}`
+  const attempts = tlsAttempts(params)
+  for (let i = 0; i < attempts.length; i++) {
+    const client = new pg.Client({
+      host: params.host,
+      port: params.port,
+      user: params.user,
+      database: params.dbname,
+      ...(params.password === undefined ? {} : { password: params.password }),
+      ssl: attempts[i]!,
+      ...(params.options ? { options: params.options } : {}),
+      application_name: params.applicationName ?? options.applicationName ?? 'lifeboat',
+      connectionTimeoutMillis:
+        options.connectTimeoutMs ?? (params.connectTimeout ? params.connectTimeout * 1000 : 15_000),
+      keepAlive: true,
+    })
+    // Without a listener a server that goes away crashes the process; errors surface
+    // on the pending query instead.
+    client.on('error', () => {})
+    try {
+      await client.connect()
+    } catch (error) {
+      await client.end().catch(() => undefined)
+      if (i + 1 < attempts.length && retriesWithOtherTls(error)) continue
+      throw connectionError(error, where)
+    }
+    for (const [name, value] of Object.entries(options.settings ?? {})) {
+      await client.query(`SELECT set_config($1, $2, false)`, [name, value])
+    }
+    return client
   }
-  for (const [name, value] of Object.entries(options.settings ?? {})) {
-    await client.query(`SELECT set_config($1, $2, false)`, [name, value])
+  throw new LifeboatError('INTERNAL', 'no connection attempt was made')
+}
+
+/**
+ * libpq's sslmode, in the order it tries: `prefer` encrypts without checking the
+ * certificate and falls back to plain when the server has no TLS; `allow` the reverse;
+ * `require` (without a root certificate) encrypts without checking; `verify-ca` checks
+ * the chain, `verify-full` the chain and the host name.
+ */
+export function tlsAttempts(params: ConnectionParams): (false | ConnectionOptions)[] {
+  const ca = params.sslrootcert ? { ca: readFileSync(params.sslrootcert, 'utf8') } : {}
+  const chainOnly = { ...ca, checkServerIdentity: () => undefined }
+  switch (params.sslmode) {
+    case 'disable':
+      return [false]
+    case 'allow':
+      return [false, { rejectUnauthorized: false }]
+    case 'prefer':
+      return [{ rejectUnauthorized: false }, false]
+    case 'require':
+      return [params.sslrootcert ? chainOnly : { rejectUnauthorized: false }]
+    case 'verify-ca':
+      return [chainOnly]
+    case 'verify-full':
+      return [{ ...ca, servername: params.host }]
   }
-  return client
+}
+
+function retriesWithOtherTls(error: unknown): boolean {
+  const e = error as Error & { code?: string }
+  return /does not support SSL/i.test(e.message ?? '') || e.code === '28000'
 }
 
 export function connectionError(error: unknown, where: string): LifeboatError {
@@ -94,6 +149,7 @@ export function connectionError(error: unknown, where: string): LifeboatError {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ECONNRESET':
+    case 'ENOENT':
       return new LifeboatError('DB_UNREACHABLE', `cannot reach the database at ${where} (${e.code})`, {
         cause: error,
       })
@@ -103,7 +159,7 @@ export function connectionError(error: unknown, where: string): LifeboatError {
         cause: error,
       })
     case '3D000':
-      return new LifeboatError('DB_UNREACHABLE', `the database at ${where} does not exist`, { cause: error })
+      return new LifeboatError('DB_NOT_FOUND', `the database at ${where} does not exist`, { cause: error })
     case '42501':
       return new LifeboatError('DB_PERMISSION', `permission denied at ${where}: ${message}`, { cause: error })
   }

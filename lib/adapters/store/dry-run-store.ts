@@ -1,8 +1,9 @@
 // --dry-run as a store: reads pass through, writes and deletes are only recorded, and
 // what was "deleted" disappears from list/head/get so the caller runs exactly as it would.
+// A create-only put of a key the store holds fails as the real put would.
 import type { Readable } from 'node:stream'
 import { LifeboatError } from '../../core/errors.ts'
-import type { Store, StoredObject } from './store.ts'
+import type { PutOptions, Store, StoredObject } from './store.ts'
 
 export class DryRunStore implements Store {
   readonly location: string
@@ -22,7 +23,17 @@ export class DryRunStore implements Store {
     return this.#inner.locate(key)
   }
 
-  async put(key: string, body: Readable | Buffer | string): Promise<{ bytes: number }> {
+  async put(
+    key: string,
+    body: Readable | Buffer | string,
+    options: PutOptions = {},
+  ): Promise<{ bytes: number }> {
+    if (options.ifNoneMatch && (this.written.includes(key) || (await this.head(key)))) {
+      throw new LifeboatError(
+        'STORE_KEY_EXISTS',
+        `cannot write ${this.locate(key)}: already stored (dry run)`,
+      )
+    }
     this.written.push(key)
     if (typeof body === 'string' || Buffer.isBuffer(body)) return { bytes: Buffer.byteLength(body) }
     let bytes = 0

@@ -1,11 +1,12 @@
-// A folder as a store: the same contract as S3, with atomic rename for completeness.
+// A folder as a store: the same contract as S3, with atomic rename for completeness and
+// an atomic hard link for create-only puts (link(2) fails when the name exists).
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { LifeboatError } from '../../core/errors.ts'
-import type { Store, StoredObject } from './store.ts'
+import type { PutOptions, Store, StoredObject } from './store.ts'
 
 export class FileStore implements Store {
   readonly location: string
@@ -20,7 +21,11 @@ export class FileStore implements Store {
     return join(this.#root, key)
   }
 
-  async put(key: string, body: Readable | Buffer | string): Promise<{ bytes: number }> {
+  async put(
+    key: string,
+    body: Readable | Buffer | string,
+    options: PutOptions = {},
+  ): Promise<{ bytes: number }> {
     const path = this.locate(key)
     const partial = `${path}.partial-${process.pid}-${Date.now()}`
     try {
@@ -32,10 +37,20 @@ export class FileStore implements Store {
         bytes += chunk.length
       })
       await pipeline(source, createWriteStream(partial))
-      await rename(partial, path)
+      if (options.ifNoneMatch) {
+        await link(partial, path)
+        await rm(partial, { force: true })
+      } else await rename(partial, path)
       return { bytes }
     } catch (error) {
       await rm(partial, { force: true })
+      if (options.ifNoneMatch && (error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new LifeboatError(
+          'STORE_KEY_EXISTS',
+          `cannot write ${path}: a file is already stored under this key (kept as it was)`,
+          { cause: error },
+        )
+      }
       throw storeError(error, `cannot write ${path}`)
     }
   }
@@ -78,8 +93,12 @@ export class FileStore implements Store {
         else if (entry.isFile() && !entry.name.includes('.partial-')) {
           const key = relative(this.#root, path).split(sep).join('/')
           if (!key.startsWith(prefix)) continue
-          const info = await stat(path)
-          found.push({ key, size: info.size, modified: info.mtime })
+          // A file deleted since readdir (another process cleaning up) is simply not listed.
+          const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+            if (error.code === 'ENOENT') return undefined
+            throw storeError(error, `cannot list ${path}`)
+          })
+          if (info) found.push({ key, size: info.size, modified: info.mtime })
         }
       }
     }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { S3Settings, StoreConfig } from '../../core/config.ts'
 import { FileStore } from './file-store.ts'
 import { s3Location, s3Url } from './s3-location.ts'
-import type { Store, StoredObject } from './store.ts'
+import type { PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 export function openStore(config: StoreConfig): Store {
   if (config.s3) return new LazyS3Store(config.s3)
@@ -31,7 +31,7 @@ class LazyS3Store implements Store {
     return s3Url(this.#settings, key)
   }
 
-  async put(key: string, body: Readable | Buffer | string, options?: { contentType?: string }) {
+  async put(key: string, body: Readable | Buffer | string, options?: PutOptions) {
     return (await this.#load()).put(key, body, options)
   }
 
@@ -49,6 +49,10 @@ class LazyS3Store implements Store {
 
   async delete(keys: readonly string[]): Promise<void> {
     return (await this.#load()).delete(keys)
+  }
+
+  async versions(prefix: string): Promise<StoredVersion[]> {
+    return (await this.#load()).versions!(prefix)
   }
 
   #load(): Promise<Store> {

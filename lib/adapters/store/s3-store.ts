@@ -1,5 +1,7 @@
 // S3 (or any S3-compatible API) as a store: streaming multipart uploads through
 // lib-storage; a failed upload is aborted so nothing half-written looks complete.
+// Create-only puts send `If-None-Match: *` (lib-storage passes it to PutObject and to
+// CompleteMultipartUpload, the two requests that make an object appear); no HEAD first.
 
 import type { Readable } from 'node:stream'
 import {
@@ -8,6 +10,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
@@ -15,7 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
-import type { Store, StoredObject } from './store.ts'
+import type { PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 export function createS3Client(settings: S3Settings): S3Client {
   const config: S3ClientConfig = {
@@ -60,7 +63,7 @@ export class S3Store implements Store {
   async put(
     key: string,
     body: Readable | Buffer | string,
-    options: { contentType?: string } = {},
+    options: PutOptions = {},
   ): Promise<{ bytes: number }> {
     let bytes = 0
     const counted =
@@ -77,9 +80,10 @@ export class S3Store implements Store {
         Key: this.#prefix + key,
         Body: counted,
         ContentType: options.contentType ?? 'application/octet-stream',
+        ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
       },
-      queueSize: 4,
-      partSize: 16 * 1024 * 1024,
+      queueSize: options.lowMemory ? 2 : 4,
+      partSize: (options.lowMemory ? 8 : 16) * 1024 * 1024,
       // We abort ourselves: lib-storage's own abort hides the real error on some
       // S3-compatible servers that answer AbortMultipartUpload with 405.
       leavePartsOnError: true,
@@ -105,6 +109,13 @@ export class S3Store implements Store {
           .catch(() => undefined) // the bucket lifecycle aborts stale multipart uploads after a day
       }
       if (!Buffer.isBuffer(counted)) counted.destroy()
+      if (options.ifNoneMatch && isPreconditionFailed(error)) {
+        throw new LifeboatError(
+          'STORE_KEY_EXISTS',
+          `cannot write ${this.locate(key)}: an object is already stored under this key (kept as it was)`,
+          { cause: error },
+        )
+      }
       throw s3Error(error, `cannot write ${this.locate(key)}`)
     }
   }
@@ -131,6 +142,44 @@ export class S3Store implements Store {
       if (status === 404 || (error as Error).name === 'NotFound') return undefined
       throw s3Error(error, `cannot read ${this.locate(key)}`)
     }
+  }
+
+  /** Current and noncurrent versions and delete markers, page by page (needs s3:ListBucketVersions). */
+  async versions(prefix: string): Promise<StoredVersion[]> {
+    const found: StoredVersion[] = []
+    let keyMarker: string | undefined
+    let versionMarker: string | undefined
+    const key = (k: string) => k.slice(this.#prefix.length)
+    try {
+      do {
+        const page = await this.#client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+        )
+        for (const v of page.Versions ?? []) {
+          if (v.Key)
+            found.push({
+              key: key(v.Key),
+              size: v.Size ?? 0,
+              current: v.IsLatest === true,
+              deleteMarker: false,
+            })
+        }
+        for (const m of page.DeleteMarkers ?? []) {
+          if (m.Key)
+            found.push({ key: key(m.Key), size: 0, current: m.IsLatest === true, deleteMarker: true })
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined
+        versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined
+      } while (keyMarker)
+    } catch (error) {
+      throw s3Error(error, `cannot list the versions in ${this.locate(prefix)}`)
+    }
+    return found
   }
 
   async list(prefix: string): Promise<StoredObject[]> {
@@ -183,6 +232,14 @@ export class S3Store implements Store {
       }
     }
   }
+}
+
+/** S3 answers 412 PreconditionFailed when `If-None-Match: *` finds the key taken. */
+function isPreconditionFailed(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
+  return (
+    e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed' || e.Code === 'PreconditionFailed'
+  )
 }
 
 /** Maps SDK and network errors to the catalogue, keeping the S3 error name. */

@@ -1,11 +1,40 @@
 // The Store interface: what every job needs of a place that keeps archives.
 // Keys are relative to the store's root (the s3 prefix or the folder).
 import type { Readable } from 'node:stream'
+import { isLifeboatError, type LifeboatError } from '../../core/errors.ts'
 
 export interface StoredObject {
   key: string
   size: number
   modified: Date
+}
+
+export interface PutOptions {
+  contentType?: string
+  /**
+   * `'*'`: create only. The write succeeds only if nothing is stored under the key yet, and
+   * the check and the write are one atomic step in the store (S3 `If-None-Match: *` on the
+   * PutObject or the CompleteMultipartUpload; a hard link for a folder). When the key is
+   * taken the put fails with `STORE_KEY_EXISTS` and the stored object is left as it was.
+   * Backups, sidecars, audit events and drill reports are written this way; the IAM roles
+   * refuse any other write there (docs/infrastructure.md "Immutable backups").
+   */
+  ifNoneMatch?: '*'
+  /**
+   * Smaller multipart buffers for one of many concurrent uploads (Storage blobs): about
+   * 24 MiB per upload instead of 80. Stores that do not buffer ignore it.
+   */
+  lowMemory?: boolean
+}
+
+/** One version of an object, on a store that keeps versions (a versioned S3 bucket). */
+export interface StoredVersion {
+  key: string
+  size: number
+  /** The version a plain GET returns; older ones are noncurrent. */
+  current: boolean
+  /** A delete marker: no bytes, but an entry the bucket keeps. */
+  deleteMarker: boolean
 }
 
 export interface Store {
@@ -16,16 +45,23 @@ export interface Store {
   /**
    * Writes a stream under `key`. The object becomes visible only once complete;
    * a failure leaves nothing at `key` (aborted multipart upload, removed temp file).
+   * With `ifNoneMatch: '*'`, see PutOptions.
    */
-  put(
-    key: string,
-    body: Readable | Buffer | string,
-    options?: { contentType?: string },
-  ): Promise<{ bytes: number }>
-  /** Reads an object as a stream; `BACKUP_NOT_FOUND` when it does not exist. */
+  put(key: string, body: Readable | Buffer | string, options?: PutOptions): Promise<{ bytes: number }>
+  /**
+   * Reads an object as a stream; `BACKUP_NOT_FOUND` when it does not exist. On S3 a role
+   * without `s3:ListBucket` on the key gets `STORE_FORBIDDEN` for a missing key instead.
+   */
   get(key: string): Promise<Readable>
   head(key: string): Promise<StoredObject | undefined>
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<StoredObject[]>
   delete(keys: readonly string[]): Promise<void>
+  /** Every version under `prefix` (S3 ListObjectVersions); absent where the store keeps none. */
+  versions?(prefix: string): Promise<StoredVersion[]>
+}
+
+/** True for the error a create-only put fails with when the key is taken (`STORE_KEY_EXISTS`). */
+export function isKeyExists(error: unknown): error is LifeboatError {
+  return isLifeboatError(error) && error.code === 'STORE_KEY_EXISTS'
 }

@@ -1,9 +1,10 @@
 // Policy checks over the resources a program declares (as recorded under Pulumi mocks, or
 // from a preview): the guarantees the backups rely on, each with a rule name, so a test can
 // prove that removing one (versioning, encryption, TLS deny, MFA deny …) is caught.
-import { BACKUPS_PREFIX } from '../lib/archive/layout.ts'
-import type { PolicyDocument, PolicyStatement } from './iam-documents.ts'
-import { BACKSTOP_MARGIN_DAYS } from './settings.ts'
+
+import type { PolicyDocument, PolicyStatement } from '../../infra/iam-documents.ts'
+import { BACKSTOP_MARGIN_DAYS } from '../../infra/settings.ts'
+import { BACKUPS_PREFIX } from '../../lib/archive/layout.ts'
 
 export interface DeclaredResource {
   type: string
@@ -12,10 +13,12 @@ export interface DeclaredResource {
   /** Provider-computed values (ARNs), when known: after a deployment or under mocks. */
   outputs?: Record<string, unknown>
   protect?: boolean
+  retainOnDelete?: boolean
 }
 
 export type PolicyRule =
   | 'bucket-protected'
+  | 'guards-retained'
   | 'versioning'
   | 'encryption'
   | 'public-access-block'
@@ -61,9 +64,29 @@ export const ResourceType = {
   deploymentPolicy:
     'github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy',
   repositoryFile: 'github:index/repositoryFile:RepositoryFile',
+  oidcTemplate:
+    'github:index/actionsRepositoryOidcSubjectClaimCustomizationTemplate:ActionsRepositoryOidcSubjectClaimCustomizationTemplate',
+  ruleset: 'github:index/repositoryRuleset:RepositoryRuleset',
+  replication: 'aws:s3/bucketReplicationConfig:BucketReplicationConfig',
+  trail: 'aws:cloudtrail/trail:Trail',
+  eventRule: 'aws:cloudwatch/eventRule:EventRule',
+  eventTarget: 'aws:cloudwatch/eventTarget:EventTarget',
+  topic: 'aws:sns/topic:Topic',
+  topicSubscription: 'aws:sns/topicSubscription:TopicSubscription',
 } as const
 
 const DELETE_ACTIONS = ['s3:DeleteObject', 's3:DeleteObjectVersion']
+
+/** Removing any of these would weaken the bucket (`pulumi destroy --exclude-protected` used to). */
+const GUARD_TYPES = [
+  ResourceType.versioning,
+  ResourceType.encryption,
+  ResourceType.publicAccessBlock,
+  ResourceType.ownership,
+  ResourceType.lifecycle,
+  ResourceType.bucketPolicy,
+  ResourceType.objectLock,
+]
 
 /** Runs every check; an empty list means the declared resources keep every guarantee. */
 export function checkPolicies(
@@ -74,7 +97,10 @@ export function checkPolicies(
   const fail = (rule: PolicyRule, message: string) => violations.push({ rule, message })
   const ofType = (type: string) => resources.filter((r) => r.type === type)
 
-  const buckets = ofType(ResourceType.bucket)
+  // The backup bucket (the replica and the trail's bucket have checks of their own in hardening.test.ts).
+  const buckets = ofType(ResourceType.bucket).filter(
+    (b) => (tag(b, 'lifeboat:bucket') ?? 'backups') === 'backups',
+  )
   if (buckets.length === 0) fail('versioning', 'no S3 bucket is declared')
   const roles = rolesByDuty(resources)
 
@@ -85,6 +111,12 @@ export function checkPolicies(
     const samples = sampleObjectArns(bucketArn, expect.prefix)
 
     if (bucket.protect !== true) fail('bucket-protected', `bucket ${name} is not protected against deletion`)
+    for (const type of GUARD_TYPES) {
+      for (const guard of forBucket(type)) {
+        if (guard.protect !== true || guard.retainOnDelete !== true)
+          fail('guards-retained', `${guard.name} (${type}) is not protected and retained on delete`)
+      }
+    }
 
     const versioning = forBucket(ResourceType.versioning)
     if (!versioning.some((v) => get(v.inputs, 'versioningConfiguration', 'status') === 'Enabled')) {

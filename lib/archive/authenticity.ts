@@ -1,0 +1,86 @@
+// Whether a backup is the one the backup job wrote: its sidecar (which pins the archive's
+// size and sha256 and every file's hash) is read with a size limit and its signature
+// checked before a byte of it is parsed; an archive read without its sidecar is
+// authenticated by the signature of its inner manifest.json. docs/signing.md.
+import { isDeepStrictEqual } from 'node:util'
+import type { Store } from '../adapters/store/store.ts'
+import { LifeboatError } from '../core/errors.ts'
+import {
+  checkSignature,
+  INNER_SIGNATURE_FILE,
+  type SignatureCheck,
+  sidecarSignatureKey,
+} from '../trust/backup-signature.ts'
+import { METADATA_LIMITS, readBounded, readBoundedText } from '../trust/bounded.ts'
+import type { PublicKey } from '../trust/signature.ts'
+import { sidecarKey } from './layout.ts'
+import { type Manifest, parseManifest } from './manifest.ts'
+
+/** What a reader trusts: the public keys backups must be signed by, and whether unsigned ones pass. */
+export interface Trust {
+  keys: readonly PublicKey[]
+  /** --allow-unsigned: an unsigned backup (or no keys configured) passes, loudly. */
+  allowUnsigned: boolean
+}
+
+export interface AuthenticSidecar {
+  manifest: Manifest
+  authenticity: SignatureCheck
+}
+
+/** Reads `<id>.manifest.json` and its signature; only a verified (or explicitly allowed) sidecar is parsed. */
+export async function readAuthenticSidecar(
+  store: Store,
+  id: string,
+  trust: Trust,
+): Promise<AuthenticSidecar> {
+  const key = sidecarKey(id)
+  const where = store.locate(key)
+  const bytes = await readBounded(await store.get(key), { what: where, limit: METADATA_LIMITS.sidecar })
+  const signature = await readSignature(store, sidecarSignatureKey(id))
+  const authenticity = checkSignature({
+    what: `${id} (its sidecar)`,
+    file: `${id}.manifest.json`,
+    bytes,
+    signature,
+    trusted: trust.keys,
+    allowUnsigned: trust.allowUnsigned,
+  })
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
+  return { manifest: parseManifest(text, where), authenticity }
+}
+
+async function readSignature(store: Store, key: string): Promise<string | undefined> {
+  if (!(await store.head(key).catch(() => undefined))) return undefined
+  return readBoundedText(await store.get(key), { what: store.locate(key), limit: METADATA_LIMITS.signature })
+}
+
+/** The inner manifest.json of an archive read without its sidecar: checked before it is parsed. */
+export function authenticateInnerManifest(
+  where: string,
+  manifestText: string,
+  signature: string | undefined,
+  trust: Trust,
+): SignatureCheck {
+  return checkSignature({
+    what: `${where} (its manifest.json)`,
+    file: 'manifest.json',
+    bytes: Buffer.from(manifestText, 'utf8'),
+    signature,
+    trusted: trust.keys,
+    allowUnsigned: trust.allowUnsigned,
+  })
+}
+
+/** A stored archive's manifest.json must be its signed sidecar without the `archive` field. */
+export function assertSameAsSidecar(inner: Manifest, sidecar: Manifest, where: string): void {
+  const { archive: _archive, ...expected } = sidecar
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(inner)), JSON.parse(JSON.stringify(expected)))) {
+    throw new LifeboatError(
+      'VERIFY_FAILED',
+      `${where}: its manifest.json differs from the signed sidecar: the archive is not the one that was signed`,
+    )
+  }
+}
+
+export { INNER_SIGNATURE_FILE }

@@ -1,0 +1,74 @@
+// The Target port: what the restore pipeline needs of the place it restores into. One
+// implementation per kind of target (a PostgreSQL database in one transaction, the
+// Supabase API with undo by delete); the phases are the same for all of them.
+import type { Readable } from 'node:stream'
+import type { Manifest, SequenceEntry, TableEntry } from '../archive/manifest.ts'
+import type { PhaseScope } from '../core/pipeline.ts'
+
+/** The rows of one table as the load saw them, and, after the proof, as the target holds them. */
+export interface TableOutcome {
+  table: string
+  rowsExpected: number
+  rowsLoaded: number
+  bytes: number
+  loadSeconds: number
+  /** API targets: insert requests sent. */
+  batches?: number
+  /** API targets: GENERATED ALWAYS columns the target generated, each checked against the backup. */
+  generatedByTarget?: string[]
+  /** The after-load proof; absent with --no-verify. */
+  rowsRestored?: number
+  sha256Match?: boolean
+}
+
+/** What this restore writes, decided before the first write. */
+export interface RestorePlan {
+  manifest: Manifest
+  /** The archive's tables this restore loads, in archive (restore) order. */
+  tables: TableEntry[]
+  sequences: SequenceEntry[]
+  /** schema.sql as verified in pass 1; undefined unless the schema is created. */
+  schemaSql: string | undefined
+  createSchema: boolean
+  truncate: boolean
+  verify: boolean
+}
+
+export interface TargetLoad {
+  /** Streams one table's data file into the target; undefined when it is held back for later. */
+  table(entry: TableEntry, data: Readable, scope: PhaseScope): Promise<TableOutcome | undefined>
+  /** After the last data file: loads what was held back (a target that needs another order). */
+  finish(scope: PhaseScope): Promise<TableOutcome[]>
+}
+
+export interface RestoreTarget {
+  readonly kind: 'postgres' | 'rest'
+  /** Printable, for messages and the result; never holds a secret. */
+  readonly description: string
+  /**
+   * Refuses a target that is (or looks like) production unless confirmed. Called
+   * before the download with what the environment says, then with the backup's source.
+   */
+  guard(backupSource?: Manifest['source']): Promise<void>
+  /** Read-only: every reason the plan cannot be carried out, at once (throws). */
+  check(plan: RestorePlan, scope: PhaseScope): Promise<void>
+  /** Opens what makes the restore all-or-nothing and builds the schema if asked. */
+  begin(plan: RestorePlan, scope: PhaseScope): Promise<void>
+  /** Data loading; the target decides how (COPY, batched inserts). */
+  readonly load: TargetLoad
+  /** Indexes, constraints and triggers of schema.sql built after the data. */
+  postData(plan: RestorePlan, scope: PhaseScope): Promise<void>
+  /** Foreign keys and deferred constraints hold; triggers switched back on. */
+  checkConstraints(plan: RestorePlan, scope: PhaseScope): Promise<void>
+  /** The after-load proof: each table as the target now holds it, against the manifest. */
+  prove(plan: RestorePlan, outcomes: Map<string, TableOutcome>, scope: PhaseScope): Promise<void>
+  setSequences(plan: RestorePlan, scope: PhaseScope): Promise<void>
+  /** Makes the restore visible (COMMIT); the one step after which nothing is undone. */
+  commit(scope: PhaseScope): Promise<void>
+  /**
+   * Undoes everything written so far (nothing, when the failure came before `begin`)
+   * and returns the error to report, saying what was undone.
+   */
+  rollback(error: unknown, phase: string): Promise<Error>
+  close(): Promise<void>
+}

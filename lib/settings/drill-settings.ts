@@ -1,0 +1,82 @@
+// Settings of the monthly drill and the quarterly DR test: where they restore, the
+// backup they pick, the objectives they measure against.
+import { defineSettings } from './types.ts'
+
+export const DRILL_SETTINGS = defineSettings({
+  stagingTarget: {
+    flag: 'target',
+    env: ['STAGING_DATABASE_URL'],
+    type: 'string',
+    secret: true,
+    value: 'URL',
+    defaultText: 'a throwaway PostgreSQL',
+    jobs: ['drill'],
+    help: 'where drills restore: an empty database, or one holding the tables (then --truncate)',
+  },
+  stagingServer: {
+    env: ['STAGING_DATABASE_URL'],
+    type: 'string',
+    secret: true,
+    jobs: ['dr-test'],
+    help: 'a server on which the DR test creates a fresh database and drops it after (needs CREATEDB)',
+  },
+  drTestTarget: {
+    flag: 'target',
+    env: ['DR_TEST_DATABASE_URL'],
+    type: 'string',
+    secret: true,
+    value: 'URL',
+    defaultText: 'a database on STAGING_DATABASE_URL, else a throwaway PostgreSQL',
+    jobs: ['dr-test'],
+    help: 'an existing empty database to restore into',
+  },
+  checks: {
+    flag: 'checks',
+    env: ['DR_TEST_CHECKS'],
+    type: 'string',
+    value: 'FILE',
+    jobs: ['dr-test'],
+    help: 'a SQL file of smoke checks, each returning true',
+  },
+  keep: {
+    flag: 'keep',
+    type: 'boolean',
+    jobs: ['dr-test'],
+    help: 'keep the database created on the staging server',
+  },
+  rtoTarget: {
+    flag: 'rto-target',
+    env: ['RTO_TARGET'],
+    type: 'string',
+    default: '4h',
+    value: 'DURATION',
+    jobs: ['drill', 'dr-test'],
+    help: 'the recovery time objective: 4h, 90m, 30s or seconds',
+  },
+  backup: {
+    flag: 'backup',
+    type: 'string',
+    value: 'ID|latest|DATE',
+    defaultText: 'a random recent one',
+    jobs: ['drill'],
+    help: 'drill this backup instead of a random one',
+  },
+  seed: {
+    flag: 'seed',
+    env: ['DRILL_SEED'],
+    type: 'string',
+    value: 'TEXT',
+    jobs: ['drill'],
+    help: 'makes the random pick reproducible',
+  },
+  windowDays: {
+    flag: 'days',
+    env: ['DRILL_WINDOW_DAYS'],
+    type: 'integer',
+    default: 30,
+    min: 1,
+    value: 'N',
+    jobs: ['drill'],
+    help: "the random pick's window in days",
+  },
+})
