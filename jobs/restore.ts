@@ -15,6 +15,7 @@ import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-config.ts'
 import { parseSelector } from '../lib/inventory/inventory.ts'
 import { type RestoreResult, runRestore } from '../lib/restore/postgres-target.ts'
+import { proofVerdict } from '../lib/restore/target.ts'
 import { loadTrust } from '../lib/trust/signing-config.ts'
 
 export const job: JobSpec = {
@@ -91,7 +92,7 @@ function localPath(what: string, initCwd: string | undefined): string {
 
 function renderResult(result: RestoreResult): string {
   const header = result.verified
-    ? ['table', 'rows (backup)', 'rows (restored)', 'sha256']
+    ? ['table', 'rows (backup)', 'rows (restored)', 'check']
     : ['table', 'rows (backup)', 'rows (loaded)']
   const rows = result.tables.map((t) =>
     result.verified
@@ -110,7 +111,7 @@ function renderResult(result: RestoreResult): string {
       .join('  ')
       .trimEnd()
   const { target } = result
-  const verdict = result.verified ? 'every table verified by re-export' : 'not verified (--no-verify)'
+  const verdict = proofVerdict(result.verified, result.tables)
   return [
     format(header),
     ...rows.map(format),

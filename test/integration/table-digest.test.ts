@@ -1,7 +1,8 @@
 // The row digest: the backup computes it from the COPY text it exports
 // (lib/archive/row-digest.ts), the server computes it over the restored rows
 // (lib/adapters/postgres/table-digest.ts), and they agree on the awkward-types fixture;
-// it changes with a missing, an extra or a changed row; psql alone gives the same number.
+// it changes with a missing, an extra or a changed row; the restore proves each table by
+// it (re-export where an archive has none); psql alone gives the same number.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,6 +10,10 @@ import { PINNED_SESSION_SETTINGS } from '../../lib/adapters/postgres/connection.
 import { digestStatement, digestTables, readTextCast } from '../../lib/adapters/postgres/table-digest.ts'
 import { qualifiedName, type TableEntry } from '../../lib/archive/manifest.ts'
 import { DIGEST_METHOD, digestMismatch } from '../../lib/archive/table-digest.ts'
+import type { BackupResult } from '../../lib/backup/postgres-source.ts'
+import type { LifeboatError } from '../../lib/core/errors.ts'
+import { proveRestoredTables } from '../../lib/restore/postgres-proof.ts'
+import type { TableOutcome } from '../../lib/restore/target.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { backupOf, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
 import { TYPES_DATA, TYPES_SCHEMA } from './types-fixture.ts'
@@ -144,15 +149,96 @@ describe('an unordered export (rowOrder: none)', () => {
     expect(noKey.digest).toEqual(entry('no_key').digest)
     const db = await createDatabase('digest_unordered')
     created.push(db.name)
-    await restore(restoreDeps(store), 'latest', db.url, { createSchema: true, verify: false })
-    await withClient(db.url, async (client) => {
+    const result = await restore(restoreDeps(store), 'latest', db.url, { createSchema: true })
+    expect(result.tables.map((t) => [t.table, t.proof, t.sha256Match])).toEqual([
+      ['public.no_key', 'digest', true],
+      ['public.types', 'digest', true],
+    ])
+  })
+})
+
+describe("the restore's proof (prove phase)", () => {
+  let target: string
+  let backup: BackupResult
+  beforeAll(async () => {
+    const store = folderStore()
+    backup = await backupOf(source, store)
+    const db = await createDatabase('digest_proof')
+    created.push(db.name)
+    target = db.url
+    const result = await restore(restoreDeps(store), 'latest', target, { createSchema: true })
+    expect(result.tables.map((t) => [t.table, t.rowsRestored, t.proof, t.sha256Match])).toEqual([
+      ['public.no_key', 5, 'digest', true],
+      ['public.types', 4, 'digest', true],
+    ])
+  })
+
+  /** Runs the proof over the target after `change` (rolled back), as the restore runs it. */
+  async function proveAfter(change: string, tables: TableEntry[]) {
+    return withClient(target, async (client) => {
       for (const [setting, value] of Object.entries(PINNED_SESSION_SETTINGS))
         await client.query('SELECT set_config($1, $2, false)', [setting, value])
-      const measured = await digestTables(client, backup.manifest.tables)
-      for (const table of backup.manifest.tables) {
-        expect(digestMismatch(table, measured.get(qualifiedName(table))!)).toBeUndefined()
+      await client.query('BEGIN')
+      const outcomes = new Map<string, TableOutcome>(
+        tables.map((t) => [
+          qualifiedName(t),
+          {
+            table: qualifiedName(t),
+            rowsExpected: t.rows,
+            rowsLoaded: t.rows,
+            bytes: t.bytes,
+            loadSeconds: 0,
+          },
+        ]),
+      )
+      try {
+        await client.query(change)
+        await proveRestoredTables(client, tables, outcomes, () => {})
+        return { outcomes }
+      } catch (error) {
+        return { outcomes, error: error as LifeboatError }
+      } finally {
+        await client.query('ROLLBACK')
       }
     })
+  }
+
+  it('fails a changed row by digest, naming the table, with the count unchanged', async () => {
+    const { outcomes, error } = await proveAfter(
+      `UPDATE public.types SET body = body || '!' WHERE id = 2`,
+      backup.manifest.tables,
+    )
+    expect(error?.code).toBe('RESTORE_FAILED')
+    expect(error?.message).toMatch(
+      /1 restored table differ from the backup: public\.types: 4 rows as in the backup, but their digest differs/,
+    )
+    expect(outcomes.get('public.types')).toMatchObject({
+      proof: 'digest',
+      rowsRestored: 4,
+      sha256Match: false,
+    })
+    expect(outcomes.get('public.no_key')).toMatchObject({ proof: 'digest', sha256Match: true })
+  })
+
+  it('fails a missing row by digest', async () => {
+    const { error } = await proveAfter(`DELETE FROM public.no_key WHERE a = 'Z'`, backup.manifest.tables)
+    expect(error?.message).toMatch(/public\.no_key: 4 rows restored \(5 in the backup\)/)
+  })
+
+  it('proves an archive without digests by re-export, which fails the same changed row', async () => {
+    const withoutDigests = backup.manifest.tables.map(({ digest: _digest, ...t }) => t)
+    const unchanged = await proveAfter('SELECT 1', withoutDigests)
+    expect(unchanged.error).toBeUndefined()
+    expect([...unchanged.outcomes.values()].map((o) => [o.proof, o.sha256Match])).toEqual([
+      ['sha256', true],
+      ['sha256', true],
+    ])
+    const { error, outcomes } = await proveAfter(
+      `UPDATE public.types SET body = body || '!' WHERE id = 2`,
+      withoutDigests,
+    )
+    expect(error?.message).toMatch(/public\.types: 4 rows restored \(4 in the backup\), sha256 differs/)
+    expect(outcomes.get('public.types')).toMatchObject({ proof: 'sha256', sha256Match: false })
   })
 })
 
