@@ -91,19 +91,148 @@ function hasStopByte(w: number): boolean {
 
 export class CopyTextError extends Error {}
 
+/** Where the conversion stands between slices: the column and the place in it. */
+interface ConverterState {
+  /** `{"a":` for the first column, `,"b":` for the others. */
+  readonly prefixes: readonly Prefix[]
+  /** Per column: drop trailing spaces, as `character(n)::text` does. */
+  readonly trim: readonly boolean[]
+  column: number
+  at: At
+}
+
+/**
+ * Copies the run of plain bytes (not `"`, `\`, nor below 0x20) starting at `chunk[i]`,
+ * a word at a time, then byte by byte (a loop beats Buffer#copy for short runs).
+ * Plain bytes are themselves in JSON, so input and output advance alike: returns the count.
+ */
+function copyPlainRun(
+  chunk: Buffer,
+  input: DataView,
+  i: number,
+  out: Buffer,
+  view: DataView,
+  o: number,
+): number {
+  const length = chunk.length
+  let j = i
+  let p = o
+  while (j + 4 <= length) {
+    const w = input.getInt32(j, true)
+    if (hasStopByte(w)) break
+    view.setInt32(p, w, true)
+    j += 4
+    p += 4
+  }
+  while (j < length) {
+    const next = chunk[j]!
+    if (next < 0x20 || next === QUOTE || next === BACKSLASH) break
+    out[p++] = next
+    j++
+  }
+  return j - i
+}
+
+/** Ends a field's value at its tab or newline: the closing quote (`""` for an empty value). */
+function closeField(at: At, trim: boolean, out: Buffer, o: number): number {
+  if (at === At.Value) {
+    // Held-back spaces make sure none of this value's trailing spaces left earlier.
+    if (trim) while (o > 0 && out[o - 1] === SPACE) o--
+    out[o++] = QUOTE
+  } else if (at === At.FieldStart) {
+    out[o++] = QUOTE
+    out[o++] = QUOTE
+  } else if (at !== At.AfterNull) throw new CopyTextError('COPY text output has a lone backslash')
+  return o
+}
+
+/** Converts one slice of COPY text into `out` from `o`, carrying `state` across slices; returns the end. */
+function convertSlice(
+  chunk: Buffer,
+  out: Buffer,
+  view: DataView,
+  start: number,
+  state: ConverterState,
+): number {
+  const input = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  const { prefixes, trim } = state
+  const last = prefixes.length - 1
+  let { column, at } = state
+  let o = start
+  const length = chunk.length
+  for (let i = 0; i < length; i++) {
+    const byte = chunk[i]!
+    if (at === At.Value && byte >= 0x20 && byte !== QUOTE && byte !== BACKSLASH) {
+      // Most bytes are themselves.
+      const n = copyPlainRun(chunk, input, i, out, view, o)
+      i += n - 1
+      o += n
+      continue
+    }
+    if (at === At.RowStart) {
+      o = putPrefix(prefixes[0]!, out, view, o)
+      at = At.FieldStart
+    }
+    if (byte === TAB || byte === NEWLINE) {
+      o = closeField(at, trim[column]!, out, o)
+      if (byte === TAB) {
+        if (column === last) throw new CopyTextError('COPY text output has more fields than columns')
+        column++
+        o = putPrefix(prefixes[column]!, out, view, o)
+        at = At.FieldStart
+      } else {
+        if (column !== last) throw new CopyTextError('COPY text output has fewer fields than columns')
+        o = put(ROW_END, out, o)
+        column = 0
+        at = At.RowStart
+      }
+      continue
+    }
+    if (at === At.FieldStart) {
+      if (byte === BACKSLASH) {
+        at = At.FieldStartBackslash
+        continue
+      }
+      out[o++] = QUOTE
+      at = At.Value
+    } else if (at === At.FieldStartBackslash) {
+      if (byte === LETTER_N) {
+        o = put(NULL, out, o)
+        at = At.AfterNull
+        continue
+      }
+      out[o++] = QUOTE
+      at = At.ValueBackslash
+    } else if (at === At.AfterNull) {
+      throw new CopyTextError('COPY text output has bytes after \\N in a field')
+    }
+    if (at === At.ValueBackslash) {
+      const escaped = COPY_ESCAPES[byte]
+      if (!escaped)
+        throw new CopyTextError(`COPY text output has an unknown escape \\${String.fromCharCode(byte)}`)
+      o = put(escaped, out, o)
+      at = At.Value
+    } else if (byte === BACKSLASH) {
+      at = At.ValueBackslash
+    } else {
+      const escaped = RAW_ESCAPES[byte]
+      if (escaped) o = put(escaped, out, o)
+      else out[o++] = byte
+    }
+  }
+  state.column = column
+  state.at = at
+  return o
+}
+
 /**
  * The Transform: input is COPY text (tab-delimited, `\N` for NULL, backslash escapes),
  * output one `{"column":"value",…}` line per row, columns in COPY's order.
  */
 export class CopyTextToNdjson extends Transform {
-  /** `{"a":` for the first column, `,"b":` for the others. */
-  readonly #prefixes: Prefix[]
+  readonly #state: ConverterState
   /** The most bytes one input byte can turn into. */
   readonly #expansion: number
-  /** Per column: drop trailing spaces, as `character(n)::text` does. */
-  readonly #trim: boolean[]
-  #column = 0
-  #at = At.RowStart
   /** Trailing spaces of a trimmed value held back at a chunk's end: more may follow. */
   #heldSpaces = 0
   #scratch = Buffer.alloc(0)
@@ -125,11 +254,16 @@ export class CopyTextToNdjson extends Transform {
     super()
     this.#blockBytes = blockBytes
     if (columns.length === 0) throw new CopyTextError('a table without columns has no COPY text form')
-    this.#prefixes = columns.map((name, i) =>
+    const prefixes = columns.map((name, i) =>
       prefixOf(Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`)),
     )
-    this.#trim = columns.map((name) => trimTrailingSpaces.has(name))
-    const longest = Math.max(...this.#prefixes.map((p) => p.bytes.length))
+    this.#state = {
+      prefixes,
+      trim: columns.map((name) => trimTrailingSpaces.has(name)),
+      column: 0,
+      at: At.RowStart,
+    }
+    const longest = Math.max(...prefixes.map((p) => p.bytes.length))
     this.#expansion = 2 * longest + ROW_END.length + 8
   }
 
@@ -171,112 +305,21 @@ export class CopyTextToNdjson extends Transform {
       this.#scratchView = new DataView(this.#scratch.buffer, this.#scratch.byteOffset, this.#scratch.length)
     }
     const out = this.#scratch
-    const view = this.#scratchView
-    const input = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    const prefixes = this.#prefixes
-    const last = prefixes.length - 1
-    let column = this.#column
-    let at = this.#at
     let o = 0
-    const trim = this.#trim
     for (; this.#heldSpaces > 0; this.#heldSpaces--) out[o++] = SPACE
-
-    const length = chunk.length
-    for (let i = 0; i < length; i++) {
-      const byte = chunk[i]!
-      if (at === At.Value && byte >= 0x20 && byte !== QUOTE && byte !== BACKSLASH) {
-        // Most bytes are themselves: copy the run a word at a time, then byte by byte
-        // (a loop beats Buffer#copy for short runs).
-        out[o++] = byte
-        let j = i + 1
-        while (j + 4 <= length) {
-          const w = input.getInt32(j, true)
-          if (hasStopByte(w)) break
-          view.setInt32(o, w, true)
-          j += 4
-          o += 4
-        }
-        while (j < length) {
-          const next = chunk[j]!
-          if (next < 0x20 || next === QUOTE || next === BACKSLASH) break
-          out[o++] = next
-          j++
-        }
-        i = j - 1
-        continue
-      }
-      if (at === At.RowStart) {
-        o = putPrefix(prefixes[0]!, out, view, o)
-        at = At.FieldStart
-      }
-      if (byte === TAB || byte === NEWLINE) {
-        if (at === At.Value) {
-          // Held-back spaces make sure none of this value's trailing spaces left earlier.
-          if (trim[column]) while (o > 0 && out[o - 1] === SPACE) o--
-          out[o++] = QUOTE
-        } else if (at === At.FieldStart) {
-          out[o++] = QUOTE
-          out[o++] = QUOTE
-        } else if (at !== At.AfterNull) throw new CopyTextError('COPY text output has a lone backslash')
-        if (byte === TAB) {
-          if (column === last) throw new CopyTextError('COPY text output has more fields than columns')
-          column++
-          o = putPrefix(prefixes[column]!, out, view, o)
-          at = At.FieldStart
-        } else {
-          if (column !== last) throw new CopyTextError('COPY text output has fewer fields than columns')
-          o = put(ROW_END, out, o)
-          column = 0
-          at = At.RowStart
-        }
-        continue
-      }
-      if (at === At.FieldStart) {
-        if (byte === BACKSLASH) {
-          at = At.FieldStartBackslash
-          continue
-        }
-        out[o++] = QUOTE
-        at = At.Value
-      } else if (at === At.FieldStartBackslash) {
-        if (byte === LETTER_N) {
-          o = put(NULL, out, o)
-          at = At.AfterNull
-          continue
-        }
-        out[o++] = QUOTE
-        at = At.ValueBackslash
-      } else if (at === At.AfterNull) {
-        throw new CopyTextError('COPY text output has bytes after \\N in a field')
-      }
-      if (at === At.ValueBackslash) {
-        const escaped = COPY_ESCAPES[byte]
-        if (!escaped)
-          throw new CopyTextError(`COPY text output has an unknown escape \\${String.fromCharCode(byte)}`)
-        o = put(escaped, out, o)
-        at = At.Value
-      } else if (byte === BACKSLASH) {
-        at = At.ValueBackslash
-      } else {
-        const escaped = RAW_ESCAPES[byte]
-        if (escaped) o = put(escaped, out, o)
-        else out[o++] = byte
-      }
-    }
-
-    if (at === At.Value && trim[column]) {
+    const state = this.#state
+    o = convertSlice(chunk, out, this.#scratchView, o, state)
+    if (state.at === At.Value && state.trim[state.column]) {
       while (o > 0 && out[o - 1] === SPACE) {
         o--
         this.#heldSpaces++
       }
     }
-    this.#column = column
-    this.#at = at
     return out.subarray(0, o)
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.#at !== At.RowStart) {
+    if (this.#state.at !== At.RowStart) {
       done(new CopyTextError('COPY text output ends in the middle of a row'))
       return
     }

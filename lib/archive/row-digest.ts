@@ -226,22 +226,12 @@ export class RowDigest {
       for (;;) {
         // Whole words while nothing in them matters: before the value needs quotes, any
         // byte but a plain one stops; after, only what ends a run or is doubled.
-        if (quote) {
-          while (i + 4 <= end) {
-            const w = input.getInt32(i, true)
-            if (endsQuotedRun(w)) break
-            out.setInt32(r, w, true)
-            i += 4
-            r += 4
-          }
-        } else {
-          while (i + 4 <= end) {
-            const w = input.getInt32(i, true)
-            if (endsPlainRun(w)) break
-            out.setInt32(r, w, true)
-            i += 4
-            r += 4
-          }
+        while (i + 4 <= end) {
+          const w = input.getInt32(i, true)
+          if (quote ? endsQuotedRun(w) : endsPlainRun(w)) break
+          out.setInt32(r, w, true)
+          i += 4
+          r += 4
         }
         if (i >= end) break
         byte = chunk[i]!

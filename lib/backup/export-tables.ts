@@ -60,41 +60,88 @@ export async function exportTables(
   context: ExportContext,
   tables: readonly CatalogTable[],
 ): Promise<TableEntry[]> {
-  const { emit, writer } = context
   const jobs = Math.max(1, context.jobs)
   const items = await planWork(context.leader, tables, jobs, context.splitMinBytes)
   const estimatedRows = tables.reduce((n, t) => n + (t.estimatedRows ?? 0), 0)
-  emit({ type: 'phase-start', phase: 'export', total: { rows: estimatedRows, tables: tables.length } })
+  context.emit({
+    type: 'phase-start',
+    phase: 'export',
+    total: { rows: estimatedRows, tables: tables.length },
+  })
   const connections = await openWorkers(context, Math.min(jobs, items.length))
-
-  const partsOf = tables.map((_, t) => items.filter((item) => item.table === t).length)
-  const done = items.map(() => deferred<PartResult>())
-  const packed = tables.map(() => deferred<void>())
-  const failure = deferred<never>()
-  failure.promise.catch(() => undefined)
   // Workers run at most `window` items ahead of the tar, which bounds the spooled data.
-  const window = connections.length * 2
-  const rowsSoFar = tables.map(() => 0)
-  const bytesSoFar = tables.map(() => 0)
-  const began = tables.map(() => 0)
-  let next = 0
-  let stopped = false
+  const run = new ExportRun(context, tables, items, connections.length * 2)
+  const running = Promise.all(connections.map((c) => run.work(c).catch((error) => run.fail(error))))
+  const entries = await run.packInOrder()
+  await running
+  context.emit({ type: 'phase-done', phase: 'export' })
+  return entries
+}
 
-  const partPath = (item: WorkItem) => `${writer.spoolPath(fileOf(tables[item.table]!))}.part-${item.part}`
-  // A whole table is compressed as it is exported; parts stay plain until joined.
-  const destinationOf = (item: WorkItem) =>
-    partsOf[item.table]! > 1 ? createWriteStream(partPath(item)) : writer.spool(fileOf(tables[item.table]!))
+/**
+ * One export: workers take items in order (never more than `window` ahead of the
+ * tar), and the tables are handed to the archive in restore order as their parts finish.
+ */
+class ExportRun {
+  readonly #context: ExportContext
+  readonly #tables: readonly CatalogTable[]
+  readonly #items: readonly WorkItem[]
+  readonly #window: number
+  readonly #partsOf: number[]
+  readonly #done: ReturnType<typeof deferred<PartResult>>[]
+  readonly #packed: ReturnType<typeof deferred<void>>[]
+  readonly #failure = deferred<never>()
+  readonly #rowsSoFar: number[]
+  readonly #bytesSoFar: number[]
+  readonly #began: number[]
+  #next = 0
+  #stopped = false
 
-  const exportItem = async (item: WorkItem, client: pg.Client): Promise<PartResult> => {
-    const table = tables[item.table]!
+  constructor(
+    context: ExportContext,
+    tables: readonly CatalogTable[],
+    items: readonly WorkItem[],
+    window: number,
+  ) {
+    this.#context = context
+    this.#tables = tables
+    this.#items = items
+    this.#window = window
+    this.#partsOf = tables.map((_, t) => items.filter((item) => item.table === t).length)
+    this.#done = items.map(() => deferred<PartResult>())
+    this.#packed = tables.map(() => deferred<void>())
+    this.#failure.promise.catch(() => undefined)
+    this.#rowsSoFar = tables.map(() => 0)
+    this.#bytesSoFar = tables.map(() => 0)
+    this.#began = tables.map(() => 0)
+  }
+
+  fail(error: unknown): void {
+    this.#failure.reject(error)
+  }
+
+  /** One connection's loop: the next item, unless the tar is too far behind. */
+  async work(client: pg.Client): Promise<void> {
+    const items = this.#items
+    while (!this.#stopped && this.#next < items.length) {
+      const index = this.#next++
+      if (index >= this.#window)
+        await Promise.race([this.#packed[items[index - this.#window]!.table]!.promise, this.#failure.promise])
+      this.#done[index]!.resolve(await this.#exportItem(items[index]!, client))
+    }
+  }
+
+  async #exportItem(item: WorkItem, client: pg.Client): Promise<PartResult> {
+    const { emit } = this.#context
+    const table = this.#tables[item.table]!
     const name = qualifiedName(table)
     if (item.part === 0) {
-      began[item.table] = Date.now()
+      this.#began[item.table] = Date.now()
       emit({
         type: 'table-start',
         table: name,
         index: item.table,
-        total: tables.length,
+        total: this.#tables.length,
         phase: 'export',
         ...(table.estimatedRows === undefined ? {} : { estimatedRows: table.estimatedRows }),
         estimatedBytes: table.estimatedBytes,
@@ -103,72 +150,81 @@ export async function exportTables(
     const stats = await exportTable(
       client,
       table,
-      destinationOf(item),
+      this.#destinationOf(item),
       (rows, bytes) =>
         emit({
           type: 'table-progress',
           phase: 'export',
           table: name,
-          rows: rowsSoFar[item.table]! + rows,
-          bytes: bytesSoFar[item.table]! + bytes,
+          rows: this.#rowsSoFar[item.table]! + rows,
+          bytes: this.#bytesSoFar[item.table]! + bytes,
         }),
       item.range,
-      { ordered: context.ordered },
+      { ordered: this.#context.ordered },
     )
-    rowsSoFar[item.table]! += stats.rows
-    bytesSoFar[item.table]! += stats.bytes
+    this.#rowsSoFar[item.table]! += stats.rows
+    this.#bytesSoFar[item.table]! += stats.bytes
     return stats
   }
 
-  const work = async (client: pg.Client): Promise<void> => {
-    while (!stopped && next < items.length) {
-      const index = next++
-      const item = items[index]!
-      if (index >= window)
-        await Promise.race([packed[items[index - window]!.table]!.promise, failure.promise])
-      done[index]!.resolve(await exportItem(item, client))
-    }
+  #partPath(item: WorkItem): string {
+    return `${this.#context.writer.spoolPath(fileOf(this.#tables[item.table]!))}.part-${item.part}`
   }
-  const running = Promise.all(connections.map((c) => work(c).catch((error) => failure.reject(error))))
 
-  const entries: TableEntry[] = []
-  try {
-    for (let t = 0; t < tables.length; t++) {
-      const table = tables[t]!
-      const indexes = items.flatMap((item, i) => (item.table === t ? [i] : []))
-      const parts = await Promise.race([Promise.all(indexes.map((i) => done[i]!.promise)), failure.promise])
-      const file = fileOf(table)
-      const stats =
-        parts.length === 1
-          ? parts[0]!
-          : {
-              ...(await joinParts(
-                writer.spool(file),
-                indexes.map((i) => partPath(items[i]!)),
-              )),
-              digest: sumDigests(parts.map((p) => p.digest)),
-            }
-      emit({
-        type: 'table-done',
-        phase: 'export',
-        table: qualifiedName(table),
-        rows: stats.rows,
-        bytes: stats.bytes,
-        seconds: (Date.now() - began[t]!) / 1000,
-        ...(parts.length > 1 ? { parts: parts.length } : {}),
-      })
-      writer.add(file)
-      entries.push({ ...entryFor(table, file, stats), rowOrder: context.ordered ? 'key' : 'none' })
-      packed[t]!.resolve()
-    }
-  } catch (error) {
-    // Connections still copying are ended by the caller, which stops the workers.
-    stopped = true
-    throw error
+  /** A whole table is compressed as it is exported; parts stay plain until joined. */
+  #destinationOf(item: WorkItem): Writable {
+    return this.#partsOf[item.table]! > 1
+      ? createWriteStream(this.#partPath(item))
+      : this.#context.writer.spool(fileOf(this.#tables[item.table]!))
   }
-  await running
-  emit({ type: 'phase-done', phase: 'export' })
-  return entries
+
+  /** Hands each table to the archive in restore order, once all its parts are done. */
+  async packInOrder(): Promise<TableEntry[]> {
+    const entries: TableEntry[] = []
+    try {
+      for (let t = 0; t < this.#tables.length; t++) {
+        entries.push(await this.#pack(t))
+        this.#packed[t]!.resolve()
+      }
+    } catch (error) {
+      // Connections still copying are ended by the caller, which stops the workers.
+      this.#stopped = true
+      throw error
+    }
+    return entries
+  }
+
+  async #pack(t: number): Promise<TableEntry> {
+    const { writer, emit, ordered } = this.#context
+    const table = this.#tables[t]!
+    const indexes = this.#items.flatMap((item, i) => (item.table === t ? [i] : []))
+    const parts = await Promise.race([
+      Promise.all(indexes.map((i) => this.#done[i]!.promise)),
+      this.#failure.promise,
+    ])
+    const file = fileOf(table)
+    const stats =
+      parts.length === 1
+        ? parts[0]!
+        : {
+            ...(await joinParts(
+              writer.spool(file),
+              indexes.map((i) => this.#partPath(this.#items[i]!)),
+            )),
+            digest: sumDigests(parts.map((p) => p.digest)),
+          }
+    emit({
+      type: 'table-done',
+      phase: 'export',
+      table: qualifiedName(table),
+      rows: stats.rows,
+      bytes: stats.bytes,
+      seconds: (Date.now() - this.#began[t]!) / 1000,
+      ...(parts.length > 1 ? { parts: parts.length } : {}),
+    })
+    writer.add(file)
+    return { ...entryFor(table, file, stats), rowOrder: ordered ? 'key' : 'none' }
+  }
 }
 
 function fileOf(table: CatalogTable): string {
