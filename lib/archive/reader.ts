@@ -94,9 +94,12 @@ export async function readArchive(
   parser.on('error', (error: Error) => sink.destroy(error))
   try {
     // 1 MiB output chunks, not zlib's 16 KiB: each chunk is a round trip to the thread pool.
-    await pipeline([input, ...(options.transforms ?? []), createGunzip({ chunkSize: READ_CHUNK_BYTES }), sink], {
-      ...(options.signal ? { signal: options.signal } : {}),
-    })
+    await pipeline(
+      [input, ...(options.transforms ?? []), createGunzip({ chunkSize: READ_CHUNK_BYTES }), sink],
+      {
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    )
     await chain
   } catch (error) {
     // gzip checks its CRC only at the very end: then no particular file is to blame.
