@@ -1,86 +1,116 @@
-// Benchmark: Lifeboat backup and restore against pg_dump / pg_restore on the same
-// data, in one run: pgbench (scale 20 by default) and the demo's realistic schema
-// (2 M metric rows). `npx tsx bench/run.ts [--scale 20] [--metrics-rows 2000000]
-// [--only pgbench|sample] [--skip-restore]`. Prints seconds, output MB and peak RSS
-// (VmHWM of the measured process) for each.
-import { spawn } from 'node:child_process'
+// Benchmark: Lifeboat's backup, restore and verify against pg_dump / pg_restore on the
+// same data, in one run, medians of several runs taken in turn: pgbench scale 20, the
+// demo schema with 2 M metric rows, and pgbench scale 100 for seconds per million rows.
+// Options and how the jobs are started: bench/README.md. Prints one Markdown table.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
-import { cpus, totalmem } from 'node:os'
+import { readdir } from 'node:fs/promises'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import pg from 'pg'
 import { minimist } from 'zx'
+import { connect, PINNED_SESSION_SETTINGS } from '../lib/adapters/postgres/connection.ts'
+import { digestTables } from '../lib/adapters/postgres/table-digest.ts'
 import { startThrowawayPostgres } from '../lib/adapters/postgres/throwaway.ts'
+import { type Manifest, qualifiedName } from '../lib/archive/manifest.ts'
+import { digestMismatch } from '../lib/archive/table-digest.ts'
+import { Secret } from '../lib/core/secret.ts'
 import { createSampleData } from '../lib/demo/sample-data.ts'
+import { generateSigningKeyPair } from '../lib/trust/signature.ts'
+import { assertGnuTime, type Measured, measure, median } from './measure.ts'
 
 const args = minimist(process.argv.slice(2), {
-  string: ['scale', 'metrics-rows', 'only'],
-  boolean: ['skip-restore'],
+  string: ['scale', 'big-scale', 'metrics-rows', 'runs', 'big-runs', 'only', 'bin', 'built', 'node-flags'],
+  boolean: ['skip-big', 'skip-restore'],
 })
 const scale = Number(args.scale ?? 20)
+const bigScale = Number(args['big-scale'] ?? 100)
 const metricsRows = Number(args['metrics-rows'] ?? 2_000_000)
+const runs = Number(args.runs ?? 5)
+const bigRuns = Number(args['big-runs'] ?? 3)
+/** The start-up the jobs are meant to get (bench/README.md, "Memory"). */
+const nodeFlags = String(args['node-flags'] ?? '--max-semi-space-size=1')
+  .split(' ')
+  .filter(Boolean)
+const startEnv = { MALLOC_ARENA_MAX: '2' }
+const TARGET_RSS_MB = 120
+/** Backups are signed and restores check the signature, as a configured deployment does. */
+const keys = generateSigningKeyPair()
+const signing = { BACKUP_SIGNING_KEY: keys.secretKeyFile, BACKUP_SIGNING_PUBLIC_KEYS: keys.publicKeyFile }
+const out = resolve('bench/out')
+
 const bin = (name: string) =>
   ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin']
     .map((dir) => join(dir, name))
     .find((path) => existsSync(path)) ?? name
-const out = resolve('bench/out')
 
-interface Measurement {
-  name: string
-  seconds: number
-  outputMb: number | null
-  peakRssMb: number
+type Job = 'backup' | 'restore' | 'verify'
+
+/** `--bin` (the installed launcher), else compiled jobs (`--built DIR`, default dist/jobs), else tsx. */
+function lifeboat(job: Job): { command: string; argv: string[]; runner: string } {
+  if (args.bin)
+    return {
+      command: process.execPath,
+      argv: [...nodeFlags, resolve(String(args.bin)), job],
+      runner: `node ${args.bin} ${job}`,
+    }
+  const folder = String(args.built ?? 'dist/jobs')
+  const built = resolve(folder, `${job}.js`)
+  if (existsSync(built))
+    return { command: process.execPath, argv: [...nodeFlags, built], runner: `node ${folder}` }
+  if (args.built) throw new Error(`no compiled ${job} job in ${folder}`)
+  return {
+    command: process.execPath,
+    argv: [...nodeFlags, '--import', 'tsx', `jobs/${job}.ts`],
+    runner: 'node --import tsx jobs',
+  }
 }
 
-/** Runs a command, polling /proc for its peak resident set (VmHWM) until it exits. */
-function measure(
-  command: string,
-  argv: string[],
-  env: Record<string, string>,
-): Promise<{ seconds: number; peakRssMb: number }> {
-  return new Promise((done, fail) => {
-    const began = process.hrtime.bigint()
-    const child = spawn(command, argv, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    let peakKb = 0
-    const poll = setInterval(() => {
-      try {
-        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
-        const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-        peakKb = Math.max(peakKb, hwm)
-      } catch {
-        // the process has just exited
-      }
-    }, 20)
-    child.on('exit', (code) => {
-      clearInterval(poll)
-      const seconds = Number(process.hrtime.bigint() - began) / 1e9
-      if (code !== 0) fail(new Error(`${command} ${argv.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
-      else done({ seconds, peakRssMb: Math.round(peakKb / 1024) })
-    })
-  })
+interface Row {
+  dataset: string
+  command: string
+  samples: Measured[]
+  /** Seconds the job's engine reported (its --json summary), per run. */
+  engine?: number[]
+  outputMb?: number
+  /** The row this one is compared with (its median wall time). */
+  peer?: Row
+  rowsMillions?: number
+  /** Uncompressed data bytes, for MB/s. */
+  dataBytes?: number
+  lifeboat: boolean
+}
+
+const rows: Row[] = []
+/** Parts of the restore, and what would replace them, in seconds per run. */
+const phaseRows: { dataset: string; phase: string; seconds: number[] }[] = []
+
+/** Seconds the server takes to compute every restored table's row digest (what replaces the re-export). */
+async function digestSeconds(url: string, store: string): Promise<number> {
+  const folder = join(store, 'database-backups')
+  const sidecar = (await readdir(folder)).find((f) => f.endsWith('.manifest.json'))!
+  const manifest = JSON.parse(readFileSync(join(folder, sidecar), 'utf8')) as Manifest
+  const client = await connect(new Secret(url), { settings: PINNED_SESSION_SETTINGS })
+  try {
+    const began = performance.now()
+    const measured = await digestTables(client, manifest.tables)
+    const problems = manifest.tables.flatMap((t) => digestMismatch(t, measured.get(qualifiedName(t))!) ?? [])
+    if (problems.length > 0) throw new Error(`row digests differ after the restore: ${problems.join('; ')}`)
+    return (performance.now() - began) / 1000
+  } finally {
+    await client.end()
+  }
 }
 
 async function sizeMb(path: string): Promise<number> {
-  const info = await stat(path)
-  if (!info.isDirectory()) return info.size / 1024 / 1024
+  if (!statSync(path).isDirectory()) return statSync(path).size / 2 ** 20
   let total = 0
   for (const entry of await readdir(path, { recursive: true })) {
     const file = join(path, entry.toString())
-    const s = statSync(file)
-    if (s.isFile()) total += s.size
+    if (statSync(file).isFile()) total += statSync(file).size
   }
-  return total / 1024 / 1024
+  return total / 2 ** 20
 }
 
-rmSync(out, { recursive: true, force: true })
-mkdirSync(out, { recursive: true })
 const postgres = await startThrowawayPostgres()
 const url = new URL(postgres.url)
 const pgEnv = {
@@ -89,107 +119,217 @@ const pgEnv = {
   PGUSER: 'postgres',
   PGPASSWORD: decodeURIComponent(url.password),
 }
-const dbUrl = (db: string) => postgres.urlFor(db)
-const results: Measurement[] = []
-const record = (name: string, m: { seconds: number; peakRssMb: number }, outputMb: number | null) => {
-  results.push({ name, ...m, outputMb })
-  console.error(`${name}: ${m.seconds.toFixed(2)} s`)
+const psql = (sql: string, db = 'postgres') => measure(bin('psql'), ['-X', '-q', '-d', db, '-c', sql], pgEnv)
+
+/** The server's postmaster: the parent of any backend, read while that backend is alive. */
+async function postmasterPid(): Promise<number> {
+  const client = new pg.Client({ connectionString: postgres.url })
+  client.on('error', () => {})
+  await client.connect()
+  try {
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+  } finally {
+    await client.end()
+  }
 }
 
-const psql = (sql: string, db = 'postgres') => measure(bin('psql'), ['-q', '-d', db, '-c', sql], pgEnv)
-
-/** Times every contender on one database; each writes into its own folder under bench/out. */
-async function benchDatabase(label: string, db: string): Promise<void> {
+/** Every contender on one database, `count` runs each, taken in turn so drift hits all alike. */
+async function benchDatabase(dataset: string, db: string, count: number, rowsMillions: number) {
+  const server = await postmasterPid()
   await psql('VACUUM ANALYZE', db)
-  // Warm the server's cache so the first contender is not penalised.
   await measure(bin('pg_dump'), ['-Fc', '-f', join(out, `${db}-warmup.dump`), db], pgEnv)
-
-  const dumpFc = join(out, `${db}.dump`)
-  record(
-    `${label}: pg_dump -Fc`,
-    await measure(bin('pg_dump'), ['-Fc', '-f', dumpFc, db], pgEnv),
-    await sizeMb(dumpFc),
-  )
-  const dumpDir = join(out, `${db}.dir`)
-  record(
-    `${label}: pg_dump -Fd -j 2`,
-    await measure(bin('pg_dump'), ['-Fd', '-j', '2', '-f', dumpDir, db], pgEnv),
-    await sizeMb(dumpDir),
-  )
-  for (const jobs of [1, 2]) {
-    const store = join(out, `${db}-lifeboat-j${jobs}`)
-    const m = await measure(
-      process.execPath,
-      ['--import', 'tsx', 'jobs/backup.ts', '--jobs', String(jobs), '--quiet'],
-      {
-        DATABASE_URL: dbUrl(db),
-        BACKUP_STORE: `file://${store}`,
-      },
-    )
-    record(`${label}: lifeboat backup --jobs ${jobs}`, m, await sizeMb(store))
+  const store = join(out, `${db}-store`)
+  const dump = join(out, `${db}.dump`)
+  const lifeboatEnv = { ...startEnv, ...signing, BACKUP_STORE: `file://${store}` }
+  const backup = lifeboat('backup')
+  const dumpRow: Row = { dataset, command: 'pg_dump -Fc', samples: [], lifeboat: false, rowsMillions }
+  const backupRow: Row = {
+    dataset,
+    command: `lifeboat backup (${backup.runner})`,
+    samples: [],
+    engine: [],
+    peer: dumpRow,
+    lifeboat: true,
+    rowsMillions,
   }
-  if (args['skip-restore'] || !existsSync('jobs/restore.ts')) return
-
-  await psql(`CREATE DATABASE ${db}_pg_restore`)
-  record(
-    `${label}: pg_restore (-Fc)`,
-    await measure(bin('pg_restore'), ['-d', `${db}_pg_restore`, dumpFc], pgEnv),
-    null,
-  )
-  await psql(`CREATE DATABASE ${db}_pg_restore_j2`)
-  record(
-    `${label}: pg_restore -j 2 (-Fd)`,
-    await measure(bin('pg_restore'), ['-j', '2', '-d', `${db}_pg_restore_j2`, dumpDir], pgEnv),
-    null,
-  )
-  const store = join(out, `${db}-lifeboat-j1`)
-  for (const verify of [true, false]) {
-    const target = `${db}_lifeboat${verify ? '' : '_nv'}`
-    await psql(`CREATE DATABASE ${target}`)
-    const flags = ['latest', '--create-schema', '--quiet', ...(verify ? [] : ['--no-verify'])]
-    record(
-      `${label}: lifeboat restore --create-schema${verify ? ' (with after-load re-export check)' : ' --no-verify'}`,
-      await measure(process.execPath, ['--import', 'tsx', 'jobs/restore.ts', ...flags], {
-        BACKUP_STORE: `file://${store}`,
-        TARGET_DATABASE_URL: dbUrl(target),
-      }),
-      null,
+  rows.push(dumpRow, backupRow)
+  for (let run = 0; run < count; run++) {
+    dumpRow.samples.push(await measure(bin('pg_dump'), ['-Fc', '-f', dump, db], pgEnv, server))
+    rmSync(store, { recursive: true, force: true })
+    const m = await measure(
+      backup.command,
+      [...backup.argv, '--json', '--quiet'],
+      { ...lifeboatEnv, DATABASE_URL: postgres.urlFor(db) },
+      server,
     )
+    backupRow.samples.push(m)
+    const summary = JSON.parse(m.stdout.trim().split('\n').at(-1)!)
+    backupRow.engine!.push(summary.seconds)
+    backupRow.dataBytes = summary.dataBytes
+    log(dataset, 'pg_dump', dumpRow, 'backup', backupRow)
+  }
+  dumpRow.outputMb = await sizeMb(dump)
+  backupRow.outputMb = await sizeMb(store)
+  if (args['skip-restore']) return
+
+  const restore = lifeboat('restore')
+  const pgRestoreRow: Row = {
+    dataset,
+    command: 'pg_restore (-Fc)',
+    samples: [],
+    lifeboat: false,
+    rowsMillions,
+  }
+  const restoreRow: Row = {
+    dataset,
+    command: `lifeboat restore --create-schema (${restore.runner})`,
+    samples: [],
+    engine: [],
+    peer: pgRestoreRow,
+    lifeboat: true,
+    rowsMillions,
+  }
+  rows.push(pgRestoreRow, restoreRow)
+  const phases = { verifyArchive: [] as number[], verifyTables: [] as number[], digest: [] as number[] }
+  for (let run = 0; run < count; run++) {
+    await psql(`DROP DATABASE IF EXISTS ${db}_pgr`)
+    await psql(`CREATE DATABASE ${db}_pgr`)
+    pgRestoreRow.samples.push(await measure(bin('pg_restore'), ['-d', `${db}_pgr`, dump], pgEnv, server))
+    await psql(`DROP DATABASE ${db}_pgr`)
+    await psql(`DROP DATABASE IF EXISTS ${db}_lbr`)
+    await psql(`CREATE DATABASE ${db}_lbr`)
+    const m = await measure(
+      restore.command,
+      [...restore.argv, 'latest', '--create-schema', '--json', '--quiet'],
+      { ...lifeboatEnv, TARGET_DATABASE_URL: postgres.urlFor(`${db}_lbr`) },
+      server,
+    )
+    restoreRow.samples.push(m)
+    const seconds = JSON.parse(m.stdout.trim().split('\n').at(-1)!).seconds
+    restoreRow.engine!.push(seconds.total)
+    phases.verifyArchive.push(seconds.verifyArchive)
+    phases.verifyTables.push(seconds.verifyTables)
+    phases.digest.push(await digestSeconds(postgres.urlFor(`${db}_lbr`), store))
+    await psql(`DROP DATABASE ${db}_lbr`)
+    log(dataset, 'pg_restore', pgRestoreRow, 'restore', restoreRow)
+  }
+
+  phaseRows.push(
+    {
+      dataset,
+      phase: 'restore: the verify pass before loading (a one-pass read removes it)',
+      seconds: phases.verifyArchive,
+    },
+    {
+      dataset,
+      phase: 'restore: the after-load proof (row digests, the prove phase)',
+      seconds: phases.verifyTables,
+    },
+    {
+      dataset,
+      phase: 'restore: the same row digests measured from outside (digestTables)',
+      seconds: phases.digest,
+    },
+  )
+
+  const verify = lifeboat('verify')
+  const verifyRow: Row = {
+    dataset,
+    command: `lifeboat verify (${verify.runner})`,
+    samples: [],
+    engine: [],
+    lifeboat: true,
+    dataBytes: backupRow.dataBytes!,
+    rowsMillions,
+  }
+  rows.push(verifyRow)
+  for (let run = 0; run < count; run++) {
+    const m = await measure(verify.command, [...verify.argv, 'latest', '--json', '--quiet'], lifeboatEnv)
+    verifyRow.samples.push(m)
+    verifyRow.engine!.push(JSON.parse(m.stdout.trim().split('\n').at(-1)!).backups[0].seconds)
+    console.error(`${dataset}: lifeboat verify ${m.seconds.toFixed(2)} s`)
   }
 }
 
+function log(dataset: string, peerName: string, peer: Row, name: string, row: Row): void {
+  const last = (r: Row) => r.samples.at(-1)!.seconds.toFixed(2)
+  console.error(`${dataset}: ${peerName} ${last(peer)} s, lifeboat ${name} ${last(row)} s`)
+}
+
+async function pgbench(db: string, pgbenchScale: number): Promise<void> {
+  await psql(`CREATE DATABASE ${db}`)
+  console.error(`building pgbench data, scale ${pgbenchScale} (${pgbenchScale * 100_000} accounts) …`)
+  await measure(bin('pgbench'), ['-i', '-q', '-s', String(pgbenchScale), db], pgEnv)
+}
+
+assertGnuTime()
+rmSync(out, { recursive: true, force: true })
+mkdirSync(out, { recursive: true })
+const startedAt = new Date()
+const loadBefore = loadavg()[0]!
 try {
-  if (args.only !== 'sample') {
-    await psql('CREATE DATABASE bench')
-    console.error(`building pgbench data, scale ${scale} (${scale * 100_000} accounts) …`)
-    await measure(bin('pgbench'), ['-i', '-q', '-s', String(scale), 'bench'], pgEnv)
-    await benchDatabase(`pgbench s${scale}`, 'bench')
+  if (!args.only || args.only === 'pgbench') {
+    await pgbench('bench', scale)
+    await benchDatabase(`pgbench s${scale}`, 'bench', runs, (scale * 100_000) / 1e6)
+    await psql('DROP DATABASE bench')
   }
-  if (args.only !== 'pgbench') {
+  if (!args.only || args.only === 'sample') {
     await psql('CREATE DATABASE sample')
     console.error(`building the demo schema with ${metricsRows} metric rows …`)
-    const client = new pg.Client({ connectionString: dbUrl('sample') })
+    const client = new pg.Client({ connectionString: postgres.urlFor('sample') })
     client.on('error', () => {})
     await client.connect()
     await createSampleData(client, { metricsRows })
     await client.end()
-    await benchDatabase(`sample ${metricsRows / 1e6}M`, 'sample')
+    await benchDatabase(`demo ${metricsRows / 1e6}M`, 'sample', runs, metricsRows / 1e6)
+    await psql('DROP DATABASE sample')
+  }
+  if (!args['skip-big'] && (!args.only || args.only === 'big')) {
+    await pgbench('big', bigScale)
+    await benchDatabase(`pgbench s${bigScale}`, 'big', bigRuns, (bigScale * 100_000) / 1e6)
   }
 } finally {
   await postgres.stop()
 }
+printReport()
 
-const cpu = cpus()[0]?.model ?? 'unknown CPU'
-console.log(
-  `\nMachine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-)
-console.log(
-  `Data: pgbench scale ${scale} (${(scale * 100_000).toLocaleString('en')} rows in pgbench_accounts); the demo schema with ${metricsRows.toLocaleString('en')} metric rows\n`,
-)
-console.log('| command | seconds | output MB | peak RSS MB |')
-console.log('| --- | ---: | ---: | ---: |')
-for (const r of results) {
+function printReport(): void {
+  const fixed = (n: number) => n.toFixed(2)
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
   console.log(
-    `| ${r.name} | ${r.seconds.toFixed(2)} | ${r.outputMb === null ? '' : r.outputMb.toFixed(1)} | ${r.peakRssMb} |`,
+    `\nMachine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
+      `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`,
   )
+  console.log(
+    `Medians of ${runs} runs (${bigRuns} at scale ${bigScale}), taken in turn. Lifeboat jobs: ${lifeboat('backup').runner}, ` +
+      `node flags "${nodeFlags.join(' ')}", MALLOC_ARENA_MAX=2. "engine s": what the job itself measured, without starting Node.\n`,
+  )
+  console.log(
+    '| data | command | wall s | engine s | vs peer | s per M rows | CPU s (client + server) | output MB | peak RSS MB | MB/s |',
+  )
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const row of rows) {
+    const wall = median(row.samples.map((s) => s.seconds))
+    const engine = row.engine ? median(row.engine) : undefined
+    const ratio = row.peer ? `${(wall / median(row.peer.samples.map((s) => s.seconds))).toFixed(2)}×` : ''
+    const client = median(row.samples.map((s) => s.cpuSeconds))
+    const server = median(row.samples.map((s) => s.serverCpuSeconds))
+    const rss = Math.max(...row.samples.map((s) => s.peakRssMb))
+    const rssCell = row.lifeboat
+      ? `${rss} ${rss <= TARGET_RSS_MB ? '✓' : '✗'} (≤ ${TARGET_RSS_MB})`
+      : String(rss)
+    const perMillion = row.rowsMillions ? fixed(wall / row.rowsMillions) : ''
+    const mbPerSecond =
+      row.command.startsWith('lifeboat verify') && row.dataBytes && engine
+        ? `${(row.dataBytes / 1e6 / engine).toFixed(0)} (${(row.dataBytes / 1e6 / wall).toFixed(0)} with start-up)`
+        : ''
+    console.log(
+      `| ${row.dataset} | ${row.command} | ${fixed(wall)} | ${engine === undefined ? '' : fixed(engine)} | ${ratio} | ${perMillion} | ${fixed(client)} + ${fixed(server)} | ${row.outputMb === undefined ? '' : row.outputMb.toFixed(1)} | ${rssCell} | ${mbPerSecond} |`,
+    )
+  }
+  if (phaseRows.length === 0) return
+  console.log('\n| data | part of the restore | seconds (median) |')
+  console.log('| --- | --- | ---: |')
+  for (const p of phaseRows) console.log(`| ${p.dataset} | ${p.phase} | ${fixed(median(p.seconds))} |`)
 }

@@ -5,9 +5,19 @@
 // fixed offsets, so the same input always gives the same bytes.
 import { Transform, type TransformCallback } from 'node:stream'
 import { promisify } from 'node:util'
-import { gzip } from 'node:zlib'
+import { constants, gzip, type ZlibOptions } from 'node:zlib'
 
 const gzipAsync = promisify(gzip)
+
+/**
+ * Deflate tuned for NDJSON at the same level: the largest hash table (memLevel 9, 64
+ * KiB more per stream) finds the repeated keys with fewer collisions, and Z_FILTERED
+ * prefers literals to short matches. On the demo's metrics (381 MB) at level 6: 25 %
+ * less CPU and a 2 % smaller output than the defaults (bench/README.md).
+ */
+export function deflateOptions(level: number): ZlibOptions {
+  return { level, memLevel: 9, strategy: constants.Z_FILTERED }
+}
 
 export const BLOCK_BYTES = 1024 * 1024
 /** Blocks being compressed at once: enough to keep the thread pool (4 threads) busy. */
@@ -47,10 +57,13 @@ export class BlockGzip extends Transform {
   }
 
   async #compressPending(): Promise<void> {
-    const block = Buffer.concat(this.#pending, this.#pendingBytes)
+    // A block that came in whole (CopyTextToNdjson writes whole blocks) needs no copy:
+    // a written chunk belongs to the stream it was written to.
+    const block =
+      this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes)
     this.#pending = []
     this.#pendingBytes = 0
-    const compressed = gzipAsync(block, { level: this.#level })
+    const compressed = gzipAsync(block, deflateOptions(this.#level))
     // Awaited in order below; a later failure must not go unhandled meanwhile.
     compressed.catch(() => undefined)
     this.#inFlight.push(compressed)

@@ -3,6 +3,7 @@
 // without parsing rows into values. The server's JSON functions cost four times a
 // plain COPY (bench/README.md), so the server sends COPY text and this rewrites it. Pure.
 import { Transform, type TransformCallback } from 'node:stream'
+import { BLOCK_BYTES } from './block-gzip.ts'
 
 const TAB = 0x09
 const NEWLINE = 0x0a
@@ -57,31 +58,212 @@ function put(bytes: Buffer, out: Buffer, at: number): number {
   return at + bytes.length
 }
 
+/** A key prefix as little-endian 32-bit words plus its tail bytes: written a word at a time. */
+interface Prefix {
+  bytes: Buffer
+  words: Int32Array
+}
+
+function prefixOf(bytes: Buffer): Prefix {
+  const words = new Int32Array(bytes.length >> 2)
+  for (let w = 0; w < words.length; w++) words[w] = bytes.readInt32LE(w * 4)
+  return { bytes, words }
+}
+
+function putPrefix(prefix: Prefix, out: Buffer, view: DataView, at: number): number {
+  const words = prefix.words
+  let o = at
+  for (let w = 0; w < words.length; w++, o += 4) view.setInt32(o, words[w]!, true)
+  const bytes = prefix.bytes
+  for (let p = words.length << 2; p < bytes.length; p++) out[o++] = bytes[p]!
+  return o
+}
+
+/**
+ * Whether a little-endian word holds a byte below 0x20, a `"` or a `\`: the exact
+ * "has a byte less than / equal to" bit tricks (a false alarm only costs the slow path).
+ */
+function hasStopByte(w: number): boolean {
+  const q = w ^ 0x22222222
+  const b = w ^ 0x5c5c5c5c
+  return ((((w - 0x20202020) & ~w) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) !== 0
+}
+
 export class CopyTextError extends Error {}
+
+/** Where the conversion stands between slices: the column and the place in it. */
+interface ConverterState {
+  /** `{"a":` for the first column, `,"b":` for the others. */
+  readonly prefixes: readonly Prefix[]
+  /** Per column: drop trailing spaces, as `character(n)::text` does. */
+  readonly trim: readonly boolean[]
+  column: number
+  at: At
+}
+
+/**
+ * Copies the run of plain bytes (not `"`, `\`, nor below 0x20) starting at `chunk[i]`,
+ * a word at a time, then byte by byte (a loop beats Buffer#copy for short runs).
+ * Plain bytes are themselves in JSON, so input and output advance alike: returns the count.
+ */
+function copyPlainRun(
+  chunk: Buffer,
+  input: DataView,
+  i: number,
+  out: Buffer,
+  view: DataView,
+  o: number,
+): number {
+  const length = chunk.length
+  let j = i
+  let p = o
+  while (j + 4 <= length) {
+    const w = input.getInt32(j, true)
+    if (hasStopByte(w)) break
+    view.setInt32(p, w, true)
+    j += 4
+    p += 4
+  }
+  while (j < length) {
+    const next = chunk[j]!
+    if (next < 0x20 || next === QUOTE || next === BACKSLASH) break
+    out[p++] = next
+    j++
+  }
+  return j - i
+}
+
+/** Ends a field's value at its tab or newline: the closing quote (`""` for an empty value). */
+function closeField(at: At, trim: boolean, out: Buffer, o: number): number {
+  if (at === At.Value) {
+    // Held-back spaces make sure none of this value's trailing spaces left earlier.
+    if (trim) while (o > 0 && out[o - 1] === SPACE) o--
+    out[o++] = QUOTE
+  } else if (at === At.FieldStart) {
+    out[o++] = QUOTE
+    out[o++] = QUOTE
+  } else if (at !== At.AfterNull) throw new CopyTextError('COPY text output has a lone backslash')
+  return o
+}
+
+/** Converts one slice of COPY text into `out` from `o`, carrying `state` across slices; returns the end. */
+function convertSlice(
+  chunk: Buffer,
+  out: Buffer,
+  view: DataView,
+  start: number,
+  state: ConverterState,
+): number {
+  const input = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  const { prefixes, trim } = state
+  const last = prefixes.length - 1
+  let { column, at } = state
+  let o = start
+  const length = chunk.length
+  for (let i = 0; i < length; i++) {
+    const byte = chunk[i]!
+    if (at === At.Value && byte >= 0x20 && byte !== QUOTE && byte !== BACKSLASH) {
+      // Most bytes are themselves.
+      const n = copyPlainRun(chunk, input, i, out, view, o)
+      i += n - 1
+      o += n
+      continue
+    }
+    if (at === At.RowStart) {
+      o = putPrefix(prefixes[0]!, out, view, o)
+      at = At.FieldStart
+    }
+    if (byte === TAB || byte === NEWLINE) {
+      o = closeField(at, trim[column]!, out, o)
+      if (byte === TAB) {
+        if (column === last) throw new CopyTextError('COPY text output has more fields than columns')
+        column++
+        o = putPrefix(prefixes[column]!, out, view, o)
+        at = At.FieldStart
+      } else {
+        if (column !== last) throw new CopyTextError('COPY text output has fewer fields than columns')
+        o = put(ROW_END, out, o)
+        column = 0
+        at = At.RowStart
+      }
+      continue
+    }
+    if (at === At.FieldStart) {
+      if (byte === BACKSLASH) {
+        at = At.FieldStartBackslash
+        continue
+      }
+      out[o++] = QUOTE
+      at = At.Value
+    } else if (at === At.FieldStartBackslash) {
+      if (byte === LETTER_N) {
+        o = put(NULL, out, o)
+        at = At.AfterNull
+        continue
+      }
+      out[o++] = QUOTE
+      at = At.ValueBackslash
+    } else if (at === At.AfterNull) {
+      throw new CopyTextError('COPY text output has bytes after \\N in a field')
+    }
+    if (at === At.ValueBackslash) {
+      const escaped = COPY_ESCAPES[byte]
+      if (!escaped)
+        throw new CopyTextError(`COPY text output has an unknown escape \\${String.fromCharCode(byte)}`)
+      o = put(escaped, out, o)
+      at = At.Value
+    } else if (byte === BACKSLASH) {
+      at = At.ValueBackslash
+    } else {
+      const escaped = RAW_ESCAPES[byte]
+      if (escaped) o = put(escaped, out, o)
+      else out[o++] = byte
+    }
+  }
+  state.column = column
+  state.at = at
+  return o
+}
 
 /**
  * The Transform: input is COPY text (tab-delimited, `\N` for NULL, backslash escapes),
  * output one `{"column":"value",…}` line per row, columns in COPY's order.
  */
 export class CopyTextToNdjson extends Transform {
-  /** `{"a":` for the first column, `,"b":` for the others. */
-  readonly #prefixes: Buffer[]
+  readonly #state: ConverterState
   /** The most bytes one input byte can turn into. */
   readonly #expansion: number
-  /** Per column: drop trailing spaces, as `character(n)::text` does. */
-  readonly #trim: boolean[]
-  #column = 0
-  #at = At.RowStart
   /** Trailing spaces of a trimmed value held back at a chunk's end: more may follow. */
   #heldSpaces = 0
   #scratch = Buffer.alloc(0)
+  #scratchView = new DataView(this.#scratch.buffer)
+  /**
+   * Output goes out in whole blocks of this size (the last one short): one allocation
+   * per block instead of one per slice, and BlockGzip compresses each block as it is,
+   * with no copy (its blocks have the same size).
+   */
+  readonly #blockBytes: number
+  #block: Buffer | undefined
+  #blockFill = 0
 
-  constructor(columns: readonly string[], trimTrailingSpaces: ReadonlySet<string> = new Set()) {
+  constructor(
+    columns: readonly string[],
+    trimTrailingSpaces: ReadonlySet<string> = new Set(),
+    blockBytes = BLOCK_BYTES,
+  ) {
     super()
+    this.#blockBytes = blockBytes
     if (columns.length === 0) throw new CopyTextError('a table without columns has no COPY text form')
-    this.#prefixes = columns.map((name, i) => Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`))
-    this.#trim = columns.map((name) => trimTrailingSpaces.has(name))
-    const longest = Math.max(...this.#prefixes.map((p) => p.length))
+    const prefixes = columns.map((name, i) =>
+      prefixOf(Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`)),
+    )
+    this.#state = {
+      prefixes,
+      trim: columns.map((name) => trimTrailingSpaces.has(name)),
+      column: 0,
+      at: At.RowStart,
+    }
+    const longest = Math.max(...prefixes.map((p) => p.bytes.length))
     this.#expansion = 2 * longest + ROW_END.length + 8
   }
 
@@ -89,8 +271,7 @@ export class CopyTextToNdjson extends Transform {
     try {
       // In slices, so that the scratch buffer (a slice times the expansion) stays small.
       for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
-        const converted = this.#convert(chunk.subarray(at, at + SLICE_BYTES))
-        if (converted) this.push(converted)
+        this.#emit(this.#convert(chunk.subarray(at, at + SLICE_BYTES)))
       }
     } catch (error) {
       done(error as Error)
@@ -99,106 +280,51 @@ export class CopyTextToNdjson extends Transform {
     done()
   }
 
-  #convert(chunk: Buffer): Buffer | undefined {
-    const needed = chunk.length * this.#expansion + this.#heldSpaces
-    if (this.#scratch.length < needed) this.#scratch = Buffer.allocUnsafe(needed)
-    const out = this.#scratch
-    const prefixes = this.#prefixes
-    const last = prefixes.length - 1
-    let column = this.#column
-    let at = this.#at
-    let o = 0
-    const trim = this.#trim
-    for (; this.#heldSpaces > 0; this.#heldSpaces--) out[o++] = SPACE
-
-    const length = chunk.length
-    for (let i = 0; i < length; i++) {
-      const byte = chunk[i]!
-      if (at === At.Value && byte >= 0x20 && byte !== QUOTE && byte !== BACKSLASH) {
-        // Most bytes are themselves: copy the run (a loop beats Buffer#copy for short runs).
-        out[o++] = byte
-        while (i + 1 < length) {
-          const next = chunk[i + 1]!
-          if (next < 0x20 || next === QUOTE || next === BACKSLASH) break
-          out[o++] = next
-          i++
-        }
-        continue
-      }
-      if (at === At.RowStart) {
-        o = put(prefixes[0]!, out, o)
-        at = At.FieldStart
-      }
-      if (byte === TAB || byte === NEWLINE) {
-        if (at === At.Value) {
-          // Held-back spaces make sure none of this value's trailing spaces left earlier.
-          if (trim[column]) while (o > 0 && out[o - 1] === SPACE) o--
-          out[o++] = QUOTE
-        } else if (at === At.FieldStart) {
-          out[o++] = QUOTE
-          out[o++] = QUOTE
-        } else if (at !== At.AfterNull) throw new CopyTextError('COPY text output has a lone backslash')
-        if (byte === TAB) {
-          if (column === last) throw new CopyTextError('COPY text output has more fields than columns')
-          column++
-          o = put(prefixes[column]!, out, o)
-          at = At.FieldStart
-        } else {
-          if (column !== last) throw new CopyTextError('COPY text output has fewer fields than columns')
-          o = put(ROW_END, out, o)
-          column = 0
-          at = At.RowStart
-        }
-        continue
-      }
-      if (at === At.FieldStart) {
-        if (byte === BACKSLASH) {
-          at = At.FieldStartBackslash
-          continue
-        }
-        out[o++] = QUOTE
-        at = At.Value
-      } else if (at === At.FieldStartBackslash) {
-        if (byte === LETTER_N) {
-          o = put(NULL, out, o)
-          at = At.AfterNull
-          continue
-        }
-        out[o++] = QUOTE
-        at = At.ValueBackslash
-      } else if (at === At.AfterNull) {
-        throw new CopyTextError('COPY text output has bytes after \\N in a field')
-      }
-      if (at === At.ValueBackslash) {
-        const escaped = COPY_ESCAPES[byte]
-        if (!escaped)
-          throw new CopyTextError(`COPY text output has an unknown escape \\${String.fromCharCode(byte)}`)
-        o = put(escaped, out, o)
-        at = At.Value
-      } else if (byte === BACKSLASH) {
-        at = At.ValueBackslash
-      } else {
-        const escaped = RAW_ESCAPES[byte]
-        if (escaped) o = put(escaped, out, o)
-        else out[o++] = byte
+  /** Copies converted bytes (a view of the scratch buffer) into blocks, pushing each full one. */
+  #emit(converted: Buffer): void {
+    let at = 0
+    while (at < converted.length) {
+      this.#block ??= Buffer.allocUnsafeSlow(this.#blockBytes)
+      const copied = converted.copy(this.#block, this.#blockFill, at)
+      at += copied
+      this.#blockFill += copied
+      if (this.#blockFill === this.#blockBytes) {
+        this.push(this.#block)
+        this.#block = undefined
+        this.#blockFill = 0
       }
     }
+  }
 
-    if (at === At.Value && trim[column]) {
+  /** Converts a slice into the scratch buffer; returns a view of it, valid until the next call. */
+  #convert(chunk: Buffer): Buffer {
+    // Word stores may write up to 3 bytes past the last byte that counts.
+    const needed = chunk.length * this.#expansion + this.#heldSpaces + 4
+    if (this.#scratch.length < needed) {
+      this.#scratch = Buffer.allocUnsafeSlow(needed)
+      this.#scratchView = new DataView(this.#scratch.buffer, this.#scratch.byteOffset, this.#scratch.length)
+    }
+    const out = this.#scratch
+    let o = 0
+    for (; this.#heldSpaces > 0; this.#heldSpaces--) out[o++] = SPACE
+    const state = this.#state
+    o = convertSlice(chunk, out, this.#scratchView, o, state)
+    if (state.at === At.Value && state.trim[state.column]) {
       while (o > 0 && out[o - 1] === SPACE) {
         o--
         this.#heldSpaces++
       }
     }
-    this.#column = column
-    this.#at = at
-    if (o === 0) return undefined
-    const result = Buffer.allocUnsafeSlow(o)
-    out.copy(result, 0, 0, o)
-    return result
+    return out.subarray(0, o)
   }
 
   override _flush(done: TransformCallback): void {
-    done(this.#at === At.RowStart ? null : new CopyTextError('COPY text output ends in the middle of a row'))
+    if (this.#state.at !== At.RowStart) {
+      done(new CopyTextError('COPY text output ends in the middle of a row'))
+      return
+    }
+    if (this.#blockFill > 0) this.push(this.#block!.subarray(0, this.#blockFill))
+    this.#block = undefined
+    done()
   }
 }

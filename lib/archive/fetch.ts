@@ -22,6 +22,7 @@ import {
 } from './authenticity.ts'
 import { BACKUPS_PREFIX, isBackupId } from './layout.ts'
 import type { Manifest } from './manifest.ts'
+import { READ_CHUNK_BYTES } from './reader.ts'
 import { assertVerified, verifyArchive } from './verify.ts'
 import { createWorkFolder, sweepStaleWorkFolders } from './work-folder.ts'
 
@@ -271,7 +272,7 @@ async function assertRoomFor(dir: string, bytes: number): Promise<void> {
 
 /** A fresh read of the local archive, for one pass. */
 export function openArchive(archive: LocalArchive) {
-  return createReadStream(archive.path, { highWaterMark: 1024 * 1024 })
+  return createReadStream(archive.path, { highWaterMark: READ_CHUNK_BYTES })
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   validateAccess,
   validateRoles,
 } from './access.ts'
+import type { TableDigest } from './table-digest.ts'
 
 export const FORMAT_VERSION = 1
 
@@ -45,6 +46,19 @@ export interface TableEntry {
   kind: 'r' | 'p'
   /** For a partition: the parent it belongs to. */
   partitionOf?: string
+  /**
+   * The server's order-independent digest of the rows, taken in the backup's snapshot
+   * (lib/archive/table-digest.ts). Absent in archives written before it existed, and
+   * for API-mode backups: their restores prove the load by re-export instead.
+   */
+  digest?: TableDigest
+  /**
+   * How the file's rows are ordered: `key` by primary key, or by the whole row's text
+   * where there is none, so a re-export of the restored table gives the same bytes
+   * (what an absent field means: every archive before row digests); `none` in the
+   * order the server read them, proven by `digest` instead.
+   */
+  rowOrder?: 'key' | 'none'
 }
 
 export interface SequenceEntry {

@@ -6,7 +6,7 @@ import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import { INNER_SIGNATURE_FILE } from '../trust/backup-signature.ts'
 import { METADATA_LIMITS, tooLarge } from '../trust/bounded.ts'
 import { type Manifest, parseManifest } from './manifest.ts'
-import { readArchive } from './reader.ts'
+import { type ArchiveEntry, readArchive } from './reader.ts'
 
 export interface FileCheck {
   path: string
@@ -53,60 +53,96 @@ const KEPT_FILES: ReadonlyMap<string, number> = new Map([
   ['roles.sql', METADATA_LIMITS.manifest],
 ])
 
-export async function verifyArchive(input: Readable, options: VerifyOptions): Promise<ArchiveVerification> {
-  const files: FileCheck[] = []
-  const small = new Map<string, string>()
-  const roots = new Set<string>()
-  const problems: string[] = []
-  const failed = new Set<string>()
-  const fail = (file: string, problem: string) => {
-    failed.add(file)
-    problems.push(`${file}: ${problem}`)
-  }
-  const expectedByFile = new Map(options.expected?.tables.map((t) => [t.file, t]) ?? [])
+/** What reading the archive found: every file measured, the small ones kept, each problem. */
+interface Findings {
+  files: FileCheck[]
+  small: Map<string, string>
+  roots: Set<string>
+  problems: string[]
+  failed: Set<string>
+}
 
+function fail(findings: Findings, file: string, problem: string): void {
+  findings.failed.add(file)
+  findings.problems.push(`${file}: ${problem}`)
+}
+
+function failure(findings: Findings, manifest?: Manifest): ArchiveVerification {
+  return {
+    ok: false,
+    ...(manifest ? { manifest } : {}),
+    files: findings.files,
+    problems: findings.problems,
+    failedFiles: [...findings.failed],
+  }
+}
+
+export async function verifyArchive(input: Readable, options: VerifyOptions): Promise<ArchiveVerification> {
+  const findings: Findings = {
+    files: [],
+    small: new Map(),
+    roots: new Set(),
+    problems: [],
+    failed: new Set(),
+  }
+  await readAndMeasure(input, options, findings)
+  const manifestText = findings.small.get('manifest.json')
+  if (manifestText === undefined) {
+    findings.problems.push(`${options.where}: manifest.json is missing`)
+    return failure(findings)
+  }
+  options.authenticate?.(manifestText, findings.small.get(INNER_SIGNATURE_FILE))
+  let manifest: Manifest
+  try {
+    manifest = parseManifest(manifestText, options.where)
+  } catch (error) {
+    if (isLifeboatError(error) && error.code === 'ARCHIVE_FORMAT') throw error
+    findings.problems.push((error as Error).message)
+    return failure(findings)
+  }
+  const { roots, problems } = findings
+  if (roots.size !== 1 || !roots.has(manifest.id)) {
+    problems.push(
+      `${options.where}: root folder ${[...roots].join(', ') || '(none)'} does not match backup id ${manifest.id}`,
+    )
+  }
+  const byPath = new Map(findings.files.map((f) => [f.path, f]))
+  checkFiles(manifest, byPath, findings)
+  checkSums(findings.small.get('SHA256SUMS'), byPath, findings, options.where)
+  const schemaSql = findings.small.get('schema.sql')
+  const rolesSql = findings.small.get('roles.sql')
+  return {
+    ok: problems.length === 0,
+    manifest,
+    ...(schemaSql !== undefined ? { schemaSql } : {}),
+    ...(rolesSql !== undefined ? { rolesSql } : {}),
+    files: findings.files,
+    problems,
+    failedFiles: [...findings.failed],
+  }
+}
+
+/** Streams every file once: its sha256, size and rows; the small files kept (bounded). */
+async function readAndMeasure(input: Readable, options: VerifyOptions, findings: Findings): Promise<void> {
+  const expectedByFile = new Map(options.expected?.tables.map((t) => [t.file, t]) ?? [])
   try {
     await readArchive(
       input,
       async (entry) => {
-        roots.add(entry.root)
-        const hash = createHash('sha256')
+        findings.roots.add(entry.root)
         const limit = KEPT_FILES.get(entry.path)
-        const keep = limit !== undefined
-        if (keep && entry.size > limit)
+        if (limit !== undefined && entry.size > limit)
           throw tooLarge(
             `${options.where} (${entry.path})`,
             limit,
             `its tar header says ${entry.size.toLocaleString('en')}`,
           )
-        const chunks: Buffer[] = []
-        let bytes = 0
-        let rows = 0
-        for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
-          hash.update(chunk)
-          bytes += chunk.length
-          if (keep) {
-            if (bytes > limit)
-              throw tooLarge(
-                `${options.where} (${entry.path})`,
-                limit,
-                `more than ${limit.toLocaleString('en')} read`,
-              )
-            chunks.push(chunk)
-          }
-          let at = chunk.indexOf(0x0a)
-          while (at !== -1) {
-            rows++
-            at = chunk.indexOf(0x0a, at + 1)
-          }
-        }
-        const check: FileCheck = { path: entry.path, bytes, sha256: hash.digest('hex') }
-        if (entry.path.startsWith('data/')) check.rows = rows
-        files.push(check)
-        if (keep) small.set(entry.path, Buffer.concat(chunks).toString('utf8'))
+        const { check, kept } = await measureFile(entry, limit, options.where)
+        findings.files.push(check)
+        if (kept) findings.small.set(entry.path, kept)
         const expected = expectedByFile.get(entry.path)
         if (expected && expected.sha256 !== check.sha256)
-          fail(entry.path, 'sha256 does not match the manifest')
+          fail(findings, entry.path, 'sha256 does not match the manifest')
       },
       { where: options.where, transforms: options.transforms ?? [], signal: options.signal },
     )
@@ -116,79 +152,83 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
       throw error
     const message = isLifeboatError(error) ? error.message : String(error)
     const broken = /\(in ([^)]+)\)/.exec(message)?.[1]
-    if (broken) failed.add(broken)
+    if (broken) findings.failed.add(broken)
     // Still compare what was read with the manifest, if it got that far: gzip checks
     // its CRC only at the very end, after every file has passed by.
-    problems.push(message)
+    findings.problems.push(message)
   }
+}
 
-  const manifestText = small.get('manifest.json')
-  if (manifestText === undefined) {
-    problems.push(`${options.where}: manifest.json is missing`)
-    return { ok: false, files, problems, failedFiles: [...failed] }
+/** One file's sha256, bytes and newline count; its text too when it is kept (up to `limit`). */
+async function measureFile(
+  entry: ArchiveEntry,
+  limit: number | undefined,
+  where: string,
+): Promise<{ check: FileCheck; kept: string | undefined }> {
+  const hash = createHash('sha256')
+  const chunks: Buffer[] = []
+  let bytes = 0
+  let rows = 0
+  for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
+    hash.update(chunk)
+    bytes += chunk.length
+    if (limit !== undefined) {
+      if (bytes > limit)
+        throw tooLarge(`${where} (${entry.path})`, limit, `more than ${limit.toLocaleString('en')} read`)
+      chunks.push(chunk)
+    }
+    for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) rows++
   }
-  options.authenticate?.(manifestText, small.get(INNER_SIGNATURE_FILE))
-  let manifest: Manifest
-  try {
-    manifest = parseManifest(manifestText, options.where)
-  } catch (error) {
-    if (isLifeboatError(error) && error.code === 'ARCHIVE_FORMAT') throw error
-    problems.push((error as Error).message)
-    return { ok: false, files, problems, failedFiles: [...failed] }
-  }
+  const check: FileCheck = { path: entry.path, bytes, sha256: hash.digest('hex') }
+  if (entry.path.startsWith('data/')) check.rows = rows
+  return { check, kept: limit === undefined ? undefined : Buffer.concat(chunks).toString('utf8') }
+}
 
-  if (roots.size !== 1 || !roots.has(manifest.id)) {
-    problems.push(
-      `${options.where}: root folder ${[...roots].join(', ') || '(none)'} does not match backup id ${manifest.id}`,
-    )
-  }
-  const byPath = new Map(files.map((f) => [f.path, f]))
+/** Every file the manifest lists against what was read, and nothing read that it does not list. */
+function checkFiles(manifest: Manifest, byPath: ReadonlyMap<string, FileCheck>, findings: Findings): void {
   const expectedFiles = new Map<string, { sha256: string; bytes: number; rows?: number }>()
   for (const t of manifest.tables) expectedFiles.set(t.file, t)
   if (manifest.schemaSql) expectedFiles.set('schema.sql', manifest.schemaSql)
   if (manifest.roles?.file) expectedFiles.set('roles.sql', manifest.roles.file)
-
   for (const [path, expected] of expectedFiles) {
     const actual = byPath.get(path)
-    if (!actual) fail(path, 'missing from the archive')
+    if (!actual) fail(findings, path, 'missing from the archive')
     else if (actual.sha256 !== expected.sha256) {
-      if (!failed.has(path)) fail(path, 'sha256 does not match the manifest')
+      if (!findings.failed.has(path)) fail(findings, path, 'sha256 does not match the manifest')
     } else if (actual.bytes !== expected.bytes)
-      fail(path, `size ${actual.bytes} differs from the manifest's ${expected.bytes}`)
+      fail(findings, path, `size ${actual.bytes} differs from the manifest's ${expected.bytes}`)
     else if (expected.rows !== undefined && actual.rows !== expected.rows) {
-      fail(path, `${actual.rows} rows, the manifest says ${expected.rows}`)
+      fail(findings, path, `${actual.rows} rows, the manifest says ${expected.rows}`)
     }
   }
-  for (const file of files) {
+  for (const file of findings.files) {
     if (!expectedFiles.has(file.path) && !SMALL_FILES.has(file.path))
-      fail(file.path, 'not listed in the manifest')
+      fail(findings, file.path, 'not listed in the manifest')
   }
+}
 
-  const sums = small.get('SHA256SUMS')
-  if (sums === undefined) problems.push(`${options.where}: SHA256SUMS is missing`)
-  else {
-    for (const line of sums.split('\n').filter(Boolean)) {
-      const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line)
-      if (!m) {
-        problems.push(`SHA256SUMS: malformed line "${line.slice(0, 80)}"`)
-        continue
-      }
-      const actual = byPath.get(m[2]!)
-      if (!actual) {
-        if (!failed.has(m[2]!)) fail(m[2]!, 'listed in SHA256SUMS but missing')
-      } else if (actual.sha256 !== m[1] && !failed.has(m[2]!)) fail(m[2]!, 'sha256 does not match SHA256SUMS')
-    }
+/** SHA256SUMS, line by line, against what was read. */
+function checkSums(
+  sums: string | undefined,
+  byPath: ReadonlyMap<string, FileCheck>,
+  findings: Findings,
+  where: string,
+): void {
+  if (sums === undefined) {
+    findings.problems.push(`${where}: SHA256SUMS is missing`)
+    return
   }
-  const schemaSql = small.get('schema.sql')
-  const rolesSql = small.get('roles.sql')
-  return {
-    ok: problems.length === 0,
-    manifest,
-    ...(schemaSql !== undefined ? { schemaSql } : {}),
-    ...(rolesSql !== undefined ? { rolesSql } : {}),
-    files,
-    problems,
-    failedFiles: [...failed],
+  for (const line of sums.split('\n').filter(Boolean)) {
+    const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line)
+    if (!m) {
+      findings.problems.push(`SHA256SUMS: malformed line "${line.slice(0, 80)}"`)
+      continue
+    }
+    const actual = byPath.get(m[2]!)
+    if (!actual) {
+      if (!findings.failed.has(m[2]!)) fail(findings, m[2]!, 'listed in SHA256SUMS but missing')
+    } else if (actual.sha256 !== m[1] && !findings.failed.has(m[2]!))
+      fail(findings, m[2]!, 'sha256 does not match SHA256SUMS')
   }
 }
 

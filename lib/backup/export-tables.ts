@@ -2,6 +2,7 @@
 // the archive in restore order. Big tables with an integer key are split into key
 // ranges exported in parallel and joined in key order (lib/backup/export-plan.ts).
 import { rm } from 'node:fs/promises'
+import type { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import type { CatalogTable } from '../adapters/postgres/catalog.ts'
@@ -15,8 +16,11 @@ import {
 import { exportTable, NdjsonMeter } from '../adapters/postgres/export-table.ts'
 import { dataFileName } from '../archive/layout.ts'
 import { qualifiedName, type TableEntry } from '../archive/manifest.ts'
+import { RowDigest } from '../archive/row-digest.ts'
+import { DIGEST_METHOD } from '../archive/table-digest.ts'
 import type { ArchiveWriter } from '../archive/writer.ts'
 import { deferred } from '../core/deferred.ts'
+import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import type { Secret } from '../core/secret.ts'
 import { type KeyRange, partCountFor, splitKeyOf, splitKeyRange } from './export-plan.ts'
@@ -29,11 +33,13 @@ export interface ExportContext {
   writer: ArchiveWriter
   snapshot: string
   source: Secret
-  /** Session settings for the worker connections (the leader's, timeouts included). */
-  settings?: Readonly<Record<string, string>>
   jobs: number
   /** Tables estimated smaller than this are never split (default SPLIT_MIN_BYTES). */
   splitMinBytes?: number
+  /** Session settings for the worker connections (the leader's, timeouts included). */
+  settings?: Readonly<Record<string, string>>
+  /** Rows in key order (`rowOrder: key`), or as read (`none`: the manifest's digests prove them). */
+  ordered: boolean
 }
 
 /** One unit of work: a whole table, or one key range of it. */
@@ -47,144 +53,180 @@ interface PartResult {
   rows: number
   bytes: number
   sha256?: string
+  /** The part's row digest; sums, so a split table's is the sum of its parts'. */
+  digest: RowDigest
 }
 
 export async function exportTables(
   context: ExportContext,
   tables: readonly CatalogTable[],
 ): Promise<TableEntry[]> {
-  const { emit, writer } = context
   const jobs = Math.max(1, context.jobs)
   const items = await planWork(context.leader, tables, jobs, context.splitMinBytes)
   const estimatedRows = tables.reduce((n, t) => n + (t.estimatedRows ?? 0), 0)
-  emit({ type: 'phase-start', phase: 'export', total: { rows: estimatedRows, tables: tables.length } })
+  context.emit({
+    type: 'phase-start',
+    phase: 'export',
+    total: { rows: estimatedRows, tables: tables.length },
+  })
   const connections = await openWorkers(context, Math.min(jobs, items.length))
-
-  const partsOf = tables.map((_, t) => items.filter((item) => item.table === t).length)
-  const done = items.map(() => deferred<PartResult>())
-  const packed = tables.map(() => deferred<void>())
-  const failure = deferred<never>()
-  failure.promise.catch(() => undefined)
   // Workers run at most `window` items ahead of the tar, which bounds the spooled data.
-  const window = connections.length * 2
-  const rowsSoFar = tables.map(() => 0)
-  const bytesSoFar = tables.map(() => 0)
-  const began = tables.map(() => 0)
-  let next = 0
-  let stopped = false
-
-  const partPath = (item: WorkItem) => partPathOf(writer, tables[item.table]!, item)
-  const progress: TableProgress = { rowsSoFar, bytesSoFar, began, partsOf }
-  const exportItem = (item: WorkItem, client: pg.Client) =>
-    exportWorkItem(context, tables, progress, item, client)
-
-  const work = async (client: pg.Client): Promise<void> => {
-    while (!stopped && next < items.length) {
-      const index = next++
-      const item = items[index]!
-      if (index >= window)
-        await Promise.race([packed[items[index - window]!.table]!.promise, failure.promise])
-      done[index]!.resolve(await exportItem(item, client))
-    }
-  }
-  const running = Promise.all(connections.map((c) => work(c).catch((error) => failure.reject(error))))
-
-  const entries: TableEntry[] = []
-  try {
-    for (let t = 0; t < tables.length; t++) {
-      const table = tables[t]!
-      const indexes = items.flatMap((item, i) => (item.table === t ? [i] : []))
-      const parts = await Promise.race([Promise.all(indexes.map((i) => done[i]!.promise)), failure.promise])
-      const file = fileOf(table)
-      const stats =
-        parts.length === 1
-          ? parts[0]!
-          : await joinParts(
-              writer,
-              file,
-              indexes.map((i) => partPath(items[i]!)),
-            )
-      emit({
-        type: 'table-done',
-        phase: 'export',
-        table: qualifiedName(table),
-        rows: stats.rows,
-        bytes: stats.bytes,
-        seconds: (Date.now() - began[t]!) / 1000,
-        ...(parts.length > 1 ? { parts: parts.length } : {}),
-      })
-      writer.add(file)
-      entries.push(entryFor(table, file, stats))
-      packed[t]!.resolve()
-    }
-  } catch (error) {
-    // Connections still copying are ended by the caller, which stops the workers.
-    stopped = true
-    throw error
-  }
+  const run = new ExportRun(context, tables, items, connections.length * 2)
+  const running = Promise.all(connections.map((c) => run.work(c).catch((error) => run.fail(error))))
+  const entries = await run.packInOrder()
   await running
-  emit({ type: 'phase-done', phase: 'export' })
+  context.emit({ type: 'phase-done', phase: 'export' })
   return entries
 }
 
-/** Per table: rows and bytes exported so far (over its parts), when it began, its part count. */
-interface TableProgress {
-  rowsSoFar: number[]
-  bytesSoFar: number[]
-  began: number[]
-  partsOf: number[]
-}
+/**
+ * One export: workers take items in order (never more than `window` ahead of the
+ * tar), and the tables are handed to the archive in restore order as their parts finish.
+ */
+class ExportRun {
+  readonly #context: ExportContext
+  readonly #tables: readonly CatalogTable[]
+  readonly #items: readonly WorkItem[]
+  readonly #window: number
+  readonly #partsOf: number[]
+  readonly #done: ReturnType<typeof deferred<PartResult>>[]
+  readonly #packed: ReturnType<typeof deferred<void>>[]
+  readonly #failure = deferred<never>()
+  readonly #rowsSoFar: number[]
+  readonly #bytesSoFar: number[]
+  readonly #began: number[]
+  #next = 0
+  #stopped = false
 
-/** Exports one table or key range on one worker connection, reporting progress. */
-async function exportWorkItem(
-  { emit, writer }: ExportContext,
-  tables: readonly CatalogTable[],
-  progress: TableProgress,
-  item: WorkItem,
-  client: pg.Client,
-): Promise<PartResult> {
-  const table = tables[item.table]!
-  const name = qualifiedName(table)
-  if (item.part === 0) {
-    progress.began[item.table] = Date.now()
-    emit({
-      type: 'table-start',
-      table: name,
-      index: item.table,
-      total: tables.length,
-      phase: 'export',
-      ...(table.estimatedRows === undefined ? {} : { estimatedRows: table.estimatedRows }),
-      estimatedBytes: table.estimatedBytes,
-    })
+  constructor(
+    context: ExportContext,
+    tables: readonly CatalogTable[],
+    items: readonly WorkItem[],
+    window: number,
+  ) {
+    this.#context = context
+    this.#tables = tables
+    this.#items = items
+    this.#window = window
+    this.#partsOf = tables.map((_, t) => items.filter((item) => item.table === t).length)
+    this.#done = items.map(() => deferred<PartResult>())
+    this.#packed = tables.map(() => deferred<void>())
+    this.#failure.promise.catch(() => undefined)
+    this.#rowsSoFar = tables.map(() => 0)
+    this.#bytesSoFar = tables.map(() => 0)
+    this.#began = tables.map(() => 0)
   }
-  const stats = await exportTable(
-    client,
-    table,
-    destinationFor(writer, table, item, progress.partsOf[item.table]!),
-    (rows, bytes) =>
+
+  fail(error: unknown): void {
+    this.#failure.reject(error)
+  }
+
+  /** One connection's loop: the next item, unless the tar is too far behind. */
+  async work(client: pg.Client): Promise<void> {
+    const items = this.#items
+    while (!this.#stopped && this.#next < items.length) {
+      const index = this.#next++
+      if (index >= this.#window)
+        await Promise.race([this.#packed[items[index - this.#window]!.table]!.promise, this.#failure.promise])
+      this.#done[index]!.resolve(await this.#exportItem(items[index]!, client))
+    }
+  }
+
+  async #exportItem(item: WorkItem, client: pg.Client): Promise<PartResult> {
+    const { emit } = this.#context
+    const table = this.#tables[item.table]!
+    const name = qualifiedName(table)
+    if (item.part === 0) {
+      this.#began[item.table] = Date.now()
       emit({
-        type: 'table-progress',
-        phase: 'export',
+        type: 'table-start',
         table: name,
-        rows: progress.rowsSoFar[item.table]! + rows,
-        bytes: progress.bytesSoFar[item.table]! + bytes,
-      }),
-    item.range,
-  )
-  progress.rowsSoFar[item.table]! += stats.rows
-  progress.bytesSoFar[item.table]! += stats.bytes
-  return stats
-}
+        index: item.table,
+        total: this.#tables.length,
+        phase: 'export',
+        ...(table.estimatedRows === undefined ? {} : { estimatedRows: table.estimatedRows }),
+        estimatedBytes: table.estimatedBytes,
+      })
+    }
+    const stats = await exportTable(
+      client,
+      table,
+      this.#destinationOf(item),
+      (rows, bytes) =>
+        emit({
+          type: 'table-progress',
+          phase: 'export',
+          table: name,
+          rows: this.#rowsSoFar[item.table]! + rows,
+          bytes: this.#bytesSoFar[item.table]! + bytes,
+        }),
+      item.range,
+      { ordered: this.#context.ordered },
+    )
+    this.#rowsSoFar[item.table]! += stats.rows
+    this.#bytesSoFar[item.table]! += stats.bytes
+    return stats
+  }
 
-function partPathOf(writer: ArchiveWriter, table: CatalogTable, item: WorkItem): string {
-  return `${writer.spoolPath(fileOf(table))}.part-${item.part}`
-}
+  #partPath(item: WorkItem): string {
+    return `${this.#context.writer.spoolPath(fileOf(this.#tables[item.table]!))}.part-${item.part}`
+  }
 
-/** A whole table is compressed as it is exported; parts stay uncompressed until joined. */
-function destinationFor(writer: ArchiveWriter, table: CatalogTable, item: WorkItem, parts: number) {
-  return parts > 1
-    ? writer.tempFiles.createWriteStream(partPathOf(writer, table, item))
-    : writer.spool(fileOf(table))
+  /** A whole table is compressed as it is exported; parts stay plain until joined. */
+  #destinationOf(item: WorkItem): Writable {
+    return this.#partsOf[item.table]! > 1
+      ? this.#context.writer.tempFiles.createWriteStream(this.#partPath(item))
+      : this.#context.writer.spool(fileOf(this.#tables[item.table]!))
+  }
+
+  /** Hands each table to the archive in restore order, once all its parts are done. */
+  async packInOrder(): Promise<TableEntry[]> {
+    const entries: TableEntry[] = []
+    try {
+      for (let t = 0; t < this.#tables.length; t++) {
+        entries.push(await this.#pack(t))
+        this.#packed[t]!.resolve()
+      }
+    } catch (error) {
+      // Connections still copying are ended by the caller, which stops the workers.
+      this.#stopped = true
+      throw error
+    }
+    return entries
+  }
+
+  async #pack(t: number): Promise<TableEntry> {
+    const { writer, emit, ordered } = this.#context
+    const table = this.#tables[t]!
+    const indexes = this.#items.flatMap((item, i) => (item.table === t ? [i] : []))
+    const parts = await Promise.race([
+      Promise.all(indexes.map((i) => this.#done[i]!.promise)),
+      this.#failure.promise,
+    ])
+    const file = fileOf(table)
+    const stats =
+      parts.length === 1
+        ? parts[0]!
+        : {
+            ...(await joinParts(
+              writer,
+              file,
+              indexes.map((i) => this.#partPath(this.#items[i]!)),
+            )),
+            digest: sumDigests(parts.map((p) => p.digest)),
+          }
+    emit({
+      type: 'table-done',
+      phase: 'export',
+      table: qualifiedName(table),
+      rows: stats.rows,
+      bytes: stats.bytes,
+      seconds: (Date.now() - this.#began[t]!) / 1000,
+      ...(parts.length > 1 ? { parts: parts.length } : {}),
+    })
+    writer.add(file)
+    return { ...entryFor(table, file, stats), rowOrder: ordered ? 'key' : 'none' }
+  }
 }
 
 function fileOf(table: CatalogTable): string {
@@ -239,8 +281,21 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
   return context.workers
 }
 
+function sumDigests(parts: readonly RowDigest[]): RowDigest {
+  const total = new RowDigest(0)
+  for (const part of parts) {
+    total.rows += part.rows
+    total.sum.merge(part.sum)
+  }
+  return total
+}
+
 /** Joins the parts of a split table in key order into its data file, hashing it once. */
-async function joinParts(writer: ArchiveWriter, file: string, parts: readonly string[]): Promise<PartResult> {
+async function joinParts(
+  writer: ArchiveWriter,
+  file: string,
+  parts: readonly string[],
+): Promise<Omit<PartResult, 'digest'>> {
   const meter = new NdjsonMeter()
   const files = writer.tempFiles
   async function* concatenated() {
@@ -254,6 +309,12 @@ async function joinParts(writer: ArchiveWriter, file: string, parts: readonly st
 }
 
 function entryFor(table: CatalogTable, file: string, stats: PartResult): TableEntry {
+  if (stats.digest.rows !== stats.rows) {
+    throw new LifeboatError(
+      'INTERNAL',
+      `${qualifiedName(table)}: ${stats.digest.rows} rows digested, ${stats.rows} written`,
+    )
+  }
   return {
     schema: table.schema,
     name: table.name,
@@ -266,5 +327,6 @@ function entryFor(table: CatalogTable, file: string, stats: PartResult): TableEn
     foreignKeys: table.foreignKeys,
     kind: table.kind,
     ...(table.partitionOf ? { partitionOf: table.partitionOf } : {}),
+    digest: { method: DIGEST_METHOD, sum: stats.digest.digest() },
   }
 }

@@ -62,6 +62,12 @@ export interface PostgresSourceOptions {
   jobs: number
   /** Tables estimated larger than this are split across the jobs (default 64 MB). */
   splitMinBytes?: number
+  /**
+   * `key` (default): rows in key order, so a re-export of the restored table gives the
+   * same bytes. `none`: rows as the server reads them (no sort on the server), proven
+   * after a restore by the manifest's row digests (docs/archive-format.md).
+   */
+  rowOrder?: 'key' | 'none'
   generateSchemaSql?: GenerateSchemaSql | undefined
   /** The job's deadline: the server ends this backup's statements and idle snapshot by then too. */
   deadlineMs?: number | undefined
@@ -177,6 +183,7 @@ export class PostgresSource implements BackupSource {
         source: this.#options.source,
         settings: this.#settings,
         jobs: this.#options.jobs,
+        ordered: (this.#options.rowOrder ?? 'key') === 'key',
         ...(splitMinBytes !== undefined ? { splitMinBytes } : {}),
       },
       this.#ordered,

@@ -3,6 +3,7 @@
 import type { Manifest } from '../archive/manifest.ts'
 import { formatBytes, plural } from '../core/format.ts'
 import type { RestoreResult } from '../restore/postgres-target.ts'
+import { proofVerdict } from '../restore/target.ts'
 import type { CleanResult } from '../retention/clean.ts'
 import type { VerifyReport } from '../verify/verify-backups.ts'
 import { markdownTable } from './step-summary.ts'
@@ -62,7 +63,7 @@ export function restoreMarkdown(result: RestoreResult): string {
   return [
     `### ✅ Restore of ${result.id}`,
     '',
-    `Into \`${target.database}\` at \`${target.host}:${target.port}\`: ${plural(result.tables.length, 'table')}, ${count(result.rows)} rows in ${result.seconds.total.toFixed(1)} s (download ${result.seconds.download.toFixed(1)} s, verify ${result.seconds.verifyArchive.toFixed(1)} s, load ${result.seconds.load.toFixed(1)} s, after-load check ${result.seconds.verifyTables.toFixed(1)} s); ${result.verified ? 'every table verified by re-export' : 'not verified (--no-verify)'}.`,
+    `Into \`${target.database}\` at \`${target.host}:${target.port}\`: ${plural(result.tables.length, 'table')}, ${count(result.rows)} rows in ${result.seconds.total.toFixed(1)} s (download ${result.seconds.download.toFixed(1)} s, verify ${result.seconds.verifyArchive.toFixed(1)} s, load ${result.seconds.load.toFixed(1)} s, after-load check ${result.seconds.verifyTables.toFixed(1)} s); ${proofVerdict(result.verified, result.tables)}.`,
     '',
     markdownTable(
       ['table', 'rows (backup)', 'rows (restored)', 'check'],

@@ -1,16 +1,11 @@
 // The steps a PostgreSQL restore takes inside its transaction, each small enough to
-// read on its own: running schema SQL, keeping triggers quiet, sequences, the proof.
-import { Writable } from 'node:stream'
+// read on its own: running schema SQL, keeping triggers quiet, sequences.
 import type pg from 'pg'
 import { queryError, quoteQualified } from '../adapters/postgres/connection.ts'
-import { exportTable } from '../adapters/postgres/export-table.ts'
-import { readTargetState, readUserTriggers, triggerStatements } from '../adapters/postgres/target.ts'
-import { qualifiedName, type SequenceEntry, type TableEntry } from '../archive/manifest.ts'
+import { readUserTriggers, triggerStatements } from '../adapters/postgres/target.ts'
+import { qualifiedName, type SequenceEntry } from '../archive/manifest.ts'
 import { isLifeboatError, LifeboatError, toLifeboatError } from '../core/errors.ts'
-import type { EmitEvent } from '../core/events.ts'
-import { plural } from '../core/format.ts'
 import { describeStatement, type SchemaStatement } from '../trust/schema-statements.ts'
-import type { TableOutcome } from './target.ts'
 
 /** How user triggers were kept from rewriting restored rows (see docs/restore.md). */
 export type TriggerMode = 'replica' | 'per-trigger'
@@ -148,61 +143,6 @@ export async function setSequences(
     } catch (error) {
       throw queryError(error, `setting sequence ${qualifiedName(s)}`)
     }
-  }
-}
-
-/** Re-exports each restored table the way the backup exported it and compares with the manifest. */
-export async function proveRestoredTables(
-  client: pg.ClientBase,
-  tables: readonly TableEntry[],
-  outcomes: Map<string, TableOutcome>,
-  emit: EmitEvent,
-): Promise<void> {
-  emit({
-    type: 'step',
-    message: `verifying ${plural(tables.length, 'restored table')} (re-export and sha256)`,
-  })
-  const now = await readTargetState(client, tables.map(qualifiedName), [])
-  const failures: string[] = []
-  const total = tables.reduce((n, t) => n + t.rows, 0)
-  emit({ type: 'phase-start', phase: 'check', total: { rows: total, tables: tables.length } })
-  for (const [index, table] of tables.entries()) {
-    const name = qualifiedName(table)
-    const began = performance.now()
-    emit({
-      type: 'table-start',
-      phase: 'check',
-      table: name,
-      index,
-      total: tables.length,
-      estimatedRows: table.rows,
-    })
-    const columns = now.tables.get(name)?.columns ?? []
-    const collatable = new Set(columns.filter((c) => c.collatable).map((c) => c.name))
-    const textCast = new Set(columns.filter((c) => c.textCast).map((c) => c.name))
-    const padded = new Set(columns.filter((c) => c.padded).map((c) => c.name))
-    const sink = new Writable({ write: (_chunk, _encoding, done) => done() })
-    const stats = await exportTable(client, { ...table, collatable, textCast, padded }, sink, (rows, bytes) =>
-      emit({ type: 'table-progress', phase: 'check', table: name, rows, bytes }),
-    )
-    const seconds = (performance.now() - began) / 1000
-    emit({ type: 'table-done', phase: 'check', table: name, rows: stats.rows, bytes: stats.bytes, seconds })
-    const outcome = outcomes.get(name)!
-    outcome.rowsRestored = stats.rows
-    outcome.sha256Match = stats.sha256 === table.sha256
-    if (stats.rows !== table.rows || !outcome.sha256Match) {
-      failures.push(
-        `${name}: ${stats.rows} rows restored (${table.rows} in the backup), sha256 ${outcome.sha256Match ? 'matches' : 'differs'}`,
-      )
-    }
-  }
-  emit({ type: 'phase-done', phase: 'check' })
-  if (failures.length > 0) {
-    throw new LifeboatError(
-      'RESTORE_FAILED',
-      `${plural(failures.length, 'restored table')} differ from the backup: ${failures.join('; ')}`,
-      { details: failures },
-    )
   }
 }
 

@@ -23,9 +23,9 @@ import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
 import { inspectSchemaSql, keepStatements, type SchemaInspection } from '../trust/schema-statements.ts'
+import { proveRestoredTables } from './postgres-proof.ts'
 import {
   applyStatements,
-  proveRestoredTables,
   rolledBack,
   runStatement,
   setSequences,

@@ -19,7 +19,13 @@ export interface TableOutcome {
   generatedByTarget?: string[]
   /** The after-load proof; absent with --no-verify. */
   rowsRestored?: number
+  /**
+   * The target's rows equal the backup's, by the proof `proof` names: `sha256` (the table
+   * re-exported, its bytes hashed) or `digest` (the manifest's row digest, measured by the
+   * server). The name is the field reports and drills have always read.
+   */
   sha256Match?: boolean
+  proof?: 'sha256' | 'digest'
 }
 
 /** What this restore writes, decided before the first write. */
@@ -93,4 +99,15 @@ export interface RestoreTarget {
    */
   rollback(error: unknown, phase: string): Promise<Error>
   close(): Promise<void>
+}
+
+/** How the restored tables were proven, for the result line: `every table verified by …`. */
+export function proofVerdict(verified: boolean, tables: readonly Pick<TableOutcome, 'proof'>[]): string {
+  if (!verified) return 'not verified (--no-verify)'
+  const proofs = new Set(tables.map((t) => t.proof ?? 'sha256'))
+  const by = [
+    ...(proofs.has('digest') ? ['row digest'] : []),
+    ...(proofs.has('sha256') || proofs.size === 0 ? ['re-export'] : []),
+  ]
+  return `every table verified by ${by.join(' or ')}`
 }

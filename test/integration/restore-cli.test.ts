@@ -138,10 +138,10 @@ describe('the job', () => {
     const run = await runJobProcess('restore', ['latest'], { ...env, TARGET_DATABASE_URL: target })
     expect(run.code, run.stderr).toBe(0)
     const lines = run.stdout.trim().split('\n')
-    expect(lines[0]).toMatch(/^table\s+rows \(backup\)\s+rows \(restored\)\s+sha256$/)
+    expect(lines[0]).toMatch(/^table\s+rows \(backup\)\s+rows \(restored\)\s+check$/)
     expect(lines.find((l) => l.startsWith('public.metrics'))).toMatch(/^public\.metrics\s+500\s+500\s+ok$/)
     expect(lines.at(-1)).toMatch(
-      /^restored backup-2026-01-13T020000Z into .* every table verified by re-export$/,
+      /^restored backup-2026-01-13T020000Z into .* every table verified by row digest$/,
     )
 
     const again = await runJobProcess('restore', ['latest', '--truncate', '--json', '--no-verify'], {

@@ -31,7 +31,7 @@ export function folderStore(): FileStore {
 export async function backupOf(
   url: string,
   store: Store,
-  options: { schemaSql?: boolean; now?: Date; tables?: string[] } = {},
+  options: { schemaSql?: boolean; now?: Date; tables?: string[]; rowOrder?: 'key' | 'none' } = {},
 ): Promise<BackupResult> {
   return runBackup(
     {
@@ -48,6 +48,7 @@ export async function backupOf(
       selection: { ...selectEverything, tables: options.tables ?? [] },
       jobs: 1,
       gzipLevel: 1,
+      ...(options.rowOrder ? { rowOrder: options.rowOrder } : {}),
     },
   )
 }

@@ -81,3 +81,95 @@ describe('CopyTextToNdjson', () => {
     await expect(convert(['a', 'b'], input)).rejects.toThrow(message)
   })
 })
+
+/** mulberry32: seeded, so a failure reproduces. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** What COPY TO writes for a value: backslash escapes for \b \f \n \r \t \v and \, raw otherwise. */
+function copyEscape(value: string): string {
+  const escapes: Record<string, string> = {
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+    '\\': '\\\\',
+  }
+  return value.replace(/[\b\f\n\r\t\v\\]/g, (c) => escapes[c]!)
+}
+
+describe('CopyTextToNdjson on generated rows', () => {
+  // Long plain runs (copied a word at a time) broken by every byte that stops a run, at
+  // every offset within a word; values JSON.stringify escapes exactly as PostgreSQL does.
+  const random = prng(18)
+  const alphabet = [
+    'a',
+    'b',
+    ' ',
+    'é',
+    '😀',
+    '"',
+    '\\',
+    '\n',
+    '\t',
+    '\r',
+    '\u0001',
+    '\u001f',
+    '\u007f',
+    '\b',
+    '\v',
+  ]
+  const value = (): string | null => {
+    if (random() < 0.1) return null
+    let text = ''
+    const length = Math.floor(random() * 40)
+    for (let i = 0; i < length; i++)
+      text += random() < 0.8 ? 'x' : alphabet[Math.floor(random() * alphabet.length)]!
+    return text
+  }
+  const columns = ['id', 'long name', 'c']
+  const rows = Array.from({ length: 400 }, () => columns.map(value))
+  const copyText = rows
+    .map((r) => `${r.map((v) => (v === null ? '\\N' : copyEscape(v))).join('\t')}\n`)
+    .join('')
+  const expected = rows
+    .map((r) => `${JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, r[i]])))}\n`)
+    .join('')
+
+  it('writes what JSON.stringify writes for the same values', async () => {
+    expect(await convert(columns, copyText)).toBe(expected)
+  })
+
+  it('writes whole blocks of the given size, the last one short', async () => {
+    const converter = new CopyTextToNdjson(columns, new Set(), 1000)
+    const sizes: number[] = []
+    const out: Buffer[] = []
+    converter.on('data', (chunk: Buffer) => {
+      sizes.push(chunk.length)
+      out.push(chunk)
+    })
+    const ended = new Promise((resolve) => converter.on('end', resolve))
+    converter.end(Buffer.from(copyText))
+    await ended
+    expect(Buffer.concat(out).toString()).toBe(expected)
+    expect(sizes.slice(0, -1).every((size) => size === 1000)).toBe(true)
+    expect(sizes.at(-1)).toBe(Buffer.byteLength(expected) % 1000 || 1000)
+  })
+
+  it.each([1, 3, 5, 7, 64, 1000])('gives the same output in chunks of %i bytes', async (size) => {
+    const bytes = Buffer.from(copyText)
+    const chunks: Buffer[] = []
+    for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size))
+    expect(await text(Readable.from(chunks).pipe(new CopyTextToNdjson(columns)))).toBe(expected)
+  })
+})

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { CopyTextToNdjson } from '../../archive/copy-text-to-ndjson.ts'
+import { RowDigest } from '../../archive/row-digest.ts'
 import type { KeyRange } from '../../backup/export-plan.ts'
 import { queryError, quoteIdent, quoteQualified } from './connection.ts'
 
@@ -30,6 +31,8 @@ export interface ExportStats {
   rows: number
   bytes: number
   sha256: string
+  /** The rows' digest (lib/archive/row-digest.ts), over the COPY text as it came. */
+  digest: RowDigest
 }
 
 const NEWLINE = 0x0a
@@ -50,16 +53,26 @@ export const TEXT_CAST_DIFFERS = `(EXISTS (SELECT 1 FROM pg_type ty WHERE ty.oid
  */
 export const IS_PADDED = `(a.atttypid = 'bpchar'::regtype)`
 
+export interface ExportOptions {
+  /**
+   * Order rows by primary key, or by the whole row's text, bytewise, so that a
+   * re-export of a restored table gives the same bytes (`rowOrder: key`). Default on;
+   * a backup that records row digests exports unordered (`rowOrder: none`): one scan
+   * the digest's scan joins, no sort (docs/archive-format.md).
+   */
+  ordered?: boolean
+}
+
 /**
  * The COPY statement, text format: each value as `col::text` would give it, so the
- * NDJSON is what `row_to_json(s.*)` over `col::text AS col` gives. Rows are ordered
- * by primary key, or by the whole row's text, bytewise, so a re-export of a restored
- * table gives the same bytes.
+ * NDJSON is what `row_to_json(s.*)` over `col::text AS col` gives.
  */
-export function exportStatement(table: ExportableTable, range?: KeyRange): string {
-  const select = exportedColumns(table)
-    .map((name) => (table.textCast.has(name) ? `t.${quoteIdent(name)}::text` : `t.${quoteIdent(name)}`))
-    .join(', ')
+export function exportStatement(
+  table: ExportableTable,
+  range?: KeyRange,
+  options: ExportOptions = {},
+): string {
+  const select = exportedSelectList(table)
   const byteOrder = (name: string) => (table.collatable.has(name) ? ` COLLATE "C"` : '')
   const order =
     table.primaryKey.length > 0
@@ -73,11 +86,19 @@ export function exportStatement(table: ExportableTable, range?: KeyRange): strin
     ...(range?.upper !== undefined ? [`t.${quoteIdent(range.column)} < ${range.upper}`] : []),
   ]
   const where = bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''
-  return `COPY (SELECT ${select} FROM ${only}${quoteQualified(table.schema, table.name)} t${where} ORDER BY ${order}) TO STDOUT`
+  const orderBy = (options.ordered ?? true) ? ` ORDER BY ${order}` : ''
+  return `COPY (SELECT ${select} FROM ${only}${quoteQualified(table.schema, table.name)} t${where}${orderBy}) TO STDOUT`
+}
+
+/** `t."a", t."b"::text, …`: each exported value as `col::text` gives it (TEXT_CAST_DIFFERS). */
+export function exportedSelectList(table: Pick<ExportableTable, 'columns' | 'textCast'>): string {
+  return exportedColumns(table)
+    .map((name) => (table.textCast.has(name) ? `t.${quoteIdent(name)}::text` : `t.${quoteIdent(name)}`))
+    .join(', ')
 }
 
 /** The archive's columns: generated ones are recomputed on restore, so not exported. */
-export function exportedColumns(table: ExportableTable): string[] {
+export function exportedColumns(table: Pick<ExportableTable, 'columns'>): string[] {
   return table.columns.filter((c) => !c.generated).map((c) => c.name)
 }
 
@@ -120,6 +141,28 @@ export class NdjsonMeter extends Transform {
   }
 }
 
+/** Feeds the COPY text to the row digest on its way to the converter. */
+class DigestTap extends Transform {
+  readonly #digest: RowDigest
+  constructor(digest: RowDigest) {
+    super()
+    this.#digest = digest
+  }
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (error?: Error | null, data?: Buffer) => void,
+  ) {
+    try {
+      this.#digest.update(chunk)
+    } catch (error) {
+      done(error as Error)
+      return
+    }
+    done(null, chunk)
+  }
+}
+
 export async function exportTable(
   client: pg.ClientBase,
   table: ExportableTable,
@@ -127,13 +170,22 @@ export async function exportTable(
   onProgress?: (rows: number, bytes: number) => void,
   /** A key range: one part of a split table, which is hashed when the parts are joined. */
   range?: KeyRange,
+  options: ExportOptions = {},
 ): Promise<ExportStats> {
   const meter = new NdjsonMeter(onProgress, { hash: range === undefined })
+  const columns = exportedColumns(table)
+  const digest = new RowDigest(columns.length)
   try {
-    const source = client.query(copyTo(exportStatement(table, range)))
-    await pipeline(source, new CopyTextToNdjson(exportedColumns(table), table.padded), meter, destination)
+    const source = client.query(copyTo(exportStatement(table, range, options)))
+    await pipeline(
+      source,
+      new DigestTap(digest),
+      new CopyTextToNdjson(columns, table.padded),
+      meter,
+      destination,
+    )
   } catch (error) {
     throw queryError(error, `exporting ${table.schema}.${table.name}`)
   }
-  return { rows: meter.rows, bytes: meter.bytes, sha256: meter.digest() }
+  return { rows: meter.rows, bytes: meter.bytes, sha256: meter.digest(), digest }
 }

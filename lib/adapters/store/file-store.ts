@@ -78,7 +78,9 @@ export class FileStore implements Store {
     } catch (error) {
       throw storeError(error, `cannot read ${path}`)
     }
-    return createReadStream(path)
+    // 1 MiB reads, as the restore reads its local copy: 16 times fewer round trips
+    // through the thread pool and the gunzip that follows than the 64 KiB default.
+    return createReadStream(path, { highWaterMark: 1024 * 1024 })
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
