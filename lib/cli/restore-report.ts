@@ -3,6 +3,7 @@
 import { formatBytes, plural } from '../core/format.ts'
 import type { DatabaseRestoreResult } from '../restore/database-restore.ts'
 import type { RestorePreview } from '../restore/preview.ts'
+import { proofVerdict } from '../restore/target.ts'
 import type { StorageRestorePreview, StorageRestoreResult } from '../storage/restore.ts'
 import type { ReportableResult } from './after-job.ts'
 import { restoreMarkdown } from './job-markdown.ts'
@@ -136,7 +137,7 @@ export function storageText(s: StorageRestoreResult): string {
 
 function renderResult(result: DatabaseRestoreResult): string {
   const header = result.verified
-    ? ['table', 'rows (backup)', 'rows (restored)', 'sha256']
+    ? ['table', 'rows (backup)', 'rows (restored)', 'check']
     : ['table', 'rows (backup)', 'rows (loaded)']
   const rows = result.tables.map((t) =>
     result.verified
@@ -155,7 +156,7 @@ function renderResult(result: DatabaseRestoreResult): string {
       .join('  ')
       .trimEnd()
   const { target } = result
-  const verdict = result.verified ? 'every table verified by re-export' : 'not verified (--no-verify)'
+  const verdict = proofVerdict(result.verified, result.tables)
   return [
     format(header),
     ...rows.map(format),

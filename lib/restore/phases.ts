@@ -69,6 +69,7 @@ export function planRestore(
     schemaSql,
     rolesSql,
     createSchema: options.createSchema,
+    ...((options.selection?.tables.length ?? 0) > 0 ? { selectedOnly: true } : {}),
     truncate: options.truncate && !options.createSchema,
     verify: options.verify,
   }

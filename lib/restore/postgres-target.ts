@@ -47,6 +47,7 @@ import {
 import { assertTargetAllowed, type Endpoint, productionReasons } from './production-guard.ts'
 import { type RestoreDeps, type RestoreOptions, type RestoreSummary, restoreInto } from './restore.ts'
 import { assertRolesSqlMatches } from './role-plan.ts'
+import { statementFilter } from './schema-selection.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import {
   assertCreatable,
@@ -146,7 +147,7 @@ export class PostgresTarget implements RestoreTarget {
   async check(plan: RestorePlan): Promise<void> {
     if (plan.createSchema && plan.schemaSql !== undefined) {
       const all = await inspectSchemaSql(plan.schemaSql)
-      this.#schema = keepStatements(all, plan.keepStatement)
+      this.#schema = keepStatements(all, statementFilter(all, plan))
       this.#schemaSkipped = all.statements.length - this.#schema.statements.length
       const roles = plan.manifest.roles
       if (roles?.file) assertRolesSqlMatches(plan.rolesSql, roles)
@@ -165,7 +166,8 @@ export class PostgresTarget implements RestoreTarget {
       [...new Set([...plan.manifest.tables.map(qualifiedName), ...parents])],
       plan.sequences.map(qualifiedName),
     )
-    if (plan.createSchema) assertCreatable(plan.manifest, state, plan.existingTables)
+    if (plan.createSchema)
+      assertCreatable(plan.manifest, state, plan.existingTables, plan.selectedOnly ? plan.tables : undefined)
     assertExistingTablesFit(plan, state)
     assertParentsPresent(missingParents(plan.tables, state))
   }

@@ -41,9 +41,14 @@ export function selectArchiveTables(manifest: Manifest, selection: Selection | u
  * the next insert does not collide with a restored row.
  */
 export function sequencesToRestore(manifest: Manifest, tables: readonly TableEntry[]): SequenceEntry[] {
-  if (tables.length === manifest.tables.length) return [...manifest.sequences]
+  // A sequence owned by a table the backup left out (-T) went with it: schema.sql has none.
+  const archived = new Set(manifest.tables.map(qualifiedName))
+  const sequences = manifest.sequences.filter(
+    (s) => !s.ownedBy || archived.has(`${s.ownedBy.schema}.${s.ownedBy.table}`),
+  )
+  if (tables.length === manifest.tables.length) return sequences
   const restored = new Set(tables.map(qualifiedName))
-  return manifest.sequences.filter(
+  return sequences.filter(
     (s) =>
       (s.ownedBy && restored.has(`${s.ownedBy.schema}.${s.ownedBy.table}`)) ||
       (s.usedBy ?? []).some((t) => restored.has(t)),

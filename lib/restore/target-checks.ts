@@ -184,6 +184,7 @@ export function assertCreatable(
   manifest: Manifest,
   target: TargetState,
   existing: ReadonlySet<string> = new Set(),
+  created: readonly TableEntry[] = manifest.tables,
 ): void {
   if (!manifest.schemaSql) {
     throw new LifeboatError(
@@ -191,9 +192,7 @@ export function assertCreatable(
       `backup ${manifest.id} holds no schema.sql, so --create-schema cannot build the tables; create the schema first and restore without it`,
     )
   }
-  const found = manifest.tables
-    .map(qualifiedName)
-    .filter((name) => target.tables.has(name) && !existing.has(name))
+  const found = created.map(qualifiedName).filter((name) => target.tables.has(name) && !existing.has(name))
   if (found.length === 0) return
   throw new LifeboatError(
     'TARGET_NOT_EMPTY',

@@ -44,6 +44,8 @@ export interface RestorePlan {
    * (a platform's own tables): checked for compatibility and emptiness, never created.
    */
   existingTables?: ReadonlySet<string>
+  /** With -t: schema.sql is cut to the selected tables and what they need (pg_restore -t). */
+  selectedOnly?: boolean
   /** Which statements of schema.sql this restore runs (default: all of them). */
   keepStatement?: (statement: SchemaStatement) => boolean
   /** Whose privileges the access step makes the source's (default: every object of the manifest). */

@@ -163,8 +163,7 @@ describe('Supabase restore variants (issue 12)', () => {
       expect(rows[0]).toEqual({ owner: APP.billingOwner, member: true })
     })
 
-    // Issue 12 item 4 (selection): the -T backup still lists the left-out table's sequence.
-    it.skipIf(!SPEC)(
+    it(
       'restores a backup taken with -T (a table left out) into an empty database',
       async () => {
         const run = await restoreLatest(stores.withoutAttachments, await plainDatabase('plain_subset'), [
@@ -174,8 +173,7 @@ describe('Supabase restore variants (issue 12)', () => {
       },
     )
 
-    // Issue 12 item 4 (selection): -t with --create-schema still creates every table.
-    it.skipIf(!SPEC)('creates only the selected table with -t and --create-schema', async () => {
+    it('creates only the selected table with -t and --create-schema', async () => {
       const target = await plainDatabase('plain_one_table')
       const run = await restoreLatest(stores.full, target, ['--create-schema', '-t', APP.staffAudit])
       expect(run.code, lastLine(run)).toBe(0)
