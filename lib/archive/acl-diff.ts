@@ -62,9 +62,10 @@ function toMap(items: readonly AclItem[], allowed: string): AclMap {
 }
 
 /**
- * The source's ACL read for the target's server: names mapped, and a grantee that
- * held every privilege the source server knew (GRANT ALL) holds every privilege the
- * target knows (as pg_dump's GRANT ALL does); privileges the target lacks are dropped.
+ * The source's ACL read for the target's server: names mapped, privileges the target
+ * lacks dropped. Only the owner, who holds everything by default, keeps "all" on a newer
+ * server; any other grantee gets exactly the letters it held, so a 15 source's GRANT ALL
+ * to anon never becomes MAINTAIN on 17 (pg_dump's GRANT ALL would widen it).
  */
 function wantedItems(
   kind: AclKind,
@@ -76,7 +77,10 @@ function wantedItems(
   const sourceAll = privilegeSet(kind, side.serverVersionNum)
   const targetAll = privilegeSet(kind, targetVersion)
   return effectiveAcl(kind, side.owner, acl, side.serverVersionNum).map((item) => {
-    const full = kind !== 'column' && [...sourceAll].every((l) => item.privileges.includes(l))
+    const full =
+      kind !== 'column' &&
+      item.grantee === side.owner &&
+      [...sourceAll].every((l) => item.privileges.includes(l))
     const allGrantable = full && [...sourceAll].every((l) => item.grantable.includes(l))
     const privileges = full ? targetAll : item.privileges
     return {

@@ -218,13 +218,16 @@ describe('diffAcl', () => {
     ])
   })
 
-  it('reads a 15 source for a 17 target: GRANT ALL stays all (MAINTAIN included), fewer stays fewer', () => {
+  it('reads a 15 source for a 17 target: a grantee never gains MAINTAIN it did not hold', () => {
     const wanted = side('o', ['o=arwdDxt/o', 'all_of_it=arwdDxt/o', 'partial=r/o'])
     const current = side('o', ['o=arwdDxtm/o', 'partial=arwdDxtm/o'], { serverVersionNum: PG17 })
     expect(sqlOf(TABLE, wanted, current)).toEqual([
-      'GRANT INSERT, SELECT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, MAINTAIN ON TABLE public.t TO all_of_it;',
+      'GRANT INSERT, SELECT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.t TO all_of_it;',
       'REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, MAINTAIN ON TABLE public.t FROM partial CASCADE;',
     ])
+    // The owner holds everything by default, on 17 MAINTAIN included.
+    const owned = side('o', ['o=arwdDxt/o'])
+    expect(sqlOf(TABLE, owned, side('o', ['o=arwdDxtm/o'], { serverVersionNum: PG17 }))).toEqual([])
     // A NULL source ACL is the source's default: the owner keeps MAINTAIN on 17.
     expect(sqlOf(TABLE, side('o', null), side('o', null, { serverVersionNum: PG17 }))).toEqual([])
   })
