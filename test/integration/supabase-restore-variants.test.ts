@@ -66,7 +66,8 @@ describe('Supabase restore variants (issue 12)', () => {
       stores.publicOnly = folderStoreUrl('variants-public')
       stores.withoutAttachments = folderStoreUrl('variants-subset')
       await backupProject(src(), stores.full)
-      await backupProject(src(), stores.publicOnly, ['-n', 'public'])
+      // attachments reference storage.objects, which a public-only backup cannot bring back.
+      await backupProject(src(), stores.publicOnly, ['-n', 'public', '-T', APP.attachments])
       await backupProject(src(), stores.withoutAttachments, ['-T', APP.attachments])
       plain = await started
     }, 180_000)
@@ -75,9 +76,7 @@ describe('Supabase restore variants (issue 12)', () => {
       await plain?.stop()
     })
 
-    // The app's public.attachments references storage.objects, which a -n public backup
-    // does not hold and this target lacks: the restore refuses the dangling parent (USAGE).
-    describe.skipIf(!SPEC)('a -n public backup into a new project whose users came back through Auth', () => {
+    describe('a -n public backup into a new project whose users came back through Auth', () => {
       let restored: Promise<{ target: SupabaseProject; code: number; error: string }> | undefined
 
       async function restoredTarget(): Promise<SupabaseProject> {
