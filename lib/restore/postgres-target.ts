@@ -194,6 +194,7 @@ export class PostgresTarget implements RestoreTarget {
       const notCreated = await createOptionalExtensions(this.#db, plan.manifest.schemaSql ?? undefined)
       noteNotReproduced(this.#structure, notCreated, scope.emit)
       // Sanity: the tables schema.sql just built must take the archive's rows.
+      this.#step = 'checking the tables schema.sql built'
       const built = await readTargetState(this.#db, names, plan.sequences.map(qualifiedName))
       assertSchemaCompatible(checkSchema(plan.tables, plan.sequences, built))
     }
