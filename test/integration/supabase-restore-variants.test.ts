@@ -1,9 +1,7 @@
 // Specification of issue 12, "must show" 2–4 around the one-command restore: a
 // `-n public` backup keeps the trigger on auth.users and sets its sequences; targets
 // with a newer or older Auth; a plain empty PostgreSQL with --create-schema, roles
-// included; subset backups and restores. On PostgreSQL 15 and 17. Today's code fails
-// these. They run in every test run; those that still fail on this branch run only with
-// LIFEBOAT_SUPABASE_SPEC=1 and say why.
+// included; subset backups and restores. On PostgreSQL 15 and 17, in every test run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type PostgresMajor,
@@ -35,9 +33,6 @@ async function targetState(target: SupabaseProject): Promise<unknown> {
   )
   return rows[0]
 }
-
-/** The specification's tests not yet passing here run only when asked for. */
-const SPEC = process.env.LIFEBOAT_SUPABASE_SPEC === '1'
 
 describe('Supabase restore variants (issue 12)', () => {
   describe.each(MAJORS)('on PostgreSQL %i', (major: PostgresMajor) => {
@@ -162,15 +157,12 @@ describe('Supabase restore variants (issue 12)', () => {
       expect(rows[0]).toEqual({ owner: APP.billingOwner, member: true })
     })
 
-    it(
-      'restores a backup taken with -T (a table left out) into an empty database',
-      async () => {
-        const run = await restoreLatest(stores.withoutAttachments, await plainDatabase('plain_subset'), [
-          '--create-schema',
-        ])
-        expect(run.code, lastLine(run)).toBe(0)
-      },
-    )
+    it('restores a backup taken with -T (a table left out) into an empty database', async () => {
+      const run = await restoreLatest(stores.withoutAttachments, await plainDatabase('plain_subset'), [
+        '--create-schema',
+      ])
+      expect(run.code, lastLine(run)).toBe(0)
+    })
 
     it('creates only the selected table with -t and --create-schema', async () => {
       const target = await plainDatabase('plain_one_table')

@@ -1,8 +1,6 @@
 // Specification of issue 12, "must show" 1: a Supabase project's backup restored into
 // a NEW Supabase project with one command, as postgres, on PostgreSQL 15 and 17 and
-// from 15 into 17, with nothing lost. Today's code fails these (the gap report lists
-// the errors); they run only with LIFEBOAT_SUPABASE_SPEC=1 until the Supabase target
-// lands. Selections, Auth versions and plain targets: supabase-restore-variants.test.ts.
+// from 15 into 17, with nothing lost; in every test run. Selections, Auth versions and plain targets: supabase-restore-variants.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PostgresMajor } from '../../lib/adapters/postgres/throwaway.ts'
 import { supabaseCluster } from '../helpers/clusters.ts'
@@ -59,9 +57,6 @@ const COMBOS = [
   { from: 17, into: 17 },
   { from: 15, into: 17 },
 ] as const
-
-/** The specification's tests not yet passing here run only when asked for. */
-const SPEC = process.env.LIFEBOAT_SUPABASE_SPEC === '1'
 
 describe('restore into a new Supabase project (issue 12)', () => {
   beforeAll(async () => {
