@@ -1,6 +1,7 @@
 // Specification of issue 12, "must show" 1: a Supabase project's backup restored into
 // a NEW Supabase project with one command, as postgres, on PostgreSQL 15 and 17 and
-// from 15 into 17, with nothing lost; in every test run. Selections, Auth versions and plain targets: supabase-restore-variants.test.ts.
+// from 15 into 17, with nothing lost; in every test run. Selections, Auth versions and
+// plain targets: supabase-restore-variants.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PostgresMajor } from '../../lib/adapters/postgres/throwaway.ts'
 import { supabaseCluster } from '../helpers/clusters.ts'
