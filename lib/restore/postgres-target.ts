@@ -49,15 +49,9 @@ import { type RestoreDeps, type RestoreOptions, type RestoreSummary, restoreInto
 import { assertRolesSqlMatches } from './role-plan.ts'
 import { statementFilter } from './schema-selection.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
-import {
-  assertCreatable,
-  assertExistingTablesFit,
-  assertParentsPresent,
-  assertSchemaCompatible,
-  checkSchema,
-  missingParents,
-} from './target-checks.ts'
+import { assertEvery, assertSchemaCompatible, type Check, checkSchema } from './target-checks.ts'
 import { environmentEndpoints, type IdentityGuard, identityGuard } from './target-identity.ts'
+import { targetStateChecks } from './target-state-checks.ts'
 
 export interface PostgresTargetOptions {
   url: Secret
@@ -145,31 +139,23 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async check(plan: RestorePlan): Promise<void> {
+    const checks: Check[] = []
     if (plan.createSchema && plan.schemaSql !== undefined) {
       const all = await inspectSchemaSql(plan.schemaSql)
-      this.#schema = keepStatements(all, statementFilter(all, plan))
-      this.#schemaSkipped = all.statements.length - this.#schema.statements.length
+      const schema = keepStatements(all, statementFilter(all, plan))
+      this.#schema = schema
+      this.#schemaSkipped = all.statements.length - schema.statements.length
       const roles = plan.manifest.roles
-      if (roles?.file) assertRolesSqlMatches(plan.rolesSql, roles)
-      await assertRolesAvailable(this.#db, this.#schema.roles, roles)
+      if (roles?.file) checks.push(() => assertRolesSqlMatches(plan.rolesSql, roles))
+      checks.push(() => assertRolesAvailable(this.#db, schema.roles, roles))
     }
-    await this.#checkState(plan)
+    // Every reason at once, so a --dry-run (and a refused restore) names them all.
+    await assertEvery([...checks, ...(await targetStateChecks(this.#db, plan))])
   }
 
   /** Which of the archive's tables exist and hold rows; run again once the target is locked. */
   async #checkState(plan: RestorePlan): Promise<void> {
-    const parents = plan.tables.flatMap((t) =>
-      t.foreignKeys.map((f) => `${f.referencedSchema}.${f.referencedTable}`),
-    )
-    const state = await readTargetState(
-      this.#db,
-      [...new Set([...plan.manifest.tables.map(qualifiedName), ...parents])],
-      plan.sequences.map(qualifiedName),
-    )
-    if (plan.createSchema)
-      assertCreatable(plan.manifest, state, plan.existingTables, plan.selectedOnly ? plan.tables : undefined)
-    assertExistingTablesFit(plan, state)
-    assertParentsPresent(missingParents(plan.tables, state))
+    await assertEvery(await targetStateChecks(this.#db, plan))
   }
 
   async begin(plan: RestorePlan, scope: PhaseScope): Promise<void> {

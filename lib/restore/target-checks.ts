@@ -248,3 +248,28 @@ export function assertExistingTablesFit(plan: RestorePlan, state: TargetState): 
   )
   assertTargetEmpty(existing, state, plan.truncate)
 }
+
+export type Check = () => void | Promise<void>
+
+/**
+ * Runs every check and throws one error naming every problem they found (the first
+ * problem's code decides the exit), or nothing when all pass.
+ */
+export async function assertEvery(checks: readonly Check[]): Promise<void> {
+  const problems: LifeboatError[] = []
+  for (const check of checks) {
+    try {
+      await check()
+    } catch (error) {
+      if (!(error instanceof LifeboatError)) throw error
+      problems.push(error)
+    }
+  }
+  const [first, ...more] = problems
+  if (!first) return
+  if (more.length === 0) throw first
+  const also = more.map((p) => `${p.code}: ${p.message}`).join('; ')
+  throw new LifeboatError(first.code, `${first.message}; also ${also}`, {
+    details: problems.flatMap((p) => (p.details.length > 0 ? p.details : [p.message])),
+  })
+}
