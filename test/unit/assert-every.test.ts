@@ -24,10 +24,13 @@ describe('assertEvery', () => {
       refuse('TARGET_NOT_EMPTY', 'public.a holds rows'),
       () => undefined,
       refuse('SCHEMA_MISMATCH', 'public.b: column y missing'),
-    ]).catch((e: unknown) => e as LifeboatError)
-    expect(error.code).toBe('TARGET_NOT_EMPTY')
-    expect(error.message).toBe('public.a holds rows; also SCHEMA_MISMATCH: public.b: column y missing')
-    expect(error.details).toEqual(['public.a holds rows', 'public.b: column y missing'])
+    ]).then(
+      () => undefined,
+      (e: unknown) => e as LifeboatError,
+    )
+    expect(error?.code).toBe('TARGET_NOT_EMPTY')
+    expect(error?.message).toBe('public.a holds rows; also SCHEMA_MISMATCH: public.b: column y missing')
+    expect(error?.details).toEqual(['public.a holds rows', 'public.b: column y missing'])
   })
 
   it('lets an unexpected error through at once', async () => {
