@@ -72,7 +72,7 @@ COMP_WORDS=(${line}); COMP_CWORD=${words.length - 1}; _lifeboat; printf '%s\\n' 
     expect(complete(['lifeboat', 'res'])).toEqual(['restore'])
     expect(complete(['lifeboat', 'backup', '--ta'])).toEqual(['--table'])
     expect(complete(['lifeboat', 'backup', '--source', ''])).toEqual(['postgres', 'rest'])
-    expect(complete(['lifeboat', 'restore', '--no-'])).toEqual(['--no-verify'])
+    expect(complete(['lifeboat', 'restore', '--no-'])).toEqual(['--no-verify', '--no-storage'])
     expect(complete(['lifeboat', 'restore', 'la'])).toEqual(['latest'])
     expect(complete(['lifeboat', 'list', '--trunc'])).toEqual([])
   })
