@@ -24,8 +24,7 @@ import { LifeboatError } from '../lib/core/errors.ts'
 import { chooseRestoreVia } from '../lib/core/rest-config.ts'
 import { readRestoreConfig } from '../lib/core/restore-config.ts'
 import { parseSelector } from '../lib/inventory/inventory.ts'
-import { runDatabaseRestore } from '../lib/restore/database-restore.ts'
-import { PostgresTarget } from '../lib/restore/postgres-target.ts'
+import { databaseTarget, runDatabaseRestore } from '../lib/restore/database-restore.ts'
 import { previewRestore } from '../lib/restore/preview.ts'
 import { loadTrust } from '../lib/trust/signing-keys.ts'
 
@@ -83,23 +82,18 @@ export const job: JobSpec = {
       selection: config.selection,
       verify: config.verify,
     }
-    const targetOptions = {
-      url: target,
-      setting: config.targetSetting,
-      confirm: config.confirm,
-      production: config.production,
-    }
-    if (config.dryRun) {
-      const preview = await previewRestore(deps, new PostgresTarget(targetOptions), options)
-      return previewReport(preview, await previewBackupFiles(config.storage, preview.id, request))
-    }
-    const result = await runDatabaseRestore(deps, {
-      ...options,
-      ...targetOptions,
+    const where = {
       target,
       targetSetting: config.targetSetting,
+      confirm: config.confirm,
+      production: config.production,
       targetKind: config.targetKind,
-    })
+    }
+    if (config.dryRun) {
+      const preview = await previewRestore(deps, databaseTarget(where), options)
+      return previewReport(preview, await previewBackupFiles(config.storage, preview.id, request))
+    }
+    const result = await runDatabaseRestore(deps, { ...options, ...where })
     // Files after the database: owners refer to restored auth.users (docs/storage.md).
     const storage = await filesAfterDatabase(result.id, () => files(result.id))
     return restoreReport(result, storage)

@@ -14,13 +14,20 @@ export async function runDatabaseRestore(
   deps: RestoreDeps,
   options: DatabaseRestoreOptions,
 ): Promise<DatabaseRestoreResult> {
+  const target = databaseTarget(options)
+  if (target instanceof SupabaseTarget) return restoreInto(deps, target, options)
+  return { ...(await restoreInto(deps, target, options)), supabase: null }
+}
+
+/** The target a restore or its --dry-run writes through: one choice for both. */
+export function databaseTarget(
+  options: Pick<DatabaseRestoreOptions, 'target' | 'targetSetting' | 'confirm' | 'production' | 'targetKind'>,
+): PostgresTarget | SupabaseTarget {
   const inner = new PostgresTarget({
     url: options.target,
     setting: options.targetSetting,
     confirm: options.confirm,
     production: options.production,
   })
-  if (options.targetKind === 'postgres')
-    return { ...(await restoreInto(deps, inner, options)), supabase: null }
-  return restoreInto(deps, new SupabaseTarget(inner, options.targetKind), options)
+  return options.targetKind === 'postgres' ? inner : new SupabaseTarget(inner, options.targetKind)
 }

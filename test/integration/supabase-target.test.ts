@@ -57,6 +57,17 @@ describe('the Supabase target mode', () => {
     expect(lastLine(run)).toMatch(/CONFIG_INVALID.*not a Supabase project/)
   })
 
+  it('previews a restore into a new project with --dry-run: exit 0, nothing written', async () => {
+    const target = await newProject('target_dry_run')
+    const count = `SELECT (SELECT count(*)::int FROM auth.users) AS users,
+                          (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public') AS tables`
+    const before = (await sql(target.adminUrl, count)).rows[0]
+    const run = await restoreLatest(store, target.postgresUrl, ['--dry-run'])
+    expect(run.code, lastLine(run)).toBe(0)
+    expect(run.stdout).toMatch(/^auth\.users\s/m)
+    expect((await sql(target.adminUrl, count)).rows[0]).toEqual(before)
+  })
+
   it('treats a project as a plain database with --target-kind postgres', async () => {
     const target = await newProject('target_kind_postgres')
     const run = await restoreLatest(store, target.postgresUrl, ['--target-kind', 'postgres'])
