@@ -11,6 +11,7 @@ import { SUPABASE_ROLES } from '../../../core/platform-roles.ts'
 import { MANAGED_SCHEMAS } from '../../../core/selection.ts'
 import type { CatalogPlan } from '../schema-from-catalog.ts'
 import type { SchemaCatalog } from './catalog-types.ts'
+import { commentSafe } from './plan-nodes.ts'
 
 /** Schemas whose tables the platform creates: Supabase's managed ones, and auth. */
 export function isPlatformSchema(schema: string): boolean {
@@ -84,8 +85,23 @@ export function commonOmitted(catalog: SchemaCatalog): OmittedObject[] {
         name: p.name,
         reason: 'FOR ALL TABLES publications are database-wide: create it on the target if needed',
       })
+    else omitted.push(...schemaMemberships(p))
   }
   return omitted
+}
+
+/**
+ * Whole-schema membership (`ADD TABLES IN SCHEMA`, 15+) is not reproduced: it needs a
+ * superuser on the target (Supabase's postgres is not one) and publishes every table
+ * the schema will ever hold, beyond the backup. Listed, so no restore or drill is clean
+ * over it; its tables' own memberships are reproduced as usual.
+ */
+function schemaMemberships(p: SchemaCatalog['publications'][number]): OmittedObject[] {
+  return p.schemas.map((schema) => ({
+    kind: 'publication membership',
+    name: commentSafe(`${p.name} (TABLES IN SCHEMA ${schema})`),
+    reason: `whole-schema membership needs a superuser on the target: run ALTER PUBLICATION … ADD TABLES IN SCHEMA there as one if Realtime or replication needs it`,
+  }))
 }
 
 export function materializedViewOrder(catalog: SchemaCatalog, plan: CatalogPlan, everyView: boolean) {
