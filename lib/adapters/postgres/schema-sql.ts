@@ -8,6 +8,8 @@ import { parseAclItem } from '../../archive/acl.ts'
 import { POST_DATA_MARKER } from '../../archive/schema-sql.ts'
 import { SUPABASE_API_ROLES, SUPABASE_ROLES } from '../../core/platform-roles.ts'
 import { redact, type Secret } from '../../core/secret.ts'
+import { isManagedSchema } from '../../core/supabase-platform.ts'
+import { markManagedSchemaSql } from '../../restore/supabase/sql-markers.ts'
 import {
   dumpSchemaSections,
   findPgDump,
@@ -208,6 +210,32 @@ function renderPgDumpSql(
   ].join('\n\n')
 }
 
+/**
+ * A Supabase project's schema.sql (it holds a managed schema, or supabase_realtime): the
+ * statements a new project has already are marked, so a person restoring by hand drops
+ * them with sed (runbooks/manual-restore.md). Unmarkable: a warning, the file unchanged.
+ */
+async function withSupabaseMarkers(
+  sql: string,
+  catalog: SchemaCatalog,
+  capture: StructureCapture,
+  warnings: string[],
+): Promise<string> {
+  const supabase =
+    catalog.schemas.some((s) => isManagedSchema(s.name)) ||
+    capture.access.publications.some((p) => p.name === 'supabase_realtime')
+  if (!supabase) return sql
+  try {
+    const marked = await markManagedSchemaSql(sql)
+    for (const at of marked.unmarked)
+      warnings.push(`schema.sql ${at}: a statement a new Supabase project has shares its line, not marked`)
+    return marked.text
+  } catch (error) {
+    warnings.push(`schema.sql is not marked for a by-hand restore into Supabase: ${(error as Error).message}`)
+    return sql
+  }
+}
+
 /** pg_dump when it can (no -t, a pg_dump as new as the server), or why not. */
 async function pickPgDump(
   options: SchemaSqlOptions,
@@ -253,14 +281,11 @@ export async function generateSchemaSql(
     try {
       const dump = await dumpWithPgDump(tool, catalog, { ...options, connection: options.connection }, env)
       const capture = await captureStructure(client, catalog, plan, 'pg_dump')
-      const sql = renderPgDumpSql(tool, catalog, plan, dump, capture)
       const { candidates: _, ...rest } = capture
-      return {
-        sql,
-        source: `pg_dump ${tool.version}`,
-        warnings: warningsOf(rest, plan, 'pg_dump'),
-        capture: rest,
-      }
+      const notes = warningsOf(rest, plan, 'pg_dump')
+      const rendered = renderPgDumpSql(tool, catalog, plan, dump, capture)
+      const sql = await withSupabaseMarkers(rendered, catalog, rest, notes)
+      return { sql, source: `pg_dump ${tool.version}`, warnings: notes, capture: rest }
     } catch (error) {
       warnings.push(
         `pg_dump failed, schema.sql comes from the catalogs instead: ${redact((error as Error).message)}`,
@@ -268,16 +293,13 @@ export async function generateSchemaSql(
     }
   }
   const capture = await captureStructure(client, catalog, plan, 'catalog')
-  const sql = renderCatalogSql(catalog, plan, {
+  const rendered = renderCatalogSql(catalog, plan, {
     notes,
     capture: capture.schema,
     access: accessPart(capture, true),
   })
   const { candidates: _, ...rest } = capture
-  return {
-    sql,
-    source: 'catalog',
-    warnings: [...warnings, ...warningsOf(rest, plan, 'catalog')],
-    capture: rest,
-  }
+  warnings.push(...warningsOf(rest, plan, 'catalog'))
+  const sql = await withSupabaseMarkers(rendered, catalog, rest, warnings)
+  return { sql, source: 'catalog', warnings, capture: rest }
 }
