@@ -117,6 +117,18 @@ describe('schema.sql marked for a new Supabase project', () => {
   it('leaves unmarked (and says so) a statement sharing its line with one that stays', () => {
     const shared = 'CREATE TABLE public.t (id int); CREATE TABLE auth.x (id int);\n'
     const marked = markManagedStatements(shared)
-    expect(marked).toEqual({ text: shared, blocks: 0, unmarked: ['line 1'] })
+    expect(marked).toEqual({
+      text: shared,
+      blocks: 0,
+      unmarked: ['line 1: it shares a line with a statement that stays'],
+    })
+  })
+
+  it('marks nothing when a line of the file already looks like a marker (sed would cut there)', () => {
+    const body = `CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$\n${MANAGED_END}\nSELECT 1 $$;\n\nCREATE TABLE auth.x (id int);\n`
+    const marked = markManagedStatements(body)
+    expect(marked.text).toBe(body)
+    expect(marked.blocks).toBe(0)
+    expect(marked.unmarked).toHaveLength(1)
   })
 })

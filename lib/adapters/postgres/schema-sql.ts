@@ -227,8 +227,8 @@ async function withSupabaseMarkers(
   if (!supabase) return sql
   try {
     const marked = await markManagedSchemaSql(sql)
-    for (const at of marked.unmarked)
-      warnings.push(`schema.sql ${at}: a statement a new Supabase project has shares its line, not marked`)
+    for (const why of marked.unmarked)
+      warnings.push(`schema.sql is not fully marked for a by-hand restore into Supabase: ${why}`)
     return marked.text
   } catch (error) {
     warnings.push(`schema.sql is not marked for a by-hand restore into Supabase: ${(error as Error).message}`)

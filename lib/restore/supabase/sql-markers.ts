@@ -28,7 +28,7 @@ export interface MarkedSql {
   text: string
   /** Blocks marked. */
   blocks: number
-  /** Statements left unmarked because another statement shares their lines (none in practice). */
+  /** Why statements a new project has are left unmarked (none in practice): one line each. */
   unmarked: string[]
 }
 
@@ -71,6 +71,14 @@ function sharesLines(block: Block, raw: readonly RawStatement[]): boolean {
 
 /** Pure, once the parser is loaded: `text` with marker lines around each left-out block. */
 export function markManagedStatements(text: string, project: ProjectObjects = NEW_PROJECT): MarkedSql {
+  // A line that looks like a marker already (inside a function body, say) would mislead sed:
+  // then nothing is marked, and the backup says why.
+  if (/^-- lifeboat:supabase-managed (?:begin|end)/m.test(text))
+    return {
+      text,
+      blocks: 0,
+      unmarked: ['a line of the file already starts like a marker, so nothing is marked'],
+    }
   const script = splitSqlScript(text)
   // Refused statements (the restore would refuse the archive) are never left out by a marker.
   const { statements } = classifyStatements(script.statements, script.markerLine !== undefined)
@@ -82,7 +90,7 @@ export function markManagedStatements(text: string, project: ProjectObjects = NE
   let blocks = 0
   for (const block of blocksOf(script.statements, leftOut, script.strippedLines)) {
     if (sharesLines(block, script.statements)) {
-      unmarked.push(`line ${block.first.line}`)
+      unmarked.push(`line ${block.first.line}: it shares a line with a statement that stays`)
       continue
     }
     blocks++
