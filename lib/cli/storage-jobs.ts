@@ -9,6 +9,7 @@ import type { BackupStorage } from '../backup/backup.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import type { Secret } from '../core/secret.ts'
+import type { DrillStorageOptions } from '../drills/drill-storage.ts'
 import { parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory } from '../inventory/read-inventory.ts'
 import { beginStorageBackup } from '../storage/backup.ts'
@@ -140,6 +141,20 @@ export async function resolveStoredBackup(store: Store | undefined, what: string
 
 async function openCatalogConnection(url: Secret): Promise<pg.Client> {
   return connect(url, { applicationName: 'lifeboat restore (storage)' })
+}
+
+/** How a drill checks a backup's files: into its scratch Storage, by reading the blobs back, or not (--no-storage). */
+export async function drillStorageOptions(config: {
+  storage: StorageChoice
+  productionStorage: readonly { setting: string; url: string }[]
+  storageJobs: number
+}): Promise<DrillStorageOptions> {
+  const { storage, productionStorage: production, storageJobs: jobs } = config
+  if (storage.enabled) {
+    const target = await openStorageClient(storage.settings.endpoint)
+    return { kind: 'restore', target, jobs, production }
+  }
+  return storage.reason === 'disabled' ? { kind: 'skip' } : { kind: 'verify', jobs }
 }
 
 /** The files' restore after a committed database restore: a failure says the database is done. */
