@@ -45,7 +45,7 @@ export function storageEndpointIdentity(endpoint: string): StorageEndpointIdenti
   const ref = SUPABASE_HOST.exec(host)?.[1]
   if (ref) return { key: `supabase:${ref}`, name: ref }
   const port = url.port && url.port !== DEFAULT_PORTS[url.protocol] ? `:${url.port}` : ''
-  const path = decodeURIComponent(url.pathname).replace(/\/+$/, '')
+  const path = url.pathname.replace(/\/+$/, '')
   return { key: `${url.protocol}//${host}${port}${path}`, name: `${host}${port}` }
 }
 

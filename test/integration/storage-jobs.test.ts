@@ -3,6 +3,7 @@
 // puts the files back after the database (or alone with --storage-only), and
 // backup:clean sweeps the blobs no kept backup references. Real S3 API servers stand in
 // for the two Supabase projects' Storage and for the backup store.
+import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
@@ -202,6 +203,67 @@ describe('a tampered blob', () => {
     expect((await factsOf(target.raw)).size).toBe(0)
     await store.put(pdf.key, Buffer.from('%PDF-1.7 report'))
   }, 120_000)
+})
+
+describe("the production guard on the files' target", () => {
+  it('refuses to restore files into the Storage the backup came from unless --confirm-storage names it', async () => {
+    // The usual case for a files-only restore: a file was deleted in production.
+    await source.raw.send(new DeleteObjectCommand({ Bucket: 'documents', Key: 'empty.txt' }))
+    const intoSource = { ...env, ...storageEnv(source, 'TARGET_') }
+    const refused = await runJobProcess('restore', ['latest', '--storage-only'], intoSource)
+    expect(refused.code).toBe(2)
+    const name = new URL(source.endpoint.url).host
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `TARGET_PROTECTED: refusing to restore files into http://${name} \\(buckets avatars, documents\\): it is the Storage this backup's files were taken from; to write there anyway pass --confirm-storage ${name}`,
+      ),
+    )
+    expect(
+      refused.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('TARGET_PROTECTED')),
+    ).toHaveLength(1)
+    expect((await factsOf(source.raw)).has('documents/empty.txt')).toBe(false)
+    const wrong = await runJobProcess(
+      'restore',
+      ['latest', '--storage-only', '--confirm-storage', 'other-ref'],
+      intoSource,
+    )
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toContain(
+      `--confirm-storage "other-ref" does not match the target Storage "${name}"`,
+    )
+    const confirmed = await runJobProcess(
+      'restore',
+      ['latest', '--storage-only', '--confirm-storage', name],
+      intoSource,
+    )
+    expect(confirmed.code, confirmed.stderr).toBe(0)
+    expect(confirmed.stdout).toMatch(/storage: restored 1 object \(0 B\), 3 already there/)
+    expect((await factsOf(source.raw)).has('documents/empty.txt')).toBe(true)
+  })
+
+  it('refuses a full restore whose files would go to SUPABASE_STORAGE_S3_URL before the database is written', async () => {
+    const target = await emptyProject()
+    const url = await emptyDatabase('storage_jobs_guard')
+    const spelled = `${target.endpoint.url.replace('http://', 'HTTP://')}/`
+    const run = await runJobProcess('restore', ['latest', '--create-schema'], {
+      ...env,
+      TARGET_DATABASE_URL: url,
+      ...storageEnv(target, 'TARGET_'),
+      SUPABASE_STORAGE_S3_URL: spelled,
+    })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/TARGET_PROTECTED: .*it is the Storage SUPABASE_STORAGE_S3_URL names/)
+    const tables = await withClient(url, (c) =>
+      c.query(
+        "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+      ),
+    )
+    expect(tables.rows[0].n).toBe(0)
+    expect((await factsOf(target.raw)).size).toBe(0)
+  })
 })
 
 describe('backup:clean', () => {
