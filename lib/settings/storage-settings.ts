@@ -11,7 +11,7 @@ export const STORAGE_SETTINGS = defineSettings({
     env: ['SUPABASE_STORAGE_S3_URL'],
     type: 'string',
     value: 'URL',
-    jobs: ['backup'],
+    jobs: ['backup', 'doctor'],
     help: ENDPOINT_HELP,
   },
   storageS3AccessKeyId: {
@@ -19,14 +19,14 @@ export const STORAGE_SETTINGS = defineSettings({
     env: ['SUPABASE_STORAGE_S3_ACCESS_KEY_ID'],
     type: 'string',
     value: 'ID',
-    jobs: ['backup'],
+    jobs: ['backup', 'doctor'],
     help: "the access key id of the project's Storage S3 keys (dashboard: Storage → S3)",
   },
   storageS3SecretAccessKey: {
     env: ['SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY'],
     type: 'string',
     secret: true,
-    jobs: ['backup'],
+    jobs: ['backup', 'doctor'],
     help: 'its secret; environment only, never a flag',
   },
   storageS3Region: {
@@ -34,7 +34,7 @@ export const STORAGE_SETTINGS = defineSettings({
     env: ['SUPABASE_STORAGE_S3_REGION'],
     type: 'string',
     value: 'REGION',
-    jobs: ['backup'],
+    jobs: ['backup', 'doctor'],
     help: "the project's region, as the dashboard shows it beside the endpoint",
   },
   targetStorageS3Url: {
@@ -42,7 +42,7 @@ export const STORAGE_SETTINGS = defineSettings({
     env: ['TARGET_SUPABASE_STORAGE_S3_URL'],
     type: 'string',
     value: 'URL',
-    jobs: ['restore'],
+    jobs: ['restore', 'doctor'],
     help: 'Storage S3 endpoint of the project that receives the files: they are restored when set',
   },
   targetStorageS3AccessKeyId: {
@@ -50,14 +50,14 @@ export const STORAGE_SETTINGS = defineSettings({
     env: ['TARGET_SUPABASE_STORAGE_S3_ACCESS_KEY_ID'],
     type: 'string',
     value: 'ID',
-    jobs: ['restore'],
+    jobs: ['restore', 'doctor'],
     help: "the access key id of the target project's Storage S3 keys",
   },
   targetStorageS3SecretAccessKey: {
     env: ['TARGET_SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY'],
     type: 'string',
     secret: true,
-    jobs: ['restore'],
+    jobs: ['restore', 'doctor'],
     help: 'its secret; environment only, never a flag',
   },
   targetStorageS3Region: {
@@ -65,7 +65,7 @@ export const STORAGE_SETTINGS = defineSettings({
     env: ['TARGET_SUPABASE_STORAGE_S3_REGION'],
     type: 'string',
     value: 'REGION',
-    jobs: ['restore'],
+    jobs: ['restore', 'doctor'],
     help: "the target project's region",
   },
   stagingStorageS3Url: {
