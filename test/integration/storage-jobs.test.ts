@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
-import { createSampleData } from '../../lib/demo/sample-data.ts'
+import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'
 import { readSidecar } from '../../lib/inventory/read-inventory.ts'
 import { BLOBS_PREFIX } from '../../lib/storage/layout.ts'
-import { createDatabase, dropDatabase, withClient } from '../helpers/database.ts'
+import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
+import { startPostgrestServer } from '../helpers/postgrest-server.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
 import {
@@ -121,6 +122,26 @@ describe('the backup, verify and restore jobs with Storage configured', () => {
     expect(run.code, run.stderr).toBe(0)
     expect(run.json).toMatchObject({ verified: true, storage: { uploaded: { objects: 4 } } })
     expect(await factsOf(target.raw)).toEqual(await factsOf(source.raw))
+  })
+
+  it('restores the files after the rows through the API too (--via rest)', async () => {
+    const target = await emptyProject()
+    const url = await emptyDatabase('storage_jobs_rest')
+    await sql(url, SAMPLE_SCHEMA_SQL)
+    const api = await startPostgrestServer({ databaseUrl: url })
+    try {
+      const run = await runJobProcess('restore', [id, '--via', 'rest', '--json'], {
+        ...env,
+        SUPABASE_URL: api.url,
+        SUPABASE_SERVICE_ROLE_KEY: api.key,
+        ...storageEnv(target, 'TARGET_'),
+      })
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.json).toMatchObject({ via: 'rest', verified: true, storage: { uploaded: { objects: 4 } } })
+      expect(await factsOf(target.raw)).toEqual(await factsOf(source.raw))
+    } finally {
+      await api.close()
+    }
   })
 
   it('restores the files only with --storage-only, no database named', async () => {
