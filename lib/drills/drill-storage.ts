@@ -86,7 +86,7 @@ export async function checkDrillStorage(
   deps: DrillStorageDeps,
   id: string,
   options: DrillStorageOptions,
-  database: Secret,
+  database: { url: Secret; truncate: boolean },
   holder: DrillStorageHolder,
 ): Promise<void> {
   const { manifest } = await readAuthenticSidecar(deps.store, id, deps.trust)
@@ -114,14 +114,14 @@ async function restoreInto(
   deps: DrillStorageDeps,
   sidecar: { id: string },
   options: Extract<DrillStorageOptions, { kind: 'restore' }>,
-  database: Secret,
+  database: { url: Secret; truncate: boolean },
   holder: DrillStorageHolder,
   part: DrillStorageReport,
 ): Promise<void> {
   const writes: DrillStorageWrites = { client: options.target, buckets: [], objects: [] }
   holder.writes = writes
   // The restored database completes the catalog (owners) and tells rows from files.
-  const client = await connect(database, { applicationName: 'lifeboat drill (storage)' })
+  const client = await connect(database.url, { applicationName: 'lifeboat drill (storage)' })
   let result: StorageRestoreResult | undefined
   try {
     result = await restoreStorage(
@@ -140,7 +140,8 @@ async function restoreInto(
       sidecar,
       {
         selection: { buckets: [], excludeBuckets: [] },
-        truncate: false,
+        // As for the staging database's rows: --truncate replaces what an earlier drill left.
+        truncate: database.truncate,
         jobs: options.jobs,
         guard: { environment: options.production, drill: true },
       },

@@ -151,7 +151,10 @@ const DRILL_PHASES: readonly Phase<DrillContext>[] = [
     async run(c) {
       try {
         const options = c.options.storage ?? DEFAULT_STORAGE
-        await checkDrillStorage(c.deps, c.record!.id, options, c.prepared!.url, c.storage)
+        // --truncate as given: it replaces an earlier drill's files even when the database was empty.
+        const { target } = c.options
+        const truncate = target.kind === 'database' && target.truncate
+        await checkDrillStorage(c.deps, c.record!.id, options, { url: c.prepared!.url, truncate }, c.storage)
       } finally {
         c.warnings.push(...c.storage.warnings)
       }
