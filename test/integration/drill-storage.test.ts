@@ -10,6 +10,7 @@ import { createSampleData } from '../../lib/demo/sample-data.ts'
 import { renderDrillMarkdown } from '../../lib/drills/report-markdown.ts'
 import { BLOBS_PREFIX } from '../../lib/storage/layout.ts'
 import { createDatabase, dropDatabase, serverUrl, withClient } from '../helpers/database.ts'
+import { alertEnv, startSlackReceiver } from '../helpers/receivers.ts'
 import { reportSchemaProblems } from '../helpers/report-schema.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
@@ -54,6 +55,7 @@ let env: Record<string, string>
 let store: Store
 let backupId: string
 const projects: StorageProject[] = []
+const databases: string[] = []
 
 /** The source's catalog: a row per file, and one row whose file was lost before the backup. */
 async function createCatalog(url: string): Promise<void> {
@@ -109,18 +111,25 @@ beforeAll(async () => {
 }, 120_000)
 afterAll(async () => {
   await Promise.all(projects.map((p) => p.server.stop()))
-  await dropDatabase(db.name)
+  await Promise.all([db.name, ...databases].map(dropDatabase))
 })
 
 describe('backup:drill with Storage files', () => {
   it('restores the files into the drill Storage, reads each back, reports the figures and removes them after', async () => {
     const drill = await drillProject()
+    const slack = await startSlackReceiver()
     const run = await runJobProcess(
       'drill',
       ['--json', '--backup', backupId],
-      drillEnv(storageEnv(drill, 'STAGING_')),
+      drillEnv({ ...storageEnv(drill, 'STAGING_'), ...alertEnv({ slack }) }),
     )
     expect(run.code, run.stderr).toBe(0)
+    // The alert (a warning: a row without file) carries the figures.
+    await slack.waitFor(1)
+    const alert = JSON.stringify(slack.requests[0]!.json)
+    await slack.close()
+    expect(alert).toContain('storage files')
+    expect(alert).toMatch(/4 objects .* restored into .*4 written and read back/)
     const report = await readReport(store, String(run.json!.id))
     expect(reportSchemaProblems(report)).toEqual([])
     expect(report.storage).toEqual({
@@ -162,6 +171,34 @@ describe('backup:drill with Storage files', () => {
     }
     expect(await bucketsOf(drill)).toEqual([])
     expect(run.json!.storage).toMatchObject({ mode: 'restored', ok: true })
+  })
+
+  it('keeps its files with a staging database used as it is; --truncate replaces what differs next time', async () => {
+    const drill = await drillProject()
+    const staging = async () => {
+      const created = await createDatabase('drill_storage_stg')
+      databases.push(created.name)
+      return { ...storageEnv(drill, 'STAGING_'), STAGING_DATABASE_URL: created.url }
+    }
+    const first = await runJobProcess('drill', ['--json', '--backup', backupId], drillEnv(await staging()))
+    expect(first.code, first.stderr).toBe(0)
+    expect((await readReport(store, String(first.json!.id))).storage).toMatchObject({ cleanup: 'kept' })
+    // Someone changed a file of the drill's Storage since.
+    await seed(drill.raw, [{ bucket: 'documents', name: 'reports/q1.pdf', body: Buffer.from('changed') }])
+    const refused = await runJobProcess('drill', ['--backup', backupId], drillEnv(await staging()))
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/TARGET_NOT_EMPTY.*documents\/reports\/q1\.pdf/)
+    const replaced = await runJobProcess(
+      'drill',
+      ['--json', '--backup', backupId, '--truncate'],
+      drillEnv(await staging()),
+    )
+    expect(replaced.code, replaced.stderr).toBe(0)
+    expect((await readReport(store, String(replaced.json!.id))).storage).toMatchObject({
+      ok: true,
+      written: 1,
+    })
+    expect(await factsOf(drill.raw)).toEqual(await factsOf(source.raw))
   })
 
   it('verifies every blob in the store when no drill Storage is set, and says the files were not restored', async () => {
