@@ -1,6 +1,7 @@
 // Whether a Storage endpoint may receive restored files: the project the backup's files
 // came from (its storage manifest) or the one SUPABASE_STORAGE_S3_URL names is production,
-// written only when confirmed by name (never by a drill). Pure.
+// written only when confirmed by name (never by a drill); and the log of what a restore
+// wrote, for a drill to remove afterwards. Pure.
 import { LifeboatError } from '../core/errors.ts'
 
 export interface StorageWriteLog {
