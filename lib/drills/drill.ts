@@ -219,7 +219,8 @@ async function cleanUpFiles(c: DrillContext): Promise<void> {
     return
   }
   try {
-    await removeDrillFiles(writes, c.deps.signal)
+    // Not under the run's signal: an interrupted drill cleans up too.
+    await removeDrillFiles(writes)
     part.cleanup = 'removed'
   } catch (error) {
     part.cleanup = 'failed'
