@@ -7,6 +7,7 @@ import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
+import { drillStorageOptions } from '../lib/cli/storage-jobs.ts'
 import { readDrTestConfig } from '../lib/core/drill-config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
 import { runDrTest } from '../lib/drills/dr-test.ts'
@@ -40,6 +41,7 @@ export const job: JobSpec = {
         now: config.now,
         production: config.production,
         accessReview: config.accessReview,
+        storage: await drillStorageOptions(config),
       },
     )
     return finishDrill(run, context, failed)

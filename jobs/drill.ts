@@ -6,6 +6,7 @@ import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
+import { drillStorageOptions } from '../lib/cli/storage-jobs.ts'
 import { readDrillConfig } from '../lib/core/drill-config.ts'
 import { runDrill } from '../lib/drills/drill.ts'
 import { loadTrust } from '../lib/trust/signing-keys.ts'
@@ -44,6 +45,7 @@ export const job: JobSpec = {
           : { kind: 'throwaway' },
         rtoTargetSeconds: config.rtoTargetSeconds,
         production: config.production,
+        storage: await drillStorageOptions(config),
       },
     )
     return finishDrill(run, context, failed)

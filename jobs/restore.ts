@@ -15,6 +15,7 @@ import {
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import {
   filesAfterDatabase,
+  guardFilesTarget,
   previewBackupFiles,
   resolveStoredBackup,
   restoreBackupFiles,
@@ -51,6 +52,7 @@ export const job: JobSpec = {
       database: config.target,
       selection: config.storageSelection,
       truncate: config.truncate,
+      guard: { environment: config.productionStorage, confirm: config.confirmStorage },
     }
     const files = (id: string) => restoreBackupFiles(config.storage, id, request)
     if (config.storageOnly) {
@@ -93,6 +95,8 @@ export const job: JobSpec = {
       const preview = await previewRestore(deps, databaseTarget(where), options)
       return previewReport(preview, await previewBackupFiles(config.storage, preview.id, request))
     }
+    // A production files' target is refused before the database is touched.
+    await guardFilesTarget(config.storage, config.what, request)
     const result = await runDatabaseRestore(deps, { ...options, ...where })
     // Files after the database: owners refer to restored auth.users (docs/storage.md).
     const storage = await filesAfterDatabase(result.id, () => files(result.id))

@@ -8,6 +8,7 @@ import { redact } from '../core/secret.ts'
 import type { DrillRun } from '../drills/drill.ts'
 import { formatSeconds } from '../drills/report.ts'
 import { renderDrillMarkdown } from '../drills/report-markdown.ts'
+import { describeDrillStorage } from '../drills/storage-report.ts'
 import { type ReportableResult, reportWhenDone } from './after-job.ts'
 import type { JobContext, JobSpec } from './run-job.ts'
 import { appendStepSummary } from './step-summary.ts'
@@ -75,6 +76,12 @@ function factsOf(run: DrillRun): NonNullable<ReportableResult['facts']> {
   }
   if (report.rpo) details['RPO achieved'] = formatSeconds(report.rpo.achievedSeconds)
   if (report.failedTables.length > 0) details['failed tables'] = report.failedTables.join(', ')
+  if (report.storage) {
+    const s = report.storage
+    details['storage files'] = describeDrillStorage(s).replaceAll('**', '')
+    if (s.objectsChecked !== null) details['storage objects checked'] = s.objectsChecked
+    if (s.seconds !== null) details['storage seconds'] = s.seconds
+  }
   if (report.recommendation) details.recommendation = report.recommendation
   return {
     ...(report.backupId ? { backupId: report.backupId } : {}),

@@ -15,8 +15,15 @@ import { type RestRestoreResult, runRestRestore } from '../restore/rest-target.t
 import { loadSigningKey, loadTrust } from '../trust/signing-keys.ts'
 import type { ReportableResult } from './after-job.ts'
 import { backupResult, prepareBackup } from './backup-job.ts'
+import { storageText } from './restore-report.ts'
 import type { JobContext, JobResult } from './run-job.ts'
-import { backupStorage } from './storage-jobs.ts'
+import {
+  backupStorage,
+  filesAfterDatabase,
+  guardFilesTarget,
+  restoreBackupFiles,
+  type StorageRestoreRequest,
+} from './storage-jobs.ts'
 import { buildEncryption, storeOpener } from './wiring.ts'
 
 function apiClient(url: string, key: Secret, retry: RestRetrySettings, emit: EmitEvent) {
@@ -91,6 +98,21 @@ export async function runRestRestoreJob({
   const config = readRestRestoreConfig(env, args, positional)
   const identity = config.identity ? await loadIdentity(config.identity) : undefined
   const { client, stats } = apiClient(config.api.url, config.api.key, config.retry, emit)
+  const store = config.store ? openStore(config.store) : undefined
+  const decrypt = (name: string) => decryptStream(identity, { name })
+  const trust = await loadTrust(config.trust)
+  // The files do not care how the rows went in: the same restore as the direct path's.
+  const files: StorageRestoreRequest = {
+    store,
+    emit,
+    signal,
+    decrypt,
+    trust,
+    selection: config.storageSelection,
+    truncate: config.truncate,
+    guard: { environment: config.productionStorage, confirm: config.confirmStorage },
+  }
+  await guardFilesTarget(config.storage, config.what, files)
   const result = await runRestRestore(
     {
       client,
@@ -98,10 +120,10 @@ export async function runRestRestoreJob({
       emit,
       signal,
       tempDir: config.tempDir ?? tmpdir(),
-      ...(config.store ? { store: openStore(config.store) } : {}),
+      ...(store ? { store } : {}),
       openS3Store: storeOpener(env),
-      decrypt: (name) => decryptStream(identity, { name }),
-      trust: await loadTrust(config.trust),
+      decrypt,
+      trust,
     },
     {
       what: config.what,
@@ -113,7 +135,14 @@ export async function runRestRestoreJob({
       production: config.production,
     },
   )
-  return { summary: { via: 'rest', ...result }, text: renderRestRestore(result) }
+  const storage = await filesAfterDatabase(result.id, () =>
+    restoreBackupFiles(config.storage, result.id, files),
+  )
+  return {
+    summary: { via: 'rest', ...result, ...(storage ? { storage } : {}) },
+    text: [renderRestRestore(result), ...(storage ? [storageText(storage)] : [])].join('\n'),
+    ...(storage ? { warnings: storage.warnings } : {}),
+  }
 }
 
 export function renderRestRestore(result: RestRestoreResult): string {

@@ -9,12 +9,15 @@ import type { BackupStorage } from '../backup/backup.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import type { Secret } from '../core/secret.ts'
+import type { DrillStorageOptions } from '../drills/drill-storage.ts'
 import { parseSelector, selectBackup } from '../inventory/inventory.ts'
 import { listInventory } from '../inventory/read-inventory.ts'
 import { beginStorageBackup } from '../storage/backup.ts'
 import type { Decrypt } from '../storage/blob-store.ts'
-import type { BucketSelection } from '../storage/bucket-selection.ts'
+import { type BucketSelection, isBucketSelected } from '../storage/bucket-selection.ts'
 import { openStorageClient } from '../storage/client.ts'
+import { storageReferenceOf } from '../storage/manifest.ts'
+import { readStorageManifest } from '../storage/manifest-io.ts'
 import {
   previewStorageRestore,
   restoreStorage,
@@ -22,6 +25,11 @@ import {
   type StorageRestoreResult,
 } from '../storage/restore.ts'
 import type { StorageChoice } from '../storage/settings.ts'
+import {
+  assertStorageTargetAllowed,
+  type StorageTargetGuard,
+  storageProductionReasons,
+} from '../storage/target-guard.ts'
 
 /** The backup's Storage port when Storage is configured (and not --no-storage). */
 export async function backupStorage(
@@ -64,6 +72,8 @@ export interface StorageRestoreRequest {
   database?: Secret | undefined
   selection: BucketSelection
   truncate: boolean
+  /** SUPABASE_STORAGE_S3_URL and --confirm-storage: the production guard of the files' target. */
+  guard: StorageTargetGuard
 }
 
 /** The signed sidecar of `id`, when Storage is configured for the target and the backup holds files. */
@@ -89,7 +99,12 @@ async function filesOf(choice: StorageChoice, id: string, request: StorageRestor
     decrypt: request.decrypt,
     ...(request.signal ? { signal: request.signal } : {}),
   }
-  const options = { selection: request.selection, truncate: request.truncate, jobs: choice.settings.jobs }
+  const options = {
+    selection: request.selection,
+    truncate: request.truncate,
+    jobs: choice.settings.jobs,
+    guard: request.guard,
+  }
   return { manifest, deps, options }
 }
 
@@ -126,6 +141,43 @@ export async function previewBackupFiles(
   return files ? previewStorageRestore(files.deps, files.manifest, files.options) : undefined
 }
 
+/**
+ * Before a full restore writes the database: refuses a files' target that is production
+ * (the backup's source Storage, SUPABASE_STORAGE_S3_URL) unless --confirm-storage names it.
+ * The files' restore checks again before it writes; a local archive is checked only there.
+ */
+export async function guardFilesTarget(
+  choice: StorageChoice,
+  what: string,
+  request: StorageRestoreRequest,
+): Promise<void> {
+  if (!choice.enabled) return
+  const target = (await openStorageClient(choice.settings.endpoint)).location
+  const selector = parseSelector(what)
+  let source: { endpoint: string; buckets: string[] } | undefined
+  if (request.store && selector.kind !== 'file') {
+    const id = selectBackup(await listInventory(request.store), selector).id
+    const { manifest } = await readAuthenticSidecar(request.store, id, request.trust)
+    const reference = storageReferenceOf(manifest, id)
+    if (!reference) return
+    const { header } = await readStorageManifest(request.store, reference.manifest, request.decrypt)
+    source = {
+      endpoint: header.source.endpoint,
+      buckets: header.buckets.map((b) => b.name).filter((b) => isBucketSelected(request.selection, b)),
+    }
+  }
+  assertStorageTargetAllowed({
+    reasons: storageProductionReasons({
+      target,
+      backupSource: source?.endpoint,
+      environment: request.guard.environment,
+    }),
+    target,
+    buckets: source?.buckets ?? [],
+    confirm: request.guard.confirm,
+  })
+}
+
 /** The backup a selector names in the store (for --storage-only, where no archive is read). */
 export async function resolveStoredBackup(store: Store | undefined, what: string): Promise<string> {
   const selector = parseSelector(what)
@@ -140,6 +192,20 @@ export async function resolveStoredBackup(store: Store | undefined, what: string
 
 async function openCatalogConnection(url: Secret): Promise<pg.Client> {
   return connect(url, { applicationName: 'lifeboat restore (storage)' })
+}
+
+/** How a drill checks a backup's files: into its scratch Storage, by reading the blobs back, or not (--no-storage). */
+export async function drillStorageOptions(config: {
+  storage: StorageChoice
+  productionStorage: readonly { setting: string; url: string }[]
+  storageJobs: number
+}): Promise<DrillStorageOptions> {
+  const { storage, productionStorage: production, storageJobs: jobs } = config
+  if (storage.enabled) {
+    const target = await openStorageClient(storage.settings.endpoint)
+    return { kind: 'restore', target, jobs, production }
+  }
+  return storage.reason === 'disabled' ? { kind: 'skip' } : { kind: 'verify', jobs }
 }
 
 /** The files' restore after a committed database restore: a failure says the database is done. */

@@ -2,6 +2,7 @@
 // of stopping, so every problem shows up in its checklist.
 
 import { SETTINGS } from '../settings/settings.ts'
+import { readStorageSettings, type StorageEndpoint } from '../storage/settings.ts'
 import { type AgeIdentitySource, readAgeIdentity, readAgeRecipients } from './age-config.ts'
 import { configuredChannels, readAlertConfig } from './alert-config.ts'
 import { readSelection } from './backup-config.ts'
@@ -17,7 +18,7 @@ import {
 import { readSourceDatabase } from './database-config.ts'
 import type { LifeboatError } from './errors.ts'
 import { type ApiSettings, chooseSource, readApiSettings } from './rest-config.ts'
-import type { Secret } from './secret.ts'
+import { describeUrl, type Secret } from './secret.ts'
 import type { Selection } from './selection.ts'
 
 export type DoctorSource =
@@ -35,6 +36,8 @@ export interface DoctorSettings {
   identitySet: boolean
   alertChannels: string[]
   alertProblems: string[]
+  /** Supabase Storage endpoints configured: the backup's source, a restore's target. */
+  storage: { role: 'source' | 'target'; setting: string; location: string }[]
 }
 
 export interface DoctorConfig {
@@ -46,6 +49,8 @@ export interface DoctorConfig {
   schemas: string[]
   identity: AgeIdentitySource | undefined
   authUsers: boolean
+  /** The endpoints to probe, in the order of `settings.storage`. */
+  storageEndpoints: StorageEndpoint[]
 }
 
 function problemsOf(reader: SettingsReader): string[] {
@@ -103,6 +108,7 @@ export function readDoctorConfig(env: Env, flags: Flags, host: HostFacts = NO_HO
   const recipients = readAgeRecipients(ageReader)
   const identity = readAgeIdentity(ageReader)
   const recipientProblems = problemsOf(ageReader)
+  const storage = readStorageEndpoints(env, flags, problems)
   const alertReader = new SettingsReader(env, flags)
   const alerts = readAlertConfig(alertReader)
   const alertProblems = problemsOf(alertReader)
@@ -116,6 +122,11 @@ export function readDoctorConfig(env: Env, flags: Flags, host: HostFacts = NO_HO
       identitySet: identity !== undefined,
       alertChannels: configuredChannels(alerts),
       alertProblems,
+      storage: storage.map(({ role, endpoint }) => ({
+        role,
+        setting: endpoint.setting,
+        location: describeUrl(endpoint.url, { keepPath: true }),
+      })),
     },
     sourceUrl,
     api,
@@ -124,5 +135,23 @@ export function readDoctorConfig(env: Env, flags: Flags, host: HostFacts = NO_HO
     schemas: selection.schemas.length > 0 ? selection.schemas.filter((s) => !/[*?]/.test(s)) : ['public'],
     identity,
     authUsers: new SettingsReader(env, flags).boolean(SETTINGS.authUsers),
+    storageEndpoints: storage.map((s) => s.endpoint),
   }
+}
+
+/** SUPABASE_STORAGE_S3_* and TARGET_SUPABASE_STORAGE_S3_*, each when set; problems go to the list. */
+function readStorageEndpoints(
+  env: Env,
+  flags: Flags,
+  problems: string[],
+): { role: 'source' | 'target'; endpoint: StorageEndpoint }[] {
+  const found: { role: 'source' | 'target'; endpoint: StorageEndpoint }[] = []
+  for (const role of ['source', 'target'] as const) {
+    const reader = new SettingsReader(env, flags)
+    const choice = readStorageSettings(reader, role)
+    const trouble = problemsOf(reader)
+    problems.push(...trouble)
+    if (choice.enabled && trouble.length === 0) found.push({ role, endpoint: choice.settings.endpoint })
+  }
+  return found
 }

@@ -5,6 +5,7 @@ import { isBackupId } from '../archive/layout.ts'
 import { parseAccessReview } from '../drills/access-review-report.ts'
 import { readNow } from '../monitor/freshness.ts'
 import { SETTINGS as S } from '../settings/settings.ts'
+import { readProductionStorage, readStorageSettings, type StorageChoice } from '../storage/settings.ts'
 import { readTrustSettings, type TrustSettings } from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
 import {
@@ -41,6 +42,12 @@ interface CommonConfig {
   /** Where production lives: a drill never restores there, whatever is confirmed. */
   production: { setting: string; url: Secret }[]
   now: Date
+  /** The drill's scratch Storage (STAGING_SUPABASE_STORAGE_S3_*), not configured, or --no-storage. */
+  storage: StorageChoice
+  /** SUPABASE_STORAGE_S3_URL: the Storage backed up, never a drill's. */
+  productionStorage: { setting: string; url: string }[]
+  /** --storage-jobs: objects transferred or blobs read at once. */
+  storageJobs: number
 }
 
 export interface DrillConfig extends CommonConfig {
@@ -90,6 +97,9 @@ function readCommon(
     tempDir: reader.optional(S.tempDir),
     production: readProductionDatabases(reader),
     now: readNow(reader),
+    storage: readStorageSettings(reader, 'staging'),
+    productionStorage: readProductionStorage(reader),
+    storageJobs: reader.integer(S.storageJobs),
   }
 }
 

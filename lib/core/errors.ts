@@ -74,7 +74,10 @@ export const errorCatalogue = {
     exit: 1,
     hint: 'Another restore holds this target; wait for it to finish, then run this one again.',
   },
-  TARGET_PROTECTED: { exit: 2, hint: 'Pass --confirm <database name> to restore into this database.' },
+  TARGET_PROTECTED: {
+    exit: 2,
+    hint: 'Pass --confirm <database name> to restore into this database (--confirm-storage <project ref> for Storage files).',
+  },
   RESTORE_FAILED: {
     exit: 1,
     hint: 'The target was rolled back and is unchanged; the message names the table.',

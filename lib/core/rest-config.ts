@@ -2,7 +2,13 @@
 // backup or restore takes, and the REST backup's and restore's settings, every problem
 // at once. Also Supabase project refs, by which an API and a database are matched.
 import { SETTINGS as S } from '../settings/settings.ts'
-import { readStorageSettings, type StorageChoice } from '../storage/settings.ts'
+import type { BucketSelection } from '../storage/bucket-selection.ts'
+import {
+  readBucketSelection,
+  readProductionStorage,
+  readStorageSettings,
+  type StorageChoice,
+} from '../storage/settings.ts'
 import {
   readSigningKeySource,
   readTrustSettings,
@@ -77,6 +83,11 @@ export interface RestRestoreConfig {
   retry: RestRetrySettings
   /** Databases and APIs the environment names as the source: production. */
   production: { setting: string; host: string; ref: string | undefined }[]
+  /** The target project's Storage (TARGET_SUPABASE_STORAGE_S3_*): files after the rows. */
+  storage: StorageChoice
+  storageSelection: BucketSelection
+  productionStorage: { setting: string; url: string }[]
+  confirmStorage: string | undefined
 }
 
 /**
@@ -106,7 +117,8 @@ export function chooseRestoreVia(env: Env, flags: Flags): SourceMode {
     throw new LifeboatError('CONFIG_INVALID', `--via must be postgres or rest, got "${String(forced)}"`)
   }
   const reader = new SettingsReader(env, flags)
-  if (reader.given(S.target)) return 'postgres'
+  // Files only: no rows go anywhere, whatever API is configured.
+  if (reader.given(S.target) || reader.boolean(S.storageOnly)) return 'postgres'
   if (reader.given(S.supabaseUrl) && reader.given(S.supabaseServiceRoleKey)) return 'rest'
   return 'postgres'
 }
@@ -199,6 +211,13 @@ export function readRestRestoreConfig(
     trust: readTrustSettings(reader),
     retry: readRetry(reader),
     production,
+    storage: readStorageSettings(reader, 'target'),
+    storageSelection: readBucketSelection(reader),
+    productionStorage: readProductionStorage(reader),
+    confirmStorage: reader.optional(S.confirmStorage),
+  }
+  if (reader.boolean(S.storageOnly)) {
+    reader.invalid('--storage-only restores files only, with no API: leave out --via rest')
   }
   if (reader.boolean(S.createSchema)) {
     reader.invalid('--create-schema needs a database connection: the API cannot run DDL (docs/api-mode.md)')

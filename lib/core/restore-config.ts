@@ -1,7 +1,12 @@
 // The restore job's settings, from environment and flags, every problem at once.
 import { SETTINGS as S } from '../settings/settings.ts'
 import type { BucketSelection } from '../storage/bucket-selection.ts'
-import { readBucketSelection, readStorageSettings, type StorageChoice } from '../storage/settings.ts'
+import {
+  readBucketSelection,
+  readProductionStorage,
+  readStorageSettings,
+  type StorageChoice,
+} from '../storage/settings.ts'
 import { readTrustSettings, type TrustSettings } from '../trust/signing-config.ts'
 import { type AgeIdentitySource, readAgeIdentity } from './age-config.ts'
 import { readSelection } from './backup-config.ts'
@@ -48,6 +53,9 @@ export interface RestoreConfig {
   storage: StorageChoice
   /** --storage-only: the files, not the database. */
   storageOnly: boolean
+  /** SUPABASE_STORAGE_S3_URL: files go there only with --confirm-storage. */
+  productionStorage: { setting: string; url: string }[]
+  confirmStorage: string | undefined
   storageSelection: BucketSelection
 }
 
@@ -98,6 +106,8 @@ export function readRestoreConfig(
     storage: readStorageSettings(reader, 'target'),
     storageOnly,
     storageSelection: readBucketSelection(reader),
+    productionStorage: readProductionStorage(reader),
+    confirmStorage: reader.optional(S.confirmStorage),
   }
   if (storageOnly && config.storage.enabled === false) {
     if (config.storage.reason === 'disabled')

@@ -65,4 +65,6 @@ export interface DoctorProbes {
   identity?: { ok: boolean; matches?: boolean; error?: string }
   api?: { ok: true; tables: number; schemas: string[] } | { ok: false; code: string; message: string }
   authApi?: OpResult
+  /** Listing the buckets of each configured Storage endpoint, in the order of `settings.storage`. */
+  storage?: (OpResult & { buckets?: number })[]
 }

@@ -8,7 +8,13 @@ import { ExitCode, LifeboatError } from '../core/errors.ts'
 import { sessionPoolerHint, supabaseHostKind } from './check-text.ts'
 import type { Check, CheckStatus, DoctorProbes, Finding } from './check-types.ts'
 import { databaseChecks } from './database-checks.ts'
-import { addAlertChecks, addApiChecks, addEncryptionChecks, addStoreChecks } from './service-checks.ts'
+import {
+  addAlertChecks,
+  addApiChecks,
+  addEncryptionChecks,
+  addStorageChecks,
+  addStoreChecks,
+} from './service-checks.ts'
 
 export { durationMs, type HostKind, supabaseHostKind } from './check-text.ts'
 export type { Check, CheckStatus, DoctorProbes, OpResult, TableProbe } from './check-types.ts'
@@ -83,6 +89,7 @@ export function buildChecklist(probes: DoctorProbes): Check[] {
   if (source.kind === 'postgres') checks.push(...databaseChecks(probes, source))
   if (source.kind === 'rest') addApiChecks(probes, add)
   addStoreChecks(probes, add)
+  addStorageChecks(probes, add)
   addEncryptionChecks(probes, add)
   addAlertChecks(probes, add)
   return checks

@@ -18,6 +18,8 @@ import type { DoctorConfig, DoctorSettings } from '../core/doctor-config.ts'
 import { toLifeboatError } from '../core/errors.ts'
 import { redact, type Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
+import { openStorageClient } from '../storage/client.ts'
+import type { StorageEndpoint } from '../storage/settings.ts'
 import {
   buildChecklist,
   type Check,
@@ -56,6 +58,8 @@ export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise
   }
   if (deps.store) probes.store = await probeStore(deps.store)
   if (config.identity) probes.identity = await probeIdentity(config.identity, config.settings.recipients)
+  if (config.storageEndpoints.length > 0)
+    probes.storage = await probeStorage(config.storageEndpoints, timeoutMs)
   return { checks: buildChecklist(probes), probes }
 }
 
@@ -88,6 +92,30 @@ export async function preflight(input: PreflightInput): Promise<Check[]> {
   const error = preflightError(checks)
   if (error) throw error
   return checks
+}
+
+/** Lists each Storage endpoint's buckets with its keys (the first call a backup or restore makes). */
+async function probeStorage(
+  endpoints: readonly StorageEndpoint[],
+  timeoutMs: number,
+): Promise<(OpResult & { buckets?: number })[]> {
+  const results: (OpResult & { buckets?: number })[] = []
+  for (const endpoint of endpoints) {
+    let buckets: number | undefined
+    const deadline = AbortSignal.timeout(timeoutMs * 2)
+    const result = await op(async () => {
+      const client = await openStorageClient(endpoint)
+      buckets = (await client.listBuckets(deadline)).length
+    })
+    if (deadline.aborted && !result.ok) {
+      results.push({
+        ok: false,
+        code: 'STORAGE_UNREACHABLE',
+        message: `no answer within ${timeoutMs * 2} ms`,
+      })
+    } else results.push(buckets === undefined ? result : { ...result, buckets })
+  }
+  return results
 }
 
 async function op(work: () => Promise<unknown>): Promise<OpResult> {

@@ -237,3 +237,37 @@ export function addAlertChecks(probes: DoctorProbes, add: (check: Check) => void
     })
   }
 }
+
+/** Each configured Storage endpoint: its buckets listed with its keys (never the secret shown). */
+export function addStorageChecks(probes: DoctorProbes, add: (check: Check) => void): void {
+  probes.settings.storage.forEach(({ role, setting, location }, i) => {
+    const id = `storage.${role}`
+    const title = role === 'source' ? 'Storage' : 'Storage (restore target)'
+    const result = probes.storage?.[i]
+    if (!result) {
+      add({ id, title, status: 'skip', detail: 'not probed' })
+      return
+    }
+    if (result.ok) {
+      add({
+        id,
+        title,
+        status: 'ok',
+        detail: `${plural(result.buckets ?? 0, 'bucket')} listed at ${location} with ${setting}_ACCESS_KEY_ID`,
+      })
+      return
+    }
+    const code = (result.code as ErrorCode | undefined) ?? 'STORAGE_IO'
+    add({
+      id,
+      title,
+      status: 'fail',
+      code,
+      detail: `${location}: ${result.message ?? 'the buckets cannot be listed'}`,
+      fix:
+        code === 'STORAGE_AUTH'
+          ? `${setting}_ACCESS_KEY_ID and ${setting}_SECRET_ACCESS_KEY must be a pair of this project's S3 access keys (dashboard: Storage → S3 → Access keys), ${setting}_REGION the region shown there`
+          : `check ${setting}_URL (https://<ref>.supabase.co/storage/v1/s3), that the S3 connection is enabled (Storage → S3) and the network`,
+    })
+  })
+}

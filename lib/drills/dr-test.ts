@@ -4,7 +4,7 @@
 // review: who can reach the bucket, and what changed since the last DR test.
 
 import type { Secret } from '../core/secret.ts'
-import { type DrillDeps, type DrillRun, runDrill } from './drill.ts'
+import { type DrillDeps, type DrillRun, type DrillStorageOptions, runDrill } from './drill.ts'
 import type { SmokeCheck } from './smoke-checks.ts'
 
 export interface DrTestOptions {
@@ -20,6 +20,8 @@ export interface DrTestOptions {
   production: readonly { setting: string; url: Secret }[]
   /** The access review the stack publishes (LIFEBOAT_ACCESS_REVIEW); the report says when there is none. */
   accessReview?: string | undefined
+  /** The backup's Storage files (see DrillOptions.storage). */
+  storage?: DrillStorageOptions | undefined
 }
 
 export function runDrTest(deps: DrillDeps, options: DrTestOptions): Promise<DrillRun> {
@@ -40,5 +42,6 @@ export function runDrTest(deps: DrillDeps, options: DrTestOptions): Promise<Dril
     smokeChecks: options.smokeChecks,
     production: options.production,
     accessReview: options.accessReview,
+    storage: options.storage,
   })
 }

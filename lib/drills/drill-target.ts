@@ -26,6 +26,8 @@ export interface PreparedTarget {
   createSchema: boolean
   truncate: boolean
   describe: NonNullable<DrillReport['target']>
+  /** Whether `cleanup` removes the database (a throwaway, or one created for the run and not kept). */
+  removesDatabase: boolean
   cleanup: () => Promise<void>
 }
 
@@ -67,6 +69,7 @@ async function prepareScratchDatabase(
     createSchema,
     truncate: !createSchema && target.truncate,
     describe: { kind: 'staging', ...found.endpoint },
+    removesDatabase: false,
     cleanup: async () => {},
   }
 }
@@ -99,6 +102,7 @@ async function prepareNewDatabase(
     createSchema: true,
     truncate: false,
     describe: { kind: 'new-database', host, port, database },
+    removesDatabase: !target.keep,
     cleanup: async () => {
       if (target.keep) return
       const client = await connect(target.url, { applicationName: `lifeboat ${request.kind}` })
@@ -130,6 +134,7 @@ async function prepareThrowaway(deps: TargetDeps, kind: DrillKind): Promise<Prep
       createSchema: true,
       truncate: false,
       describe: { kind: 'throwaway', host, port, database },
+      removesDatabase: true,
       cleanup: () => cluster.stop(),
     }
   } catch (error) {

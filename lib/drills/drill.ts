@@ -15,14 +15,24 @@ import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
 import { omittedByBackup } from '../restore/postgres-structure.ts'
 import { type RestoreResult, runRestore } from '../restore/postgres-target.ts'
 import type { RestoreDeps } from '../restore/restore.ts'
+import { STORAGE_DEFAULTS } from '../storage/settings.ts'
 import { reviewAccessForReport } from './access-review.ts'
 import type { ReportedAccessReview } from './access-review-report.ts'
 import { phasesOf, restoreChecks, runPostChecks, tablesOf } from './drill-checks.ts'
+import {
+  checkDrillStorage,
+  type DrillStorageHolder,
+  type DrillStorageOptions,
+  refuseProductionStorage,
+  removeDrillFiles,
+} from './drill-storage.ts'
 import { type DrillTarget, type PreparedTarget, prepareTarget, type TargetDeps } from './drill-target.ts'
 import { pickDrillBackup } from './pick.ts'
 import { buildDrillReport, type DrillKind, type DrillReport, failedTablesOf } from './report.ts'
 import type { SmokeCheck } from './smoke-checks.ts'
+import { storageCheck } from './storage-report.ts'
 
+export type { DrillStorageOptions } from './drill-storage.ts'
 export type { DrillTarget } from './drill-target.ts'
 
 export interface DrillDeps extends RestoreDeps, TargetDeps {
@@ -49,6 +59,8 @@ export interface DrillOptions {
   production: readonly { setting: string; url: Secret }[]
   /** DR test: the access review the stack publishes (JSON), stored and compared with the last one. */
   accessReview?: string | undefined
+  /** The backup's Storage files: restored into the drill's Storage, or (default) every blob read back. */
+  storage?: DrillStorageOptions | undefined
 }
 
 export interface DrillRun {
@@ -78,7 +90,11 @@ interface DrillContext {
   restore?: RestoreResult
   checks: CheckResult[]
   postCheckSeconds: number | null
+  storage: DrillStorageHolder
 }
+
+/** Without a choice, a backup's files are at least read back from the store. */
+const DEFAULT_STORAGE: DrillStorageOptions = { kind: 'verify', jobs: STORAGE_DEFAULTS.jobs }
 
 const DRILL_PHASES: readonly Phase<DrillContext>[] = [
   {
@@ -100,6 +116,8 @@ const DRILL_PHASES: readonly Phase<DrillContext>[] = [
   {
     name: 'prepare-target',
     async run(c) {
+      const storage = c.options.storage ?? DEFAULT_STORAGE
+      await refuseProductionStorage(c.deps, c.record!.id, storage)
       c.prepared = await prepareTarget(c.deps, c.options, c.manifest!)
       c.prepareSeconds = (performance.now() - c.began) / 1000
     },
@@ -124,6 +142,21 @@ const DRILL_PHASES: readonly Phase<DrillContext>[] = [
       // capture is still named, so the drill cannot pass clean over it.
       if (!prepared.createSchema) {
         for (const line of omittedByBackup(c.manifest!)) c.warnings.push(`not reproduced: ${line}`)
+      }
+    },
+  },
+  {
+    // After the database, as a restore does: owners refer to the restored auth.users.
+    name: 'storage',
+    async run(c) {
+      try {
+        const options = c.options.storage ?? DEFAULT_STORAGE
+        // --truncate as given: it replaces an earlier drill's files even when the database was empty.
+        const { target } = c.options
+        const truncate = target.kind === 'database' && target.truncate
+        await checkDrillStorage(c.deps, c.record!.id, options, { url: c.prepared!.url, truncate }, c.storage)
+      } finally {
+        c.warnings.push(...c.storage.warnings)
       }
     },
   },
@@ -157,6 +190,7 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
     prepareSeconds: null,
     checks: [],
     postCheckSeconds: null,
+    storage: { warnings: [] },
   }
   let failure: LifeboatError | undefined
   try {
@@ -167,12 +201,33 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
     await c.prepared?.cleanup().catch((error) => {
       c.warnings.push(`could not remove the drill's scratch database: ${redact((error as Error).message)}`)
     })
+    await cleanUpFiles(c)
   }
   if (options.kind === 'dr-test' && options.smokeChecks === undefined) {
     c.warnings.push('no smoke checks were run: give a SQL file of checks with --checks or DR_TEST_CHECKS')
   }
   const access = options.kind === 'dr-test' ? await reviewAccessOfDrTest(c, startedAt) : undefined
   return writeReport(c, startedAt, failure, access)
+}
+
+/** What the drill wrote into its Storage goes when its database goes, and stays with a kept one. */
+async function cleanUpFiles(c: DrillContext): Promise<void> {
+  const { part, writes } = c.storage
+  if (!part || !writes || (writes.buckets.length === 0 && writes.objects.length === 0)) return
+  if (!c.prepared?.removesDatabase) {
+    part.cleanup = 'kept'
+    return
+  }
+  try {
+    // Not under the run's signal: an interrupted drill cleans up too.
+    await removeDrillFiles(writes)
+    part.cleanup = 'removed'
+  } catch (error) {
+    part.cleanup = 'failed'
+    c.warnings.push(
+      `could not remove the drill's files from ${writes.client.location}: ${redact((error as Error).message)}`,
+    )
+  }
 }
 
 /** The DR test's access review ("audit access permissions"); a review that cannot be stored is a warning. */
@@ -221,7 +276,10 @@ async function writeReport(
         }
       : null,
     tables: tablesOf(manifest, restore),
-    checks: [...restoreChecks(restore), ...c.checks].map(({ name, ok, detail }) => ({ name, ok, detail })),
+    checks: [...restoreChecks(restore), ...c.checks, ...optional(storageCheck(c.storage.part ?? null))].map(
+      ({ name, ok, detail }) => ({ name, ok, detail }),
+    ),
+    storage: c.storage.part ?? null,
     restoreWarnings: c.warnings,
     ...(failure ? { error: { code: failure.code, message: redact(failure.message) } } : {}),
     failedTables: failure && manifest ? failedTablesOf(failure, manifest.tables) : [],
@@ -304,6 +362,10 @@ async function freeReportId(store: Store, kind: DrillKind, startedAt: Date): Pro
     const taken = await store.head(`${DRILLS_PREFIX}${id}.json`).catch(() => undefined)
     if (!taken) return id
   }
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value]
 }
 
 function drillFailed(message: string, details: string[]): LifeboatError {

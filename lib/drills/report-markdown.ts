@@ -4,6 +4,7 @@ import type { OutcomeStatus } from '../alerts/outcome.ts'
 import { formatBytes, plural } from '../core/format.ts'
 import { renderAccessReview } from './access-review-report.ts'
 import { type DrillKind, type DrillReport, formatSeconds, type TargetKind } from './report.ts'
+import { describeDrillStorage } from './storage-report.ts'
 
 const TITLES: Record<DrillKind, string> = { drill: 'Restore drill', 'dr-test': 'Disaster-recovery test' }
 const VERDICTS: Record<OutcomeStatus, string> = {
@@ -81,6 +82,7 @@ function factsOf(report: DrillReport, location: string | undefined): [string, st
       `${plural(s.tables, 'table')}, ${plural(s.rows, 'row')}, ${formatBytes(s.dataBytes)} (archive ${formatBytes(s.archiveBytes)})`,
     ])
   }
+  if (report.storage) facts.push(['Storage files', describeDrillStorage(report.storage)])
   if (location) facts.push(['Report', `\`${location}\``])
   return facts
 }

@@ -6,6 +6,7 @@ import type { OutcomeStatus } from '../alerts/outcome.ts'
 import { formatBytes } from '../core/format.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 import { accessReviewWarnings, type ReportedAccessReview } from './access-review-report.ts'
+import { type DrillStorageReport, storageWarnings } from './storage-report.ts'
 
 export const DRILL_REPORT_FORMAT = 1
 
@@ -89,6 +90,8 @@ export interface DrillReport {
   outcome: OutcomeStatus
   warnings: string[]
   failedTables: string[]
+  /** The backup's Storage files: restored and read back, verified only, or skipped; null when it has none. */
+  storage: DrillStorageReport | null
   recommendation: string | null
   error: { code: string; message: string } | null
   /** DR test only: who can reach the bucket, and what changed since the last review. */
@@ -121,6 +124,7 @@ export interface DrillMeasurements {
   restoreWarnings: readonly string[]
   error?: { code: string; message: string }
   failedTables: readonly string[]
+  storage?: DrillStorageReport | null
   accessReview?: ReportedAccessReview
 }
 
@@ -148,7 +152,11 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
         })()
       : null
 
-  const warnings = [...m.restoreWarnings, ...(m.accessReview ? accessReviewWarnings(m.accessReview) : [])]
+  const warnings = [
+    ...m.restoreWarnings,
+    ...storageWarnings(m.storage ?? null),
+    ...(m.accessReview ? accessReviewWarnings(m.accessReview) : []),
+  ]
   if (rto.met === false) {
     warnings.push(
       `RTO exceeded: the restore took ${formatSeconds(measured!)}, more than the RTO target of ${formatSeconds(target)} (RTO_TARGET)`,
@@ -188,6 +196,7 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
     outcome,
     warnings,
     failedTables: [...m.failedTables],
+    storage: m.storage ?? null,
     recommendation: measured === null ? null : recommendRto(measured, projection?.projectedSeconds, target),
     error: m.error ?? null,
     ...(m.accessReview ? { accessReview: m.accessReview } : {}),

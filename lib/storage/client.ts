@@ -51,6 +51,8 @@ export interface StorageClient {
     signal?: AbortSignal,
   ): Promise<void>
   deleteObjects(bucket: string, names: readonly string[], signal?: AbortSignal): Promise<void>
+  /** Removes an empty bucket. */
+  deleteBucket(bucket: string, signal?: AbortSignal): Promise<void>
 }
 
 /** Loads the AWS SDK only when Storage is used. */

@@ -20,6 +20,15 @@ import {
 } from './manifest.ts'
 import { readStorageManifest } from './manifest-io.ts'
 import { forEachLimit } from './pool.ts'
+import {
+  assertStorageTargetAllowed,
+  type StorageTargetGuard,
+  type StorageWriteLog,
+  storageProductionReasons,
+} from './target-guard.ts'
+
+export type { StorageTargetGuard, StorageWriteLog } from './target-guard.ts'
+
 import { StorageProgress } from './progress.ts'
 import {
   compareCatalog,
@@ -45,6 +54,8 @@ export interface StorageRestoreDeps {
   signal?: AbortSignal
   /** The target project's database: bucket settings, owners, exact user metadata, rows-vs-files report. */
   database?: pg.ClientBase
+  /** Told of every bucket created and object written, as it happens (a drill removes them after). */
+  writes?: StorageWriteLog
 }
 
 export interface StorageRestoreOptions {
@@ -54,6 +65,8 @@ export interface StorageRestoreOptions {
   jobs: number
   /** Prove every blob before writing anything (default). Skip only right after a full verify. */
   verifyFirst?: boolean
+  /** Without it the backup's own source Storage is still refused. */
+  guard?: StorageTargetGuard
 }
 
 export interface StorageRestoreResult {
@@ -97,6 +110,19 @@ async function planAndProve(
   const manifest = await readStorageManifest(deps.store, reference.manifest, deps.decrypt)
   const buckets = manifest.header.buckets.filter((b) => isBucketSelected(options.selection, b.name))
   const names = new Set(buckets.map((b) => b.name))
+  // Before the target is even listed: production is written only when confirmed by name.
+  const guard = options.guard ?? { environment: [] }
+  assertStorageTargetAllowed({
+    reasons: storageProductionReasons({
+      target: deps.target.location,
+      backupSource: manifest.header.source.endpoint,
+      environment: guard.environment,
+    }),
+    target: deps.target.location,
+    buckets: [...names],
+    confirm: guard.confirm,
+    ...(guard.drill ? { drill: true } : {}),
+  })
   const objects = manifest.objects.filter((o) => names.has(o.bucket))
   const ctx: RestoreContext = {
     store: deps.store,
@@ -172,7 +198,10 @@ export async function restoreStorage(
     options,
   )
   const created = buckets.filter((b) => !existing.has(b.name)).map((b) => b.name)
-  for (const bucket of created) await deps.target.createBucket(bucket, deps.signal)
+  for (const bucket of created) {
+    await deps.target.createBucket(bucket, deps.signal)
+    deps.writes?.bucketCreated(bucket)
+  }
   const bytes = writes.reduce((n, o) => n + o.size, 0)
   ctx.progress = new StorageProgress(deps.emit, 'restore', writes.length, bytes)
   deps.emit({
@@ -184,6 +213,7 @@ export async function restoreStorage(
     options.jobs,
     async (object) => {
       await uploadObject(ctx, object)
+      deps.writes?.objectWritten(object.bucket, object.name)
       ctx.progress?.objectDone()
     },
     deps.signal,

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
+  DeleteBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
@@ -182,6 +183,14 @@ export class S3StorageClient implements StorageClient {
         )
       }
     }
+  }
+
+  async deleteBucket(bucket: string, signal?: AbortSignal): Promise<void> {
+    await this.#call(
+      `removing bucket ${bucket}`,
+      (o) => this.#client.send(new DeleteBucketCommand({ Bucket: bucket }), o),
+      signal,
+    )
   }
 
   async #call<T>(

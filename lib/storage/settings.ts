@@ -38,11 +38,14 @@ export type StorageChoice =
   | { enabled: true; settings: StorageSettings }
   | { enabled: false; reason: 'not-configured' | 'disabled' }
 
-export type StorageRole = 'source' | 'target'
+/** The project backed up, the one a restore writes to (`TARGET_`), a drill's scratch project (`STAGING_`). */
+export type StorageRole = 'source' | 'target' | 'staging'
+
+const PREFIXES: Record<StorageRole, string> = { source: '', target: 'TARGET_', staging: 'STAGING_' }
 
 /** The variable names of one role: `SUPABASE_STORAGE_S3_URL` or `TARGET_SUPABASE_STORAGE_S3_URL`, … */
 export function storageSettingNames(role: StorageRole) {
-  const base = `${role === 'target' ? 'TARGET_' : ''}SUPABASE_STORAGE_S3`
+  const base = `${PREFIXES[role]}SUPABASE_STORAGE_S3`
   return {
     base,
     url: `${base}_URL`,
@@ -54,6 +57,14 @@ export function storageSettingNames(role: StorageRole) {
 
 /** The definitions of one role's endpoint settings (lib/settings/storage-settings.ts). */
 function endpointDefs(role: StorageRole) {
+  if (role === 'staging') {
+    return {
+      url: S.stagingStorageS3Url,
+      accessKeyId: S.stagingStorageS3AccessKeyId,
+      secretAccessKey: S.stagingStorageS3SecretAccessKey,
+      region: S.stagingStorageS3Region,
+    }
+  }
   return role === 'target'
     ? {
         url: S.targetStorageS3Url,
@@ -109,6 +120,12 @@ export function readStorageSettings(reader: SettingsReader, role: StorageRole): 
     lockTtlMinutes: reader.number(S.storageLockTtlMinutes),
   }
   return { enabled: true, settings }
+}
+
+/** SUPABASE_STORAGE_S3_URL where a restore or drill reads it: the Storage never written unconfirmed. */
+export function readProductionStorage(reader: SettingsReader): { setting: string; url: string }[] {
+  const url = reader.optional(S.productionStorageS3Url)
+  return url === undefined ? [] : [{ setting: S.productionStorageS3Url.env![0]!, url }]
 }
 
 /** `--storage-bucket` / `--exclude-storage-bucket` (or STORAGE_BUCKETS, STORAGE_EXCLUDE_BUCKETS). */

@@ -142,6 +142,8 @@ const hooks: Record<string, RunbookHooks> = {
       })
       expect(result.code, result.stderr).toBe(0)
       Object.assign(s.env, storageEnv(target, 'TARGET_'))
+      // What --confirm-storage names (a project ref on Supabase; host:port for the stand-in).
+      s.env.STORAGE_PROJECT_REF = new URL(target.endpoint.url).host
       s.facts.storage = { source, target }
     },
     async check(s) {

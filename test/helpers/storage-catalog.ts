@@ -92,6 +92,11 @@ export class SupabaseLikeStorage implements StorageClient {
     )
   }
 
+  async deleteBucket(bucket: string, signal?: AbortSignal) {
+    await this.#inner.deleteBucket(bucket, signal)
+    await this.#db.query('DELETE FROM storage.buckets WHERE id = $1', [bucket])
+  }
+
   async deleteObjects(bucket: string, names: readonly string[], signal?: AbortSignal) {
     await this.#inner.deleteObjects(bucket, names, signal)
     await this.#db.query('DELETE FROM storage.objects WHERE bucket_id = $1 AND name = ANY($2)', [

@@ -91,6 +91,10 @@ export class CountingClient implements StorageClient {
   deleteObjects(bucket: string, names: readonly string[], signal?: AbortSignal) {
     return this.#inner.deleteObjects(bucket, names, signal)
   }
+
+  deleteBucket(bucket: string, signal?: AbortSignal) {
+    return this.#inner.deleteBucket(bucket, signal)
+  }
 }
 
 export interface StoreOp {

@@ -170,7 +170,10 @@ export async function factsOf(raw: S3Client): Promise<Map<string, ObjectFacts>> 
 }
 
 /** The job environment naming a project's Storage: the backup's source, or with `TARGET_` a restore's target. */
-export function storageEnv(project: StorageProject, prefix: '' | 'TARGET_' = ''): Record<string, string> {
+export function storageEnv(
+  project: StorageProject,
+  prefix: '' | 'TARGET_' | 'STAGING_' = '',
+): Record<string, string> {
   return {
     [`${prefix}SUPABASE_STORAGE_S3_URL`]: project.endpoint.url,
     [`${prefix}SUPABASE_STORAGE_S3_REGION`]: project.endpoint.region,

@@ -12,7 +12,8 @@ import type { Check } from '../../lib/doctor/checks.ts'
 import { createDatabase, dropDatabase, serverUrl, sql, withClient } from '../helpers/database.ts'
 import { type PostgrestServer, startPostgrestServer } from '../helpers/postgrest-server.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
-import { s3Env } from '../helpers/s3-server.ts'
+import { s3Env, startS3Server } from '../helpers/s3-server.ts'
+import { seed, startStorageProject, storageEnv } from '../helpers/storage-world.ts'
 import { tempFolder } from './restore-fixtures.ts'
 
 let db: { name: string; url: string }
@@ -232,6 +233,58 @@ describe('npm run backup:doctor', () => {
     expect(run.stdout).toMatch(/\[FAIL\] Login\s+the server refused the login/)
     expect(run.stdout).toMatch(/fix: correct the user and password/)
     expect(run.stdout).toMatch(/failures: the backup would fail/)
+  })
+})
+
+describe('Supabase Storage', () => {
+  it('lists the buckets of the source and the restore target with their keys, naming refused keys without printing them', async () => {
+    const source = await startStorageProject('source')
+    const denied = await startS3Server('.tmp', {
+      buckets: [],
+      policies: {
+        DENIED: {
+          documents: [{ Version: '2012-10-17', Statement: [] }],
+          principalArn: 'arn:aws:iam::1:user/x',
+        },
+      },
+    })
+    try {
+      await seed(source.raw, [{ bucket: 'avatars', name: 'a.png', body: Buffer.from('png') }])
+      const secret = 'never-print-this-storage-secret'
+      const run = await doctor({
+        DATABASE_URL: db.url,
+        BACKUP_STORE: folderStore(),
+        ...storageEnv(source),
+        TARGET_SUPABASE_STORAGE_S3_URL: denied.endpoint,
+        TARGET_SUPABASE_STORAGE_S3_REGION: 'local',
+        TARGET_SUPABASE_STORAGE_S3_ACCESS_KEY_ID: 'DENIED',
+        TARGET_SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY: secret,
+      })
+      expect(run.check('storage.source')).toMatchObject({
+        status: 'ok',
+        detail: `1 bucket listed at ${source.client.location} with SUPABASE_STORAGE_S3_ACCESS_KEY_ID`,
+      })
+      expect(run.check('storage.target')).toMatchObject({ status: 'fail', code: 'STORAGE_AUTH' })
+      expect(run.check('storage.target').fix).toContain('TARGET_SUPABASE_STORAGE_S3_ACCESS_KEY_ID and')
+      expect(run.code).toBe(1)
+      expect(run.stdout + run.stderr).not.toContain(secret)
+    } finally {
+      await Promise.all([source.server.stop(), denied.stop()])
+    }
+  })
+
+  it('names an endpoint nothing answers on, with its fix', async () => {
+    const port = await freePort()
+    const run = await doctor({
+      DATABASE_URL: db.url,
+      BACKUP_STORE: folderStore(),
+      SUPABASE_STORAGE_S3_URL: `http://127.0.0.1:${port}`,
+      SUPABASE_STORAGE_S3_REGION: 'local',
+      SUPABASE_STORAGE_S3_ACCESS_KEY_ID: 'id',
+      SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY: 'secret',
+    })
+    expect(run.check('storage.source')).toMatchObject({ status: 'fail', code: 'STORAGE_UNREACHABLE' })
+    expect(run.check('storage.source').fix).toContain('check SUPABASE_STORAGE_S3_URL')
   })
 })
 

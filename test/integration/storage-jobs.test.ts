@@ -3,14 +3,16 @@
 // puts the files back after the database (or alone with --storage-only), and
 // backup:clean sweeps the blobs no kept backup references. Real S3 API servers stand in
 // for the two Supabase projects' Storage and for the backup store.
+import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
-import { createSampleData } from '../../lib/demo/sample-data.ts'
+import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'
 import { readSidecar } from '../../lib/inventory/read-inventory.ts'
 import { BLOBS_PREFIX } from '../../lib/storage/layout.ts'
-import { createDatabase, dropDatabase, withClient } from '../helpers/database.ts'
+import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
+import { startPostgrestServer } from '../helpers/postgrest-server.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
 import {
@@ -122,6 +124,26 @@ describe('the backup, verify and restore jobs with Storage configured', () => {
     expect(await factsOf(target.raw)).toEqual(await factsOf(source.raw))
   })
 
+  it('restores the files after the rows through the API too (--via rest)', async () => {
+    const target = await emptyProject()
+    const url = await emptyDatabase('storage_jobs_rest')
+    await sql(url, SAMPLE_SCHEMA_SQL)
+    const api = await startPostgrestServer({ databaseUrl: url })
+    try {
+      const run = await runJobProcess('restore', [id, '--via', 'rest', '--json'], {
+        ...env,
+        SUPABASE_URL: api.url,
+        SUPABASE_SERVICE_ROLE_KEY: api.key,
+        ...storageEnv(target, 'TARGET_'),
+      })
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.json).toMatchObject({ via: 'rest', verified: true, storage: { uploaded: { objects: 4 } } })
+      expect(await factsOf(target.raw)).toEqual(await factsOf(source.raw))
+    } finally {
+      await api.close()
+    }
+  })
+
   it('restores the files only with --storage-only, no database named', async () => {
     const target = await emptyProject()
     const planned = await runJobProcess('restore', ['latest', '--storage-only', '--dry-run', '--json'], {
@@ -202,6 +224,67 @@ describe('a tampered blob', () => {
     expect((await factsOf(target.raw)).size).toBe(0)
     await store.put(pdf.key, Buffer.from('%PDF-1.7 report'))
   }, 120_000)
+})
+
+describe("the production guard on the files' target", () => {
+  it('refuses to restore files into the Storage the backup came from unless --confirm-storage names it', async () => {
+    // The usual case for a files-only restore: a file was deleted in production.
+    await source.raw.send(new DeleteObjectCommand({ Bucket: 'documents', Key: 'empty.txt' }))
+    const intoSource = { ...env, ...storageEnv(source, 'TARGET_') }
+    const refused = await runJobProcess('restore', ['latest', '--storage-only'], intoSource)
+    expect(refused.code).toBe(2)
+    const name = new URL(source.endpoint.url).host
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `TARGET_PROTECTED: refusing to restore files into http://${name} \\(buckets avatars, documents\\): it is the Storage this backup's files were taken from; to write there anyway pass --confirm-storage ${name}`,
+      ),
+    )
+    expect(
+      refused.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('TARGET_PROTECTED')),
+    ).toHaveLength(1)
+    expect((await factsOf(source.raw)).has('documents/empty.txt')).toBe(false)
+    const wrong = await runJobProcess(
+      'restore',
+      ['latest', '--storage-only', '--confirm-storage', 'other-ref'],
+      intoSource,
+    )
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toContain(
+      `--confirm-storage "other-ref" does not match the target Storage "${name}"`,
+    )
+    const confirmed = await runJobProcess(
+      'restore',
+      ['latest', '--storage-only', '--confirm-storage', name],
+      intoSource,
+    )
+    expect(confirmed.code, confirmed.stderr).toBe(0)
+    expect(confirmed.stdout).toMatch(/storage: restored 1 object \(0 B\), 3 already there/)
+    expect((await factsOf(source.raw)).has('documents/empty.txt')).toBe(true)
+  })
+
+  it('refuses a full restore whose files would go to SUPABASE_STORAGE_S3_URL before the database is written', async () => {
+    const target = await emptyProject()
+    const url = await emptyDatabase('storage_jobs_guard')
+    const spelled = `${target.endpoint.url.replace('http://', 'HTTP://')}/`
+    const run = await runJobProcess('restore', ['latest', '--create-schema'], {
+      ...env,
+      TARGET_DATABASE_URL: url,
+      ...storageEnv(target, 'TARGET_'),
+      SUPABASE_STORAGE_S3_URL: spelled,
+    })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/TARGET_PROTECTED: .*it is the Storage SUPABASE_STORAGE_S3_URL names/)
+    const tables = await withClient(url, (c) =>
+      c.query(
+        "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+      ),
+    )
+    expect(tables.rows[0].n).toBe(0)
+    expect((await factsOf(target.raw)).size).toBe(0)
+  })
 })
 
 describe('backup:clean', () => {

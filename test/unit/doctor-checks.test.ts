@@ -31,6 +31,7 @@ function settings(overrides: Partial<DoctorSettings> = {}): DoctorSettings {
     identitySet: false,
     alertChannels: ['slack'],
     alertProblems: [],
+    storage: [],
     ...overrides,
   }
 }

@@ -1,7 +1,9 @@
 // Storage settings: enabled by the endpoint URL, every problem reported at once, secrets kept secret.
 import { describe, expect, it } from 'vitest'
 import { SettingsReader } from '../../../lib/core/config.ts'
+import { readDrillConfig, readDrTestConfig } from '../../../lib/core/drill-config.ts'
 import type { LifeboatError } from '../../../lib/core/errors.ts'
+import { readRestoreConfig } from '../../../lib/core/restore-config.ts'
 import { readStorageSettings } from '../../../lib/storage/settings.ts'
 
 const source = {
@@ -101,5 +103,61 @@ describe('readStorageSettings', () => {
   it('is disabled by --no-storage (the parser gives storage: false)', () => {
     expect(read(source, { storage: false })).toEqual({ enabled: false, reason: 'disabled' })
     expect(read(source, { storage: true }).enabled).toBe(true)
+  })
+})
+
+describe('the drill and the restore', () => {
+  const staging = {
+    STAGING_SUPABASE_STORAGE_S3_URL: 'https://stagingref.supabase.co/storage/v1/s3',
+    STAGING_SUPABASE_STORAGE_S3_ACCESS_KEY_ID: 'staging-id',
+    STAGING_SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY: 'staging-secret',
+    STAGING_SUPABASE_STORAGE_S3_REGION: 'eu-west-1',
+  }
+
+  it('read the drill Storage from STAGING_*, production from SUPABASE_STORAGE_S3_URL, never the TARGET_ settings', () => {
+    const config = readDrillConfig(
+      {
+        BACKUP_STORE: 'file:///tmp/x',
+        ...source,
+        ...staging,
+        TARGET_SUPABASE_STORAGE_S3_URL: 'https://other.supabase.co/storage/v1/s3',
+      },
+      {},
+    )
+    expect(config.storage).toMatchObject({
+      enabled: true,
+      settings: {
+        endpoint: { url: staging.STAGING_SUPABASE_STORAGE_S3_URL, setting: 'STAGING_SUPABASE_STORAGE_S3' },
+      },
+    })
+    expect(config.productionStorage).toEqual([
+      { setting: 'SUPABASE_STORAGE_S3_URL', url: source.SUPABASE_STORAGE_S3_URL },
+    ])
+    expect(readDrillConfig({ BACKUP_STORE: 'file:///tmp/x' }, {}).storage).toEqual({
+      enabled: false,
+      reason: 'not-configured',
+    })
+    expect(
+      readDrillConfig({ BACKUP_STORE: 'file:///tmp/x', ...staging }, { storage: false }).storage,
+    ).toEqual({ enabled: false, reason: 'disabled' })
+  })
+
+  it('name a missing staging secret at once', () => {
+    const { STAGING_SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY: _, ...partial } = staging
+    expect(() => readDrTestConfig({ BACKUP_STORE: 'file:///tmp/x', ...partial }, {})).toThrow(
+      /STAGING_SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY/,
+    )
+  })
+
+  it('give a restore the production Storage and --confirm-storage', () => {
+    const config = readRestoreConfig(
+      { TARGET_DATABASE_URL: 'postgresql://u@h/db', ...source },
+      { 'confirm-storage': 'abcd' },
+      ['latest'],
+    )
+    expect(config.productionStorage).toEqual([
+      { setting: 'SUPABASE_STORAGE_S3_URL', url: source.SUPABASE_STORAGE_S3_URL },
+    ])
+    expect(config.confirmStorage).toBe('abcd')
   })
 })
