@@ -68,7 +68,6 @@ export async function measure(
     // The postmaster adds an exited backend's CPU once it has reaped it.
     await new Promise((resolve) => setTimeout(resolve, 100))
     const serverCpuSeconds = postmasterPid ? processCpu(postmasterPid) - serverBefore : 0
-    if (process.env.BENCH_STDERR) process.stderr.write(stderr.split("\n").filter((l) => l.startsWith("SAMPLER")).join("\n") + "\n")
     if (code !== 0) throw new Error(`${command} ${argv.join(' ')} exited ${code}: ${stderr}`)
     const [user, system, maxRssKb] = (await readFile(timing, 'utf8')).trim().split('\n').at(-1)!.split(' ')
     return {
