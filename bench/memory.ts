@@ -2,7 +2,7 @@
 // start-up variants, on one million-row table (the integration tests' shape) or the
 // demo schema: what each memory lever gives. bench/README.md, "Memory".
 //   npx tsx bench/memory.ts [--rows 1000000] [--runs 3] [--jobs backup,restore,verify]
-//                           [--variant 'name=ENV=V node-flag …' …]
+//                           [--variant 'name=ENV=V node-flag …' …] [--bin PATH]
 import { mkdirSync, rmSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -13,14 +13,15 @@ import { generateSigningKeyPair } from '../lib/trust/signature.ts'
 import { assertGnuTime, measure, median } from './measure.ts'
 
 const args = minimist(process.argv.slice(2), {
-  string: ['rows', 'runs', 'jobs', 'variant'],
+  string: ['rows', 'runs', 'jobs', 'variant', 'bin'],
   boolean: ['help'],
 })
 if (args.help) {
-  console.log(`usage: npx tsx bench/memory.ts [--rows N] [--runs N] [--jobs backup,restore,verify] [--variant SPEC …]
+  console.log(`usage: npx tsx bench/memory.ts [--rows N] [--runs N] [--jobs backup,restore,verify] [--variant SPEC …] [--bin PATH]
   SPEC: name=WORD… where a WORD with '=' is an environment variable and any other is a node flag,
   e.g. --variant 'plain=' --variant 'semi1=--max-semi-space-size=1 MALLOC_ARENA_MAX=2'.
-  Default variants: as the bin runs (node bin/lifeboat.js) and with NODE_OPTIONS cleared.`)
+  A variant may name its own launcher: bin:PATH (another checkout's bin/lifeboat.js, for an A/B).
+  Default: one variant, node bin/lifeboat.js as the npm scripts run it.`)
   process.exit(0)
 }
 const rows = Number(args.rows ?? 1_000_000)
@@ -30,8 +31,10 @@ const specs: string[] = [args.variant ?? []].flat().map(String)
 const variants = (specs.length > 0 ? specs : ['bin=']).map((spec) => {
   const [name, rest = ''] = spec.split(/=(.*)/s) as [string, string?]
   const words = rest.split(' ').filter(Boolean)
-  const env = Object.fromEntries(words.filter((w) => !w.startsWith('-')).map((w) => w.split(/=(.*)/s)))
-  return { name, flags: words.filter((w) => w.startsWith('-')), env: env as Record<string, string> }
+  const launcher = words.find((w) => w.startsWith('bin:'))?.slice(4) ?? String(args.bin ?? 'bin/lifeboat.js')
+  const settings = words.filter((w) => !w.startsWith('-') && !w.startsWith('bin:'))
+  const env = Object.fromEntries(settings.map((w) => w.split(/=(.*)/s)))
+  return { name, launcher, flags: words.filter((w) => w.startsWith('-')), env: env as Record<string, string> }
 })
 
 const keys = generateSigningKeyPair()
@@ -59,8 +62,13 @@ try {
     FROM generate_series(1, ${rows}) g;`)
   await source.end()
   const base = { ...signing, BACKUP_STORE: `file://${store}`, NODE_OPTIONS: '' }
-  const run = (variant: (typeof variants)[number], job: string, argv: string[], env: Record<string, string>) =>
-    measure(process.execPath, [...variant.flags, resolve('bin/lifeboat.js'), job, ...argv], {
+  const run = (
+    variant: (typeof variants)[number],
+    job: string,
+    argv: string[],
+    env: Record<string, string>,
+  ) =>
+    measure(process.execPath, [...variant.flags, resolve(variant.launcher), job, ...argv], {
       ...base,
       ...variant.env,
       ...env,
