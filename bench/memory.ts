@@ -21,7 +21,7 @@ if (args.help) {
   SPEC: name=WORD… where a WORD with '=' is an environment variable and any other is a node flag,
   e.g. --variant 'plain=' --variant 'semi1=--max-semi-space-size=1 MALLOC_ARENA_MAX=2'.
   A variant may name its own launcher: bin:PATH (another checkout's bin/lifeboat.js, for an A/B).
-  Default: one variant, node bin/lifeboat.js as the npm scripts run it.`)
+  Default: one variant, node bin/lifeboat.js without flags.`)
   process.exit(0)
 }
 const rows = Number(args.rows ?? 1_000_000)
