@@ -1,7 +1,7 @@
 // Benchmark: Lifeboat's backup, restore and verify against pg_dump / pg_restore on the
 // same data, in one run, medians of several runs taken in turn: pgbench scale 20, the
 // demo schema with 2 M metric rows, and pgbench scale 100 for seconds per million rows.
-// Options and how the jobs are started: bench/README.md. Prints one Markdown table.
+// Options: --help; bench/README.md has the results. Prints the Markdown tables.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { cpus, loadavg, totalmem } from 'node:os'
@@ -19,19 +19,59 @@ import { generateSigningKeyPair } from '../lib/trust/signature.ts'
 import { assertGnuTime, type Measured, measure, median } from './measure.ts'
 
 const args = minimist(process.argv.slice(2), {
-  string: ['scale', 'big-scale', 'metrics-rows', 'runs', 'big-runs', 'only', 'bin', 'built', 'node-flags'],
-  boolean: ['skip-big', 'skip-restore'],
+  string: ['scale', 'big-scale', 'metrics-rows', 'runs', 'big-runs', 'only', 'bin', 'node-flags', 'env'],
+  boolean: ['skip-big', 'skip-restore', 'tsx', 'help'],
 })
+if (args.help) {
+  console.log(`usage: npx tsx bench/run.ts [options]
+
+The full comparison (what bench/README.md's table comes from; about 30-40 minutes on two
+idle cores, run it alone on the machine):
+
+  npx tsx bench/run.ts
+
+  pgbench scale 20, the demo schema with 2 M metric rows, and pgbench scale 100 (seconds
+  per million rows), 5 runs each (3 at scale 100), taken in turn: pg_dump -Fc against
+  lifeboat backup, pg_restore against lifeboat restore --create-schema, lifeboat verify.
+  Prints wall and engine seconds, the ratio to the peer, seconds per million rows, client
+  and server CPU, output size, peak RSS against ${120} MB, verify MB/s, and the restore's
+  parts. The jobs run as users run them (node bin/lifeboat.js <job>, as the npm scripts do).
+
+Options:
+  --scale N          pgbench scale of the first dataset (20)
+  --big-scale N      pgbench scale of the linearity dataset (100); --skip-big leaves it out
+  --metrics-rows N   metric rows of the demo schema (2000000)
+  --runs N           runs per contender (5); --big-runs N at the big scale (3)
+  --only pgbench|sample|big   one dataset
+  --skip-restore     backups only
+  --bin PATH         the launcher to run (bin/lifeboat.js); --tsx runs the TypeScript jobs instead
+  --node-flags "…"   node flags for the Lifeboat jobs (default: the npm scripts' flags)
+  --env "K=V …"      environment for the Lifeboat jobs (e.g. MALLOC_ARENA_MAX=2)
+
+A quick look while other work shares the machine: --skip-big --runs 1 --metrics-rows 500000`)
+  process.exit(0)
+}
 const scale = Number(args.scale ?? 20)
 const bigScale = Number(args['big-scale'] ?? 100)
 const metricsRows = Number(args['metrics-rows'] ?? 2_000_000)
 const runs = Number(args.runs ?? 5)
 const bigRuns = Number(args['big-runs'] ?? 3)
-/** The start-up the jobs are meant to get (bench/README.md, "Memory"). */
-const nodeFlags = String(args['node-flags'] ?? '--max-semi-space-size=1')
+/** The node flags the npm scripts start the jobs with (`node <flags> bin/lifeboat.js <job>`). */
+function scriptFlags(): string {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
+  const script = Object.values(pkg.scripts).find((s) => /bin\/lifeboat\.js backup$/.test(s)) ?? ''
+  return /^node (.*?) ?bin\/lifeboat\.js/.exec(script)?.[1] ?? ''
+}
+/** As users start the jobs (the npm scripts) unless told otherwise, for A/B runs (bench/README.md, "Memory"). */
+const nodeFlags = String(args['node-flags'] ?? scriptFlags())
   .split(' ')
   .filter(Boolean)
-const startEnv = { MALLOC_ARENA_MAX: '2' }
+const startEnv: Record<string, string> = Object.fromEntries(
+  String(args.env ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => pair.split(/=(.*)/s).slice(0, 2)),
+)
 const TARGET_RSS_MB = 120
 /** Backups are signed and restores check the signature, as a configured deployment does. */
 const keys = generateSigningKeyPair()
@@ -45,23 +85,19 @@ const bin = (name: string) =>
 
 type Job = 'backup' | 'restore' | 'verify'
 
-/** `--bin` (the installed launcher), else compiled jobs (`--built DIR`, default dist/jobs), else tsx. */
+/** The launcher users run (`--bin`, default bin/lifeboat.js, as the npm scripts), or the TypeScript jobs (`--tsx`). */
 function lifeboat(job: Job): { command: string; argv: string[]; runner: string } {
-  if (args.bin)
+  if (args.tsx)
     return {
       command: process.execPath,
-      argv: [...nodeFlags, resolve(String(args.bin)), job],
-      runner: `node ${args.bin} ${job}`,
+      argv: [...nodeFlags, '--import', 'tsx', `jobs/${job}.ts`],
+      runner: 'node --import tsx jobs',
     }
-  const folder = String(args.built ?? 'dist/jobs')
-  const built = resolve(folder, `${job}.js`)
-  if (existsSync(built))
-    return { command: process.execPath, argv: [...nodeFlags, built], runner: `node ${folder}` }
-  if (args.built) throw new Error(`no compiled ${job} job in ${folder}`)
+  const launcher = String(args.bin ?? 'bin/lifeboat.js')
   return {
     command: process.execPath,
-    argv: [...nodeFlags, '--import', 'tsx', `jobs/${job}.ts`],
-    runner: 'node --import tsx jobs',
+    argv: [...nodeFlags, resolve(launcher), job],
+    runner: `node ${launcher} ${job}`,
   }
 }
 
@@ -218,7 +254,8 @@ async function benchDatabase(dataset: string, db: string, count: number, rowsMil
   phaseRows.push(
     {
       dataset,
-      phase: 'restore: the verify pass before loading (a one-pass read removes it)',
+      phase:
+        'restore: the checks before the first write (roles.sql, schema.sql; data files are checked while loading)',
       seconds: phases.verifyArchive,
     },
     {
@@ -303,7 +340,9 @@ function printReport(): void {
   )
   console.log(
     `Medians of ${runs} runs (${bigRuns} at scale ${bigScale}), taken in turn. Lifeboat jobs: ${lifeboat('backup').runner}, ` +
-      `node flags "${nodeFlags.join(' ')}", MALLOC_ARENA_MAX=2. "engine s": what the job itself measured, without starting Node.\n`,
+      `node flags "${nodeFlags.join(' ')}", environment "${Object.entries(startEnv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}". "engine s": what the job itself measured, without starting Node.\n`,
   )
   console.log(
     '| data | command | wall s | engine s | vs peer | s per M rows | CPU s (client + server) | output MB | peak RSS MB | MB/s |',

@@ -1,24 +1,33 @@
 // Reads an archive once, checking every file against the expected manifest (a stored
 // backup's sidecar) while the consumer streams it: a restore loads as it reads, inside
 // its transaction, and rolls back on the first mismatch, instead of reading the whole
-// archive twice. schema.sql is checked whole before the consumer sees it (it runs SQL).
+// archive twice. schema.sql and roles.sql are checked whole before the consumer sees
+// them (they run SQL).
 import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { Transform, type TransformCallback } from 'node:stream'
 import { finished } from 'node:stream/promises'
-import { isDeepStrictEqual } from 'node:util'
 import { LifeboatError } from '../core/errors.ts'
 import { INNER_SIGNATURE_FILE } from '../trust/backup-signature.ts'
+import { METADATA_LIMITS, tooLarge } from '../trust/bounded.ts'
+import { assertSameAsSidecar } from './authenticity.ts'
 import { type Manifest, parseManifest, type TableEntry } from './manifest.ts'
 import { type ArchiveEntry, type ReadArchiveOptions, readArchive } from './reader.ts'
 
-/** What the consumer is handed: a data file (its manifest entry) or schema.sql (its checked text). */
+/** What the consumer is handed: a data file (its manifest entry), or schema.sql / roles.sql (checked text). */
 export type VerifiedEntry =
   | { kind: 'data'; path: string; table: TableEntry; stream: Readable }
   | { kind: 'schema'; path: 'schema.sql'; sql: string }
+  | { kind: 'roles'; path: 'roles.sql'; sql: string }
 
-/** schema.sql is held whole to be checked before it runs; past this it is refused. */
-const MAX_SCHEMA_BYTES = 256 * 1024 * 1024
+/** Files held whole (bounded, as the verify pass bounds them: a decompression bomb stops there). */
+const KEPT: ReadonlyMap<string, number> = new Map([
+  ['manifest.json', METADATA_LIMITS.manifest],
+  ['SHA256SUMS', METADATA_LIMITS.SHA256SUMS],
+  [INNER_SIGNATURE_FILE, METADATA_LIMITS.signature],
+  ['schema.sql', METADATA_LIMITS.manifest],
+  ['roles.sql', METADATA_LIMITS.manifest],
+])
 const SMALL = new Set(['manifest.json', 'SHA256SUMS'])
 /** Read and kept for the caller's authentication, not listed in SHA256SUMS. */
 const OPTIONAL_SMALL = new Set([INNER_SIGNATURE_FILE])
@@ -67,15 +76,28 @@ function verifyFailed(where: string, file: string, problem: string): LifeboatErr
   )
 }
 
-async function readWhole(entry: ArchiveEntry, limit: number, where: string): Promise<Buffer> {
+async function readWhole(entry: ArchiveEntry, where: string): Promise<Buffer> {
+  const limit = KEPT.get(entry.path)!
+  const what = `${where} (${entry.path})`
+  if (entry.size > limit)
+    throw tooLarge(what, limit, `its tar header says ${entry.size.toLocaleString('en')}`)
   const chunks: Buffer[] = []
   let bytes = 0
   for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
     bytes += chunk.length
-    if (bytes > limit) throw verifyFailed(where, entry.path, `larger than ${limit} bytes`)
+    if (bytes > limit) throw tooLarge(what, limit, `more than ${limit.toLocaleString('en')} read`)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)
+}
+
+/** schema.sql and roles.sql: what the manifest says of each (absent when it lists none). */
+function sqlFiles(expected: Manifest): Map<string, { sha256: string; kind: 'schema' | 'roles' }> {
+  const files = new Map<string, { sha256: string; kind: 'schema' | 'roles' }>()
+  if (expected.schemaSql) files.set('schema.sql', { sha256: expected.schemaSql.sha256, kind: 'schema' })
+  const roles = expected.roles?.file
+  if (roles) files.set('roles.sql', { sha256: roles.sha256, kind: 'roles' })
+  return files
 }
 
 const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
@@ -95,6 +117,7 @@ export async function readVerifiedArchive(
 ): Promise<Manifest> {
   const where = options.where
   const tables = new Map(expected.tables.map((t) => [t.file, t]))
+  const sql = sqlFiles(expected)
   const seen = new Map<string, string>()
   const small = new Map<string, Buffer>()
   await readArchive(
@@ -104,23 +127,31 @@ export async function readVerifiedArchive(
         throw verifyFailed(where, entry.path, `root folder ${entry.root} is not backup ${expected.id}`)
       if (seen.has(entry.path)) throw verifyFailed(where, entry.path, 'appears twice in the archive')
       const table = tables.get(entry.path)
+      const script = sql.get(entry.path)
       if (table) {
         const checked = entry.stream.pipe(new FileCheck(table, where))
         entry.stream.on('error', (error) => checked.destroy(error))
+        // A file left unread when the read stops is destroyed with no consumer listening.
+        checked.on('error', () => {})
         await consume({ kind: 'data', path: entry.path, table, stream: checked })
         // A file the consumer skipped (not selected) is still read to its end and checked.
         checked.resume()
         await finished(checked)
         seen.set(entry.path, table.sha256)
-      } else if (entry.path === 'schema.sql' && expected.schemaSql) {
-        const bytes = await readWhole(entry, MAX_SCHEMA_BYTES, where)
+      } else if (script) {
+        const bytes = await readWhole(entry, where)
         const sha256 = sha256Of(bytes)
-        if (sha256 !== expected.schemaSql.sha256)
+        if (sha256 !== script.sha256)
           throw verifyFailed(where, entry.path, 'sha256 does not match the manifest')
         seen.set(entry.path, sha256)
-        await consume({ kind: 'schema', path: 'schema.sql', sql: bytes.toString('utf8') })
+        const text = bytes.toString('utf8')
+        await consume(
+          script.kind === 'schema'
+            ? { kind: 'schema', path: 'schema.sql', sql: text }
+            : { kind: 'roles', path: 'roles.sql', sql: text },
+        )
       } else if (SMALL.has(entry.path) || OPTIONAL_SMALL.has(entry.path)) {
-        const bytes = await readWhole(entry, MAX_SCHEMA_BYTES, where)
+        const bytes = await readWhole(entry, where)
         small.set(entry.path, bytes)
         seen.set(entry.path, sha256Of(bytes))
       } else {
@@ -139,13 +170,15 @@ function checkEnd(
   small: ReadonlyMap<string, Buffer>,
   where: string,
 ): Manifest {
-  const wanted = [...expected.tables.map((t) => t.file), ...(expected.schemaSql ? ['schema.sql'] : [])]
+  const wanted = [...expected.tables.map((t) => t.file), ...sqlFiles(expected).keys()]
   const missing = [...wanted, ...SMALL].filter((file) => !seen.has(file))
   if (missing.length > 0) throw verifyFailed(where, missing.join(', '), 'missing from the archive')
   const inside = parseManifest(small.get('manifest.json')!.toString('utf8'), where)
-  const { archive: _stored, ...sidecar } = expected
-  if (!isDeepStrictEqual(inside, sidecar))
+  try {
+    assertSameAsSidecar(inside, expected, where)
+  } catch {
     throw verifyFailed(where, 'manifest.json', 'differs from the manifest stored beside the archive')
+  }
   const sums = small.get('SHA256SUMS')!.toString('utf8').split('\n').filter(Boolean)
   for (const line of sums) {
     const match = /^([0-9a-f]{64}) {2}(.+)$/.exec(line)

@@ -1,13 +1,18 @@
 // The restore's phases, in order. Each reads what earlier phases left in the context
 // and sets its own part; what differs between targets is behind the Target port.
-import { fetchArchive, openArchive, verifyFetchedArchive } from '../archive/fetch.ts'
+import {
+  fetchArchive,
+  type LocalArchive,
+  openArchive as openArchiveFile,
+  verifyFetchedArchive,
+} from '../archive/fetch.ts'
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
-import { readArchive } from '../archive/reader.ts'
-import { LifeboatError } from '../core/errors.ts'
+import { VerifiedArchiveCursor } from '../archive/verified-cursor.ts'
+import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { Phase, PhaseScope } from '../core/pipeline.ts'
 import type { RestoreContext } from './restore.ts'
 import { selectArchiveTables, sequencesToRestore } from './subset.ts'
-import type { RestorePlan } from './target.ts'
+import type { RestorePlan, RestoreTarget } from './target.ts'
 
 /** The target may be refused before anything is downloaded. */
 const guard: Phase<RestoreContext> = {
@@ -15,7 +20,7 @@ const guard: Phase<RestoreContext> = {
   run: ({ target }) => target.guard(),
 }
 
-/** A stored archive is downloaded once (both passes read it); a local one is read in place. */
+/** A stored archive is downloaded once; a local one is read in place. */
 const download: Phase<RestoreContext> = {
   name: 'download',
   async run(context, scope) {
@@ -37,9 +42,24 @@ const download: Phase<RestoreContext> = {
   },
 }
 
-/** Pass 1: every byte checked against the manifest, nothing written. */
+/**
+ * Whether the whole archive is read and checked before the first write. A stored
+ * archive whose bytes are the ones its signed sidecar pins is loaded as it is verified
+ * (one pass, inside the transaction); a local archive's expectation is its own signed
+ * manifest.json, at the end of the archive; a target whose writes others see at once
+ * (the API) gets nothing unverified; and a stored archive that is not the signed bytes
+ * fails here, with the verify pass naming the file at fault.
+ */
+export function verifyBeforeLoading(archive: LocalArchive, target: Pick<RestoreTarget, 'atomic'>): boolean {
+  if (!archive.expected || !target.atomic) return true
+  const signed = archive.expected.archive?.sha256
+  return signed !== undefined && signed !== archive.sha256
+}
+
+/** The full verify pass: every byte checked against the manifest, nothing written. */
 const verifyArchive: Phase<RestoreContext> = {
   name: 'verify-archive',
+  when: (context) => verifyBeforeLoading(context.archive!, context.target),
   async run(context, scope) {
     const verified = await verifyFetchedArchive(context.archive!, {
       ...context.deps,
@@ -50,8 +70,69 @@ const verifyArchive: Phase<RestoreContext> = {
     context.manifest = verified.manifest
     context.schemaSql = verified.schemaSql
     context.rolesSql = verified.rolesSql
+    context.verifiedWhole = true
     await context.target.guard(verified.manifest.source)
   },
+}
+
+/**
+ * The archive is opened for the load's read: every file is checked against the
+ * authenticated manifest as it passes (lib/archive/verified-read.ts); schema.sql and
+ * roles.sql, which come first, are read and checked whole here, before they are used.
+ */
+const openArchive: Phase<RestoreContext> = {
+  name: 'open-archive',
+  async run(context, scope) {
+    if (!context.manifest) await adoptSidecar(context)
+    const late = await openVerifiedRead(context, scope)
+    if (late.length === 0) return
+    // Packed in another order (by hand, with tar): verified whole first, then read again.
+    scope.emit({
+      type: 'step',
+      message: `${late.join(' and ')} come after the data files: verifying the whole archive first`,
+    })
+    await context.cursor!.close()
+    await verifyArchive.run(context, scope)
+    await openVerifiedRead(context, scope)
+  },
+}
+
+/** Opens the read and takes the files before the first data file; returns those the load needs but did not get. */
+async function openVerifiedRead(context: RestoreContext, scope: PhaseScope): Promise<string[]> {
+  const archive = context.archive!
+  const cursor = new VerifiedArchiveCursor(openArchiveFile(archive), context.manifest!, {
+    where: archive.where,
+    transforms: archive.encrypted ? [context.deps.decrypt(archive.where)] : [],
+    signal: scope.signal,
+  })
+  context.cursor = cursor
+  scope.defer(() => cursor.close())
+  let entry = await cursor.next()
+  for (; entry && entry.kind !== 'data'; entry = await cursor.next()) {
+    if (entry.kind === 'schema') context.schemaSql = entry.sql
+    else context.rolesSql = entry.sql
+  }
+  if (entry) cursor.keep()
+  return [
+    ...(context.manifest!.schemaSql && context.schemaSql === undefined ? ['schema.sql'] : []),
+    ...(context.manifest!.roles?.file && context.rolesSql === undefined ? ['roles.sql'] : []),
+  ]
+}
+
+/** Without the verify pass, the signed sidecar is the manifest every file is checked against. */
+async function adoptSidecar(context: RestoreContext): Promise<void> {
+  const archive = context.archive!
+  const { archive: _stored, ...manifest } = archive.expected!
+  if (manifest.id !== archive.id) {
+    throw new LifeboatError('VERIFY_FAILED', `${archive.where}: its sidecar names backup ${manifest.id}`)
+  }
+  const authenticity = archive.authenticity
+  if (!authenticity) throw new LifeboatError('INTERNAL', `${archive.where} was not authenticated`)
+  if (authenticity.status === 'unsigned')
+    context.deps.emit({ type: 'warning', message: authenticity.warning })
+  context.authenticity = authenticity
+  context.manifest = manifest
+  await context.target.guard(manifest.source)
 }
 
 /** The generic plan: the selected tables, their sequences, schema.sql if it is to be created. */
@@ -95,12 +176,12 @@ const begin: Phase<RestoreContext> = {
   run: (context, scope) => context.target.begin(context.plan!, scope),
 }
 
-/** Pass 2: the archive streamed once more, each selected data file into its table. */
+/** The data files, each into its table as it is read and checked (the open-archive read). */
 const load: Phase<RestoreContext> = {
   name: 'load',
   async run(context, scope) {
     const plan = context.plan!
-    const archive = context.archive!
+    const cursor = context.cursor!
     const byFile = new Map(plan.tables.map((t) => [t.file, t]))
     const sum = (key: 'rows' | 'bytes') => plan.tables.reduce((n, t) => n + t[key], 0)
     scope.emit({
@@ -109,44 +190,60 @@ const load: Phase<RestoreContext> = {
       total: { rows: sum('rows'), bytes: sum('bytes'), tables: plan.tables.length },
     })
     let index = 0
-    await readArchive(
-      openArchive(archive),
-      async (entry) => {
-        const table = byFile.get(entry.path)
-        if (!table) return
-        const name = qualifiedName(table)
-        scope.emit({
-          type: 'table-start',
-          phase: 'load',
-          table: name,
-          index: index++,
-          total: plan.tables.length,
-          estimatedRows: table.rows,
-          estimatedBytes: table.bytes,
-        })
-        const outcome = await context.target.load.table(table, entry.stream, scope)
-        if (!outcome) return
-        context.outcomes.set(name, outcome)
-        scope.emit({
-          type: 'table-done',
-          phase: 'load',
-          table: name,
-          rows: outcome.rowsLoaded,
-          bytes: outcome.bytes,
-          seconds: outcome.loadSeconds,
-        })
-      },
-      {
-        where: archive.where,
-        transforms: archive.encrypted ? [context.deps.decrypt(archive.where)] : [],
-        signal: scope.signal,
-      },
-    )
+    // A file not selected is left unread: the cursor still reads it through and checks it.
+    for (let entry = await cursor.next(); entry; entry = await cursor.next()) {
+      const table = entry.kind === 'data' ? byFile.get(entry.path) : undefined
+      if (!table || entry.kind !== 'data') continue
+      const name = qualifiedName(table)
+      scope.emit({
+        type: 'table-start',
+        phase: 'load',
+        table: name,
+        index: index++,
+        total: plan.tables.length,
+        estimatedRows: table.rows,
+        estimatedBytes: table.bytes,
+      })
+      const outcome = await context.target.load.table(table, entry.stream, scope).catch(async (error) => {
+        throw await blameArchive(context, scope, error)
+      })
+      if (!outcome) continue
+      context.outcomes.set(name, outcome)
+      scope.emit({
+        type: 'table-done',
+        phase: 'load',
+        table: name,
+        rows: outcome.rowsLoaded,
+        bytes: outcome.bytes,
+        seconds: outcome.loadSeconds,
+      })
+    }
+    // The archive has ended and passed its end checks (its manifest.json, SHA256SUMS, no file missing).
     for (const outcome of await context.target.load.finish(scope))
       context.outcomes.set(outcome.table, outcome)
     scope.emit({ type: 'phase-done', phase: 'load' })
     assertEveryTableLoaded(context)
   },
+}
+
+/**
+ * A data file checked as it loads is judged at its end; a changed byte may stop its load
+ * before that (a line that is no longer JSON, a value the column refuses). When the
+ * archive was not verified whole first, it is now (nothing more is written): a file
+ * that is not the manifest's is the failure to report (VERIFY_FAILED), not the target.
+ */
+async function blameArchive(context: RestoreContext, scope: PhaseScope, error: unknown): Promise<unknown> {
+  const code = isLifeboatError(error) ? error.code : undefined
+  if (context.verifiedWhole || code === 'VERIFY_FAILED' || code === 'INTERRUPTED') return error
+  if (code === 'DB_UNREACHABLE' || scope.signal.aborted) return error
+  await context.cursor!.close()
+  scope.emit({ type: 'step', message: `the load failed: checking the whole archive to see why` })
+  try {
+    await verifyFetchedArchive(context.archive!, { ...context.deps, emit: () => {}, signal: scope.signal })
+  } catch (verdict) {
+    if (isLifeboatError(verdict) && verdict.code === 'VERIFY_FAILED') return verdict
+  }
+  return error
 }
 
 function assertEveryTableLoaded(context: RestoreContext): void {
@@ -192,6 +289,7 @@ export const RESTORE_PHASES: readonly Phase<RestoreContext>[] = [
   guard,
   download,
   verifyArchive,
+  openArchive,
   checkTarget,
   begin,
   load,
@@ -200,4 +298,15 @@ export const RESTORE_PHASES: readonly Phase<RestoreContext>[] = [
   prove,
   sequences,
   commit,
+]
+
+/**
+ * A preview (--dry-run) writes nothing, so it reads the archive once, whole: every file
+ * verified, then every check against the target.
+ */
+export const PREVIEW_PHASES: readonly Phase<RestoreContext>[] = [
+  guard,
+  download,
+  { name: verifyArchive.name, run: verifyArchive.run },
+  checkTarget,
 ]

@@ -149,7 +149,11 @@ export async function setSequences(
 const PER_TRIGGER_FK_HINT =
   'this role may not SET session_replication_role, so foreign keys are checked while loading: a cycle needs DEFERRABLE constraints; restore as a superuser or Supabase’s postgres role instead'
 
-/** Every failure inside the transaction becomes RESTORE_FAILED, saying what was rolled back. */
+/**
+ * Every failure inside the transaction becomes RESTORE_FAILED, saying what was rolled
+ * back; a data file that failed its check while it loaded stays VERIFY_FAILED (the
+ * archive is at fault, not the target), naming the file.
+ */
 export function rolledBack(
   error: unknown,
   step: string,
@@ -163,6 +167,16 @@ export function rolledBack(
       `interrupted while ${step}; rolled back, the target is unchanged`,
       {
         cause: error,
+      },
+    )
+  }
+  if (cause.code === 'VERIFY_FAILED') {
+    return new LifeboatError(
+      'VERIFY_FAILED',
+      `${cause.message}; rolled back while ${step}, the target is unchanged`,
+      {
+        cause: error,
+        details: cause.details,
       },
     )
   }

@@ -80,6 +80,7 @@ const RESTORE_LOCK = '5497002083461579092'
 
 export class PostgresTarget implements RestoreTarget {
   readonly kind = 'postgres'
+  readonly atomic = true
   readonly description: string
   readonly #options: PostgresTargetOptions
   readonly #address: ReturnType<typeof describeConnection>
@@ -200,8 +201,12 @@ export class PostgresTarget implements RestoreTarget {
       const name = qualifiedName(entry)
       this.#step = `loading ${name}`
       const started = performance.now()
-      const stats = await loadTable(this.#db, entry, data, (rows, bytes) =>
-        scope.emit({ type: 'table-progress', phase: 'load', table: name, rows, bytes }),
+      const stats = await loadTable(
+        this.#db,
+        entry,
+        data,
+        (rows, bytes) => scope.emit({ type: 'table-progress', phase: 'load', table: name, rows, bytes }),
+        true,
       )
       const outcome: TableOutcome = {
         table: name,

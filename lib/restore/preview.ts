@@ -1,19 +1,13 @@
-// The restore as a preview (--dry-run): the same phases as a real restore up to and
-// including check-target (target guarded, archive downloaded and verified, every check
-// made against the target), then it stops before `begin`: nothing is written. The plan
+// The restore as a preview (--dry-run): the phases of a real restore up to and
+// including check-target (target guarded, archive downloaded and verified whole, every
+// check made against the target), then it stops before `begin`: nothing is written. The plan
 // those phases built says what the restore would create, load, empty and leave out.
 import { qualifiedName } from '../archive/manifest.ts'
 import { PhaseError, runPhases } from '../core/pipeline.ts'
 import { inspectSchemaSql } from '../trust/schema-statements.ts'
-import { RESTORE_PHASES } from './phases.ts'
+import { PREVIEW_PHASES } from './phases.ts'
 import type { RestoreContext, RestoreDeps, RestoreOptions, RestoreSummary } from './restore.ts'
 import type { RestorePlan, RestoreTarget } from './target.ts'
-
-/** The phases a preview runs: everything before the first write. */
-export const PREVIEW_PHASES = RESTORE_PHASES.slice(
-  0,
-  RESTORE_PHASES.findIndex((p) => p.name === 'check-target') + 1,
-)
 
 export type PlannedAction = 'create and load' | 'load' | 'empty and load'
 

@@ -62,6 +62,8 @@ export interface RestReport {
 
 export class RestTarget implements RestoreTarget {
   readonly kind = 'rest'
+  /** Rows inserted through the API are seen (and acted on) before the undo could remove them. */
+  readonly atomic = false
   readonly description: string
   readonly #deps: RestTargetDeps
   readonly #options: RestTargetOptions

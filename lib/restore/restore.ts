@@ -1,10 +1,12 @@
-// The restore, whatever the target: one pipeline of named phases. The archive is
-// found and verified completely before anything is written (pass 1), the target is
-// checked, then the load runs in whatever makes that target all-or-nothing (pass 2)
-// and is proven against the manifest before it is made visible. Any failure undoes.
+// The restore, whatever the target: one pipeline of named phases. The archive is found
+// and authenticated (its signed sidecar or manifest), the target is checked, then the
+// load runs in whatever makes that target all-or-nothing, each file checked against the
+// manifest as it is read (one pass; the whole archive first where that is not enough),
+// and the target is proven against the manifest before it is made visible. Any failure undoes.
 import type { Transform } from 'node:stream'
 import type { ArchiveSourceDeps, LocalArchive } from '../archive/fetch.ts'
 import type { Manifest } from '../archive/manifest.ts'
+import type { VerifiedArchiveCursor } from '../archive/verified-cursor.ts'
 import { PhaseError, type PhaseTiming, runPhases, secondsOf } from '../core/pipeline.ts'
 import type { Selection } from '../core/selection.ts'
 import type { SignatureCheck } from '../trust/backup-signature.ts'
@@ -40,7 +42,11 @@ export interface RestoreSummary {
   archiveBytes: number
   /** Temporary disk the restore used: the downloaded archive (0 for a local file). */
   tempBytes: number
-  /** Grouped for reports and the drill's RTO breakdown; `phases` has each phase. */
+  /**
+   * Grouped for reports and the drill's RTO breakdown; `phases` has each phase.
+   * `verifyArchive`: the checks before the first write (the full pass when one runs,
+   * and schema.sql / roles.sql); the data files are checked inside `load`.
+   */
   seconds: { download: number; verifyArchive: number; load: number; verifyTables: number; total: number }
   phases: PhaseTiming[]
   /** `verified` (by which key) or `unsigned` (let through by --allow-unsigned). */
@@ -56,12 +62,16 @@ export interface RestoreContext {
   warnings: string[]
   /** Set by `download`. */
   archive?: LocalArchive
-  /** Set by `verify-archive`. */
+  /** Set by `verify-archive`, or by `open-archive` from the signed sidecar. */
   manifest?: Manifest
   schemaSql?: string | undefined
   rolesSql?: string | undefined
   /** How the backup was authenticated (signature verified, or unsigned and allowed). */
   authenticity?: SignatureCheck
+  /** Set by `verify-archive`: the archive was read and checked whole before anything was written. */
+  verifiedWhole?: boolean
+  /** Set by `open-archive`: the one read the load pulls the data files from. */
+  cursor?: VerifiedArchiveCursor
   /** Set by `check-target`. */
   plan?: RestorePlan
   /** Filled by `load`, completed by `prove`. */
@@ -104,7 +114,7 @@ export async function restoreInto<R extends object>(
       tempBytes: context.archive!.tempBytes,
       seconds: {
         download: secondsOf(run.timings, ['download']),
-        verifyArchive: secondsOf(run.timings, ['verify-archive']),
+        verifyArchive: secondsOf(run.timings, ['verify-archive', 'open-archive']),
         load: secondsOf(run.timings, LOAD_PHASES),
         verifyTables: secondsOf(run.timings, ['prove']),
         total: run.seconds,

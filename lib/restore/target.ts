@@ -55,7 +55,11 @@ export interface RestorePlan {
 }
 
 export interface TargetLoad {
-  /** Streams one table's data file into the target; undefined when it is held back for later. */
+  /**
+   * Streams one table's data file into the target; undefined when it is held back for
+   * later. `data` is checked against the manifest as it is read: it errors
+   * (VERIFY_FAILED) instead of ending when its hash, size or rows differ.
+   */
   table(entry: TableEntry, data: Readable, scope: PhaseScope): Promise<TableOutcome | undefined>
   /** After the last data file: loads what was held back (a target that needs another order). */
   finish(scope: PhaseScope): Promise<TableOutcome[]>
@@ -63,6 +67,12 @@ export interface TargetLoad {
 
 export interface RestoreTarget {
   readonly kind: 'postgres' | 'rest'
+  /**
+   * Nothing written is visible to anyone until `commit` (one transaction). Only such a
+   * target is loaded while the archive is verified, in one pass; any other gets the
+   * whole archive verified first.
+   */
+  readonly atomic: boolean
   /** Printable, for messages and the result; never holds a secret. */
   readonly description: string
   /**

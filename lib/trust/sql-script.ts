@@ -1,7 +1,6 @@
 // Splits a SQL script into statements with PostgreSQL's own parser (libpg-query, the
 // server's grammar compiled to WASM), never with regular expressions: each statement's
 // exact text, line and parse tree, plus the `-- lifeboat:post-data` marker between them.
-import { loadModule, parseSync } from 'libpg-query'
 import { POST_DATA_MARKER } from '../archive/schema-sql.ts'
 import { LifeboatError } from '../core/errors.ts'
 
@@ -34,10 +33,17 @@ export interface SqlScript {
 const RESTRICT_LINE = /^[ \t]*\\(?:un)?restrict[ \t]+[A-Za-z0-9]+[ \t]*$/
 
 let loading: Promise<void> | undefined
+let parseSync: typeof import('libpg-query').parseSync | undefined
 
-/** Loads the parser (WASM, about 0.1 s and 20 MB once per process); call before splitSqlScript. */
+/**
+ * Loads the parser (WASM, about 0.1 s and 10-20 MB once per process), imported only
+ * here so a job that parses no SQL never holds it; call before splitSqlScript.
+ */
 export function loadSqlParser(): Promise<void> {
-  loading ??= loadModule()
+  loading ??= import('libpg-query').then(async (parser) => {
+    await parser.loadModule()
+    parseSync = parser.parseSync
+  })
   return loading
 }
 
@@ -94,6 +100,8 @@ function cutAfter(text: string, from: number): number {
  * error, is refused. Locations come back as byte offsets into the whole (blanked) text.
  */
 function parseScript(source: string): { stmts: RawTreeStatement[]; text: string; stripped: number[] } {
+  const parse = parseSync
+  if (!parse) throw new LifeboatError('INTERNAL', 'the SQL parser is not loaded (loadSqlParser)')
   let text = source
   const stripped: number[] = []
   const stmts: RawTreeStatement[] = []
@@ -109,7 +117,7 @@ function parseScript(source: string): { stmts: RawTreeStatement[]; text: string;
         break
       }
       try {
-        tree = parseSync(piece)
+        tree = parse(piece)
         break
       } catch (error) {
         const message = (error as Error).message

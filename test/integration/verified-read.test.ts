@@ -90,7 +90,7 @@ beforeAll(async () => {
 async function read(path: string, expected = sidecar) {
   const handed: { kind: string; path: string; content: string }[] = []
   const consume = async (entry: VerifiedEntry) => {
-    const content = entry.kind === 'schema' ? entry.sql : await text(entry.stream)
+    const content = entry.kind === 'data' ? await text(entry.stream) : entry.sql
     handed.push({ kind: entry.kind, path: entry.path, content })
   }
   try {

@@ -1,7 +1,8 @@
 // Streams one archive data file into its table: NDJSON bytes -> COPY text (byte-level
-// converter) -> COPY … FROM STDIN, hashing and counting the file on the way so a
-// file that changed since verification is caught before the transaction commits.
-import { createHash } from 'node:crypto'
+// converter) -> COPY … FROM STDIN, counting (and unless the source checks it already,
+// hashing) the file on the way so a file that is not the manifest's is caught before
+// the transaction commits.
+import { createHash, type Hash } from 'node:crypto'
 import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
@@ -27,17 +28,18 @@ export function copyFromStatement(table: Pick<TableEntry, 'schema' | 'name' | 'c
 
 class FileMeter extends Transform {
   bytes = 0
-  readonly hash = createHash('sha256')
+  readonly hash: Hash | undefined
   readonly #onProgress: ((bytes: number) => void) | undefined
   #reported = 0
 
-  constructor(onProgress?: (bytes: number) => void) {
+  constructor(onProgress: ((bytes: number) => void) | undefined, hashing: boolean) {
     super()
     this.#onProgress = onProgress
+    this.hash = hashing ? createHash('sha256') : undefined
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk)
+    this.hash?.update(chunk)
     this.bytes += chunk.length
     if (this.#onProgress && this.bytes - this.#reported >= 8 * 1024 * 1024) {
       this.#reported = this.bytes
@@ -50,20 +52,26 @@ class FileMeter extends Transform {
 /**
  * Loads one table inside the caller's transaction. Throws ARCHIVE_CORRUPT for a
  * malformed line, DB_* for what the server refuses (constraint, type input), and
- * RESTORE_FAILED when the file's rows or hash differ from the manifest.
+ * RESTORE_FAILED when the file's rows or hash differ from the manifest. With
+ * `sourceChecked`, the source itself fails when its bytes are not the manifest's (the
+ * restore's verified read): it is not hashed a second time, its rows still counted.
  */
 export async function loadTable(
   client: pg.ClientBase,
   table: TableEntry,
   source: Readable,
   onProgress?: (rows: number, bytes: number) => void,
+  sourceChecked = false,
 ): Promise<LoadStats> {
   const name = `${table.schema}.${table.name}`
   const converter = new NdjsonToCopyStream({
     file: table.file,
     columns: table.columns.filter((c) => !c.generated).map((c) => c.name),
   })
-  const meter = new FileMeter(onProgress ? (bytes) => onProgress(converter.rows, bytes) : undefined)
+  const meter = new FileMeter(
+    onProgress ? (bytes) => onProgress(converter.rows, bytes) : undefined,
+    !sourceChecked,
+  )
   try {
     const copy = client.query(copyFrom(copyFromStatement(table)))
     await pipeline(source, meter, converter, copy)
@@ -71,7 +79,11 @@ export async function loadTable(
     if (isLifeboatError(error)) throw error
     throw queryError(error, `loading ${name}`)
   }
-  const stats = { rows: converter.rows, bytes: meter.bytes, sha256: meter.hash.digest('hex') }
+  const stats = {
+    rows: converter.rows,
+    bytes: meter.bytes,
+    sha256: meter.hash?.digest('hex') ?? table.sha256,
+  }
   if (stats.sha256 !== table.sha256 || stats.rows !== table.rows) {
     throw new LifeboatError(
       'RESTORE_FAILED',

@@ -34,6 +34,7 @@ export interface SupabaseReport {
 
 export class SupabaseTarget implements RestoreTarget {
   readonly kind = 'postgres'
+  readonly atomic = true
   readonly #inner: PostgresTarget
   readonly #mode: Exclude<TargetKind, 'postgres'>
   /** Undefined until the first `guard`; then whether the target is a Supabase project. */

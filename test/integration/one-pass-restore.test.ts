@@ -1,0 +1,156 @@
+// The restore reads a stored archive once: each data file is loaded while it is checked
+// against the signed sidecar. A file that turns out wrong after earlier tables loaded
+// fails the restore with VERIFY_FAILED naming it, and the transaction takes everything
+// back: no rows, no created schema. The archives here are signed with the test key
+// over their tampered bytes, so only the per-file checks inside the load can catch them.
+
+import { createHash } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { FileStore } from '../../lib/adapters/store/file-store.ts'
+import { sidecarKey } from '../../lib/archive/layout.ts'
+import type { Manifest } from '../../lib/archive/manifest.ts'
+import type { BackupResult } from '../../lib/backup/postgres-source.ts'
+import type { LifeboatError } from '../../lib/core/errors.ts'
+import type { ProgressEvent } from '../../lib/core/events.ts'
+import { sidecarSignatureKey, signSidecar } from '../../lib/trust/backup-signature.ts'
+import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
+import { testSigningKey } from '../helpers/signing.ts'
+import { backupOf, fingerprint, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
+
+const ROWS = 3000
+let source: { name: string; url: string }
+const created: string[] = []
+
+/** Three tables, each row's note naming its table, so a byte can be changed in one of them. */
+const SCHEMA = ['first', 'second', 'third']
+  .map(
+    (t) => `CREATE TABLE app.${t} (id bigint PRIMARY KEY, note text NOT NULL);
+     INSERT INTO app.${t} SELECT i, '${t} note ' || i FROM generate_series(1, ${ROWS}) i;`,
+  )
+  .join('\n')
+
+beforeAll(async () => {
+  source = await createDatabase('one_pass_src')
+  await sql(source.url, `CREATE SCHEMA app;\n${SCHEMA}`)
+})
+afterAll(async () => {
+  await Promise.all([source.name, ...created].map(dropDatabase))
+})
+
+async function emptyTarget(label: string): Promise<string> {
+  const db = await createDatabase(label)
+  created.push(db.name)
+  return db.url
+}
+
+/**
+ * A fresh backup whose tar is rewritten by `change` (applied to the last data file in
+ * archive order), with its sidecar's archive size and sha256 made to match and signed
+ * again: authentic bytes that are not the manifest's.
+ */
+async function tamperedBackup(change: (content: string) => string): Promise<{
+  store: FileStore
+  backup: BackupResult
+  late: string
+}> {
+  const store = folderStore()
+  const backup = await backupOf(source.url, store)
+  const late = backup.manifest.tables.at(-1)!.file
+  const path = store.locate(backup.key)
+  const tar = gunzipSync(readFileSync(path))
+  const name = `${backup.id}/${late}`
+  const header = tar.indexOf(Buffer.from(`${name}\0`))
+  expect(header).toBeGreaterThanOrEqual(0)
+  const size = Number.parseInt(tar.subarray(header + 124, header + 136).toString('ascii'), 8)
+  const start = header + 512
+  const content = tar.subarray(start, start + size).toString('utf8')
+  const changed = Buffer.from(change(content))
+  expect(changed.length).toBe(size)
+  changed.copy(tar, start)
+  const archive = gzipSync(tar, { level: 1 })
+  writeFileSync(path, archive)
+  const sidecarPath = store.locate(sidecarKey(backup.id))
+  const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as Manifest
+  sidecar.archive = {
+    ...sidecar.archive!,
+    bytes: archive.length,
+    sha256: createHash('sha256').update(archive).digest('hex'),
+  }
+  const text = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
+  writeFileSync(sidecarPath, text)
+  writeFileSync(
+    store.locate(sidecarSignatureKey(backup.id)),
+    signSidecar(text, backup.id, testSigningKey(), new Date()),
+  )
+  return { store, backup, late }
+}
+
+async function failure(promise: Promise<unknown>): Promise<LifeboatError> {
+  try {
+    await promise
+  } catch (error) {
+    return error as LifeboatError
+  }
+  throw new Error('expected the restore to fail')
+}
+
+const loaded = (events: ProgressEvent[]) => events.flatMap((e) => (e.type === 'table-done' ? [e.table] : []))
+
+describe('a data file that is not the manifest’s, found while loading', () => {
+  it('fails with VERIFY_FAILED naming it, after earlier tables loaded; no rows and no schema remain', async () => {
+    // A digit for another digit: every line still loads, only the checksum can tell.
+    const { store, late } = await tamperedBackup((content) => content.replace(' note 1234"', ' note 1235"'))
+    const target = await emptyTarget('one_pass_late')
+    const before = await fingerprint(target)
+    const events: ProgressEvent[] = []
+    const error = await failure(restore(restoreDeps(store, events), 'latest', target, { createSchema: true }))
+    expect(error.code).toBe('VERIFY_FAILED')
+    expect(error.message).toContain(`${late}: sha256 does not match the manifest`)
+    expect(error.message).toContain('the target is unchanged')
+    // One pass: the tables before it were loaded before its check failed.
+    expect(loaded(events)).toEqual(['app.first', 'app.second'])
+    expect(events.some((e) => e.type === 'phase-start' && e.phase === 'verify')).toBe(false)
+    expect(await fingerprint(target)).toEqual(before)
+    const schemas = await sql(target, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'app'`)
+    expect(schemas.rows[0].n).toBe(0)
+  })
+
+  it('leaves rows a target already held as they were (--truncate rolled back)', async () => {
+    const { store, late } = await tamperedBackup((content) => content.replace(' note 2999"', ' note 2998"'))
+    const target = await emptyTarget('one_pass_truncate')
+    await sql(target, `CREATE SCHEMA app;\n${SCHEMA.replaceAll(`${ROWS})`, '5)')}`)
+    const before = await fingerprint(target)
+    const error = await failure(restore(restoreDeps(store), 'latest', target, { truncate: true }))
+    expect(error.code).toBe('VERIFY_FAILED')
+    expect(error.message).toContain(late)
+    expect(await fingerprint(target)).toEqual(before)
+  })
+
+  it('blames the archive, not the target, when the changed file breaks its load before its end', async () => {
+    // A quote made a letter: the line is no longer JSON, so the load stops on it.
+    const { store, late } = await tamperedBackup((content) =>
+      content.replace('"third note 10"', '"third note 10x'),
+    )
+    const target = await emptyTarget('one_pass_malformed')
+    const before = await fingerprint(target)
+    const error = await failure(restore(restoreDeps(store), 'latest', target, { createSchema: true }))
+    expect(error.code).toBe('VERIFY_FAILED')
+    expect(error.message).toContain(`failing: ${late}`)
+    expect(await fingerprint(target)).toEqual(before)
+  })
+
+  it('restores an untampered stored archive in one pass: no verify pass, every table proven', async () => {
+    const store = folderStore()
+    await backupOf(source.url, store)
+    const target = await emptyTarget('one_pass_good')
+    const events: ProgressEvent[] = []
+    const result = await restore(restoreDeps(store, events), 'latest', target, { createSchema: true })
+    expect(result.phases.map((p) => p.phase)).not.toContain('verify-archive')
+    expect(result.phases.map((p) => p.phase)).toContain('open-archive')
+    expect(result.tables.map((t) => [t.table, t.rowsLoaded, t.sha256Match])).toEqual(
+      ['first', 'second', 'third'].map((t) => [`app.${t}`, ROWS, true]),
+    )
+  })
+})
