@@ -12,6 +12,7 @@ import {
   type RawConfig,
   SECRET_PLACEHOLDER,
   SETTINGS,
+  straySecrets,
 } from './settings.ts'
 
 export type LifeboatSecrets = Partial<Record<GitHubSecretKey, pulumi.Output<string>>>
@@ -46,6 +47,10 @@ export function readLifeboatConfig(): LifeboatConfig {
       )
     }
     return { stack: pulumi.getStack(), settings, secrets }
+  }
+  const stray = straySecrets(settings, raw)
+  if (stray.length > 0) {
+    throw new LifeboatError('CONFIG_INVALID', `Stack configuration: ${stray.join('; ')}`, { details: stray })
   }
   for (const spec of neededSecrets(settings)) {
     const [namespace, name] = splitKey(spec.key)

@@ -188,6 +188,16 @@ export class Lifeboat extends pulumi.ComponentResource {
       variables[GitHubVariable.replicaStore] = stores.replicaStore
       variables[GitHubVariable.replicaRegion] = settings.replica.region
     }
+    // Endpoints only: the access keys are the secrets stack's, in the jobs' environments.
+    const { source, staging } = settings.storage
+    if (source) {
+      variables[GitHubVariable.storageS3Url] = source.url
+      variables[GitHubVariable.storageS3Region] = source.region
+    }
+    if (staging) {
+      variables[GitHubVariable.stagingStorageS3Url] = staging.url
+      variables[GitHubVariable.stagingStorageS3Region] = staging.region
+    }
     return variables
   }
 

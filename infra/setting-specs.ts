@@ -3,7 +3,9 @@
 // setting and never the value. Pulumi.example.yaml lists exactly these keys.
 import type { GitHubSecretKey } from '../lib/core/stack-outputs.ts'
 import { parseSigningKey } from '../lib/trust/signature.ts'
+import type { RawConfig } from './config-reader.ts'
 import type { LifeboatSettings } from './settings.ts'
+import { STORAGE_KEYS } from './settings-storage.ts'
 
 /** The value Pulumi.example.yaml holds for every secret; the program refuses to deploy it. */
 export const SECRET_PLACEHOLDER = '<secret>'
@@ -19,6 +21,8 @@ export interface SettingSpec {
   neededWhen?: string
   /** The GitHub secret a secret setting fills. */
   secret?: GitHubSecretKey
+  /** A plain setting without which this secret means nothing: set alone, it is refused. */
+  requires?: string
 }
 
 /** Every setting, in the order Pulumi.example.yaml lists them. */
@@ -40,6 +44,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'lifeboat:replica', kind: 'object', required: false },
   { key: 'lifeboat:monitoring', kind: 'object', required: false },
   { key: 'lifeboat:signingPublicKeys', kind: 'string', required: true },
+  { key: STORAGE_KEYS.source.url, kind: 'string', required: false },
+  { key: STORAGE_KEYS.source.region, kind: 'string', required: false },
+  { key: STORAGE_KEYS.staging.url, kind: 'string', required: false },
+  { key: STORAGE_KEYS.staging.region, kind: 'string', required: false },
   { key: 'lifeboat:databaseUrl', kind: 'secret', required: true, secret: 'databaseUrl' },
   { key: 'lifeboat:stagingDatabaseUrl', kind: 'secret', required: true, secret: 'stagingDatabaseUrl' },
   { key: 'lifeboat:signingKey', kind: 'secret', required: true, secret: 'signingKey' },
@@ -85,7 +93,21 @@ export const SETTINGS: readonly SettingSpec[] = [
     neededWhen: 'ageEncryption is true',
     secret: 'ageIdentity',
   },
+  ...storageSecretSpecs('storageS3', STORAGE_KEYS.source.url),
+  ...storageSecretSpecs('stagingStorageS3', STORAGE_KEYS.staging.url),
 ]
+
+/** The access key pair of one Storage endpoint: needed when its URL is set, refused without it. */
+function storageSecretSpecs(name: 'storageS3' | 'stagingStorageS3', url: string): SettingSpec[] {
+  return (['AccessKeyId', 'SecretAccessKey'] as const).map((part) => ({
+    key: `lifeboat:${name}${part}`,
+    kind: 'secret',
+    required: false,
+    neededWhen: `${url} is set`,
+    secret: `${name}${part}`,
+    requires: url,
+  }))
+}
 
 /** The secret settings this stack needs, given its other settings. */
 export function neededSecrets(settings: LifeboatSettings): SettingSpec[] {
@@ -104,6 +126,12 @@ export function neededSecrets(settings: LifeboatSettings): SettingSpec[] {
       case 'ageRecipients':
       case 'ageIdentity':
         return settings.ageEncryption
+      case 'storageS3AccessKeyId':
+      case 'storageS3SecretAccessKey':
+        return settings.storage.source !== undefined
+      case 'stagingStorageS3AccessKeyId':
+      case 'stagingStorageS3SecretAccessKey':
+        return settings.storage.staging !== undefined
       default:
         return false
     }
@@ -145,9 +173,33 @@ export function checkSecretValue(spec: SettingSpec, value: string): string | und
       return /AGE-SECRET-KEY-1[0-9A-Z]+/.test(value)
         ? undefined
         : `${spec.key} must hold an AGE-SECRET-KEY-1… key`
+    case 'storageS3AccessKeyId':
+    case 'storageS3SecretAccessKey':
+    case 'stagingStorageS3AccessKeyId':
+    case 'stagingStorageS3SecretAccessKey':
+      return /^[A-Za-z0-9+/=_-]{16,256}$/.test(value.trim())
+        ? undefined
+        : `${spec.key} must be the key as Supabase shows it under Storage → S3 access keys (letters and digits, no spaces)`
     default:
       return undefined
   }
+}
+
+/**
+ * Secrets set without the plain setting that gives them a use (an access key without its
+ * Storage URL): most likely the URL was forgotten, and the files would silently stay out.
+ */
+export function straySecrets(settings: LifeboatSettings, raw: RawConfig): string[] {
+  const needed = new Set(neededSecrets(settings).map((spec) => spec.key))
+  return SETTINGS.filter(
+    (spec) =>
+      spec.requires !== undefined &&
+      !needed.has(spec.key) &&
+      ![undefined, '', SECRET_PLACEHOLDER].includes(raw(spec.key)),
+  ).map(
+    (spec) =>
+      `${spec.key} is set but ${spec.requires} is not: set ${spec.requires} too, or \`pulumi config rm ${spec.key}\``,
+  )
 }
 
 function isSigningKey(value: string): boolean {

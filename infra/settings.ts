@@ -26,6 +26,7 @@ import {
   type StackPart,
 } from './settings-parts.ts'
 import { parseSigningPublicKeys } from './settings-signing.ts'
+import { parseStorage, type StorageStackSettings } from './settings-storage.ts'
 
 export type { RawConfig } from './config-reader.ts'
 export {
@@ -34,6 +35,7 @@ export {
   SECRET_PLACEHOLDER,
   SETTINGS,
   type SettingSpec,
+  straySecrets,
 } from './setting-specs.ts'
 export { ALERT_CHANNELS, type AlertChannel } from './settings-alerts.ts'
 export {
@@ -42,6 +44,7 @@ export {
   type RetentionSettings,
   retentionReachDays,
 } from './settings-bucket.ts'
+export type { StorageEndpointSettings, StorageStackSettings } from './settings-storage.ts'
 export type { GitHubSettings, MonitoringSettings, ReplicaSettings, StackPart }
 
 export interface EnvironmentSettings {
@@ -76,6 +79,8 @@ export interface LifeboatSettings {
   monitoring: MonitoringSettings
   /** The public keys backups must be signed by, `RW…` lines joined by commas. */
   signingPublicKeys: string
+  /** Supabase Storage endpoints (source, and the drills' scratch project); empty: no files. */
+  storage: StorageStackSettings
 }
 
 function parseOidcProviderArn(value: string | undefined, problems: string[]): string | undefined {
@@ -121,6 +126,7 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
   )
   const ageEncryption = parseBoolean(config, 'lifeboat:ageEncryption')
   const signingPublicKeys = parseSigningPublicKeys(config)
+  const storage = parseStorage(config)
 
   if (problems.length > 0) {
     throw new LifeboatError(
@@ -144,5 +150,6 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
     ...(replica ? { replica } : {}),
     monitoring,
     signingPublicKeys,
+    storage,
   }
 }

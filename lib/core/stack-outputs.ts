@@ -47,6 +47,12 @@ export const GitHubVariable = {
   accessReview: 'LIFEBOAT_ACCESS_REVIEW',
   /** The public keys backups must be signed by: verify, drill and DR test check them (docs/signing.md). */
   signingPublicKeys: 'BACKUP_SIGNING_PUBLIC_KEYS',
+  /** The Storage backed up (docs/storage.md): its S3 endpoint and region, when it has files to keep. */
+  storageS3Url: 'SUPABASE_STORAGE_S3_URL',
+  storageS3Region: 'SUPABASE_STORAGE_S3_REGION',
+  /** The scratch project's Storage drills and DR tests restore the files into (docs/drills.md). */
+  stagingStorageS3Url: 'STAGING_SUPABASE_STORAGE_S3_URL',
+  stagingStorageS3Region: 'STAGING_SUPABASE_STORAGE_S3_REGION',
 } as const
 export type GitHubVariableName = (typeof GitHubVariable)[keyof typeof GitHubVariable]
 
@@ -86,6 +92,21 @@ export const GitHubSecret = {
   signingKey: { name: 'BACKUP_SIGNING_KEY', scope: GitHubEnvironment.production },
   stagingDatabaseUrl: { name: 'STAGING_DATABASE_URL', scope: GitHubEnvironment.staging },
   ageIdentity: { name: 'BACKUP_AGE_IDENTITY', scope: GitHubEnvironment.staging },
+  /** The source Storage's S3 keys: the backup job alone reads the files. */
+  storageS3AccessKeyId: { name: 'SUPABASE_STORAGE_S3_ACCESS_KEY_ID', scope: GitHubEnvironment.production },
+  storageS3SecretAccessKey: {
+    name: 'SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY',
+    scope: GitHubEnvironment.production,
+  },
+  /** The scratch Storage's S3 keys: drills and DR tests write the restored files there. */
+  stagingStorageS3AccessKeyId: {
+    name: 'STAGING_SUPABASE_STORAGE_S3_ACCESS_KEY_ID',
+    scope: GitHubEnvironment.staging,
+  },
+  stagingStorageS3SecretAccessKey: {
+    name: 'STAGING_SUPABASE_STORAGE_S3_SECRET_ACCESS_KEY',
+    scope: GitHubEnvironment.staging,
+  },
   slackWebhookUrl: { name: 'SLACK_WEBHOOK_URL', scope: 'repository' },
   pagerDutyRoutingKey: { name: 'PAGERDUTY_ROUTING_KEY', scope: 'repository' },
   smtpUrl: { name: 'SMTP_URL', scope: 'repository' },

@@ -31,6 +31,10 @@ export const FAKE_SECRETS: Record<string, string> = {
   'lifeboat:ageRecipients': 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p',
   'lifeboat:ageIdentity': 'AGE-SECRET-KEY-1QQPQ5KFQQ3J4Y8ZRZ7W6F2G0Q4PX9Z8L7ZYZ5W9QJ5N6T8YQ3R0SQ7XKQY',
   'lifeboat:signingKey': generateSigningKeyPair().secretKeyFile,
+  'lifeboat:storageS3AccessKeyId': '625729a08b95bf1b7ff351a663f3a23c',
+  'lifeboat:storageS3SecretAccessKey': 'storage-secret-850181e4652dd023b7a98c58ae0d2d34bd487ee0',
+  'lifeboat:stagingStorageS3AccessKeyId': '0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6',
+  'lifeboat:stagingStorageS3SecretAccessKey': 'staging-storage-secret-7b98c58ae0d2d34bd487ee0cc3254ae',
 }
 
 export type RawExample = Record<string, unknown>

@@ -30,6 +30,10 @@ import {
 import { isAllowed, ResourceType } from './policy.ts'
 
 const BUCKET = 'acme-lifeboat-backups'
+/** Every Storage setting, plain and secret: a stack without Storage files has none of them. */
+const STORAGE_SETTINGS = SETTINGS.filter((s) => /^lifeboat:(staging)?(storage|Storage)S3/.test(s.key)).map(
+  (s) => s.key,
+)
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`
 const roleArn = (duty: string) => `arn:aws:iam::${ACCOUNT}:role/lifeboat-${STACK}-${duty}`
 const statement = (statements: PolicyStatement[], sid: string) => {
@@ -406,6 +410,7 @@ describe('GitHub', () => {
         'lifeboat:heartbeatUrl',
         'lifeboat:ageRecipients',
         'lifeboat:ageIdentity',
+        ...STORAGE_SETTINGS,
       ],
     })
     const names = [
@@ -456,6 +461,10 @@ describe('GitHub', () => {
       [GitHubVariable.replicaRegion]: 'eu-west-1',
       [GitHubVariable.accessReview]: stack.outputs[StackOutput.accessReview],
       [GitHubVariable.signingPublicKeys]: 'RWRoeq/fbjYHf9Ra/66odywWscVr1UCvnr5QFOVGOp5RdAvLcApcFBzW',
+      [GitHubVariable.storageS3Url]: 'https://abcdefghijklmnopqrst.supabase.co/storage/v1/s3',
+      [GitHubVariable.storageS3Region]: 'eu-central-1',
+      [GitHubVariable.stagingStorageS3Url]: 'https://tsrqponmlkjihgfedcba.supabase.co/storage/v1/s3',
+      [GitHubVariable.stagingStorageS3Region]: 'eu-central-1',
     })
   })
 
