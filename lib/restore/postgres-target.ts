@@ -22,7 +22,8 @@ import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
-import { inspectSchemaSql, keepStatements, type SchemaInspection } from '../trust/schema-statements.ts'
+import { inspectSchemaSql } from '../trust/inspect-schema-sql.ts'
+import { keepStatements, type SchemaInspection } from '../trust/schema-statements.ts'
 import { proveRestoredTables } from './postgres-proof.ts'
 import {
   applyStatements,

@@ -4,7 +4,7 @@
 // those phases built says what the restore would create, load, empty and leave out.
 import { qualifiedName } from '../archive/manifest.ts'
 import { PhaseError, runPhases } from '../core/pipeline.ts'
-import { inspectSchemaSql } from '../trust/schema-statements.ts'
+import { inspectSchemaSql } from '../trust/inspect-schema-sql.ts'
 import { PREVIEW_PHASES } from './phases.ts'
 import type { RestoreContext, RestoreDeps, RestoreOptions, RestoreSummary } from './restore.ts'
 import type { RestorePlan, RestoreTarget } from './target.ts'

@@ -2,13 +2,12 @@
 // against the schema step's allowlist before the first one runs, and described (kind,
 // objects, roles, phase) so the restore can run them one by one, pick a -n/-t subset,
 // and map owners and grants to roles that exist.
-import { LifeboatError } from '../core/errors.ts'
 import { collectReferences, type QualifiedName } from './parse-tree.ts'
 import { classifyStatement } from './schema-policy.ts'
 import type { Classification, PolicyOptions } from './schema-verdict.ts'
-import { loadSqlParser, type RawStatement, splitSqlScript } from './sql-script.ts'
+import type { RawStatement } from './sql-script.ts'
 
-export { POST_DATA_MARKER } from './sql-script.ts'
+export { POST_DATA_MARKER } from '../archive/schema-sql.ts'
 
 /**
  * Extensions PostgreSQL marks trusted (a non-superuser may create them: they cannot
@@ -141,38 +140,6 @@ export function classifyStatements(
     else statements.push(statement)
   }
   return { statements, refusals }
-}
-
-/**
- * Parses and checks schema.sql before anything runs. Throws SCHEMA_SQL_REFUSED naming
- * the first refused statement (line and first words; every one in `details`).
- */
-export async function inspectSchemaSql(
-  text: string,
-  options: SchemaInspectionOptions = {},
-): Promise<SchemaInspection> {
-  await loadSqlParser()
-  const script = splitSqlScript(text)
-  const { statements, refusals } = classifyStatements(
-    script.statements,
-    script.markerLine !== undefined,
-    options,
-  )
-  if (refusals.length > 0) {
-    const more = refusals.length > 1 ? ` (and ${refusals.length - 1} more)` : ''
-    throw new LifeboatError('SCHEMA_SQL_REFUSED', `schema.sql ${refusals[0]}${more}; nothing was written`, {
-      details: refusals,
-    })
-  }
-  const roles = new Set(statements.flatMap((s) => s.roles).filter((r) => r !== 'PUBLIC' && r !== ''))
-  return {
-    statements,
-    preData: statements.filter((s) => !s.postData),
-    postData: statements.filter((s) => s.postData),
-    markerLine: script.markerLine,
-    roles: [...roles].sort(),
-    strippedLines: script.strippedLines,
-  }
 }
 
 /**

@@ -3,6 +3,7 @@
 // exact text, line and parse tree, plus the `-- lifeboat:post-data` marker between them.
 import { POST_DATA_MARKER } from '../archive/schema-sql.ts'
 import { LifeboatError } from '../core/errors.ts'
+import { openSqlParser, SqlParseError, type SqlParser } from './sql-parser-thread.ts'
 
 export { POST_DATA_MARKER }
 
@@ -31,21 +32,6 @@ export interface SqlScript {
 
 /** The psql meta-commands recent pg_dump releases write around a dump (17.6, 16.10, 15.14). */
 const RESTRICT_LINE = /^[ \t]*\\(?:un)?restrict[ \t]+[A-Za-z0-9]+[ \t]*$/
-
-let loading: Promise<void> | undefined
-let parseSync: typeof import('libpg-query').parseSync | undefined
-
-/**
- * Loads the parser (WASM, about 0.1 s and 10-20 MB once per process), imported only
- * here so a job that parses no SQL never holds it; call before splitSqlScript.
- */
-export function loadSqlParser(): Promise<void> {
-  loading ??= import('libpg-query').then(async (parser) => {
-    await parser.loadModule()
-    parseSync = parser.parseSync
-  })
-  return loading
-}
 
 function refused(message: string): LifeboatError {
   return new LifeboatError('SCHEMA_SQL_REFUSED', message)
@@ -99,9 +85,10 @@ function cutAfter(text: string, from: number): number {
  * each `\restrict` line the parser stops at. Any other meta-command, or any syntax
  * error, is refused. Locations come back as byte offsets into the whole (blanked) text.
  */
-function parseScript(source: string): { stmts: RawTreeStatement[]; text: string; stripped: number[] } {
-  const parse = parseSync
-  if (!parse) throw new LifeboatError('INTERNAL', 'the SQL parser is not loaded (loadSqlParser)')
+async function parseScript(
+  source: string,
+  parser: SqlParser,
+): Promise<{ stmts: RawTreeStatement[]; text: string; stripped: number[] }> {
   let text = source
   const stripped: number[] = []
   const stmts: RawTreeStatement[] = []
@@ -117,12 +104,12 @@ function parseScript(source: string): { stmts: RawTreeStatement[]; text: string;
         break
       }
       try {
-        tree = parse(piece)
+        tree = await parser.parse(piece)
         break
       } catch (error) {
-        const message = (error as Error).message
-        const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
-        const at = start + utf16Index(piece, details?.cursorPosition ?? 0)
+        if (!(error instanceof SqlParseError)) throw error
+        const message = error.message
+        const at = start + utf16Index(piece, error.cursorPosition ?? 0)
         const lineStart = text.lastIndexOf('\n', at - 1) + 1
         const lineEnd = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at)
         const line = text.slice(lineStart, lineEnd)
@@ -198,9 +185,10 @@ function skipTrivia(
 }
 
 /** Splits a script into parsed statements; refuses what does not parse, NUL bytes, and a second marker. */
-export function splitSqlScript(source: string): SqlScript {
+export async function splitSqlScript(source: string): Promise<SqlScript> {
   if (source.includes('\0')) throw refused('schema.sql contains a NUL byte, which would hide what follows it')
-  const { stmts: raw, text, stripped } = parseScript(source)
+  const parser = await openSqlParser()
+  const { stmts: raw, text, stripped } = await parseScript(source, parser).finally(() => parser.close())
   // The parser's positions are byte offsets into the UTF-8 text.
   const bytes = Buffer.from(text, 'utf8')
   const lineOf = lineIndex(bytes)

@@ -10,7 +10,7 @@ import {
   type ThrowawayPostgres,
 } from '../../lib/adapters/postgres/throwaway.ts'
 import { sampleRoles } from '../../lib/demo/sample-structure.ts'
-import { inspectSchemaSql } from '../../lib/trust/schema-statements.ts'
+import { inspectSchemaSql } from '../../lib/trust/inspect-schema-sql.ts'
 import { plainServerUrl } from '../helpers/clusters.ts'
 import { sql } from '../helpers/database.ts'
 import { describeStructure, privilegesOf } from '../helpers/structure.ts'

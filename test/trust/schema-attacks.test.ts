@@ -1,10 +1,11 @@
 // schema.sql parsed with PostgreSQL's parser: the splitting itself (lines, text, marker,
 // \restrict lines), and the attack corpus of issue 13, each trick refused before anything
 // runs, with the line and first words of the statement at fault.
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { LifeboatError } from '../../lib/core/errors.ts'
-import { inspectSchemaSql, statementsForTables } from '../../lib/trust/schema-statements.ts'
-import { loadSqlParser, splitSqlScript } from '../../lib/trust/sql-script.ts'
+import { inspectSchemaSql } from '../../lib/trust/inspect-schema-sql.ts'
+import { statementsForTables } from '../../lib/trust/schema-statements.ts'
+import { splitSqlScript } from '../../lib/trust/sql-script.ts'
 
 /** The head of a pg_dump --schema-only file, as pg_dump 15.14+ writes it. */
 const HEAD = `--
@@ -41,11 +42,9 @@ async function refusal(sql: string, options = {}): Promise<LifeboatError> {
   throw new Error(`not refused:\n${sql}`)
 }
 
-beforeAll(() => loadSqlParser())
-
 describe('splitting schema.sql', () => {
-  it('gives each statement its exact text and lines, and skips \\restrict lines', () => {
-    const script = splitSqlScript(`${HEAD}${MARKER}\\unrestrict Zq3kFUnnyGZ0eBN1kduXoCn1W\n`)
+  it('gives each statement its exact text and lines, and skips \\restrict lines', async () => {
+    const script = await splitSqlScript(`${HEAD}${MARKER}\\unrestrict Zq3kFUnnyGZ0eBN1kduXoCn1W\n`)
     expect(script.strippedLines).toEqual([5, 25])
     expect(script.markerLine).toBe(22)
     const table = script.statements.find((s) => s.type === 'CreateStmt')!
@@ -66,8 +65,8 @@ describe('splitting schema.sql', () => {
     ])
   })
 
-  it('counts lines right after text of several bytes per character', () => {
-    const script = splitSqlScript(
+  it('counts lines right after text of several bytes per character', async () => {
+    const script = await splitSqlScript(
       `COMMENT ON TABLE public.t1 IS 'é€😀';\nSELECT pg_catalog.set_config('search_path', '', false);\n\\restrict abc\n`,
     )
     expect(script.statements[1]!.line).toBe(2)

@@ -16,7 +16,7 @@ import {
   type TargetTable,
   typeCompatible,
 } from '../../lib/restore/target-checks.ts'
-import { inspectSchemaSql } from '../../lib/trust/schema-statements.ts'
+import { inspectSchemaSql } from '../../lib/trust/inspect-schema-sql.ts'
 
 function thrown(work: () => unknown): LifeboatError {
   try {

@@ -6,7 +6,8 @@ import { compareLedgers, supabaseMarkers } from '../../lib/core/supabase-platfor
 import { planSupabaseRestore } from '../../lib/restore/supabase/plan.ts'
 import { appStatementFilter } from '../../lib/restore/supabase/schema-filter.ts'
 import type { RestorePlan } from '../../lib/restore/target.ts'
-import { inspectSchemaSql, type SchemaStatement } from '../../lib/trust/schema-statements.ts'
+import { inspectSchemaSql } from '../../lib/trust/inspect-schema-sql.ts'
+import type { SchemaStatement } from '../../lib/trust/schema-statements.ts'
 
 function table(schema: string, name: string): TableEntry {
   return {

@@ -1,7 +1,7 @@
 // The marker lines a Supabase backup's schema.sql carries for the by-hand restore
 // (runbooks/manual-restore.md step 7): dropping the marked blocks as the runbook's sed does
 // leaves exactly the statements the automated restore runs into a new project.
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { appStatementFilter } from '../../lib/restore/supabase/schema-filter.ts'
 import {
   MANAGED_BEGIN,
@@ -9,8 +9,8 @@ import {
   markManagedStatements,
   NEW_PROJECT,
 } from '../../lib/restore/supabase/sql-markers.ts'
-import { inspectSchemaSql, POST_DATA_MARKER } from '../../lib/trust/schema-statements.ts'
-import { loadSqlParser } from '../../lib/trust/sql-script.ts'
+import { inspectSchemaSql } from '../../lib/trust/inspect-schema-sql.ts'
+import { POST_DATA_MARKER } from '../../lib/trust/schema-statements.ts'
 
 const SCHEMA_SQL = `--
 -- a Supabase project's schema.sql, in small
@@ -80,11 +80,9 @@ function sedDelete(text: string): string {
 
 const texts = async (sql: string) => (await inspectSchemaSql(sql)).statements.map((s) => s.text)
 
-beforeAll(loadSqlParser)
-
 describe('schema.sql marked for a new Supabase project', () => {
   it('sed over the marked file keeps exactly the statements the automated restore keeps', async () => {
-    const marked = markManagedStatements(SCHEMA_SQL)
+    const marked = await markManagedStatements(SCHEMA_SQL)
     expect(marked.unmarked).toEqual([])
     const automated = (await inspectSchemaSql(SCHEMA_SQL)).statements
       .filter(appStatementFilter(NEW_PROJECT))
@@ -101,7 +99,7 @@ describe('schema.sql marked for a new Supabase project', () => {
   })
 
   it('changes no statement: the marked file parses to the same statements, the post-data line kept', async () => {
-    const marked = markManagedStatements(SCHEMA_SQL)
+    const marked = await markManagedStatements(SCHEMA_SQL)
     expect(await texts(marked.text)).toEqual(await texts(SCHEMA_SQL))
     expect((await inspectSchemaSql(marked.text)).markerLine).toBeGreaterThan(0)
     expect(sedDelete(marked.text)).toContain(`\n${POST_DATA_MARKER}\n`)
@@ -109,14 +107,14 @@ describe('schema.sql marked for a new Supabase project', () => {
     expect(marked.blocks).toBeGreaterThanOrEqual(4)
   })
 
-  it('marks nothing in a plain database’s schema.sql', () => {
+  it('marks nothing in a plain database’s schema.sql', async () => {
     const plain = 'CREATE TABLE public.t (id int);\n\nGRANT SELECT ON TABLE public.t TO reader;\n'
-    expect(markManagedStatements(plain)).toEqual({ text: plain, blocks: 0, unmarked: [] })
+    expect(await markManagedStatements(plain)).toEqual({ text: plain, blocks: 0, unmarked: [] })
   })
 
-  it('leaves unmarked (and says so) a statement sharing its line with one that stays', () => {
+  it('leaves unmarked (and says so) a statement sharing its line with one that stays', async () => {
     const shared = 'CREATE TABLE public.t (id int); CREATE TABLE auth.x (id int);\n'
-    const marked = markManagedStatements(shared)
+    const marked = await markManagedStatements(shared)
     expect(marked).toEqual({
       text: shared,
       blocks: 0,
@@ -124,9 +122,9 @@ describe('schema.sql marked for a new Supabase project', () => {
     })
   })
 
-  it('marks nothing when a line of the file already looks like a marker (sed would cut there)', () => {
+  it('marks nothing when a line of the file already looks like a marker (sed would cut there)', async () => {
     const body = `CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$\n${MANAGED_END}\nSELECT 1 $$;\n\nCREATE TABLE auth.x (id int);\n`
-    const marked = markManagedStatements(body)
+    const marked = await markManagedStatements(body)
     expect(marked.text).toBe(body)
     expect(marked.blocks).toBe(0)
     expect(marked.unmarked).toHaveLength(1)

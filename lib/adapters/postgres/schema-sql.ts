@@ -9,7 +9,7 @@ import { POST_DATA_MARKER } from '../../archive/schema-sql.ts'
 import { SUPABASE_API_ROLES, SUPABASE_ROLES } from '../../core/platform-roles.ts'
 import { redact, type Secret } from '../../core/secret.ts'
 import { isManagedSchema } from '../../core/supabase-platform.ts'
-import { markManagedSchemaSql } from '../../restore/supabase/sql-markers.ts'
+import { markManagedStatements } from '../../restore/supabase/sql-markers.ts'
 import {
   dumpSchemaSections,
   findPgDump,
@@ -226,7 +226,7 @@ async function withSupabaseMarkers(
     capture.access.publications.some((p) => p.name === 'supabase_realtime')
   if (!supabase) return sql
   try {
-    const marked = await markManagedSchemaSql(sql)
+    const marked = await markManagedStatements(sql)
     for (const why of marked.unmarked)
       warnings.push(`schema.sql is not fully marked for a by-hand restore into Supabase: ${why}`)
     return marked.text

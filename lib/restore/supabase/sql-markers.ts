@@ -3,7 +3,7 @@
 // Lifeboat itself cannot run: runbooks/manual-restore.md, step 7. The same filter as the
 // automated path (schema-filter.ts), decided at backup time for a new project.
 import { classifyStatements } from '../../trust/schema-statements.ts'
-import { loadSqlParser, type RawStatement, splitSqlScript } from '../../trust/sql-script.ts'
+import { type RawStatement, splitSqlScript } from '../../trust/sql-script.ts'
 import { appStatementFilter, type ProjectObjects } from './schema-filter.ts'
 
 export const MANAGED_BEGIN = '-- lifeboat:supabase-managed begin'
@@ -69,8 +69,11 @@ function sharesLines(block: Block, raw: readonly RawStatement[]): boolean {
   )
 }
 
-/** Pure, once the parser is loaded: `text` with marker lines around each left-out block. */
-export function markManagedStatements(text: string, project: ProjectObjects = NEW_PROJECT): MarkedSql {
+/** `text` with marker lines around each left-out block. */
+export async function markManagedStatements(
+  text: string,
+  project: ProjectObjects = NEW_PROJECT,
+): Promise<MarkedSql> {
   // A line that looks like a marker already (inside a function body, say) would mislead sed:
   // then nothing is marked, and the backup says why.
   if (/^-- lifeboat:supabase-managed (?:begin|end)/m.test(text))
@@ -79,7 +82,7 @@ export function markManagedStatements(text: string, project: ProjectObjects = NE
       blocks: 0,
       unmarked: ['a line of the file already starts like a marker, so nothing is marked'],
     }
-  const script = splitSqlScript(text)
+  const script = await splitSqlScript(text)
   // Refused statements (the restore would refuse the archive) are never left out by a marker.
   const { statements } = classifyStatements(script.statements, script.markerLine !== undefined)
   const keep = appStatementFilter(project)
@@ -104,10 +107,4 @@ export function markManagedStatements(text: string, project: ProjectObjects = NE
   })
   for (const mark of inserts.get(lines.length) ?? []) out.push(mark === 'B' ? BEGIN_LINE : MANAGED_END)
   return { text: out.join('\n'), blocks, unmarked }
-}
-
-/** Loads the parser, then marks. */
-export async function markManagedSchemaSql(text: string): Promise<MarkedSql> {
-  await loadSqlParser()
-  return markManagedStatements(text)
 }
