@@ -192,8 +192,9 @@ const load: Phase<RestoreContext> = {
     let index = 0
     // A file not selected is left unread: the cursor still reads it through and checks it.
     for (let entry = await cursor.next(); entry; entry = await cursor.next()) {
-      const table = entry.kind === 'data' ? byFile.get(entry.path) : undefined
-      if (!table || entry.kind !== 'data') continue
+      if (entry.kind !== 'data') continue
+      const table = byFile.get(entry.path)
+      if (!table) continue
       const name = qualifiedName(table)
       scope.emit({
         type: 'table-start',

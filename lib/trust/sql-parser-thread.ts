@@ -47,8 +47,13 @@ type Reply = { ready?: true; tree?: unknown; error?: string; cursor?: number }
 export async function openSqlParser(): Promise<SqlParser> {
   const entry = createRequire(import.meta.url).resolve('libpg-query')
   const worker = new Worker(THREAD, { eval: true, workerData: { entry } })
+  // A thread that ends without a word (killed, out of memory) must fail the wait, not hang it.
+  const ended = once(worker, 'exit').then(([code]) => {
+    throw new Error(`the SQL parser's thread ended (exit code ${code})`)
+  })
+  ended.catch(() => undefined)
   const reply = async (): Promise<Reply> => {
-    const [message] = (await once(worker, 'message')) as [Reply]
+    const [message] = (await Promise.race([once(worker, 'message'), ended])) as [Reply]
     return message
   }
   await reply()
