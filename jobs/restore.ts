@@ -90,6 +90,7 @@ export const job: JobSpec = {
       confirm: config.confirm,
       production: config.production,
       targetKind: config.targetKind,
+      createSchema: options.createSchema,
     }
     if (config.dryRun) {
       const preview = await previewRestore(deps, databaseTarget(where), options)

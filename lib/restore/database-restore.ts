@@ -21,13 +21,18 @@ export async function runDatabaseRestore(
 
 /** The target a restore or its --dry-run writes through: one choice for both. */
 export function databaseTarget(
-  options: Pick<DatabaseRestoreOptions, 'target' | 'targetSetting' | 'confirm' | 'production' | 'targetKind'>,
+  options: Pick<
+    DatabaseRestoreOptions,
+    'target' | 'targetSetting' | 'confirm' | 'production' | 'targetKind' | 'createSchema'
+  >,
 ): PostgresTarget | SupabaseTarget {
   const inner = new PostgresTarget({
     url: options.target,
     setting: options.targetSetting,
     confirm: options.confirm,
     production: options.production,
+    // A Supabase project gets the app's schema from schema.sql when its tables are absent.
+    parsesSchema: options.createSchema || options.targetKind !== 'postgres',
   })
   return options.targetKind === 'postgres' ? inner : new SupabaseTarget(inner, options.targetKind)
 }

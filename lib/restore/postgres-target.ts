@@ -24,6 +24,7 @@ import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
 import { inspectSchemaSql } from '../trust/inspect-schema-sql.ts'
 import { keepStatements, type SchemaInspection } from '../trust/schema-statements.ts'
+import { openSqlParser, type SqlParser } from '../trust/sql-parser-thread.ts'
 import { proveRestoredTables } from './postgres-proof.ts'
 import {
   applyStatements,
@@ -62,6 +63,11 @@ export interface PostgresTargetOptions {
   confirm?: string | undefined
   /** The source databases the environment names (DATABASE_URL, SUPABASE_DB_URL). */
   production: readonly { setting: string; url: Secret }[]
+  /**
+   * The restore will parse schema.sql (--create-schema): the parser's thread starts with
+   * the first guard, so its WASM loads while the target is checked and the archive fetched.
+   */
+  parsesSchema?: boolean
 }
 
 /** What a PostgreSQL restore adds to the summary. */
@@ -101,6 +107,8 @@ export class PostgresTarget implements RestoreTarget {
   /** schema.sql parsed and checked in `check`, before anything is written. */
   #schema: SchemaInspection | undefined
   #structure: StructureReport | undefined
+  /** Started by the first guard when the restore parses schema.sql; closed after the parse. */
+  #parser: SqlParser | undefined
 
   constructor(options: PostgresTargetOptions) {
     assertNotTransactionPooler(options.url, options.setting)
@@ -121,6 +129,7 @@ export class PostgresTarget implements RestoreTarget {
 
   async guard(backupSource?: Manifest['source']): Promise<void> {
     if (!this.#client) {
+      if (this.#options.parsesSchema) this.#parser = openSqlParser()
       this.#client = await connect(this.#options.url, {
         applicationName: 'lifeboat restore',
         settings: PINNED_SESSION_SETTINGS,
@@ -141,9 +150,14 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async check(plan: RestorePlan): Promise<void> {
+    // The parser's thread is given back before the load, whether or not it was needed.
+    await this.#check(plan).finally(() => this.#closeParser())
+  }
+
+  async #check(plan: RestorePlan): Promise<void> {
     const checks: Check[] = []
     if (plan.createSchema && plan.schemaSql !== undefined) {
-      const all = await inspectSchemaSql(plan.schemaSql)
+      const all = await inspectSchemaSql(plan.schemaSql, {}, this.#parser)
       const schema = keepStatements(all, statementFilter(all, plan))
       this.#schema = schema
       this.#schemaSkipped = all.statements.length - schema.statements.length
@@ -318,7 +332,14 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async close(): Promise<void> {
+    await this.#closeParser()
     await this.#client?.end().catch(() => undefined)
+  }
+
+  async #closeParser(): Promise<void> {
+    const parser = this.#parser
+    this.#parser = undefined
+    await parser?.close()
   }
 
   report(): PostgresReport {
@@ -380,6 +401,7 @@ export async function runRestore(deps: RestoreDeps, options: PostgresRestoreOpti
     setting: options.targetSetting,
     confirm: options.confirm,
     production: options.production,
+    parsesSchema: options.createSchema,
   })
   return restoreInto(deps, target, options)
 }

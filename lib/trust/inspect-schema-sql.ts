@@ -7,6 +7,7 @@ import {
   type SchemaInspection,
   type SchemaInspectionOptions,
 } from './schema-statements.ts'
+import type { SqlParser } from './sql-parser-thread.ts'
 import { splitSqlScript } from './sql-script.ts'
 
 /**
@@ -16,8 +17,10 @@ import { splitSqlScript } from './sql-script.ts'
 export async function inspectSchemaSql(
   text: string,
   options: SchemaInspectionOptions = {},
+  /** A parser started earlier, left open (splitSqlScript). */
+  parser?: SqlParser,
 ): Promise<SchemaInspection> {
-  const script = await splitSqlScript(text)
+  const script = await splitSqlScript(text, parser)
   const { statements, refusals } = classifyStatements(
     script.statements,
     script.markerLine !== undefined,

@@ -43,10 +43,17 @@ parser.loadModule().then(() => {
 
 type Reply = { ready?: true; tree?: unknown; error?: string; cursor?: number }
 
-/** Starts the parser's thread (about 0.1 s: the WASM module is loaded there). */
-export async function openSqlParser(): Promise<SqlParser> {
+/**
+ * Starts the parser's thread and returns at once: its WASM module loads there (about
+ * 0.2 s) while the caller goes on, and the first `parse` waits for it. The thread holds
+ * the process open only while a parse is awaited, so one started early and never used
+ * cannot keep a finished job alive.
+ */
+export function openSqlParser(): SqlParser {
   const entry = createRequire(import.meta.url).resolve('libpg-query')
-  const worker = new Worker(THREAD, { eval: true, workerData: { entry } })
+  // No inherited flags: the thread is plain CommonJS and needs no loader (`--import tsx`, `--input-type`).
+  const worker = new Worker(THREAD, { eval: true, workerData: { entry }, execArgv: [] })
+  worker.unref()
   // A thread that ends without a word (killed, out of memory) must fail the wait, not hang it.
   const ended = once(worker, 'exit').then(([code]) => {
     throw new Error(`the SQL parser's thread ended (exit code ${code})`)
@@ -56,13 +63,20 @@ export async function openSqlParser(): Promise<SqlParser> {
     const [message] = (await Promise.race([once(worker, 'message'), ended])) as [Reply]
     return message
   }
-  await reply()
+  const ready = reply()
+  ready.catch(() => undefined)
   return {
     async parse(piece) {
-      worker.postMessage(piece)
-      const message = await reply()
-      if (message.error !== undefined) throw new SqlParseError(message.error, message.cursor)
-      return message.tree as Awaited<ReturnType<SqlParser['parse']>>
+      worker.ref()
+      try {
+        await ready
+        worker.postMessage(piece)
+        const message = await reply()
+        if (message.error !== undefined) throw new SqlParseError(message.error, message.cursor)
+        return message.tree as Awaited<ReturnType<SqlParser['parse']>>
+      } finally {
+        worker.unref()
+      }
     },
     async close() {
       await worker.terminate()

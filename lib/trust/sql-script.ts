@@ -184,11 +184,16 @@ function skipTrivia(
   return at
 }
 
-/** Splits a script into parsed statements; refuses what does not parse, NUL bytes, and a second marker. */
-export async function splitSqlScript(source: string): Promise<SqlScript> {
+/**
+ * Splits a script into parsed statements; refuses what does not parse, NUL bytes, and a
+ * second marker. A parser the caller started earlier (openSqlParser) is used and left
+ * open; without one, a parser is started for this script and closed after it.
+ */
+export async function splitSqlScript(source: string, started?: SqlParser): Promise<SqlScript> {
   if (source.includes('\0')) throw refused('schema.sql contains a NUL byte, which would hide what follows it')
-  const parser = await openSqlParser()
-  const { stmts: raw, text, stripped } = await parseScript(source, parser).finally(() => parser.close())
+  const parser = started ?? openSqlParser()
+  const parsing = parseScript(source, parser)
+  const { stmts: raw, text, stripped } = await (started ? parsing : parsing.finally(() => parser.close()))
   // The parser's positions are byte offsets into the UTF-8 text.
   const bytes = Buffer.from(text, 'utf8')
   const lineOf = lineIndex(bytes)

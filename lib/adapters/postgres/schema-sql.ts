@@ -10,6 +10,7 @@ import { SUPABASE_API_ROLES, SUPABASE_ROLES } from '../../core/platform-roles.ts
 import { redact, type Secret } from '../../core/secret.ts'
 import { isManagedSchema } from '../../core/supabase-platform.ts'
 import { markManagedStatements } from '../../restore/supabase/sql-markers.ts'
+import { openSqlParser, type SqlParser } from '../../trust/sql-parser-thread.ts'
 import {
   dumpSchemaSections,
   findPgDump,
@@ -220,13 +221,14 @@ async function withSupabaseMarkers(
   catalog: SchemaCatalog,
   capture: StructureCapture,
   warnings: string[],
+  parser: SqlParser | undefined,
 ): Promise<string> {
   const supabase =
     catalog.schemas.some((s) => isManagedSchema(s.name)) ||
     capture.access.publications.some((p) => p.name === 'supabase_realtime')
   if (!supabase) return sql
   try {
-    const marked = await markManagedStatements(sql)
+    const marked = await markManagedStatements(sql, undefined, parser)
     for (const why of marked.unmarked)
       warnings.push(`schema.sql is not fully marked for a by-hand restore into Supabase: ${why}`)
     return marked.text
@@ -270,8 +272,20 @@ export async function generateSchemaSql(
   client: pg.ClientBase,
   options: SchemaSqlOptions,
 ): Promise<SchemaSql> {
-  const env = options.env ?? process.env
   const catalog = await readSchemaCatalog(client, options.schemas)
+  // A Supabase project's schema.sql is parsed to be marked: the parser's thread starts
+  // now, so its WASM loads while pg_dump runs.
+  const parser = catalog.schemas.some((s) => isManagedSchema(s.name)) ? openSqlParser() : undefined
+  return await buildSchemaSql(client, options, catalog, parser).finally(() => parser?.close())
+}
+
+async function buildSchemaSql(
+  client: pg.ClientBase,
+  options: SchemaSqlOptions,
+  catalog: SchemaCatalog,
+  parser: SqlParser | undefined,
+): Promise<SchemaSql> {
+  const env = options.env ?? process.env
   const plan = planFromCatalog(catalog, { tables: options.tables, excludeTables: options.excludeTables })
   const warnings: string[] = []
   const notes: string[] = []
@@ -284,7 +298,7 @@ export async function generateSchemaSql(
       const { candidates: _, ...rest } = capture
       const notes = warningsOf(rest, plan, 'pg_dump')
       const rendered = renderPgDumpSql(tool, catalog, plan, dump, capture)
-      const sql = await withSupabaseMarkers(rendered, catalog, rest, notes)
+      const sql = await withSupabaseMarkers(rendered, catalog, rest, notes, parser)
       return { sql, source: `pg_dump ${tool.version}`, warnings: notes, capture: rest }
     } catch (error) {
       warnings.push(
@@ -300,6 +314,6 @@ export async function generateSchemaSql(
   })
   const { candidates: _, ...rest } = capture
   warnings.push(...warningsOf(rest, plan, 'catalog'))
-  const sql = await withSupabaseMarkers(rendered, catalog, rest, warnings)
+  const sql = await withSupabaseMarkers(rendered, catalog, rest, warnings, parser)
   return { sql, source: 'catalog', warnings, capture: rest }
 }

@@ -3,6 +3,7 @@
 // Lifeboat itself cannot run: runbooks/manual-restore.md, step 7. The same filter as the
 // automated path (schema-filter.ts), decided at backup time for a new project.
 import { classifyStatements } from '../../trust/schema-statements.ts'
+import type { SqlParser } from '../../trust/sql-parser-thread.ts'
 import { type RawStatement, splitSqlScript } from '../../trust/sql-script.ts'
 import { appStatementFilter, type ProjectObjects } from './schema-filter.ts'
 
@@ -73,6 +74,8 @@ function sharesLines(block: Block, raw: readonly RawStatement[]): boolean {
 export async function markManagedStatements(
   text: string,
   project: ProjectObjects = NEW_PROJECT,
+  /** A parser started earlier, left open (splitSqlScript). */
+  parser?: SqlParser,
 ): Promise<MarkedSql> {
   // A line that looks like a marker already (inside a function body, say) would mislead sed:
   // then nothing is marked, and the backup says why.
@@ -82,7 +85,7 @@ export async function markManagedStatements(
       blocks: 0,
       unmarked: ['a line of the file already starts like a marker, so nothing is marked'],
     }
-  const script = await splitSqlScript(text)
+  const script = await splitSqlScript(text, parser)
   // Refused statements (the restore would refuse the archive) are never left out by a marker.
   const { statements } = classifyStatements(script.statements, script.markerLine !== undefined)
   const keep = appStatementFilter(project)
