@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { PassThrough, type Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { gzipSync } from 'node:zlib'
+import { deferred } from '../core/deferred.ts'
 import { BlockGzip } from './block-gzip.ts'
 import { tarEnd, tarHeader, tarPadding } from './tar-blocks.ts'
 import { plainTempFiles, type TempFiles } from './temp-files.ts'
@@ -28,6 +29,16 @@ export interface ArchiveWriterOptions {
   transforms?: Transform[]
   /** How spooled entries are kept on disk: encrypted when the archive is (plain by default). */
   tempFiles?: TempFiles
+}
+
+/** Where small text entries go: the archive itself, or a place reserved in its order. */
+export interface TextEntries {
+  addText(relativePath: string, text: string): Promise<void>
+}
+
+/** A reserved place (ArchiveWriter.reserve): its entries, then `close` to let packing go on. */
+export interface ArchiveSlot extends TextEntries {
+  close(): void
 }
 
 export interface ArchiveStats {
@@ -158,13 +169,33 @@ export class ArchiveWriter {
   /** Adds a small entry (manifest, SHA256SUMS, schema.sql) from memory: it never touches the disk. */
   async addText(relativePath: string, text: string): Promise<void> {
     const bytes = Buffer.from(text)
+    this.#pack(() => this.#writeText(relativePath, bytes))
+  }
+
+  /**
+   * A place in the archive's order for small entries known later (schema.sql, made while
+   * the tables are exported): entries added after it are packed after it, once it is
+   * closed. Its owner must close it, also on failure, or packing waits for ever.
+   */
+  reserve(): ArchiveSlot {
+    const closed = deferred<void>()
+    const entries: { path: string; bytes: Buffer }[] = []
     this.#pack(async () => {
-      const path = `${this.#options.root}/${relativePath}`
-      await this.#push(gzipSync(tarHeader({ path, size: bytes.length, mtime: this.#options.mtime })))
-      if (bytes.length > 0) await this.#push(gzipSync(bytes, { level: this.#options.gzipLevel }))
-      const padding = tarPadding(bytes.length)
-      if (padding.length > 0) await this.#push(gzipSync(padding))
+      await closed.promise
+      for (const { path, bytes } of entries) await this.#writeText(path, bytes)
     })
+    return {
+      addText: async (path, text) => void entries.push({ path, bytes: Buffer.from(text) }),
+      close: () => closed.resolve(),
+    }
+  }
+
+  async #writeText(relativePath: string, bytes: Buffer): Promise<void> {
+    const path = `${this.#options.root}/${relativePath}`
+    await this.#push(gzipSync(tarHeader({ path, size: bytes.length, mtime: this.#options.mtime })))
+    if (bytes.length > 0) await this.#push(gzipSync(bytes, { level: this.#options.gzipLevel }))
+    const padding = tarPadding(bytes.length)
+    if (padding.length > 0) await this.#push(gzipSync(padding))
   }
 
   /** Ends the tar and waits until every byte has left through `output`. */

@@ -7,8 +7,9 @@ import type pg from 'pg'
 import type { Store } from '../adapters/store/store.ts'
 import { FORMAT_VERSION, type Manifest, type SequenceEntry } from '../archive/manifest.ts'
 import { type ArchiveUpload, sealArchive, startArchiveUpload, totalsOf } from '../archive/upload.ts'
-import type { ArchiveWriter } from '../archive/writer.ts'
+import type { ArchiveWriter, TextEntries } from '../archive/writer.ts'
 import { withDeadline } from '../core/deadline.ts'
+import { deferred } from '../core/deferred.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { plural } from '../core/format.ts'
@@ -58,8 +59,17 @@ export interface BackupSource<M extends Manifest = Manifest> {
   readonly kind: Manifest['source']['kind']
   /** Opens the source at one moment and decides what is exported. */
   open(scope: PhaseScope, warn: (message: string) => void): Promise<SourcePlan>
-  /** schema.sql (and roles.sql) into the archive; `schemaSql` null when the source cannot give one. */
-  writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<SchemaPart>
+  /**
+   * schema.sql (and roles.sql) into the archive; `schemaSql` null when the source cannot
+   * give one. Runs beside `exportTables`, so it reads on a connection of its own, and
+   * calls `readsDone` when its queries are over (the export starts then: a busy export
+   * would slow each of them down).
+   */
+  writeSchema(
+    entries: TextEntries,
+    warn: (message: string) => void,
+    readsDone: () => void,
+  ): Promise<SchemaPart>
   /** Every table's data file into the archive, in restore order. */
   exportTables(
     writer: ArchiveWriter,
@@ -100,6 +110,8 @@ interface BackupContext<M extends Manifest> {
   warn: (message: string) => void
   plan?: SourcePlan
   upload?: ArchiveUpload
+  /** The schema step, under way beside the export. */
+  schemaWork?: Promise<SchemaPart>
   schema?: SchemaPart
   tables?: M['tables']
   sealed?: { manifest: M; bytes: number }
@@ -157,15 +169,32 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
       },
     },
     {
+      // Started, not awaited: pg_dump and the catalog reads run while the tables are
+      // exported, and the archive keeps roles.sql and schema.sql before the data files.
       name: 'schema',
       async run(c) {
-        c.schema = await c.source.writeSchema(c.upload!.writer, c.warn)
+        const slot = c.upload!.writer.reserve()
+        const readsDone = deferred<void>()
+        c.schemaWork = c.source
+          .writeSchema(slot, c.warn, () => readsDone.resolve())
+          .finally(() => {
+            slot.close()
+            readsDone.resolve()
+          })
+        c.schemaWork.catch(() => undefined)
+        await readsDone.promise
       },
     },
     {
       name: 'export',
       async run(c, scope) {
-        c.tables = await c.source.exportTables(c.upload!.writer, scope, c.warn)
+        const exported = c.source.exportTables(c.upload!.writer, scope, c.warn)
+        // The schema step is never left running past this phase, however the export ends.
+        const [tables, schema] = await Promise.allSettled([exported, c.schemaWork!])
+        if (tables.status === 'rejected') throw tables.reason
+        if (schema.status === 'rejected') throw schema.reason
+        c.tables = tables.value
+        c.schema = schema.value
       },
     },
     {

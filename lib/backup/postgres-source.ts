@@ -16,7 +16,7 @@ import {
 import type { StructureCapture } from '../archive/access.ts'
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { planRestoreOrder } from '../archive/restore-order.ts'
-import type { ArchiveWriter } from '../archive/writer.ts'
+import type { ArchiveWriter, TextEntries } from '../archive/writer.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
@@ -51,6 +51,8 @@ export type GenerateSchemaSql = (
     excludeTables?: string[]
     snapshot: string
     connection: { url: Secret; serverVersionNum: number }
+    /** Once the catalogs are read: the export may start beside pg_dump. */
+    onCatalogsRead?: () => void
   },
 ) => Promise<SchemaSqlResult>
 
@@ -78,6 +80,8 @@ export class PostgresSource implements BackupSource {
   readonly #options: PostgresSourceOptions
   #leader: pg.Client | undefined
   readonly #workers: pg.Client[] = []
+  /** Connections besides the export's: the schema step's. */
+  readonly #readers: pg.Client[] = []
   #snapshot = ''
   #catalog: Catalog | undefined
   #identity: ServerIdentity | undefined
@@ -142,8 +146,16 @@ export class PostgresSource implements BackupSource {
     }
   }
 
-  /** roles.sql first (the restore applies it before anything), then schema.sql. */
-  async writeSchema(writer: ArchiveWriter, warn: (message: string) => void): Promise<SchemaPart> {
+  /**
+   * roles.sql first (the restore applies it before anything), then schema.sql. Runs while
+   * the leader exports, so it reads the catalogs on a connection of its own in the same
+   * snapshot (pg_dump, which it runs, joins the snapshot too).
+   */
+  async writeSchema(
+    entries: TextEntries,
+    warn: (message: string) => void,
+    readsDone: () => void = () => undefined,
+  ): Promise<SchemaPart> {
     const generate = this.#options.generateSchemaSql
     if (!generate) {
       warn('schema.sql was not produced (no schema generator configured)')
@@ -152,7 +164,8 @@ export class PostgresSource implements BackupSource {
     const { selection, source } = this.#options
     const catalog = this.#catalog!
     try {
-      const result = await generate(this.#leader!, {
+      const reader = await this.#joinSnapshot('lifeboat backup schema')
+      const result = await generate(reader, {
         schemas: catalog.schemas,
         // -t: the named tables and what they need; -T: everything but those tables.
         ...(selection.tables.length > 0 ? { tables: catalog.tables.map(qualifiedName) } : {}),
@@ -161,9 +174,11 @@ export class PostgresSource implements BackupSource {
           : {}),
         snapshot: this.#snapshot,
         connection: { url: source, serverVersionNum: catalog.serverVersionNum },
+        onCatalogsRead: readsDone,
       })
       for (const w of result.warnings) warn(`schema.sql: ${w}`)
-      return await writeStructure(writer, result)
+      await reader.query('COMMIT')
+      return await writeStructure(entries, result)
     } catch (error) {
       // The data is still worth keeping: restore into an existing schema needs no DDL.
       warn(`schema.sql was not produced: ${(error as Error).message}`)
@@ -205,6 +220,19 @@ export class PostgresSource implements BackupSource {
     }
   }
 
+  /** Another connection in the leader's snapshot; ended with the others (close). */
+  async #joinSnapshot(applicationName: string): Promise<pg.Client> {
+    const client = await connect(this.#options.source, { applicationName, settings: this.#settings })
+    this.#readers.push(client)
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+      await client.query(`SET TRANSACTION SNAPSHOT '${this.#snapshot.replaceAll("'", "''")}'`)
+    } catch (error) {
+      throw queryError(error, 'joining the snapshot to read the schema')
+    }
+    return client
+  }
+
   snapshotClient(): pg.ClientBase | undefined {
     return this.#leader
   }
@@ -214,13 +242,15 @@ export class PostgresSource implements BackupSource {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.#workers, ...(this.#leader ? [this.#leader] : [])].map((c) => c.end().catch(() => undefined)),
-    )
+    await Promise.all(this.#connections().map((c) => c.end().catch(() => undefined)))
+  }
+
+  #connections(): pg.Client[] {
+    return [...this.#readers, ...this.#workers, ...(this.#leader ? [this.#leader] : [])]
   }
 
   #dropConnections(): void {
-    for (const client of [...this.#workers, ...(this.#leader ? [this.#leader] : [])]) {
+    for (const client of this.#connections()) {
       ;(client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
     }
   }
@@ -253,10 +283,10 @@ function recordedIdentity(identity: ServerIdentity): NonNullable<Manifest['sourc
 const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** roles.sql (when the generator captured access) before schema.sql, and their manifest fields. */
-async function writeStructure(writer: ArchiveWriter, result: SchemaSqlResult): Promise<SchemaPart> {
+async function writeStructure(entries: TextEntries, result: SchemaSqlResult): Promise<SchemaPart> {
   const capture = result.capture
-  if (capture) await writer.addText('roles.sql', capture.rolesSql)
-  await writer.addText('schema.sql', result.sql)
+  if (capture) await entries.addText('roles.sql', capture.rolesSql)
+  await entries.addText('schema.sql', result.sql)
   const file = { sha256: sha256Of(result.sql), bytes: Buffer.byteLength(result.sql) }
   const schemaSql = { file: 'schema.sql' as const, source: result.source, ...file, ...capture?.schema }
   if (!capture) return { schemaSql }

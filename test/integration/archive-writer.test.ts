@@ -75,3 +75,74 @@ describe('ArchiveWriter', () => {
     expect(left).toBe('')
   })
 })
+
+describe('ArchiveWriter.reserve', () => {
+  let dir: string
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'archive-slot-'))
+  })
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function entriesOf(archive: string): Promise<string[]> {
+    const paths: string[] = []
+    await readArchive(createReadStream(archive), async (entry) => void paths.push(entry.path), {
+      where: archive,
+    })
+    return paths
+  }
+
+  it('keeps entries given to a reserved place before what was added after it, however late they come', async () => {
+    const archive = join(dir, 'archive.tar.gz')
+    const writer = new ArchiveWriter({
+      root: ROOT,
+      workDir: join(dir, 'work'),
+      gzipLevel: 6,
+      mtime: new Date(0),
+    })
+    const written = pipeline(writer.output, createWriteStream(archive))
+    await writer.open()
+    const slot = writer.reserve()
+    // The data file is finished and added first, as an export that outruns pg_dump does.
+    await writeFile(writer.spoolPath('data/public.a.ndjson'), '{"id":"1"}\n')
+    writer.add('data/public.a.ndjson')
+    await new Promise((done) => setTimeout(done, 50))
+    await slot.addText('roles.sql', '-- roles\n')
+    await slot.addText('schema.sql', '-- schema\n')
+    slot.close()
+    await writer.addText('manifest.json', '{}\n')
+    await writer.finish()
+    await written
+    expect(await entriesOf(archive)).toEqual([
+      'roles.sql',
+      'schema.sql',
+      'data/public.a.ndjson',
+      'manifest.json',
+    ])
+  })
+
+  it('holds back what comes after it until it is closed', async () => {
+    const writer = new ArchiveWriter({
+      root: ROOT,
+      workDir: join(dir, 'work'),
+      gzipLevel: 6,
+      mtime: new Date(0),
+    })
+    const sink = pipeline(writer.output, createWriteStream(join(dir, 'held.tar.gz')))
+    await writer.open()
+    const slot = writer.reserve()
+    await writer.addText('manifest.json', '{}\n')
+    const finished = writer.finish()
+    const state = await Promise.race([
+      finished.then(() => 'finished'),
+      new Promise((done) => setTimeout(() => done('waiting'), 200)),
+    ])
+    expect(state).toBe('waiting')
+    slot.close()
+    await finished
+    await sink
+  })
+})

@@ -158,16 +158,24 @@ export function tlsAttempts(params: ConnectionParams): (false | ConnectionOption
   }
 }
 
-/** Session settings; with keepalives asked for, PostgreSQL 14+ also checks for a vanished client. */
+/**
+ * Session settings, in one round trip (one statement each cost a round trip apiece to a
+ * remote database, on every connection); with keepalives asked for, PostgreSQL 14+ also
+ * checks for a vanished client.
+ */
 async function applySettings(client: pg.Client, settings: Readonly<Record<string, string>>): Promise<void> {
-  for (const [name, value] of Object.entries(settings)) {
-    await client.query(`SELECT set_config($1, $2, false)`, [name, value])
+  const entries = Object.entries(settings)
+  if (entries.length > 0) {
+    await client.query(
+      `SELECT pg_catalog.set_config(s.name, s.value, false) FROM unnest($1::text[], $2::text[]) AS s(name, value)`,
+      [entries.map(([name]) => name), entries.map(([, value]) => value)],
+    )
   }
   if (settings.tcp_keepalives_idle === undefined) return
-  const version = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
-  if (Number(version.rows[0]?.v) >= CONNECTION_CHECK.since) {
-    await client.query(`SELECT set_config($1, $2, false)`, [CONNECTION_CHECK.name, CONNECTION_CHECK.value])
-  }
+  await client.query(
+    `SELECT pg_catalog.set_config($1, $2, false) WHERE pg_catalog.current_setting('server_version_num')::int >= $3`,
+    [CONNECTION_CHECK.name, CONNECTION_CHECK.value, CONNECTION_CHECK.since],
+  )
 }
 
 function retriesWithOtherTls(error: unknown): boolean {

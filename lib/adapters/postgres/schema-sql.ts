@@ -67,6 +67,11 @@ export interface SchemaSqlOptions {
   prefer?: 'pg_dump' | 'catalog'
   /** PATH to search and variables pg_dump inherits (PGSSLROOTCERT…); default process.env. */
   env?: NodeJS.ProcessEnv
+  /**
+   * Called once the catalogs are read, before pg_dump runs (the rest needs the connection
+   * only if pg_dump fails): a backup starts its export then, beside pg_dump.
+   */
+  onCatalogsRead?: () => void
 }
 
 export interface SchemaSql {
@@ -292,9 +297,10 @@ async function buildSchemaSql(
   const { tool, note } = await pickPgDump(options, catalog, env)
   if (note) notes.push(note)
   if (tool && options.connection) {
+    const capture = await captureStructure(client, catalog, plan, 'pg_dump')
+    options.onCatalogsRead?.()
     try {
       const dump = await dumpWithPgDump(tool, catalog, { ...options, connection: options.connection }, env)
-      const capture = await captureStructure(client, catalog, plan, 'pg_dump')
       const { candidates: _, ...rest } = capture
       const notes = warningsOf(rest, plan, 'pg_dump')
       const rendered = renderPgDumpSql(tool, catalog, plan, dump, capture)
@@ -307,6 +313,7 @@ async function buildSchemaSql(
     }
   }
   const capture = await captureStructure(client, catalog, plan, 'catalog')
+  options.onCatalogsRead?.()
   const rendered = renderCatalogSql(catalog, plan, {
     notes,
     capture: capture.schema,
