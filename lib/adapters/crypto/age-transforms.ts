@@ -103,7 +103,8 @@ export class AgeEncryptor extends Transform {
 }
 
 export class AgeDecryptor extends Transform {
-  readonly #decrypter: Decrypter
+  /** Ready once age-encryption is loaded and the identity added (a refused key rejects it). */
+  readonly #decrypter: Promise<Decrypter>
   readonly #name: string
   #state: 'header' | 'nonce' | 'payload' = 'header'
   /** Bytes before the payload, until the header and nonce are complete. */
@@ -114,10 +115,12 @@ export class AgeDecryptor extends Transform {
   #used = 0
   #counter = 0
 
-  constructor(decrypter: Decrypter, name: string) {
+  constructor(decrypter: Promise<Decrypter>, name: string) {
     super()
     this.#decrypter = decrypter
     this.#name = name
+    // Surfaced when the header arrives; this only keeps it from being "unhandled".
+    decrypter.catch(() => {})
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -190,8 +193,9 @@ export class AgeDecryptor extends Transform {
 
   /** The file key from the header; which failure it is, in words. */
   async #openHeader(header: Buffer): Promise<Buffer> {
+    const decrypter = await this.#decrypter
     try {
-      return Buffer.from(await this.#decrypter.decryptHeader(header))
+      return Buffer.from(await decrypter.decryptHeader(header))
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       if (message.includes('no identity matched')) {

@@ -3,7 +3,6 @@
 // runs on node:crypto, as archives are many GB and its ChaCha20 is 13× faster (measured).
 import { readFile } from 'node:fs/promises'
 import type { Transform } from 'node:stream'
-import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption'
 import {
   type AgeIdentitySource,
   IDENTITY_SETTING,
@@ -16,6 +15,13 @@ import { registerSecret, Secret } from '../../core/secret.ts'
 import { sealHeader } from './age-payload.ts'
 import { AgeDecryptor, AgeEncryptor } from './age-transforms.ts'
 
+/**
+ * age-encryption, loaded when a job first encrypts or decrypts: importing it costs about
+ * 0.1 s and 10 MB (its post-quantum recipients), which every unencrypted backup and
+ * restore paid at start-up. Keys are checked without it (lib/core/age-config.ts).
+ */
+const ageLibrary = () => import('age-encryption')
+
 export interface AgeStreamOptions {
   /** Names the archive in error messages (default: "the archive"). */
   name?: string
@@ -23,24 +29,28 @@ export interface AgeStreamOptions {
 
 /**
  * Encrypts a stream to the recipients (public keys only). Throws `CONFIG_INVALID`
- * at once for a recipient that is not an `age1…` key.
+ * at once for a recipient that is not an `age1…` key (one the library still refuses
+ * fails the stream with it).
  */
 export function encryptStream(recipients: readonly string[], options: AgeStreamOptions = {}): Transform {
   const { recipients: keys, problems } = parseAgeRecipients(recipients.join(' '))
   if (problems.length > 0) throw configInvalid(RECIPIENTS_SETTING, problems)
-  const encrypter = new Encrypter()
-  keys.forEach((key, index) => {
-    try {
-      encrypter.addRecipient(key)
-    } catch (error) {
-      throw configInvalid(
-        RECIPIENTS_SETTING,
-        [`entry ${index + 1} is not a valid age public key (age1…)`],
-        error,
-      )
-    }
+  const sealed = ageLibrary().then(({ Encrypter }) => {
+    const encrypter = new Encrypter()
+    keys.forEach((key, index) => {
+      try {
+        encrypter.addRecipient(key)
+      } catch (error) {
+        throw configInvalid(
+          RECIPIENTS_SETTING,
+          [`entry ${index + 1} is not a valid age public key (age1…)`],
+          error,
+        )
+      }
+    })
+    return sealHeader(encrypter)
   })
-  return new AgeEncryptor(sealHeader(encrypter), options.name ?? 'the archive')
+  return new AgeEncryptor(sealed, options.name ?? 'the archive')
 }
 
 /**
@@ -54,14 +64,18 @@ export function decryptStream(identity: Secret | undefined, options: AgeStreamOp
   if (identity === undefined) {
     throw new LifeboatError('DECRYPT_FAILED', `${name} is age-encrypted and ${IDENTITY_SETTING} is not set`)
   }
-  const decrypter = new Decrypter()
-  for (const key of parseIdentity(identity)) {
-    try {
-      decrypter.addIdentity(key)
-    } catch (error) {
-      throw configInvalid(IDENTITY_SETTING, ['is not a valid age private key (AGE-SECRET-KEY-1…)'], error)
+  const keys = parseIdentity(identity)
+  const decrypter = ageLibrary().then(({ Decrypter }) => {
+    const decrypter = new Decrypter()
+    for (const key of keys) {
+      try {
+        decrypter.addIdentity(key)
+      } catch (error) {
+        throw configInvalid(IDENTITY_SETTING, ['is not a valid age private key (AGE-SECRET-KEY-1…)'], error)
+      }
     }
-  }
+    return decrypter
+  })
   return new AgeDecryptor(decrypter, name)
 }
 
@@ -98,6 +112,7 @@ export async function loadIdentity(
 
 /** The public keys (`age1…`) of an identity, in order: a doctor checks them against the recipients. */
 export async function recipientsOf(identity: Secret): Promise<string[]> {
+  const { identityToRecipient } = await ageLibrary()
   return Promise.all(parseIdentity(identity).map((key) => identityToRecipient(key)))
 }
 
