@@ -46,7 +46,7 @@ Options:
   --skip-restore     backups only
   --bin PATH         the launcher to run (bin/lifeboat.js); --tsx runs the TypeScript jobs instead
   --node-flags "…"   node flags for the Lifeboat jobs (default: the npm scripts' flags)
-  --env "K=V …"      environment for the Lifeboat jobs (e.g. MALLOC_ARENA_MAX=2)
+  --env "K=V …"      environment for the Lifeboat jobs (default: the npm scripts' MALLOC_ARENA_MAX=2)
 
 A quick look while other work shares the machine: --skip-big --runs 1 --metrics-rows 500000`)
   process.exit(0)
@@ -56,18 +56,19 @@ const bigScale = Number(args['big-scale'] ?? 100)
 const metricsRows = Number(args['metrics-rows'] ?? 2_000_000)
 const runs = Number(args.runs ?? 5)
 const bigRuns = Number(args['big-runs'] ?? 3)
-/** The node flags the npm scripts start the jobs with (`node <flags> bin/lifeboat.js <job>`). */
-function scriptFlags(): string {
+/** How the npm scripts start the jobs: `[VAR=value …] node <flags> bin/lifeboat.js <job>`. */
+function scriptStart(): { env: string; flags: string } {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
   const script = Object.values(pkg.scripts).find((s) => /bin\/lifeboat\.js backup$/.test(s)) ?? ''
-  return /^node (.*?) ?bin\/lifeboat\.js/.exec(script)?.[1] ?? ''
+  const match = /^((?:\w+=\S* )*)node (.*?) ?bin\/lifeboat\.js/.exec(script)
+  return { env: match?.[1]?.trim() ?? '', flags: match?.[2] ?? '' }
 }
 /** As users start the jobs (the npm scripts) unless told otherwise, for A/B runs (bench/README.md, "Memory"). */
-const nodeFlags = String(args['node-flags'] ?? scriptFlags())
+const nodeFlags = String(args['node-flags'] ?? scriptStart().flags)
   .split(' ')
   .filter(Boolean)
 const startEnv: Record<string, string> = Object.fromEntries(
-  String(args.env ?? '')
+  String(args.env ?? scriptStart().env)
     .split(' ')
     .filter(Boolean)
     .map((pair) => pair.split(/=(.*)/s).slice(0, 2)),
