@@ -168,35 +168,8 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
         scope.defer(() => run.release())
       },
     },
-    {
-      // Started, not awaited: pg_dump and the catalog reads run while the tables are
-      // exported, and the archive keeps roles.sql and schema.sql before the data files.
-      name: 'schema',
-      async run(c) {
-        const slot = c.upload!.writer.reserve()
-        const readsDone = deferred<void>()
-        c.schemaWork = c.source
-          .writeSchema(slot, c.warn, () => readsDone.resolve())
-          .finally(() => {
-            slot.close()
-            readsDone.resolve()
-          })
-        c.schemaWork.catch(() => undefined)
-        await readsDone.promise
-      },
-    },
-    {
-      name: 'export',
-      async run(c, scope) {
-        const exported = c.source.exportTables(c.upload!.writer, scope, c.warn)
-        // The schema step is never left running past this phase, however the export ends.
-        const [tables, schema] = await Promise.allSettled([exported, c.schemaWork!])
-        if (tables.status === 'rejected') throw tables.reason
-        if (schema.status === 'rejected') throw schema.reason
-        c.tables = tables.value
-        c.schema = schema.value
-      },
-    },
+    schemaPhase(),
+    exportPhase(),
     {
       name: 'storage',
       when: (c) => c.storageRun !== undefined,
@@ -207,6 +180,44 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
     { name: 'seal', run: seal },
     { name: 'finish', run: (c) => c.source.finish() },
   ]
+}
+
+/**
+ * Started, not awaited: once its catalog reads are done, pg_dump and the rendering run
+ * while the tables are exported, and the archive keeps roles.sql and schema.sql before
+ * the data files (a place reserved for them).
+ */
+function schemaPhase<M extends Manifest>(): Phase<BackupContext<M>> {
+  return {
+    name: 'schema',
+    async run(c) {
+      const slot = c.upload!.writer.reserve()
+      const readsDone = deferred<void>()
+      c.schemaWork = c.source
+        .writeSchema(slot, c.warn, () => readsDone.resolve())
+        .finally(() => {
+          slot.close()
+          readsDone.resolve()
+        })
+      c.schemaWork.catch(() => undefined)
+      await readsDone.promise
+    },
+  }
+}
+
+function exportPhase<M extends Manifest>(): Phase<BackupContext<M>> {
+  return {
+    name: 'export',
+    async run(c, scope) {
+      const exported = c.source.exportTables(c.upload!.writer, scope, c.warn)
+      // The schema step is never left running past this phase, however the export ends.
+      const [tables, schema] = await Promise.allSettled([exported, c.schemaWork!])
+      if (tables.status === 'rejected') throw tables.reason
+      if (schema.status === 'rejected') throw schema.reason
+      c.tables = tables.value
+      c.schema = schema.value
+    },
+  }
 }
 
 /** manifest.json and SHA256SUMS end the archive; the sidecar, written last, makes it visible. */

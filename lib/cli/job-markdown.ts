@@ -2,7 +2,7 @@
 // the run's page wants to see without reading the log.
 import type { Manifest } from '../archive/manifest.ts'
 import { formatBytes, plural } from '../core/format.ts'
-import type { RestoreResult } from '../restore/postgres-target.ts'
+import type { RestoreResult } from '../restore/database-restore.ts'
 import { proofVerdict } from '../restore/target.ts'
 import type { CleanResult } from '../retention/clean.ts'
 import type { VerifyReport } from '../verify/verify-backups.ts'

@@ -11,7 +11,7 @@ import {
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { plural } from '../core/format.ts'
 import type { Secret } from '../core/secret.ts'
-import type { RestoreResult } from '../restore/postgres-target.ts'
+import type { RestoreResult } from '../restore/database-restore.ts'
 import type { DrillPhases, DrillTable } from './report.ts'
 import type { SmokeCheck } from './smoke-checks.ts'
 

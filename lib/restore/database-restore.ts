@@ -1,7 +1,8 @@
 // A restore into a database target, whatever kind it is: plain PostgreSQL, or a
 // Supabase project (detected, or named with --target-kind), which decorates it.
-import { type PostgresRestoreOptions, PostgresTarget, type RestoreResult } from './postgres-target.ts'
-import { type RestoreDeps, restoreInto } from './restore.ts'
+import type { Secret } from '../core/secret.ts'
+import { type PostgresReport, PostgresTarget } from './postgres-target.ts'
+import { type RestoreDeps, type RestoreOptions, type RestoreSummary, restoreInto } from './restore.ts'
 import { type SupabaseReport, SupabaseTarget, type TargetKind } from './supabase/supabase-target.ts'
 
 export interface DatabaseRestoreOptions extends PostgresRestoreOptions {
@@ -35,4 +36,26 @@ export function databaseTarget(
     parsesSchema: options.createSchema || options.targetKind !== 'postgres',
   })
   return options.targetKind === 'postgres' ? inner : new SupabaseTarget(inner, options.targetKind)
+}
+
+export type RestoreResult = RestoreSummary & PostgresReport
+
+export interface PostgresRestoreOptions extends RestoreOptions {
+  target: Secret
+  /** Where the target came from, for messages (`TARGET_DATABASE_URL`). */
+  targetSetting: string
+  confirm?: string | undefined
+  production: readonly { setting: string; url: Secret }[]
+}
+
+/** A restore into a PostgreSQL database (direct connection), all or nothing. */
+export async function runRestore(deps: RestoreDeps, options: PostgresRestoreOptions): Promise<RestoreResult> {
+  const target = new PostgresTarget({
+    url: options.target,
+    setting: options.targetSetting,
+    confirm: options.confirm,
+    production: options.production,
+    parsesSchema: options.createSchema,
+  })
+  return restoreInto(deps, target, options)
 }

@@ -47,7 +47,6 @@ import {
   withoutExistingPublications,
 } from './postgres-structure.ts'
 import { assertTargetAllowed, type Endpoint, productionReasons } from './production-guard.ts'
-import { type RestoreDeps, type RestoreOptions, type RestoreSummary, restoreInto } from './restore.ts'
 import { assertRolesSqlMatches } from './role-plan.ts'
 import { statementFilter } from './schema-selection.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
@@ -382,28 +381,6 @@ export class PostgresTarget implements RestoreTarget {
   async #run(sql: string, what: string): Promise<void> {
     await runStatement(this.#db, sql, what)
   }
-}
-
-export type RestoreResult = RestoreSummary & PostgresReport
-
-export interface PostgresRestoreOptions extends RestoreOptions {
-  target: Secret
-  /** Where the target came from, for messages (`TARGET_DATABASE_URL`). */
-  targetSetting: string
-  confirm?: string | undefined
-  production: readonly { setting: string; url: Secret }[]
-}
-
-/** A restore into a PostgreSQL database (direct connection), all or nothing. */
-export async function runRestore(deps: RestoreDeps, options: PostgresRestoreOptions): Promise<RestoreResult> {
-  const target = new PostgresTarget({
-    url: options.target,
-    setting: options.targetSetting,
-    confirm: options.confirm,
-    production: options.production,
-    parsesSchema: options.createSchema,
-  })
-  return restoreInto(deps, target, options)
 }
 
 /** Kept here too: callers that knew it from this module. */

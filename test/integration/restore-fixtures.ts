@@ -14,7 +14,7 @@ import {
   type PostgresRestoreOptions,
   type RestoreResult,
   runRestore,
-} from '../../lib/restore/postgres-target.ts'
+} from '../../lib/restore/database-restore.ts'
 import type { RestoreDeps } from '../../lib/restore/restore.ts'
 import { withClient } from '../helpers/database.ts'
 import { testSigningKey, testTrust } from '../helpers/signing.ts'
