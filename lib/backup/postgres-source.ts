@@ -177,7 +177,9 @@ export class PostgresSource implements BackupSource {
         onCatalogsRead: readsDone,
       })
       for (const w of result.warnings) warn(`schema.sql: ${w}`)
-      await reader.query('COMMIT')
+      // Given back at once: a project's connection slots are few, and the export goes on.
+      this.#readers.splice(this.#readers.indexOf(reader), 1)
+      await reader.end().catch(() => undefined)
       return await writeStructure(entries, result)
     } catch (error) {
       // The data is still worth keeping: restore into an existing schema needs no DDL.
