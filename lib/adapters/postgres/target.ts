@@ -75,21 +75,17 @@ export async function readTargetState(
         ORDER BY a.attrelid, a.attnum`,
       [rels.rows.map((r) => r.oid)],
     )
+    const filled = await tablesWithRows(
+      client,
+      rels.rows.filter((rel) => rel.kind === 'r' || rel.kind === 'p'),
+    )
     const tables = new Map<string, TargetTable>()
     for (const rel of rels.rows) {
-      let hasRows = false
-      if (rel.kind === 'r' || rel.kind === 'p') {
-        // No ONLY: a partitioned table's rows live in its partitions.
-        const probe = await client.query<{ found: boolean }>(
-          `SELECT EXISTS (SELECT 1 FROM ${quoteQualified(rel.schema, rel.name)}) AS found`,
-        )
-        hasRows = probe.rows[0]!.found
-      }
       tables.set(`${rel.schema}.${rel.name}`, {
         schema: rel.schema,
         name: rel.name,
         kind: rel.kind,
-        hasRows,
+        hasRows: filled.has(`${rel.schema}.${rel.name}`),
         columns: columns.rows
           .filter((c) => c.oid === rel.oid)
           .map((c) => ({
@@ -265,4 +261,24 @@ export async function findForeignKeyViolations(
     }
   }
   return violations
+}
+
+/** Tables probed for rows per statement: one round trip for a hundred, not one each. */
+const PROBES_PER_STATEMENT = 100
+
+/** Which of the tables hold a row (`schema.name`); no ONLY: a partitioned table's rows live in its partitions. */
+async function tablesWithRows(
+  client: pg.ClientBase,
+  tables: readonly { schema: string; name: string }[],
+): Promise<Set<string>> {
+  const filled = new Set<string>()
+  for (let at = 0; at < tables.length; at += PROBES_PER_STATEMENT) {
+    const batch = tables.slice(at, at + PROBES_PER_STATEMENT)
+    const probes = batch.map((t) => `EXISTS (SELECT 1 FROM ${quoteQualified(t.schema, t.name)})`)
+    const { rows } = await client.query<{ found: boolean[] }>(`SELECT ARRAY[${probes.join(', ')}] AS found`)
+    batch.forEach((t, i) => {
+      if (rows[0]!.found[i]) filled.add(`${t.schema}.${t.name}`)
+    })
+  }
+  return filled
 }
