@@ -31,7 +31,11 @@ export async function runStatement(client: pg.ClientBase, sql: string, what: str
 /**
  * Runs schema.sql's statements one at a time (the extended protocol refuses a text
  * holding two commands) and checks after each that the transaction is still the one
- * the restore opened: fail closed, whatever slipped past the parser.
+ * the restore opened: fail closed, whatever slipped past the parser. The check is the
+ * transaction status the server reports with every answer (no round trip per statement,
+ * which a remote project's hundreds of statements would pay): inside a transaction
+ * block no single statement can end it and begin another, and the transaction id is
+ * compared once more at the end.
  */
 export async function applyStatements(
   client: pg.ClientBase,
@@ -50,10 +54,13 @@ export async function applyStatements(
       if (e.detail) e.message = `${e.message} (${e.detail})`
       throw queryError(e, what)
     }
-    if ((await currentXid(client)) !== xid) {
-      throw new LifeboatError('RESTORE_FAILED', `${what} ended the restore transaction`)
-    }
+    if (client.getTransactionStatus() !== 'T') throw endedTransaction(what)
   }
+  if ((await currentXid(client)) !== xid) throw endedTransaction(`applying ${part}`)
+}
+
+function endedTransaction(what: string): LifeboatError {
+  return new LifeboatError('RESTORE_FAILED', `${what} ended the restore transaction`)
 }
 
 async function currentXid(client: pg.ClientBase): Promise<string> {
