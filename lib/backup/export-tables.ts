@@ -8,6 +8,7 @@ import type pg from 'pg'
 import type { CatalogTable } from '../adapters/postgres/catalog.ts'
 import {
   connect,
+  joinSnapshot,
   PINNED_SESSION_SETTINGS,
   queryError,
   quoteIdent,
@@ -275,8 +276,7 @@ async function openWorkers(context: ExportContext, count: number): Promise<pg.Cl
       settings: context.settings ?? PINNED_SESSION_SETTINGS,
     })
     context.workers.push(worker)
-    await worker.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
-    await worker.query(`SET TRANSACTION SNAPSHOT '${context.snapshot.replaceAll("'", "''")}'`)
+    await joinSnapshot(worker, context.snapshot)
   }
   return context.workers
 }

@@ -8,6 +8,7 @@ import {
   assertNotTransactionPooler,
   connect,
   describeConnection,
+  joinSnapshot,
   PINNED_SESSION_SETTINGS,
   queryError,
   quoteQualified,
@@ -80,8 +81,8 @@ export class PostgresSource implements BackupSource {
   readonly #options: PostgresSourceOptions
   #leader: pg.Client | undefined
   readonly #workers: pg.Client[] = []
-  /** Connections besides the export's: the schema step's. */
-  readonly #readers: pg.Client[] = []
+  /** The schema step's connection, while it reads (beside the export's). */
+  #schemaReader: pg.Client | undefined
   #snapshot = ''
   #catalog: Catalog | undefined
   #identity: ServerIdentity | undefined
@@ -164,7 +165,7 @@ export class PostgresSource implements BackupSource {
     const { selection, source } = this.#options
     const catalog = this.#catalog!
     try {
-      const reader = await this.#joinSnapshot('lifeboat backup schema')
+      const reader = await this.#openSchemaReader()
       const result = await generate(reader, {
         schemas: catalog.schemas,
         // -t: the named tables and what they need; -T: everything but those tables.
@@ -178,7 +179,7 @@ export class PostgresSource implements BackupSource {
       })
       for (const w of result.warnings) warn(`schema.sql: ${w}`)
       // Given back at once: a project's connection slots are few, and the export goes on.
-      this.#readers.splice(this.#readers.indexOf(reader), 1)
+      this.#schemaReader = undefined
       await reader.end().catch(() => undefined)
       return await writeStructure(entries, result)
     } catch (error) {
@@ -222,16 +223,16 @@ export class PostgresSource implements BackupSource {
     }
   }
 
-  /** Another connection in the leader's snapshot; ended with the others (close). */
-  async #joinSnapshot(applicationName: string): Promise<pg.Client> {
-    const client = await connect(this.#options.source, { applicationName, settings: this.#settings })
-    this.#readers.push(client)
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
-      await client.query(`SET TRANSACTION SNAPSHOT '${this.#snapshot.replaceAll("'", "''")}'`)
-    } catch (error) {
+  /** A connection of its own in the leader's snapshot; ended with the others (close) if not before. */
+  async #openSchemaReader(): Promise<pg.Client> {
+    const client = await connect(this.#options.source, {
+      applicationName: 'lifeboat backup schema',
+      settings: this.#settings,
+    })
+    this.#schemaReader = client
+    await joinSnapshot(client, this.#snapshot).catch((error) => {
       throw queryError(error, 'joining the snapshot to read the schema')
-    }
+    })
     return client
   }
 
@@ -248,7 +249,7 @@ export class PostgresSource implements BackupSource {
   }
 
   #connections(): pg.Client[] {
-    return [...this.#readers, ...this.#workers, ...(this.#leader ? [this.#leader] : [])]
+    return [this.#schemaReader, ...this.#workers, this.#leader].filter((c) => c !== undefined)
   }
 
   #dropConnections(): void {

@@ -27,15 +27,22 @@ export function databaseTarget(
     'target' | 'targetSetting' | 'confirm' | 'production' | 'targetKind' | 'createSchema'
   >,
 ): PostgresTarget | SupabaseTarget {
-  const inner = new PostgresTarget({
+  // A Supabase project gets the app's schema from schema.sql when its tables are absent.
+  const inner = postgresTarget(options, options.createSchema || options.targetKind !== 'postgres')
+  return options.targetKind === 'postgres' ? inner : new SupabaseTarget(inner, options.targetKind)
+}
+
+function postgresTarget(
+  options: Pick<PostgresRestoreOptions, 'target' | 'targetSetting' | 'confirm' | 'production'>,
+  parsesSchema: boolean,
+): PostgresTarget {
+  return new PostgresTarget({
     url: options.target,
     setting: options.targetSetting,
     confirm: options.confirm,
     production: options.production,
-    // A Supabase project gets the app's schema from schema.sql when its tables are absent.
-    parsesSchema: options.createSchema || options.targetKind !== 'postgres',
+    parsesSchema,
   })
-  return options.targetKind === 'postgres' ? inner : new SupabaseTarget(inner, options.targetKind)
 }
 
 export type RestoreResult = RestoreSummary & PostgresReport
@@ -50,12 +57,5 @@ export interface PostgresRestoreOptions extends RestoreOptions {
 
 /** A restore into a PostgreSQL database (direct connection), all or nothing. */
 export async function runRestore(deps: RestoreDeps, options: PostgresRestoreOptions): Promise<RestoreResult> {
-  const target = new PostgresTarget({
-    url: options.target,
-    setting: options.targetSetting,
-    confirm: options.confirm,
-    production: options.production,
-    parsesSchema: options.createSchema,
-  })
-  return restoreInto(deps, target, options)
+  return restoreInto(deps, postgresTarget(options, options.createSchema), options)
 }

@@ -1,7 +1,7 @@
-// PostgreSQL's parser (libpg-query, WASM) on a thread of its own, opened for one script
-// and closed after it: a WASM heap only grows (a large schema.sql leaves 50-70 MB behind),
-// and a thread's is given back whole when it ends, before the backup exports or the
-// restore loads.
+// PostgreSQL's parser (libpg-query, WASM) on a thread of its own, opened for the script(s)
+// of one step and closed after them: a WASM heap only grows (a large schema.sql leaves
+// 50-70 MB behind), and a thread's is given back whole when it ends, before the restore
+// loads (a backup's ends once schema.sql is marked).
 import { once } from 'node:events'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'

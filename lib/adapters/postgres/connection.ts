@@ -159,6 +159,16 @@ export function tlsAttempts(params: ConnectionParams): (false | ConnectionOption
 }
 
 /**
+ * Makes a fresh connection read in another session's exported snapshot
+ * (`pg_export_snapshot()`): a read-only repeatable-read transaction that sees exactly
+ * what the exporting one sees, for as long as that one stays open.
+ */
+export async function joinSnapshot(client: pg.ClientBase, snapshot: string): Promise<void> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+  await client.query(`SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`)
+}
+
+/**
  * Session settings, in one round trip (one statement each cost a round trip apiece to a
  * remote database, on every connection); with keepalives asked for, PostgreSQL 14+ also
  * checks for a vanished client.

@@ -297,9 +297,9 @@ async function buildSchemaSql(
   const { tool, note } = await pickPgDump(options, catalog, env)
   if (note) notes.push(note)
   if (tool && options.connection) {
-    const capture = await captureStructure(client, catalog, plan, 'pg_dump')
-    options.onCatalogsRead?.()
     try {
+      const capture = await captureStructure(client, catalog, plan, 'pg_dump')
+      options.onCatalogsRead?.()
       const dump = await dumpWithPgDump(tool, catalog, { ...options, connection: options.connection }, env)
       const { candidates: _, ...rest } = capture
       const notes = warningsOf(rest, plan, 'pg_dump')
