@@ -144,7 +144,7 @@ describe('docs and runbooks', () => {
   it('name scripts that run a lifeboat command, the command the registry calls by that script', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
     const aliases = Object.entries(pkg.scripts).flatMap(([name, command]) => {
-      const match = /^(?:[A-Z_]+=\S+ )*node (?:--[\w-]+=\S+ )*bin\/lifeboat\.js (\S+)$/.exec(command)
+      const match = /^(?:[A-Z_]+=\S+ )*node (?:--[\w-]+(?:=\S+)? )*bin\/lifeboat\.js (\S+)$/.exec(command)
       return match ? [[name, match[1]!] as const] : []
     })
     expect(aliases.length).toBe(COMMANDS.length)

@@ -2,6 +2,7 @@
 // backup's pg_dump runs) and used later: it must parse when asked, stay open for its
 // owner, and never keep a finished job's process alive.
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,4 +55,57 @@ describe('a parser started before it is needed', () => {
       await rm(folder, { recursive: true, force: true })
     }
   })
+
+  it('gives its memory back once closed, in a process started as the npm scripts start a job', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'parser-thread-'))
+    const script = join(folder, 'memory.mjs')
+    const module = (name: string) => JSON.stringify(new URL(`../../lib/trust/${name}`, import.meta.url).href)
+    // A thousand tables with a policy and a grant each: a long first parse, which V8's
+    // optimizing tier would recompile behind, leaving 30-50 MB after the thread ends.
+    const tables = Array.from({ length: 1000 }, (_, i) => `public.t${i}`)
+    const sql = tables.map(
+      (t) =>
+        `CREATE TABLE ${t} (id bigint PRIMARY KEY, owner uuid, body jsonb);\n` +
+        `CREATE POLICY owner_reads ON ${t} FOR SELECT TO authenticated USING (owner = auth.uid());\n` +
+        `GRANT SELECT ON ${t} TO anon;\n`,
+    )
+    await writeFile(join(folder, 'schema.sql'), sql.join(''))
+    await writeFile(
+      script,
+      [
+        `const { openSqlParser } = await import(${module('sql-parser-thread.ts')})`,
+        `const { splitSqlScript } = await import(${module('sql-script.ts')})`,
+        `const sql = (await import('node:fs')).readFileSync(${JSON.stringify(join(folder, 'schema.sql'))}, 'utf8')`,
+        'const before = process.memoryUsage().rss',
+        'const parser = openSqlParser()',
+        'const { statements } = await splitSqlScript(sql, parser)',
+        'await parser.close()',
+        'await new Promise((done) => setTimeout(done, 300))',
+        'console.log(JSON.stringify({ statements: statements.length, grownMb: (process.memoryUsage().rss - before) / 2 ** 20 }))',
+      ].join('\n'),
+    )
+    try {
+      const { env, flags } = npmScriptStart('backup:database')
+      const { stdout } = await run(process.execPath, [...flags, '--import', 'tsx', script], {
+        env: { ...process.env, ...env },
+        timeout: 60_000,
+      })
+      const { statements, grownMb } = JSON.parse(stdout) as { statements: number; grownMb: number }
+      expect(statements).toBe(3000)
+      expect(grownMb).toBeLessThan(20)
+    } finally {
+      await rm(folder, { recursive: true, force: true })
+    }
+  })
 })
+
+/** The environment and node flags an npm script starts `bin/lifeboat.js` with. */
+function npmScriptStart(name: string): { env: Record<string, string>; flags: string[] } {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
+  const words = pkg.scripts[name]!.split(' ')
+  const node = words.indexOf('node')
+  return {
+    env: Object.fromEntries(words.slice(0, node).map((word) => word.split('=') as [string, string])),
+    flags: words.slice(node + 1, words.indexOf('bin/lifeboat.js')),
+  }
+}
