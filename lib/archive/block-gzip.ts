@@ -6,6 +6,7 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import { promisify } from 'node:util'
 import { constants, gzip, type ZlibOptions } from 'node:zlib'
+import type { BlockPool } from './block-pool.ts'
 
 const gzipAsync = promisify(gzip)
 
@@ -33,15 +34,18 @@ const IN_FLIGHT = 4
 export class BlockGzip extends Transform {
   readonly #level: number
   readonly #blockBytes: number
+  /** Where whole blocks go once compressed (the converter's pool), if anywhere. */
+  readonly #lender: BlockPool | undefined
   #pending: Buffer[] = []
   #pendingBytes = 0
   /** Compressions under way, oldest first: output keeps this order. */
   #inFlight: Promise<Buffer>[] = []
 
-  constructor(level: number, blockBytes = BLOCK_BYTES) {
+  constructor(level: number, blockBytes = BLOCK_BYTES, lender?: BlockPool) {
     super({ highWaterMark: blockBytes })
     this.#level = level
     this.#blockBytes = blockBytes
+    this.#lender = lender
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -72,7 +76,10 @@ export class BlockGzip extends Transform {
     this.#pendingBytes = 0
     const compressed = gzipAsync(block, deflateOptions(this.#level))
     // Awaited in order below; a later failure must not go unhandled meanwhile.
-    compressed.catch(() => undefined)
+    compressed.then(
+      () => this.#lender?.giveBack(block),
+      () => undefined,
+    )
     this.#inFlight.push(compressed)
     while (this.#inFlight.length >= IN_FLIGHT) this.push(await this.#inFlight.shift()!)
   }

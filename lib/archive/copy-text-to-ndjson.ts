@@ -4,6 +4,7 @@
 // plain COPY (bench/README.md), so the server sends COPY text and this rewrites it. Pure.
 import { Transform, type TransformCallback } from 'node:stream'
 import { BLOCK_BYTES } from './block-gzip.ts'
+import { BlockPool } from './block-pool.ts'
 
 const TAB = 0x09
 const NEWLINE = 0x0a
@@ -238,21 +239,21 @@ export class CopyTextToNdjson extends Transform {
   #scratch = Buffer.alloc(0)
   #scratchView = new DataView(this.#scratch.buffer)
   /**
-   * Output goes out in whole blocks of this size (the last one short): one allocation
-   * per block instead of one per slice, and BlockGzip compresses each block as it is,
-   * with no copy (its blocks have the same size).
+   * Output goes out in whole blocks from here (the last one short): no allocation per
+   * slice, and BlockGzip compresses each block as it is, with no copy (its blocks have
+   * the same size), then gives it back to the pool when it is the archive's.
    */
-  readonly #blockBytes: number
+  readonly #blocks: BlockPool
   #block: Buffer | undefined
   #blockFill = 0
 
   constructor(
     columns: readonly string[],
     trimTrailingSpaces: ReadonlySet<string> = new Set(),
-    blockBytes = BLOCK_BYTES,
+    blocks = new BlockPool(BLOCK_BYTES),
   ) {
     super()
-    this.#blockBytes = blockBytes
+    this.#blocks = blocks
     if (columns.length === 0) throw new CopyTextError('a table without columns has no COPY text form')
     const prefixes = columns.map((name, i) =>
       prefixOf(Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`)),
@@ -284,11 +285,11 @@ export class CopyTextToNdjson extends Transform {
   #emit(converted: Buffer): void {
     let at = 0
     while (at < converted.length) {
-      this.#block ??= Buffer.allocUnsafeSlow(this.#blockBytes)
+      this.#block ??= this.#blocks.take()
       const copied = converted.copy(this.#block, this.#blockFill, at)
       at += copied
       this.#blockFill += copied
-      if (this.#blockFill === this.#blockBytes) {
+      if (this.#blockFill === this.#block.length) {
         this.push(this.#block)
         this.#block = undefined
         this.#blockFill = 0

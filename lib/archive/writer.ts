@@ -13,7 +13,8 @@ import { PassThrough, type Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { gzipSync } from 'node:zlib'
 import { deferred } from '../core/deferred.ts'
-import { BlockGzip } from './block-gzip.ts'
+import { BLOCK_BYTES, BlockGzip } from './block-gzip.ts'
+import { BlockPool } from './block-pool.ts'
 import { tarEnd, tarHeader, tarPadding } from './tar-blocks.ts'
 import { plainTempFiles, type TempFiles } from './temp-files.ts'
 
@@ -63,10 +64,10 @@ export class CompressedSpool extends Writable {
   readonly #gzip: BlockGzip
   readonly #written: Promise<void>
 
-  constructor(path: string, level: number, files: TempFiles = plainTempFiles) {
+  constructor(path: string, level: number, files: TempFiles = plainTempFiles, blocks?: BlockPool) {
     super({ highWaterMark: 1024 * 1024 })
     this.path = path
-    this.#gzip = new BlockGzip(level)
+    this.#gzip = new BlockGzip(level, BLOCK_BYTES, blocks)
     this.#written = pipeline(this.#gzip, files.createWriteStream(path))
     this.#written.catch(() => undefined)
   }
@@ -92,6 +93,8 @@ export class CompressedSpool extends Writable {
 export class ArchiveWriter {
   /** The archive bytes, to hand to a store. */
   readonly output: Readable
+  /** Blocks for the entries' content: a spool's gzip gives each back once compressed. */
+  readonly blocks = new BlockPool(BLOCK_BYTES)
   readonly #options: ArchiveWriterOptions
   /** The gzip members, in archive order. */
   readonly #members = new PassThrough({ highWaterMark: 1024 * 1024 })
@@ -135,6 +138,7 @@ export class ArchiveWriter {
       `${this.spoolPath(relativePath)}.gz`,
       this.#options.gzipLevel,
       this.#files,
+      this.blocks,
     )
     this.#spools.set(relativePath, spool)
     return spool

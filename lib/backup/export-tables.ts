@@ -162,7 +162,7 @@ class ExportRun {
           bytes: this.#bytesSoFar[item.table]! + bytes,
         }),
       item.range,
-      { ordered: this.#context.ordered },
+      { ordered: this.#context.ordered, blocks: this.#context.writer.blocks },
     )
     this.#rowsSoFar[item.table]! += stats.rows
     this.#bytesSoFar[item.table]! += stats.bytes

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import { describe, expect, it } from 'vitest'
+import { BlockPool } from '../../lib/archive/block-pool.ts'
 import { CopyTextToNdjson } from '../../lib/archive/copy-text-to-ndjson.ts'
 
 /** Feeds COPY text through the converter, one byte per chunk when asked to. */
@@ -151,7 +152,7 @@ describe('CopyTextToNdjson on generated rows', () => {
   })
 
   it('writes whole blocks of the given size, the last one short', async () => {
-    const converter = new CopyTextToNdjson(columns, new Set(), 1000)
+    const converter = new CopyTextToNdjson(columns, new Set(), new BlockPool(1000))
     const sizes: number[] = []
     const out: Buffer[] = []
     converter.on('data', (chunk: Buffer) => {

@@ -8,6 +8,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
+import type { BlockPool } from '../../archive/block-pool.ts'
 import { CopyTextToNdjson } from '../../archive/copy-text-to-ndjson.ts'
 import { RowDigest } from '../../archive/row-digest.ts'
 import type { KeyRange } from '../../backup/export-plan.ts'
@@ -61,6 +62,8 @@ export interface ExportOptions {
    * the digest's scan joins, no sort (docs/archive-format.md).
    */
   ordered?: boolean
+  /** Where the NDJSON blocks come from: the archive's pool, which its gzip gives them back to. */
+  blocks?: BlockPool
 }
 
 /**
@@ -180,7 +183,7 @@ export async function exportTable(
     await pipeline(
       source,
       new DigestTap(digest),
-      new CopyTextToNdjson(columns, table.padded),
+      new CopyTextToNdjson(columns, table.padded, options.blocks),
       meter,
       destination,
     )
