@@ -90,6 +90,9 @@ export class CompressedSpool extends Writable {
   }
 }
 
+/** How much of a spooled entry packing reads at a time. */
+const PACK_READ_BYTES = 64 * 1024
+
 export class ArchiveWriter {
   /** The archive bytes, to hand to a store. */
   readonly output: Readable
@@ -157,7 +160,10 @@ export class ArchiveWriter {
         mtime: this.#options.mtime,
       })
       await this.#push(gzipSync(header))
-      const bytes = await this.#files.createReadStream(path)
+      // In 64 KiB pieces, as a socket reads: a 1 MiB piece, waiting in the archive's
+      // buffers, tends to outlive V8's young generation and wait for a full collection
+      // (demo backup, 4 runs each: peak RSS 119-128 -> 113-117 MB, bench/README.md).
+      const bytes = await this.#files.createReadStream(path, { highWaterMark: PACK_READ_BYTES })
       if (spool) await this.#pushAll(bytes)
       else {
         const gzip = new BlockGzip(this.#options.gzipLevel)
