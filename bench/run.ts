@@ -16,6 +16,7 @@ import { digestMismatch } from '../lib/archive/table-digest.ts'
 import { Secret } from '../lib/core/secret.ts'
 import { createSampleData } from '../lib/demo/sample-data.ts'
 import { generateSigningKeyPair } from '../lib/trust/signature.ts'
+import { npmScriptStart } from '../test/helpers/npm-scripts.ts'
 import { assertGnuTime, type Measured, measure, median } from './measure.ts'
 
 const args = minimist(process.argv.slice(2), {
@@ -56,23 +57,19 @@ const bigScale = Number(args['big-scale'] ?? 100)
 const metricsRows = Number(args['metrics-rows'] ?? 2_000_000)
 const runs = Number(args.runs ?? 5)
 const bigRuns = Number(args['big-runs'] ?? 3)
-/** How the npm scripts start the jobs: `[VAR=value …] node <flags> bin/lifeboat.js <job>`. */
-function scriptStart(): { env: string; flags: string } {
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
-  const script = Object.values(pkg.scripts).find((s) => /bin\/lifeboat\.js backup$/.test(s)) ?? ''
-  const match = /^((?:\w+=\S* )*)node (.*?) ?bin\/lifeboat\.js/.exec(script)
-  return { env: match?.[1]?.trim() ?? '', flags: match?.[2] ?? '' }
-}
 /** As users start the jobs (the npm scripts) unless told otherwise, for A/B runs (bench/README.md, "Memory"). */
-const nodeFlags = String(args['node-flags'] ?? scriptStart().flags)
-  .split(' ')
-  .filter(Boolean)
-const startEnv: Record<string, string> = Object.fromEntries(
-  String(args.env ?? scriptStart().env)
-    .split(' ')
-    .filter(Boolean)
-    .map((pair) => pair.split(/=(.*)/s).slice(0, 2)),
-)
+const npmStart = npmScriptStart('backup:database')
+const nodeFlags =
+  args['node-flags'] === undefined ? npmStart.flags : String(args['node-flags']).split(' ').filter(Boolean)
+const startEnv: Record<string, string> =
+  args.env === undefined
+    ? npmStart.env
+    : Object.fromEntries(
+        String(args.env)
+          .split(' ')
+          .filter(Boolean)
+          .map((pair) => pair.split(/=(.*)/s).slice(0, 2)),
+      )
 const TARGET_RSS_MB = 120
 /** Backups are signed and restores check the signature, as a configured deployment does. */
 const keys = generateSigningKeyPair()

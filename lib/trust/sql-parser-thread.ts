@@ -1,10 +1,10 @@
 // PostgreSQL's parser (libpg-query, WASM) on a thread of its own, opened for the script(s)
 // of one step and closed after them: a WASM heap only grows (a large schema.sql leaves
 // 50-70 MB behind), and a thread's is given back whole when it ends, before the restore
-// loads (a backup's ends once schema.sql is marked). The npm scripts start node with
-// `--liftoff-only`: V8's optimizing tier would recompile the 1.1 MB module in the
-// background during the first parse, slower on two cores than the parse it speeds up,
-// and its compile memory (about 30 MB) outlives the thread (bench/README.md).
+// loads (a backup's ends once schema.sql is marked). What the thread cannot give back is
+// V8's optimizing tier recompiling the 1.1 MB module in the background during the first
+// parse (30-50 MB kept by the process, and slower on two cores than the parse it speeds
+// up): the npm scripts start node with `--liftoff-only` (bench/README.md).
 import { once } from 'node:events'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'

@@ -2,7 +2,6 @@
 // backup's pg_dump runs) and used later: it must parse when asked, stay open for its
 // owner, and never keep a finished job's process alive.
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +9,7 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { openSqlParser, SqlParseError } from '../../lib/trust/sql-parser-thread.ts'
 import { splitSqlScript } from '../../lib/trust/sql-script.ts'
+import { npmScriptStart } from '../helpers/npm-scripts.ts'
 
 const run = promisify(execFile)
 
@@ -98,14 +98,3 @@ describe('a parser started before it is needed', () => {
     }
   })
 })
-
-/** The environment and node flags an npm script starts `bin/lifeboat.js` with. */
-function npmScriptStart(name: string): { env: Record<string, string>; flags: string[] } {
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
-  const words = pkg.scripts[name]!.split(' ')
-  const node = words.indexOf('node')
-  return {
-    env: Object.fromEntries(words.slice(0, node).map((word) => word.split('=') as [string, string])),
-    flags: words.slice(node + 1, words.indexOf('bin/lifeboat.js')),
-  }
-}
