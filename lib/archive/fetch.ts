@@ -1,11 +1,12 @@
 // Finds the archive a restore names and makes it a local file that can be read twice
 // (verify, then load): a local archive is used in place, a stored one is downloaded
-// once into the temp folder (its stored size: compressed, still encrypted if it is).
+// once into the temp folder (its stored size: compressed, still encrypted if it is),
+// and read while it downloads.
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { open, rm, stat, statfs } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { Transform, type TransformCallback } from 'node:stream'
+import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
@@ -20,6 +21,7 @@ import {
   readAuthenticSidecar,
   type Trust,
 } from './authenticity.ts'
+import { DownloadFile } from './download-file.ts'
 import { BACKUPS_PREFIX, isBackupId } from './layout.ts'
 import type { Manifest } from './manifest.ts'
 import { READ_CHUNK_BYTES } from './reader.ts'
@@ -44,8 +46,6 @@ export interface ArchiveSourceDeps {
 export interface LocalArchive {
   /** Printable: the path or the store URL the archive came from. */
   where: string
-  /** The local file both passes read. */
-  path: string
   /** Known for stored backups (from the key); local archives learn it from their manifest. */
   id: string | undefined
   encrypted: boolean
@@ -53,12 +53,18 @@ export interface LocalArchive {
   expected: Manifest | undefined
   /** How the sidecar was authenticated (stored backups; a local archive learns it in pass 1). */
   authenticity: SignatureCheck | undefined
+  /** The archive's size: the file's, or what the store lists for a stored one. */
   bytes: number
-  /** sha256 of the stored bytes, measured while downloading. */
-  sha256: string | undefined
+  /**
+   * A stored archive's download, which runs while the archive is read: what arrived,
+   * once all of it has (its sha256 is compared with the signed sidecar's before the
+   * restore commits). Undefined for a local archive.
+   */
+  download: Promise<{ bytes: number; sha256: string }> | undefined
   /** Bytes written to the temp folder (0 for a local archive). */
   tempBytes: number
-  downloadSeconds: number
+  /** A fresh read from the first byte; of a stored archive, one that follows its download. */
+  open(): Readable
   dispose(): Promise<void>
 }
 
@@ -123,15 +129,14 @@ async function localArchive(path: string): Promise<LocalArchive | undefined> {
   }
   return {
     where: path,
-    path,
     id: undefined,
     encrypted: await isAgeFile(path),
     expected: undefined,
     authenticity: undefined,
     bytes: size,
-    sha256: undefined,
+    download: undefined,
     tempBytes: 0,
-    downloadSeconds: 0,
+    open: () => createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }),
     dispose: async () => {},
   }
 }
@@ -208,45 +213,100 @@ async function fetchStored(
   await assertRoomFor(deps.tempDir, archive.size)
   await sweepStaleWorkFolders(deps.tempDir, 'restore')
   const dir = await createWorkFolder(deps.tempDir, 'restore')
-  const path = join(dir, basename(archive.key))
-  const dispose = () => rm(dir, { recursive: true, force: true })
-  const began = performance.now()
-  // An archive well beyond its signed size stops there (a flood, not a backup); a small
-  // difference is downloaded so verification can name the file it broke in, and the
-  // sha256 against the sidecar refuses it all the same.
+  const removeFolder = () => rm(dir, { recursive: true, force: true })
+  let body: Readable
+  try {
+    deps.emit({ type: 'step', message: `downloading ${where} (${formatBytes(archive.size)})` })
+    body = await store.get(archive.key)
+  } catch (error) {
+    await removeFolder()
+    throw downloadError(error, where)
+  }
+  const file = new DownloadFile(join(dir, basename(archive.key)), (error) => downloadError(error, where))
+  const stop = new AbortController()
+  const download = downloadInto(file, body, archive.size, expected, where, {
+    emit: deps.emit,
+    signal: deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal,
+  })
+  return {
+    where,
+    id: record.id,
+    encrypted: archive.encrypted,
+    expected,
+    authenticity,
+    bytes: archive.size,
+    download,
+    tempBytes: archive.size,
+    open: () => file.follow(READ_CHUNK_BYTES),
+    dispose: async () => {
+      stop.abort()
+      await download.catch(() => undefined)
+      await removeFolder()
+    },
+  }
+}
+
+/**
+ * Downloads `body` into `file` in the background, its readers following. An archive
+ * well beyond its signed size stops there (a flood, not a backup); a small difference
+ * is downloaded so verification can name the file it broke in, and the sha256 against
+ * the sidecar refuses it all the same.
+ */
+function downloadInto(
+  file: DownloadFile,
+  body: Readable,
+  size: number,
+  expected: Manifest,
+  where: string,
+  deps: { emit: EmitEvent; signal: AbortSignal },
+): Promise<{ bytes: number; sha256: string }> {
   const signed = expected.archive?.bytes
   const meter = new DownloadMeter(
     (bytes) => deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes } }),
     true,
     signed === undefined ? undefined : { bytes: signed + DOWNLOAD_SLACK(signed), where },
   )
-  try {
-    deps.emit({ type: 'step', message: `downloading ${where} (${formatBytes(archive.size)})` })
-    deps.emit({ type: 'phase-start', phase: 'download', total: { bytes: archive.size } })
-    await pipeline([await store.get(archive.key), meter, createWriteStream(path)], {
-      ...(deps.signal ? { signal: deps.signal } : {}),
-    })
-    deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes: meter.bytes } })
-    deps.emit({ type: 'phase-done', phase: 'download' })
-  } catch (error) {
-    await dispose()
-    if (error instanceof LifeboatError) throw error
-    throw new LifeboatError('STORE_IO', `cannot download ${where}: ${(error as Error).message}`, {
-      cause: error,
-    })
-  }
-  return {
-    where,
-    path,
-    id: record.id,
-    encrypted: archive.encrypted,
-    expected,
-    authenticity,
-    bytes: meter.bytes,
-    sha256: meter.hash.digest('hex'),
-    tempBytes: meter.bytes,
-    downloadSeconds: (performance.now() - began) / 1000,
-    dispose,
+  deps.emit({ type: 'phase-start', phase: 'download', total: { bytes: size } })
+  const done = pipeline([body, meter, file], { signal: deps.signal }).then(
+    () => {
+      deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes: meter.bytes } })
+      deps.emit({ type: 'phase-done', phase: 'download' })
+      return { bytes: meter.bytes, sha256: meter.hash.digest('hex') }
+    },
+    (error: unknown) => {
+      const failure = downloadError(error, where)
+      // Readers waiting for more bytes end with it (a failed GET never reached the file).
+      file.destroy(failure)
+      throw failure
+    },
+  )
+  // Observed by the readers and by whoever awaits the download; never unhandled.
+  done.catch(() => undefined)
+  return done
+}
+
+function downloadError(error: unknown, where: string): LifeboatError {
+  if (error instanceof LifeboatError) return error
+  if ((error as Error).name === 'AbortError')
+    return new LifeboatError('INTERRUPTED', `the download of ${where} was stopped`, { cause: error })
+  return new LifeboatError('STORE_IO', `cannot download ${where}: ${(error as Error).message}`, {
+    cause: error,
+  })
+}
+
+/**
+ * A stored archive, once it has all arrived: its bytes are the ones its signed sidecar
+ * pins, or VERIFY_FAILED. Called before a restore commits, and by the verify pass.
+ */
+export async function assertSignedBytes(archive: LocalArchive): Promise<void> {
+  if (!archive.download) return
+  const { sha256 } = await archive.download
+  const signed = archive.expected?.archive?.sha256
+  if (signed && signed !== sha256) {
+    throw new LifeboatError(
+      'VERIFY_FAILED',
+      `${archive.where} failed verification: sha256 of the stored archive differs from its sidecar`,
+    )
   }
 }
 
@@ -270,11 +330,6 @@ async function assertRoomFor(dir: string, bytes: number): Promise<void> {
   }
 }
 
-/** A fresh read of the local archive, for one pass. */
-export function openArchive(archive: LocalArchive) {
-  return createReadStream(archive.path, { highWaterMark: READ_CHUNK_BYTES })
-}
-
 /**
  * Pass 1 of every restore: the whole archive is read and checked (format, manifest,
  * every file's sha256, the stored archive against its sidecar) before anything is written.
@@ -292,7 +347,7 @@ export async function verifyFetchedArchive(
   emit({ type: 'step', message: `verifying ${archive.where}` })
   emit({ type: 'phase-start', phase: 'verify', total: { bytes: archive.bytes } })
   let authenticity = archive.authenticity
-  const source = openArchive(archive)
+  const source = archive.open()
   const stream = new DownloadMeter(
     (bytes) => emit({ type: 'phase-progress', phase: 'verify', done: { bytes } }),
     false,
@@ -313,11 +368,8 @@ export async function verifyFetchedArchive(
           },
         }),
   })
-  const storedSha = archive.expected?.archive?.sha256
-  if (verification.ok && storedSha && archive.sha256 && storedSha !== archive.sha256) {
-    verification.ok = false
-    verification.problems.push(`${archive.where}: sha256 of the stored archive differs from its sidecar`)
-  }
+  // The read has reached the archive's end, so its download has too.
+  if (verification.ok) await assertSignedBytes(archive)
   emit({ type: 'phase-progress', phase: 'verify', done: { bytes: stream.bytes } })
   emit({ type: 'phase-done', phase: 'verify' })
   const manifest = assertVerified(verification, archive.where)

@@ -39,6 +39,8 @@ export async function readArchive(
 ): Promise<void> {
   let chain: Promise<void> = Promise.resolve()
   let handlerError: unknown
+  /** The input failed: entries still queued are destroyed and never handed over. */
+  let readFailed = false
   // Named in errors, so a corrupt stream points at the file it broke in.
   let current: string | undefined
   // Entries still being consumed; a broken input must end them, or their readers wait forever.
@@ -64,7 +66,7 @@ export async function readArchive(
       entry.stream.once('close', () => open.delete(entry.stream))
       chain = chain.then(async () => {
         current = entry.path
-        if (handlerError !== undefined) {
+        if (handlerError !== undefined || readFailed) {
           raw.resume()
           return
         }
@@ -105,6 +107,7 @@ export async function readArchive(
     // gzip checks its CRC only at the very end: then no particular file is to blame.
     const crc = /incorrect data check/i.test((error as Error).message ?? '')
     const mapped = archiveError(error, current && !crc ? `${options.where} (in ${current})` : options.where)
+    readFailed = true
     for (const stream of open) stream.destroy(mapped)
     await chain.catch(() => undefined)
     throw handlerError ?? mapped

@@ -66,8 +66,9 @@ export class ProgressModel {
     switch (event.type) {
       case 'phase-start':
         this.#phases.set(event.phase, newPhase(event.phase, now, event.total ?? {}))
-        // The upload runs beside the export: unnamed table events stay with the export.
-        if (event.phase !== 'upload') this.#current = event.phase
+        // The upload runs beside the export, the download beside the restore's phases:
+        // unnamed table events stay with the phase they belong to.
+        if (event.phase !== 'upload' && event.phase !== 'download') this.#current = event.phase
         break
       case 'storage-progress':
         this.#storage(event, now)
@@ -115,8 +116,9 @@ export class ProgressModel {
 
   /** The phases still running, oldest first. */
   running(now: number): PhaseSnapshot[] {
-    // The upload streams beside the export: the export leads a line cut to the terminal's width.
-    const side = (p: PhaseState) => (p.phase === 'upload' ? 1 : 0)
+    // The upload streams beside the export, the download beside the load: the main phase
+    // leads a line cut to the terminal's width.
+    const side = (p: PhaseState) => (p.phase === 'upload' || p.phase === 'download' ? 1 : 0)
     return [...this.#phases.values()]
       .filter((p) => !p.done)
       .sort((a, b) => side(a) - side(b))

@@ -1,11 +1,6 @@
 // The restore's phases, in order. Each reads what earlier phases left in the context
 // and sets its own part; what differs between targets is behind the Target port.
-import {
-  fetchArchive,
-  type LocalArchive,
-  openArchive as openArchiveFile,
-  verifyFetchedArchive,
-} from '../archive/fetch.ts'
+import { assertSignedBytes, fetchArchive, type LocalArchive, verifyFetchedArchive } from '../archive/fetch.ts'
 import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { VerifiedArchiveCursor } from '../archive/verified-cursor.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
@@ -20,7 +15,10 @@ const guard: Phase<RestoreContext> = {
   run: ({ target }) => target.guard(),
 }
 
-/** A stored archive is downloaded once; a local one is read in place. */
+/**
+ * A stored archive is downloaded once, in the background: the phases after this one
+ * read it as it arrives. A local one is read in place.
+ */
 const download: Phase<RestoreContext> = {
   name: 'download',
   async run(context, scope) {
@@ -44,16 +42,14 @@ const download: Phase<RestoreContext> = {
 
 /**
  * Whether the whole archive is read and checked before the first write. A stored
- * archive whose bytes are the ones its signed sidecar pins is loaded as it is verified
- * (one pass, inside the transaction); a local archive's expectation is its own signed
- * manifest.json, at the end of the archive; a target whose writes others see at once
- * (the API) gets nothing unverified; and a stored archive that is not the signed bytes
- * fails here, with the verify pass naming the file at fault.
+ * archive is loaded as it is downloaded and verified (one pass, inside the
+ * transaction): every file against its signed sidecar as it passes, and its bytes
+ * against the sidecar's sha256 once they have all arrived, before the commit. A local
+ * archive's expectation is its own signed manifest.json, at the end of the archive; a
+ * target whose writes others see at once (the API) gets nothing unverified.
  */
 export function verifyBeforeLoading(archive: LocalArchive, target: Pick<RestoreTarget, 'atomic'>): boolean {
-  if (!archive.expected || !target.atomic) return true
-  const signed = archive.expected.archive?.sha256
-  return signed !== undefined && signed !== archive.sha256
+  return !archive.expected || !target.atomic
 }
 
 /** The full verify pass: every byte checked against the manifest, nothing written. */
@@ -100,7 +96,7 @@ const openArchive: Phase<RestoreContext> = {
 /** Opens the read and takes the files before the first data file; returns those the load needs but did not get. */
 async function openVerifiedRead(context: RestoreContext, scope: PhaseScope): Promise<string[]> {
   const archive = context.archive!
-  const cursor = new VerifiedArchiveCursor(openArchiveFile(archive), context.manifest!, {
+  const cursor = new VerifiedArchiveCursor(archive.open(), context.manifest!, {
     where: archive.where,
     transforms: archive.encrypted ? [context.deps.decrypt(archive.where)] : [],
     signal: scope.signal,
@@ -219,7 +215,9 @@ const load: Phase<RestoreContext> = {
         seconds: outcome.loadSeconds,
       })
     }
-    // The archive has ended and passed its end checks (its manifest.json, SHA256SUMS, no file missing).
+    // The archive has ended and passed its end checks (its manifest.json, SHA256SUMS, no
+    // file missing), and all of a stored one has arrived: its bytes are the signed ones.
+    await assertSignedBytes(context.archive!)
     for (const outcome of await context.target.load.finish(scope))
       context.outcomes.set(outcome.table, outcome)
     scope.emit({ type: 'phase-done', phase: 'load' })

@@ -229,6 +229,8 @@ export class PostgresTarget implements RestoreTarget {
         bytes: stats.bytes,
         loadSeconds: (performance.now() - started) / 1000,
       }
+      // What fails before the next table starts (a download cut off) is the archive's read.
+      this.#step = 'reading the archive'
       return outcome
     },
     finish: async () => {

@@ -5,10 +5,13 @@
 // over their tampered bytes, so only the per-file checks inside the load can catch them.
 
 import { createHash } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
+import type { Store } from '../../lib/adapters/store/store.ts'
 import { sidecarKey } from '../../lib/archive/layout.ts'
 import type { Manifest } from '../../lib/archive/manifest.ts'
 import type { BackupResult } from '../../lib/backup/postgres-source.ts'
@@ -152,5 +155,87 @@ describe('a data file that is not the manifest’s, found while loading', () => 
     expect(result.tables.map((t) => [t.table, t.rowsLoaded, t.sha256Match])).toEqual(
       ['first', 'second', 'third'].map((t) => [`app.${t}`, ROWS, true]),
     )
+  })
+})
+
+/** The store, with every object's bytes arriving in small pieces, slowly; `cutAt` bytes in, the connection drops. */
+function slowStore(store: FileStore, options: { cutAt?: number } = {}): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property !== 'get') {
+        const value = Reflect.get(target, property)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+      return async (key: string) => {
+        const whole = await readAll(await target.get(key))
+        return Readable.from(
+          (async function* () {
+            for (let at = 0; at < whole.length; at += 4 * 1024) {
+              if (options.cutAt !== undefined && at >= options.cutAt)
+                throw new Error('connection reset by peer')
+              await sleep(15)
+              yield whole.subarray(at, at + 4 * 1024)
+            }
+          })(),
+        )
+      }
+    },
+  })
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+describe('a stored archive is loaded while it downloads', () => {
+  it('starts loading before the download ends, and proves every table', async () => {
+    const store = folderStore()
+    const backup = await backupOf(source.url, store)
+    expect(backup.archiveBytes).toBeGreaterThan(8 * 4 * 1024)
+    const target = await emptyTarget('one_pass_streamed')
+    const events: ProgressEvent[] = []
+    const result = await restore(restoreDeps(slowStore(store), events), 'latest', target, {
+      createSchema: true,
+    })
+    const firstLoad = events.findIndex((e) => e.type === 'table-start' && e.phase === 'load')
+    const downloaded = events.findIndex((e) => e.type === 'phase-done' && e.phase === 'download')
+    expect(firstLoad).toBeGreaterThanOrEqual(0)
+    expect(firstLoad).toBeLessThan(downloaded)
+    expect(result.tables.map((t) => [t.table, t.rowsLoaded, t.sha256Match])).toEqual(
+      ['first', 'second', 'third'].map((t) => [`app.${t}`, ROWS, true]),
+    )
+  })
+
+  it('a download cut off mid-way: the restore fails naming the archive and rolls back; no temp file left', async () => {
+    const store = folderStore()
+    const backup = await backupOf(source.url, store)
+    const target = await emptyTarget('one_pass_cut')
+    const before = await fingerprint(target)
+    const deps = restoreDeps(slowStore(store, { cutAt: Math.floor(backup.archiveBytes / 2) }))
+    const error = await failure(restore(deps, 'latest', target, { createSchema: true }))
+    expect(error.code).toBe('RESTORE_FAILED')
+    expect(error.message).toContain('[STORE_IO]')
+    expect(error.message).toContain('the target is unchanged')
+    expect(error.message).toContain(`cannot download ${store.locate(backup.key)}: connection reset by peer`)
+    expect(await fingerprint(target)).toEqual(before)
+    expect(readdirSync(deps.tempDir)).toEqual([])
+  })
+
+  it('bytes that are not the signed ones, though every file inside is: VERIFY_FAILED before the commit', async () => {
+    const store = folderStore()
+    const backup = await backupOf(source.url, store)
+    // The same tar compressed again: every file and the manifest match, the stored bytes do not.
+    const path = store.locate(backup.key)
+    writeFileSync(path, gzipSync(gunzipSync(readFileSync(path)), { level: 1 }))
+    const target = await emptyTarget('one_pass_resigned')
+    const before = await fingerprint(target)
+    const events: ProgressEvent[] = []
+    const error = await failure(restore(restoreDeps(store, events), 'latest', target, { createSchema: true }))
+    expect(error.code).toBe('VERIFY_FAILED')
+    expect(error.message).toContain('sha256 of the stored archive differs from its sidecar')
+    expect(loaded(events)).toEqual(['app.first', 'app.second', 'app.third'])
+    expect(await fingerprint(target)).toEqual(before)
   })
 })

@@ -81,7 +81,7 @@ describe('a damaged archive is refused before anything is written', () => {
     expect(await fingerprint(target)).toEqual(before)
   })
 
-  it('a byte flipped in a stored archive: named as soon as it is read (sidecar)', async () => {
+  it('a byte flipped in a stored archive: named as soon as it is read (sidecar), rolled back', async () => {
     const damaged = folderStore()
     const copy = await backupOf(source.url, damaged)
     const flipped = flipByteAfter(damaged.locate(copy.key), '"title":"Maintenance thread #')

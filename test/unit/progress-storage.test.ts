@@ -83,6 +83,19 @@ describe('the upload beside the export', () => {
   })
 })
 
+describe('the download beside the restore', () => {
+  it('puts the load first on the line, the download after it', () => {
+    const model = new ProgressModel()
+    model.apply({ type: 'phase-start', phase: 'download', total: { bytes: 8 * MiB } }, 0)
+    model.apply({ type: 'phase-start', phase: 'load', total: { rows: 100 } }, 0)
+    model.apply({ type: 'table-start', phase: 'load', table: 't', index: 0, total: 1, estimatedRows: 100 }, 0)
+    model.apply({ type: 'table-progress', phase: 'load', table: 't', rows: 25, bytes: 1 }, 1000)
+    model.apply({ type: 'phase-progress', phase: 'download', done: { bytes: 4 * MiB } }, 1000)
+    expect(model.running(1000).map((p) => p.phase)).toEqual(['load', 'download'])
+    expect(model.snapshot('download', 1000)).toMatchObject({ unit: 'bytes', done: 4 * MiB, fraction: 0.5 })
+  })
+})
+
 describe('the renderer', () => {
   it('prints one closing line when a storage phase finishes', () => {
     const lines: string[] = []
