@@ -83,17 +83,7 @@ export async function readArchive(
       })
     },
   })
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      if (parser.write(chunk)) done()
-      else parser.once('drain', () => done())
-    },
-    final(done) {
-      parser.once('end', () => done())
-      parser.end()
-    },
-  })
-  parser.on('error', (error: Error) => sink.destroy(error))
+  const sink = parserSink(parser)
   try {
     // 1 MiB output chunks, not zlib's 16 KiB: each chunk is a round trip to the thread pool.
     await pipeline(
@@ -113,6 +103,22 @@ export async function readArchive(
     throw handlerError ?? mapped
   }
   if (handlerError !== undefined) throw handlerError
+}
+
+/** The tar parser as the pipeline's last stage: it ends once the parser has read every entry. */
+function parserSink(parser: Parser): Writable {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (parser.write(chunk)) done()
+      else parser.once('drain', () => done())
+    },
+    final(done) {
+      parser.once('end', () => done())
+      parser.end()
+    },
+  })
+  parser.on('error', (error: Error) => sink.destroy(error))
+  return sink
 }
 
 function archiveError(error: unknown, where: string): LifeboatError {

@@ -80,6 +80,8 @@ export async function startArchiveUpload(args: {
   started: Date
   tempDir: string
   gzipLevel: number
+  /** About how large the archive may grow (the tables' size in the database): sizes the store's upload parts. */
+  expectedBytes?: number | undefined
   encrypt?: (() => Transform) | undefined
   signal?: AbortSignal | undefined
   /** `upload` progress: the bytes handed to the store as the archive streams in. */
@@ -121,7 +123,11 @@ export async function startArchiveUpload(args: {
       )
     : writer.output
   // Create-only: the writer role may not replace an object (docs/infrastructure.md).
-  const upload = args.store.put(key, counted, { ifNoneMatch: '*', signal: stop.signal })
+  const upload = args.store.put(key, counted, {
+    ifNoneMatch: '*',
+    signal: stop.signal,
+    expectedBytes: args.expectedBytes,
+  })
   // If the store fails, stop feeding it; whoever writes entries sees the rejection, and
   // the backup reports the store's error (STORE_UNREACHABLE…), not the closed stream.
   upload.catch((error: Error) => {

@@ -52,6 +52,8 @@ export interface SourcePlan {
   /** `schema.table` names in restore order (referenced tables first). */
   restoreOrder: string[]
   sequences: SequenceEntry[]
+  /** The selected tables' size in the database (TOAST and indexes included), when known: it sizes the upload's parts. */
+  estimatedBytes?: number
 }
 
 /** The Source port: where rows come from (a database snapshot, the Supabase API). */
@@ -136,6 +138,7 @@ function phases<M extends Manifest>(): Phase<BackupContext<M>>[] {
           signal: scope.signal,
           started: c.started,
           gzipLevel: c.options.gzipLevel,
+          expectedBytes: c.plan!.estimatedBytes,
         })
         c.upload = upload
         scope.defer(() => upload.writer.dispose())

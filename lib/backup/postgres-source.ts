@@ -130,7 +130,11 @@ export class PostgresSource implements BackupSource {
     )
     const byName = new Map(catalog.tables.map((t) => [qualifiedName(t), t]))
     this.#ordered = plan.order.map((name) => byName.get(name)!)
-    return { restoreOrder: plan.order, sequences: catalog.sequences }
+    return {
+      restoreOrder: plan.order,
+      sequences: catalog.sequences,
+      estimatedBytes: catalog.tables.reduce((sum, t) => sum + t.estimatedBytes, 0),
+    }
   }
 
   /** As pg_dump does: keep tables from being dropped or altered while they are read. */

@@ -56,14 +56,20 @@ export async function readBounded(
   }
   const chunks: Buffer[] = []
   let bytes = 0
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    bytes += buffer.length
-    if (bytes > limit) {
-      destroy()
-      throw tooLarge(what, limit, `more than ${limit.toLocaleString('en')} read`)
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+      bytes += buffer.length
+      if (bytes > limit) {
+        destroy()
+        throw tooLarge(what, limit, `more than ${limit.toLocaleString('en')} read`)
+      }
+      chunks.push(buffer)
     }
-    chunks.push(buffer)
+  } catch (error) {
+    if (error instanceof LifeboatError) throw error
+    // A connection that drops in the middle of the object: the store's fault, said as such.
+    throw new LifeboatError('STORE_IO', `cannot read ${what}: ${(error as Error).message}`, { cause: error })
   }
   return Buffer.concat(chunks, bytes)
 }

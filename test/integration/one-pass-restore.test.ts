@@ -17,6 +17,7 @@ import type { Manifest } from '../../lib/archive/manifest.ts'
 import type { BackupResult } from '../../lib/backup/postgres-source.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
 import type { ProgressEvent } from '../../lib/core/events.ts'
+import type { RestoreDeps } from '../../lib/restore/restore.ts'
 import { sidecarSignatureKey, signSidecar } from '../../lib/trust/backup-signature.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
 import { testSigningKey } from '../helpers/signing.ts'
@@ -158,8 +159,15 @@ describe('a data file that is not the manifest’s, found while loading', () => 
   })
 })
 
-/** The store, with every object's bytes arriving in small pieces, slowly; `cutAt` bytes in, the connection drops. */
-function slowStore(store: FileStore, options: { cutAt?: number } = {}): Store {
+/**
+ * The store, with an archive's bytes from `at` on held back until `until` settles (or
+ * 10 s pass, so a restore that waits for the whole download still ends); with `cut`,
+ * the connection then drops there. Sidecars and listings are read as they are.
+ */
+function heldStore(
+  store: FileStore,
+  hold: { at: (size: number) => number; until: Promise<void>; cut?: boolean },
+): Store {
   return new Proxy(store, {
     get(target, property) {
       if (property !== 'get') {
@@ -167,19 +175,30 @@ function slowStore(store: FileStore, options: { cutAt?: number } = {}): Store {
         return typeof value === 'function' ? value.bind(target) : value
       }
       return async (key: string) => {
+        if (!key.endsWith('.tar.gz')) return target.get(key)
         const whole = await readAll(await target.get(key))
+        const at = hold.at(whole.length)
         return Readable.from(
           (async function* () {
-            for (let at = 0; at < whole.length; at += 4 * 1024) {
-              if (options.cutAt !== undefined && at >= options.cutAt)
-                throw new Error('connection reset by peer')
-              await sleep(15)
-              yield whole.subarray(at, at + 4 * 1024)
-            }
+            yield whole.subarray(0, at)
+            await Promise.race([hold.until, sleep(10_000)])
+            if (hold.cut) throw new Error('connection reset by peer')
+            yield whole.subarray(at)
           })(),
         )
       }
     },
+  })
+}
+
+/** Resolves when the restore starts loading its first table. */
+function loadStarted(deps: RestoreDeps): Promise<void> {
+  return new Promise((resolve) => {
+    const emit = deps.emit
+    deps.emit = (event) => {
+      emit(event)
+      if (event.type === 'table-start' && event.phase === 'load') resolve()
+    }
   })
 }
 
@@ -192,13 +211,12 @@ async function readAll(stream: Readable): Promise<Buffer> {
 describe('a stored archive is loaded while it downloads', () => {
   it('starts loading before the download ends, and proves every table', async () => {
     const store = folderStore()
-    const backup = await backupOf(source.url, store)
-    expect(backup.archiveBytes).toBeGreaterThan(8 * 4 * 1024)
+    await backupOf(source.url, store)
     const target = await emptyTarget('one_pass_streamed')
     const events: ProgressEvent[] = []
-    const result = await restore(restoreDeps(slowStore(store), events), 'latest', target, {
-      createSchema: true,
-    })
+    const deps = restoreDeps(store, events)
+    deps.store = heldStore(store, { at: (size) => size - 100, until: loadStarted(deps) })
+    const result = await restore(deps, 'latest', target, { createSchema: true })
     const firstLoad = events.findIndex((e) => e.type === 'table-start' && e.phase === 'load')
     const downloaded = events.findIndex((e) => e.type === 'phase-done' && e.phase === 'download')
     expect(firstLoad).toBeGreaterThanOrEqual(0)
@@ -213,7 +231,8 @@ describe('a stored archive is loaded while it downloads', () => {
     const backup = await backupOf(source.url, store)
     const target = await emptyTarget('one_pass_cut')
     const before = await fingerprint(target)
-    const deps = restoreDeps(slowStore(store, { cutAt: Math.floor(backup.archiveBytes / 2) }))
+    const deps = restoreDeps(store)
+    deps.store = heldStore(store, { at: (size) => size >> 1, until: loadStarted(deps), cut: true })
     const error = await failure(restore(deps, 'latest', target, { createSchema: true }))
     expect(error.code).toBe('RESTORE_FAILED')
     expect(error.message).toContain('[STORE_IO]')

@@ -73,6 +73,18 @@ describe('readBounded', () => {
     expect(pulled()).toBe(0)
   })
 
+  it('says a connection that drops mid-object is the store’s failure (STORE_IO), naming the object', async () => {
+    const dropped = Readable.from(
+      (async function* () {
+        yield Buffer.from('{"id":')
+        throw new Error('connection reset by peer')
+      })(),
+    )
+    const error = await caught(readBounded(dropped, { what: 's3://b/backup-x.manifest.json', limit: MiB }))
+    expect(error.code).toBe('STORE_IO')
+    expect(error.message).toBe('cannot read s3://b/backup-x.manifest.json: connection reset by peer')
+  })
+
   it('reads text only when it is valid UTF-8', async () => {
     expect(await readBoundedText(Readable.from([Buffer.from('é')]), { what: 'x', limit: 10 })).toBe('é')
     const error = await caught(
