@@ -78,8 +78,8 @@ const UNKNOWN_SIZE_PART = 16 * MiB
 /**
  * The part size of a streamed upload. lib-storage holds each part in a fresh buffer
  * (and a concatenated copy) that V8 frees late, so the memory follows the part size:
- * a backup to S3 peaked at 194 MB with 16 MiB parts, four at a time, 124 MB with
- * 5 MiB, two (bench/README.md). Parts are as small as S3 allows while the expected
+ * a backup of the demo to S3 peaked at 189–201 MB with 16 MiB parts, four at a
+ * time, 131–145 MB with 5 MiB, two (bench/README.md). Parts are as small as S3 allows while the expected
  * size, three times over (an archive can outgrow its tables: bytea as hex), fits in
  * 10,000 of them.
  */
