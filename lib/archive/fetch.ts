@@ -56,11 +56,11 @@ export interface LocalArchive {
   /** The archive's size: the file's, or what the store lists for a stored one. */
   bytes: number
   /**
-   * A stored archive's download, which runs while the archive is read: what arrived,
-   * once all of it has (its sha256 is compared with the signed sidecar's before the
+   * A stored archive's download, which runs while the archive is read: the sha256 of
+   * what arrived, once all of it has (compared with the signed sidecar's before the
    * restore commits). Undefined for a local archive.
    */
-  download: Promise<{ bytes: number; sha256: string }> | undefined
+  download: Promise<{ sha256: string }> | undefined
   /** Bytes written to the temp folder (0 for a local archive). */
   tempBytes: number
   /** A fresh read from the first byte; of a stored archive, one that follows its download. */
@@ -259,7 +259,7 @@ function downloadInto(
   expected: Manifest,
   where: string,
   deps: { emit: EmitEvent; signal: AbortSignal },
-): Promise<{ bytes: number; sha256: string }> {
+): Promise<{ sha256: string }> {
   const signed = expected.archive?.bytes
   const meter = new DownloadMeter(
     (bytes) => deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes } }),
@@ -271,13 +271,11 @@ function downloadInto(
     () => {
       deps.emit({ type: 'phase-progress', phase: 'download', done: { bytes: meter.bytes } })
       deps.emit({ type: 'phase-done', phase: 'download' })
-      return { bytes: meter.bytes, sha256: meter.hash.digest('hex') }
+      return { sha256: meter.hash.digest('hex') }
     },
+    // The pipeline has destroyed the file: its readers end with the same error, described alike.
     (error: unknown) => {
-      const failure = downloadError(error, where)
-      // Readers waiting for more bytes end with it (a failed GET never reached the file).
-      file.destroy(failure)
-      throw failure
+      throw downloadError(error, where)
     },
   )
   // Observed by the readers and by whoever awaits the download; never unhandled.
