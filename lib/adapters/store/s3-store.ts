@@ -1,7 +1,7 @@
-// S3 (or any S3-compatible API) as a store: streaming multipart uploads through
-// lib-storage; a failed upload is aborted so nothing half-written looks complete.
-// Create-only puts send `If-None-Match: *` (lib-storage passes it to PutObject and to
-// CompleteMultipartUpload, the two requests that make an object appear); no HEAD first.
+// S3 (or any S3-compatible API) as a store: streaming multipart uploads through a fixed
+// set of part buffers (s3-upload.ts); a failed upload is aborted so nothing half-written
+// looks complete. Create-only puts send `If-None-Match: *` on PutObject or
+// CompleteMultipartUpload, the two requests that make an object appear; no HEAD first.
 // Every request has connect, idle-socket and response timeouts: an endpoint that
 // accepts the connection and never answers fails as STORE_UNREACHABLE, never hangs.
 
@@ -17,10 +17,10 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
-import { Upload } from '@aws-sdk/lib-storage'
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
+import { uploadObject } from './s3-upload.ts'
 import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 /** Seconds a request may wait without a byte moving (LIFEBOAT_STORE_TIMEOUT overrides). */
@@ -76,16 +76,19 @@ const MIN_PART = 5 * MiB
 const UNKNOWN_SIZE_PART = 16 * MiB
 
 /**
- * The part size of a streamed upload. lib-storage holds each part in a fresh buffer
- * (and a concatenated copy) that V8 frees late, so the memory follows the part size:
- * a backup of the demo to S3 peaked at 189–201 MB with 16 MiB parts, four at a
- * time, 131–145 MB with 5 MiB, two (bench/README.md). Parts are as small as S3 allows while the expected
- * size, three times over (an archive can outgrow its tables: bytea as hex), fits in
- * 10,000 of them.
+ * The part size of a streamed upload. An upload holds (inFlight + 1) parts in memory
+ * (partsInFlight), so parts are as small as S3 allows while the expected size, three
+ * times over (an archive can outgrow its tables: bytea as hex), fits in 10,000 of them
+ * (a demo backup to S3 peaked at 189–201 MB with 16 MiB parts, bench/README.md).
  */
 export function partSizeFor(options: Pick<PutOptions, 'expectedBytes' | 'lowMemory'>): number {
   if (options.expectedBytes === undefined) return options.lowMemory ? 8 * MiB : UNKNOWN_SIZE_PART
   return Math.max(MIN_PART, Math.ceil((3 * options.expectedBytes) / MAX_PARTS / MiB) * MiB)
+}
+
+/** Parts sent at once: two while they are small, one of the larger ones (15, 24 or 32 MiB held). */
+export function partsInFlight(partSize: number): number {
+  return partSize <= 8 * MiB ? 2 : 1
 }
 
 export class S3Store implements Store {
@@ -112,53 +115,27 @@ export class S3Store implements Store {
     body: Readable | Buffer | string,
     options: PutOptions = {},
   ): Promise<{ bytes: number }> {
-    let bytes = 0
-    const counted =
-      typeof body === 'string' || Buffer.isBuffer(body)
-        ? Buffer.from(body)
-        : body.on('data', (chunk: Buffer) => {
-            bytes += chunk.length
-          })
-    if (Buffer.isBuffer(counted)) bytes = counted.length
-    const upload = new Upload({
-      client: this.#client,
-      params: {
-        Bucket: this.#bucket,
-        Key: this.#prefix + key,
-        Body: counted,
-        ContentType: options.contentType ?? 'application/octet-stream',
-        ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
-      },
-      queueSize: 2,
-      partSize: partSizeFor(options),
-      // We abort ourselves: lib-storage's own abort hides the real error on some
-      // S3-compatible servers that answer AbortMultipartUpload with 405.
-      leavePartsOnError: true,
-    })
-    let uploadId: string | undefined
-    upload.on('httpUploadProgress', () => {
-      uploadId ??= (upload as unknown as { uploadId?: string }).uploadId
-    })
-    const onAbort = () => void upload.abort().catch(() => undefined)
+    const partSize = partSizeFor(options)
+    const stream = typeof body === 'string' || Buffer.isBuffer(body) ? undefined : body
+    // A body waiting for its next chunk hears of the abort through its own end.
+    const onAbort = () => stream?.destroy(options.signal!.reason)
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
       if (options.signal?.aborted) throw options.signal.reason
-      await upload.done()
+      const bytes = await uploadObject(
+        this.#client,
+        {
+          Bucket: this.#bucket,
+          Key: this.#prefix + key,
+          ContentType: options.contentType ?? 'application/octet-stream',
+          ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
+        },
+        stream ?? Buffer.from(body as Buffer | string),
+        { partSize, inFlight: partsInFlight(partSize), signal: options.signal },
+      )
       return { bytes }
     } catch (error) {
-      uploadId ??= (upload as unknown as { uploadId?: string }).uploadId
-      if (uploadId) {
-        await this.#client
-          .send(
-            new AbortMultipartUploadCommand({
-              Bucket: this.#bucket,
-              Key: this.#prefix + key,
-              UploadId: uploadId,
-            }),
-          )
-          .catch(() => undefined) // the bucket lifecycle aborts stale multipart uploads after a day
-      }
-      if (!Buffer.isBuffer(counted)) counted.destroy()
+      stream?.destroy()
       if (options.ifNoneMatch && isPreconditionFailed(error)) {
         throw new LifeboatError(
           'STORE_KEY_EXISTS',
