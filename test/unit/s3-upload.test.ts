@@ -51,9 +51,9 @@ function chunked(bytes: Buffer, chunk: number) {
 describe('an S3 upload through pooled part buffers', () => {
   test('a body no larger than one part is stored with a single PutObject', async () => {
     const bytes = randomBytes(PART)
-    expect(
-      await uploadObject(client, target, chunked(bytes, 64 * KiB), { partSize: PART, inFlight: 2 }),
-    ).toBe(PART)
+    expect(await uploadObject(client, target, chunked(bytes, 64 * KiB), { partSize: PART, buffers: 2 })).toBe(
+      PART,
+    )
     expect(receiver.requests).toEqual(['PutObject'])
     expect(receiver.stored?.equals(bytes)).toBe(true)
   })
@@ -62,7 +62,7 @@ describe('an S3 upload through pooled part buffers', () => {
     const bytes = randomBytes(5 * PART + 1000)
     const size = await uploadObject(client, target, chunked(bytes, 100 * KiB), {
       partSize: PART,
-      inFlight: 2,
+      buffers: 2,
     })
     expect(size).toBe(bytes.length)
     expect(receiver.requests[0]).toBe('CreateMultipartUpload')
@@ -83,20 +83,20 @@ describe('an S3 upload through pooled part buffers', () => {
 
   test('a body exactly two parts long ends with a full part, not an empty one', async () => {
     const bytes = randomBytes(2 * PART)
-    await uploadObject(client, target, chunked(bytes, PART), { partSize: PART, inFlight: 2 })
+    await uploadObject(client, target, chunked(bytes, PART), { partSize: PART, buffers: 2 })
     expect([...receiver.parts.keys()]).toEqual([1, 2])
     expect(receiver.stored?.equals(bytes)).toBe(true)
   })
 
-  test('with the store not answering, no more parts are sent and the body is read one part ahead at most', async () => {
+  test('with the store not answering, two parts are out and the body is read no further than them', async () => {
     receiver.holdParts = true
     const source = chunked(randomBytes(12 * PART), 32 * KiB)
-    const upload = uploadObject(client, target, source, { partSize: PART, inFlight: 2 })
+    const upload = uploadObject(client, target, source, { partSize: PART, buffers: 2 })
     while (receiver.heldCount < 2) await sleep(10)
     await sleep(200)
     expect(receiver.mostPartsAtOnce).toBe(2)
-    // Two parts out, a third buffer full and waiting, and the chunk that found it full.
-    expect(source.pulled).toBeLessThanOrEqual(3 * PART + 32 * KiB)
+    // Both buffers out as parts, and the chunk that found no buffer to go into.
+    expect(source.pulled).toBeLessThanOrEqual(2 * PART + 32 * KiB)
     receiver.release()
     await upload
     expect(receiver.parts.size).toBe(12)
@@ -108,7 +108,7 @@ describe('an S3 upload through pooled part buffers', () => {
     receiver.refuseParts.add(3)
     const upload = uploadObject(client, target, chunked(randomBytes(8 * PART), 64 * KiB), {
       partSize: PART,
-      inFlight: 2,
+      buffers: 2,
     })
     await expect(upload).rejects.toThrow(/Access Denied/)
     expect(receiver.aborted).toBe(true)
@@ -121,7 +121,7 @@ describe('an S3 upload through pooled part buffers', () => {
     const stop = new AbortController()
     const upload = uploadObject(client, target, chunked(randomBytes(8 * PART), 64 * KiB), {
       partSize: PART,
-      inFlight: 2,
+      buffers: 2,
       signal: stop.signal,
     })
     while (receiver.heldCount < 1) await sleep(10)

@@ -76,8 +76,8 @@ const MIN_PART = 5 * MiB
 const UNKNOWN_SIZE_PART = 16 * MiB
 
 /**
- * The part size of a streamed upload. An upload holds (inFlight + 1) parts in memory
- * (partsInFlight), so parts are as small as S3 allows while the expected size, three
+ * The part size of a streamed upload. An upload holds PART_BUFFERS parts in memory,
+ * so parts are as small as S3 allows while the expected size, three
  * times over (an archive can outgrow its tables: bytea as hex), fits in 10,000 of them
  * (a demo backup to S3 peaked at 189–201 MB with 16 MiB parts, bench/README.md).
  */
@@ -86,10 +86,8 @@ export function partSizeFor(options: Pick<PutOptions, 'expectedBytes' | 'lowMemo
   return Math.max(MIN_PART, Math.ceil((3 * options.expectedBytes) / MAX_PARTS / MiB) * MiB)
 }
 
-/** Parts sent at once: two while they are small, one of the larger ones (15, 24 or 32 MiB held). */
-export function partsInFlight(partSize: number): number {
-  return partSize <= 8 * MiB ? 2 : 1
-}
+/** Part buffers of an upload: one part is sent while the next fills, or two are sent at once. */
+export const PART_BUFFERS = 2
 
 export class S3Store implements Store {
   readonly location: string
@@ -131,7 +129,7 @@ export class S3Store implements Store {
           ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
         },
         stream ?? Buffer.from(body as Buffer | string),
-        { partSize, inFlight: partsInFlight(partSize), signal: options.signal },
+        { partSize, buffers: PART_BUFFERS, signal: options.signal },
       )
       return { bytes }
     } catch (error) {

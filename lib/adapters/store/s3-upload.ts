@@ -1,6 +1,6 @@
 // A streamed upload to S3 through a fixed set of part buffers: the body is copied into
-// one while up to `inFlight` others are sent as parts, and each is filled again once its
-// part is stored. The memory is (inFlight + 1) parts whatever the object's size, and
+// one, sent as a part when full while the next one fills, and each is filled again once
+// its part is stored. The memory is `buffers` parts whatever the object's size, and
 // none of it turns into garbage: lib-storage concatenated a fresh buffer for every part,
 // which V8 freed late (a demo backup to S3 peaked at 126–136 MB; bench/README.md).
 // The requests are lib-storage's: one PutObject when the body fits in a part, else
@@ -27,8 +27,8 @@ export interface UploadTarget {
 
 export interface UploadShape {
   partSize: number
-  /** Parts sent at once; one more buffer is being filled meanwhile. */
-  inFlight: number
+  /** Part buffers: as many parts as there are are sent at once, and the next waits for one. */
+  buffers: number
   /** Stops the requests in flight; the upload then rejects with the signal's reason. */
   signal?: AbortSignal | undefined
 }
@@ -74,6 +74,7 @@ class PooledUpload {
   readonly #stop = new AbortController()
   readonly #signal: AbortSignal
   readonly #free: Buffer[] = []
+  #made = 0
   #current: Buffer | undefined
   #filled = 0
   #created: Promise<string> | undefined
@@ -94,7 +95,7 @@ class PooledUpload {
     while (offset < chunk.length) {
       // A full buffer is sent only once more bytes come: a body of one part is a PutObject.
       if (this.#current && this.#filled === this.#shape.partSize) await this.#send()
-      this.#current ??= this.#take()
+      this.#current ??= await this.#take()
       const copied = chunk.copy(this.#current, this.#filled, offset)
       this.#filled += copied
       offset += copied
@@ -141,21 +142,25 @@ class PooledUpload {
       .catch(() => undefined) // the bucket lifecycle aborts stale multipart uploads after a day
   }
 
-  /** A buffer to fill: one given back by a stored part, or a new one while the pool is short. */
-  #take(): Buffer {
-    const buffer = this.#free.pop()
-    if (buffer) return buffer
-    // #send waits until fewer than inFlight parts are out: at most inFlight + 1 are made.
-    return Buffer.allocUnsafeSlow(this.#shape.partSize)
+  /** A buffer to fill: a new one while there are fewer than `buffers`, else the next one a stored part gives back. */
+  async #take(): Promise<Buffer> {
+    if (this.#made < this.#shape.buffers) {
+      this.#made++
+      return Buffer.allocUnsafeSlow(this.#shape.partSize)
+    }
+    while (this.#free.length === 0) {
+      this.#throwIfFailed()
+      await Promise.race(this.#sending)
+    }
+    return this.#free.pop()!
   }
 
-  /** Sends the buffer being filled as the next part, once a place in flight is free. */
+  /** Sends the buffer just filled as the next part. */
   async #send(): Promise<void> {
     const buffer = this.#current!
     const body = buffer.subarray(0, this.#filled)
     this.#current = undefined
     this.#filled = 0
-    while (this.#sending.size >= this.#shape.inFlight) await Promise.race(this.#sending)
     this.#throwIfFailed()
     this.#created ??= this.#create()
     const uploadId = await this.#created
@@ -185,13 +190,15 @@ class PooledUpload {
           ...(stored.ChecksumSHA1 ? { ChecksumSHA1: stored.ChecksumSHA1 } : {}),
           ...(stored.ChecksumSHA256 ? { ChecksumSHA256: stored.ChecksumSHA256 } : {}),
         })
-        this.#free.push(buffer)
       })
       .catch((error: unknown) => {
         this.#failure ??= { error }
         this.#stop.abort(error)
       })
-      .finally(() => this.#sending.delete(sending))
+      .finally(() => {
+        this.#free.push(buffer)
+        this.#sending.delete(sending)
+      })
     this.#sending.add(sending)
   }
 
