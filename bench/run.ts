@@ -47,7 +47,7 @@ Options:
   --skip-restore     backups only
   --bin PATH         the launcher to run (bin/lifeboat.js); --tsx runs the TypeScript jobs instead
   --node-flags "…"   node flags for the Lifeboat jobs (default: the npm scripts' flags)
-  --env "K=V …"      environment for the Lifeboat jobs (default: the npm scripts' MALLOC_ARENA_MAX=2)
+  --env "K=V …"      environment for the Lifeboat jobs (default: the npm scripts' MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576)
 
 A quick look while other work shares the machine: --skip-big --runs 1 --metrics-rows 500000`)
   process.exit(0)

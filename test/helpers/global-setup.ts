@@ -1,6 +1,9 @@
 // Starts the real services the integration tests use, once per run and in parallel:
 // plain PostgreSQL 15 (or TEST_DATABASE_URL) and 17, Supabase-shaped clusters on 15
 // and 17 (test/helpers/supabase/), and an S3 API server. Tests read them with inject().
+// At the end, what the run left in `.tmp` goes (archives, extracts, spools: a gigabyte a run).
+import { readdir, rm, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { startThrowawayPostgres } from '../../lib/adapters/postgres/throwaway.ts'
 import { startS3Server } from './s3-server.ts'
@@ -34,7 +37,22 @@ async function startAll(starts: readonly Promise<{ stop(): Promise<void> } | und
   return stop
 }
 
+/** Removes the entries of `.tmp` made or changed since `since` (ms): this run's, not an earlier one's. */
+async function sweepScratch(since: number): Promise<void> {
+  const scratch = resolve('.tmp')
+  const names = await readdir(scratch).catch(() => [])
+  for (const name of names) {
+    const path = join(scratch, name)
+    const changed = await stat(path).then(
+      (s) => s.ctimeMs,
+      () => 0,
+    )
+    if (changed >= since) await rm(path, { recursive: true, force: true }).catch(() => undefined)
+  }
+}
+
 export default async function setup(project: TestProject) {
+  const began = Date.now()
   const external = process.env.TEST_DATABASE_URL
   const plain15 = external ? Promise.resolve(undefined) : startThrowawayPostgres()
   const plain17 = startThrowawayPostgres({ major: 17 })
@@ -48,5 +66,8 @@ export default async function setup(project: TestProject) {
   project.provide('supabase15', info(await supabase15))
   project.provide('supabase17', info(await supabase17))
   project.provide('s3Endpoint', (await s3).endpoint)
-  return stopAll
+  return async () => {
+    await stopAll()
+    await sweepScratch(began)
+  }
 }
