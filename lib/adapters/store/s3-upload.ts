@@ -2,7 +2,8 @@
 // one, sent as a part when full while the next one fills, and each is filled again once
 // its part is stored. The memory is `buffers` parts whatever the object's size, and
 // none of it turns into garbage: lib-storage concatenated a fresh buffer for every part,
-// which V8 freed late (a demo backup to S3 peaked at 126–136 MB; bench/README.md).
+// which V8 freed late (a demo backup to S3: 128–168 MB with it, 116–120 MB with two
+// buffers of our own; bench/README.md).
 // The requests are lib-storage's: one PutObject when the body fits in a part, else
 // CreateMultipartUpload (asking for CRC32 when the client sends checksums, as the SDK's
 // default `WHEN_SUPPORTED` does), UploadPart, and CompleteMultipartUpload with each
