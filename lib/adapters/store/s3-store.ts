@@ -87,7 +87,7 @@ export function partSizeFor(options: Pick<PutOptions, 'expectedBytes' | 'lowMemo
 }
 
 /** Part buffers of an upload: one part is sent while the next fills, or two are sent at once. */
-export const PART_BUFFERS = 2
+const PART_BUFFERS = 2
 
 export class S3Store implements Store {
   readonly location: string
