@@ -93,9 +93,10 @@ export async function startArchiveUpload(args: {
   const id = await claimBackupId(args.store, args.started, args.signal)
   const encrypted = args.encrypt !== undefined
   const key = archiveKey(id, encrypted)
+  const workDir = await createWorkFolder(args.tempDir, 'backup')
   const writer = new ArchiveWriter({
     root: id,
-    workDir: await createWorkFolder(args.tempDir, 'backup'),
+    workDir,
     gzipLevel: args.gzipLevel,
     mtime: args.started,
     transforms: args.encrypt ? [args.encrypt()] : [],
@@ -127,6 +128,8 @@ export async function startArchiveUpload(args: {
     ifNoneMatch: '*',
     signal: stop.signal,
     expectedBytes: args.expectedBytes,
+    // Staged parts are the archive's bytes: with its spooled tables, swept if the backup is killed.
+    tempDir: workDir,
   })
   // If the store fails, stop feeding it; whoever writes entries sees the rejection, and
   // the backup reports the store's error (STORE_UNREACHABLE…), not the closed stream.

@@ -42,9 +42,10 @@ export const BACKUP_SETTINGS = defineSettings({
     value: 'DIR',
     defaultText: 'the OS temp folder',
     jobs: ['backup', 'restore', 'drill', 'dr-test'],
-    help: 'backup: where each data file waits, gzipped, until packed (about the largest table, compressed); restore: where a stored archive is downloaded',
+    help: 'backup: where each data file waits, gzipped, until packed (about the largest table, compressed), and S3 upload parts above 8 MiB; restore: where a stored archive is downloaded',
     helpFor: {
-      backup: 'where data files wait, gzipped, to be packed (about the largest table, compressed)',
+      backup:
+        'where data files wait, gzipped, to be packed (about the largest table, compressed), and S3 upload parts above 8 MiB',
       restore: 'where a stored archive is downloaded (its stored size)',
       drill: 'where the archive is downloaded',
       'dr-test': 'where the archive is downloaded',

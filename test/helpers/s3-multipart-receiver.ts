@@ -3,7 +3,7 @@
 // AbortMultipartUpload) and checking what S3 checks of checksums: when the upload was
 // created with `x-amz-checksum-algorithm: CRC32`, every part must carry its CRC32 (which
 // is answered back), and the completion must list each part's ETag and CRC32. Parts can
-// be held unanswered or refused, to watch what the uploader does meanwhile.
+// be held unanswered, refused or failed once, to watch what the uploader does meanwhile.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { crc32 } from 'node:zlib'
@@ -30,6 +30,8 @@ export class S3MultipartReceiver {
   holdParts = false
   /** Part numbers answered 403 AccessDenied. */
   readonly refuseParts = new Set<number>()
+  /** Part numbers answered 500 InternalError the first time they arrive (S3 asks for a retry). */
+  readonly failPartsOnce = new Set<number>()
   /** What the receiver found wrong in a request (a missing or wrong checksum). */
   readonly problems: string[] = []
   /** What CreateMultipartUpload asked for in `x-amz-checksum-algorithm`. */
@@ -86,6 +88,10 @@ export class S3MultipartReceiver {
     }
     if (request.method === 'PUT') {
       this.requests.push('PutObject')
+      const sent = request.headers['x-amz-checksum-crc32'] as string | undefined
+      if (sent !== undefined && sent !== crcOf(body)) {
+        this.problems.push(`PutObject: x-amz-checksum-crc32 ${sent} is not the CRC32 of its bytes`)
+      }
       this.stored = body
       response.writeHead(200, { ETag: '"put"' }).end()
       return
@@ -95,6 +101,14 @@ export class S3MultipartReceiver {
 
   #part(request: IncomingMessage, response: ServerResponse, partNumber: number, bytes: Buffer): void {
     this.requests.push(`UploadPart ${partNumber}`)
+    if (this.failPartsOnce.delete(partNumber)) {
+      this.#xml(
+        response,
+        '<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
+        500,
+      )
+      return
+    }
     const sent = request.headers['x-amz-checksum-crc32'] as string | undefined
     if (this.checksumAlgorithm === 'CRC32' && sent !== crcOf(bytes)) {
       this.problems.push(`part ${partNumber}: x-amz-checksum-crc32 ${sent} is not the CRC32 of its bytes`)

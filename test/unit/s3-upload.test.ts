@@ -1,8 +1,11 @@
 // The pooled S3 upload (lib/adapters/store/s3-upload.ts) against a receiver that answers
 // and checks as S3 documents: the requests for a small and a large body, the CRC32 of
 // every part and its place in the completion, how far ahead of the store the body is
-// read, and what a refused part leaves behind.
+// read, and what a refused part leaves behind; with parts in memory and staged in files.
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -14,23 +17,33 @@ const PART = 256 * KiB
 const target = { Bucket: 'b', Key: 'k', ContentType: 'application/octet-stream' }
 
 let receiver: S3MultipartReceiver
+let endpoint: string
 let client: S3Client
+/** Where staged parts go, one folder per test. */
+let stage: string
 
-beforeEach(async () => {
-  receiver = new S3MultipartReceiver()
-  client = new S3Client({
+const clientOf = (maxAttempts: number) =>
+  new S3Client({
     region: 'us-east-1',
-    endpoint: await receiver.start(),
+    endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     requestChecksumCalculation: 'WHEN_SUPPORTED',
-    maxAttempts: 1,
+    maxAttempts,
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
   })
+
+beforeEach(async () => {
+  receiver = new S3MultipartReceiver()
+  endpoint = await receiver.start()
+  client = clientOf(1)
+  stage = await mkdtemp(join(tmpdir(), 'lifeboat-stage-test-'))
 })
 
 afterEach(async () => {
   client.destroy()
   await receiver.stop()
+  await rm(stage, { recursive: true, force: true })
 })
 
 /** The parts the receiver got, by part number (two in flight may arrive in either order). */
@@ -51,22 +64,28 @@ function chunked(bytes: Buffer, chunk: number) {
   return source
 }
 
-describe('an S3 upload through pooled part buffers', () => {
+describe.each([
+  ['in memory buffers', false],
+  ['files', true],
+])('an S3 upload through parts held in %s', (_, staged) => {
+  const shape = (extra: { signal?: AbortSignal } = {}) => ({
+    partSize: PART,
+    buffers: 2,
+    stageDir: staged ? stage : undefined,
+    ...extra,
+  })
+
   test('a body no larger than one part is stored with a single PutObject', async () => {
     const bytes = randomBytes(PART)
-    expect(await uploadObject(client, target, chunked(bytes, 64 * KiB), { partSize: PART, buffers: 2 })).toBe(
-      PART,
-    )
+    expect(await uploadObject(client, target, chunked(bytes, 64 * KiB), shape())).toBe(PART)
     expect(receiver.requests).toEqual(['PutObject'])
+    expect(receiver.problems).toEqual([])
     expect(receiver.stored?.equals(bytes)).toBe(true)
   })
 
   test('a larger body is stored in parts, each with its CRC32, all listed in the completion', async () => {
     const bytes = randomBytes(5 * PART + 1000)
-    const size = await uploadObject(client, target, chunked(bytes, 100 * KiB), {
-      partSize: PART,
-      buffers: 2,
-    })
+    const size = await uploadObject(client, target, chunked(bytes, 100 * KiB), shape())
     expect(size).toBe(bytes.length)
     expect(receiver.requests[0]).toBe('CreateMultipartUpload')
     expect(receiver.checksumAlgorithm).toBe('CRC32')
@@ -79,7 +98,7 @@ describe('an S3 upload through pooled part buffers', () => {
 
   test('a body exactly two parts long ends with a full part, not an empty one', async () => {
     const bytes = randomBytes(2 * PART)
-    await uploadObject(client, target, chunked(bytes, PART), { partSize: PART, buffers: 2 })
+    await uploadObject(client, target, chunked(bytes, PART), shape())
     expect(partsInOrder().map((p) => p.partNumber)).toEqual([1, 2])
     expect(receiver.stored?.equals(bytes)).toBe(true)
   })
@@ -87,7 +106,7 @@ describe('an S3 upload through pooled part buffers', () => {
   test('with the store not answering, two parts are out and the body is read no further than them', async () => {
     receiver.holdParts = true
     const source = chunked(randomBytes(12 * PART), 32 * KiB)
-    const upload = uploadObject(client, target, source, { partSize: PART, buffers: 2 })
+    const upload = uploadObject(client, target, source, shape())
     while (receiver.heldCount < 2) await sleep(10)
     await sleep(200)
     expect(receiver.mostPartsAtOnce).toBe(2)
@@ -102,10 +121,7 @@ describe('an S3 upload through pooled part buffers', () => {
 
   test('a part the store refuses fails the upload, aborts it and completes nothing', async () => {
     receiver.refuseParts.add(3)
-    const upload = uploadObject(client, target, chunked(randomBytes(8 * PART), 64 * KiB), {
-      partSize: PART,
-      buffers: 2,
-    })
+    const upload = uploadObject(client, target, chunked(randomBytes(8 * PART), 64 * KiB), shape())
     await expect(upload).rejects.toThrow(/Access Denied/)
     expect(receiver.aborted).toBe(true)
     expect(receiver.requests).not.toContain('CompleteMultipartUpload')
@@ -115,15 +131,71 @@ describe('an S3 upload through pooled part buffers', () => {
   test('an aborted signal stops the upload and aborts the multipart upload', async () => {
     receiver.holdParts = true
     const stop = new AbortController()
-    const upload = uploadObject(client, target, chunked(randomBytes(8 * PART), 64 * KiB), {
-      partSize: PART,
-      buffers: 2,
-      signal: stop.signal,
-    })
+    const upload = uploadObject(
+      client,
+      target,
+      chunked(randomBytes(8 * PART), 64 * KiB),
+      shape({ signal: stop.signal }),
+    )
     while (receiver.heldCount < 1) await sleep(10)
     stop.abort(new Error('interrupted'))
     await expect(upload).rejects.toThrow()
     expect(receiver.aborted).toBe(true)
     expect(receiver.stored).toBeUndefined()
+  })
+})
+
+describe('an S3 upload through parts staged in files', () => {
+  const shape = {
+    partSize: PART,
+    buffers: 2,
+    get stageDir() {
+      return stage
+    },
+  }
+
+  test('leaves no file behind once stored', async () => {
+    await uploadObject(client, target, chunked(randomBytes(5 * PART), 64 * KiB), shape)
+    expect(receiver.parts.size).toBe(5)
+    expect(await readdir(stage)).toEqual([])
+  })
+
+  test('leaves no file behind when the store refuses a part', async () => {
+    receiver.refuseParts.add(2)
+    await expect(
+      uploadObject(client, target, chunked(randomBytes(5 * PART), 64 * KiB), shape),
+    ).rejects.toThrow(/Access Denied/)
+    expect(await readdir(stage)).toEqual([])
+  })
+
+  test('holds two part files, whatever the size of the body', async () => {
+    receiver.holdParts = true
+    const upload = uploadObject(client, target, chunked(randomBytes(12 * PART), 64 * KiB), shape)
+    while (receiver.heldCount < 2) await sleep(10)
+    expect(await readdir(stage)).toHaveLength(2)
+    receiver.release()
+    await upload
+  })
+
+  test('sends a part again, the same bytes, when S3 fails it with a 500', async () => {
+    client.destroy()
+    client = clientOf(3)
+    receiver.failPartsOnce.add(2)
+    const bytes = randomBytes(4 * PART)
+    await uploadObject(client, target, chunked(bytes, 64 * KiB), shape)
+    expect(receiver.requests.filter((r) => r === 'UploadPart 2')).toHaveLength(2)
+    expect(receiver.problems).toEqual([])
+    expect(receiver.stored?.equals(bytes)).toBe(true)
+  })
+
+  test('does not send a refused part again', async () => {
+    client.destroy()
+    client = clientOf(3)
+    receiver.refuseParts.add(1)
+    await expect(
+      uploadObject(client, target, chunked(randomBytes(4 * PART), 64 * KiB), shape),
+    ).rejects.toThrow(/Access Denied/)
+    expect(receiver.requests.filter((r) => r === 'UploadPart 1')).toHaveLength(1)
+    expect(receiver.aborted).toBe(true)
   })
 })

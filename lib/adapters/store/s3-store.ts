@@ -5,6 +5,7 @@
 // Every request has connect, idle-socket and response timeouts: an endpoint that
 // accepts the connection and never answers fails as STORE_UNREACHABLE, never hangs.
 
+import { tmpdir } from 'node:os'
 import type { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
@@ -46,6 +47,8 @@ export function storeTimeouts(seconds = STORE_TIMEOUT_DEFAULT_SECONDS): {
   }
 }
 
+const SILENT_LOGGER = { debug() {}, info() {}, warn() {}, error() {} }
+
 export function createS3Client(settings: S3Settings): S3Client {
   const config: S3ClientConfig = {
     region: settings.region,
@@ -54,6 +57,9 @@ export function createS3Client(settings: S3Settings): S3Client {
     responseChecksumValidation: settings.responseChecksumValidation,
     maxAttempts: 4,
     requestHandler: storeTimeouts(settings.timeoutSeconds),
+    // Without a logger of its own the SDK writes a warning to the console when a request
+    // with a stream body fails; the uploader sends such a part again itself (s3-resend.ts).
+    logger: SILENT_LOGGER,
   }
   if (settings.endpoint) config.endpoint = settings.endpoint
   if (settings.credentials) {
@@ -88,6 +94,11 @@ export function partSizeFor(options: Pick<PutOptions, 'expectedBytes' | 'lowMemo
 
 /** Part buffers of an upload: one part is sent while the next fills, or two are sent at once. */
 const PART_BUFFERS = 2
+/**
+ * The largest part an upload holds in memory: two of them are what the 120 MB target
+ * leaves room for (bench/README.md). Larger parts wait in files (s3-part-slots.ts).
+ */
+const MEMORY_PART_LIMIT = 8 * MiB
 
 export class S3Store implements Store {
   readonly location: string
@@ -129,7 +140,12 @@ export class S3Store implements Store {
           ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
         },
         stream ?? Buffer.from(body as Buffer | string),
-        { partSize, buffers: PART_BUFFERS, signal: options.signal },
+        {
+          partSize,
+          buffers: PART_BUFFERS,
+          stageDir: partSize > MEMORY_PART_LIMIT ? (options.tempDir ?? tmpdir()) : undefined,
+          signal: options.signal,
+        },
       )
       return { bytes }
     } catch (error) {

@@ -8,6 +8,7 @@
 // CreateMultipartUpload (asking for CRC32 when the client sends checksums, as the SDK's
 // default `WHEN_SUPPORTED` does), UploadPart, and CompleteMultipartUpload with each
 // part's ETag and checksum. `IfNoneMatch` goes on the request that makes the object appear.
+// Parts larger than an upload may hold in memory wait in files instead (s3-part-slots.ts).
 import {
   AbortMultipartUploadCommand,
   ChecksumAlgorithm,
@@ -18,6 +19,8 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
+import { BufferSlot, FileSlot, type PartBody, type PartSlot } from './s3-part-slots.ts'
+import { withResends } from './s3-resend.ts'
 
 export interface UploadTarget {
   Bucket: string
@@ -30,6 +33,8 @@ export interface UploadShape {
   partSize: number
   /** Part buffers: as many parts as there are are sent at once, and the next waits for one. */
   buffers: number
+  /** A folder where the parts wait, in files, instead of in memory buffers. */
+  stageDir?: string | undefined
   /** Stops the requests in flight; the upload then rejects with the signal's reason. */
   signal?: AbortSignal | undefined
 }
@@ -61,6 +66,8 @@ export async function uploadObject(
   } catch (error) {
     await upload.abort()
     throw error
+  } finally {
+    await upload.dispose()
   }
 }
 
@@ -74,10 +81,10 @@ class PooledUpload {
   /** Cancels the requests in flight when the upload fails or the caller's signal fires. */
   readonly #stop = new AbortController()
   readonly #signal: AbortSignal
-  readonly #free: Buffer[] = []
-  #made = 0
-  #current: Buffer | undefined
-  #filled = 0
+  readonly #slots: PartSlot[] = []
+  readonly #free: PartSlot[] = []
+  #current: PartSlot | undefined
+  #checksums: Promise<boolean> | undefined
   #created: Promise<string> | undefined
   #partCount = 0
   readonly #parts: CompletedPart[] = []
@@ -94,23 +101,25 @@ class PooledUpload {
   async write(chunk: Buffer): Promise<void> {
     let offset = 0
     while (offset < chunk.length) {
-      // A full buffer is sent only once more bytes come: a body of one part is a PutObject.
-      if (this.#current && this.#filled === this.#shape.partSize) await this.#send()
+      // A full slot is sent only once more bytes come: a body of one part is a PutObject.
+      if (this.#current?.size === this.#shape.partSize) await this.#send()
       this.#current ??= await this.#take()
-      const copied = chunk.copy(this.#current, this.#filled, offset)
-      this.#filled += copied
-      offset += copied
+      offset += await this.#current.fill(chunk, offset)
     }
     this.bytes += chunk.length
   }
 
   async finish(): Promise<void> {
     if (!this.#created) {
-      const body = this.#current?.subarray(0, this.#filled) ?? Buffer.alloc(0)
-      await this.#client.send(new PutObjectCommand({ ...this.#target, Body: body }), this.#options())
+      const slot = this.#current
+      await this.#request(
+        slot,
+        (body) => this.#client.send(new PutObjectCommand({ ...this.#target, ...body }), this.#options()),
+        { Body: Buffer.alloc(0) },
+      )
       return
     }
-    if (this.#filled > 0) await this.#send()
+    if (this.#current && this.#current.size > 0) await this.#send()
     await Promise.all(this.#sending)
     this.#throwIfFailed()
     const parts = this.#parts.sort((a, b) => a.PartNumber! - b.PartNumber!)
@@ -143,25 +152,32 @@ class PooledUpload {
       .catch(() => undefined) // the bucket lifecycle aborts stale multipart uploads after a day
   }
 
-  /** A buffer to fill: a new one while there are fewer than `buffers`, else the next one a stored part gives back. */
-  async #take(): Promise<Buffer> {
-    if (this.#made < this.#shape.buffers) {
-      this.#made++
-      return Buffer.allocUnsafeSlow(this.#shape.partSize)
+  /** Removes the staged files, if any. */
+  async dispose(): Promise<void> {
+    await Promise.all(this.#slots.map((slot) => slot.dispose()))
+  }
+
+  /** A slot to fill: a new one while there are fewer than `buffers`, else the next one a stored part gives back. */
+  async #take(): Promise<PartSlot> {
+    if (this.#slots.length < this.#shape.buffers) {
+      const { stageDir, partSize } = this.#shape
+      const slot = stageDir ? await FileSlot.create(stageDir, partSize) : new BufferSlot(partSize)
+      this.#slots.push(slot)
+      return slot
     }
     while (this.#free.length === 0) {
       this.#throwIfFailed()
       await Promise.race(this.#sending)
     }
-    return this.#free.pop()!
+    const slot = this.#free.pop()!
+    slot.clear()
+    return slot
   }
 
-  /** Sends the buffer just filled as the next part. */
+  /** Sends the slot just filled as the next part. */
   async #send(): Promise<void> {
-    const buffer = this.#current!
-    const body = buffer.subarray(0, this.#filled)
+    const slot = this.#current!
     this.#current = undefined
-    this.#filled = 0
     this.#throwIfFailed()
     this.#created ??= this.#create()
     const uploadId = await this.#created
@@ -169,42 +185,60 @@ class PooledUpload {
     if (partNumber > MAX_PARTS) {
       throw new Error(`the object needs more than ${MAX_PARTS} parts of ${this.#shape.partSize} bytes`)
     }
-    const sending = this.#client
-      .send(
-        new UploadPartCommand({
-          Bucket: this.#target.Bucket,
-          Key: this.#target.Key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: body,
-        }),
+    const { Bucket, Key } = this.#target
+    const sending = this.#request(slot, (body) =>
+      this.#client.send(
+        new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: partNumber, ...body }),
         this.#options(),
-      )
+      ),
+    )
       .then((stored) => {
         if (!stored.ETag) throw new Error(`part ${partNumber} was stored without an ETag`)
-        this.#parts.push({
-          PartNumber: partNumber,
-          ETag: stored.ETag,
-          ...(stored.ChecksumCRC32 ? { ChecksumCRC32: stored.ChecksumCRC32 } : {}),
-          ...(stored.ChecksumCRC32C ? { ChecksumCRC32C: stored.ChecksumCRC32C } : {}),
-          ...(stored.ChecksumCRC64NVME ? { ChecksumCRC64NVME: stored.ChecksumCRC64NVME } : {}),
-          ...(stored.ChecksumSHA1 ? { ChecksumSHA1: stored.ChecksumSHA1 } : {}),
-          ...(stored.ChecksumSHA256 ? { ChecksumSHA256: stored.ChecksumSHA256 } : {}),
-        })
+        this.#parts.push({ PartNumber: partNumber, ETag: stored.ETag, ...checksumsOf(stored) })
       })
       .catch((error: unknown) => {
         this.#failure ??= { error }
         this.#stop.abort(error)
       })
       .finally(() => {
-        this.#free.push(buffer)
+        this.#free.push(slot)
         this.#sending.delete(sending)
       })
     this.#sending.add(sending)
   }
 
+  /**
+   * Sends a slot's bytes (or `empty` without a slot) with `send`: once when the SDK
+   * retries the body itself, else again on a transient failure, a new stream each time.
+   */
+  async #request<Output>(
+    slot: PartSlot | undefined,
+    send: (body: PartBody) => Promise<Output>,
+    empty?: PartBody,
+  ): Promise<Output> {
+    const withChecksum = await this.#checksumsAsked()
+    const attempt = async () => {
+      const body = slot ? slot.body(withChecksum) : empty!
+      try {
+        return await send(body)
+      } finally {
+        if (!Buffer.isBuffer(body.Body)) body.Body.destroy()
+      }
+    }
+    if (!slot || slot.resentBySdk) return attempt()
+    return withResends(attempt, { attempts: await this.#client.config.maxAttempts(), signal: this.#signal })
+  }
+
+  /** Whether the client sends checksums (the SDK's default `WHEN_SUPPORTED`). */
+  #checksumsAsked(): Promise<boolean> {
+    this.#checksums ??= this.#client.config
+      .requestChecksumCalculation()
+      .then((when) => when === 'WHEN_SUPPORTED')
+    return this.#checksums
+  }
+
   async #create(): Promise<string> {
-    const checksums = (await this.#client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED'
+    const checksums = await this.#checksumsAsked()
     const created = await this.#client.send(
       new CreateMultipartUploadCommand({
         Bucket: this.#target.Bucket,
@@ -225,5 +259,16 @@ class PooledUpload {
   #throwIfFailed(): void {
     if (this.#failure) throw this.#failure.error
     if (this.#signal.aborted) throw this.#signal.reason
+  }
+}
+
+/** The checksums S3 answered for a part, which the completion lists with its ETag. */
+function checksumsOf(stored: Partial<Omit<CompletedPart, 'PartNumber' | 'ETag'>>) {
+  return {
+    ...(stored.ChecksumCRC32 ? { ChecksumCRC32: stored.ChecksumCRC32 } : {}),
+    ...(stored.ChecksumCRC32C ? { ChecksumCRC32C: stored.ChecksumCRC32C } : {}),
+    ...(stored.ChecksumCRC64NVME ? { ChecksumCRC64NVME: stored.ChecksumCRC64NVME } : {}),
+    ...(stored.ChecksumSHA1 ? { ChecksumSHA1: stored.ChecksumSHA1 } : {}),
+    ...(stored.ChecksumSHA256 ? { ChecksumSHA256: stored.ChecksumSHA256 } : {}),
   }
 }

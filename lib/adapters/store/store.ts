@@ -42,6 +42,11 @@ export interface PutOptions {
    * object. Without it, parts are sized for the largest objects.
    */
   expectedBytes?: number | undefined
+  /**
+   * A folder for what a store stages on disk: S3 upload parts too large to hold in
+   * memory (an archive of more than about 27 GiB of tables). The OS temp folder without it.
+   */
+  tempDir?: string | undefined
 }
 
 /** One version of an object, on a store that keeps versions (a versioned S3 bucket). */

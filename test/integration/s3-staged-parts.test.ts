@@ -1,0 +1,52 @@
+// An upload to the S3 API whose parts are larger than an upload holds in memory (an
+// archive of a large database): the parts wait in files in the temp folder given, go
+// to the store as streams, and the object reads back byte for byte.
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { Readable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { openStore } from '../../lib/adapters/store/open-store.ts'
+import { partSizeFor } from '../../lib/adapters/store/s3-store.ts'
+import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
+import { s3Env } from '../helpers/s3-server.ts'
+
+const MiB = 1024 * 1024
+/** What a database of about 40 GB says it may grow to: 12 MiB parts, more than memory holds. */
+const LARGE_DATABASE = 40e9
+
+let tempDir: string
+beforeAll(async () => {
+  tempDir = await mkdtemp(join(resolve('.tmp'), 'staged-parts-'))
+})
+afterAll(() => rm(tempDir, { recursive: true, force: true }))
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+
+describe('an S3 upload with parts staged in files', () => {
+  test('stores the body in parts staged in the temp folder, and it reads back the same', async () => {
+    expect(partSizeFor({ expectedBytes: LARGE_DATABASE })).toBe(12 * MiB)
+    const store = openStore(readStoreConfig(new SettingsReader(s3Env(inject('s3Endpoint'), 'staged')))!)
+    const body = randomBytes(30 * MiB)
+    const stagedWhileSending: string[][] = []
+    async function* chunks() {
+      for (let at = 0; at < body.length; at += MiB) {
+        // Well past the first part (the stream reads a chunk or two ahead): its file is
+        // being sent and the next one fills.
+        if (at === 16 * MiB) stagedWhileSending.push(await readdir(tempDir))
+        yield body.subarray(at, at + MiB)
+      }
+    }
+    const { bytes } = await store.put('big.bin', Readable.from(chunks(), { highWaterMark: 1 }), {
+      expectedBytes: LARGE_DATABASE,
+      tempDir,
+    })
+    expect(bytes).toBe(body.length)
+    expect(stagedWhileSending[0]).toHaveLength(2)
+    expect(stagedWhileSending[0]!.every((name) => name.startsWith('lifeboat-part-'))).toBe(true)
+    expect(await readdir(tempDir)).toEqual([])
+    const read: Buffer[] = []
+    for await (const chunk of await store.get('big.bin')) read.push(chunk as Buffer)
+    expect(sha256(Buffer.concat(read))).toBe(sha256(body))
+  })
+})
