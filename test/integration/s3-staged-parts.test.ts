@@ -1,6 +1,7 @@
 // An upload to the S3 API whose parts are larger than an upload holds in memory (an
 // archive of a large database): the parts wait in files in the temp folder given, go
 // to the store as streams, and the object reads back byte for byte.
+import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import { partSizeFor } from '../../lib/adapters/store/s3-store.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
+import { isLifeboatError } from '../../lib/core/errors.ts'
 import { s3Env } from '../helpers/s3-server.ts'
 
 const MiB = 1024 * 1024
@@ -22,11 +24,12 @@ beforeAll(async () => {
 afterAll(() => rm(tempDir, { recursive: true, force: true }))
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+const s3Store = () => openStore(readStoreConfig(new SettingsReader(s3Env(inject('s3Endpoint'), 'staged')))!)
 
 describe('an S3 upload with parts staged in files', () => {
   test('stores the body in parts staged in the temp folder, and it reads back the same', async () => {
     expect(partSizeFor({ expectedBytes: LARGE_DATABASE })).toBe(12 * MiB)
-    const store = openStore(readStoreConfig(new SettingsReader(s3Env(inject('s3Endpoint'), 'staged')))!)
+    const store = s3Store()
     const body = randomBytes(30 * MiB)
     const stagedWhileSending: string[][] = []
     async function* chunks() {
@@ -48,5 +51,30 @@ describe('an S3 upload with parts staged in files', () => {
     const read: Buffer[] = []
     for await (const chunk of await store.get('big.bin')) read.push(chunk as Buffer)
     expect(sha256(Buffer.concat(read))).toBe(sha256(body))
+  })
+})
+
+describe('an S3 upload whose temp folder fills up while parts are staged', () => {
+  let small: string
+  beforeAll(async () => {
+    small = await mkdtemp(join(resolve('.tmp'), 'staged-small-disk-'))
+    // A 1 MiB disk of its own (the tests run as root, as CI does).
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small])
+  })
+  afterAll(async () => {
+    execFileSync('umount', [small])
+    await rm(small, { recursive: true, force: true })
+  })
+
+  test('is TEMP_DISK_FULL naming the folder, stores nothing and leaves no part file', async () => {
+    const store = s3Store()
+    const body = Readable.from([randomBytes(4 * MiB)])
+    const failure = await store
+      .put('full.bin', body, { expectedBytes: LARGE_DATABASE, tempDir: small })
+      .catch((error: unknown) => error)
+    expect(isLifeboatError(failure) && failure.code).toBe('TEMP_DISK_FULL')
+    expect((failure as Error).message).toContain(`the temp folder ${small} ran out of space (ENOSPC)`)
+    expect(await readdir(small)).toEqual([])
+    expect(await store.head('full.bin')).toBeUndefined()
   })
 })

@@ -125,6 +125,7 @@ export class S3Store implements Store {
     options: PutOptions = {},
   ): Promise<{ bytes: number }> {
     const partSize = partSizeFor(options)
+    const stageDir = partSize > MEMORY_PART_LIMIT ? (options.tempDir ?? tmpdir()) : undefined
     const stream = typeof body === 'string' || Buffer.isBuffer(body) ? undefined : body
     // A body waiting for its next chunk hears of the abort through its own end.
     const onAbort = () => stream?.destroy(options.signal!.reason)
@@ -143,7 +144,7 @@ export class S3Store implements Store {
         {
           partSize,
           buffers: PART_BUFFERS,
-          stageDir: partSize > MEMORY_PART_LIMIT ? (options.tempDir ?? tmpdir()) : undefined,
+          stageDir,
           signal: options.signal,
         },
       )
@@ -154,6 +155,14 @@ export class S3Store implements Store {
         throw new LifeboatError(
           'STORE_KEY_EXISTS',
           `cannot write ${this.locate(key)}: an object is already stored under this key (kept as it was)`,
+          { cause: error },
+        )
+      }
+      const full = stageDir ? diskFull(error) : undefined
+      if (full) {
+        throw new LifeboatError(
+          'TEMP_DISK_FULL',
+          `cannot write ${this.locate(key)}: the temp folder ${stageDir} ran out of space (${full}) for the upload's parts`,
           { cause: error },
         )
       }
@@ -335,6 +344,12 @@ function isPreconditionFailed(error: unknown): boolean {
 }
 
 /** Maps SDK and network errors to the catalogue, keeping the S3 error name. */
+/** A local disk that filled while parts were staged on it (ENOSPC, EDQUOT). */
+function diskFull(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT' ? code : undefined
+}
+
 export function s3Error(error: unknown, what: string): LifeboatError {
   if (error instanceof LifeboatError) return error
   const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number }; Code?: string }
