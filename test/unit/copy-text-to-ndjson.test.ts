@@ -68,6 +68,13 @@ describe('CopyTextToNdjson', () => {
     expect(await convert(['c', 'd'], input, true, ['c', 'd'])).toBe(`{"c":"x${' '.repeat(40)}y","d":""}\n`)
   })
 
+  it('drops any number of trailing spaces, and only those', async () => {
+    const spaces = Array.from({ length: 10 }, (_, n) => ' '.repeat(n))
+    const input = spaces.map((pad) => `a  b${pad}\t${pad}\n`).join('')
+    const expected = '{"c":"a  b","d":""}\n'.repeat(spaces.length)
+    expect(await convert(['c', 'd'], input, false, ['c', 'd'])).toBe(expected)
+  })
+
   it('writes nothing for no rows', async () => {
     expect(await convert(['a'], '')).toBe('')
   })
