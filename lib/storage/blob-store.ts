@@ -2,6 +2,7 @@
 // the sha256 of its plaintext, age-encrypted when the backups are. Reads come back
 // decrypted and checked against the manifest's sha256 and size.
 import { createReadStream } from 'node:fs'
+import { dirname } from 'node:path'
 import { pipeline, type Readable, type Transform } from 'node:stream'
 import { encryptStream } from '../adapters/crypto/age.ts'
 import { isKeyExists, type Store } from '../adapters/store/store.ts'
@@ -32,8 +33,8 @@ export class BlobStore {
     return new Map((await this.store.list(BLOBS_PREFIX)).map((o) => [o.key, o.size]))
   }
 
-  /** Uploads a spooled file as the blob of `sha256`; returns the stored size. */
-  async putFile(sha256: string, path: string, label: string): Promise<number> {
+  /** Uploads a spooled file of `bytes` as the blob of `sha256`; returns the stored size. */
+  async putFile(sha256: string, path: string, label: string, bytes: number): Promise<number> {
     const source = createReadStream(path)
     const body =
       this.#recipients.length > 0
@@ -42,8 +43,13 @@ export class BlobStore {
     const key = this.keyOf(sha256)
     try {
       // Create-only: the writer role can never replace stored content (docs/storage.md).
-      const { bytes } = await this.store.put(key, body as Readable, { lowMemory: true, ifNoneMatch: '*' })
-      return bytes
+      // Its size sizes the parts (age adds a few bytes per 64 KiB); large ones wait beside the spool.
+      const stored = await this.store.put(key, body as Readable, {
+        ifNoneMatch: '*',
+        expectedBytes: bytes,
+        tempDir: dirname(path),
+      })
+      return stored.bytes
     } catch (error) {
       if (!isKeyExists(error)) throw error
       // Another backup stored the same content meanwhile: its blob serves this one too.

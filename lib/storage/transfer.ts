@@ -66,7 +66,7 @@ export async function readObject(
       const uploads = ctx.uploads
       let upload = uploads.get(key)
       if (!upload) {
-        upload = ctx.blobs.putFile(sha256, spool, label)
+        upload = ctx.blobs.putFile(sha256, spool, label, meter.bytes)
         uploads.set(key, upload)
         how = 'uploaded'
       }

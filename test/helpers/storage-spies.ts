@@ -7,6 +7,8 @@ import type { PutStorageObject, StorageClient } from '../../lib/storage/client.t
 export class CountingStore implements Store {
   readonly location: string
   readonly puts: string[] = []
+  /** The options of each put, by key. */
+  readonly putOptions = new Map<string, PutOptions | undefined>()
   readonly deletes: string[] = []
   readonly #inner: Store
 
@@ -21,6 +23,7 @@ export class CountingStore implements Store {
 
   put(key: string, body: Readable | Buffer | string, options?: PutOptions) {
     this.puts.push(key)
+    this.putOptions.set(key, options)
     return this.#inner.put(key, body, options)
   }
 

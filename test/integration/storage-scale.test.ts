@@ -26,7 +26,8 @@ import {
 const MB = 1024 * 1024
 /**
  * Under half the object: Node, tsx and the AWS SDK take about 120 MB before any transfer
- * (the unchanged backup's peak); multipart buffers add about 24 MiB per transfer.
+ * (the unchanged backup's peak); each transfer adds its two upload parts (5 MiB each for
+ * an object up to about 16 GB; larger parts wait in files).
  */
 const RSS_LIMIT_MB = 240
 let source: StorageProject

@@ -25,6 +25,5 @@ describe('partSizeFor', () => {
 
   it('sizes parts for the largest objects when nothing says how large this one is', () => {
     expect(partSizeFor({})).toBe(16 * MiB)
-    expect(partSizeFor({ lowMemory: true })).toBe(8 * MiB)
   })
 })

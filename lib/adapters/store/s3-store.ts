@@ -82,13 +82,13 @@ const MIN_PART = 5 * MiB
 const UNKNOWN_SIZE_PART = 16 * MiB
 
 /**
- * The part size of a streamed upload. An upload holds PART_BUFFERS parts in memory, so
- * parts are as small as S3 allows while the expected size, three times over (an archive
- * can outgrow its tables: bytea as hex), fits in 10,000 of them: 10 MiB held up to 16 GiB
- * of tables, twice the part size beyond (bench/README.md).
+ * The part size of a streamed upload. An upload holds PART_BUFFERS parts, so parts are
+ * as small as S3 allows while the expected size, three times over (an archive can
+ * outgrow its tables: bytea as hex), fits in 10,000 of them: 5 MiB up to 16 GiB of
+ * tables, larger beyond, and parts over MEMORY_PART_LIMIT wait in files, not in memory.
  */
-export function partSizeFor(options: Pick<PutOptions, 'expectedBytes' | 'lowMemory'>): number {
-  if (options.expectedBytes === undefined) return options.lowMemory ? 8 * MiB : UNKNOWN_SIZE_PART
+export function partSizeFor(options: Pick<PutOptions, 'expectedBytes'>): number {
+  if (options.expectedBytes === undefined) return UNKNOWN_SIZE_PART
   return Math.max(MIN_PART, Math.ceil((3 * options.expectedBytes) / MAX_PARTS / MiB) * MiB)
 }
 

@@ -32,11 +32,6 @@ export interface PutOptions {
   /** Stops the write (and any request in flight) when aborted; the put then rejects. */
   signal?: AbortSignal
   /**
-   * Smaller multipart buffers for one of many concurrent uploads of unknown size
-   * (Storage blobs): 8 MiB parts instead of 16. Stores that do not buffer ignore it.
-   */
-  lowMemory?: boolean
-  /**
    * What the object's size will be about, when the writer knows (an overestimate is
    * fine): a store that uploads in parts sizes them to fit, small parts for a small
    * object. Without it, parts are sized for the largest objects.
