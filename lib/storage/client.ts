@@ -27,6 +27,8 @@ export interface StorageObjectRead extends StorageObjectMetadata {
 }
 
 export interface PutStorageObject {
+  /** The object's size in bytes, as the backup recorded it: sizes the upload's parts. */
+  size: number
   contentType: string | null
   cacheControl: string | null
   userMetadata: Record<string, string> | null

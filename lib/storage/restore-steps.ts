@@ -71,6 +71,7 @@ export function putMetadata(object: StorageObjectEntry): PutStorageObject {
       meta[key.toLowerCase()] = value
   }
   return {
+    size: object.size,
     contentType: object.contentType,
     cacheControl: object.cacheControl,
     userMetadata: Object.keys(meta).length > 0 ? meta : null,

@@ -26,9 +26,15 @@ import type {
 } from './client.ts'
 import type { StorageEndpoint } from './settings.ts'
 
-/** Parts of 8 MiB, two in flight: about 24 MiB of buffers per transfer, whatever the object size. */
-const PART_SIZE = 8 * 1024 * 1024
+const MiB = 1024 * 1024
+/** Parts of 8 MiB, two in flight: about 24 MiB of buffers per transfer up to 78 GiB. */
+const PART_SIZE = 8 * MiB
 const QUEUE_SIZE = 2
+
+/** The part size for an object of `size` bytes: 8 MiB, or larger in whole MiB so it fits in S3's 10,000 parts. */
+export function storagePartSize(size: number): number {
+  return Math.max(PART_SIZE, Math.ceil(size / 10_000 / MiB) * MiB)
+}
 
 export class S3StorageClient implements StorageClient {
   readonly location: string
@@ -136,7 +142,7 @@ export class S3StorageClient implements StorageClient {
         ...(meta.cacheControl ? { CacheControl: meta.cacheControl } : {}),
         ...(meta.userMetadata ? { Metadata: meta.userMetadata } : {}),
       },
-      partSize: PART_SIZE,
+      partSize: storagePartSize(meta.size),
       queueSize: QUEUE_SIZE,
       // We abort ourselves: lib-storage's own abort hides the real error on servers that
       // answer AbortMultipartUpload with 405 (DESIGN.md, s3rver).
