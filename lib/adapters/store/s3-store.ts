@@ -141,12 +141,7 @@ export class S3Store implements Store {
           ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
         },
         stream ?? Buffer.from(body as Buffer | string),
-        {
-          partSize,
-          buffers: PART_BUFFERS,
-          stageDir,
-          signal: options.signal,
-        },
+        { partSize, buffers: PART_BUFFERS, stageDir, signal: options.signal },
       )
       return { bytes }
     } catch (error) {
@@ -343,13 +338,13 @@ function isPreconditionFailed(error: unknown): boolean {
   )
 }
 
-/** Maps SDK and network errors to the catalogue, keeping the S3 error name. */
 /** A local disk that filled while parts were staged on it (ENOSPC, EDQUOT). */
 function diskFull(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code
   return code === 'ENOSPC' || code === 'EDQUOT' ? code : undefined
 }
 
+/** Maps SDK and network errors to the catalogue, keeping the S3 error name. */
 export function s3Error(error: unknown, what: string): LifeboatError {
   if (error instanceof LifeboatError) return error
   const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number }; Code?: string }
