@@ -3,7 +3,6 @@
 // not implement them); content integrity is our own sha256 on every transfer.
 import type { Readable } from 'node:stream'
 import {
-  AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectsCommand,
@@ -14,7 +13,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3'
-import { Upload } from '@aws-sdk/lib-storage'
+import { uploadObject } from '../adapters/store/s3-upload.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { describeUrl } from '../core/secret.ts'
 import type {
@@ -27,9 +26,9 @@ import type {
 import type { StorageEndpoint } from './settings.ts'
 
 const MiB = 1024 * 1024
-/** Parts of 8 MiB, two in flight: about 24 MiB of buffers per transfer up to 78 GiB. */
+/** Parts of 8 MiB, two at a time: 16 MiB per transfer up to 78 GiB (larger parts wait in files). */
 const PART_SIZE = 8 * MiB
-const QUEUE_SIZE = 2
+const PART_BUFFERS = 2
 
 /** The part size for an object of `size` bytes: 8 MiB, or larger in whole MiB so it fits in S3's 10,000 parts. */
 export function storagePartSize(size: number): number {
@@ -132,37 +131,28 @@ export class S3StorageClient implements StorageClient {
     meta: PutStorageObject,
     signal?: AbortSignal,
   ): Promise<void> {
-    const upload = new Upload({
-      client: this.#client,
-      params: {
-        Bucket: bucket,
-        Key: name,
-        Body: body,
-        ContentType: meta.contentType ?? 'application/octet-stream',
-        ...(meta.cacheControl ? { CacheControl: meta.cacheControl } : {}),
-        ...(meta.userMetadata ? { Metadata: meta.userMetadata } : {}),
-      },
-      partSize: storagePartSize(meta.size),
-      queueSize: QUEUE_SIZE,
-      // We abort ourselves: lib-storage's own abort hides the real error on servers that
-      // answer AbortMultipartUpload with 405 (DESIGN.md, s3rver).
-      leavePartsOnError: true,
-    })
-    const stop = () => void upload.abort().catch(() => undefined)
-    signal?.addEventListener('abort', stop, { once: true })
+    // A body waiting for its next chunk hears of the abort through its own end.
+    const onAbort = () => body.destroy(signal!.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      await upload.done()
+      if (signal?.aborted) throw signal.reason
+      await uploadObject(
+        this.#client,
+        {
+          Bucket: bucket,
+          Key: name,
+          ContentType: meta.contentType ?? 'application/octet-stream',
+          ...(meta.cacheControl ? { CacheControl: meta.cacheControl } : {}),
+          ...(meta.userMetadata ? { Metadata: meta.userMetadata } : {}),
+        },
+        body,
+        { partSize: storagePartSize(meta.size), buffers: PART_BUFFERS, signal },
+      )
     } catch (error) {
-      const uploadId = (upload as unknown as { uploadId?: string }).uploadId
-      if (uploadId) {
-        await this.#client
-          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: name, UploadId: uploadId }))
-          .catch(() => undefined)
-      }
       body.destroy()
       throw this.#error(error, `writing ${bucket}/${name}`)
     } finally {
-      signal?.removeEventListener('abort', stop)
+      signal?.removeEventListener('abort', onAbort)
     }
   }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { uploadObject } from '../../lib/adapters/store/s3-upload.ts'
+import { type UploadShape, uploadObject } from '../../lib/adapters/store/s3-upload.ts'
 import { S3MultipartReceiver } from '../helpers/s3-multipart-receiver.ts'
 
 const KiB = 1024
@@ -68,10 +68,11 @@ describe.each([
   ['in memory buffers', false],
   ['files', true],
 ])('an S3 upload through parts held in %s', (_, staged) => {
-  const shape = (extra: { signal?: AbortSignal } = {}) => ({
+  const shape = (extra: { signal?: AbortSignal } = {}): UploadShape => ({
     partSize: PART,
     buffers: 2,
-    stageDir: staged ? stage : undefined,
+    tempDir: stage,
+    memoryPartLimit: staged ? 0 : undefined,
     ...extra,
   })
 
@@ -146,10 +147,11 @@ describe.each([
 })
 
 describe('an S3 upload through parts staged in files', () => {
-  const shape = {
+  const shape: UploadShape = {
     partSize: PART,
     buffers: 2,
-    get stageDir() {
+    memoryPartLimit: 0,
+    get tempDir() {
       return stage
     },
   }

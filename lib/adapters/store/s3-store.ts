@@ -5,7 +5,6 @@
 // Every request has connect, idle-socket and response timeouts: an endpoint that
 // accepts the connection and never answers fails as STORE_UNREACHABLE, never hangs.
 
-import { tmpdir } from 'node:os'
 import type { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
@@ -21,7 +20,7 @@ import {
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
-import { uploadObject } from './s3-upload.ts'
+import { stageFolder, uploadObject } from './s3-upload.ts'
 import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 /** Seconds a request may wait without a byte moving (LIFEBOAT_STORE_TIMEOUT overrides). */
@@ -85,7 +84,7 @@ const UNKNOWN_SIZE_PART = 16 * MiB
  * The part size of a streamed upload. An upload holds PART_BUFFERS parts, so parts are
  * as small as S3 allows while the expected size, three times over (an archive can
  * outgrow its tables: bytea as hex), fits in 10,000 of them: 5 MiB up to 16 GiB of
- * tables, larger beyond, and parts over MEMORY_PART_LIMIT wait in files, not in memory.
+ * tables, larger beyond, and parts over 8 MiB wait in files, not in memory (s3-upload.ts).
  */
 export function partSizeFor(options: Pick<PutOptions, 'expectedBytes'>): number {
   if (options.expectedBytes === undefined) return UNKNOWN_SIZE_PART
@@ -94,11 +93,6 @@ export function partSizeFor(options: Pick<PutOptions, 'expectedBytes'>): number 
 
 /** Part buffers of an upload: one part is sent while the next fills, or two are sent at once. */
 const PART_BUFFERS = 2
-/**
- * The largest part an upload holds in memory: two of them are what the 120 MB target
- * leaves room for (bench/README.md). Larger parts wait in files (s3-part-slots.ts).
- */
-const MEMORY_PART_LIMIT = 8 * MiB
 
 export class S3Store implements Store {
   readonly location: string
@@ -124,8 +118,7 @@ export class S3Store implements Store {
     body: Readable | Buffer | string,
     options: PutOptions = {},
   ): Promise<{ bytes: number }> {
-    const partSize = partSizeFor(options)
-    const stageDir = partSize > MEMORY_PART_LIMIT ? (options.tempDir ?? tmpdir()) : undefined
+    const shape = { partSize: partSizeFor(options), buffers: PART_BUFFERS, tempDir: options.tempDir }
     const stream = typeof body === 'string' || Buffer.isBuffer(body) ? undefined : body
     // A body waiting for its next chunk hears of the abort through its own end.
     const onAbort = () => stream?.destroy(options.signal!.reason)
@@ -141,7 +134,7 @@ export class S3Store implements Store {
           ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
         },
         stream ?? Buffer.from(body as Buffer | string),
-        { partSize, buffers: PART_BUFFERS, stageDir, signal: options.signal },
+        { ...shape, signal: options.signal },
       )
       return { bytes }
     } catch (error) {
@@ -153,11 +146,11 @@ export class S3Store implements Store {
           { cause: error },
         )
       }
-      const full = stageDir ? diskFull(error) : undefined
+      const full = diskFull(error)
       if (full) {
         throw new LifeboatError(
           'TEMP_DISK_FULL',
-          `cannot write ${this.locate(key)}: the temp folder ${stageDir} ran out of space (${full}) for the upload's parts`,
+          `cannot write ${this.locate(key)}: the temp folder ${stageFolder(shape)} ran out of space (${full}) for the upload's parts`,
           { cause: error },
         )
       }
@@ -338,7 +331,7 @@ function isPreconditionFailed(error: unknown): boolean {
   )
 }
 
-/** A local disk that filled while parts were staged on it (ENOSPC, EDQUOT). */
+/** A local disk that filled while parts were staged on it (ENOSPC, EDQUOT: never the store's). */
 function diskFull(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code
   return code === 'ENOSPC' || code === 'EDQUOT' ? code : undefined

@@ -9,6 +9,7 @@
 // default `WHEN_SUPPORTED` does), UploadPart, and CompleteMultipartUpload with each
 // part's ETag and checksum. `IfNoneMatch` goes on the request that makes the object appear.
 // Parts larger than an upload may hold in memory wait in files instead (s3-part-slots.ts).
+import { tmpdir } from 'node:os'
 import {
   AbortMultipartUploadCommand,
   ChecksumAlgorithm,
@@ -26,15 +27,25 @@ export interface UploadTarget {
   Bucket: string
   Key: string
   ContentType: string
+  CacheControl?: string
+  Metadata?: Record<string, string>
   IfNoneMatch?: string
 }
+
+/**
+ * The largest part an upload holds in memory: two of them are what the 120 MB target
+ * leaves room for (bench/README.md). Larger parts wait in files (s3-part-slots.ts).
+ */
+export const MEMORY_PART_LIMIT = 8 * 1024 * 1024
 
 export interface UploadShape {
   partSize: number
   /** Part buffers: as many parts as there are are sent at once, and the next waits for one. */
   buffers: number
-  /** A folder where the parts wait, in files, instead of in memory buffers. */
-  stageDir?: string | undefined
+  /** Where parts over the memory limit wait, in files (the OS temp folder without it). */
+  tempDir?: string | undefined
+  /** The largest part held in memory (MEMORY_PART_LIMIT without it). */
+  memoryPartLimit?: number
   /** Stops the requests in flight; the upload then rejects with the signal's reason. */
   signal?: AbortSignal | undefined
 }
@@ -160,8 +171,11 @@ class PooledUpload {
   /** A slot to fill: a new one while there are fewer than `buffers`, else the next one a stored part gives back. */
   async #take(): Promise<PartSlot> {
     if (this.#slots.length < this.#shape.buffers) {
-      const { stageDir, partSize } = this.#shape
-      const slot = stageDir ? await FileSlot.create(stageDir, partSize) : new BufferSlot(partSize)
+      const { partSize, memoryPartLimit = MEMORY_PART_LIMIT } = this.#shape
+      const slot =
+        partSize > memoryPartLimit
+          ? await FileSlot.create(stageFolder(this.#shape), partSize)
+          : new BufferSlot(partSize)
       this.#slots.push(slot)
       return slot
     }
@@ -244,6 +258,8 @@ class PooledUpload {
         Bucket: this.#target.Bucket,
         Key: this.#target.Key,
         ContentType: this.#target.ContentType,
+        ...(this.#target.CacheControl ? { CacheControl: this.#target.CacheControl } : {}),
+        ...(this.#target.Metadata ? { Metadata: this.#target.Metadata } : {}),
         ...(checksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
       }),
       this.#options(),
@@ -272,3 +288,6 @@ function checksumsOf(stored: Partial<Omit<CompletedPart, 'PartNumber' | 'ETag'>>
     ...(stored.ChecksumSHA256 ? { ChecksumSHA256: stored.ChecksumSHA256 } : {}),
   }
 }
+
+/** Where an upload's parts over MEMORY_PART_LIMIT wait. */
+export const stageFolder = (shape: Pick<UploadShape, 'tempDir'>): string => shape.tempDir ?? tmpdir()
