@@ -36,6 +36,8 @@ export class S3MultipartReceiver {
   readonly problems: string[] = []
   /** What CreateMultipartUpload asked for in `x-amz-checksum-algorithm`. */
   checksumAlgorithm: string | undefined
+  /** The headers of the request that created the object (PutObject or CreateMultipartUpload). */
+  objectHeaders: IncomingMessage['headers'] | undefined
   #held: (() => void)[] = []
   #open = 0
   /** The most UploadPart requests open at one time. */
@@ -72,6 +74,7 @@ export class S3MultipartReceiver {
     if (request.method === 'POST' && q.has('uploads')) {
       this.requests.push('CreateMultipartUpload')
       this.checksumAlgorithm = request.headers['x-amz-checksum-algorithm'] as string | undefined
+      this.objectHeaders = request.headers
       return this.#xml(
         response,
         '<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>',
@@ -88,6 +91,7 @@ export class S3MultipartReceiver {
     }
     if (request.method === 'PUT') {
       this.requests.push('PutObject')
+      this.objectHeaders = request.headers
       const sent = request.headers['x-amz-checksum-crc32'] as string | undefined
       if (sent !== undefined && sent !== crcOf(body)) {
         this.problems.push(`PutObject: x-amz-checksum-crc32 ${sent} is not the CRC32 of its bytes`)

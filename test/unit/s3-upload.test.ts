@@ -97,6 +97,24 @@ describe.each([
     expect(receiver.stored?.equals(bytes)).toBe(true)
   })
 
+  test.each([
+    ['one part', PART],
+    ['parts', 3 * PART],
+  ])('an object in %s carries its content type, cache control and metadata', async (_, size) => {
+    const described = {
+      ...target,
+      ContentType: 'image/png',
+      CacheControl: 'max-age=3600',
+      Metadata: { owner: 'ada' },
+    }
+    await uploadObject(client, described, chunked(randomBytes(size), 64 * KiB), shape())
+    expect(receiver.objectHeaders).toMatchObject({
+      'content-type': 'image/png',
+      'cache-control': 'max-age=3600',
+      'x-amz-meta-owner': 'ada',
+    })
+  })
+
   test('a body exactly two parts long ends with a full part, not an empty one', async () => {
     const bytes = randomBytes(2 * PART)
     await uploadObject(client, target, chunked(bytes, PART), shape())
