@@ -13,7 +13,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3'
-import { uploadObject } from '../adapters/store/s3-upload.ts'
+import { partSizeFor, uploadObject } from '../adapters/store/s3-upload.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { describeUrl } from '../core/secret.ts'
 import type {
@@ -24,16 +24,6 @@ import type {
   StorageObjectRead,
 } from './client.ts'
 import type { StorageEndpoint } from './settings.ts'
-
-const MiB = 1024 * 1024
-/** Parts of 8 MiB, two at a time: 16 MiB per transfer up to 78 GiB (larger parts wait in files). */
-const PART_SIZE = 8 * MiB
-const PART_BUFFERS = 2
-
-/** The part size for an object of `size` bytes: 8 MiB, or larger in whole MiB so it fits in S3's 10,000 parts. */
-export function storagePartSize(size: number): number {
-  return Math.max(PART_SIZE, Math.ceil(size / 10_000 / MiB) * MiB)
-}
 
 export class S3StorageClient implements StorageClient {
   readonly location: string
@@ -131,11 +121,7 @@ export class S3StorageClient implements StorageClient {
     meta: PutStorageObject,
     signal?: AbortSignal,
   ): Promise<void> {
-    // A body waiting for its next chunk hears of the abort through its own end.
-    const onAbort = () => body.destroy(signal!.reason)
-    signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      if (signal?.aborted) throw signal.reason
       await uploadObject(
         this.#client,
         {
@@ -146,13 +132,11 @@ export class S3StorageClient implements StorageClient {
           ...(meta.userMetadata ? { Metadata: meta.userMetadata } : {}),
         },
         body,
-        { partSize: storagePartSize(meta.size), buffers: PART_BUFFERS, signal },
+        // The same parts as the backup store's for this object: sized to fit, large ones in files.
+        { partSize: partSizeFor({ expectedBytes: meta.size }), signal },
       )
     } catch (error) {
-      body.destroy()
       throw this.#error(error, `writing ${bucket}/${name}`)
-    } finally {
-      signal?.removeEventListener('abort', onAbort)
     }
   }
 

@@ -1,8 +1,8 @@
-// The part size of an upload to S3 (lib/adapters/store/s3-store.ts `partSizeFor`):
+// The part size of an upload to S3 (lib/adapters/store/s3-upload.ts `partSizeFor`):
 // as small as S3 allows, so a backup's memory stays low, and never so small that the
 // archive could need more than S3's 10,000 parts.
 import { describe, expect, it } from 'vitest'
-import { partSizeFor } from '../../lib/adapters/store/s3-store.ts'
+import { partSizeFor } from '../../lib/adapters/store/s3-upload.ts'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -70,7 +71,7 @@ describe.each([
 ])('an S3 upload through parts held in %s', (_, staged) => {
   const shape = (extra: { signal?: AbortSignal } = {}): UploadShape => ({
     partSize: PART,
-    buffers: 2,
+    slots: 2,
     tempDir: stage,
     memoryPartLimit: staged ? 0 : undefined,
     ...extra,
@@ -164,10 +165,35 @@ describe.each([
   })
 })
 
+describe('an S3 upload of a stream', () => {
+  test('an abort while the body waits for its next chunk ends the upload and destroys the body', async () => {
+    const body = new PassThrough()
+    body.write(randomBytes(3 * PART))
+    const stop = new AbortController()
+    const upload = uploadObject(client, target, body, { partSize: PART, signal: stop.signal })
+    while (receiver.parts.size < 2) await sleep(10)
+    stop.abort(new Error('interrupted'))
+    await expect(upload).rejects.toThrow('interrupted')
+    expect(body.destroyed).toBe(true)
+    expect(receiver.aborted).toBe(true)
+  })
+
+  test('a signal aborted before the upload starts sends nothing and destroys the body', async () => {
+    const body = new PassThrough()
+    const stop = new AbortController()
+    stop.abort(new Error('interrupted'))
+    await expect(uploadObject(client, target, body, { partSize: PART, signal: stop.signal })).rejects.toThrow(
+      'interrupted',
+    )
+    expect(body.destroyed).toBe(true)
+    expect(receiver.requests).toEqual([])
+  })
+})
+
 describe('an S3 upload through parts staged in files', () => {
   const shape: UploadShape = {
     partSize: PART,
-    buffers: 2,
+    slots: 2,
     memoryPartLimit: 0,
     get tempDir() {
       return stage

@@ -1,5 +1,5 @@
 // S3 (or any S3-compatible API) as a store: streaming multipart uploads through a fixed
-// set of part buffers (s3-upload.ts); a failed upload is aborted so nothing half-written
+// set of part slots (s3-upload.ts); a failed upload is aborted so nothing half-written
 // looks complete. Create-only puts send `If-None-Match: *` on PutObject or
 // CompleteMultipartUpload, the two requests that make an object appear; no HEAD first.
 // Every request has connect, idle-socket and response timeouts: an endpoint that
@@ -20,7 +20,7 @@ import {
 import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
-import { stageFolder, uploadObject } from './s3-upload.ts'
+import { partSizeFor, stageFolder, uploadObject } from './s3-upload.ts'
 import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 /** Seconds a request may wait without a byte moving (LIFEBOAT_STORE_TIMEOUT overrides). */
@@ -73,27 +73,6 @@ export function createS3Client(settings: S3Settings): S3Client {
   return new S3Client(config)
 }
 
-const MiB = 1024 * 1024
-/** S3's limit of parts per multipart upload, and its least part size. */
-const MAX_PARTS = 10_000
-const MIN_PART = 5 * MiB
-/** Parts for an object of unknown size: 16 MiB reaches 156 GiB. */
-const UNKNOWN_SIZE_PART = 16 * MiB
-
-/**
- * The part size of a streamed upload. An upload holds PART_BUFFERS parts, so parts are
- * as small as S3 allows while the expected size, three times over (an archive can
- * outgrow its tables: bytea as hex), fits in 10,000 of them: 5 MiB up to 16 GiB of
- * tables, larger beyond, and parts over 8 MiB wait in files, not in memory (s3-upload.ts).
- */
-export function partSizeFor(options: Pick<PutOptions, 'expectedBytes'>): number {
-  if (options.expectedBytes === undefined) return UNKNOWN_SIZE_PART
-  return Math.max(MIN_PART, Math.ceil((3 * options.expectedBytes) / MAX_PARTS / MiB) * MiB)
-}
-
-/** Part buffers of an upload: one part is sent while the next fills, or two are sent at once. */
-const PART_BUFFERS = 2
-
 export class S3Store implements Store {
   readonly location: string
   readonly #client: S3Client
@@ -118,13 +97,8 @@ export class S3Store implements Store {
     body: Readable | Buffer | string,
     options: PutOptions = {},
   ): Promise<{ bytes: number }> {
-    const shape = { partSize: partSizeFor(options), buffers: PART_BUFFERS, tempDir: options.tempDir }
-    const stream = typeof body === 'string' || Buffer.isBuffer(body) ? undefined : body
-    // A body waiting for its next chunk hears of the abort through its own end.
-    const onAbort = () => stream?.destroy(options.signal!.reason)
-    options.signal?.addEventListener('abort', onAbort, { once: true })
+    const shape = { partSize: partSizeFor(options), tempDir: options.tempDir }
     try {
-      if (options.signal?.aborted) throw options.signal.reason
       const bytes = await uploadObject(
         this.#client,
         {
@@ -133,12 +107,11 @@ export class S3Store implements Store {
           ContentType: options.contentType ?? 'application/octet-stream',
           ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
         },
-        stream ?? Buffer.from(body as Buffer | string),
+        typeof body === 'string' ? Buffer.from(body) : body,
         { ...shape, signal: options.signal },
       )
       return { bytes }
     } catch (error) {
-      stream?.destroy()
       if (options.ifNoneMatch && isPreconditionFailed(error)) {
         throw new LifeboatError(
           'STORE_KEY_EXISTS',
@@ -155,8 +128,6 @@ export class S3Store implements Store {
         )
       }
       throw s3Error(error, `cannot write ${this.locate(key)}`)
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort)
     }
   }
 

@@ -1,6 +1,6 @@
-// A streamed upload to S3 through a fixed set of part buffers: the body is copied into
+// A streamed upload to S3 through a fixed set of part slots: the body is copied into
 // one, sent as a part when full while the next one fills, and each is filled again once
-// its part is stored. The memory is `buffers` parts whatever the object's size, and
+// its part is stored. The memory is two parts (or two files) whatever the size, and
 // none of it turns into garbage: lib-storage concatenated a fresh buffer for every part,
 // which V8 freed late (a demo backup to S3: 128–168 MB with it, 116–120 MB with two
 // buffers of our own; bench/README.md).
@@ -10,6 +10,7 @@
 // part's ETag and checksum. `IfNoneMatch` goes on the request that makes the object appear.
 // Parts larger than an upload may hold in memory wait in files instead (s3-part-slots.ts).
 import { tmpdir } from 'node:os'
+import { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
   ChecksumAlgorithm,
@@ -32,16 +33,35 @@ export interface UploadTarget {
   IfNoneMatch?: string
 }
 
+const MiB = 1024 * 1024
+/** S3's limit of parts per multipart upload, and its least part size. */
+const MAX_PARTS = 10_000
+const MIN_PART = 5 * MiB
+/** Parts for an object of unknown size: 16 MiB reaches 156 GiB. */
+const UNKNOWN_SIZE_PART = 16 * MiB
+/** Part slots of an upload: one part is sent while the next fills, or two are sent at once. */
+const PART_SLOTS = 2
 /**
  * The largest part an upload holds in memory: two of them are what the 120 MB target
  * leaves room for (bench/README.md). Larger parts wait in files (s3-part-slots.ts).
  */
-export const MEMORY_PART_LIMIT = 8 * 1024 * 1024
+export const MEMORY_PART_LIMIT = 8 * MiB
+
+/**
+ * The part size of a streamed upload of about `expectedBytes`: as small as S3 allows
+ * while that size, three times over (an archive can outgrow its tables: bytea as hex),
+ * fits in 10,000 parts: 5 MiB up to 16 GiB, larger beyond (and then, over
+ * MEMORY_PART_LIMIT, waiting in files rather than in memory).
+ */
+export function partSizeFor(options: { expectedBytes?: number | undefined }): number {
+  if (options.expectedBytes === undefined) return UNKNOWN_SIZE_PART
+  return Math.max(MIN_PART, Math.ceil((3 * options.expectedBytes) / MAX_PARTS / MiB) * MiB)
+}
 
 export interface UploadShape {
   partSize: number
-  /** Part buffers: as many parts as there are are sent at once, and the next waits for one. */
-  buffers: number
+  /** Part slots: as many parts as there are are sent at once, and the next waits for one (2 without it). */
+  slots?: number
   /** Where parts over the memory limit wait, in files (the OS temp folder without it). */
   tempDir?: string | undefined
   /** The largest part held in memory (MEMORY_PART_LIMIT without it). */
@@ -50,23 +70,29 @@ export interface UploadShape {
   signal?: AbortSignal | undefined
 }
 
-/** S3's limit of parts per multipart upload. */
-const MAX_PARTS = 10_000
-
 /**
  * Stores `body` under the target's key and returns its size. On any failure the
- * multipart upload (if one began) is aborted, so no half-written object appears.
+ * multipart upload (if one began) is aborted, so no half-written object appears, and a
+ * stream body is destroyed.
  */
 export async function uploadObject(
   client: S3Client,
   target: UploadTarget,
-  body: Buffer | AsyncIterable<Buffer | string>,
+  body: Buffer | Readable | AsyncIterable<Buffer | string>,
   shape: UploadShape,
 ): Promise<number> {
+  const stream = body instanceof Readable ? body : undefined
+  if (shape.signal?.aborted) {
+    stream?.destroy()
+    throw shape.signal.reason
+  }
   if (Buffer.isBuffer(body) && body.length <= shape.partSize) {
     await client.send(new PutObjectCommand({ ...target, Body: body }), requestOptions(shape.signal))
     return body.length
   }
+  // A body waiting for its next chunk hears of the abort through its own end.
+  const onAbort = () => stream?.destroy(shape.signal!.reason)
+  shape.signal?.addEventListener('abort', onAbort, { once: true })
   const upload = new PooledUpload(client, target, shape)
   try {
     for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
@@ -75,9 +101,11 @@ export async function uploadObject(
     await upload.finish()
     return upload.bytes
   } catch (error) {
+    stream?.destroy()
     await upload.abort()
     throw error
   } finally {
+    shape.signal?.removeEventListener('abort', onAbort)
     await upload.dispose()
   }
 }
@@ -168,9 +196,9 @@ class PooledUpload {
     await Promise.all(this.#slots.map((slot) => slot.dispose()))
   }
 
-  /** A slot to fill: a new one while there are fewer than `buffers`, else the next one a stored part gives back. */
+  /** A slot to fill: a new one while there are fewer than `slots`, else the next one a stored part gives back. */
   async #take(): Promise<PartSlot> {
-    if (this.#slots.length < this.#shape.buffers) {
+    if (this.#slots.length < (this.#shape.slots ?? PART_SLOTS)) {
       const { partSize, memoryPartLimit = MEMORY_PART_LIMIT } = this.#shape
       const slot =
         partSize > memoryPartLimit
