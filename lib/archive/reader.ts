@@ -1,6 +1,6 @@
 // Reads archive format v1 as one stream: [decrypt] -> gunzip -> tar entries, handed
 // one at a time, in archive order, to a consumer that streams each one.
-import { Readable, type Transform, Writable } from 'node:stream'
+import { Readable, type Stream, type Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
@@ -83,26 +83,52 @@ export async function readArchive(
       })
     },
   })
-  const sink = parserSink(parser)
+  // 1 MiB output chunks, not zlib's 16 KiB: each chunk is a round trip to the thread pool.
+  const stages = [
+    ...(options.transforms ?? []),
+    createGunzip({ chunkSize: READ_CHUNK_BYTES }),
+    parserSink(parser),
+  ]
+  const source = watchInput(input, stages)
   try {
-    // 1 MiB output chunks, not zlib's 16 KiB: each chunk is a round trip to the thread pool.
-    await pipeline(
-      [input, ...(options.transforms ?? []), createGunzip({ chunkSize: READ_CHUNK_BYTES }), sink],
-      {
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-    )
+    await pipeline([input, ...stages], {
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
     await chain
   } catch (error) {
     // gzip checks its CRC only at the very end: then no particular file is to blame.
     const crc = /incorrect data check/i.test((error as Error).message ?? '')
-    const mapped = archiveError(error, current && !crc ? `${options.where} (in ${current})` : options.where)
+    const mapped =
+      source.failure && !options.signal?.aborted
+        ? unreadable(source.failure, options.where)
+        : archiveError(error, current && !crc ? `${options.where} (in ${current})` : options.where)
     readFailed = true
     for (const stream of open) stream.destroy(mapped)
     await chain.catch(() => undefined)
     throw handlerError ?? mapped
   }
   if (handlerError !== undefined) throw handlerError
+}
+
+/**
+ * Records the input's own failure (the store or the disk could not give its bytes), as
+ * opposed to one of the stages after it, which the pipeline then passes back to the
+ * input: listening before the pipeline does, the first 'error' tells which came first.
+ */
+function watchInput(input: Readable, stages: Stream[]): { failure?: Error } {
+  const watch: { failure?: Error } = {}
+  let downstream = false
+  for (const stage of stages) stage.once('error', () => (downstream = true))
+  input.once('error', (error: Error) => {
+    if (!downstream) watch.failure = error
+  })
+  return watch
+}
+
+/** The bytes could not be read: not a verdict on the archive, whose remaining bytes nobody saw. */
+function unreadable(error: Error, where: string): LifeboatError {
+  if (isLifeboatError(error)) return error
+  return new LifeboatError('STORE_IO', `cannot read ${where}: ${error.message}`, { cause: error })
 }
 
 /** The tar parser as the pipeline's last stage: it ends once the parser has read every entry. */

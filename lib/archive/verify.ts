@@ -122,6 +122,8 @@ export async function verifyArchive(input: Readable, options: VerifyOptions): Pr
   }
 }
 
+const NOT_A_VERDICT = new Set(['DECRYPT_FAILED', 'METADATA_TOO_LARGE', 'STORE_IO', 'INTERRUPTED'])
+
 /** Streams every file once: its sha256, size and rows; the small files kept (bounded). */
 async function readAndMeasure(input: Readable, options: VerifyOptions, findings: Findings): Promise<void> {
   const expectedByFile = new Map(options.expected?.tables.map((t) => [t.file, t]) ?? [])
@@ -147,9 +149,9 @@ async function readAndMeasure(input: Readable, options: VerifyOptions, findings:
       { where: options.where, transforms: options.transforms ?? [], signal: options.signal },
     )
   } catch (error) {
-    // Decryption problems are about the key, not the archive; an oversized file is refused at once.
-    if (isLifeboatError(error) && (error.code === 'DECRYPT_FAILED' || error.code === 'METADATA_TOO_LARGE'))
-      throw error
+    // Decryption problems are about the key, not the archive; an oversized file is refused
+    // at once; bytes that could not be read (the store, the disk) say nothing of the archive.
+    if (isLifeboatError(error) && NOT_A_VERDICT.has(error.code)) throw error
     const message = isLifeboatError(error) ? error.message : String(error)
     const broken = /\(in ([^)]+)\)/.exec(message)?.[1]
     if (broken) findings.failed.add(broken)

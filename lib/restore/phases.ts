@@ -234,7 +234,8 @@ const load: Phase<RestoreContext> = {
 async function blameArchive(context: RestoreContext, scope: PhaseScope, error: unknown): Promise<unknown> {
   const code = isLifeboatError(error) ? error.code : undefined
   if (context.verifiedWhole || code === 'VERIFY_FAILED' || code === 'INTERRUPTED') return error
-  if (code === 'DB_UNREACHABLE' || scope.signal.aborted) return error
+  // Bytes that could not be read (a download that broke off) cannot be read again either.
+  if (code === 'DB_UNREACHABLE' || code === 'STORE_IO' || scope.signal.aborted) return error
   await context.cursor!.close()
   scope.emit({ type: 'step', message: `the load failed: checking the whole archive to see why` })
   try {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { gunzipSync, gzipSync } from 'node:zlib'
+import { constants, gunzipSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
@@ -166,7 +166,7 @@ describe('a data file that is not the manifest’s, found while loading', () => 
  */
 function heldStore(
   store: FileStore,
-  hold: { at: (size: number) => number; until: Promise<void>; cut?: boolean },
+  hold: { at: (archive: Buffer) => number; until: Promise<void>; cut?: boolean },
 ): Store {
   return new Proxy(store, {
     get(target, property) {
@@ -177,7 +177,7 @@ function heldStore(
       return async (key: string) => {
         if (!key.endsWith('.tar.gz')) return target.get(key)
         const whole = await readAll(await target.get(key))
-        const at = hold.at(whole.length)
+        const at = hold.at(whole)
         return Readable.from(
           (async function* () {
             yield whole.subarray(0, at)
@@ -189,6 +189,26 @@ function heldStore(
       }
     },
   })
+}
+
+/** The first byte of the compressed archive from which on `marker` has been decoded. */
+function offsetPast(archive: Buffer, marker: string): number {
+  const decoded = (bytes: number) => {
+    try {
+      return gunzipSync(archive.subarray(0, bytes), { finishFlush: constants.Z_SYNC_FLUSH })
+    } catch {
+      return Buffer.alloc(0)
+    }
+  }
+  let low = 0
+  let high = archive.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (decoded(middle).includes(marker)) high = middle
+    else low = middle + 1
+  }
+  expect(decoded(low).includes('"first note 3000"')).toBe(false)
+  return low
 }
 
 /** Resolves when the restore starts loading its first table. */
@@ -215,7 +235,7 @@ describe('a stored archive is loaded while it downloads', () => {
     const target = await emptyTarget('one_pass_streamed')
     const events: ProgressEvent[] = []
     const deps = restoreDeps(store, events)
-    deps.store = heldStore(store, { at: (size) => size - 100, until: loadStarted(deps) })
+    deps.store = heldStore(store, { at: (archive) => archive.length - 100, until: loadStarted(deps) })
     const result = await restore(deps, 'latest', target, { createSchema: true })
     const firstLoad = events.findIndex((e) => e.type === 'table-start' && e.phase === 'load')
     const downloaded = events.findIndex((e) => e.type === 'phase-done' && e.phase === 'download')
@@ -232,12 +252,37 @@ describe('a stored archive is loaded while it downloads', () => {
     const target = await emptyTarget('one_pass_cut')
     const before = await fingerprint(target)
     const deps = restoreDeps(store)
-    deps.store = heldStore(store, { at: (size) => size >> 1, until: loadStarted(deps), cut: true })
+    deps.store = heldStore(store, {
+      at: (archive) => archive.length >> 1,
+      until: loadStarted(deps),
+      cut: true,
+    })
     const error = await failure(restore(deps, 'latest', target, { createSchema: true }))
     expect(error.code).toBe('RESTORE_FAILED')
     expect(error.message).toContain('[STORE_IO]')
     expect(error.message).toContain('the target is unchanged')
     expect(error.message).toContain(`cannot download ${store.locate(backup.key)}: connection reset by peer`)
+    expect(await fingerprint(target)).toEqual(before)
+    expect(readdirSync(deps.tempDir)).toEqual([])
+  })
+
+  it('a download cut off inside the table being loaded: the download is named, not the archive', async () => {
+    const store = folderStore()
+    const backup = await backupOf(source.url, store)
+    const target = await emptyTarget('one_pass_cut_inside')
+    const before = await fingerprint(target)
+    const events: ProgressEvent[] = []
+    const deps = restoreDeps(store, events)
+    // app.first's load has begun and cannot end: the rest of its rows are behind the cut.
+    const at = (archive: Buffer) => offsetPast(archive, '"first note 100"')
+    deps.store = heldStore(store, { at, until: loadStarted(deps), cut: true })
+    const error = await failure(restore(deps, 'latest', target, { createSchema: true }))
+    expect(error.code).toBe('RESTORE_FAILED')
+    expect(error.message).toContain(
+      'loading app.first failed [STORE_IO], rolled back; the target is unchanged',
+    )
+    expect(error.message).toContain(`cannot download ${store.locate(backup.key)}: connection reset by peer`)
+    expect(loaded(events)).toEqual([])
     expect(await fingerprint(target)).toEqual(before)
     expect(readdirSync(deps.tempDir)).toEqual([])
   })

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -13,7 +14,9 @@ import { archiveKey, sidecarKey } from '../../lib/archive/layout.ts'
 import { FORMAT_VERSION, type Manifest, type TableEntry } from '../../lib/archive/manifest.ts'
 import { sealArchive, startArchiveUpload, totalsOf } from '../../lib/archive/upload.ts'
 import { readVerifiedArchive, type VerifiedEntry } from '../../lib/archive/verified-read.ts'
+import { verifyArchive } from '../../lib/archive/verify.ts'
 import type { LifeboatError } from '../../lib/core/errors.ts'
+import { servedBytes } from '../helpers/served-bytes.ts'
 import { tempFolder } from './restore-fixtures.ts'
 
 const ROWS = Array.from({ length: 20_000 }, (_, i) => `{"id":"${i}","note":"row ${i}"}\n`).join('')
@@ -87,14 +90,15 @@ beforeAll(async () => {
 })
 
 /** Reads `path` with the verified reader; every data file is consumed as a loader would. */
-async function read(path: string, expected = sidecar) {
+async function read(path: string | Readable, expected = sidecar) {
   const handed: { kind: string; path: string; content: string }[] = []
   const consume = async (entry: VerifiedEntry) => {
     const content = entry.kind === 'data' ? await text(entry.stream) : entry.sql
     handed.push({ kind: entry.kind, path: entry.path, content })
   }
   try {
-    await readVerifiedArchive(createReadStream(path), expected, consume, { where: 'the archive' })
+    const input = typeof path === 'string' ? createReadStream(path) : path
+    await readVerifiedArchive(input, expected, consume, { where: 'the archive' })
     return { handed }
   } catch (error) {
     return { handed, error: error as LifeboatError }
@@ -165,5 +169,38 @@ describe('readVerifiedArchive', () => {
   it('fails when the archive’s own manifest is not the sidecar', async () => {
     const { error } = await read(archive, { ...sidecar, startedAt: '2026-11-24T02:00:00.000Z' })
     expect(error?.message).toContain('manifest.json: differs from the manifest stored beside the archive')
+  })
+})
+
+/** The archive with its deflate data overwritten early on: gunzip fails while bytes still come. */
+function garbled(): Buffer {
+  const bytes = Buffer.from(readFileSync(archive))
+  bytes.fill(0xff, 200, 264)
+  return bytes
+}
+
+describe('bytes that cannot be read are not a verdict on the archive', () => {
+  it('the verified read fails with STORE_IO when its input breaks', async () => {
+    const bytes = readFileSync(archive)
+    const { error } = await read(servedBytes(bytes, bytes.length >> 1))
+    expect(error?.code).toBe('STORE_IO')
+    expect(error?.message).toBe('cannot read the archive: connection reset by peer')
+  })
+
+  it('the verify pass throws STORE_IO rather than reporting the archive as failed', async () => {
+    const bytes = readFileSync(archive)
+    const verifying = verifyArchive(servedBytes(bytes, bytes.length >> 1), {
+      where: 'the archive',
+      expected: sidecar,
+    })
+    await expect(verifying).rejects.toMatchObject({ code: 'STORE_IO' })
+  })
+
+  it('a broken gzip stream is still the archive’s fault, though the reader then stops its input', async () => {
+    const { error } = await read(servedBytes(garbled()))
+    expect(error?.code).toBe('ARCHIVE_CORRUPT')
+    const verdict = await verifyArchive(servedBytes(garbled()), { where: 'the archive', expected: sidecar })
+    expect(verdict.ok).toBe(false)
+    expect(verdict.problems[0]).toContain('is not a valid gzip stream')
   })
 })

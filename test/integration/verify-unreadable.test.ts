@@ -1,0 +1,73 @@
+// A store that breaks while an archive is read says nothing about the backup: the
+// verify run fails with STORE_IO (retry it), and the backup is not reported as failed.
+import { buffer } from 'node:stream/consumers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { FileStore } from '../../lib/adapters/store/file-store.ts'
+import type { Store } from '../../lib/adapters/store/store.ts'
+import { LifeboatError } from '../../lib/core/errors.ts'
+import { verifyBackups } from '../../lib/verify/verify-backups.ts'
+import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
+import { servedBytes } from '../helpers/served-bytes.ts'
+import { testTrust } from '../helpers/signing.ts'
+import { backupOf, folderStore } from './restore-fixtures.ts'
+
+let source: { name: string; url: string }
+
+beforeAll(async () => {
+  source = await createDatabase('verify_unreadable')
+  await sql(
+    source.url,
+    `CREATE TABLE items (id bigint PRIMARY KEY, note text);
+     INSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, 20000) i;`,
+  )
+})
+afterAll(() => dropDatabase(source.name))
+
+/** The store, whose archives' connections drop half-way through, as a socket's would. */
+function breakingStore(store: FileStore): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property !== 'get') {
+        const value = Reflect.get(target, property)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+      return async (key: string) => {
+        if (!key.endsWith('.tar.gz')) return target.get(key)
+        const bytes = await buffer(await target.get(key))
+        return servedBytes(bytes, bytes.length >> 1)
+      }
+    },
+  })
+}
+
+function verify(store: Store) {
+  return verifyBackups(
+    {
+      store,
+      emit: () => {},
+      now: new Date(),
+      decrypt: () => {
+        throw new LifeboatError('DECRYPT_FAILED', 'no identity in this test')
+      },
+      trust: testTrust(),
+    },
+    { selection: 'latest', quick: false, orphanGraceHours: 24 },
+  )
+}
+
+describe('backup:verify when the store breaks mid-read', () => {
+  it('passes the backup when every byte arrives', async () => {
+    const store = folderStore()
+    await backupOf(source.url, store)
+    const report = await verify(store)
+    expect(report.backups.map((b) => b.verdict)).toEqual(['ok'])
+  })
+
+  it('fails the run with STORE_IO, naming the archive, instead of failing the backup', async () => {
+    const store = folderStore()
+    const backup = await backupOf(source.url, store)
+    const error = await verify(breakingStore(store)).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'STORE_IO' })
+    expect((error as Error).message).toBe(`cannot read ${store.locate(backup.key)}: connection reset by peer`)
+  })
+})
