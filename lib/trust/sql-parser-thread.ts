@@ -2,11 +2,13 @@
 // of one step and closed after them: a WASM heap only grows (a large schema.sql leaves
 // 50-70 MB behind), and a thread's is given back whole when it ends, before the restore
 // loads (a backup's ends once schema.sql is marked). What the thread cannot give back is
-// V8's optimizing tier recompiling the 1.1 MB module in the background during the first
-// parse (30-50 MB kept by the process, and slower on two cores than the parse it speeds
-// up): the npm scripts start node with `--liftoff-only` (bench/README.md).
+// V8's optimizing tier recompiling the 1.1 MB module in the background, on the process's
+// own threads, where it goes on after the thread has ended (30-50 MB kept on Node 20,
+// about 500 MB on Node 24, and slower on two cores than the parse it speeds up): the
+// module stays on V8's baseline compiler (bench/README.md, "Node 24").
 import { once } from 'node:events'
 import { createRequire } from 'node:module'
+import { setFlagsFromString } from 'node:v8'
 import { Worker } from 'node:worker_threads'
 
 /** A parse failure as the parser reports it: its message and the character it stopped at. */
@@ -53,6 +55,10 @@ type Reply = { ready?: true; tree?: unknown; error?: string; cursor?: number }
  * cannot keep a finished job alive.
  */
 export function openSqlParser(): SqlParser {
+  // Read when the module is compiled, in the thread; the only WebAssembly Lifeboat runs.
+  // Not `--liftoff-only`, which implies both but cannot be set once node runs.
+  setFlagsFromString('--no-wasm-tier-up')
+  setFlagsFromString('--no-wasm-dynamic-tiering')
   const entry = createRequire(import.meta.url).resolve('libpg-query')
   // No inherited flags: the thread is plain CommonJS and needs no loader (`--import tsx`, `--input-type`).
   const worker = new Worker(THREAD, { eval: true, workerData: { entry }, execArgv: [] })
