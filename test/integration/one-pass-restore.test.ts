@@ -20,6 +20,7 @@ import type { ProgressEvent } from '../../lib/core/events.ts'
 import type { RestoreDeps } from '../../lib/restore/restore.ts'
 import { sidecarSignatureKey, signSidecar } from '../../lib/trust/backup-signature.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
+import { servingArchives } from '../helpers/served-bytes.ts'
 import { testSigningKey } from '../helpers/signing.ts'
 import { backupOf, fingerprint, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
 
@@ -168,26 +169,16 @@ function heldStore(
   store: FileStore,
   hold: { at: (archive: Buffer) => number; until: Promise<void>; cut?: boolean },
 ): Store {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property !== 'get') {
-        const value = Reflect.get(target, property)
-        return typeof value === 'function' ? value.bind(target) : value
-      }
-      return async (key: string) => {
-        if (!key.endsWith('.tar.gz')) return target.get(key)
-        const whole = await readAll(await target.get(key))
-        const at = hold.at(whole)
-        return Readable.from(
-          (async function* () {
-            yield whole.subarray(0, at)
-            await Promise.race([hold.until, sleep(10_000)])
-            if (hold.cut) throw new Error('connection reset by peer')
-            yield whole.subarray(at)
-          })(),
-        )
-      }
-    },
+  return servingArchives(store, (whole) => {
+    const at = hold.at(whole)
+    return Readable.from(
+      (async function* () {
+        yield whole.subarray(0, at)
+        await Promise.race([hold.until, sleep(10_000)])
+        if (hold.cut) throw new Error('connection reset by peer')
+        yield whole.subarray(at)
+      })(),
+    )
   })
 }
 
@@ -220,12 +211,6 @@ function loadStarted(deps: RestoreDeps): Promise<void> {
       if (event.type === 'table-start' && event.phase === 'load') resolve()
     }
   })
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
 }
 
 describe('a stored archive is loaded while it downloads', () => {

@@ -1,13 +1,12 @@
 // A store that breaks while an archive is read says nothing about the backup: the
 // verify run fails with STORE_IO (retry it), and the backup is not reported as failed.
-import { buffer } from 'node:stream/consumers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
 import { LifeboatError } from '../../lib/core/errors.ts'
 import { verifyBackups } from '../../lib/verify/verify-backups.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
-import { servedBytes } from '../helpers/served-bytes.ts'
+import { servedBytes, servingArchives } from '../helpers/served-bytes.ts'
 import { testTrust } from '../helpers/signing.ts'
 import { backupOf, folderStore } from './restore-fixtures.ts'
 
@@ -25,19 +24,7 @@ afterAll(() => dropDatabase(source.name))
 
 /** The store, whose archives' connections drop half-way through, as a socket's would. */
 function breakingStore(store: FileStore): Store {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property !== 'get') {
-        const value = Reflect.get(target, property)
-        return typeof value === 'function' ? value.bind(target) : value
-      }
-      return async (key: string) => {
-        if (!key.endsWith('.tar.gz')) return target.get(key)
-        const bytes = await buffer(await target.get(key))
-        return servedBytes(bytes, bytes.length >> 1)
-      }
-    },
-  })
+  return servingArchives(store, (archive) => servedBytes(archive, archive.length >> 1))
 }
 
 function verify(store: Store) {
