@@ -2,7 +2,7 @@
 // its phases take schema.sql and roles.sql, check the target, begin the transaction,
 // then pull the data files, while the archive waits, paused, between them.
 import type { Readable } from 'node:stream'
-import { LifeboatError } from '../core/errors.ts'
+import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { Manifest } from './manifest.ts'
 import type { ReadArchiveOptions } from './reader.ts'
 import { readVerifiedArchive, type VerifiedEntry } from './verified-read.ts'
@@ -44,9 +44,11 @@ export class VerifiedArchiveCursor {
   #again = false
   #manifest: Manifest | undefined
   #closed = false
+  readonly #where: string
 
   /** Starts reading `input`; every file is checked against `expected` (verified-read.ts). */
   constructor(input: Readable, expected: Manifest, options: ReadArchiveOptions) {
+    this.#where = options.where
     const signal = options.signal ? AbortSignal.any([options.signal, this.#stop.signal]) : this.#stop.signal
     this.#read = readVerifiedArchive(input, expected, (entry) => this.#offer(entry), { ...options, signal })
     this.#read.then(
@@ -72,7 +74,9 @@ export class VerifiedArchiveCursor {
     const mail = this.#mail
     this.#handed?.release()
     this.#handed = undefined
-    const offer = await mail.promise
+    const offer = await mail.promise.catch((error: unknown) => {
+      throw asVerdict(error, this.#where)
+    })
     if (!offer) return undefined
     this.#mail = mailbox()
     this.#waiting = undefined
@@ -110,4 +114,16 @@ export class VerifiedArchiveCursor {
       }
     })
   }
+}
+
+/**
+ * Bytes that are not a valid archive, met by the verified read, are its verdict on the
+ * archive, as the verify pass gives it: VERIFY_FAILED, whether the load of a table or the
+ * read between tables met them first.
+ */
+function asVerdict(error: unknown, where: string): unknown {
+  if (!isLifeboatError(error) || error.code !== 'ARCHIVE_CORRUPT') return error
+  return new LifeboatError('VERIFY_FAILED', `${where} failed verification: ${error.message}`, {
+    cause: error,
+  })
 }

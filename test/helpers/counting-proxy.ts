@@ -10,11 +10,20 @@ export interface CountingProxy {
   close(): Promise<void>
 }
 
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+/**
+ * With `cutFirstGetAfter`, the first GET whose answer runs longer is cut there: its socket
+ * is destroyed mid-body, as a dropped connection does.
+ */
+export async function startCountingProxy(
+  target: string,
+  options: { cutFirstGetAfter?: number } = {},
+): Promise<CountingProxy> {
   const upstream = new URL(target)
   const requests: string[] = []
+  let cut = options.cutFirstGetAfter === undefined
   const server = createServer((incoming, answer) => {
-    requests.push(`${incoming.method} ${incoming.url}`)
+    const range = incoming.headers.range ? ` (${incoming.headers.range})` : ''
+    requests.push(`${incoming.method} ${incoming.url}${range}`)
     const forwarded = request(
       {
         host: upstream.hostname,
@@ -25,7 +34,22 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       },
       (response) => {
         answer.writeHead(response.statusCode ?? 502, response.headers)
-        response.pipe(answer)
+        if (cut || incoming.method !== 'GET') {
+          response.pipe(answer)
+          return
+        }
+        let sent = 0
+        response.on('data', (chunk: Buffer) => {
+          if (cut) return
+          const room = options.cutFirstGetAfter! - sent
+          sent += chunk.length
+          if (sent <= options.cutFirstGetAfter!) answer.write(chunk)
+          else {
+            cut = true
+            answer.write(chunk.subarray(0, room), () => answer.socket?.destroy())
+          }
+        })
+        response.on('end', () => answer.end())
       },
     )
     forwarded.on('error', () => answer.destroy())

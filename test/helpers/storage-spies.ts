@@ -1,7 +1,7 @@
 // Wrappers that count or hold calls to the real store and Storage client, so tests can
 // say how many objects moved and force the interleavings a race needs.
 import type { Readable } from 'node:stream'
-import type { PutOptions, Store, StoredObject } from '../../lib/adapters/store/store.ts'
+import type { GetOptions, PutOptions, Store, StoredObject } from '../../lib/adapters/store/store.ts'
 import type { PutStorageObject, StorageClient } from '../../lib/storage/client.ts'
 
 export class CountingStore implements Store {
@@ -27,8 +27,8 @@ export class CountingStore implements Store {
     return this.#inner.put(key, body, options)
   }
 
-  get(key: string): Promise<Readable> {
-    return this.#inner.get(key)
+  get(key: string, options?: GetOptions): Promise<Readable> {
+    return this.#inner.get(key, options)
   }
 
   head(key: string): Promise<StoredObject | undefined> {

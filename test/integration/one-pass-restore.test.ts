@@ -20,7 +20,7 @@ import type { ProgressEvent } from '../../lib/core/events.ts'
 import type { RestoreDeps } from '../../lib/restore/restore.ts'
 import { sidecarSignatureKey, signSidecar } from '../../lib/trust/backup-signature.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
-import { servingArchives } from '../helpers/served-bytes.ts'
+import { servedBytes, servingArchives, socketReset } from '../helpers/served-bytes.ts'
 import { testSigningKey } from '../helpers/signing.ts'
 import { backupOf, fingerprint, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
 
@@ -249,6 +249,47 @@ describe('a stored archive is loaded while it downloads', () => {
     expect(error.message).toContain(`cannot download ${store.locate(backup.key)}: connection reset by peer`)
     expect(await fingerprint(target)).toEqual(before)
     expect(readdirSync(deps.tempDir)).toEqual([])
+  })
+
+  it('a download whose connection resets resumes where it broke off, and every table is proven', async () => {
+    const store = folderStore()
+    await backupOf(source.url, store)
+    const target = await emptyTarget('one_pass_resumed')
+    const deps = restoreDeps(store)
+    const requested: number[] = []
+    deps.store = servingArchives(store, (archive, from) => {
+      requested.push(from)
+      return from === 0
+        ? servedBytes(archive, archive.length >> 1, socketReset)
+        : servedBytes(archive.subarray(from))
+    })
+    const result = await restore(deps, 'latest', target, { createSchema: true })
+    expect(requested).toHaveLength(2)
+    expect(requested[1]).toBeGreaterThanOrEqual(result.archiveBytes >> 1)
+    expect(result.warnings.some((w) => /broke off after .* \(aborted\); resuming from there/.test(w))).toBe(
+      true,
+    )
+    expect(result.tables.map((t) => [t.table, t.rowsLoaded, t.sha256Match])).toEqual(
+      ['first', 'second', 'third'].map((t) => [`app.${t}`, ROWS, true]),
+    )
+  })
+
+  it('a resumed download that continues with other bytes is refused, and changes nothing', async () => {
+    const store = folderStore()
+    await backupOf(source.url, store)
+    const target = await emptyTarget('one_pass_resumed_other')
+    const before = await fingerprint(target)
+    const deps = restoreDeps(store)
+    deps.store = servingArchives(store, (archive, from) => {
+      if (from === 0) return servedBytes(archive, archive.length >> 1, socketReset)
+      const other = Buffer.from(archive)
+      other[other.length - 100]! ^= 0xff
+      return servedBytes(other.subarray(from))
+    })
+    const error = await failure(restore(deps, 'latest', target, { createSchema: true }))
+    expect(error.code).toBe('VERIFY_FAILED')
+    expect(error.message).toContain('is not a valid gzip stream (incorrect data check)')
+    expect(await fingerprint(target)).toEqual(before)
   })
 
   it('a download cut off inside the table being loaded: the download is named, not the archive', async () => {

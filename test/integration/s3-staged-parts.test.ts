@@ -1,16 +1,20 @@
 // An upload to the S3 API whose parts are larger than an upload holds in memory (an
 // archive of a large database): the parts wait in files in the temp folder given, go
-// to the store as streams, and the object reads back byte for byte.
+// to the store as streams, and the object reads back byte for byte; a read resumes from
+// a byte (a ranged GET), also after its connection dropped mid-body.
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
+import { buffer } from 'node:stream/consumers'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
+import { READ_RESUMES, resumingRead } from '../../lib/adapters/store/resuming-read.ts'
 import { partSizeFor } from '../../lib/adapters/store/s3-upload.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
 import { isLifeboatError } from '../../lib/core/errors.ts'
+import { startCountingProxy } from '../helpers/counting-proxy.ts'
 import { s3Env } from '../helpers/s3-server.ts'
 
 const MiB = 1024 * 1024
@@ -76,5 +80,43 @@ describe('an S3 upload whose temp folder fills up while parts are staged', () =>
     expect((failure as Error).message).toContain(`the temp folder ${small} ran out of space (ENOSPC)`)
     expect(await readdir(small)).toEqual([])
     expect(await store.head('full.bin')).toBeUndefined()
+  })
+})
+
+describe('a read resumed from a byte', () => {
+  test('returns the object from that byte on (a ranged GET)', async () => {
+    const store = s3Store()
+    const body = randomBytes(3 * MiB + 17)
+    await store.put('ranged.bin', body)
+    const from = 2 * MiB + 5
+    expect((await buffer(await store.get('ranged.bin', { from }))).equals(body.subarray(from))).toBe(true)
+    expect((await buffer(await store.get('ranged.bin'))).equals(body)).toBe(true)
+  })
+
+  test('a download whose connection drops mid-body is read on from where it broke', async () => {
+    const body = randomBytes(3 * MiB)
+    await s3Store().put('dropped.bin', body)
+    const proxy = await startCountingProxy(inject('s3Endpoint'), { cutFirstGetAfter: MiB + 3 })
+    try {
+      const store = openStore(readStoreConfig(new SettingsReader(s3Env(proxy.endpoint, 'staged')))!)
+      const resumedAt: number[] = []
+      const read = resumingRead(
+        await store.get('dropped.bin'),
+        (from) => store.get('dropped.bin', { from }),
+        {
+          resumes: READ_RESUMES,
+          signal: new AbortController().signal,
+          onResume: (from) => resumedAt.push(from),
+        },
+      )
+      expect((await buffer(read)).equals(body)).toBe(true)
+      expect(resumedAt).toEqual([MiB + 3])
+      expect(proxy.requests.filter((r) => r.startsWith('GET'))).toEqual([
+        expect.stringMatching(/^GET \/\S*dropped\.bin\?x-id=GetObject$/),
+        expect.stringMatching(/dropped\.bin\?x-id=GetObject \(bytes=1048579-\)$/),
+      ])
+    } finally {
+      await proxy.close()
+    }
   })
 })

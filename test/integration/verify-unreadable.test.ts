@@ -1,12 +1,13 @@
-// A store that breaks while an archive is read says nothing about the backup: the
-// verify run fails with STORE_IO (retry it), and the backup is not reported as failed.
+// A store that breaks while an archive is read says nothing about the backup: a reset
+// connection is read again from where it broke; a failure that stays is STORE_IO (retry
+// the run), and the backup is not reported as failed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
 import { LifeboatError } from '../../lib/core/errors.ts'
 import { verifyBackups } from '../../lib/verify/verify-backups.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
-import { servedBytes, servingArchives } from '../helpers/served-bytes.ts'
+import { servedBytes, servingArchives, socketReset } from '../helpers/served-bytes.ts'
 import { testTrust } from '../helpers/signing.ts'
 import { backupOf, folderStore } from './restore-fixtures.ts'
 
@@ -43,6 +44,22 @@ function verify(store: Store) {
 }
 
 describe('backup:verify when the store breaks mid-read', () => {
+  it('resumes a read whose connection resets, and passes the backup', async () => {
+    const store = folderStore()
+    await backupOf(source.url, store)
+    const requested: number[] = []
+    const resetting = servingArchives(store, (archive, from) => {
+      requested.push(from)
+      return from === 0
+        ? servedBytes(archive, archive.length >> 1, socketReset)
+        : servedBytes(archive.subarray(from))
+    })
+    const report = await verify(resetting)
+    expect(report.backups.map((b) => b.verdict)).toEqual(['ok'])
+    expect(requested).toEqual([0, expect.any(Number)])
+    expect(requested[1]).toBeGreaterThan(0)
+  })
+
   it('passes the backup when every byte arrives', async () => {
     const store = folderStore()
     await backupOf(source.url, store)

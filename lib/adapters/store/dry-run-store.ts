@@ -3,7 +3,7 @@
 // A create-only put of a key the store holds fails as the real put would.
 import type { Readable } from 'node:stream'
 import { LifeboatError } from '../../core/errors.ts'
-import type { PendingUpload, PutOptions, Store, StoredObject } from './store.ts'
+import type { GetOptions, PendingUpload, PutOptions, Store, StoredObject } from './store.ts'
 
 export class DryRunStore implements Store {
   readonly location: string
@@ -43,11 +43,11 @@ export class DryRunStore implements Store {
     return { bytes }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options?: GetOptions): Promise<Readable> {
     if (this.#gone.has(key)) {
       throw new LifeboatError('BACKUP_NOT_FOUND', `cannot read ${this.locate(key)}: deleted (dry run)`)
     }
-    return this.#inner.get(key)
+    return this.#inner.get(key, options)
   }
 
   async head(key: string): Promise<StoredObject | undefined> {

@@ -9,7 +9,7 @@ import { basename, dirname, join, relative, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { LifeboatError } from '../../core/errors.ts'
-import type { PendingUpload, PutOptions, Store, StoredObject } from './store.ts'
+import type { GetOptions, PendingUpload, PutOptions, Store, StoredObject } from './store.ts'
 
 /** `.partial-<pid>-<random>-<name>`: hidden, and never a prefix of a key. */
 const PARTIAL = /^\.partial-\d+-[0-9a-f]+-(.+)$/
@@ -71,7 +71,7 @@ export class FileStore implements Store {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const path = this.locate(key)
     try {
       await stat(path)
@@ -80,7 +80,7 @@ export class FileStore implements Store {
     }
     // 1 MiB reads, as the restore reads its local copy: 16 times fewer round trips
     // through the thread pool and the gunzip that follows than the 64 KiB default.
-    return createReadStream(path, { highWaterMark: 1024 * 1024 })
+    return createReadStream(path, { highWaterMark: 1024 * 1024, start: options.from ?? 0 })
   }
 
   async head(key: string): Promise<StoredObject | undefined> {

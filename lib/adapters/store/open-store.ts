@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { S3Settings, StoreConfig } from '../../core/config.ts'
 import { FileStore } from './file-store.ts'
 import { s3Location, s3Url } from './s3-location.ts'
-import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
+import type { GetOptions, PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 export function openStore(config: StoreConfig): Store {
   if (config.s3) return new LazyS3Store(config.s3)
@@ -35,8 +35,8 @@ class LazyS3Store implements Store {
     return (await this.#load()).put(key, body, options)
   }
 
-  async get(key: string): Promise<Readable> {
-    return (await this.#load()).get(key)
+  async get(key: string, options?: GetOptions): Promise<Readable> {
+    return (await this.#load()).get(key, options)
   }
 
   async head(key: string): Promise<StoredObject | undefined> {

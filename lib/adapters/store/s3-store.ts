@@ -21,7 +21,7 @@ import type { S3Settings } from '../../core/config.ts'
 import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
 import { partSizeFor, stageFolder, uploadObject } from './s3-upload.ts'
-import type { PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
+import type { GetOptions, PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
 
 /** Seconds a request may wait without a byte moving (LIFEBOAT_STORE_TIMEOUT overrides). */
 export const STORE_TIMEOUT_DEFAULT_SECONDS = 60
@@ -131,10 +131,14 @@ export class S3Store implements Store {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     try {
       const response = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }),
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#prefix + key,
+          ...(options.from ? { Range: `bytes=${options.from}-` } : {}),
+        }),
       )
       return response.Body as Readable
     } catch (error) {

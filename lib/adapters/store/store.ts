@@ -44,6 +44,11 @@ export interface PutOptions {
   tempDir?: string | undefined
 }
 
+export interface GetOptions {
+  /** The first byte to read (0 without it): a read resumed after its connection broke. */
+  from?: number
+}
+
 /** One version of an object, on a store that keeps versions (a versioned S3 bucket). */
 export interface StoredVersion {
   key: string
@@ -69,7 +74,7 @@ export interface Store {
    * Reads an object as a stream; `BACKUP_NOT_FOUND` when it does not exist. On S3 a role
    * without `s3:ListBucket` on the key gets `STORE_FORBIDDEN` for a missing key instead.
    */
-  get(key: string): Promise<Readable>
+  get(key: string, options?: GetOptions): Promise<Readable>
   head(key: string): Promise<StoredObject | undefined>
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<StoredObject[]>

@@ -1,0 +1,57 @@
+// A stored object read to its end although its connection breaks: the read starts again
+// from the first byte not yet passed on (a ranged GET), so a download that broke off
+// after hours does not fail a restore that has loaded half of it. What arrives is still
+// checked whole by its reader (the archive's sha256 against its signed sidecar).
+import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { isTransient, resendDelayMs } from './s3-resend.ts'
+
+/** Breaks in a row, with no byte arriving in between, after which a read gives up (the S3 client's attempts). */
+export const READ_RESUMES = 4
+
+export interface ResumeOptions {
+  /** How often in a row the read may break without a byte arriving before it gives up. */
+  resumes: number
+  signal: AbortSignal
+  /** Told each time the read starts again: how far it had come, and why it broke. */
+  onResume?: (from: number, error: unknown) => void
+  delayMs?: (attempt: number) => number
+}
+
+/**
+ * `first` (the object's bytes from its start), continued by `reopen(from)` when a
+ * transient failure (a reset connection, a timeout, a 5xx) breaks it. A refusal, the
+ * signal, or more than `resumes` breaks in a row without progress end it with that error.
+ */
+export function resumingRead(
+  first: Readable,
+  reopen: (from: number) => Promise<Readable>,
+  options: ResumeOptions,
+): Readable {
+  async function* bytes(): AsyncGenerator<Buffer> {
+    let body: Readable | undefined = first
+    let from = 0
+    for (let breaks = 0; ; ) {
+      try {
+        body ??= await reopen(from)
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          breaks = 0
+          from += chunk.length
+          yield chunk
+        }
+        return
+      } catch (error) {
+        body?.destroy()
+        body = undefined
+        breaks += 1
+        if (breaks > options.resumes || options.signal.aborted || !isTransient(error)) throw error
+        options.onResume?.(from, error)
+        await sleep((options.delayMs ?? resendDelayMs)(breaks), undefined, { signal: options.signal })
+      }
+    }
+  }
+  const read = Readable.from(bytes(), { objectMode: false })
+  // Destroyed before its first read, the generator never ran: `first` must not stay open.
+  read.once('close', () => first.destroy())
+  return read
+}
