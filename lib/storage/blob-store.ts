@@ -1,10 +1,12 @@
 // Content-addressed blobs in the backup store: one object per distinct content, keyed by
 // the sha256 of its plaintext, age-encrypted when the backups are. Reads come back
 // decrypted and checked against the manifest's sha256 and size.
+
 import { createReadStream } from 'node:fs'
 import { dirname } from 'node:path'
 import { pipeline, type Readable, type Transform } from 'node:stream'
 import { encryptStream } from '../adapters/crypto/age.ts'
+import { READ_RESUMES, resumingRead } from '../adapters/store/resuming-read.ts'
 import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { ContentCheck, type ExpectedContent } from './hashing.ts'
@@ -79,7 +81,11 @@ export async function openBlob(
       `${expected.label} is age-encrypted and no identity is configured`,
     )
   }
-  const stored = await store.get(key)
+  // A reset connection is read on from where it broke; the check below sees every byte.
+  const stored = resumingRead(await store.get(key), (from) => store.get(key, { from }), {
+    resumes: READ_RESUMES,
+    signal: new AbortController().signal,
+  })
   const check = new ContentCheck(expected, onBytes)
   const stages: (Readable | Transform)[] = [stored]
   if (encrypted) stages.push(decrypt!(expected.label))
