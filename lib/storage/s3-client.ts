@@ -13,6 +13,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3'
+import { READ_RESUMES, resumingRead } from '../adapters/store/resuming-read.ts'
 import { partSizeFor, uploadObject } from '../adapters/store/s3-upload.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { describeUrl } from '../core/secret.ts'
@@ -99,7 +100,20 @@ export class S3StorageClient implements StorageClient {
       const r = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: name }), {
         abortSignal: signal,
       })
-      return { ...metadataOf(r, r.ContentLength ?? 0), body: r.Body as Readable }
+      // A reset connection is read on from where it broke, of the same object only (If-Match:
+      // its ETag): the backup hashes what it reads, so a mix of two versions must fail (412).
+      const resumeFrom = async (from: number) => {
+        const again = await this.#client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: name, Range: `bytes=${from}-`, IfMatch: r.ETag }),
+          { abortSignal: signal },
+        )
+        return again.Body as Readable
+      }
+      const body = resumingRead(r.Body as Readable, resumeFrom, {
+        resumes: READ_RESUMES,
+        signal: signal ?? new AbortController().signal,
+      })
+      return { ...metadataOf(r, r.ContentLength ?? 0), body }
     } catch (error) {
       if (isNotFound(error)) return undefined
       throw this.#error(error, `reading ${bucket}/${name}`)

@@ -22,8 +22,13 @@ export async function startCountingProxy(
   const requests: string[] = []
   let cut = options.cutFirstGetAfter === undefined
   const server = createServer((incoming, answer) => {
-    const range = incoming.headers.range ? ` (${incoming.headers.range})` : ''
-    requests.push(`${incoming.method} ${incoming.url}${range}`)
+    const conditions = [
+      incoming.headers.range,
+      incoming.headers['if-match'] && `if-match ${incoming.headers['if-match']}`,
+    ].filter(Boolean)
+    requests.push(
+      `${incoming.method} ${incoming.url}${conditions.length ? ` (${conditions.join(', ')})` : ''}`,
+    )
     const forwarded = request(
       {
         host: upstream.hostname,
