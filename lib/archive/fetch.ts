@@ -8,7 +8,7 @@ import { open, rm, stat, statfs } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { READ_RESUMES, resumingRead } from '../adapters/store/resuming-read.ts'
+import { brokeOff, readResuming } from '../adapters/store/resuming-read.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
@@ -215,25 +215,20 @@ async function fetchStored(
   await sweepStaleWorkFolders(deps.tempDir, 'restore')
   const dir = await createWorkFolder(deps.tempDir, 'restore')
   const removeFolder = () => rm(dir, { recursive: true, force: true })
-  let first: Readable
+  const stop = new AbortController()
+  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal
+  let body: Readable
   try {
     deps.emit({ type: 'step', message: `downloading ${where} (${formatBytes(archive.size)})` })
-    first = await store.get(archive.key)
+    body = await readResuming(store, archive.key, {
+      signal,
+      onResume: (from, error) =>
+        deps.emit({ type: 'warning', message: brokeOff(`the download of ${where}`, from, error) }),
+    })
   } catch (error) {
     await removeFolder()
     throw downloadError(error, where)
   }
-  const stop = new AbortController()
-  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal
-  const body = resumingRead(first, (from) => store.get(archive.key, { from }), {
-    resumes: READ_RESUMES,
-    signal,
-    onResume: (from, error) =>
-      deps.emit({
-        type: 'warning',
-        message: `the download of ${where} broke off after ${formatBytes(from)} (${(error as Error).message}); resuming from there`,
-      }),
-  })
   const file = new DownloadFile(join(dir, basename(archive.key)), (error) => downloadError(error, where))
   const download = downloadInto(file, body, archive.size, expected, where, { emit: deps.emit, signal })
   return {

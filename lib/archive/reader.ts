@@ -83,7 +83,7 @@ export async function readArchive(
       })
     },
   })
-  // 1 MiB output chunks, not zlib's 16 KiB: each chunk is a round trip to the thread pool.
+  // READ_CHUNK_BYTES output chunks, not zlib's 16 KiB: each is a round trip to the thread pool.
   const stages = [
     ...(options.transforms ?? []),
     createGunzip({ chunkSize: READ_CHUNK_BYTES }),

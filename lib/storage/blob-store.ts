@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs'
 import { dirname } from 'node:path'
 import { pipeline, type Readable, type Transform } from 'node:stream'
 import { encryptStream } from '../adapters/crypto/age.ts'
-import { READ_RESUMES, resumingRead } from '../adapters/store/resuming-read.ts'
+import { readResuming } from '../adapters/store/resuming-read.ts'
 import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { ContentCheck, type ExpectedContent } from './hashing.ts'
@@ -82,10 +82,7 @@ export async function openBlob(
     )
   }
   // A reset connection is read on from where it broke; the check below sees every byte.
-  const stored = resumingRead(await store.get(key), (from) => store.get(key, { from }), {
-    resumes: READ_RESUMES,
-    signal: new AbortController().signal,
-  })
+  const stored = await readResuming(store, key)
   const check = new ContentCheck(expected, onBytes)
   const stages: (Readable | Transform)[] = [stored]
   if (encrypted) stages.push(decrypt!(expected.label))

@@ -13,7 +13,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3'
-import { READ_RESUMES, resumingRead } from '../adapters/store/resuming-read.ts'
+import { resumingRead } from '../adapters/store/resuming-read.ts'
 import { partSizeFor, uploadObject } from '../adapters/store/s3-upload.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { describeUrl } from '../core/secret.ts'
@@ -109,10 +109,7 @@ export class S3StorageClient implements StorageClient {
         )
         return again.Body as Readable
       }
-      const body = resumingRead(r.Body as Readable, resumeFrom, {
-        resumes: READ_RESUMES,
-        signal: signal ?? new AbortController().signal,
-      })
+      const body = resumingRead(r.Body as Readable, resumeFrom, { signal })
       return { ...metadataOf(r, r.ContentLength ?? 0), body }
     } catch (error) {
       if (isNotFound(error)) return undefined

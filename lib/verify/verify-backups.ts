@@ -2,7 +2,7 @@
 // hashed on the way in, then decrypted, unzipped and checked file by file against the
 // sidecar), or with `quick` only compares the objects' sizes with the sidecar.
 import type { Transform } from 'node:stream'
-import { READ_RESUMES, resumingRead } from '../adapters/store/resuming-read.ts'
+import { brokeOff, readResuming } from '../adapters/store/resuming-read.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { assertSameAsSidecar, readAuthenticSidecar, type Trust } from '../archive/authenticity.ts'
 import { archiveKey, isBackupId, sidecarKey } from '../archive/layout.ts'
@@ -10,7 +10,7 @@ import type { Manifest } from '../archive/manifest.ts'
 import { verifyArchive } from '../archive/verify.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { formatBytes, plural } from '../core/format.ts'
+import { plural } from '../core/format.ts'
 import { type BackupRecord, selectBackup } from '../inventory/inventory.ts'
 import { listInventory } from '../inventory/read-inventory.ts'
 import { hashObject, StoredBytesMeter } from './stored-bytes.ts'
@@ -224,14 +224,9 @@ async function checkContent(
 ): Promise<boolean> {
   const key = record.archive!.key
   const where = deps.store.locate(key)
-  const stream = resumingRead(await deps.store.get(key), (from) => deps.store.get(key, { from }), {
-    resumes: READ_RESUMES,
-    signal: new AbortController().signal,
+  const stream = await readResuming(deps.store, key, {
     onResume: (from, error) =>
-      deps.emit({
-        type: 'warning',
-        message: `the read of ${where} broke off after ${formatBytes(from)} (${(error as Error).message}); resuming from there`,
-      }),
+      deps.emit({ type: 'warning', message: brokeOff(`the read of ${where}`, from, error) }),
   })
   try {
     const verification = await verifyArchive(stream, {

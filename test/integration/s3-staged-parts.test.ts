@@ -10,7 +10,7 @@ import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
-import { READ_RESUMES, resumingRead } from '../../lib/adapters/store/resuming-read.ts'
+import { readResuming } from '../../lib/adapters/store/resuming-read.ts'
 import { partSizeFor } from '../../lib/adapters/store/s3-upload.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
 import { isLifeboatError } from '../../lib/core/errors.ts'
@@ -100,15 +100,7 @@ describe('a read resumed from a byte', () => {
     try {
       const store = openStore(readStoreConfig(new SettingsReader(s3Env(proxy.endpoint, 'staged')))!)
       const resumedAt: number[] = []
-      const read = resumingRead(
-        await store.get('dropped.bin'),
-        (from) => store.get('dropped.bin', { from }),
-        {
-          resumes: READ_RESUMES,
-          signal: new AbortController().signal,
-          onResume: (from) => resumedAt.push(from),
-        },
-      )
+      const read = await readResuming(store, 'dropped.bin', { onResume: (from) => resumedAt.push(from) })
       expect((await buffer(read)).equals(body)).toBe(true)
       expect(resumedAt).toEqual([MiB + 3])
       expect(proxy.requests.filter((r) => r.startsWith('GET'))).toEqual([

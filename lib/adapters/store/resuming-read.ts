@@ -4,15 +4,17 @@
 // checked whole by its reader (the archive's sha256 against its signed sidecar).
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { formatBytes } from '../../core/format.ts'
 import { isTransient, resendDelayMs } from './s3-resend.ts'
+import type { Store } from './store.ts'
 
 /** Breaks in a row, with no byte arriving in between, after which a read gives up (the S3 client's attempts). */
-export const READ_RESUMES = 4
+const READ_RESUMES = 4
 
 export interface ResumeOptions {
-  /** How often in a row the read may break without a byte arriving before it gives up. */
-  resumes: number
-  signal: AbortSignal
+  /** How often in a row the read may break without a byte arriving before it gives up (READ_RESUMES). */
+  resumes?: number
+  signal?: AbortSignal | undefined
   /** Told each time the read starts again: how far it had come, and why it broke. */
   onResume?: (from: number, error: unknown) => void
   delayMs?: (attempt: number) => number
@@ -44,7 +46,8 @@ export function resumingRead(
         body?.destroy()
         body = undefined
         breaks += 1
-        if (breaks > options.resumes || options.signal.aborted || !isTransient(error)) throw error
+        if (breaks > (options.resumes ?? READ_RESUMES) || options.signal?.aborted || !isTransient(error))
+          throw error
         options.onResume?.(from, error)
         await sleep((options.delayMs ?? resendDelayMs)(breaks), undefined, { signal: options.signal })
       }
@@ -54,4 +57,18 @@ export function resumingRead(
   // Destroyed before its first read, the generator never ran: `first` must not stay open.
   read.once('close', () => first.destroy())
   return read
+}
+
+/** `store`'s object at `key`, read on from where a transient failure broke it. */
+export async function readResuming(
+  store: Pick<Store, 'get'>,
+  key: string,
+  options: ResumeOptions = {},
+): Promise<Readable> {
+  return resumingRead(await store.get(key), (from) => store.get(key, { from }), options)
+}
+
+/** What a resumed read tells its user: `what` (the download of …) broke off, and where it goes on. */
+export function brokeOff(what: string, from: number, error: unknown): string {
+  return `${what} broke off after ${formatBytes(from)} (${(error as Error).message}); resuming from there`
 }
