@@ -223,6 +223,25 @@ describe('hardening', () => {
     ])
   })
 
+  it('every action is a release that runs on Node 24 (the ones before ran on Node 20, past its end of life)', () => {
+    // The first major of each whose action.yml says `runs.using: node24`, read from the releases.
+    const firstOnNode24: Record<string, number> = {
+      'actions/checkout': 5,
+      'actions/setup-node': 5,
+      'actions/upload-artifact': 6,
+      'aws-actions/configure-aws-credentials': 6,
+      'pulumi/actions': 7,
+    }
+    for (const file of files) {
+      for (const [, action, major] of sources[file]!.matchAll(
+        /uses:\s*([\w.-]+\/[\w.-]+)@[0-9a-f]{40}\s+#\s*v(\d+)/g,
+      )) {
+        expect(firstOnNode24[action!], `${file}: ${action} is not in the table`).toBeDefined()
+        expect(Number(major), `${file}: ${action} v${major}`).toBeGreaterThanOrEqual(firstOnNode24[action!]!)
+      }
+    }
+  })
+
   it('checkout never leaves the token in .git', () => {
     for (const { file, id, job } of allJobs()) {
       for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/checkout@'))) {
