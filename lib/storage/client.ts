@@ -1,6 +1,7 @@
 // The Storage side as the engines see it: a project's buckets and objects, reached
 // through Supabase Storage's S3-compatible endpoint (lib/storage/s3-client.ts).
 import type { Readable } from 'node:stream'
+import { LifeboatError } from '../core/errors.ts'
 import type { StorageEndpoint } from './settings.ts'
 
 export interface StorageListedObject {
@@ -23,7 +24,18 @@ export interface StorageObjectMetadata {
 }
 
 export interface StorageObjectRead extends StorageObjectMetadata {
+  /** Fails with ObjectChangedWhileRead when the object is replaced or deleted mid-read. */
   body: Readable
+}
+
+/**
+ * A read that broke off could not go on: the object was replaced or deleted since it began
+ * (the resumed GET found another ETag, or none). Reading it again from its start is right.
+ */
+export class ObjectChangedWhileRead extends LifeboatError {
+  constructor(label: string, cause: unknown) {
+    super('STORAGE_IO', `${label} was replaced or deleted while it was read`, { cause })
+  }
 }
 
 export interface PutStorageObject {

@@ -17,12 +17,13 @@ import { resumingRead } from '../adapters/store/resuming-read.ts'
 import { partSizeFor, uploadObject } from '../adapters/store/s3-upload.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { describeUrl } from '../core/secret.ts'
-import type {
-  PutStorageObject,
-  StorageClient,
-  StorageListedObject,
-  StorageObjectMetadata,
-  StorageObjectRead,
+import {
+  ObjectChangedWhileRead,
+  type PutStorageObject,
+  type StorageClient,
+  type StorageListedObject,
+  type StorageObjectMetadata,
+  type StorageObjectRead,
 } from './client.ts'
 import type { StorageEndpoint } from './settings.ts'
 
@@ -103,13 +104,22 @@ export class S3StorageClient implements StorageClient {
       // A reset connection is read on from where it broke, of the same object only (If-Match:
       // its ETag): the backup hashes what it reads, so a mix of two versions must fail (412).
       const resumeFrom = async (from: number) => {
-        const again = await this.#client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: name, Range: `bytes=${from}-`, IfMatch: r.ETag }),
-          { abortSignal: signal },
-        )
-        return again.Body as Readable
+        try {
+          const again = await this.#client.send(
+            new GetObjectCommand({ Bucket: bucket, Key: name, Range: `bytes=${from}-`, IfMatch: r.ETag }),
+            { abortSignal: signal },
+          )
+          return again.Body as Readable
+        } catch (error) {
+          if (isNotFound(error) || isPreconditionFailed(error))
+            throw new ObjectChangedWhileRead(`${bucket}/${name}`, error)
+          throw error
+        }
       }
-      const body = resumingRead(r.Body as Readable, resumeFrom, { signal })
+      const body = resumingRead(r.Body as Readable, resumeFrom, {
+        signal,
+        failure: (error) => this.#error(error, `reading ${bucket}/${name}`),
+      })
       return { ...metadataOf(r, r.ContentLength ?? 0), body }
     } catch (error) {
       if (isNotFound(error)) return undefined
@@ -223,6 +233,12 @@ function metadataOf(
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
   return e.$metadata?.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound'
+}
+
+/** S3 answers 412 when If-Match names an ETag the object no longer has. */
+function isPreconditionFailed(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
+  return e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed'
 }
 
 /** SDK and network errors in the catalogue, naming the settings to check, never a key. */

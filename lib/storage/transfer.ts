@@ -10,7 +10,7 @@ import { LifeboatError } from '../core/errors.ts'
 import type { ListedStorageObject } from './backup-plan.ts'
 import type { BlobStore } from './blob-store.ts'
 import type { CatalogObject, StorageCatalog } from './catalog.ts'
-import type { StorageClient, StorageObjectMetadata } from './client.ts'
+import { ObjectChangedWhileRead, type StorageClient, type StorageObjectMetadata } from './client.ts'
 import { HashMeter } from './hashing.ts'
 import { fingerprintOf, type IndexEntry, objectLabel, type StorageObjectEntry } from './manifest.ts'
 import type { StorageProgress } from './progress.ts'
@@ -39,8 +39,29 @@ export interface TransferContext {
   warn: (message: string) => void
 }
 
-/** Reads the object's content; undefined when it was deleted since it was listed. */
+/** Reads of one object started over because it was replaced mid-read, before the backup gives up. */
+const CHANGED_READS = 3
+
+/**
+ * Reads the object's content; undefined when it was deleted since it was listed. An
+ * object replaced while it was read is read again from its start: the backup keeps one
+ * whole version, the one it read last.
+ */
 export async function readObject(
+  ctx: TransferContext,
+  object: ListedStorageObject,
+): Promise<TransferredObject | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOnce(ctx, object)
+    } catch (error) {
+      if (!(error instanceof ObjectChangedWhileRead) || attempt === CHANGED_READS) throw error
+      ctx.warn(`${error.message}; reading it again from its start`)
+    }
+  }
+}
+
+async function readOnce(
   ctx: TransferContext,
   object: ListedStorageObject,
 ): Promise<TransferredObject | undefined> {

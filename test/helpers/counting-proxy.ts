@@ -10,22 +10,27 @@ export interface CountingProxy {
   close(): Promise<void>
 }
 
-/**
- * With `cutFirstGetAfter`, the first GET whose answer runs longer is cut there: its socket
- * is destroyed mid-body, as a dropped connection does.
- */
-export async function startCountingProxy(
-  target: string,
-  options: { cutFirstGetAfter?: number } = {},
-): Promise<CountingProxy> {
+export interface ProxyOptions {
+  /** The first GET whose answer runs longer is cut there: its socket destroyed mid-body, as a dropped connection does. */
+  cutFirstGetAfter?: number
+  /** Awaited before that cut, with the bytes up to it sent (e.g. to replace the object meanwhile). */
+  beforeCut?: () => Promise<void>
+  /** A GET whose If-Match is not the object's ETag is answered 412, as S3 does (s3rver ignores If-Match). */
+  honourIfMatch?: boolean
+}
+
+/** S3's error document for a failed precondition (the SDK names the error by its Code). */
+const PRECONDITION_FAILED =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+  '<Message>the object no longer has the ETag If-Match names</Message><Condition>If-Match</Condition></Error>'
+
+export async function startCountingProxy(target: string, options: ProxyOptions = {}): Promise<CountingProxy> {
   const upstream = new URL(target)
   const requests: string[] = []
   let cut = options.cutFirstGetAfter === undefined
   const server = createServer((incoming, answer) => {
-    const conditions = [
-      incoming.headers.range,
-      incoming.headers['if-match'] && `if-match ${incoming.headers['if-match']}`,
-    ].filter(Boolean)
+    const ifMatch = incoming.headers['if-match']
+    const conditions = [incoming.headers.range, ifMatch && `if-match ${ifMatch}`].filter(Boolean)
     requests.push(
       `${incoming.method} ${incoming.url}${conditions.length ? ` (${conditions.join(', ')})` : ''}`,
     )
@@ -38,23 +43,37 @@ export async function startCountingProxy(
         headers: incoming.headers,
       },
       (response) => {
+        if (
+          options.honourIfMatch &&
+          ifMatch &&
+          response.statusCode === 206 &&
+          response.headers.etag !== ifMatch
+        ) {
+          response.resume()
+          answer.writeHead(412, { 'content-type': 'application/xml' }).end(PRECONDITION_FAILED)
+          return
+        }
         answer.writeHead(response.statusCode ?? 502, response.headers)
         if (cut || incoming.method !== 'GET') {
           response.pipe(answer)
           return
         }
         let sent = 0
+        let cutting = false
         response.on('data', (chunk: Buffer) => {
-          if (cut) return
+          if (cutting) return
           const room = options.cutFirstGetAfter! - sent
           sent += chunk.length
           if (sent <= options.cutFirstGetAfter!) answer.write(chunk)
           else {
-            cut = true
-            answer.write(chunk.subarray(0, room), () => answer.socket?.destroy())
+            cut = cutting = true
+            answer.write(chunk.subarray(0, room), async () => {
+              await options.beforeCut?.()
+              answer.socket?.destroy()
+            })
           }
         })
-        response.on('end', () => answer.end())
+        response.on('end', () => cutting || answer.end())
       },
     )
     forwarded.on('error', () => answer.destroy())

@@ -70,6 +70,24 @@ describe('resumingRead', () => {
     expect(reopened).toBe(3)
   })
 
+  it('fails with what `failure` makes of the error that ended it', async () => {
+    const read = resumingRead(served(0, 4096), async (from) => served(from, 0), {
+      ...options(),
+      failure: (error) => new Error(`reading the object: ${(error as Error).message}`),
+    })
+    await expect(buffer(read)).rejects.toThrow('reading the object: aborted')
+  })
+
+  it('once its signal has fired, fails with the break itself, not what `failure` makes of it', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const read = resumingRead(served(0, 2048), async (from) => served(from), {
+      ...options(controller.signal),
+      failure: () => new Error('mapped'),
+    })
+    await expect(buffer(read)).rejects.toMatchObject({ code: 'ECONNRESET' })
+  })
+
   it('counts only breaks in a row: one that follows progress starts the count again', async () => {
     let reopened = 0
     const read = resumingRead(

@@ -18,6 +18,8 @@ export interface ResumeOptions {
   /** Told each time the read starts again: how far it had come, and why it broke. */
   onResume?: (from: number, error: unknown) => void
   delayMs?: (attempt: number) => number
+  /** What the read fails with, given the error that ended it (that error itself by default). */
+  failure?: (error: unknown) => unknown
 }
 
 /**
@@ -46,8 +48,9 @@ export function resumingRead(
         body?.destroy()
         body = undefined
         breaks += 1
-        if (breaks > (options.resumes ?? READ_RESUMES) || options.signal?.aborted || !isTransient(error))
-          throw error
+        if (options.signal?.aborted) throw error
+        if (breaks > (options.resumes ?? READ_RESUMES) || !isTransient(error))
+          throw options.failure?.(error) ?? error
         options.onResume?.(from, error)
         await sleep((options.delayMs ?? resendDelayMs)(breaks), undefined, { signal: options.signal })
       }
