@@ -117,6 +117,8 @@ function lineFor(event: ProgressEvent, model: ProgressModel, now: number): strin
     case 'phase-done': {
       const s = model.snapshot(event.phase, now)
       if (!s) return undefined
+      // A phase that counts bytes but moved none (post-data: statements) says only how long it took.
+      if (s.unit === 'bytes' && s.done === 0) return `${event.phase} done in ${formatEta(s.elapsedSeconds)}`
       const amount = s.unit === 'bytes' ? formatBytes(s.done) : plural(s.done, 'row')
       const rate = s.perSecond
         ? `, ${s.unit === 'bytes' ? `${formatBytes(s.perSecond)}/s` : `${Math.round(s.perSecond).toLocaleString('en')} rows/s`}`
@@ -129,8 +131,11 @@ function lineFor(event: ProgressEvent, model: ProgressModel, now: number): strin
       const rate = s?.perSecond ? `, ${formatBytes(s.perSecond)}/s` : ''
       return `storage ${event.phase} done: ${plural(event.totalObjects, 'object')}, ${formatBytes(event.bytes)} in ${formatEta(s?.elapsedSeconds ?? 0)}${rate}`
     }
-    case 'table-done':
-      return `${event.table}: ${event.rows.toLocaleString('en')} ${event.rows === 1 ? 'row' : 'rows'}, ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${event.parts ? ` (${event.parts} parts in parallel)` : ''}`
+    case 'table-done': {
+      // The after-load check reads no bytes (the server sums the rows): no "0 B" then.
+      const bytes = event.bytes > 0 ? `, ${formatBytes(event.bytes)}` : ''
+      return `${event.table}: ${plural(event.rows, 'row')}${bytes} in ${event.seconds.toFixed(1)} s${event.parts ? ` (${event.parts} parts in parallel)` : ''}`
+    }
     default:
       return undefined
   }

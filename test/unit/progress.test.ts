@@ -177,6 +177,31 @@ describe('createProgressRenderer', () => {
     expect(out.chunks).toContain('\r\x1b[2K')
   })
 
+  it('logs a finished table with its rows and bytes, and without bytes where none moved', () => {
+    const out = output()
+    const renderer = createProgressRenderer(out, { live: false, quiet: false })
+    renderer.emit({
+      type: 'table-done',
+      phase: 'load',
+      table: 'public.a',
+      rows: 1200,
+      bytes: 3072,
+      seconds: 0.42,
+    })
+    renderer.emit({ type: 'table-done', phase: 'check', table: 'public.a', rows: 1, bytes: 0, seconds: 0.01 })
+    renderer.close()
+    expect(out.chunks).toEqual(['public.a: 1,200 rows, 3.0 KiB in 0.4 s\n', 'public.a: 1 row in 0.0 s\n'])
+  })
+
+  it('ends a phase that moved no bytes with its time alone', () => {
+    const out = output()
+    const renderer = createProgressRenderer(out, { live: false, quiet: false })
+    renderer.emit({ type: 'phase-start', phase: 'post-data' })
+    renderer.emit({ type: 'phase-done', phase: 'post-data' })
+    renderer.close()
+    expect(out.chunks.at(-1)).toMatch(/^post-data done in \d+s\n$/)
+  })
+
   it('with --quiet prints only warnings', () => {
     const out = output()
     const renderer = createProgressRenderer(out, { live: false, quiet: true })
