@@ -64,7 +64,8 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
           if (cutting) return
           const room = options.cutFirstGetAfter! - sent
           sent += chunk.length
-          if (sent <= options.cutFirstGetAfter!) answer.write(chunk)
+          // Another GET in flight may have taken the one cut meanwhile: this one goes through.
+          if (sent <= options.cutFirstGetAfter! || cut) answer.write(chunk)
           else {
             cut = cutting = true
             answer.write(chunk.subarray(0, room), async () => {
