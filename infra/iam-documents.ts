@@ -1,6 +1,7 @@
 // IAM and bucket policy documents as pure functions of plain values (bucket ARN, prefix,
 // role ARNs). Components wrap them in `pulumi.all`; tests and docs read them directly.
 import { AUDIT_PREFIX, BACKUPS_PREFIX, DRILLS_PREFIX, STATUS_KEY } from '../lib/archive/layout.ts'
+import { SIGNATURE_SUFFIX } from '../lib/trust/backup-signature.ts'
 import { STORAGE_PREFIXES, storageSweepStatements, storageWriterStatements } from './storage-iam.ts'
 
 export type Condition = Record<string, Record<string, string | string[]>>
@@ -147,6 +148,14 @@ export function writerPolicy(scope: BucketScope): PolicyDocument {
         Effect: 'Allow',
         Action: ['s3:GetObject'],
         Resource: objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json`),
+      },
+      {
+        // A create-only put whose answer was lost is retried and finds its key taken: reading
+        // the signature back (public, no data) tells this backup's own write from another.
+        Sid: 'ReadSidecarSignatures',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json${SIGNATURE_SUFFIX}`),
       },
       statusStatement(scope),
       // Multipart uploads under SSE-KMS need Decrypt to complete; the role still has no GetObject on archives.

@@ -4,7 +4,7 @@
 // backup visible.
 import { createHash } from 'node:crypto'
 import { pipeline, Transform, type TransformCallback } from 'node:stream'
-import { isKeyExists, type Store } from '../adapters/store/store.ts'
+import { isKeyExists, putCreateOnly, type Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { TOOL_VERSION } from '../core/version.ts'
@@ -220,17 +220,12 @@ export async function sealArchive<M extends Manifest>(args: {
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
   const sidecarText = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
   args.beforeSidecar?.()
-  // The signature goes first: once the sidecar is visible, so is the proof of it.
+  // The signature goes first: once the sidecar is visible, so is the proof of it. Both are
+  // create-only; one that landed though its answer was lost is recognised as this backup's.
   if (signingKey) {
-    await store.put(
-      sidecarSignatureKey(manifest.id),
-      signSidecar(sidecarText, manifest.id, signingKey, args.now()),
-      {
-        contentType: 'text/plain',
-        ifNoneMatch: '*',
-      },
-    )
+    const signature = Buffer.from(signSidecar(sidecarText, manifest.id, signingKey, args.now()))
+    await putCreateOnly(store, sidecarSignatureKey(manifest.id), signature, { contentType: 'text/plain' })
   }
-  await store.put(sidecarKey(manifest.id), sidecarText, { contentType: 'application/json', ifNoneMatch: '*' })
+  await putCreateOnly(store, sidecarKey(manifest.id), sidecarText, { contentType: 'application/json' })
   return { sidecar, archive }
 }

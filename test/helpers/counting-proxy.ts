@@ -17,6 +17,8 @@ export interface ProxyOptions {
   beforeCut?: () => Promise<void>
   /** A GET whose If-Match is not the object's ETag is answered 412, as S3 does (s3rver ignores If-Match). */
   honourIfMatch?: boolean
+  /** The first request this picks is carried out, but its answer never arrives: the connection drops instead. */
+  loseAnswerTo?: (method: string, url: string) => boolean
 }
 
 /** S3's error document for a failed precondition (the SDK names the error by its Code). */
@@ -28,6 +30,7 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
   const upstream = new URL(target)
   const requests: string[] = []
   let cut = options.cutFirstGetAfter === undefined
+  let answerLost = false
   const server = createServer((incoming, answer) => {
     const ifMatch = incoming.headers['if-match']
     const conditions = [incoming.headers.range, ifMatch && `if-match ${ifMatch}`].filter(Boolean)
@@ -43,6 +46,12 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
         headers: incoming.headers,
       },
       (response) => {
+        if (options.loseAnswerTo?.(incoming.method ?? '', incoming.url ?? '') && !answerLost) {
+          answerLost = true
+          response.resume()
+          response.once('end', () => answer.socket?.destroy())
+          return
+        }
         if (
           options.honourIfMatch &&
           ifMatch &&

@@ -19,6 +19,7 @@ import { FileStore } from '../../lib/adapters/store/file-store.ts'
 import { S3Store } from '../../lib/adapters/store/s3-store.ts'
 import { isKeyExists, type Store } from '../../lib/adapters/store/store.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
+import { startCountingProxy } from '../helpers/counting-proxy.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import {
@@ -307,6 +308,23 @@ describe('every job works with its role’s permissions', () => {
     expect(run.stderr).not.toMatch(/audit record not written/)
     expect(JSON.stringify(run.json)).toMatch(/backup-\d{4}/)
     expect(run.json).toMatchObject({ storage: { swept: true, blobsDeleted: 1 } })
+  }, 60_000)
+
+  it('backup (writer) whose signature landed but whose answer was lost: reads it back and knows it for its own', async () => {
+    const proxy = await startCountingProxy(server.endpoint, {
+      loseAnswerTo: (method, url) => method === 'PUT' && url.includes('.manifest.json.minisig'),
+    })
+    try {
+      const run = await runAs('backup', 'writer', ['--json'], {
+        DATABASE_URL: source.url,
+        AWS_ENDPOINT_URL_S3: proxy.endpoint,
+      })
+      expect(run.code, run.stderr).toBe(0)
+      expect(proxy.requests.filter((r) => r.startsWith('PUT') && r.includes('.minisig'))).toHaveLength(2)
+      expect(proxy.requests.filter((r) => r.startsWith('GET') && r.includes('.minisig'))).toHaveLength(1)
+    } finally {
+      await proxy.close()
+    }
   }, 60_000)
 
   it('no job was refused anything but the 403 S3 gives a role for a status file not written yet', () => {

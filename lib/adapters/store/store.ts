@@ -96,3 +96,40 @@ export interface Store {
 export function isKeyExists(error: unknown): error is LifeboatError {
   return isLifeboatError(error) && error.code === 'STORE_KEY_EXISTS'
 }
+
+/**
+ * A create-only put of bytes held in memory that also counts as done when the key already
+ * holds exactly these bytes: a request that landed but whose answer was lost is retried
+ * (by the S3 client), and the retry finds the key taken (412). A key holding anything else,
+ * or one the role may not read, is STORE_KEY_EXISTS as before.
+ */
+export async function putCreateOnly(
+  store: Store,
+  key: string,
+  body: Buffer,
+  options: Omit<PutOptions, 'ifNoneMatch'> = {},
+): Promise<void> {
+  try {
+    await store.put(key, body, { ...options, ifNoneMatch: '*' })
+  } catch (error) {
+    if (!isKeyExists(error) || !(await holds(store, key, body))) throw error
+  }
+}
+
+/** Whether `key` holds exactly `body`; read no further than `body` is long. */
+async function holds(store: Store, key: string, body: Buffer): Promise<boolean> {
+  let stored: Readable | undefined
+  try {
+    stored = await store.get(key)
+    let at = 0
+    for await (const chunk of stored as AsyncIterable<Buffer>) {
+      if (at + chunk.length > body.length || !chunk.equals(body.subarray(at, at + chunk.length))) return false
+      at += chunk.length
+    }
+    return at === body.length
+  } catch {
+    return false
+  } finally {
+    stored?.destroy()
+  }
+}
