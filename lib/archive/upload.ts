@@ -216,7 +216,7 @@ export async function sealArchive<M extends Manifest>(args: {
     )
   }
   await writer.addText('SHA256SUMS', sha256sums(manifest, manifestText))
-  const [archive] = await Promise.all([writer.finish(), args.upload])
+  const archive = await uploadedArchive(writer.finish(), args.upload, store, args.key)
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
   const sidecarText = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
   args.beforeSidecar?.()
@@ -228,4 +228,29 @@ export async function sealArchive<M extends Manifest>(args: {
   }
   await putCreateOnly(store, sidecarKey(manifest.id), sidecarText, { contentType: 'application/json' })
   return { sidecar, archive }
+}
+
+/**
+ * The archive, once the writer and the store are both done with it. The store's last
+ * request (PutObject, CompleteMultipartUpload) may land though its answer is lost; the
+ * client's retry then fails (412, the key taken). The id is this backup's claim, so an
+ * object under the key of exactly the archive's size is this upload, complete: the
+ * sidecar names its sha256, which every restore and verify checks.
+ */
+export async function uploadedArchive(
+  finished: Promise<ArchiveStats>,
+  upload: Promise<unknown>,
+  store: Store,
+  key: string,
+): Promise<ArchiveStats> {
+  // Known only if the writer finished before the store failed: an early failure is not this case.
+  let stats: ArchiveStats | undefined
+  try {
+    await Promise.all([finished.then((done) => (stats = done)), upload])
+  } catch (error) {
+    const bytes = stats?.bytes
+    const listed = bytes === undefined ? [] : await store.list(key).catch(() => [])
+    if (!listed.some((o) => o.key === key && o.size === bytes)) throw error
+  }
+  return finished
 }
