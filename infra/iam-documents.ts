@@ -79,6 +79,10 @@ function listStatement(sid: string, scope: BucketScope, relative: string): Polic
   return statement
 }
 
+function readStatement(sid: string, resource: string): PolicyStatement {
+  return { Sid: sid, Effect: 'Allow', Action: ['s3:GetObject'], Resource: resource }
+}
+
 function kmsStatement(scope: BucketScope, actions: string[]): PolicyStatement[] {
   return scope.kmsKeyArn
     ? [{ Sid: 'UseBucketKey', Effect: 'Allow', Action: actions, Resource: scope.kmsKeyArn }]
@@ -143,20 +147,12 @@ export function writerPolicy(scope: BucketScope): PolicyDocument {
         Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
         Resource: [objectArn(scope, `${BACKUPS_PREFIX}*`), objectArn(scope, `${AUDIT_PREFIX}*`)],
       },
-      {
-        Sid: 'ReadSidecarsForAnomalyCheck',
-        Effect: 'Allow',
-        Action: ['s3:GetObject'],
-        Resource: objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json`),
-      },
-      {
-        // A create-only put whose answer was lost is retried and finds its key taken: reading
-        // the signature back (public, no data) tells this backup's own write from another.
-        Sid: 'ReadSidecarSignatures',
-        Effect: 'Allow',
-        Action: ['s3:GetObject'],
-        Resource: objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json${SIGNATURE_SUFFIX}`),
-      },
+      readStatement('ReadSidecarsForAnomalyCheck', objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json`)),
+      // A create-only put whose answer was lost finds its key taken: the signature read back tells its own.
+      readStatement(
+        'ReadSidecarSignatures',
+        objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json${SIGNATURE_SUFFIX}`),
+      ),
       statusStatement(scope),
       // Multipart uploads under SSE-KMS need Decrypt to complete; the role still has no GetObject on archives.
       ...kmsStatement(scope, ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
@@ -184,12 +180,7 @@ export function cleanerPolicy(scope: BucketScope): PolicyDocument {
     Version: '2012-10-17',
     Statement: [
       listStatement('ListBackups', scope, BACKUPS_PREFIX),
-      {
-        Sid: 'ReadSidecars',
-        Effect: 'Allow',
-        Action: ['s3:GetObject'],
-        Resource: objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json`),
-      },
+      readStatement('ReadSidecars', objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json`)),
       { Sid: 'DeleteExpiredBackups', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: backups },
       // Stale multipart uploads of killed backups (billed until aborted); S3 offers no
       // prefix condition for listing uploads, and aborting is limited to database-backups/.
@@ -235,12 +226,7 @@ export function readerPolicy(scope: BucketScope, replica?: BucketScope): PolicyD
     Version: '2012-10-17',
     Statement: [
       listStatement('ListLifeboatPrefix', scope, ''),
-      {
-        Sid: 'ReadLifeboatObjects',
-        Effect: 'Allow',
-        Action: ['s3:GetObject'],
-        Resource: objectArn(scope, '*'),
-      },
+      readStatement('ReadLifeboatObjects', objectArn(scope, '*')),
       // The monitor compares the replica's listing with the primary's; a DR test may restore from it.
       ...(replica
         ? [
