@@ -4,7 +4,8 @@
 // backup visible.
 import { createHash } from 'node:crypto'
 import { pipeline, Transform, type TransformCallback } from 'node:stream'
-import { isKeyExists, putCreateOnly, type Store } from '../adapters/store/store.ts'
+import { putClaimed, putCreateOnly } from '../adapters/store/create-only.ts'
+import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { TOOL_VERSION } from '../core/version.ts'
@@ -123,9 +124,9 @@ export async function startArchiveUpload(args: {
         () => {},
       )
     : writer.output
-  // Create-only: the writer role may not replace an object (docs/infrastructure.md).
-  const upload = args.store.put(key, counted, {
-    ifNoneMatch: '*',
+  // Create-only: the writer role may not replace an object (docs/infrastructure.md). The id
+  // is this backup's claim, so an upload whose last answer was lost is recognised as its own.
+  const upload = putClaimed(args.store, key, counted, {
     signal: stop.signal,
     expectedBytes: args.expectedBytes,
     // Staged parts are the archive's bytes: with its spooled tables, swept if the backup is killed.
@@ -216,7 +217,7 @@ export async function sealArchive<M extends Manifest>(args: {
     )
   }
   await writer.addText('SHA256SUMS', sha256sums(manifest, manifestText))
-  const archive = await uploadedArchive(writer.finish(), args.upload, store, args.key)
+  const [archive] = await Promise.all([writer.finish(), args.upload])
   const sidecar: M = { ...manifest, archive: { key: args.key, bytes: archive.bytes, sha256: archive.sha256 } }
   const sidecarText = Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)
   args.beforeSidecar?.()
@@ -228,29 +229,4 @@ export async function sealArchive<M extends Manifest>(args: {
   }
   await putCreateOnly(store, sidecarKey(manifest.id), sidecarText, { contentType: 'application/json' })
   return { sidecar, archive }
-}
-
-/**
- * The archive, once the writer and the store are both done with it. The store's last
- * request (PutObject, CompleteMultipartUpload) may land though its answer is lost; the
- * client's retry then fails (412, the key taken). The id is this backup's claim, so an
- * object under the key of exactly the archive's size is this upload, complete: the
- * sidecar names its sha256, which every restore and verify checks.
- */
-export async function uploadedArchive(
-  finished: Promise<ArchiveStats>,
-  upload: Promise<unknown>,
-  store: Store,
-  key: string,
-): Promise<ArchiveStats> {
-  // Known only if the writer finished before the store failed: an early failure is not this case.
-  let stats: ArchiveStats | undefined
-  try {
-    await Promise.all([finished.then((done) => (stats = done)), upload])
-  } catch (error) {
-    const bytes = stats?.bytes
-    const listed = bytes === undefined ? [] : await store.list(key).catch(() => [])
-    if (!listed.some((o) => o.key === key && o.size === bytes)) throw error
-  }
-  return finished
 }

@@ -4,6 +4,7 @@
 import { pipeline, Readable, type Transform } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { encryptStream } from '../adapters/crypto/age.ts'
+import { putClaimed } from '../adapters/store/create-only.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { Decrypt } from './blob-store.ts'
@@ -50,10 +51,9 @@ async function writeLines(
   const stages: (Readable | Transform)[] = [lines, meter]
   if (recipients.length > 0) stages.push(encryptStream(recipients, { name: key }))
   const body = pipeline(stages as [Readable, ...Transform[]], () => undefined) as unknown as Readable
-  await store.put(key, body, {
+  // One per backup id: create-only, as the archive and its sidecar.
+  await putClaimed(store, key, body, {
     contentType: recipients.length > 0 ? 'application/octet-stream' : 'application/x-ndjson',
-    // One per backup id: create-only, as the archive and its sidecar.
-    ifNoneMatch: '*',
   })
   return { key, sha256: meter.sha256(), bytes: meter.bytes }
 }

@@ -1,0 +1,78 @@
+// Create-only writes (`If-None-Match: *`, link(2)) that know their own landed write: a
+// request that reached the store but whose answer was lost is retried by the S3 client,
+// and the retry finds the key taken (412). Reported as STORE_KEY_EXISTS, that is a false
+// failure of a complete backup; these writes look at what the key holds instead.
+import { pipeline, type Readable, Transform } from 'node:stream'
+import { isKeyExists, type PutOptions, type Store } from './store.ts'
+
+type CreateOnlyOptions = Omit<PutOptions, 'ifNoneMatch'>
+
+/**
+ * Bytes held in memory (a sidecar, a signature): done when the key holds exactly these
+ * bytes. A key holding anything else, or one the role may not read, is STORE_KEY_EXISTS.
+ */
+export async function putCreateOnly(
+  store: Store,
+  key: string,
+  body: Buffer,
+  options: CreateOnlyOptions = {},
+): Promise<void> {
+  try {
+    await store.put(key, body, { ...options, ifNoneMatch: '*' })
+  } catch (error) {
+    if (!isKeyExists(error) || !(await holds(store, key, body))) throw error
+  }
+}
+
+/**
+ * A stream under a key this job has claimed (its backup id: no other writer uses it):
+ * when the store fails after the whole body went out and the key holds an object of
+ * exactly that size, the put landed and is done (the object appears whole or not at all).
+ * What it holds is checked later against the sha256 its sidecar names.
+ */
+export async function putClaimed(
+  store: Store,
+  key: string,
+  body: Readable,
+  options: CreateOnlyOptions = {},
+): Promise<{ bytes: number }> {
+  let sent = 0
+  let whole = false
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sent += chunk.length
+      done(null, chunk)
+    },
+    flush(done) {
+      whole = true
+      done()
+    },
+  })
+  // The callback form: a failing body destroys the meter too, so the store sees the error.
+  const counted = pipeline(body, meter, () => undefined)
+  try {
+    return await store.put(key, counted, { ...options, ifNoneMatch: '*' })
+  } catch (error) {
+    const listed = whole ? await store.list(key).catch(() => []) : []
+    if (!listed.some((o) => o.key === key && o.size === sent)) throw error
+    return { bytes: sent }
+  }
+}
+
+/** Whether `key` holds exactly `body`; reads no further than `body` is long. */
+async function holds(store: Store, key: string, body: Buffer): Promise<boolean> {
+  let stored: Readable | undefined
+  try {
+    stored = await store.get(key)
+    let at = 0
+    for await (const chunk of stored as AsyncIterable<Buffer>) {
+      if (at + chunk.length > body.length || !chunk.equals(body.subarray(at, at + chunk.length))) return false
+      at += chunk.length
+    }
+    return at === body.length
+  } catch {
+    return false
+  } finally {
+    stored?.destroy()
+  }
+}
