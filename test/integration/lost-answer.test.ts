@@ -9,6 +9,7 @@ import { type CountingProxy, startCountingProxy } from '../helpers/counting-prox
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
+import { backupWithSidecar, seed, startStorageProject, storageSettings } from '../helpers/storage-world.ts'
 
 let source: { name: string; url: string }
 const proxies: CountingProxy[] = []
@@ -57,5 +58,29 @@ describe('a backup whose write lands but whose answer is lost', () => {
     expect(await keys()).toEqual(
       expect.arrayContaining([`database-backups/${id}.tar.gz`, `database-backups/${id}.manifest.json`]),
     )
+  })
+})
+
+describe('a Storage backup whose manifest write lands but whose answer is lost', () => {
+  it('succeeds: the object under the claimed id has the manifest’s size', async () => {
+    const project = await startStorageProject('source')
+    try {
+      await seed(project.raw, [{ bucket: 'avatars', name: 'u/1.png', body: Buffer.from('an avatar') }])
+      const proxy = await startCountingProxy(inject('s3Endpoint'), {
+        loseAnswerTo: (method, url) => method === 'PUT' && url.includes('.storage.ndjson'),
+      })
+      proxies.push(proxy)
+      const store = openStore(readStoreConfig(new SettingsReader(s3Env(proxy.endpoint, 'lost-storage')))!)
+      const run = await backupWithSidecar(
+        { store, source: project.client },
+        { settings: storageSettings(project.endpoint) },
+      )
+      expect(run.reference.objects).toBe(1)
+      expect(proxy.requests.filter((r) => r.startsWith('PUT') && r.includes('.storage.ndjson'))).toHaveLength(
+        2,
+      )
+    } finally {
+      await project.server.stop()
+    }
   })
 })
