@@ -14,6 +14,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3'
 import { resumingRead } from '../adapters/store/resuming-read.ts'
+import { isPreconditionFailed } from '../adapters/store/s3-store.ts'
 import { partSizeFor, uploadObject } from '../adapters/store/s3-upload.ts'
 import { LifeboatError } from '../core/errors.ts'
 import { describeUrl } from '../core/secret.ts'
@@ -233,12 +234,6 @@ function metadataOf(
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
   return e.$metadata?.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound'
-}
-
-/** S3 answers 412 when If-Match names an ETag the object no longer has. */
-function isPreconditionFailed(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
-  return e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed'
 }
 
 /** SDK and network errors in the catalogue, naming the settings to check, never a key. */

@@ -298,8 +298,8 @@ export class S3Store implements Store {
   }
 }
 
-/** S3 answers 412 PreconditionFailed when `If-None-Match: *` finds the key taken. */
-function isPreconditionFailed(error: unknown): boolean {
+/** S3 answers 412 PreconditionFailed when `If-None-Match: *` finds the key taken, or `If-Match` another ETag. */
+export function isPreconditionFailed(error: unknown): boolean {
   const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
   return (
     e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed' || e.Code === 'PreconditionFailed'
