@@ -5,7 +5,7 @@ import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { schemaSqlGenerator } from '../lib/cli/wiring.ts'
 import { SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { formatBytes, plural } from '../lib/core/format.ts'
+import { formatBytes, formatCount, plural } from '../lib/core/format.ts'
 import { runDemo } from '../lib/demo/run-demo.ts'
 import { SETTINGS } from '../lib/settings/settings.ts'
 
@@ -36,7 +36,7 @@ export const job: JobSpec = {
       `  restored into a second database in ${result.seconds.restore.toFixed(1)} s; every table identical`,
       '  (re-export sha256 = manifest, and source rows = restored rows, compared by each server):',
     )
-    for (const t of result.restored) lines.push(`    ok  ${t.table} (${t.rows.toLocaleString('en')} rows)`)
+    for (const t of result.restored) lines.push(`    ok  ${t.table} (${formatCount(t.rows)} rows)`)
     lines.push(
       '',
       'Look inside it yourself:',

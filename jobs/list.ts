@@ -3,7 +3,7 @@
 import { openStore } from '../lib/adapters/store/open-store.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
-import { formatBytes, plural } from '../lib/core/format.ts'
+import { formatBytes, formatCount, plural } from '../lib/core/format.ts'
 import { type BackupListing, listBackups } from '../lib/inventory/list.ts'
 
 export const job: JobSpec = {
@@ -28,7 +28,7 @@ function renderListing(listing: BackupListing): string {
       b.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       formatBytes(b.archiveBytes),
       b.tables === undefined ? '?' : String(b.tables),
-      b.rows === undefined ? '?' : b.rows.toLocaleString('en'),
+      b.rows === undefined ? '?' : formatCount(b.rows),
       b.encrypted ? 'yes' : 'no',
       b.flags.join(', '),
     ])

@@ -5,7 +5,7 @@ import { openStore } from '../lib/adapters/store/open-store.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { readStoreConfig, SettingsReader } from '../lib/core/config.ts'
 import { LifeboatError } from '../lib/core/errors.ts'
-import { formatBytes, plural } from '../lib/core/format.ts'
+import { formatBytes, formatCount, plural } from '../lib/core/format.ts'
 import { type BackupSummary, summarizeBackup } from '../lib/inventory/backup-summary.ts'
 import { parseSelector, selectBackup } from '../lib/inventory/inventory.ts'
 import { listInventory, readSidecar } from '../lib/inventory/read-inventory.ts'
@@ -52,7 +52,7 @@ function renderSummary(s: BackupSummary): string {
   ]
   const rows = s.tables.map((t) => [
     t.table,
-    t.rows.toLocaleString('en'),
+    formatCount(t.rows),
     formatBytes(t.bytes),
     t.sha256.slice(0, 16),
   ])

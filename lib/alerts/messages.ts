@@ -1,6 +1,6 @@
 // What each channel says about an outcome, as plain data: Slack Block Kit, e-mail text,
 // PagerDuty Events v2 bodies (without the routing key, which the adapter adds). Pure.
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, formatCount } from '../core/format.ts'
 import type { PageSeverity, SlackTone } from './escalation.ts'
 import { dedupKeyFor, PAGE_AFTER_FAILURES, toneOf } from './escalation.ts'
 import type { JobName, JobOutcome } from './outcome.ts'
@@ -296,7 +296,7 @@ export function factsOf(outcome: JobOutcome): [string, string][] {
   if (outcome.backupId) facts.push(['Backup', outcome.backupId])
   if (outcome.location) facts.push(['Location', outcome.location])
   if (outcome.bytes !== undefined) facts.push(['Size', formatBytes(outcome.bytes)])
-  if (outcome.rows !== undefined) facts.push(['Rows', outcome.rows.toLocaleString('en-US')])
+  if (outcome.rows !== undefined) facts.push(['Rows', formatCount(outcome.rows)])
   if (outcome.tables !== undefined) facts.push(['Tables', String(outcome.tables)])
   facts.push(['Duration', formatDuration(outcome.finishedAt.getTime() - outcome.startedAt.getTime())])
   facts.push(['Finished', outcome.finishedAt.toISOString()])

@@ -12,7 +12,7 @@ import { brokeOff, readResuming } from '../adapters/store/resuming-read.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, formatCount } from '../core/format.ts'
 import { type BackupSelector, parseSelector } from '../inventory/inventory.ts'
 import { chooseBackup, listInventory } from '../inventory/read-inventory.ts'
 import type { SignatureCheck } from '../trust/backup-signature.ts'
@@ -178,7 +178,7 @@ class DownloadMeter extends Transform {
       done(
         new LifeboatError(
           'VERIFY_FAILED',
-          `${this.limit.where} runs past the ${this.limit.bytes.toLocaleString('en')} bytes its sidecar allows: it is not the archive that was written`,
+          `${this.limit.where} runs past the ${formatCount(this.limit.bytes)} bytes its sidecar allows: it is not the archive that was written`,
         ),
       )
       return
@@ -326,7 +326,7 @@ async function assertRoomFor(dir: string, bytes: number): Promise<void> {
   if (free < bytes) {
     throw new LifeboatError(
       'CONFIG_INVALID',
-      `the temp folder ${dir} has ${free.toLocaleString('en')} bytes free; the archive needs ${bytes.toLocaleString('en')} (set LIFEBOAT_TEMP_DIR or --temp-dir)`,
+      `the temp folder ${dir} has ${formatCount(free)} bytes free; the archive needs ${formatCount(bytes)} (set LIFEBOAT_TEMP_DIR or --temp-dir)`,
     )
   }
 }

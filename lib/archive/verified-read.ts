@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream'
 import { Transform, type TransformCallback } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { LifeboatError } from '../core/errors.ts'
+import { formatCount } from '../core/format.ts'
 import { INNER_SIGNATURE_FILE } from '../trust/backup-signature.ts'
 import { METADATA_LIMITS, tooLarge } from '../trust/bounded.ts'
 import { assertSameAsSidecar } from './authenticity.ts'
@@ -79,13 +80,12 @@ function verifyFailed(where: string, file: string, problem: string): LifeboatErr
 async function readWhole(entry: ArchiveEntry, where: string): Promise<Buffer> {
   const limit = KEPT.get(entry.path)!
   const what = `${where} (${entry.path})`
-  if (entry.size > limit)
-    throw tooLarge(what, limit, `its tar header says ${entry.size.toLocaleString('en')}`)
+  if (entry.size > limit) throw tooLarge(what, limit, `its tar header says ${formatCount(entry.size)}`)
   const chunks: Buffer[] = []
   let bytes = 0
   for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
     bytes += chunk.length
-    if (bytes > limit) throw tooLarge(what, limit, `more than ${limit.toLocaleString('en')} read`)
+    if (bytes > limit) throw tooLarge(what, limit, `more than ${formatCount(limit)} read`)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)

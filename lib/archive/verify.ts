@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import type { Readable, Transform } from 'node:stream'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
+import { formatCount } from '../core/format.ts'
 import { INNER_SIGNATURE_FILE } from '../trust/backup-signature.ts'
 import { METADATA_LIMITS, tooLarge } from '../trust/bounded.ts'
 import { type Manifest, parseManifest } from './manifest.ts'
@@ -137,7 +138,7 @@ async function readAndMeasure(input: Readable, options: VerifyOptions, findings:
           throw tooLarge(
             `${options.where} (${entry.path})`,
             limit,
-            `its tar header says ${entry.size.toLocaleString('en')}`,
+            `its tar header says ${formatCount(entry.size)}`,
           )
         const { check, kept } = await measureFile(entry, limit, options.where)
         findings.files.push(check)
@@ -176,7 +177,7 @@ async function measureFile(
     bytes += chunk.length
     if (limit !== undefined) {
       if (bytes > limit)
-        throw tooLarge(`${where} (${entry.path})`, limit, `more than ${limit.toLocaleString('en')} read`)
+        throw tooLarge(`${where} (${entry.path})`, limit, `more than ${formatCount(limit)} read`)
       chunks.push(chunk)
     }
     for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) rows++

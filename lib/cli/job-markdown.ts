@@ -1,14 +1,12 @@
 // The GitHub job summaries of backup, verify, restore and clean: what a person opening
 // the run's page wants to see without reading the log.
 import type { Manifest } from '../archive/manifest.ts'
-import { formatBytes, plural } from '../core/format.ts'
+import { formatBytes, formatCount, plural } from '../core/format.ts'
 import type { RestoreResult } from '../restore/database-restore.ts'
 import { proofVerdict } from '../restore/target.ts'
 import type { CleanResult } from '../retention/clean.ts'
 import type { VerifyReport } from '../verify/verify-backups.ts'
 import { markdownTable } from './step-summary.ts'
-
-const count = (n: number) => n.toLocaleString('en')
 
 export function backupMarkdown(input: {
   id: string
@@ -23,11 +21,11 @@ export function backupMarkdown(input: {
   const lines = [
     `### ✅ Backup ${input.id}`,
     '',
-    `${plural(totals.tables, 'table')}, ${count(totals.rows)} rows, ${formatBytes(input.archiveBytes)} stored at \`${input.location}\` in ${input.seconds.toFixed(1)} s${input.manifest.encrypted ? ', encrypted (age)' : ''}.`,
+    `${plural(totals.tables, 'table')}, ${formatCount(totals.rows)} rows, ${formatBytes(input.archiveBytes)} stored at \`${input.location}\` in ${input.seconds.toFixed(1)} s${input.manifest.encrypted ? ', encrypted (age)' : ''}.`,
     '',
     markdownTable(
       ['table', 'rows', 'data'],
-      biggest.map((t) => [`${t.schema}.${t.name}`, count(t.rows), formatBytes(t.bytes)]),
+      biggest.map((t) => [`${t.schema}.${t.name}`, formatCount(t.rows), formatBytes(t.bytes)]),
       [1, 2],
     ),
   ]
@@ -48,8 +46,8 @@ export function verifyMarkdown(report: VerifyReport): string {
       report.backups.map((b) => [
         b.id,
         b.verdict,
-        b.files === undefined ? '' : count(b.files),
-        b.rows === undefined ? '' : count(b.rows),
+        b.files === undefined ? '' : formatCount(b.files),
+        b.rows === undefined ? '' : formatCount(b.rows),
         b.archiveBytes === undefined ? '' : formatBytes(b.archiveBytes),
         b.problems.slice(0, 3).join('; '),
       ]),
@@ -63,14 +61,14 @@ export function restoreMarkdown(result: RestoreResult): string {
   return [
     `### ✅ Restore of ${result.id}`,
     '',
-    `Into \`${target.database}\` at \`${target.host}:${target.port}\`: ${plural(result.tables.length, 'table')}, ${count(result.rows)} rows in ${result.seconds.total.toFixed(1)} s (download ${result.seconds.download.toFixed(1)} s, verify ${result.seconds.verifyArchive.toFixed(1)} s, load ${result.seconds.load.toFixed(1)} s, after-load check ${result.seconds.verifyTables.toFixed(1)} s); ${proofVerdict(result.verified, result.tables)}.`,
+    `Into \`${target.database}\` at \`${target.host}:${target.port}\`: ${plural(result.tables.length, 'table')}, ${formatCount(result.rows)} rows in ${result.seconds.total.toFixed(1)} s (download ${result.seconds.download.toFixed(1)} s, verify ${result.seconds.verifyArchive.toFixed(1)} s, load ${result.seconds.load.toFixed(1)} s, after-load check ${result.seconds.verifyTables.toFixed(1)} s); ${proofVerdict(result.verified, result.tables)}.`,
     '',
     markdownTable(
       ['table', 'rows (backup)', 'rows (restored)', 'check'],
       result.tables.map((t) => [
         t.table,
-        count(t.rowsExpected),
-        count(t.rowsRestored ?? t.rowsLoaded),
+        formatCount(t.rowsExpected),
+        formatCount(t.rowsRestored ?? t.rowsLoaded),
         t.sha256Match === undefined ? '' : t.sha256Match ? 'ok' : 'DIFFERS',
       ]),
       [1, 2],

@@ -2,7 +2,7 @@
 // the share done (against the catalog's estimates or the manifest), the rate and the
 // time left. Pure: the clock is passed in, so the renderer and its tests agree.
 import type { Amounts, Phase, ProgressEvent } from '../core/events.ts'
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, formatCount } from '../core/format.ts'
 
 /** Storage files (lib/storage) are counted in objects and bytes, overall. */
 type StorageKey = 'storage backup' | 'storage verify' | 'storage restore'
@@ -235,7 +235,7 @@ function percent(fraction: number): string {
 
 function amount(snapshot: PhaseSnapshot, value: number, short: boolean): string {
   if (snapshot.unit === 'bytes') return formatBytes(value)
-  return short ? shortCount(value) : Math.round(value).toLocaleString('en')
+  return short ? shortCount(value) : formatCount(Math.round(value))
 }
 
 /** The live line: every running phase, cut to the terminal's width. */
@@ -273,8 +273,7 @@ export function plainLine(s: PhaseSnapshot): string {
   if (s.etaSeconds !== undefined) parts.push(`ETA ${formatEta(s.etaSeconds)}`)
   parts.push(`${s.elapsedSeconds.toFixed(0)} s elapsed`)
   if (s.tablesTotal) parts.push(`${s.tablesDone}/${s.tablesTotal} tables done`)
-  if (s.objects)
-    parts.push(`${s.objects.done.toLocaleString('en')}/${s.objects.total.toLocaleString('en')} objects done`)
+  if (s.objects) parts.push(`${formatCount(s.objects.done)}/${formatCount(s.objects.total)} objects done`)
   const running = s.tables.length > 0 ? `; running ${s.tables.map((t) => t.name).join(', ')}` : ''
   return `${s.phase}: ${parts.join(', ')}${running}`
 }

@@ -2,7 +2,7 @@
 // the terminal's width; otherwise (CI, pipes) a plain line per running phase every
 // interval. Finished tables, steps and warnings are lines of their own. All on stderr.
 import type { EmitEvent, ProgressEvent } from '../core/events.ts'
-import { formatBytes, plural } from '../core/format.ts'
+import { formatBytes, formatCount, plural } from '../core/format.ts'
 import { redact } from '../core/secret.ts'
 import { formatEta, ProgressModel, plainLine, statusLine } from './progress-model.ts'
 
@@ -121,7 +121,7 @@ function lineFor(event: ProgressEvent, model: ProgressModel, now: number): strin
       if (s.unit === 'bytes' && s.done === 0) return `${event.phase} done in ${formatEta(s.elapsedSeconds)}`
       const amount = s.unit === 'bytes' ? formatBytes(s.done) : plural(s.done, 'row')
       const rate = s.perSecond
-        ? `, ${s.unit === 'bytes' ? `${formatBytes(s.perSecond)}/s` : `${Math.round(s.perSecond).toLocaleString('en')} rows/s`}`
+        ? `, ${s.unit === 'bytes' ? `${formatBytes(s.perSecond)}/s` : `${formatCount(Math.round(s.perSecond))} rows/s`}`
         : ''
       return `${event.phase} done: ${amount} in ${formatEta(s.elapsedSeconds)}${rate}`
     }

@@ -8,7 +8,7 @@ import { createRetryingFetch } from '../adapters/rest/http.ts'
 import { openStore } from '../adapters/store/open-store.ts'
 import { runRestBackup } from '../backup/rest-source.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { plural } from '../core/format.ts'
+import { formatCount, plural } from '../core/format.ts'
 import { type RestRetrySettings, readRestBackupConfig, readRestRestoreConfig } from '../core/rest-config.ts'
 import type { Secret } from '../core/secret.ts'
 import { type RestRestoreResult, runRestRestore } from '../restore/rest-target.ts'
@@ -152,8 +152,8 @@ export function renderRestRestore(result: RestRestoreResult): string {
   const rows = result.tables.map((t) => {
     const cells = [
       t.table,
-      t.rowsExpected.toLocaleString('en'),
-      (result.verified ? (t.rowsRestored ?? 0) : t.rowsLoaded).toLocaleString('en'),
+      formatCount(t.rowsExpected),
+      formatCount(result.verified ? (t.rowsRestored ?? 0) : t.rowsLoaded),
       String(t.batches),
     ]
     if (result.verified) cells.push(t.sha256Match ? 'ok' : 'DIFFERS')

@@ -1,6 +1,6 @@
 // What the restore job prints and returns: the comparison table of a restore, the plan
 // of a --dry-run, and the Storage files' part, as text, JSON summary and audit facts.
-import { formatBytes, plural } from '../core/format.ts'
+import { formatBytes, formatCount, plural } from '../core/format.ts'
 import type { DatabaseRestoreResult } from '../restore/database-restore.ts'
 import type { RestorePreview } from '../restore/preview.ts'
 import { proofVerdict } from '../restore/target.ts'
@@ -84,7 +84,7 @@ function renderPreview(p: RestorePreview): string {
     `${'table'.padEnd(width)}  ${'rows'.padStart(12)}  ${'size'.padStart(10)}  action`,
     ...p.tables.map(
       (t) =>
-        `${t.table.padEnd(width)}  ${t.rows.toLocaleString('en').padStart(12)}  ${formatBytes(t.bytes).padStart(10)}  ${t.action}`,
+        `${t.table.padEnd(width)}  ${formatCount(t.rows).padStart(12)}  ${formatBytes(t.bytes).padStart(10)}  ${t.action}`,
     ),
   ]
   if (p.skipped.length > 0) lines.push(`left out by the selection: ${p.skipped.join(', ')}`)
@@ -143,11 +143,11 @@ function renderResult(result: DatabaseRestoreResult): string {
     result.verified
       ? [
           t.table,
-          t.rowsExpected.toLocaleString('en'),
-          (t.rowsRestored ?? 0).toLocaleString('en'),
+          formatCount(t.rowsExpected),
+          formatCount(t.rowsRestored ?? 0),
           t.sha256Match ? 'ok' : 'DIFFERS',
         ]
-      : [t.table, t.rowsExpected.toLocaleString('en'), t.rowsLoaded.toLocaleString('en')],
+      : [t.table, formatCount(t.rowsExpected), formatCount(t.rowsLoaded)],
   )
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const format = (cells: string[]) =>

@@ -14,5 +14,20 @@ export function formatBytes(bytes: number): string {
 
 /** `1 table`, `3 tables`, `1,234 rows`: a count with its noun, singular when it is one. */
 export function plural(count: number, noun: string, nouns = `${noun}s`): string {
-  return `${count.toLocaleString('en')} ${count === 1 ? noun : nouns}`
+  return `${formatCount(count)} ${count === 1 ? noun : nouns}`
+}
+
+/**
+ * `1,234,567` (`toLocaleString('en')`'s digits), with at most `fractionDigits` decimals,
+ * trailing zeros dropped. Written out because the first `toLocaleString` or `Intl` call
+ * maps about 5 MB of ICU's locale data into the process for the rest of its life: a
+ * twentieth of a backup's memory, for commas (bench/README.md).
+ */
+export function formatCount(value: number, fractionDigits = 0): string {
+  if (!Number.isFinite(value)) return String(value)
+  const [whole = '', fraction = ''] = Math.abs(value).toFixed(fractionDigits).split('.')
+  const grouped = whole.replace(/\B(?=(\d{3})+$)/g, ',')
+  const decimals = fraction.replace(/0+$/, '')
+  const sign = value < 0 && /[1-9]/.test(whole + decimals) ? '-' : ''
+  return `${sign}${grouped}${decimals ? `.${decimals}` : ''}`
 }

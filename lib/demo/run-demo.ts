@@ -11,7 +11,7 @@ import { FileStore } from '../adapters/store/file-store.ts'
 import { verifyArchive } from '../archive/verify.ts'
 import { type GenerateSchemaSql, runBackup } from '../backup/postgres-source.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { plural } from '../core/format.ts'
+import { formatCount, plural } from '../core/format.ts'
 import { Secret } from '../core/secret.ts'
 import { selectEverything } from '../core/selection.ts'
 import { runRestore } from '../restore/database-restore.ts'
@@ -116,7 +116,7 @@ async function createDemoDatabases(postgres: Postgres, options: DemoOptions): Pr
   const sourceUrl = new Secret(postgres.urlFor('demo_source'))
   options.emit({
     type: 'step',
-    message: `creating sample data (${options.metricsRows.toLocaleString('en')} metric rows) …`,
+    message: `creating sample data (${formatCount(options.metricsRows)} metric rows) …`,
   })
   const source = await connect(sourceUrl)
   await createSampleData(source, { metricsRows: options.metricsRows })

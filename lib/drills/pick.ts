@@ -2,6 +2,7 @@
 // the last N days. Random, so drills cover more than the newest backup; seeded, so any
 // pick can be replayed (`--seed`), and the seed is written into the report. Pure.
 import { LifeboatError } from '../core/errors.ts'
+import { byText } from '../core/order.ts'
 import type { BackupRecord } from '../inventory/inventory.ts'
 
 export const DRILL_WINDOW_DAYS = 30
@@ -20,7 +21,7 @@ export function drillCandidates(records: readonly BackupRecord[], now: Date, day
   const from = now.getTime() - days * DAY
   return records
     .filter((r) => r.complete && r.time.getTime() >= from && r.time.getTime() <= now.getTime())
-    .sort((a, b) => a.time.getTime() - b.time.getTime() || a.id.localeCompare(b.id))
+    .sort((a, b) => a.time.getTime() - b.time.getTime() || byText(a.id, b.id))
 }
 
 /** The same seed and the same candidates give the same backup, on any machine. */

@@ -1,7 +1,7 @@
 // The drill report as Markdown for people: the job log, the GitHub job summary and
 // the store show the same text. Pure.
 import type { OutcomeStatus } from '../alerts/outcome.ts'
-import { formatBytes, plural } from '../core/format.ts'
+import { formatBytes, formatCount, plural } from '../core/format.ts'
 import { renderAccessReview } from './access-review-report.ts'
 import { type DrillKind, type DrillReport, formatSeconds, type TargetKind } from './report.ts'
 import { describeDrillStorage } from './storage-report.ts'
@@ -119,7 +119,7 @@ function tablesTable(report: DrillReport): string[] {
     '| --- | ---: | ---: | --- |',
     ...report.tables.map(
       (t) =>
-        `| ${cell(t.table)} | ${t.rowsExpected.toLocaleString('en')} | ${t.rowsRestored === null ? '—' : t.rowsRestored.toLocaleString('en')} | ${sha(t)} |`,
+        `| ${cell(t.table)} | ${formatCount(t.rowsExpected)} | ${t.rowsRestored === null ? '—' : formatCount(t.rowsRestored)} | ${sha(t)} |`,
     ),
     '',
   ]

@@ -1,6 +1,6 @@
 // The history chart as a standalone SVG (no dependency, opens in any browser and in
 // GitHub): backup sizes over time above, drill restore times against the RTO below. Pure.
-import { formatBytes, plural } from '../core/format.ts'
+import { formatBytes, formatCount, plural } from '../core/format.ts'
 import { formatSeconds } from '../drills/report.ts'
 import type { History } from './history.ts'
 
@@ -139,7 +139,7 @@ function backupPanel(history: History, x: TimeScale): string[] {
   const barWidth = Math.max(1.5, Math.min(22, (plotWidth / history.backups.length) * 0.7))
   for (const b of history.backups) {
     const cx = x(Date.parse(b.time))
-    const label = `${b.id}: ${formatBytes(b.dataBytes)} data, ${formatBytes(b.archiveBytes)} archive, ${b.rows.toLocaleString('en')} rows in ${plural(b.tables, 'table')}, ${formatSeconds(b.durationSeconds)}`
+    const label = `${b.id}: ${formatBytes(b.dataBytes)} data, ${formatBytes(b.archiveBytes)} archive, ${formatCount(b.rows)} rows in ${plural(b.tables, 'table')}, ${formatSeconds(b.durationSeconds)}`
     out.push(
       `<g class="backup"><title>${escapeXml(label)}</title>`,
       `<rect x="${n(cx - barWidth / 2)}" y="${n(y(b.dataBytes))}" width="${n(barWidth)}" height="${n(panel.bottom - y(b.dataBytes))}" fill="${COLORS.data}"/>`,

@@ -2,7 +2,7 @@
 // drill reports, the audit trail) and, on a versioned bucket, the noncurrent versions
 // deletes leave behind until the lifecycle rule removes them.
 import type { Store, StoredObject, StoredVersion } from '../adapters/store/store.ts'
-import { formatBytes } from '../core/format.ts'
+import { formatBytes, formatCount } from '../core/format.ts'
 
 export interface Amount {
   objects: number
@@ -81,9 +81,9 @@ export function footprintMarkdown(
 ): string {
   const money = (value: number) => `${value.toFixed(2)} ${cost.currency}`
   const rows = [
-    `| current | ${footprint.current.objects.toLocaleString('en')} | ${formatBytes(footprint.current.bytes)} | ${money(cost.current)} |`,
+    `| current | ${formatCount(footprint.current.objects)} | ${formatBytes(footprint.current.bytes)} | ${money(cost.current)} |`,
     footprint.noncurrent
-      ? `| noncurrent versions | ${footprint.noncurrent.objects.toLocaleString('en')} | ${formatBytes(footprint.noncurrent.bytes)} | ${money(cost.noncurrent)} |`
+      ? `| noncurrent versions | ${formatCount(footprint.noncurrent.objects)} | ${formatBytes(footprint.noncurrent.bytes)} | ${money(cost.noncurrent)} |`
       : `| noncurrent versions | — | — | — |`,
   ]
   const notes = [
@@ -91,7 +91,7 @@ export function footprintMarkdown(
   ]
   if (footprint.noncurrentNote) notes.push(`Noncurrent versions: ${footprint.noncurrentNote}.`)
   if (footprint.noncurrent?.deleteMarkers)
-    notes.push(`${footprint.noncurrent.deleteMarkers.toLocaleString('en')} delete markers.`)
+    notes.push(`${formatCount(footprint.noncurrent.deleteMarkers)} delete markers.`)
   return [
     '### Store footprint',
     '',

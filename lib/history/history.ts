@@ -3,7 +3,8 @@
 // as Markdown. Pure.
 
 import type { Manifest } from '../archive/manifest.ts'
-import { formatBytes, plural } from '../core/format.ts'
+import { formatBytes, formatCount, plural } from '../core/format.ts'
+import { byText } from '../core/order.ts'
 import { type DrillReport, formatSeconds } from '../drills/report.ts'
 import { cell } from '../drills/report-markdown.ts'
 import type { BackupRecord } from '../inventory/inventory.ts'
@@ -66,9 +67,9 @@ export function assembleHistory(input: {
 }): History {
   return {
     generatedAt: input.now.toISOString(),
-    backups: [...input.backups].sort((a, b) => a.time.localeCompare(b.time)),
-    failures: [...(input.failures ?? [])].sort((a, b) => a.at.localeCompare(b.at)),
-    drills: [...input.drills].sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
+    backups: [...input.backups].sort((a, b) => byText(a.time, b.time)),
+    failures: [...(input.failures ?? [])].sort((a, b) => byText(a.at, b.at)),
+    drills: [...input.drills].sort((a, b) => byText(a.startedAt, b.startedAt)),
     problems: [...input.problems],
   }
 }
@@ -92,7 +93,7 @@ export function renderHistoryMarkdown(history: History, options: { chart?: strin
     )
     for (const b of [...history.backups].reverse()) {
       out.push(
-        `| \`${b.id}\` | ${when(b.time)} | ${b.tables} | ${b.rows.toLocaleString('en')} | ${formatBytes(b.dataBytes)} | ${formatBytes(b.archiveBytes)}${b.encrypted ? ' (age)' : ''} | ${formatSeconds(b.durationSeconds)} |`,
+        `| \`${b.id}\` | ${when(b.time)} | ${b.tables} | ${formatCount(b.rows)} | ${formatBytes(b.dataBytes)} | ${formatBytes(b.archiveBytes)}${b.encrypted ? ' (age)' : ''} | ${formatSeconds(b.durationSeconds)} |`,
       )
     }
     out.push('')

@@ -2,6 +2,7 @@
 // whose rows drop sharply against the median of the previous backups, a table that
 // disappears, a total size that jumps or collapses. Pure; each finding names its numbers.
 import type { SettingsReader } from '../core/config.ts'
+import { formatCount } from '../core/format.ts'
 import { SETTINGS } from '../settings/settings.ts'
 
 export const ANOMALY_DEFAULTS = { rowDrop: 0.2, sizeChange: 0.5, baseline: 7 } as const
@@ -60,7 +61,7 @@ export function detectAnomalies(
           table,
           previousRows: last.rows,
           previousId: baseline[0]!.id,
-          message: `table ${table} is missing from ${current.id}; ${baseline[0]!.id} had it with ${formatCount(last.rows)} rows`,
+          message: `table ${table} is missing from ${current.id}; ${baseline[0]!.id} had it with ${formatCount(last.rows, 1)} rows`,
         })
       }
       continue
@@ -75,7 +76,7 @@ export function detectAnomalies(
         rows,
         median: med,
         drop: round(drop),
-        message: `table ${table} has ${formatCount(rows)} rows, ${percent(drop)} fewer than the median ${formatCount(med)} of ${span} (threshold ${percent(options.rowDrop)})`,
+        message: `table ${table} has ${formatCount(rows, 1)} rows, ${percent(drop)} fewer than the median ${formatCount(med, 1)} of ${span} (threshold ${percent(options.rowDrop)})`,
       })
     }
   }
@@ -89,7 +90,7 @@ export function detectAnomalies(
         bytes: current.totals.bytes,
         median: medianBytes,
         change: round(change),
-        message: `total data size ${formatCount(current.totals.bytes)} bytes is ${percent(Math.abs(change))} ${change < 0 ? 'below' : 'above'} the median ${formatCount(medianBytes)} bytes of ${span} (threshold ${percent(options.sizeChange)})`,
+        message: `total data size ${formatCount(current.totals.bytes, 1)} bytes is ${percent(Math.abs(change))} ${change < 0 ? 'below' : 'above'} the median ${formatCount(medianBytes, 1)} bytes of ${span} (threshold ${percent(options.sizeChange)})`,
       })
     }
   }
@@ -117,8 +118,4 @@ function round(value: number): number {
 function percent(fraction: number): string {
   const value = fraction * 100
   return `${Number.isInteger(value) ? value : value.toFixed(1)}%`
-}
-
-function formatCount(value: number): string {
-  return value.toLocaleString('en', { maximumFractionDigits: 1 })
 }

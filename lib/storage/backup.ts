@@ -6,6 +6,7 @@ import type pg from 'pg'
 import type { Store } from '../adapters/store/store.ts'
 import { isLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { formatCount } from '../core/format.ts'
 import { listInventory, readSidecar } from '../inventory/read-inventory.ts'
 import {
   diffListings,
@@ -92,7 +93,7 @@ export async function beginStorageBackup(
     warn('the database has no storage schema: bucket settings and owners not recorded')
   deps.emit({
     type: 'step',
-    message: `storage: ${before.length.toLocaleString('en')} objects in ${buckets.length} buckets at ${deps.source.location}`,
+    message: `storage: ${formatCount(before.length)} objects in ${buckets.length} buckets at ${deps.source.location}`,
   })
   const timing = { ttlMs: options.settings.lockTtlMinutes * 60_000, ...options.lockTiming }
   const lock = await StorageLock.acquire(deps, 'shared', lockOwnerName(options.id, listedAt), timing)

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { LifeboatError } from '../core/errors.ts'
+import { formatCount } from '../core/format.ts'
 
 export class HashMeter extends Transform {
   bytes = 0
@@ -52,7 +53,7 @@ export class ContentCheck extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length
     if (this.bytes > this.#expected.size) {
-      done(this.#mismatch(`is longer than the ${this.#expected.size.toLocaleString('en')} bytes recorded`))
+      done(this.#mismatch(`is longer than the ${formatCount(this.#expected.size)} bytes recorded`))
       return
     }
     this.#hash.update(chunk)
@@ -64,7 +65,7 @@ export class ContentCheck extends Transform {
     if (this.bytes !== this.#expected.size) {
       done(
         this.#mismatch(
-          `has ${this.bytes.toLocaleString('en')} bytes, the manifest records ${this.#expected.size.toLocaleString('en')}`,
+          `has ${formatCount(this.bytes)} bytes, the manifest records ${formatCount(this.#expected.size)}`,
         ),
       )
       return

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { LifeboatError } from '../core/errors.ts'
+import { formatCount } from '../core/format.ts'
 import type { ListedStorageObject } from './backup-plan.ts'
 import type { BlobStore } from './blob-store.ts'
 import type { CatalogObject, StorageCatalog } from './catalog.ts'
@@ -75,7 +76,7 @@ async function readOnce(
     if (meter.bytes !== got.size) {
       throw new LifeboatError(
         'STORAGE_IO',
-        `reading ${label}: ${meter.bytes.toLocaleString('en')} bytes arrived of ${got.size.toLocaleString('en')}`,
+        `reading ${label}: ${formatCount(meter.bytes)} bytes arrived of ${formatCount(got.size)}`,
       )
     }
     const sha256 = meter.sha256()

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Store } from '../adapters/store/store.ts'
 import { isLifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
+import { formatCount } from '../core/format.ts'
 import { type Decrypt, openBlob } from './blob-store.ts'
 import { BLOBS_PREFIX, blobKey } from './layout.ts'
 import {
@@ -158,7 +159,7 @@ async function checkExistence(
       size === undefined
         ? `its blob ${blob.key} is missing`
         : size !== blob.storedBytes
-          ? `its blob ${blob.key} has ${size.toLocaleString('en')} bytes, the index records ${blob.storedBytes.toLocaleString('en')}`
+          ? `its blob ${blob.key} has ${formatCount(size)} bytes, the index records ${formatCount(blob.storedBytes)}`
           : undefined
     if (problem) fail(result, blob, problem)
   }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { LifeboatError } from '../core/errors.ts'
+import { formatCount } from '../core/format.ts'
 
 const MiB = 1024 * 1024
 
@@ -36,7 +37,7 @@ export interface BoundedReadOptions {
 export function tooLarge(what: string, limit: number, seen: string): LifeboatError {
   return new LifeboatError(
     'METADATA_TOO_LARGE',
-    `${what} is larger than its limit of ${limit.toLocaleString('en')} bytes (${seen}); refusing to read it`,
+    `${what} is larger than its limit of ${formatCount(limit)} bytes (${seen}); refusing to read it`,
   )
 }
 
@@ -52,7 +53,7 @@ export async function readBounded(
   const destroy = (error?: Error) => (stream as { destroy?: (e?: Error) => void }).destroy?.(error)
   if (declaredSize !== undefined && declaredSize > limit) {
     destroy()
-    throw tooLarge(what, limit, `it declares ${declaredSize.toLocaleString('en')}`)
+    throw tooLarge(what, limit, `it declares ${formatCount(declaredSize)}`)
   }
   const chunks: Buffer[] = []
   let bytes = 0
@@ -62,7 +63,7 @@ export async function readBounded(
       bytes += buffer.length
       if (bytes > limit) {
         destroy()
-        throw tooLarge(what, limit, `more than ${limit.toLocaleString('en')} read`)
+        throw tooLarge(what, limit, `more than ${formatCount(limit)} read`)
       }
       chunks.push(buffer)
     }
@@ -134,7 +135,7 @@ export class ArchiveMeter extends Transform {
     if (this.bytes > this.#expected.bytes) {
       done(
         this.#mismatch(
-          `it is longer than the ${this.#expected.bytes.toLocaleString('en')} bytes its signed sidecar records`,
+          `it is longer than the ${formatCount(this.#expected.bytes)} bytes its signed sidecar records`,
         ),
       )
       return
@@ -148,7 +149,7 @@ export class ArchiveMeter extends Transform {
     if (this.bytes < this.#expected.bytes) {
       done(
         this.#mismatch(
-          `it ends after ${this.bytes.toLocaleString('en')} of the ${this.#expected.bytes.toLocaleString('en')} bytes its signed sidecar records`,
+          `it ends after ${formatCount(this.bytes)} of the ${formatCount(this.#expected.bytes)} bytes its signed sidecar records`,
         ),
       )
     } else if (this.#sha256 !== this.#expected.sha256) {

@@ -10,7 +10,7 @@ import type { Manifest } from '../archive/manifest.ts'
 import { verifyArchive } from '../archive/verify.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
-import { plural } from '../core/format.ts'
+import { formatCount, plural } from '../core/format.ts'
 import { type BackupRecord, selectBackup } from '../inventory/inventory.ts'
 import { listInventory } from '../inventory/read-inventory.ts'
 import { hashObject, StoredBytesMeter } from './stored-bytes.ts'
@@ -174,7 +174,7 @@ async function quickCheck(
     compareArchiveRecord(sidecar, record, result)
     if (sidecar.archive && stored.size !== sidecar.archive.bytes) {
       result.problems.push(
-        `${archive.key}: ${stored.size.toLocaleString('en')} bytes stored, the sidecar records ${sidecar.archive.bytes.toLocaleString('en')}`,
+        `${archive.key}: ${formatCount(stored.size)} bytes stored, the sidecar records ${formatCount(sidecar.archive.bytes)}`,
       )
     }
   }
@@ -296,7 +296,7 @@ async function checkStoredBytes(
   const expected = sidecar.archive
   if (stored.bytes !== expected.bytes) {
     result.problems.push(
-      `${key}: ${stored.bytes.toLocaleString('en')} bytes stored, the sidecar records ${expected.bytes.toLocaleString('en')}`,
+      `${key}: ${formatCount(stored.bytes)} bytes stored, the sidecar records ${formatCount(expected.bytes)}`,
     )
     return true
   }

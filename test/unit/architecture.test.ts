@@ -138,3 +138,21 @@ describe('the dependency rules', () => {
     expect(upward).toEqual([])
   })
 })
+
+describe('what the jobs keep resident', () => {
+  // The first locale-aware call maps ICU's data into the process for the rest of its
+  // life: about 5 MB of a backup's peak for commas (bench/README.md). Counts go through
+  // formatCount, string order through byText.
+  const LOCALE_CALLS = /\.toLocaleString\(|\.localeCompare\(|\bIntl\./
+
+  it('formats and sorts without ICU in lib/ and jobs/', () => {
+    const users = files
+      .filter((path) => !path.startsWith('infra/'))
+      .flatMap((path) =>
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (LOCALE_CALLS.test(line) ? [`${path}:${i + 1}: ${line.trim()}`] : [])),
+      )
+    expect(users).toEqual([])
+  })
+})

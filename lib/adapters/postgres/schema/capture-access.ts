@@ -11,6 +11,7 @@ import type {
   PolicyCommand,
   PublicationEntry,
 } from '../../../archive/access.ts'
+import { byText } from '../../../core/order.ts'
 import type { CatalogRelation, SchemaCatalog } from './catalog-types.ts'
 
 /** Which objects schema.sql creates: a node key (`rel:<oid>`, `fn:<oid>`…) in, yes or no out. */
@@ -119,10 +120,8 @@ function accessObjects(catalog: SchemaCatalog, created: Created): AccessObject[]
   for (const relation of relations.values()) objects.push(relationObject(catalog, relation))
   // By kind, then name: the same objects give the same list whatever their oids.
   const rank = (o: AccessObject) => KIND_ORDER.indexOf(o.kind)
-  return objects.sort((a, b) => rank(a) - rank(b) || byName(a.schema, b.schema) || byName(a.ident, b.ident))
+  return objects.sort((a, b) => rank(a) - rank(b) || byText(a.schema, b.schema) || byText(a.ident, b.ident))
 }
-
-const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 function accessPolicies(catalog: SchemaCatalog, relations: Map<number, CatalogRelation>): AccessPolicy[] {
   const list = catalog.policies
@@ -140,7 +139,7 @@ function accessPolicies(catalog: SchemaCatalog, relations: Map<number, CatalogRe
         withCheck: p.withCheck,
       }
     })
-  return list.sort((a, b) => byName(a.schema, b.schema) || byName(a.table, b.table) || byName(a.name, b.name))
+  return list.sort((a, b) => byText(a.schema, b.schema) || byText(a.table, b.table) || byText(a.name, b.name))
 }
 
 function publications(catalog: SchemaCatalog, relations: Map<number, CatalogRelation>): PublicationEntry[] {
@@ -156,7 +155,7 @@ function publications(catalog: SchemaCatalog, relations: Map<number, CatalogRela
         const relation = relations.get(t.relid)!
         return { schema: relation.schema, table: relation.name, columns: t.columns, rowFilter: t.rowFilter }
       })
-      .sort((a, b) => byName(a.schema, b.schema) || byName(a.table, b.table)),
+      .sort((a, b) => byText(a.schema, b.schema) || byText(a.table, b.table)),
     schemas: p.schemas,
   }))
 }
