@@ -26,8 +26,8 @@ const args = minimist(process.argv.slice(2), {
 if (args.help) {
   console.log(`usage: npx tsx bench/run.ts [options]
 
-The full comparison (what bench/README.md's table comes from; about 30-40 minutes on two
-idle cores, run it alone on the machine):
+The full comparison (what bench/README.md's table comes from; about 15 minutes on two
+idle cores with the default runs, run it alone on the machine):
 
   npx tsx bench/run.ts
 
