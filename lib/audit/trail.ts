@@ -1,6 +1,7 @@
 // Appends audit records to the store and lists them back, newest first. Append-only: every
 // record gets a key no other run can produce, so nothing is ever overwritten.
 import { randomBytes } from 'node:crypto'
+import { putClaimed } from '../adapters/store/create-only.ts'
 import { isKeyExists, type Store } from '../adapters/store/store.ts'
 import { AUDIT_PREFIX } from '../archive/layout.ts'
 import { LifeboatError } from '../core/errors.ts'
@@ -15,7 +16,9 @@ import {
 
 /**
  * Writes one record; returns its key. A create-only put, never a HEAD first: the writer and
- * cleaner roles may put audit/* but not read it, and the store refuses to overwrite.
+ * cleaner roles may put audit/* but not read it, and the store refuses to overwrite. The
+ * key's random part is this write's own, so one of the record's size already there is
+ * this write, landed with its answer lost.
  */
 export async function appendAudit(store: Store, record: AuditRecord): Promise<string> {
   const scrubbed = scrubRecord(record)
@@ -23,7 +26,7 @@ export async function appendAudit(store: Store, record: AuditRecord): Promise<st
   for (let attempt = 0; attempt < 3; attempt++) {
     const key = auditKey(scrubbed.event, new Date(scrubbed.at), randomBytes(6).toString('hex'))
     try {
-      await store.put(key, body, { contentType: 'application/json', ifNoneMatch: '*' })
+      await putClaimed(store, key, Buffer.from(body), { contentType: 'application/json' })
       return key
     } catch (error) {
       if (!isKeyExists(error)) throw error

@@ -2,6 +2,8 @@
 // (LIFEBOAT_ACCESS_REVIEW, the stack output accessReview) with the newest one stored in
 // drills/, stores the new one create-only, and returns the changes and the Markdown for the
 // report. lib/drills/drill.ts calls reviewAccessForReport for every DR test.
+
+import { putCreateOnly } from '../adapters/store/create-only.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { backupIdFor, DRILLS_PREFIX } from '../archive/layout.ts'
 import { isLifeboatError } from '../core/errors.ts'
@@ -75,9 +77,8 @@ async function storeReview(store: Store, review: AccessReview, now: Date): Promi
   for (let n = 1; ; n++) {
     const key = n === 1 ? `${base}.json` : `${base}-${n}.json`
     try {
-      await store.put(key, `${JSON.stringify(review, null, 2)}\n`, {
+      await putCreateOnly(store, key, Buffer.from(`${JSON.stringify(review, null, 2)}\n`), {
         contentType: 'application/json',
-        ifNoneMatch: '*',
       })
       return key
     } catch (error) {

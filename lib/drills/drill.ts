@@ -4,6 +4,7 @@
 // report to drills/<id>.json. A failed drill still writes its report.
 
 import type { CheckResult } from '../adapters/postgres/post-checks.ts'
+import { putCreateOnly } from '../adapters/store/create-only.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { backupIdFor, DRILLS_PREFIX } from '../archive/layout.ts'
 import type { Manifest } from '../archive/manifest.ts'
@@ -288,9 +289,9 @@ async function writeReport(
   const key = `${DRILLS_PREFIX}${id}.json`
   let storeError: string | undefined
   try {
-    await deps.store.put(key, `${JSON.stringify(report, null, 2)}\n`, {
+    // Create-only; a retry whose first attempt landed finds its own bytes there.
+    await putCreateOnly(deps.store, key, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), {
       contentType: 'application/json',
-      ifNoneMatch: '*',
     })
   } catch (error) {
     storeError = redact((error as Error).message)

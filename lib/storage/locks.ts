@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { putClaimed } from '../adapters/store/create-only.ts'
 import type { Store } from '../adapters/store/store.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
@@ -183,8 +184,11 @@ export class StorageLock {
   async #write(seq: number, kind: HeldKind | 'done' = this.kind): Promise<void> {
     const key = lockKey(this.owner, kind, seq)
     const body = JSON.stringify({ owner: this.owner, kind, seq, host: hostname(), pid: process.pid })
-    // Each heartbeat is a new key: create-only, so no lock object is ever replaced.
-    await this.#deps.store.put(key, `${body}\n`, { contentType: 'application/json', ifNoneMatch: '*' })
+    // Each heartbeat is a new key of this owner's: create-only, so no lock object is ever
+    // replaced, and one of its size already there is this write's own, landed unanswered.
+    await putClaimed(this.#deps.store, key, Buffer.from(`${body}\n`), {
+      contentType: 'application/json',
+    })
     if (kind !== 'done') this.#written.push(key)
   }
 }

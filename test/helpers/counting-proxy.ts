@@ -19,6 +19,11 @@ export interface ProxyOptions {
   honourIfMatch?: boolean
   /** The first request this picks is carried out, but its answer never arrives: the connection drops instead. */
   loseAnswerTo?: (method: string, url: string) => boolean
+  /**
+   * The first request this picks never reaches the store: it is answered 409
+   * ConditionalRequestConflict, as S3 answers a conditional write racing another of its key.
+   */
+  conflictOn?: (method: string, url: string) => boolean
 }
 
 /** S3's error document for a failed precondition (the SDK names the error by its Code). */
@@ -26,17 +31,31 @@ const PRECONDITION_FAILED =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
   '<Message>the object no longer has the ETag If-Match names</Message><Condition>If-Match</Condition></Error>'
 
+/** S3's error document for a conditional write that raced another write of the key. */
+const CONDITIONAL_CONFLICT =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ConditionalRequestConflict</Code>' +
+  '<Message>A conflicting operation occurred. If using PutObject you can retry the request.</Message></Error>'
+
 export async function startCountingProxy(target: string, options: ProxyOptions = {}): Promise<CountingProxy> {
   const upstream = new URL(target)
   const requests: string[] = []
   let cut = options.cutFirstGetAfter === undefined
   let answerLost = false
+  let conflicted = false
   const server = createServer((incoming, answer) => {
     const ifMatch = incoming.headers['if-match']
     const conditions = [incoming.headers.range, ifMatch && `if-match ${ifMatch}`].filter(Boolean)
     requests.push(
       `${incoming.method} ${incoming.url}${conditions.length ? ` (${conditions.join(', ')})` : ''}`,
     )
+    if (options.conflictOn?.(incoming.method ?? '', incoming.url ?? '') && !conflicted) {
+      conflicted = true
+      incoming.resume()
+      incoming.once('end', () =>
+        answer.writeHead(409, { 'content-type': 'application/xml' }).end(CONDITIONAL_CONFLICT),
+      )
+      return
+    }
     const forwarded = request(
       {
         host: upstream.hostname,

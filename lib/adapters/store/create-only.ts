@@ -25,38 +25,43 @@ export async function putCreateOnly(
 }
 
 /**
- * A stream under a key this job has claimed (its backup id: no other writer uses it):
- * when the store fails after the whole body went out and the key holds an object of
- * exactly that size, the put landed and is done (the object appears whole or not at all).
- * What it holds is checked later against the sha256 its sidecar names.
+ * A body under a key this job has claimed (its backup id, its lock owner, a random audit
+ * key: no other writer uses it): when the store fails after the whole body went out and
+ * the key holds an object of exactly that size, the put landed and is done (the object
+ * appears whole or not at all). What an archive or manifest holds is checked later
+ * against the sha256 its sidecar names. Needs list, not read, permission on the key.
  */
 export async function putClaimed(
   store: Store,
   key: string,
-  body: Readable,
+  body: Readable | Buffer,
   options: CreateOnlyOptions = {},
 ): Promise<{ bytes: number }> {
-  let sent = 0
-  let whole = false
+  const sent = Buffer.isBuffer(body) ? { bytes: body.length, whole: true } : { bytes: 0, whole: false }
+  const payload = Buffer.isBuffer(body) ? body : metered(body, sent)
+  try {
+    return await store.put(key, payload, { ...options, ifNoneMatch: '*' })
+  } catch (error) {
+    const listed = sent.whole ? await store.list(key).catch(() => []) : []
+    if (!listed.some((o) => o.key === key && o.size === sent.bytes)) throw error
+    return { bytes: sent.bytes }
+  }
+}
+
+/** `body` counted into `sent` as it goes out; `whole` once it has ended. */
+function metered(body: Readable, sent: { bytes: number; whole: boolean }): Readable {
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      sent += chunk.length
+      sent.bytes += chunk.length
       done(null, chunk)
     },
     flush(done) {
-      whole = true
+      sent.whole = true
       done()
     },
   })
   // The callback form: a failing body destroys the meter too, so the store sees the error.
-  const counted = pipeline(body, meter, () => undefined)
-  try {
-    return await store.put(key, counted, { ...options, ifNoneMatch: '*' })
-  } catch (error) {
-    const listed = whole ? await store.list(key).catch(() => []) : []
-    if (!listed.some((o) => o.key === key && o.size === sent)) throw error
-    return { bytes: sent }
-  }
+  return pipeline(body, meter, () => undefined)
 }
 
 /** Whether `key` holds exactly `body`; reads no further than `body` is long. */

@@ -6,6 +6,7 @@
 // accepts the connection and never answers fails as STORE_UNREACHABLE, never hangs.
 
 import type { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
@@ -22,6 +23,10 @@ import { LifeboatError } from '../../core/errors.ts'
 import { keyPrefix, s3Location, s3Url } from './s3-location.ts'
 import { partSizeFor, stageFolder, uploadObject } from './s3-upload.ts'
 import type { GetOptions, PendingUpload, PutOptions, Store, StoredObject, StoredVersion } from './store.ts'
+
+/** Attempts of a create-only write of bytes in memory that S3 answers 409, and the pause before the next. */
+const CONFLICT_ATTEMPTS = 3
+const CONFLICT_PAUSE_MS = 500
 
 /** Seconds a request may wait without a byte moving (LIFEBOAT_STORE_TIMEOUT overrides). */
 export const STORE_TIMEOUT_DEFAULT_SECONDS = 60
@@ -98,37 +103,52 @@ export class S3Store implements Store {
     options: PutOptions = {},
   ): Promise<{ bytes: number }> {
     const shape = { partSize: partSizeFor(options), tempDir: options.tempDir }
-    try {
-      const bytes = await uploadObject(
-        this.#client,
-        {
-          Bucket: this.#bucket,
-          Key: this.#prefix + key,
-          ContentType: options.contentType ?? 'application/octet-stream',
-          ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
-        },
-        typeof body === 'string' ? Buffer.from(body) : body,
-        { ...shape, signal: options.signal },
-      )
-      return { bytes }
-    } catch (error) {
-      if (options.ifNoneMatch && isPreconditionFailed(error)) {
-        throw new LifeboatError(
-          'STORE_KEY_EXISTS',
-          `cannot write ${this.locate(key)}: an object is already stored under this key (kept as it was)`,
-          { cause: error },
-        )
-      }
-      const full = diskFull(error)
-      if (full) {
-        throw new LifeboatError(
-          'TEMP_DISK_FULL',
-          `cannot write ${this.locate(key)}: the temp folder ${stageFolder(shape)} ran out of space (${full}) for the upload's parts`,
-          { cause: error },
-        )
-      }
-      throw s3Error(error, `cannot write ${this.locate(key)}`)
+    const payload = typeof body === 'string' ? Buffer.from(body) : body
+    const params = {
+      Bucket: this.#bucket,
+      Key: this.#prefix + key,
+      ContentType: options.contentType ?? 'application/octet-stream',
+      ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
     }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return {
+          bytes: await uploadObject(this.#client, params, payload, { ...shape, signal: options.signal }),
+        }
+      } catch (error) {
+        // S3 answers a create-only write that races another write of the key 409 and asks
+        // for the write again; bytes in memory can be sent again (a stream cannot).
+        const again = options.ifNoneMatch && isConditionalConflict(error) && Buffer.isBuffer(payload)
+        if (!again || attempt >= CONFLICT_ATTEMPTS) throw this.#putError(error, key, options, shape)
+        await sleep(CONFLICT_PAUSE_MS * attempt, undefined, { signal: options.signal })
+      }
+    }
+  }
+
+  #putError(error: unknown, key: string, options: PutOptions, shape: { tempDir?: string }): Error {
+    if (options.ifNoneMatch && isPreconditionFailed(error)) {
+      return new LifeboatError(
+        'STORE_KEY_EXISTS',
+        `cannot write ${this.locate(key)}: an object is already stored under this key (kept as it was)`,
+        { cause: error },
+      )
+    }
+    if (options.ifNoneMatch && isConditionalConflict(error)) {
+      return new LifeboatError(
+        'STORE_KEY_EXISTS',
+        `cannot write ${this.locate(key)}: another write of this key was under way at the same time (409 ConditionalRequestConflict)`,
+        { cause: error },
+      )
+    }
+    const full = diskFull(error)
+    if (full) {
+      return new LifeboatError(
+        'TEMP_DISK_FULL',
+        `cannot write ${this.locate(key)}: the temp folder ${stageFolder(shape)} ran out of space (${full}) for the upload's parts`,
+        { cause: error },
+      )
+    }
+    return s3Error(error, `cannot write ${this.locate(key)}`)
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
@@ -299,6 +319,15 @@ export class S3Store implements Store {
 }
 
 /** S3 answers 412 PreconditionFailed when `If-None-Match: *` finds the key taken, or `If-Match` another ETag. */
+/** S3's answer to a conditional write while another write of the same key is under way. */
+function isConditionalConflict(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
+  return (
+    e.$metadata?.httpStatusCode === 409 &&
+    (e.name === 'ConditionalRequestConflict' || e.Code === 'ConditionalRequestConflict')
+  )
+}
+
 export function isPreconditionFailed(error: unknown): boolean {
   const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
   return (
