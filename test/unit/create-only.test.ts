@@ -1,6 +1,7 @@
 // Create-only puts that know their own landed write (the answer lost, the retry refused):
 // bytes in memory when the key holds exactly them; a stream under a claimed key when the
-// whole body went out and the key holds an object of exactly its size. Only then.
+// whole body went out (bytes in memory always do) and the key holds an object of exactly
+// its size. Only then.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,5 +69,16 @@ describe('putClaimed', () => {
     )
     await expect(putClaimed(store, 'k.json', broken)).rejects.toThrow()
     expect(await buffer(await store.get('k.json'))).toEqual(Buffer.alloc(10))
+  })
+
+  it('takes bytes in memory too: done when the key holds an object of their size, failing on another', async () => {
+    const bytes = Buffer.from('0123456789abcdef')
+    await expect(putClaimed(await storeHolding(), 'k.json', bytes)).resolves.toEqual({ bytes: 16 })
+    await expect(putClaimed(await storeHolding(Buffer.alloc(16)), 'k.json', bytes)).resolves.toEqual({
+      bytes: 16,
+    })
+    await expect(putClaimed(await storeHolding(Buffer.alloc(17)), 'k.json', bytes)).rejects.toMatchObject({
+      code: 'STORE_KEY_EXISTS',
+    })
   })
 })
