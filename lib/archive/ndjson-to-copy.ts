@@ -17,8 +17,6 @@ export interface NdjsonToCopyOptions {
 
 const NEWLINE = 0x0a
 const EMPTY = Buffer.alloc(0)
-const SCRATCH_MIN_BYTES = 64 * 1024
-const SCRATCH_MAX_BYTES = 1024 * 1024
 
 /**
  * Incremental converter: feed byte chunks split anywhere, get COPY text back.
@@ -33,8 +31,6 @@ export class NdjsonToCopy {
   #pendingLength = 0
   /** After an error the position in the input is lost: every later call repeats it. */
   #error: Error | undefined
-  /** Where a chunk's lines are converted before they are copied out at their size. */
-  #scratch: Buffer = EMPTY
 
   constructor(options: NdjsonToCopyOptions) {
     this.#ctx = lineContext(options.file, options.columns)
@@ -76,28 +72,16 @@ export class NdjsonToCopy {
       const head = Buffer.concat(this.#pending, this.#pendingLength)
       this.#pending = []
       this.#pendingLength = 0
-      out = this.#output(head.length + last - first)
+      out = Buffer.allocUnsafe(head.length + last - first)
       o = convertLines(head, 0, head.length, out, 0, this.#ctx)
       from = first + 1
     } else {
-      out = this.#output(last + 1)
+      out = Buffer.allocUnsafe(last + 1)
     }
     if (from <= last) o = convertLines(chunk, from, last + 1, out, o, this.#ctx)
     // Copy the tail so a few bytes do not keep the whole chunk alive.
     if (last + 1 < chunk.length) this.#hold(Buffer.from(chunk.subarray(last + 1)))
-    return out === this.#scratch ? Buffer.from(out.subarray(0, o)) : out.subarray(0, o)
-  }
-
-  /**
-   * Room for at most `bytes` of COPY text (it is never longer than its NDJSON). A buffer
-   * sized to the input per chunk left about 40 % of it unused, held while the rows waited
-   * for the server, and then garbage for V8's full collection; the scratch is reused and
-   * the text copied out at its size. Long lines get a buffer of their own.
-   */
-  #output(bytes: number): Buffer {
-    if (bytes > SCRATCH_MAX_BYTES) return Buffer.allocUnsafe(bytes)
-    if (this.#scratch.length < bytes) this.#scratch = Buffer.allocUnsafe(Math.max(bytes, SCRATCH_MIN_BYTES))
-    return this.#scratch
+    return out.subarray(0, o)
   }
 
   /** Call at the end of the input: a final line without its newline means a cut file. */
