@@ -224,7 +224,7 @@ export async function sealArchive<M extends Manifest>(args: {
   // The signature goes first: once the sidecar is visible, so is the proof of it. Both are
   // create-only; one that landed though its answer was lost is recognised as this backup's.
   if (signingKey) {
-    const signature = Buffer.from(signSidecar(sidecarText, manifest.id, signingKey, args.now()))
+    const signature = signSidecar(sidecarText, manifest.id, signingKey, args.now())
     await putCreateOnly(store, sidecarSignatureKey(manifest.id), signature, { contentType: 'text/plain' })
   }
   await putCreateOnly(store, sidecarKey(manifest.id), sidecarText, { contentType: 'application/json' })

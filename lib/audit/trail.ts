@@ -26,7 +26,7 @@ export async function appendAudit(store: Store, record: AuditRecord): Promise<st
   for (let attempt = 0; attempt < 3; attempt++) {
     const key = auditKey(scrubbed.event, new Date(scrubbed.at), randomBytes(6).toString('hex'))
     try {
-      await putClaimed(store, key, Buffer.from(body), { contentType: 'application/json' })
+      await putClaimed(store, key, body, { contentType: 'application/json' })
       return key
     } catch (error) {
       if (!isKeyExists(error)) throw error

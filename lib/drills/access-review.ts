@@ -77,7 +77,7 @@ async function storeReview(store: Store, review: AccessReview, now: Date): Promi
   for (let n = 1; ; n++) {
     const key = n === 1 ? `${base}.json` : `${base}-${n}.json`
     try {
-      await putCreateOnly(store, key, Buffer.from(`${JSON.stringify(review, null, 2)}\n`), {
+      await putCreateOnly(store, key, `${JSON.stringify(review, null, 2)}\n`, {
         contentType: 'application/json',
       })
       return key

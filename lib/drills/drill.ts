@@ -290,7 +290,7 @@ async function writeReport(
   let storeError: string | undefined
   try {
     // Create-only; a retry whose first attempt landed finds its own bytes there.
-    await putCreateOnly(deps.store, key, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), {
+    await putCreateOnly(deps.store, key, `${JSON.stringify(report, null, 2)}\n`, {
       contentType: 'application/json',
     })
   } catch (error) {

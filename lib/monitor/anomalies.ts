@@ -3,6 +3,7 @@
 // disappears, a total size that jumps or collapses. Pure; each finding names its numbers.
 import type { SettingsReader } from '../core/config.ts'
 import { formatCount } from '../core/format.ts'
+import { byText } from '../core/order.ts'
 import { SETTINGS } from '../settings/settings.ts'
 
 export const ANOMALY_DEFAULTS = { rowDrop: 0.2, sizeChange: 0.5, baseline: 7 } as const
@@ -50,7 +51,7 @@ export function detectAnomalies(
       history.set(name, [...(history.get(name) ?? []), t.rows])
     }
   }
-  for (const [table, counts] of [...history].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [table, counts] of [...history].sort(([a], [b]) => byText(a, b))) {
     const rows = now.get(table)
     if (rows === undefined) {
       // Only a table the immediately previous backup had: a table dropped long ago is old news.

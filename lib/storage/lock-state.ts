@@ -1,6 +1,8 @@
 // Who holds a storage lock, from one listing of storage-locks/ (pure). A holder is live
 // while its newest heartbeat is younger than the TTL and it has not written `done`.
 // docs/storage.md ("Retention: mark and sweep") explains why this makes sweeps safe.
+
+import { byText } from '../core/order.ts'
 import { type LockKind, parseLockKey } from './layout.ts'
 
 export interface ListedLock {
@@ -39,9 +41,9 @@ export function lockOwners(listing: readonly ListedLock[]): LockOwner[] {
     owners.set(parsed.owner, owner)
   }
   for (const owner of owners.values()) {
-    owner.keys.sort((a, b) => Number(a.includes('.done.')) - Number(b.includes('.done.')) || (a < b ? -1 : 1))
+    owner.keys.sort((a, b) => Number(a.includes('.done.')) - Number(b.includes('.done.')) || byText(a, b))
   }
-  return [...owners.values()].sort((a, b) => (a.owner < b.owner ? -1 : 1))
+  return [...owners.values()].sort((a, b) => byText(a.owner, b.owner))
 }
 
 export function isLive(owner: LockOwner, now: Date, ttlMs: number): boolean {

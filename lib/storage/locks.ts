@@ -186,7 +186,7 @@ export class StorageLock {
     const body = JSON.stringify({ owner: this.owner, kind, seq, host: hostname(), pid: process.pid })
     // Each heartbeat is a new key of this owner's: create-only, so no lock object is ever
     // replaced, and one of its size already there is this write's own, landed unanswered.
-    await putClaimed(this.#deps.store, key, Buffer.from(`${body}\n`), {
+    await putClaimed(this.#deps.store, key, `${body}\n`, {
       contentType: 'application/json',
     })
     if (kind !== 'done') this.#written.push(key)

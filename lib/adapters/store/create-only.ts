@@ -8,19 +8,20 @@ import { isKeyExists, type PutOptions, type Store } from './store.ts'
 type CreateOnlyOptions = Omit<PutOptions, 'ifNoneMatch'>
 
 /**
- * Bytes held in memory (a sidecar, a signature): done when the key holds exactly these
+ * Bytes or text held in memory (a sidecar, a signature, a report): done when the key holds exactly these
  * bytes. A key holding anything else, or one the role may not read, is STORE_KEY_EXISTS.
  */
 export async function putCreateOnly(
   store: Store,
   key: string,
-  body: Buffer,
+  body: Buffer | string,
   options: CreateOnlyOptions = {},
 ): Promise<void> {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body
   try {
-    await store.put(key, body, { ...options, ifNoneMatch: '*' })
+    await store.put(key, bytes, { ...options, ifNoneMatch: '*' })
   } catch (error) {
-    if (!isKeyExists(error) || !(await holds(store, key, body))) throw error
+    if (!isKeyExists(error) || !(await holds(store, key, bytes))) throw error
   }
 }
 
@@ -34,11 +35,14 @@ export async function putCreateOnly(
 export async function putClaimed(
   store: Store,
   key: string,
-  body: Readable | Buffer,
+  body: Readable | Buffer | string,
   options: CreateOnlyOptions = {},
 ): Promise<{ bytes: number }> {
-  const sent = Buffer.isBuffer(body) ? { bytes: body.length, whole: true } : { bytes: 0, whole: false }
-  const payload = Buffer.isBuffer(body) ? body : metered(body, sent)
+  const inMemory = typeof body === 'string' ? Buffer.from(body) : body
+  const sent = Buffer.isBuffer(inMemory)
+    ? { bytes: inMemory.length, whole: true }
+    : { bytes: 0, whole: false }
+  const payload = Buffer.isBuffer(inMemory) ? inMemory : metered(inMemory, sent)
   try {
     return await store.put(key, payload, { ...options, ifNoneMatch: '*' })
   } catch (error) {

@@ -318,18 +318,21 @@ export class S3Store implements Store {
   }
 }
 
-/** S3 answers 412 PreconditionFailed when `If-None-Match: *` finds the key taken, or `If-Match` another ETag. */
+/** What the SDK's error says about S3's answer. */
+type S3Answer = { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
+
 /** S3's answer to a conditional write while another write of the same key is under way. */
 function isConditionalConflict(error: unknown): boolean {
-  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
+  const e = error as S3Answer
   return (
     e.$metadata?.httpStatusCode === 409 &&
     (e.name === 'ConditionalRequestConflict' || e.Code === 'ConditionalRequestConflict')
   )
 }
 
+/** S3 answers 412 PreconditionFailed when `If-None-Match: *` finds the key taken, or `If-Match` another ETag. */
 export function isPreconditionFailed(error: unknown): boolean {
-  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
+  const e = error as S3Answer
   return (
     e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed' || e.Code === 'PreconditionFailed'
   )
