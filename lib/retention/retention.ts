@@ -63,7 +63,14 @@ export interface RetentionPolicy {
   orphanGraceHours: number
 }
 
-export type KeepReason = 'floor' | 'within-age' | 'daily' | 'weekly' | 'monthly' | 'in-progress'
+export type KeepReason =
+  | 'floor'
+  | 'last-copies'
+  | 'within-age'
+  | 'daily'
+  | 'weekly'
+  | 'monthly'
+  | 'in-progress'
 export type DeleteReason = 'expired' | 'orphaned-archive' | 'orphaned-sidecar' | 'orphaned-claim'
 
 export interface KeepDecision {
@@ -89,7 +96,10 @@ export interface RetentionPlan {
   delete: DeleteDecision[]
 }
 
-/** Decides what to keep and delete; never deletes one of the newest `floor` verified backups. */
+/**
+ * Decides what to keep and delete; never deletes one of the newest `floor` good backups,
+ * nor, while fewer than `floor` are good, the newest complete ones in their place.
+ */
 export function planRetention(
   backups: readonly RetentionCandidate[],
   policy: RetentionPolicy,
@@ -106,6 +116,13 @@ export function planRetention(
   }
 
   for (const b of good.slice(0, floor)) keepFor(b.id, 'floor')
+  // Fewer good backups than the floor (a runner's clock ahead, signing newly on, a broken
+  // selection): the newest complete ones hold the empty places, so clean never empties
+  // a store of its last copies because none of them could be vouched for.
+  const missing = floor - Math.min(floor, good.length)
+  for (const b of sorted.filter((c) => c.complete && !isGood(c)).slice(0, missing)) {
+    keepFor(b.id, 'last-copies')
+  }
   const tiers = policy.tiers ?? {}
   for (const [tier, period] of [
     ['daily', dayOf],
@@ -253,6 +270,7 @@ function deletionOrder(keys: readonly string[]): string[] {
 
 const REASON_ORDER: readonly KeepReason[] = [
   'floor',
+  'last-copies',
   'within-age',
   'daily',
   'weekly',

@@ -110,6 +110,34 @@ describe('planRetention: the floor', () => {
     expect(ids(plan.delete)).toEqual([backups[0]!.id, backups[2]!.id, backups[5]!.id])
   })
 
+  it('keeps the newest complete backups in the floor when none is good (a runner clock ahead)', () => {
+    const backups = daily(10, 31).map((b) => ({ ...b, clockAhead: true, storeTime: b.time }))
+    const plan = planRetention(backups, policy({ maxAgeDays: 30, floor: 7 }))
+    expect(ids(plan.keep)).toEqual(ids(backups.slice(0, 7)))
+    expect(plan.keep.every((k) => k.reasons.join() === 'last-copies')).toBe(true)
+    expect(plan.keep[0]!.notGood).toEqual(["dated ahead of the store's clock"])
+    expect(ids(plan.delete)).toEqual(ids(backups.slice(7)))
+  })
+
+  it('lets backups that are not good hold only the places good ones leave empty', () => {
+    const backups = daily(6, 40)
+    for (const b of backups.slice(0, 4)) b.notGood = ['empty: it holds no table']
+    const plan = planRetention(backups, policy({ maxAgeDays: 30, floor: 3 }))
+    expect(plan.keep.map((k) => [k.id, k.reasons.join()])).toEqual([
+      [backups[0]!.id, 'last-copies'],
+      [backups[4]!.id, 'floor'],
+      [backups[5]!.id, 'floor'],
+    ])
+    expect(ids(plan.delete)).toEqual(ids(backups.slice(1, 4)))
+  })
+
+  it('never lets an incomplete upload stand in for a good backup', () => {
+    const orphan = backup(40 * DAY, { complete: false, hasSidecar: false })
+    const plan = planRetention([orphan], policy({ maxAgeDays: 30, floor: 3 }))
+    expect(plan.keep).toEqual([])
+    expect(ids(plan.delete)).toEqual([orphan.id])
+  })
+
   it('counts an unchecked backup (verified undefined) as verified', () => {
     const backups = daily(3, 40).map(({ verified: _, ...b }) => b)
     const plan = planRetention(backups, policy({ maxAgeDays: 30, floor: 2 }))
