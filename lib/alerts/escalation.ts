@@ -95,3 +95,17 @@ export function decideAlerts(
   if (page) actions.push({ type: 'page-trigger', dedupKey, severity: severityFor(outcome.job) })
   return { actions, next: { consecutiveFailures, pageOpen: history.pageOpen || page } }
 }
+
+/**
+ * The history to save once the actions were tried: a resolve that did not reach PagerDuty
+ * leaves the page open, so the next run that succeeds sends it again (otherwise the
+ * incident would stay open, escalating, for ever). `delivered[i]` answers `actions[i]`.
+ */
+export function historyAfterDelivery(
+  next: FailureHistory,
+  actions: readonly AlertAction[],
+  delivered: readonly { status: 'sent' | 'failed' | 'skipped' }[],
+): FailureHistory {
+  const resolveLost = actions.some((a, i) => a.type === 'page-resolve' && delivered[i]?.status === 'failed')
+  return resolveLost ? { ...next, pageOpen: true } : next
+}

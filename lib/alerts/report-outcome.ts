@@ -23,6 +23,7 @@ import {
   decideAlerts,
   dedupKeyFor,
   type FailureHistory,
+  historyAfterDelivery,
   NO_FAILURES,
 } from './escalation.ts'
 import {
@@ -106,12 +107,13 @@ export async function reportOutcome(deps: ReportDeps, outcome: OutcomeInput): Pr
     const channels = await Promise.all(
       decision.actions.map((action) => deliver(action, full, context, config, deps.fetch, log)),
     )
-    const saved = await opened.save(decision.next, full.status)
+    const next = historyAfterDelivery(decision.next, decision.actions, channels)
+    const saved = await opened.save(next, full.status)
     for (const report of saved) {
       if (report.status === 'unavailable')
         log(`alert: could not save failure history to ${report.source}: ${report.error}`)
     }
-    const failures = decision.next.consecutiveFailures
+    const failures = next.consecutiveFailures
     // With no channel configured at all there is nothing to report on each run.
     if (channels.some((c) => c.status !== 'skipped'))
       log(
@@ -122,7 +124,7 @@ export async function reportOutcome(deps: ReportDeps, outcome: OutcomeInput): Pr
       channels,
       actions: decision.actions,
       previous: opened.history,
-      next: decision.next,
+      next,
       sources: opened.sources,
       saved,
       problems,

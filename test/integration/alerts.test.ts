@@ -406,6 +406,23 @@ describe('reportOutcome', () => {
     expect(channel(flaky, 'pagerduty')).toMatchObject({ status: 'sent', attempts: 3 })
   })
 
+  it('a resolve PagerDuty did not take is sent again by the next success', async () => {
+    const store = new FileStore(join(dir, 'store'))
+    await report(outcome('failure'), { store })
+    await report(outcome('failure'), { store })
+    pagerDuty.failWith(503, Number.POSITIVE_INFINITY)
+    const { report: lost } = await report(outcome('success'), { store })
+    expect(channel(lost, 'pagerduty', 'resolve')?.status).toBe('failed')
+    expect(lost.next).toEqual({ consecutiveFailures: 0, pageOpen: true })
+
+    pagerDuty.reset()
+    const { report: again } = await report(outcome('success'), { store })
+    expect(channel(again, 'pagerduty', 'resolve')?.status).toBe('sent')
+    expect(again.next).toEqual({ consecutiveFailures: 0, pageOpen: false })
+    const { report: quiet } = await report(outcome('success'), { store })
+    expect(channel(quiet, 'pagerduty')).toBeUndefined()
+  })
+
   it('warnings go to Slack as a warning, with no e-mail and no page', async () => {
     const { report: result } = await report(
       outcome('warning', { warnings: ['public.orders: 95% fewer rows than the previous backup'] }),

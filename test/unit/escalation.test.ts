@@ -6,6 +6,7 @@ import {
   decideAlerts,
   dedupKeyFor,
   type FailureHistory,
+  historyAfterDelivery,
   NO_FAILURES,
   PAGE_AFTER_FAILURES,
   severityFor,
@@ -181,5 +182,35 @@ describe('combineHistories', () => {
       consecutiveFailures: 3,
       pageOpen: true,
     })
+  })
+})
+
+describe('historyAfterDelivery', () => {
+  const streak = { consecutiveFailures: 3, pageOpen: true }
+  const success = decideAlerts(outcome('success'), streak)
+
+  it('keeps the page open when its resolve did not reach PagerDuty, so the next success sends it again', () => {
+    const saved = historyAfterDelivery(success.next, success.actions, [
+      { status: 'sent' },
+      { status: 'sent' },
+      { status: 'failed' },
+    ])
+    expect(saved).toEqual({ consecutiveFailures: 0, pageOpen: true })
+    expect(types(decideAlerts(outcome('success'), saved).actions)).toContain('page-resolve')
+  })
+
+  it('closes the page once the resolve was sent', () => {
+    const delivered = success.actions.map(() => ({ status: 'sent' as const }))
+    expect(historyAfterDelivery(success.next, success.actions, delivered)).toEqual(NO_FAILURES)
+  })
+
+  it('closes it when PagerDuty is not configured (the resolve skipped) or only Slack failed', () => {
+    expect(
+      historyAfterDelivery(success.next, success.actions, [
+        { status: 'failed' },
+        { status: 'sent' },
+        { status: 'skipped' },
+      ]),
+    ).toEqual(NO_FAILURES)
   })
 })
