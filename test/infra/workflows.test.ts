@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { type PipelineRole, ROLE_JOBS, ROLE_SESSION_SECONDS } from '../../infra/access.ts'
+import { countFailedRuns } from '../../lib/adapters/notify/failure-history.ts'
 import {
   BootstrapSecret,
   BootstrapVariable,
@@ -725,6 +726,29 @@ describe('alerting from the workflows', () => {
     })
     expect(run.output).toContain('ended (cancelled)')
     expect(run.pages).toHaveLength(1)
+  })
+
+  it("counts the same failed runs as the jobs' own count, so the page it opens is resolved", async () => {
+    const previousRuns: FakeWorkflowRun['conclusion'][] = [
+      'failure',
+      'cancelled',
+      'skipped',
+      'timed_out',
+      'startup_failure',
+      'success',
+      'failure',
+    ]
+    const run = await runAlert('backup=', { previousRuns })
+    const counted = countFailedRuns(
+      previousRuns.map((conclusion, i) => ({
+        id: 100 + i,
+        status: 'completed',
+        conclusion,
+        created_at: new Date(Date.UTC(2027, 0, 10 - i, 2)).toISOString(),
+      })),
+    )
+    expect(counted).toBe(4)
+    expect(run.output).toContain(`failed runs before this one: ${counted}`)
   })
 
   it('also fires when Lifeboat crashed without writing its result', async () => {

@@ -359,7 +359,7 @@ describe('countFailedRuns', () => {
     expect(countFailedRuns(runs)).toBe(2)
   })
 
-  it('ignores cancelled and skipped runs, runs still going, and this run itself', () => {
+  it('counts cancelled runs (a job timeout); ignores skipped runs, runs still going and this run', () => {
     const runs = [
       run(1, 1, 'success'),
       run(2, 2, 'failure'),
@@ -369,8 +369,8 @@ describe('countFailedRuns', () => {
       run(6, 6, null, 'in_progress'),
       run(7, 7, 'failure'),
     ]
-    expect(countFailedRuns(runs, '7')).toBe(2)
-    expect(countFailedRuns(runs)).toBe(3)
+    expect(countFailedRuns(runs, '7')).toBe(3)
+    expect(countFailedRuns(runs)).toBe(4)
   })
 
   it('is zero after a success and with no runs', () => {

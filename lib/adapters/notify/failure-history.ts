@@ -267,9 +267,17 @@ export interface WorkflowRun {
   created_at: string
 }
 
-// Conclusions that are the job failing; `cancelled`, `skipped` and the like say nothing
-// about the job, so they neither count nor break the streak.
-const FAILED = new Set(['failure', 'timed_out', 'startup_failure'])
+// Conclusions that are the job not doing its work. `cancelled` counts: a scheduled run
+// that was cancelled (most often by its job timeout) is a missed backup, and the
+// workflows' own fallback alert counts it too; were the two counts to differ, a page
+// the fallback opened would never be resolved. `skipped` and the like neither count
+// nor break the streak.
+const FAILED_CONCLUSIONS: ReadonlySet<string> = new Set([
+  'failure',
+  'timed_out',
+  'startup_failure',
+  'cancelled',
+])
 
 /** Failed completed runs before this one, newest first, up to the newest success. */
 export function countFailedRuns(runs: readonly WorkflowRun[], currentRunId?: string): number {
@@ -279,7 +287,7 @@ export function countFailedRuns(runs: readonly WorkflowRun[], currentRunId?: str
   let failures = 0
   for (const run of sorted) {
     if (run.conclusion === 'success') break
-    if (run.conclusion && FAILED.has(run.conclusion)) failures++
+    if (run.conclusion && FAILED_CONCLUSIONS.has(run.conclusion)) failures++
   }
   return failures
 }
