@@ -48,7 +48,7 @@ import {
 } from './postgres-structure.ts'
 import { assertTargetAllowed, type Endpoint, productionReasons } from './production-guard.ts'
 import { assertRolesSqlMatches } from './role-plan.ts'
-import { statementFilter } from './schema-selection.ts'
+import { accessFilter, statementFilter } from './schema-selection.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import { assertEvery, assertSchemaCompatible, type Check, checkSchema } from './target-checks.ts'
 import { environmentEndpoints, type IdentityGuard, identityGuard } from './target-identity.ts'
@@ -246,7 +246,7 @@ export class PostgresTarget implements RestoreTarget {
       this.#step = 'making privileges the source’s'
       scope.emit({ type: 'step', message: 'setting privileges exactly as the source had them' })
       const access = plan.manifest.access
-      const objects = access.objects.filter((o) => plan.keepAccess?.(o) ?? true)
+      const objects = access.objects.filter(accessFilter(plan, this.#schema?.statements ?? []))
       structure.privilegeStatements = await applySourceAccess(this.#db, { ...access, objects })
     }
     this.#step = 'refreshing materialized views'

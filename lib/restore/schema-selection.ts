@@ -1,6 +1,9 @@
 // Which statements of schema.sql a restore runs: the target's own filter (a Supabase
 // project keeps its managed schemas), and with -t only the selected tables and what
-// they need, as pg_restore -t does. Pure.
+// they need, as pg_restore -t does. Which recorded objects' privileges it then sets.
+// Pure.
+import type { AccessObject } from '../archive/access.ts'
+import { qualifiedName } from '../archive/manifest.ts'
 import {
   type SchemaInspection,
   type SchemaStatement,
@@ -17,4 +20,34 @@ export function statementFilter(
   const tables = plan.tables.map((t) => ({ schema: t.schema, name: t.name }))
   const needed = new Set(statementsForTables(inspection.statements, tables).statements)
   return (statement) => needed.has(statement) && (targetKeeps?.(statement) ?? true)
+}
+
+/**
+ * The objects whose privileges the access step makes the source's. A whole restore makes
+ * the target the backup: every recorded object. A part of one (-t, -n) touches only what
+ * it restored: its tables and their sequences, and what its schema.sql statements
+ * created; the objects around them keep the target's privileges (a table brought back
+ * into a live database must not hand back grants revoked there since the backup).
+ */
+export function accessFilter(
+  plan: Pick<RestorePlan, 'manifest' | 'tables' | 'sequences' | 'selectedOnly' | 'keepAccess'>,
+  ran: readonly SchemaStatement[],
+): (object: AccessObject) => boolean {
+  const targetKeeps = (object: AccessObject) => plan.keepAccess?.(object) ?? true
+  if (!plan.selectedOnly && plan.tables.length === plan.manifest.tables.length) return targetKeeps
+  const restored = new Set([
+    ...plan.tables.map(qualifiedName),
+    ...plan.sequences.map(qualifiedName),
+    ...ran.flatMap((s) => (s.action === 'create' && s.object ? [objectKey(s.object)] : [])),
+  ])
+  return (object) => restored.has(accessKey(object)) && targetKeeps(object)
+}
+
+function objectKey(name: { schema?: string | undefined; name: string }): string {
+  return name.schema === undefined ? name.name : `${name.schema}.${name.name}`
+}
+
+/** A schema is named by itself; everything else by schema and name. */
+function accessKey(object: AccessObject): string {
+  return object.kind === 'schema' ? object.name : `${object.schema}.${object.name}`
 }

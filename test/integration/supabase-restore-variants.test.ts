@@ -175,5 +175,29 @@ describe('Supabase restore variants (issue 12)', () => {
       )
       expect(rows[0]).toEqual({ selected: true, other: false })
     })
+
+    it('brings one dropped table back into a live project without handing back grants revoked since', async () => {
+      const live = await newProject(`variants_live${major}`)
+      expect((await restoreLatest(stores.full, live.postgresUrl)).code).toBe(0)
+      await sql(live.adminUrl, `REVOKE ALL ON ${APP.messages}, ${APP.profiles} FROM anon`)
+      await sql(live.adminUrl, `DROP TABLE ${APP.staffAudit}`)
+      const acls = `SELECT relname::text, relacl::text[] AS acl FROM pg_class
+                    WHERE oid IN ('${APP.messages}'::regclass, '${APP.profiles}'::regclass) ORDER BY 1`
+      const before = (await sql(live.adminUrl, acls)).rows
+
+      const run = await restoreLatest(stores.full, live.postgresUrl, [
+        '--create-schema',
+        '-t',
+        APP.staffAudit,
+      ])
+      expect(run.code, lastLine(run)).toBe(0)
+      expect((await sql(live.adminUrl, acls)).rows).toEqual(before)
+      const { rows } = await sql(
+        live.adminUrl,
+        `SELECT has_table_privilege('anon', '${APP.staffAudit}', 'SELECT') AS anon_reads,
+                has_table_privilege('anon', '${APP.messages}', 'SELECT') AS anon_reads_messages`,
+      )
+      expect(rows[0]).toEqual({ anon_reads: false, anon_reads_messages: false })
+    })
   })
 })

@@ -1,0 +1,79 @@
+// Whose privileges a restore makes the source's: everything for a whole restore, only
+// what it restored for a part of one (-t), so grants revoked on a live database since
+// the backup are not handed back.
+import { describe, expect, it } from 'vitest'
+import type { AccessObject, AccessObjectKind } from '../../lib/archive/access.ts'
+import type { Manifest, SequenceEntry, TableEntry } from '../../lib/archive/manifest.ts'
+import { accessFilter } from '../../lib/restore/schema-selection.ts'
+import type { SchemaStatement } from '../../lib/trust/schema-statements.ts'
+
+const table = (schema: string, name: string) => ({ schema, name }) as TableEntry
+const sequence = (schema: string, name: string) => ({ schema, name }) as SequenceEntry
+const object = (kind: AccessObjectKind, schema: string, name: string) =>
+  ({ kind, schema, name }) as AccessObject
+const creates = (kind: string, name: string, schema?: string) =>
+  ({ action: 'create', kind, object: schema === undefined ? { name } : { schema, name } }) as SchemaStatement
+
+const manifest = {
+  tables: [table('public', 'messages'), table('public', 'staff_audit'), table('auth', 'users')],
+} as Manifest
+const everything = [
+  object('schema', 'public', 'public'),
+  object('schema', 'reports', 'reports'),
+  object('table', 'public', 'messages'),
+  object('table', 'public', 'staff_audit'),
+  object('sequence', 'public', 'staff_audit_id_seq'),
+  object('function', 'reports', 'audit_row'),
+  object('table', 'auth', 'users'),
+]
+const names = (kept: AccessObject[]) => kept.map((o) => `${o.kind} ${o.schema}.${o.name}`)
+
+describe('accessFilter', () => {
+  it('sets every recorded object on a whole restore', () => {
+    const keep = accessFilter({ manifest, tables: manifest.tables, sequences: [] }, [])
+    expect(everything.filter(keep)).toEqual(everything)
+  })
+
+  it('with -t, sets only the restored table, its sequence and what its statements created', () => {
+    const keep = accessFilter(
+      {
+        manifest,
+        tables: [table('public', 'staff_audit')],
+        sequences: [sequence('public', 'staff_audit_id_seq')],
+        selectedOnly: true,
+      },
+      [creates('schema', 'reports'), creates('function', 'audit_row', 'reports')],
+    )
+    expect(names(everything.filter(keep))).toEqual([
+      'schema reports.reports',
+      'table public.staff_audit',
+      'sequence public.staff_audit_id_seq',
+      'function reports.audit_row',
+    ])
+  })
+
+  it('treats a restore of fewer tables than the backup holds (-n) as a part, too', () => {
+    const keep = accessFilter({ manifest, tables: [table('auth', 'users')], sequences: [] }, [])
+    expect(names(everything.filter(keep))).toEqual(['table auth.users'])
+  })
+
+  it('never counts a statement that only changes an object as creating it', () => {
+    const grant = { ...creates('table', 'messages', 'public'), action: 'grant' } as SchemaStatement
+    const keep = accessFilter(
+      { manifest, tables: [table('public', 'staff_audit')], sequences: [], selectedOnly: true },
+      [grant],
+    )
+    expect(names(everything.filter(keep))).toEqual(['table public.staff_audit'])
+  })
+
+  it("still leaves out what the target keeps for itself (a Supabase project's managed schemas)", () => {
+    const keepAccess = (o: { schema: string }) => o.schema !== 'auth'
+    expect(
+      names(
+        everything.filter(accessFilter({ manifest, tables: manifest.tables, sequences: [], keepAccess }, [])),
+      ),
+    ).not.toContain('table auth.users')
+    const part = accessFilter({ manifest, tables: [table('auth', 'users')], sequences: [], keepAccess }, [])
+    expect(everything.filter(part)).toEqual([])
+  })
+})
