@@ -59,19 +59,20 @@ export async function createOptionalExtensions(
 ): Promise<string[]> {
   const notCreated: string[] = []
   for (const e of (capture?.extensions ?? []).filter((x) => !x.required)) {
-    if (!allowed.includes(e.name)) {
-      notCreated.push(`extension ${e.name}: not among the extensions a restore may create`)
-      continue
-    }
     const available = await client.query(
       'SELECT installed_version FROM pg_catalog.pg_available_extensions WHERE name = $1',
       [e.name],
     )
+    // One the target has already (pg_stat_statements in every Supabase project) is there.
+    if (available.rows[0]?.installed_version) continue
+    if (!allowed.includes(e.name)) {
+      notCreated.push(`extension ${e.name}: not among the extensions a restore may create`)
+      continue
+    }
     if (available.rows.length === 0) {
       notCreated.push(`extension ${e.name}: not available on the target`)
       continue
     }
-    if (available.rows[0].installed_version !== null) continue
     await client.query('SAVEPOINT lifeboat_extension')
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${sqlIdent(e.schema)}`)

@@ -250,6 +250,12 @@ describe('restore into a new Supabase project (issue 12)', () => {
       expect((await sql(target.adminUrl, comments)).rows).toEqual((await sql(src().adminUrl, comments)).rows)
     })
 
+    it('warns of nothing it could not reproduce: the project has pg_stat_statements already', async () => {
+      await restoredTarget()
+      const { run } = await restored!
+      expect(run.stderr).not.toContain('not reproduced')
+    })
+
     it('creates the extension the app uses (citext) in extensions', async () => {
       const target = await restoredTarget()
       const { rows } = await sql(
