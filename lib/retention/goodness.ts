@@ -10,6 +10,9 @@ import {
   type ManifestSummary,
 } from '../monitor/anomalies.ts'
 
+/** The reason a backup of no table is not good: it holds nothing a restore could bring back. */
+export const EMPTY = 'empty: it holds no table'
+
 /** What the signature check (lib/trust, supplied by the caller) says about one backup. */
 export interface SignatureFact {
   /** A signature object exists for the backup's sidecar. */
@@ -49,7 +52,7 @@ export function assessBackups(
     if (backup.signature && !backup.signature.signed) found.push('unsigned, while signing is on')
     if (backup.signature?.signed && !backup.signature.valid) found.push('its signature does not verify')
     const manifest = backup.manifest
-    if (manifest && manifest.totals.tables === 0) found.push('empty: it holds no table')
+    if (manifest && manifest.totals.tables === 0) found.push(EMPTY)
     if (manifest && found.length === 0) {
       const anomalies: Anomaly[] = detectAnomalies(manifest, baseline, options)
       found.push(...anomalies.map((a) => `anomaly: ${a.message}`))

@@ -6,6 +6,7 @@ import { parseBackupKey } from '../archive/layout.ts'
 import type { SettingsReader } from '../core/config.ts'
 import { inventoryOf, type ListedObject } from '../inventory/inventory.ts'
 import { SETTINGS } from '../settings/settings.ts'
+import { EMPTY } from './goodness.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -116,11 +117,12 @@ export function planRetention(
   }
 
   for (const b of good.slice(0, floor)) keepFor(b.id, 'floor')
-  // Fewer good backups than the floor (a runner's clock ahead, signing newly on, a broken
-  // selection): the newest complete ones hold the empty places, so clean never empties
-  // a store of its last copies because none of them could be vouched for.
+  // Fewer good backups than the floor (a runner's clock ahead, signing newly on): the
+  // newest complete ones that hold data take the empty places, so clean never empties a
+  // store of its last copies because none of them could be vouched for.
   const missing = floor - Math.min(floor, good.length)
-  for (const b of sorted.filter((c) => c.complete && !isGood(c)).slice(0, missing)) {
+  const standIns = sorted.filter((c) => c.complete && !isGood(c) && !c.notGood?.includes(EMPTY))
+  for (const b of standIns.slice(0, missing)) {
     keepFor(b.id, 'last-copies')
   }
   const tiers = policy.tiers ?? {}

@@ -121,7 +121,7 @@ describe('planRetention: the floor', () => {
 
   it('lets backups that are not good hold only the places good ones leave empty', () => {
     const backups = daily(6, 40)
-    for (const b of backups.slice(0, 4)) b.notGood = ['empty: it holds no table']
+    for (const b of backups.slice(0, 4)) b.notGood = ["dated ahead of the store's clock"]
     const plan = planRetention(backups, policy({ maxAgeDays: 30, floor: 3 }))
     expect(plan.keep.map((k) => [k.id, k.reasons.join()])).toEqual([
       [backups[0]!.id, 'last-copies'],
@@ -129,6 +129,17 @@ describe('planRetention: the floor', () => {
       [backups[5]!.id, 'floor'],
     ])
     expect(ids(plan.delete)).toEqual(ids(backups.slice(1, 4)))
+  })
+
+  it('never lets an empty backup stand in for a good one: it holds nothing to restore', () => {
+    const backups = daily(3, 40)
+    backups[0]!.notGood = ['empty: it holds no table']
+    const plan = planRetention(backups, policy({ maxAgeDays: 30, floor: 3 }))
+    expect(plan.keep.map((k) => [k.id, k.reasons.join()])).toEqual([
+      [backups[1]!.id, 'floor'],
+      [backups[2]!.id, 'floor'],
+    ])
+    expect(ids(plan.delete)).toEqual([backups[0]!.id])
   })
 
   it('never lets an incomplete upload stand in for a good backup', () => {
