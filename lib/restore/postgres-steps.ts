@@ -59,6 +59,42 @@ export async function applyStatements(
   if ((await currentXid(client)) !== xid) throw endedTransaction(`applying ${part}`)
 }
 
+/**
+ * Statements the target may refuse without the restore failing (a policy the app put on
+ * a platform's table, which only the platform's grants let it create): each runs behind a
+ * savepoint, under the same transaction checks as applyStatements; a refusal is rolled
+ * back to its savepoint and returned as one line, for `not reproduced:`.
+ */
+export async function applyOptionalStatements(
+  client: pg.ClientBase,
+  statements: readonly SchemaStatement[],
+): Promise<string[]> {
+  const refused: string[] = []
+  if (statements.length === 0) return refused
+  const xid = await currentXid(client)
+  for (const statement of statements) {
+    const what = `applying schema.sql ${describeStatement(statement)}`
+    await runStatement(client, 'SAVEPOINT lifeboat_optional', what)
+    try {
+      await client.query({ text: statement.text, queryMode: 'extended' } as pg.QueryConfig)
+      if (client.getTransactionStatus() !== 'T') throw endedTransaction(what)
+      await runStatement(client, 'RELEASE SAVEPOINT lifeboat_optional', what)
+    } catch (error) {
+      if (isLifeboatError(error)) throw error
+      await runStatement(client, 'ROLLBACK TO SAVEPOINT lifeboat_optional', what)
+      refused.push(`${nameOf(statement)}: ${(error as Error).message}`)
+    }
+  }
+  if ((await currentXid(client)) !== xid) throw endedTransaction('applying schema.sql')
+  return refused
+}
+
+/** `policy "Users read own files" on storage.objects` */
+function nameOf(statement: SchemaStatement): string {
+  const on = statement.table ? ` on ${statement.table.schema ?? ''}.${statement.table.name}` : ''
+  return `${statement.kind} "${statement.object?.name ?? '?'}"${on}`
+}
+
 function endedTransaction(what: string): LifeboatError {
   return new LifeboatError('RESTORE_FAILED', `${what} ended the restore transaction`)
 }

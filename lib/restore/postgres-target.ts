@@ -23,10 +23,11 @@ import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
 import { inspectSchemaSql } from '../trust/inspect-schema-sql.ts'
-import { keepStatements, type SchemaInspection } from '../trust/schema-statements.ts'
+import { keepStatements, type SchemaInspection, type SchemaStatement } from '../trust/schema-statements.ts'
 import { openSqlParser, type SqlParser } from '../trust/sql-parser-thread.ts'
 import { proveRestoredTables } from './postgres-proof.ts'
 import {
+  applyOptionalStatements,
   applyStatements,
   rolledBack,
   runStatement,
@@ -189,7 +190,7 @@ export class PostgresTarget implements RestoreTarget {
       noteNotReproduced(this.#structure, omittedByBackup(plan.manifest), scope.emit)
       scope.emit({ type: 'step', message: 'creating the schema (schema.sql)' })
       const preData = await withoutExistingPublications(this.#db, this.#schema?.preData ?? [])
-      await applyStatements(this.#db, preData, 'schema.sql')
+      await applyStatements(this.#db, preData.filter(required(plan)), 'schema.sql')
       this.#schemaCreated = true
       this.#step = 'creating the source’s other extensions'
       const notCreated = await createOptionalExtensions(this.#db, plan.manifest.schemaSql ?? undefined)
@@ -257,8 +258,15 @@ export class PostgresTarget implements RestoreTarget {
   }
 
   async #applyPostData(plan: RestorePlan, scope: PhaseScope): Promise<void> {
-    const postData = await withoutExistingPublications(this.#db, this.#schema?.postData ?? [])
-    if (postData.length === 0) return
+    const all = await withoutExistingPublications(this.#db, this.#schema?.postData ?? [])
+    const optional = [...(this.#schema?.preData ?? []), ...all].filter((s) => !required(plan)(s))
+    const postData = all.filter(required(plan))
+    if (postData.length > 0) await this.#applyRequiredPostData(plan, postData, scope)
+    this.#step = 'applying what the target may refuse (policies on its own tables)'
+    noteNotReproduced(this.#structure!, await applyOptionalStatements(this.#db, optional), scope.emit)
+  }
+
+  async #applyRequiredPostData(plan: RestorePlan, postData: SchemaStatement[], scope: PhaseScope) {
     this.#step = 'applying schema.sql (indexes, constraints, triggers)'
     scope.emit({ type: 'step', message: 'building indexes and constraints (schema.sql, post-data)' })
     scope.emit({ type: 'phase-start', phase: 'post-data' })
@@ -387,3 +395,5 @@ export class PostgresTarget implements RestoreTarget {
 
 /** Kept here too: callers that knew it from this module. */
 export { environmentEndpoints } from './target-identity.ts'
+
+const required = (plan: RestorePlan) => (statement: SchemaStatement) => !plan.optionalStatement?.(statement)

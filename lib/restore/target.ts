@@ -48,6 +48,11 @@ export interface RestorePlan {
   selectedOnly?: boolean
   /** Which statements of schema.sql this restore runs (default: all of them). */
   keepStatement?: (statement: SchemaStatement) => boolean
+  /**
+   * Kept statements the target may refuse without the restore failing (a policy on a
+   * platform's table): each behind a savepoint, a refusal reported as not reproduced.
+   */
+  optionalStatement?: (statement: SchemaStatement) => boolean
   /** Whose privileges the access step makes the source's (default: every object of the manifest). */
   keepAccess?: (object: { schema: string; kind: string }) => boolean
   truncate: boolean

@@ -4,7 +4,7 @@
 import { qualifiedName, type TableEntry } from '../../archive/manifest.ts'
 import { isManagedSchema, ledgerOf } from '../../core/supabase-platform.ts'
 import type { RestorePlan } from '../target.ts'
-import { appStatementFilter, type ProjectObjects } from './schema-filter.ts'
+import { appStatementFilter, isAppPolicyOnManagedTable, type ProjectObjects } from './schema-filter.ts'
 
 export interface SupabasePlan {
   plan: RestorePlan
@@ -39,6 +39,7 @@ export function planSupabaseRestore(
       truncate: plan.truncate && !createSchema,
       existingTables: new Set(plan.manifest.tables.filter(isManaged).map(qualifiedName)),
       keepStatement: appStatementFilter(project),
+      optionalStatement: isAppPolicyOnManagedTable,
       // The project's own objects keep the privileges its services gave them.
       keepAccess: (object) => !isManagedSchema(object.schema),
     },

@@ -1,6 +1,6 @@
 // Which statements of schema.sql a restore into a Supabase project runs: the app's own
 // objects, never what the project's services manage (auth, storage, …), except triggers
-// the app puts on their tables. Extensions and publications the project has are kept as
+// and policies the app puts on their tables. Extensions and publications the project has are kept as
 // they are. Pure.
 import { isManagedSchema } from '../../core/supabase-platform.ts'
 import type { SchemaStatement } from '../../trust/schema-statements.ts'
@@ -19,6 +19,21 @@ function isAppTriggerOnManagedTable(statement: SchemaStatement): boolean {
   if (statement.kind !== 'trigger' || statement.action !== 'create' || !statement.table) return false
   return statement.references.some(
     (ref) => ref.schema !== undefined && !isManagedSchema(ref.schema) && ref.name !== statement.table?.name,
+  )
+}
+
+/**
+ * A policy the app put on a managed table (its own rules for storage.objects): the app's,
+ * so it goes with the app. Only the platform's grants (supautils' policy_grants) let
+ * postgres create it on a table it does not own, so it is optional: a project that
+ * refuses it gets a `not reproduced:` line, not a failed restore.
+ */
+export function isAppPolicyOnManagedTable(statement: SchemaStatement): boolean {
+  return (
+    statement.kind === 'policy' &&
+    statement.action === 'create' &&
+    statement.table?.schema !== undefined &&
+    isManagedSchema(statement.table.schema)
   )
 }
 
@@ -43,6 +58,6 @@ export function appStatementFilter(project: ProjectObjects): (statement: SchemaS
     }
     const schemas = [statement.object?.schema, statement.table?.schema]
     if (!schemas.some((s) => s !== undefined && isManagedSchema(s))) return true
-    return isAppTriggerOnManagedTable(statement)
+    return isAppTriggerOnManagedTable(statement) || isAppPolicyOnManagedTable(statement)
   }
 }
