@@ -348,6 +348,9 @@ export async function verifyFetchedArchive(
   emit({ type: 'step', message: `verifying ${archive.where}` })
   emit({ type: 'phase-start', phase: 'verify', total: { bytes: archive.bytes } })
   let authenticity = archive.authenticity
+  // Before the read opens: a decrypt that cannot start (no identity) throws its typed
+  // error here, with no stream piping into a meter nobody listens to.
+  const transforms = archive.encrypted ? [deps.decrypt(archive.where)] : []
   const source = archive.open()
   const stream = new DownloadMeter(
     (bytes) => emit({ type: 'phase-progress', phase: 'verify', done: { bytes } }),
@@ -357,7 +360,7 @@ export async function verifyFetchedArchive(
   source.pipe(stream)
   const verification = await verifyArchive(stream, {
     where: archive.where,
-    transforms: archive.encrypted ? [deps.decrypt(archive.where)] : [],
+    transforms,
     ...(archive.expected ? { expected: archive.expected } : {}),
     signal: deps.signal,
     // An archive read without its sidecar is authenticated by its own manifest's signature.

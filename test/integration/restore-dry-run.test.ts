@@ -1,12 +1,19 @@
 // backup:restore --dry-run: the restore's phases up to every check against the target,
 // then its plan printed (what would be created, loaded, emptied, left out), and nothing
 // written: the target is the same before and after, whatever the verdict.
+import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { encryptStream } from '../../lib/adapters/crypto/age.ts'
+import { listAudit } from '../../lib/audit/trail.ts'
+import { runBackup } from '../../lib/backup/postgres-source.ts'
+import { Secret } from '../../lib/core/secret.ts'
+import { selectEverything } from '../../lib/core/selection.ts'
 import { createSampleData, SAMPLE_SCHEMA_SQL } from '../../lib/demo/sample-data.ts'
 import { createDatabase, dropDatabase, sql, withClient } from '../helpers/database.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
-import { fingerprint } from './restore-fixtures.ts'
+import { testSigningKey } from '../helpers/signing.ts'
+import { fingerprint, folderStore, tempFolder } from './restore-fixtures.ts'
 
 let source: { name: string; url: string }
 let env: Record<string, string>
@@ -83,4 +90,41 @@ describe('restore --dry-run', () => {
     expect(truncate.stdout).toMatch(/^public\.organizations\s+.*empty and load$/m)
     expect(await fingerprint(url)).toEqual(before)
   }, 120_000)
+})
+
+describe('restore --dry-run of an encrypted backup without BACKUP_AGE_IDENTITY', () => {
+  it('fails as the restore does: one DECRYPT_FAILED line, exit 1, a --json error and an audit record', async () => {
+    const recipient = await identityToRecipient(await generateIdentity())
+    const store = folderStore()
+    await runBackup(
+      {
+        store,
+        emit: () => {},
+        now: () => new Date(),
+        tempDir: tempFolder('dry-run-spool'),
+        signingKey: testSigningKey(),
+        encrypt: () => encryptStream([recipient]),
+      },
+      {
+        source: new Secret(source.url),
+        sourceSetting: 'DATABASE_URL',
+        selection: selectEverything,
+        jobs: 1,
+        gzipLevel: 1,
+      },
+    )
+    const url = await target('dry_run_age', true)
+    const run = await runJobProcess('restore', ['latest', '--dry-run', '--json'], {
+      BACKUP_STORE: store.location,
+      TARGET_DATABASE_URL: url,
+    })
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(
+      /^lifeboat restore: error DECRYPT_FAILED: .*BACKUP_AGE_IDENTITY/,
+    )
+    expect(run.stderr).not.toMatch(/Unhandled|\n\s+at /)
+    expect(run.json).toMatchObject({ ok: false, error: { code: 'DECRYPT_FAILED' } })
+    const [audit] = await listAudit(store, { until: new Date(), limit: 1, event: 'restore' })
+    expect(audit?.record).toMatchObject({ outcome: 'failure', error: { code: 'DECRYPT_FAILED' } })
+  })
 })
