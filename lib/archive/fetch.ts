@@ -4,7 +4,7 @@
 // and read while it downloads.
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { open, rm, stat, statfs } from 'node:fs/promises'
+import { open, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -27,7 +27,7 @@ import { BACKUPS_PREFIX, isBackupId } from './layout.ts'
 import type { Manifest } from './manifest.ts'
 import { READ_CHUNK_BYTES } from './reader.ts'
 import { assertVerified, verifyArchive } from './verify.ts'
-import { createWorkFolder, sweepStaleWorkFolders } from './work-folder.ts'
+import { checkTempFolder, createWorkFolder, sweepStaleWorkFolders } from './work-folder.ts'
 
 export interface ArchiveSourceDeps {
   /** The configured store (BACKUP_STORE); absent when only local archives are restored. */
@@ -313,16 +313,7 @@ export async function assertSignedBytes(archive: LocalArchive): Promise<void> {
 
 /** Fails before downloading when the temp folder cannot hold the archive. */
 async function assertRoomFor(dir: string, bytes: number): Promise<void> {
-  let free: number
-  try {
-    const fs = await statfs(dir)
-    free = fs.bavail * fs.bsize
-  } catch (error) {
-    throw new LifeboatError(
-      'CONFIG_INVALID',
-      `the temp folder ${dir} (LIFEBOAT_TEMP_DIR) cannot be used: ${(error as Error).message}`,
-    )
-  }
+  const free = await checkTempFolder(dir)
   if (free < bytes) {
     throw new LifeboatError(
       'CONFIG_INVALID',

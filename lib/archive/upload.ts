@@ -19,7 +19,7 @@ import type { SigningKey } from '../trust/signature.ts'
 import { archiveKey, BACKUPS_PREFIX, backupIdFor, claimKey, sidecarKey } from './layout.ts'
 import type { Manifest, TableEntry } from './manifest.ts'
 import { encryptedTempFiles, plainTempFiles } from './temp-files.ts'
-import { createWorkFolder, sweepStaleWorkFolders } from './work-folder.ts'
+import { checkTempFolder, createWorkFolder, sweepStaleWorkFolders } from './work-folder.ts'
 import { type ArchiveStats, ArchiveWriter } from './writer.ts'
 
 /** How many later seconds an id may move to when the ones before are taken. */
@@ -88,6 +88,8 @@ export async function startArchiveUpload(args: {
   /** `upload` progress: the bytes handed to the store as the archive streams in. */
   emit?: EmitEvent | undefined
 }): Promise<ArchiveUpload> {
+  // Before the id is claimed: a temp folder that cannot be used leaves nothing in the store.
+  await checkTempFolder(args.tempDir)
   const swept = await sweepStaleWorkFolders(args.tempDir, 'backup')
   // A backup may start a folder store; reading jobs find a missing one an error.
   await args.store.create?.()

@@ -57,6 +57,23 @@ describe('bad input', () => {
     expect(errorLine(run)).toContain('USAGE')
   })
 
+  it('names a temp folder that does not exist as a configuration error (exit 2), claiming no id', async () => {
+    const store = folder()
+    const missing = join(folder(), 'no-such-folder')
+    const run = await runJobProcess('backup', ['--json', '--temp-dir', missing], {
+      DATABASE_URL: source.url,
+      BACKUP_STORE: store,
+    })
+    expect(run.code).toBe(2)
+    expect(errorLine(run)).toContain(
+      `error CONFIG_INVALID: the temp folder ${missing} (LIFEBOAT_TEMP_DIR) cannot be used`,
+    )
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+    // Not a failed run: no alert, no count (docs/alerts.md).
+    expect(run.json).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', usage: true } })
+    expect(await listInventory(openStore({ url: `file://${store}` }))).toEqual([])
+  })
+
   it('reports an unreachable database without printing its password', async () => {
     const port = await freePort()
     const store = folder()
