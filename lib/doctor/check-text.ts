@@ -1,9 +1,14 @@
-// Small text helpers of the doctor's checks: Supabase's connection kinds and the pooler URL
+// Small text helpers of the doctor's checks: socket hosts, Supabase's connection kinds and the pooler URL
 // to suggest, PostgreSQL duration settings, identifiers quoted for the SQL a fix shows, and
 // long lists shortened. Pure.
 import { supabaseProjectRef } from '../core/rest-config.ts'
 
 export type HostKind = 'direct' | 'session-pooler' | 'transaction-pooler' | 'other'
+
+/** A host starting with `/` is a Unix-socket folder, as libpq reads it: no DNS, no TCP. */
+export function isSocketFolder(host: string): boolean {
+  return host.startsWith('/')
+}
 
 /** Supabase's direct host `db.<ref>.supabase.co` (IPv6-only) and its poolers (5432 session, 6543 transaction). */
 export function supabaseHostKind(host: string, port: number): HostKind {

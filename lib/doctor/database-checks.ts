@@ -7,6 +7,7 @@ import { plural } from '../core/format.ts'
 import {
   durationMs,
   type HostKind,
+  isSocketFolder,
   list,
   quoteIdent,
   quoteTable,
@@ -36,7 +37,12 @@ interface DatabaseCheck {
 
 const skip = (detail: string): Finding => ({ status: 'skip', detail })
 
+/** DNS and TCP say nothing about a Unix socket: the login is the first probe that does. */
+const socketSkip = (source: PostgresSource): Finding =>
+  skip(`not applicable: ${source.host} is a Unix-socket folder`)
+
 function judgeDns({ probes, source, kind }: DatabaseContext): Finding {
+  if (isSocketFolder(source.host)) return socketSkip(source)
   const dns = probes.dns
   if (!dns) return skip('not probed')
   if (dns.error || dns.v4.length + dns.v6.length === 0) {
@@ -68,6 +74,7 @@ function judgeDns({ probes, source, kind }: DatabaseContext): Finding {
 }
 
 function judgeNetwork({ probes, source }: DatabaseContext): Finding {
+  if (isSocketFolder(source.host)) return socketSkip(source)
   const tcp = probes.tcp ?? []
   const reached = tcp.filter((t) => t.ok)
   if (tcp.length === 0) return skip('no address to connect to')
@@ -110,7 +117,9 @@ function judgeLogin({ probes, source, kind }: DatabaseContext): Finding {
     fix:
       login.sqlstate === '3D000'
         ? `the database "${source.database}" does not exist: correct the path of ${source.setting}`
-        : `check ${source.setting}; the message above is the server's`,
+        : isSocketFolder(source.host) && login.code === 'DB_UNREACHABLE'
+          ? `check that the server runs and has a socket in ${source.host} for port ${source.port} (unix_socket_directories), or correct ${source.setting}`
+          : `check ${source.setting}; the message above is the server's`,
   }
 }
 

@@ -20,6 +20,7 @@ import { redact, type Secret } from '../core/secret.ts'
 import type { Selection } from '../core/selection.ts'
 import { openStorageClient } from '../storage/client.ts'
 import type { StorageEndpoint } from '../storage/settings.ts'
+import { isSocketFolder } from './check-text.ts'
 import {
   buildChecklist,
   type Check,
@@ -196,15 +197,12 @@ async function probeDatabase(
   timeoutMs: number,
 ): Promise<Partial<DoctorProbes>> {
   const probes: Partial<DoctorProbes> = {}
-  const [v4, v6] = await Promise.all([resolve(source.host, 4), resolve(source.host, 6)])
-  const failure = v4.error && v6.error ? v4.error : undefined
-  probes.dns = { v4: v4.addresses, v6: v6.addresses, ...(failure ? { error: failure } : {}) }
-  const targets = [
-    ...(v4.addresses[0] ? [{ address: v4.addresses[0], family: 4 as const }] : []),
-    ...(v6.addresses[0] ? [{ address: v6.addresses[0], family: 6 as const }] : []),
-  ]
-  probes.tcp = await Promise.all(targets.map((t) => tcpProbe(t.address, t.family, source.port, timeoutMs)))
-  if (!probes.tcp.some((t) => t.ok)) return probes
+  // A socket folder has no address to resolve or port to dial: the login goes first.
+  if (!isSocketFolder(source.host)) {
+    const reached = await probeNetwork(source, timeoutMs)
+    Object.assign(probes, reached)
+    if (!reached.tcp.some((t) => t.ok)) return probes
+  }
 
   let client: pg.Client
   try {
@@ -251,6 +249,23 @@ async function probeDatabase(
     await client.end().catch(() => undefined)
   }
   return probes
+}
+
+/** DNS (both families), then a TCP connection to the first address of each. */
+async function probeNetwork(
+  source: { host: string; port: number },
+  timeoutMs: number,
+): Promise<Required<Pick<DoctorProbes, 'dns' | 'tcp'>>> {
+  const [v4, v6] = await Promise.all([resolve(source.host, 4), resolve(source.host, 6)])
+  const failure = v4.error && v6.error ? v4.error : undefined
+  const targets = [
+    ...(v4.addresses[0] ? [{ address: v4.addresses[0], family: 4 as const }] : []),
+    ...(v6.addresses[0] ? [{ address: v6.addresses[0], family: 6 as const }] : []),
+  ]
+  return {
+    dns: { v4: v4.addresses, v6: v6.addresses, ...(failure ? { error: failure } : {}) },
+    tcp: await Promise.all(targets.map((t) => tcpProbe(t.address, t.family, source.port, timeoutMs))),
+  }
 }
 
 async function resolve(host: string, family: 4 | 6): Promise<{ addresses: string[]; error?: string }> {

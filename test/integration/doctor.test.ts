@@ -107,6 +107,29 @@ describe('npm run backup:doctor', () => {
     expect(run.check('network.dns').detail).toContain('127.0.0.1')
   })
 
+  // The test server listens on /tmp/.s.PGSQL.<port> too (an external one may not).
+  it.skipIf(process.env.TEST_DATABASE_URL !== undefined)(
+    'over a Unix socket: DNS and network are not applicable, the login and every later check run',
+    async () => {
+      const server = new URL(db.url)
+      const url = `postgresql://${server.username}@localhost/${db.name}?host=/tmp&port=${server.port}`
+      const run = await doctor({
+        DATABASE_URL: url,
+        PGPASSWORD: decodeURIComponent(server.password),
+        BACKUP_STORE: folderStore(),
+      })
+      for (const id of ['network.dns', 'network.tcp']) {
+        expect(run.check(id), id).toMatchObject({
+          status: 'skip',
+          detail: expect.stringContaining('not applicable'),
+        })
+      }
+      for (const id of ['database.login', 'database.privileges', 'database.rls', 'database.timeouts']) {
+        expect(run.check(id).status, `${id}: ${run.check(id).detail}`).toBe('ok')
+      }
+    },
+  )
+
   it('names a wrong password, with its fix', async () => {
     const run = await doctor({
       DATABASE_URL: urlAs('postgres', 'not-the-password'),
