@@ -250,6 +250,15 @@ function legacyNumber(
   return { ...asDef(first, envName ? [envName] : [], type), default: fallback, min }
 }
 
+function isHttpEndpoint(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
 /** `BACKUP_STORE` (or `--store`): where archives live. */
 export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined {
   const S = SETTINGS
@@ -266,6 +275,12 @@ export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined
     return undefined
   }
   const endpoint = reader.optional(S.awsEndpoint)
+  if (endpoint !== undefined && !isHttpEndpoint(endpoint)) {
+    // The SDK would fail every request with "TypeError: Invalid URL"; named here instead.
+    reader.invalid(
+      `${reader.given(S.awsEndpoint)?.from ?? 'AWS_ENDPOINT_URL_S3'} must be an http(s) URL such as http://127.0.0.1:9000`,
+    )
+  }
   const accessKeyId = reader.optional(S.awsAccessKeyId)
   const secretAccessKey = reader.secret(S.awsSecretAccessKey)
   const sessionToken = reader.secret(S.awsSessionToken)

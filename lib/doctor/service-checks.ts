@@ -57,6 +57,8 @@ function storeFix(kind: 's3' | 'file' | undefined, operation: string, code: stri
       ? 'nothing answered: check AWS_ENDPOINT_URL_S3 (host and port) or AWS_REGION, the network, a proxy or firewall; permissions matter only once the store answers'
       : 'the folder cannot be reached: check that BACKUP_STORE names a mounted path'
   }
+  if (code === 'CONFIG_MISSING')
+    return 'give the store credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a role (OIDC in GitHub Actions)'
   if (kind === 's3') {
     const action = {
       list: 's3:ListBucket',

@@ -1,8 +1,8 @@
 // The messages that used to mislead (issue 14, Must show 5), each now named for what
 // happened, asserted by code: a full temp disk, a missing bucket, a missing folder store,
-// a malformed alert channel, and `clean 1e1`.
+// S3 without credentials or with a malformed endpoint, a malformed alert channel, and `clean 1e1`.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
@@ -87,6 +87,45 @@ describe('a store that does not exist', () => {
       expect(run.stdout).not.toContain('no complete backups')
     }
     expect(existsSync(missing)).toBe(false)
+  })
+})
+
+describe('an S3 store without working settings', () => {
+  /** The test s3rver, with no credentials anywhere the SDK looks (no files, no instance metadata). */
+  function withoutCredentials(): Record<string, string> {
+    const {
+      AWS_ACCESS_KEY_ID: _id,
+      AWS_SECRET_ACCESS_KEY: _secret,
+      ...env
+    } = s3Env(inject('s3Endpoint'), 'x')
+    const empty = join(tempFolder('aws-empty'), 'empty')
+    writeFileSync(empty, '')
+    return {
+      ...env,
+      AWS_SHARED_CREDENTIALS_FILE: empty,
+      AWS_CONFIG_FILE: empty,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...state(),
+    }
+  }
+
+  it('no credentials is CONFIG_MISSING naming the settings (exit 2), not a store error to retry', async () => {
+    const run = await runJobProcess('list', [], withoutCredentials())
+    expect(run.code, run.stderr).toBe(2)
+    const line = errorLine(run, 'list')
+    expect(line).toMatch(
+      /error CONFIG_MISSING: .*no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+    )
+    expect(line).not.toContain('retry')
+  })
+
+  it('an endpoint that is not a URL is CONFIG_INVALID naming AWS_ENDPOINT_URL_S3 (exit 2)', async () => {
+    const env = { ...s3Env(inject('s3Endpoint'), 'x'), AWS_ENDPOINT_URL_S3: 'notaurl', ...state() }
+    const run = await runJobProcess('list', [], env)
+    expect(run.code, run.stderr).toBe(2)
+    expect(errorLine(run, 'list')).toContain(
+      'error CONFIG_INVALID: AWS_ENDPOINT_URL_S3 must be an http(s) URL',
+    )
   })
 })
 

@@ -353,6 +353,14 @@ export function s3Error(error: unknown, what: string): LifeboatError {
   const network = [e.code, (e.cause as { code?: string } | undefined)?.code].find(
     (c) => c && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH)$/.test(c),
   )
+  // No credentials anywhere in the SDK's chain: a setting to fix, not a store to retry.
+  if (name === 'CredentialsProviderError') {
+    return new LifeboatError(
+      'CONFIG_MISSING',
+      `${what}: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with a role (OIDC in GitHub Actions) (${e.message})`,
+      { cause: error },
+    )
+  }
   if (network || name === 'TimeoutError') {
     return new LifeboatError('STORE_UNREACHABLE', `${what}: store unreachable (${network ?? name})`, {
       cause: error,
