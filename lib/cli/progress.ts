@@ -26,6 +26,11 @@ type Output = Pick<NodeJS.WriteStream, 'write'> & { columns?: number }
 
 const REDRAW_MS = 100
 
+/** Some terminals (`script`, CI ptys) report 0 columns: unknown, like undefined, is 80. */
+function terminalWidth(columns: number | undefined): number {
+  return columns !== undefined && columns > 0 ? columns : 80
+}
+
 export function createProgressRenderer(stream: Output, options: ProgressOptions): ProgressRenderer {
   const clock = options.clock ?? Date.now
   const intervalMs = options.intervalMs ?? 10_000
@@ -45,7 +50,7 @@ export function createProgressRenderer(stream: Output, options: ProgressOptions)
     const running = model.running(lastDraw)
     clearStatus()
     if (running.length === 0) return
-    stream.write(statusLine(running, stream.columns ?? 80))
+    stream.write(statusLine(running, terminalWidth(stream.columns)))
     statusShown = true
   }
   const scheduleDraw = () => {

@@ -177,6 +177,27 @@ describe('createProgressRenderer', () => {
     expect(out.chunks).toContain('\r\x1b[2K')
   })
 
+  it('on a terminal that reports 0 columns draws an 80-column line, not a 10-column stub', () => {
+    vi.useFakeTimers()
+    const out = { ...output(), columns: 0 }
+    const renderer = createProgressRenderer(out, { live: true, quiet: false })
+    renderer.emit({ type: 'phase-start', phase: 'export', total: { rows: 1_000_000 } })
+    renderer.emit({ type: 'table-start', phase: 'export', table: 'public.orders', index: 0, total: 1 })
+    vi.advanceTimersByTime(2000)
+    renderer.emit({
+      type: 'table-progress',
+      phase: 'export',
+      table: 'public.orders',
+      rows: 400_000,
+      bytes: 0,
+    })
+    vi.advanceTimersByTime(200)
+    renderer.close()
+    const drawn = out.chunks.filter((c) => c.startsWith('export'))
+    expect(drawn.at(-1)).toMatch(/^export 40% .*public\.orders/)
+    for (const line of drawn) expect([...line].length).toBeLessThan(80)
+  })
+
   it('logs a finished table with its rows and bytes, and without bytes where none moved', () => {
     const out = output()
     const renderer = createProgressRenderer(out, { live: false, quiet: false })
