@@ -5,7 +5,7 @@ import process from 'node:process'
 import { ExitCode } from '../core/errors.ts'
 import { TOOL_VERSION } from '../core/version.ts'
 import { findCommand } from '../settings/commands.ts'
-import { renderCompletion } from '../settings/completion.ts'
+import { COMPLETION_HELP, renderCompletion } from '../settings/completion.ts'
 import { renderCommandHelp, renderMainHelp } from '../settings/help.ts'
 import type { CommandName } from '../settings/types.ts'
 import { type JobSpec, main, versionLine } from './run-job.ts'
@@ -41,6 +41,10 @@ export async function runLifeboat(argv: readonly string[]): Promise<void> {
     return
   }
   if (name === 'completion') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(COMPLETION_HELP)
+      return
+    }
     const script = renderCompletion(rest[0] ?? '')
     if (script === undefined) {
       process.stderr.write(

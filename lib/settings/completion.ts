@@ -8,6 +8,16 @@ import type { CommandName, SettingDef } from './types.ts'
 /** Values worth completing as file names. */
 const FILE_VALUES = new Set(['DIR', 'FILE', 'KEY|FILE', 'URL'])
 
+/** `lifeboat completion --help`: like every command's help, on stdout, exit 0. */
+export const COMPLETION_HELP = `Usage: lifeboat completion bash|zsh
+
+Prints a shell completion script for lifeboat, generated from its settings table:
+commands, their flags and the values a flag accepts.
+
+  bash: source <(lifeboat completion bash)
+  zsh:  lifeboat completion zsh > "\${fpath[1]}/_lifeboat", then restart zsh (or compinit)
+`
+
 export function renderCompletion(shell: string): string | undefined {
   if (shell === 'bash') return bashCompletion()
   if (shell === 'zsh') return zshCompletion()

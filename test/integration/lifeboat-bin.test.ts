@@ -77,6 +77,13 @@ COMP_WORDS=(${line}); COMP_CWORD=${words.length - 1}; _lifeboat; printf '%s\\n' 
     expect(complete(['lifeboat', 'list', '--trunc'])).toEqual([])
   })
 
+  it('completion --help prints its usage and exits 0, as every command --help does', () => {
+    const run = spawnSync(process.execPath, ['bin/lifeboat.js', 'completion', '--help'], { encoding: 'utf8' })
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/^Usage: lifeboat completion bash\|zsh\n/)
+    expect(run.stderr).toBe('')
+  })
+
   it('zsh: the script parses, defines _lifeboat, and has a case for every command', () => {
     const script = execFileSync(process.execPath, ['bin/lifeboat.js', 'completion', 'zsh'], {
       encoding: 'utf8',
