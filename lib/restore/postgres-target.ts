@@ -49,7 +49,7 @@ import {
 } from './postgres-structure.ts'
 import { assertTargetAllowed, type Endpoint, productionReasons } from './production-guard.ts'
 import { assertRolesSqlMatches } from './role-plan.ts'
-import { accessFilter, statementFilter } from './schema-selection.ts'
+import { accessFilter, requiredStatement, statementFilter, truncatedTables } from './schema-selection.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import { assertEvery, assertSchemaCompatible, type Check, checkSchema } from './target-checks.ts'
 import { environmentEndpoints, type IdentityGuard, identityGuard } from './target-identity.ts'
@@ -190,7 +190,7 @@ export class PostgresTarget implements RestoreTarget {
       noteNotReproduced(this.#structure, omittedByBackup(plan.manifest), scope.emit)
       scope.emit({ type: 'step', message: 'creating the schema (schema.sql)' })
       const preData = await withoutExistingPublications(this.#db, this.#schema?.preData ?? [])
-      await applyStatements(this.#db, preData.filter(required(plan)), 'schema.sql')
+      await applyStatements(this.#db, preData.filter(requiredStatement(plan)), 'schema.sql')
       this.#schemaCreated = true
       this.#step = 'creating the source’s other extensions'
       const notCreated = await createOptionalExtensions(this.#db, plan.manifest.schemaSql ?? undefined)
@@ -202,11 +202,10 @@ export class PostgresTarget implements RestoreTarget {
     }
     this.#step = 'switching off triggers'
     this.#triggers = await switchOffTriggers(this.#db, names)
-    if (plan.truncate) {
+    const emptied = truncatedTables(plan)
+    if (emptied.length > 0) {
       this.#step = 'emptying the restored tables (--truncate)'
-      const list = plan.tables.map(
-        (t) => `${t.kind === 'p' ? '' : 'ONLY '}${quoteQualified(t.schema, t.name)}`,
-      )
+      const list = emptied.map((t) => `${t.kind === 'p' ? '' : 'ONLY '}${quoteQualified(t.schema, t.name)}`)
       await this.#run(`TRUNCATE ${list.join(', ')}`, 'TRUNCATE of the restored tables')
     }
   }
@@ -259,8 +258,8 @@ export class PostgresTarget implements RestoreTarget {
 
   async #applyPostData(plan: RestorePlan, scope: PhaseScope): Promise<void> {
     const all = await withoutExistingPublications(this.#db, this.#schema?.postData ?? [])
-    const optional = [...(this.#schema?.preData ?? []), ...all].filter((s) => !required(plan)(s))
-    const postData = all.filter(required(plan))
+    const optional = [...(this.#schema?.preData ?? []), ...all].filter((s) => !requiredStatement(plan)(s))
+    const postData = all.filter(requiredStatement(plan))
     if (postData.length > 0) await this.#applyRequiredPostData(plan, postData, scope)
     this.#step = 'applying what the target may refuse (policies on its own tables)'
     noteNotReproduced(this.#structure!, await applyOptionalStatements(this.#db, optional), scope.emit)
@@ -395,5 +394,3 @@ export class PostgresTarget implements RestoreTarget {
 
 /** Kept here too: callers that knew it from this module. */
 export { environmentEndpoints } from './target-identity.ts'
-
-const required = (plan: RestorePlan) => (statement: SchemaStatement) => !plan.optionalStatement?.(statement)

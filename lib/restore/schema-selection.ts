@@ -1,9 +1,9 @@
 // Which statements of schema.sql a restore runs: the target's own filter (a Supabase
 // project keeps its managed schemas), and with -t only the selected tables and what
-// they need, as pg_restore -t does. Which recorded objects' privileges it then sets.
-// Pure.
+// they need, as pg_restore -t does; which of them the target may refuse. Which recorded
+// objects' privileges it then sets, and which tables --truncate empties. Pure.
 import type { AccessObject } from '../archive/access.ts'
-import { qualifiedName } from '../archive/manifest.ts'
+import { qualifiedName, type TableEntry } from '../archive/manifest.ts'
 import {
   type SchemaInspection,
   type SchemaStatement,
@@ -50,4 +50,17 @@ function objectKey(name: { schema?: string | undefined; name: string }): string 
 /** A schema is named by itself; everything else by schema and name. */
 function accessKey(object: AccessObject): string {
   return object.kind === 'schema' ? object.name : `${object.schema}.${object.name}`
+}
+
+/** A statement the restore fails without (every one the target's plan does not call optional). */
+export const requiredStatement =
+  (plan: Pick<RestorePlan, 'optionalStatement'>) => (statement: SchemaStatement) =>
+    !plan.optionalStatement?.(statement)
+
+/** What --truncate empties: the restored tables, never a platform's own. */
+export function truncatedTables(
+  plan: Pick<RestorePlan, 'truncate' | 'tables' | 'existingTables'>,
+): TableEntry[] {
+  if (!plan.truncate) return []
+  return plan.tables.filter((t) => !plan.existingTables?.has(qualifiedName(t)))
 }

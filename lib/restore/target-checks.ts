@@ -231,8 +231,23 @@ export function assertParentsPresent(problems: readonly string[]): void {
 }
 
 /**
+ * A platform's own tables (a Supabase project's auth and storage) are never emptied, so
+ * rows there are refused whatever --truncate says: the app's tables can be replaced in
+ * place, the project's users and files only by a restore into a new project.
+ */
+export function assertPlatformTablesEmpty(tables: readonly TableEntry[], target: TargetState): void {
+  const filled = tables.map(qualifiedName).filter((name) => target.tables.get(name)?.hasRows)
+  if (filled.length === 0) return
+  throw new LifeboatError(
+    'TARGET_NOT_EMPTY',
+    `${filled.length} of the project's own table${filled.length === 1 ? '' : 's'} already hold rows (${filled.slice(0, 5).join(', ')}${filled.length > 5 ? ', …' : ''}), and a restore never empties them, --truncate or not: restore into a new project`,
+    { details: filled },
+  )
+}
+
+/**
  * Tables the restore loads as the target has them (all of them, or with --create-schema
- * a platform's own ones): compatible columns and sequences, and empty unless truncated.
+ * a platform's own ones): compatible columns and sequences, and empty unless truncated (a platform's own: empty).
  */
 export function assertExistingTablesFit(plan: RestorePlan, state: TargetState): void {
   const existing = plan.createSchema
@@ -246,7 +261,13 @@ export function assertExistingTablesFit(plan: RestorePlan, state: TargetState): 
   assertSchemaCompatible(
     checkSchema(existing, sequences, state, { typeModifiersUnknown: plan.manifest.source.kind === 'rest' }),
   )
-  assertTargetEmpty(existing, state, plan.truncate)
+  const platform = (t: TableEntry) => plan.existingTables?.has(qualifiedName(t)) ?? false
+  assertTargetEmpty(
+    existing.filter((t) => !platform(t)),
+    state,
+    plan.truncate,
+  )
+  assertPlatformTablesEmpty(existing.filter(platform), state)
 }
 
 export type Check = () => void | Promise<void>

@@ -41,7 +41,8 @@ export interface RestorePlan {
   createSchema: boolean
   /**
    * Tables loaded into what the target already has even when the schema is created
-   * (a platform's own tables): checked for compatibility and emptiness, never created.
+   * (a platform's own tables): checked for compatibility and emptiness, never created,
+   * never emptied (--truncate applies to the other tables only).
    */
   existingTables?: ReadonlySet<string>
   /** With -t: schema.sql is cut to the selected tables and what they need (pg_restore -t). */

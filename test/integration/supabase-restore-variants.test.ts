@@ -2,6 +2,8 @@
 // `-n public` backup keeps the trigger on auth.users and sets its sequences; targets
 // with a newer or older Auth; a plain empty PostgreSQL with --create-schema, roles
 // included; subset backups and restores. On PostgreSQL 15 and 17, in every test run.
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type PostgresMajor,
@@ -10,6 +12,7 @@ import {
 } from '../../lib/adapters/postgres/throwaway.ts'
 import { MAJORS, newSupabaseProject } from '../helpers/clusters.ts'
 import { sql } from '../helpers/database.ts'
+import { runJobProcess } from '../helpers/run-job.ts'
 import { APP, createSupabaseApp, type SupabaseApp, signUp } from '../helpers/supabase/app.ts'
 import { AUTH_NEWER_VERSION } from '../helpers/supabase/migration-history.ts'
 import type { SupabaseProject } from '../helpers/supabase/project.ts'
@@ -174,6 +177,50 @@ describe('Supabase restore variants (issue 12)', () => {
                 to_regclass('${APP.messages}') IS NOT NULL AS other`,
       )
       expect(rows[0]).toEqual({ selected: true, other: false })
+    })
+
+    describe('--truncate over a live project whose users signed up since the backup', () => {
+      let live: SupabaseProject | undefined
+      const users = async () =>
+        (await sql(live!.adminUrl, 'SELECT count(*)::int AS n FROM auth.users')).rows[0].n
+
+      async function liveProject(): Promise<SupabaseProject> {
+        if (live) return live
+        live = await newProject(`variants_truncate${major}`)
+        expect((await restoreLatest(stores.full, live.postgresUrl)).code).toBe(0)
+        await signUp(live, { email: 'since-the-backup@example.com', fullName: 'Since' })
+        return live
+      }
+
+      it('refuses a stored backup, naming the project tables it never empties', async () => {
+        const target = await liveProject()
+        const before = await users()
+        const run = await restoreLatest(stores.full, target.postgresUrl, [
+          '--truncate',
+          '--confirm',
+          target.database,
+        ])
+        expect(run.code).toBe(1)
+        expect(lastLine(run)).toMatch(
+          /TARGET_NOT_EMPTY: .*auth\.users.*a restore never empties them, --truncate or not: restore into a new project/,
+        )
+        expect(await users()).toBe(before)
+      })
+
+      it("refuses a local archive the same way: the project's users are never emptied", async () => {
+        const target = await liveProject()
+        const before = await users()
+        const folder = join(stores.full.slice('file://'.length), 'database-backups')
+        const archive = join(folder, readdirSync(folder).find((name) => name.endsWith('.tar.gz'))!)
+        const run = await runJobProcess(
+          'restore',
+          [archive, '--target', target.postgresUrl, '--truncate', '--confirm', target.database],
+          {},
+        )
+        expect(run.code).toBe(1)
+        expect(lastLine(run)).toMatch(/TARGET_NOT_EMPTY: .*auth\.users.*a restore never empties them/)
+        expect(await users()).toBe(before)
+      })
     })
 
     it('brings one dropped table back into a live project without handing back grants revoked since', async () => {

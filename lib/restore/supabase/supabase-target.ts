@@ -10,7 +10,7 @@ import type { PhaseScope } from '../../core/pipeline.ts'
 import { compareLedgers, isManagedSchema } from '../../core/supabase-platform.ts'
 import type { PostgresReport, PostgresTarget } from '../postgres-target.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome, TargetLoad } from '../target.ts'
-import { assertSchemaCompatible, assertTargetEmpty, checkSchema } from '../target-checks.ts'
+import { assertPlatformTablesEmpty, assertSchemaCompatible, checkSchema } from '../target-checks.ts'
 import { planSupabaseRestore } from './plan.ts'
 import {
   existingRelations,
@@ -81,7 +81,7 @@ export class SupabaseTarget implements RestoreTarget {
     const state = await readTargetState(this.#inner.connection, managed.map(qualifiedName), [])
     const columns = checkSchema(managed, [], state)
     assertSchemaCompatible([...columns, ...(await this.#ledgerProblems(plan.manifest))])
-    assertTargetEmpty(managed, state, false)
+    assertPlatformTablesEmpty(managed, state)
   }
 
   /** The ledgers first, then the inner checks; their SCHEMA_MISMATCH problems are named together. */
