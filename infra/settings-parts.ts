@@ -87,7 +87,7 @@ export function parseGitHub(raw: Record<string, unknown> | undefined, problems: 
 
 export function parseReplica(
   raw: Record<string, unknown> | undefined,
-  primary: { region: string; bucketName: string; prefix: string },
+  primary: { region: string; bucketName: string; prefix: string; kmsKeyArn?: string | undefined },
   problems: string[],
 ): ReplicaSettings | undefined {
   if (raw === undefined || raw.enabled === false) return undefined
@@ -112,6 +112,12 @@ export function parseReplica(
   const kmsKeyArn = text('kmsKeyArn')
   if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(kmsKeyArn))
     problems.push(`${where}.kmsKeyArn must be a KMS key ARN`)
+  // S3 replicates SSE-KMS objects only when the rule names the key to re-encrypt them with, and
+  // a key lives in one region: without it the replication rule is refused at deploy time.
+  if (primary.kmsKeyArn && !kmsKeyArn)
+    problems.push(
+      `${where}.kmsKeyArn must name a key in ${region || 'the replica region'} when lifeboat:kmsKeyArn is set: S3 replicates SSE-KMS backups only into a replica key`,
+    )
   const lock = (raw.objectLock ?? { mode: 'compliance', days: 35 }) as Record<string, unknown>
   const mode = String(lock.mode ?? 'off').toLowerCase()
   const days = Number(lock.days ?? 0)

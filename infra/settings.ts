@@ -118,7 +118,7 @@ export function parseSettings(raw: RawConfig): LifeboatSettings {
   )
   const environments = parseEnvironments(config.object('lifeboat:environments', false) ?? {}, problems)
   const alerts = parseAlerts(config)
-  const replica = parseReplica(config.object('lifeboat:replica', false), location, problems)
+  const replica = parseReplica(config.object('lifeboat:replica', false), { ...location, kmsKeyArn }, problems)
   const monitoring = parseMonitoring(
     config.object('lifeboat:monitoring', false),
     alerts.oncallEmail,

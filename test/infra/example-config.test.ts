@@ -158,6 +158,18 @@ describe('settings parser', () => {
     ).toMatch(/not an alias/)
   })
 
+  it('refuses a KMS-encrypted primary whose replica names no key (S3 would refuse the replication rule)', () => {
+    const kms = { 'lifeboat:kmsKeyArn': 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab' }
+    expect(problemsOf(kms)).toEqual([
+      'lifeboat:replica.kmsKeyArn must name a key in eu-west-1 when lifeboat:kmsKeyArn is set: S3 replicates SSE-KMS backups only into a replica key',
+    ])
+    const replica = {
+      ...(example['lifeboat:replica'] as object),
+      kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/5678abcd-34cd',
+    }
+    expect(problemsOf({ ...kms, 'lifeboat:replica': JSON.stringify(replica) })).toEqual([])
+  })
+
   it('refuses environments Lifeboat does not use and needs an address for e-mail alerts', () => {
     expect(
       problemsOf({ 'lifeboat:environments': JSON.stringify({ prod: { branches: ['main'] } }) })[0],

@@ -84,6 +84,14 @@ export interface BuiltStack {
   expectations: PolicyExpectations
 }
 
+/** A key in the example replica's region, for stacks whose primary uses SSE-KMS. */
+export const REPLICA_KMS_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/5678abcd-12ab-34cd-56ef-1234567890ab`
+
+/** The example's replica with its own KMS key (a KMS-encrypted primary requires one). */
+export function replicaWithKey(): RawExample {
+  return { ...(readExample()['lifeboat:replica'] as RawExample), kmsKeyArn: REPLICA_KMS_KEY }
+}
+
 export function exampleWithFakeSecrets(): RawExample {
   const example = readExample()
   for (const spec of SETTINGS.filter((s) => s.kind === 'secret')) {

@@ -4,7 +4,7 @@
 import type * as pulumi from '@pulumi/pulumi'
 import { describe, expect, it } from 'vitest'
 import type { PolicyDocument } from '../../infra/iam-documents.ts'
-import { type BuildOptions, buildStack, editPolicy, tamper } from './harness.ts'
+import { type BuildOptions, buildStack, editPolicy, replicaWithKey, tamper } from './harness.ts'
 import { checkPolicies, isAllowed, matches, type PolicyRule, ResourceType } from './policy.ts'
 
 type Statement = Record<string, unknown>
@@ -32,6 +32,8 @@ describe('the program as written', () => {
       overrides: {
         'lifeboat:kmsKeyArn':
           'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        // A KMS-encrypted primary needs a key for the replica (infra/settings-parts.ts).
+        'lifeboat:replica': replicaWithKey(),
         'lifeboat:prefix': '',
         'lifeboat:objectLock': { mode: 'off' },
         'lifeboat:existingOidcProviderArn':

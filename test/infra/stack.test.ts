@@ -23,6 +23,7 @@ import {
   ofType,
   one,
   REPOSITORY_ROOT,
+  replicaWithKey,
   resolved,
   STACK,
   toEngineConfig,
@@ -139,7 +140,9 @@ describe('bucket', () => {
 
   it('uses SSE-KMS with a bucket key when a key is configured, and lets the roles use the key', async () => {
     const key = `arn:aws:kms:eu-central-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
-    const built = await buildStack({ overrides: { 'lifeboat:kmsKeyArn': key } })
+    const built = await buildStack({
+      overrides: { 'lifeboat:kmsKeyArn': key, 'lifeboat:replica': replicaWithKey() },
+    })
     expect(one(built, ResourceType.encryption, onBackups).inputs.rules).toEqual([
       {
         applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key },
