@@ -86,9 +86,8 @@ export interface PipelineAccessArgs {
   kmsKeyArn?: string
   github: { owner: string; repository: string; workflowBranch: string }
   existingOidcProviderArn?: string
-  /** The replica bucket, which the reader may list and read (monitor, DR test from the replica). */
+  /** The replica bucket (same prefix), which the reader may list and read (monitor, DR test from the replica). */
   replicaBucketArn?: pulumi.Input<string>
-  replicaPrefix?: string
   tags: Record<string, string>
 }
 
@@ -142,9 +141,7 @@ export class PipelineAccess extends pulumi.ComponentResource {
               JSON.stringify(
                 DOCUMENTS[duty](
                   scope(arn),
-                  replicaArn
-                    ? { bucketArn: replicaArn, prefix: args.replicaPrefix ?? args.prefix }
-                    : undefined,
+                  replicaArn ? { bucketArn: replicaArn, prefix: args.prefix } : undefined,
                 ),
               ),
             ),

@@ -139,9 +139,7 @@ export class Lifeboat extends pulumi.ComponentResource {
         ...(settings.existingOidcProviderArn
           ? { existingOidcProviderArn: settings.existingOidcProviderArn }
           : {}),
-        ...(this.replica
-          ? { replicaBucketArn: this.replica.storage.bucket.arn, replicaPrefix: settings.replica!.prefix }
-          : {}),
+        ...(this.replica ? { replicaBucketArn: this.replica.storage.bucket.arn } : {}),
         tags: names.tags,
       },
       { parent: this },
@@ -150,10 +148,11 @@ export class Lifeboat extends pulumi.ComponentResource {
 
   /** The `s3://` locations the jobs are given: the bucket and the replica ('' without one). */
   #stores(settings: LifeboatSettings): Stores {
-    const backupStore = pulumi.interpolate`s3://${this.storage.bucket.bucket}${settings.prefix ? `/${settings.prefix}` : ''}`
-    const replicaPrefix = settings.replica?.prefix ? `/${settings.replica.prefix}` : ''
+    // Replication keeps the keys: the replica holds the backups under the primary's prefix.
+    const prefix = settings.prefix ? `/${settings.prefix}` : ''
+    const backupStore = pulumi.interpolate`s3://${this.storage.bucket.bucket}${prefix}`
     const replicaStore = this.replica
-      ? pulumi.interpolate`s3://${this.replica.storage.bucket.bucket}${replicaPrefix}`
+      ? pulumi.interpolate`s3://${this.replica.storage.bucket.bucket}${prefix}`
       : pulumi.output('')
     return { backupStore, replicaStore }
   }
@@ -244,7 +243,7 @@ export class Lifeboat extends pulumi.ComponentResource {
       ])
       .apply(([bucketArn, writer, cleaner, reader, operator, replicaArn, replicationRole]) => {
         const scope = { bucketArn, prefix: settings.prefix, ...kms }
-        const replica = replicaArn ? { bucketArn: replicaArn, prefix: settings.replica!.prefix } : undefined
+        const replica = replicaArn ? { bucketArn: replicaArn, prefix: settings.prefix } : undefined
         const arns: Record<PipelineRole, string> = { writer, cleaner, reader }
         const principals: AccessPrincipal[] = (['writer', 'cleaner', 'reader'] as const).map((duty) => ({
           name: duty,

@@ -38,13 +38,13 @@ export class ReplicaBucket extends pulumi.ComponentResource {
       name,
       {
         bucketName: settings.bucketName,
-        prefix: settings.prefix,
+        prefix: args.source.prefix,
         noncurrentVersionDays: args.noncurrentVersionDays,
         backstopExpirationDays: 0,
         objectLock: settings.objectLock,
         ...(settings.kmsKeyArn ? { kmsKeyArn: settings.kmsKeyArn } : {}),
         tags: args.tags,
-        lifecycleRules: replicaLifecycleRules(settings, args.noncurrentVersionDays),
+        lifecycleRules: replicaLifecycleRules(args.source.prefix, settings, args.noncurrentVersionDays),
       },
       { parent: this, providers: [provider] },
     )
@@ -127,7 +127,8 @@ function replicationRule(args: ReplicaArgs, replicaArn: pulumi.Input<string>) {
  * `expirationDays` (the clean job never runs on the replica, and deletes are not replicated).
  */
 export function replicaLifecycleRules(
-  settings: Pick<ReplicaSettings, 'prefix' | 'expirationDays'>,
+  prefix: string,
+  settings: Pick<ReplicaSettings, 'expirationDays'>,
   noncurrentVersionDays: number,
 ): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   return [
@@ -147,7 +148,7 @@ export function replicaLifecycleRules(
     {
       id: 'expire-replicated-backups',
       status: 'Enabled',
-      filter: { prefix: settings.prefix ? `${settings.prefix}/${BACKUPS_PREFIX}` : BACKUPS_PREFIX },
+      filter: { prefix: prefix ? `${prefix}/${BACKUPS_PREFIX}` : BACKUPS_PREFIX },
       expiration: { days: settings.expirationDays },
     },
   ]

@@ -27,8 +27,6 @@ export interface GitHubSettings {
 export interface ReplicaSettings {
   region: string
   bucketName: string
-  /** Key prefix in the replica; the primary's by default. */
-  prefix: string
   /** A role in the replica's account that `pulumi up` assumes to create the replica bucket. */
   deployRoleArn?: string
   /** The replica's account, when it is another one (objects are then owned by it). */
@@ -109,6 +107,12 @@ export function parseReplica(
   const accountId = text('accountId')
   if (accountId && !/^\d{12}$/.test(accountId))
     problems.push(`${where}.accountId must be a 12-digit account id`)
+  // S3 replication keeps each object's key, so the replica holds the primary's prefix; another
+  // one would aim the reader's grants, the replica's lifecycle and BACKUP_REPLICA_STORE at nothing.
+  if (raw.prefix !== undefined && raw.prefix !== primary.prefix)
+    problems.push(
+      `${where}.prefix must be left out (or equal lifeboat:prefix): replication keeps the primary's keys, so the replica has the same prefix`,
+    )
   const kmsKeyArn = text('kmsKeyArn')
   if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(kmsKeyArn))
     problems.push(`${where}.kmsKeyArn must be a KMS key ARN`)
@@ -139,7 +143,6 @@ export function parseReplica(
   return {
     region,
     bucketName,
-    prefix: typeof raw.prefix === 'string' ? raw.prefix : primary.prefix,
     ...(deployRoleArn ? { deployRoleArn } : {}),
     ...(accountId ? { accountId } : {}),
     objectLock: { mode: mode as ObjectLockMode, days: mode === 'off' ? 0 : days },

@@ -170,6 +170,14 @@ describe('settings parser', () => {
     expect(problemsOf({ ...kms, 'lifeboat:replica': JSON.stringify(replica) })).toEqual([])
   })
 
+  it('refuses a replica prefix other than the primary’s: replication keeps keys, so the replica’s grants and store would point at nothing', () => {
+    const replica = (prefix: string) => JSON.stringify({ ...(example['lifeboat:replica'] as object), prefix })
+    expect(problemsOf({ 'lifeboat:replica': replica('dr') })).toEqual([
+      "lifeboat:replica.prefix must be left out (or equal lifeboat:prefix): replication keeps the primary's keys, so the replica has the same prefix",
+    ])
+    expect(problemsOf({ 'lifeboat:replica': replica('production') })).toEqual([])
+  })
+
   it('refuses environments Lifeboat does not use and needs an address for e-mail alerts', () => {
     expect(
       problemsOf({ 'lifeboat:environments': JSON.stringify({ prod: { branches: ['main'] } }) })[0],
