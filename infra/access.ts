@@ -88,6 +88,7 @@ export interface PipelineAccessArgs {
   existingOidcProviderArn?: string
   /** The replica bucket (same prefix), which the reader may list and read (monitor, DR test from the replica). */
   replicaBucketArn?: pulumi.Input<string>
+  replicaKmsKeyArn?: string
   tags: Record<string, string>
 }
 
@@ -110,10 +111,10 @@ export class PipelineAccess extends pulumi.ComponentResource {
           { ...parent, retainOnDelete: true },
         ).arn
 
-    const scope = (bucketArn: string): BucketScope => ({
+    const scope = (bucketArn: string, kmsKeyArn = args.kmsKeyArn): BucketScope => ({
       bucketArn,
       prefix: args.prefix,
-      ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
+      ...(kmsKeyArn ? { kmsKeyArn } : {}),
     })
 
     const makeRole = (duty: PipelineRole): aws.iam.Role => {
@@ -141,7 +142,7 @@ export class PipelineAccess extends pulumi.ComponentResource {
               JSON.stringify(
                 DOCUMENTS[duty](
                   scope(arn),
-                  replicaArn ? { bucketArn: replicaArn, prefix: args.prefix } : undefined,
+                  replicaArn ? scope(replicaArn, args.replicaKmsKeyArn) : undefined,
                 ),
               ),
             ),

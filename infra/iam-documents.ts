@@ -83,10 +83,8 @@ function readStatement(sid: string, resource: string): PolicyStatement {
   return { Sid: sid, Effect: 'Allow', Action: ['s3:GetObject'], Resource: resource }
 }
 
-function kmsStatement(scope: BucketScope, actions: string[]): PolicyStatement[] {
-  return scope.kmsKeyArn
-    ? [{ Sid: 'UseBucketKey', Effect: 'Allow', Action: actions, Resource: scope.kmsKeyArn }]
-    : []
+function kmsStatement(scope: BucketScope, actions: string[], sid = 'UseBucketKey'): PolicyStatement[] {
+  return scope.kmsKeyArn ? [{ Sid: sid, Effect: 'Allow', Action: actions, Resource: scope.kmsKeyArn }] : []
 }
 
 /** Every job records its consecutive failures in state/status.json (lib/adapters/notify/failure-history.ts). */
@@ -237,6 +235,8 @@ export function readerPolicy(scope: BucketScope, replica?: BucketScope): PolicyD
               Action: ['s3:GetObject'],
               Resource: objectArn(replica, '*'),
             },
+            // The replica's objects are encrypted with its own key (another region's).
+            ...kmsStatement(replica, ['kms:Decrypt'], 'DecryptReplica'),
           ]
         : []),
       {

@@ -140,6 +140,7 @@ export class Lifeboat extends pulumi.ComponentResource {
           ? { existingOidcProviderArn: settings.existingOidcProviderArn }
           : {}),
         ...(this.replica ? { replicaBucketArn: this.replica.storage.bucket.arn } : {}),
+        ...(settings.replica?.kmsKeyArn ? { replicaKmsKeyArn: settings.replica.kmsKeyArn } : {}),
         tags: names.tags,
       },
       { parent: this },
@@ -243,7 +244,10 @@ export class Lifeboat extends pulumi.ComponentResource {
       ])
       .apply(([bucketArn, writer, cleaner, reader, operator, replicaArn, replicationRole]) => {
         const scope = { bucketArn, prefix: settings.prefix, ...kms }
-        const replica = replicaArn ? { bucketArn: replicaArn, prefix: settings.prefix } : undefined
+        const replicaKms = settings.replica?.kmsKeyArn ? { kmsKeyArn: settings.replica.kmsKeyArn } : {}
+        const replica = replicaArn
+          ? { bucketArn: replicaArn, prefix: settings.prefix, ...replicaKms }
+          : undefined
         const arns: Record<PipelineRole, string> = { writer, cleaner, reader }
         const principals: AccessPrincipal[] = (['writer', 'cleaner', 'reader'] as const).map((duty) => ({
           name: duty,
@@ -265,7 +269,15 @@ export class Lifeboat extends pulumi.ComponentResource {
             kind: 'role',
             arn: replicationRole,
             trusts: ['s3.amazonaws.com'],
-            ...grantsOf(replicationPolicy({ sourceArn: bucketArn, replicaArn, prefix: settings.prefix })),
+            ...grantsOf(
+              replicationPolicy({
+                sourceArn: bucketArn,
+                replicaArn,
+                prefix: settings.prefix,
+                ...(settings.kmsKeyArn ? { sourceKmsKeyArn: settings.kmsKeyArn } : {}),
+                ...(settings.replica?.kmsKeyArn ? { replicaKmsKeyArn: settings.replica.kmsKeyArn } : {}),
+              }),
+            ),
           })
         }
         const review: AccessReview = { version: 1, stack, bucket: bucketArn, principals }

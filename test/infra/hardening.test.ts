@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { GUARD_CHANGE_EVENTS } from '../../infra/monitoring.ts'
 import { StackOutput } from '../../lib/core/stack-outputs.ts'
-import { parseAccessReview } from '../../lib/drills/access-review-report.ts'
+import { grantsOf, parseAccessReview } from '../../lib/drills/access-review-report.ts'
 import {
   type BuiltStack,
   buildStack,
@@ -16,7 +16,9 @@ import {
   editPolicy,
   ofType,
   one,
+  REPLICA_KMS_KEY,
   REPOSITORY_ROOT,
+  replicaWithKey,
   tamper,
 } from './harness.ts'
 import { evaluate, type IamRequest } from './iam-evaluator.ts'
@@ -205,6 +207,31 @@ describe('the second copy', () => {
       'allow',
     )
     expect(stack.outputs[StackOutput.replicaStore]).toBe(`s3://${REPLICA}/production`)
+  })
+
+  describe('with KMS keys on both buckets', () => {
+    const PRIMARY_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+    let kms: BuiltStack
+    beforeAll(async () => {
+      kms = await buildStack({
+        overrides: { 'lifeboat:kmsKeyArn': PRIMARY_KEY, 'lifeboat:replica': replicaWithKey() },
+      })
+    })
+    const deployed = (name: string) => documentOf(one(kms, ResourceType.rolePolicy, (r) => r.name === name))
+
+    it('lets the reader decrypt the replica’s objects with the replica’s own key', () => {
+      const decrypt = (resource: string) =>
+        evaluate([deployed('access-reader-policy')], { action: 'kms:Decrypt', resource, context: {} })
+      expect(decrypt(REPLICA_KMS_KEY)).toBe('allow')
+      expect(decrypt(PRIMARY_KEY)).toBe('allow')
+    })
+
+    it('publishes an access review holding the key grants the stack deploys', () => {
+      const review = parseAccessReview(String(kms.outputs[StackOutput.accessReview]))
+      const allows = (name: string) => review.principals.find((p) => p.name === name)!.allows
+      expect(allows('reader')).toEqual(grantsOf(deployed('access-reader-policy')).allows)
+      expect(allows('replication')).toEqual(grantsOf(deployed('replica-replication-policy')).allows)
+    })
   })
 
   it('is absent without lifeboat:replica', async () => {
