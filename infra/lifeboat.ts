@@ -187,6 +187,7 @@ export class Lifeboat extends pulumi.ComponentResource {
     if (settings.replica) {
       variables[GitHubVariable.replicaStore] = stores.replicaStore
       variables[GitHubVariable.replicaRegion] = settings.replica.region
+      variables[GitHubVariable.replicaLagHours] = String(settings.replica.lagHours)
     }
     // Endpoints only: the access keys are the secrets stack's, in the jobs' environments.
     const { source, staging } = settings.storage

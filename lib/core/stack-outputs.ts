@@ -43,6 +43,8 @@ export const GitHubVariable = {
   pagerDutyEventsUrl: 'PAGERDUTY_EVENTS_URL',
   replicaStore: 'BACKUP_REPLICA_STORE',
   replicaRegion: 'BACKUP_REPLICA_REGION',
+  /** Hours a backup may be missing from the replica before the monitor warns (lifeboat:replica.lagHours). */
+  replicaLagHours: 'REPLICA_LAG_HOURS',
   /** The access review the DR test compares with the last one (StackOutput.accessReview). */
   accessReview: 'LIFEBOAT_ACCESS_REVIEW',
   /** The public keys backups must be signed by: verify, drill and DR test check them (docs/signing.md). */

@@ -462,6 +462,7 @@ describe('GitHub', () => {
       [GitHubVariable.pagerDutyEventsUrl]: 'https://events.pagerduty.com/v2/enqueue',
       [GitHubVariable.replicaStore]: 's3://acme-lifeboat-backups-replica/production',
       [GitHubVariable.replicaRegion]: 'eu-west-1',
+      [GitHubVariable.replicaLagHours]: '6',
       [GitHubVariable.accessReview]: stack.outputs[StackOutput.accessReview],
       [GitHubVariable.signingPublicKeys]: 'RWRoeq/fbjYHf9Ra/66odywWscVr1UCvnr5QFOVGOp5RdAvLcApcFBzW',
       [GitHubVariable.storageS3Url]: 'https://abcdefghijklmnopqrst.supabase.co/storage/v1/s3',

@@ -16,6 +16,7 @@ import {
   GitHubSecret,
   GitHubVariable,
 } from '../../lib/core/stack-outputs.ts'
+import { settingsFor } from '../../lib/settings/settings.ts'
 import { TRUST_SETTINGS } from '../../lib/settings/trust-settings.ts'
 import {
   type FakeWorkflowRun,
@@ -438,6 +439,18 @@ describe('backup.yml', () => {
     expect(workflow.jobs.clean!.env).toEqual(
       Object.fromEntries(retention.map((name) => [name, expr(`vars.${name}`)])),
     )
+  })
+
+  it('hands the monitor step every setting of backup:monitor the stack publishes (replica store, region, lag)', () => {
+    const job = workflow.jobs.monitor!
+    const step = job.steps.find((s) => s.id === 'monitor')!
+    const env = { ...workflow.env, ...job.env, ...step.env }
+    const published = new Set<string>(Object.values(GitHubVariable))
+    const read = settingsFor('monitor')
+      .flatMap((def) => def.env ?? [])
+      .filter((name) => published.has(name))
+    expect(read).toEqual(expect.arrayContaining(['BACKUP_REPLICA_STORE', 'REPLICA_LAG_HOURS']))
+    for (const name of read) expect(env[name], name).toBe(expr(`vars.${name}`))
   })
 
   it('gives the production database URL and the age recipients to the backup step only', () => {
