@@ -58,6 +58,16 @@ export class BucketMonitoring extends pulumi.ComponentResource {
       },
       { parent: this },
     )
+    new aws.sns.TopicPolicy(
+      `${name}-alarm-policy`,
+      {
+        arn: this.topic.arn,
+        policy: pulumi
+          .all([this.topic.arn, this.rule.arn])
+          .apply(([topic, rule]) => JSON.stringify(eventBridgePublishPolicy(topic, rule))),
+      },
+      { parent: this },
+    )
     new aws.cloudwatch.EventTarget(
       `${name}-guard-changes-target`,
       { rule: this.rule.name, arn: this.topic.arn },
@@ -117,17 +127,12 @@ export class BucketMonitoring extends pulumi.ComponentResource {
     )
   }
 
-  /** The SNS topic the guard-change rule publishes to, mailed to every alarm address. */
+  /** The SNS topic the guard-change rule publishes to (its policy names the rule), mailed to every alarm address. */
   #alarmTopic(name: string, args: BucketMonitoringArgs): aws.sns.Topic {
     const parent = { parent: this }
     const topic = new aws.sns.Topic(
       `${name}-alarm`,
       { name: `${args.namePrefix}-guard-changes`, tags: args.tags },
-      parent,
-    )
-    new aws.sns.TopicPolicy(
-      `${name}-alarm-policy`,
-      { arn: topic.arn, policy: topic.arn.apply((arn) => JSON.stringify(eventBridgePublishPolicy(arn))) },
       parent,
     )
     args.settings.alarmEmails.forEach((email, index) => {
@@ -141,8 +146,11 @@ export class BucketMonitoring extends pulumi.ComponentResource {
   }
 }
 
-/** EventBridge may publish to the alarm topic. */
-export function eventBridgePublishPolicy(topicArn: string): PolicyDocument {
+/**
+ * EventBridge may publish to the alarm topic for this rule only: without the source condition
+ * any rule in any account could post to the on-call people's inbox (a forged all-clear, or noise).
+ */
+export function eventBridgePublishPolicy(topicArn: string, ruleArn: string): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -152,6 +160,7 @@ export function eventBridgePublishPolicy(topicArn: string): PolicyDocument {
         Principal: { Service: 'events.amazonaws.com' },
         Action: ['sns:Publish'],
         Resource: topicArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
       },
     ],
   }

@@ -276,6 +276,20 @@ describe('who did what, and the alarm', () => {
   })
 })
 
+describe('the alarm topic', () => {
+  it('takes messages from EventBridge only when they come from the guard-change rule', () => {
+    const topic = String(one(stack, ResourceType.topic).outputs?.arn)
+    const rule = String(one(stack, ResourceType.eventRule).outputs?.arn)
+    const doc = documentOf(one(stack, ResourceType.topicPolicy))
+    const publish = (sourceArn: string | undefined) =>
+      evaluate([doc], { action: 'sns:Publish', resource: topic, context: { 'aws:SourceArn': sourceArn } })
+    expect(rule).toMatch(/^arn:aws:events:.+:rule\/lifeboat-test-guard-changes$/)
+    expect(publish(rule)).toBe('allow')
+    expect(publish('arn:aws:events:eu-central-1:999999999999:rule/someone-else')).toBe('implicit-deny')
+    expect(publish(undefined)).toBe('implicit-deny')
+  })
+})
+
 describe('the default branch', () => {
   it('takes changes only through an approved pull request whose CI check passed', () => {
     const ruleset = one(stack, ResourceType.ruleset)

@@ -247,6 +247,12 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
         id: `${name}-id`,
         arn: `arn:aws:sns:eu-central-1:${ACCOUNT}:${String(inputs.name)}`,
       }
+    case 'aws:cloudwatch/eventRule:EventRule':
+      return {
+        ...inputs,
+        id: `${name}-id`,
+        arn: `arn:aws:events:eu-central-1:${ACCOUNT}:rule/${String(inputs.name)}`,
+      }
     case 'aws:iam/policy:Policy':
       return { ...inputs, id: `${name}-id`, arn: `arn:aws:iam::${ACCOUNT}:policy/${String(inputs.name)}` }
     case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':

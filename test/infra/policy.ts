@@ -72,6 +72,7 @@ export const ResourceType = {
   eventRule: 'aws:cloudwatch/eventRule:EventRule',
   eventTarget: 'aws:cloudwatch/eventTarget:EventTarget',
   topic: 'aws:sns/topic:Topic',
+  topicPolicy: 'aws:sns/topicPolicy:TopicPolicy',
   topicSubscription: 'aws:sns/topicSubscription:TopicSubscription',
 } as const
 
