@@ -86,7 +86,7 @@ export interface PipelineAccessArgs {
   kmsKeyArn?: string
   github: { owner: string; repository: string; workflowBranch: string }
   existingOidcProviderArn?: string
-  /** The replica bucket (same prefix), which the reader may list and read (monitor, DR test from the replica). */
+  /** The replica bucket (same prefix), which the reader may list and read (monitor; a restore from it by hand). */
   replicaBucketArn?: pulumi.Input<string>
   replicaKmsKeyArn?: string
   tags: Record<string, string>

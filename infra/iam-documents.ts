@@ -225,7 +225,7 @@ export function readerPolicy(scope: BucketScope, replica?: BucketScope): PolicyD
     Statement: [
       listStatement('ListLifeboatPrefix', scope, ''),
       readStatement('ReadLifeboatObjects', objectArn(scope, '*')),
-      // The monitor compares the replica's listing with the primary's; a DR test may restore from it.
+      // The monitor compares the replica's listing with the primary's; a reader session may restore from it.
       ...(replica
         ? [
             listStatement('ListReplica', replica, ''),

@@ -236,7 +236,7 @@ export function replicationPolicy(args: {
 
 /**
  * The replica's bucket policy: TLS only; the replication role may write replicas (another
- * account needs the grant here); the reader may list and read (monitor, DR test); nobody may
+ * account needs the grant here); the reader may list and read (monitor, a restore by hand); nobody may
  * read or delete without MFA except those two.
  */
 export function replicaBucketPolicy(

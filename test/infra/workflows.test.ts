@@ -513,6 +513,14 @@ describe('drill.yml and dr-test.yml', () => {
     expect(job.environment).toBe(GitHubEnvironment.staging)
   })
 
+  it('the DR test reads the primary store, the one its reports and audit events can be written to', () => {
+    // The reader may only list and read the replica (infra/iam-documents.ts readerPolicy).
+    const workflow = workflows['dr-test.yml']!
+    expect(workflow.env?.BACKUP_STORE).toBe(expr(`vars.${GitHubVariable.backupStore}`))
+    expect(workflow.env?.AWS_REGION).toBe(expr(`vars.${GitHubVariable.region}`))
+    expect(sources['dr-test.yml']).not.toContain(GitHubVariable.replicaStore)
+  })
+
   it('the DR test restores into the staging database with the staging secrets', () => {
     const job = workflows['dr-test.yml']!.jobs['dr-test']!
     expect(job.environment).toBe(GitHubEnvironment.staging)
