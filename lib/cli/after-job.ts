@@ -67,7 +67,9 @@ export function reportWhenDone(
           context.log(`warning: ${channel.channel} alert failed: ${channel.error ?? 'unknown'}`)
       }
     }
-    if (!store) return
+    // Stopped by bad usage or configuration, the job did not run: no audit record either, so
+    // `backup:report` never counts it as a failed run (docs/alerts.md).
+    if (!store || error?.exitCode === ExitCode.usage) return
     // The audit trail (docs/lifecycle.md): a failure to record is a warning, never a new exit code.
     const { run: _run, details, ...facts } = reportable?.facts ?? {}
     const record = {

@@ -4,6 +4,7 @@
 import type { Store } from '../adapters/store/store.ts'
 import { DRILLS_PREFIX } from '../archive/layout.ts'
 import { listAudit } from '../audit/trail.ts'
+import { type ErrorCode, ExitCode, errorCatalogue } from '../core/errors.ts'
 import { type DrillReport, parseDrillReport } from '../drills/report.ts'
 import { listInventory, readSidecars } from '../inventory/read-inventory.ts'
 import {
@@ -39,11 +40,15 @@ export async function readHistory(store: Store, now: Date): Promise<History> {
   return assembleHistory({ now, backups, failures, drills, problems })
 }
 
-/** Failed runs in the audit trail since `since`; a usage error is never audited as a run. */
+/**
+ * Failed runs in the audit trail since `since`. A job stopped by bad usage or configuration
+ * did not run (docs/alerts.md): it is no longer audited, and the records earlier versions
+ * wrote for one (outcome failure, an exit-2 code) are not failed runs either.
+ */
 async function readFailures(store: Store, since: Date, now: Date): Promise<FailedRun[]> {
   const records = await listAudit(store, { since, until: now, limit: 2000 })
   return records.flatMap(({ record }) =>
-    record && record.outcome === 'failure' && SCHEDULED.has(record.event)
+    record && record.outcome === 'failure' && SCHEDULED.has(record.event) && !isUsageError(record.error?.code)
       ? [
           {
             at: record.at,
@@ -54,6 +59,12 @@ async function readFailures(store: Store, since: Date, now: Date): Promise<Faile
         ]
       : [],
   )
+}
+
+function isUsageError(code: string | undefined): boolean {
+  return code !== undefined && Object.hasOwn(errorCatalogue, code)
+    ? errorCatalogue[code as ErrorCode].exit === ExitCode.usage
+    : false
 }
 
 async function readText(store: Store, key: string): Promise<string> {

@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { freePort } from '../../lib/adapters/postgres/throwaway.ts'
+import { openStore } from '../../lib/adapters/store/open-store.ts'
+import { appendAudit } from '../../lib/audit/trail.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
 import {
   alertEnv,
@@ -65,6 +67,66 @@ describe('usage and configuration errors', () => {
     expect(failed.code).toBe(1)
     await slack.waitFor(1)
     expect(pagerDuty.requests).toHaveLength(0)
+  })
+})
+
+describe('a command stopped by bad usage or configuration did not run', () => {
+  function folderEnv(): Record<string, string> {
+    return {
+      DATABASE_URL: db.url,
+      BACKUP_STORE: `file://${scratch()}`,
+      LIFEBOAT_STATE_FILE: join(scratch(), 'status.json'),
+    }
+  }
+
+  it('leaves no audit record, so backup:report counts no failed run', async () => {
+    const env = folderEnv()
+    for (const argv of [
+      ['--compress', '12'],
+      ['--jobs', '0'],
+    ]) {
+      const run = await runJobProcess('backup', argv, env)
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toContain('error CONFIG_INVALID')
+    }
+    const audit = await runJobProcess('audit', ['--json'], env)
+    expect(audit.json?.records).toEqual([])
+    const report = await runJobProcess('report', ['--json', '--out', join(scratch(), 'chart.svg')], env)
+    expect(report.code, report.stderr).toBe(0)
+    expect(report.json?.failures).toEqual([])
+  })
+
+  it('is not a failed run in backup:report when an earlier version audited it as one', async () => {
+    const env = folderEnv()
+    const store = openStore({ url: env.BACKUP_STORE! })
+    const at = new Date().toISOString()
+    const actor = { kind: 'local', user: 'ops', host: 'laptop' } as const
+    const refused = {
+      code: 'CONFIG_INVALID',
+      message: '--compress must be a whole number from 0 to 9, got "12"',
+    }
+    await appendAudit(store, {
+      version: 1,
+      event: 'backup',
+      at,
+      outcome: 'failure',
+      error: refused,
+      actor,
+      details: {},
+    })
+    const failed = { code: 'DB_UNREACHABLE', message: 'the database did not answer' }
+    await appendAudit(store, {
+      version: 1,
+      event: 'backup',
+      at,
+      outcome: 'failure',
+      error: failed,
+      actor,
+      details: {},
+    })
+    const report = await runJobProcess('report', ['--json', '--out', join(scratch(), 'chart.svg')], env)
+    expect(report.code, report.stderr).toBe(0)
+    expect(report.json?.failures).toMatchObject([{ event: 'backup', code: 'DB_UNREACHABLE' }])
   })
 })
 
