@@ -80,6 +80,8 @@ interface DrillContext {
   options: DrillOptions
   asOf: Date
   began: number
+  /** When the post-checks (or the phase that failed) ended: the RTO clock stops here, before teardown. */
+  ended?: number
   pick: DrillReport['pick']
   warnings: string[]
   record?: BackupRecord
@@ -199,6 +201,9 @@ export async function runDrill(deps: DrillDeps, options: DrillOptions): Promise<
   } catch (error) {
     failure = toLifeboatError(error instanceof PhaseError ? error.cause : error)
   } finally {
+    // Removing the scratch target and files, and the DR test's access review, are not part of
+    // getting the data back: they stay out of `total`, the RTO comparison and the projection.
+    c.ended = performance.now()
     await c.prepared?.cleanup().catch((error) => {
       c.warnings.push(`could not remove the drill's scratch database: ${redact((error as Error).message)}`)
     })
@@ -251,7 +256,7 @@ async function writeReport(
   accessReview?: ReportedAccessReview,
 ): Promise<DrillRun> {
   const { deps, options, manifest, record, restore } = c
-  const total = (performance.now() - c.began) / 1000
+  const total = ((c.ended ?? performance.now()) - c.began) / 1000
   const id = await freeReportId(deps.store, options.kind, startedAt)
   const report = buildDrillReport({
     kind: options.kind,

@@ -5,15 +5,19 @@ import { execFileSync } from 'node:child_process'
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startThrowawayPostgres } from '../../lib/adapters/postgres/throwaway.ts'
 import { timeOfBackupId } from '../../lib/archive/layout.ts'
 import { qualifiedName } from '../../lib/archive/manifest.ts'
+import { runDrill } from '../../lib/drills/drill.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
 import { alertEnv, type HttpReceiver, startSlackReceiver } from '../helpers/receivers.ts'
 import { reportSchemaProblems } from '../helpers/report-schema.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { type BackedUpSource, backedUpSource, readReport, stateEnv, tempDir } from './drill-fixtures.ts'
+import { restoreDeps } from './restore-fixtures.ts'
 
 let source: BackedUpSource
 let slack: HttpReceiver
@@ -249,6 +253,38 @@ describe('a corrupted backup', () => {
     expect(alert).toContain('DRILL_FAILED')
     expect(alert).toContain('public.devices')
     expect(alert).toContain(broken.backupId)
+  })
+})
+
+describe("the drill's measured time", () => {
+  it('ends with the post-checks: removing the scratch cluster is not restore time', async () => {
+    const teardownSeconds = 3
+    const run = await runDrill(
+      {
+        ...restoreDeps(source.store),
+        store: source.store,
+        clock: () => new Date(),
+        startThrowaway: async () => {
+          const cluster = await startThrowawayPostgres()
+          // A cluster that takes its time to go away, as a big one does.
+          return { ...cluster, stop: () => sleep(teardownSeconds * 1000).then(cluster.stop) }
+        },
+      },
+      {
+        kind: 'drill',
+        backup: source.backupId,
+        days: 30,
+        target: { kind: 'throwaway' },
+        rtoTargetSeconds: 14_400,
+        production: [],
+      },
+    )
+    expect(run.error).toBeUndefined()
+    const { report } = run
+    const wallSeconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000
+    expect(wallSeconds - report.phases.total).toBeGreaterThanOrEqual(teardownSeconds - 0.05)
+    expect(report.rto.measuredSeconds).toBe(report.phases.total)
+    expect(report.projection?.projectedSeconds).toBe(report.phases.total)
   })
 })
 
