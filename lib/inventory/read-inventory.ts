@@ -3,7 +3,7 @@
 import type { Store } from '../adapters/store/store.ts'
 import { BACKUPS_PREFIX, sidecarKey } from '../archive/layout.ts'
 import { type Manifest, parseManifest } from '../archive/manifest.ts'
-import { LifeboatError } from '../core/errors.ts'
+import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import {
   type BackupRecord,
   type BackupSelector,
@@ -21,6 +21,40 @@ export async function readSidecar(store: Store, id: string): Promise<Manifest> {
   const chunks: Buffer[] = []
   for await (const chunk of stream) chunks.push(Buffer.from(chunk))
   return parseManifest(Buffer.concat(chunks).toString('utf8'), store.locate(sidecarKey(id)))
+}
+
+/**
+ * Why a sidecar does not vouch for its backup, or the sidecar when it does: it reads as
+ * format v1, names this backup, and records exactly the stored archive's size (`sizes`:
+ * key → bytes, from the listing, so no archive is read). Clean counts only such backups
+ * toward the floor, monitor only such ones as fresh.
+ */
+export async function readVouchedSidecar(
+  store: Store,
+  id: string,
+  sizes: ReadonlyMap<string, number>,
+): Promise<string | Manifest> {
+  try {
+    const sidecar = await readSidecar(store, id)
+    if (sidecar.id !== id) return `its sidecar names backup ${sidecar.id}`
+    if (!sidecar.archive) return 'its sidecar records no archive size'
+    const archiveSize = sizes.get(sidecar.archive.key)
+    if (archiveSize === undefined)
+      return `its sidecar names ${sidecar.archive.key}, which is not in the store`
+    if (sidecar.archive.bytes !== archiveSize) {
+      return `its archive has ${archiveSize} bytes, the sidecar records ${sidecar.archive.bytes}`
+    }
+    return sidecar
+  } catch (error) {
+    // Store access problems end the run (clean deletes nothing); a bad sidecar is this backup's problem.
+    if (
+      isLifeboatError(error) &&
+      ['ARCHIVE_CORRUPT', 'ARCHIVE_FORMAT', 'BACKUP_NOT_FOUND'].includes(error.code)
+    ) {
+      return `its sidecar is unreadable: ${error.message}`
+    }
+    throw error
+  }
 }
 
 /** Sidecars of the given complete backups; an unreadable one is reported, not fatal. */

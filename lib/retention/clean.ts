@@ -9,7 +9,7 @@ import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { plural } from '../core/format.ts'
 import { inventoryOf } from '../inventory/inventory.ts'
-import { readSidecar } from '../inventory/read-inventory.ts'
+import { readVouchedSidecar } from '../inventory/read-inventory.ts'
 import type { AnomalyOptions } from '../monitor/anomalies.ts'
 import { assessBackups, type BackupFacts, type SignatureFact } from './goodness.ts'
 import {
@@ -135,7 +135,7 @@ async function assessStore(
   const unverified: CleanResult['unverified'] = []
   const facts: BackupFacts[] = []
   for (const record of inventoryOf(objects).filter((r) => r.complete)) {
-    const checked = await checkSidecar(deps.store, record.id, sizes)
+    const checked = await readVouchedSidecar(deps.store, record.id, sizes)
     const problem = typeof checked === 'string' ? checked : undefined
     verified.set(record.id, problem === undefined)
     if (problem) {
@@ -183,33 +183,4 @@ async function abortStaleUploads(
     }
   }
   return aborted
-}
-
-/** Why a sidecar does not vouch for its backup, or the sidecar when it does. */
-async function checkSidecar(
-  store: Store,
-  id: string,
-  sizes: ReadonlyMap<string, number>,
-): Promise<string | Manifest> {
-  try {
-    const sidecar = await readSidecar(store, id)
-    if (sidecar.id !== id) return `its sidecar names backup ${sidecar.id}`
-    if (!sidecar.archive) return 'its sidecar records no archive size'
-    const archiveSize = sizes.get(sidecar.archive.key)
-    if (archiveSize === undefined)
-      return `its sidecar names ${sidecar.archive.key}, which is not in the store`
-    if (sidecar.archive.bytes !== archiveSize) {
-      return `its archive has ${archiveSize} bytes, the sidecar records ${sidecar.archive.bytes}`
-    }
-    return sidecar
-  } catch (error) {
-    // Store access problems end the run (nothing is deleted); a bad sidecar is this backup's problem.
-    if (
-      isLifeboatError(error) &&
-      ['ARCHIVE_CORRUPT', 'ARCHIVE_FORMAT', 'BACKUP_NOT_FOUND'].includes(error.code)
-    ) {
-      return `its sidecar is unreadable: ${error.message}`
-    }
-    throw error
-  }
 }

@@ -3,7 +3,10 @@
 import { mkdtempSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openStore } from '../../lib/adapters/store/open-store.ts'
+import { archiveKey } from '../../lib/archive/layout.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
+import { plantBackup, readTemplate } from '../helpers/plant-backup.ts'
 import { alertEnv, type HttpReceiver, startSlackReceiver } from '../helpers/receivers.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 
@@ -130,5 +133,31 @@ describe('freshness', () => {
     const bad = await runJobProcess('monitor', [], { ...env, RPO_HOURS: 'daily' })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('RPO_HOURS')
+  })
+
+  it('passes over a backup whose stored archive is not the size its sidecar records, and says why', async () => {
+    const folder = () => mkdtempSync(join(resolve('.tmp'), 'monitor-short-'))
+    const made = { ...env, BACKUP_STORE: folder() }
+    const real = await runJobProcess('backup', ['--json'], { DATABASE_URL: db.url, ...made })
+    expect(real.code, real.stderr).toBe(0)
+    const template = await readTemplate(
+      openStore({ url: `file://${made.BACKUP_STORE}` }),
+      String(real.json!.id),
+    )
+    const store = openStore({ url: `file://${folder()}` })
+    const hour = 3_600_000
+    const good = await plantBackup(store, template, new Date(Date.now() - 26 * hour))
+    const short = await plantBackup(store, template, new Date(Date.now() - 1 * hour))
+    const shortened = template.archive.subarray(0, template.archive.length - 100)
+    await store.put(archiveKey(short, false), shortened)
+
+    const run = await runJobProcess('monitor', [], { ...env, BACKUP_STORE: store.location })
+    expect(run.code).toBe(1)
+    const why = `${short} is not counted: its archive has ${shortened.length} bytes, the sidecar records ${template.archive.length}`
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `error MONITOR_FAILED: the newest complete backup ${good} is 26\\.\\d h old, more than .*; ${why}`,
+      ),
+    )
   })
 })
