@@ -178,7 +178,7 @@ export function cleanerPolicy(scope: BucketScope): PolicyDocument {
     Version: '2012-10-17',
     Statement: [
       listStatement('ListBackups', scope, BACKUPS_PREFIX),
-      readStatement('ReadSidecars', objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json`)),
+      readStatement('ReadSidecars', objectArn(scope, `${BACKUPS_PREFIX}*.manifest.json*`)), // and their .minisig
       { Sid: 'DeleteExpiredBackups', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: backups },
       // Stale multipart uploads of killed backups (billed until aborted); S3 offers no
       // prefix condition for listing uploads, and aborting is limited to database-backups/.

@@ -2,6 +2,7 @@
 // lifeboat clean (npm run backup:clean) — applies the retention policy to the store (docs/lifecycle.md).
 import { DryRunStore } from '../lib/adapters/store/dry-run-store.ts'
 import { openStore } from '../lib/adapters/store/open-store.ts'
+import { signatureFactOf } from '../lib/archive/authenticity.ts'
 import { type ReportableResult, reportWhenDone } from '../lib/cli/after-job.ts'
 import { cleanMarkdown } from '../lib/cli/job-markdown.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
@@ -13,6 +14,8 @@ import { type CleanResult, runClean } from '../lib/retention/clean.ts'
 import { readRetentionSettings } from '../lib/retention/retention.ts'
 import { SETTINGS } from '../lib/settings/settings.ts'
 import { type StorageSweepResult, sweepStorage } from '../lib/storage/sweep.ts'
+import { readTrustedKeysSource } from '../lib/trust/signing-config.ts'
+import { loadTrustedKeys } from '../lib/trust/signing-keys.ts'
 
 export const job: JobSpec = {
   name: 'clean',
@@ -24,10 +27,17 @@ export const job: JobSpec = {
     const now = readNow(reader)
     const dryRun = reader.boolean(SETTINGS.dryRun)
     const lockTtlMinutes = reader.number(SETTINGS.storageLockTtlMinutes)
+    const keysSource = readTrustedKeysSource(reader)
     reader.finish()
     const real = openStore(storeConfig!)
     const store = dryRun ? new DryRunStore(real) : real
-    const result = await runClean({ store, now, emit, dryRun, anomalies }, settings)
+    // Where signing is on, an unsigned backup or one whose signature fails is not good (docs/lifecycle.md).
+    const keys = keysSource ? await loadTrustedKeys(keysSource) : undefined
+    const checkSignature = keys ? (id: string) => signatureFactOf(store, id, keys) : undefined
+    const result = await runClean(
+      { store, now, emit, dryRun, anomalies, ...(checkSignature ? { checkSignature } : {}) },
+      settings,
+    )
     // Then the Storage blobs no remaining backup references (mark and sweep, docs/storage.md).
     // Locks are timed on the real clock, whatever LIFEBOAT_NOW pretends.
     const storage = await sweepStorage(

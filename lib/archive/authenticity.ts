@@ -4,7 +4,8 @@
 // authenticated by the signature of its inner manifest.json. docs/signing.md.
 import { isDeepStrictEqual } from 'node:util'
 import type { Store } from '../adapters/store/store.ts'
-import { LifeboatError } from '../core/errors.ts'
+import { isLifeboatError, LifeboatError } from '../core/errors.ts'
+import type { SignatureFact } from '../retention/goodness.ts'
 import {
   checkSignature,
   INNER_SIGNATURE_FILE,
@@ -53,6 +54,50 @@ export async function readAuthenticSidecar(
 async function readSignature(store: Store, key: string): Promise<string | undefined> {
   if (!(await store.head(key).catch(() => undefined))) return undefined
   return readBoundedText(await store.get(key), { what: store.locate(key), limit: METADATA_LIMITS.signature })
+}
+
+/** What makes a signature not hold, as opposed to a store that cannot be read. */
+const FAILING_SIGNATURE = [
+  'SIGNATURE_INVALID',
+  'SIGNATURE_UNTRUSTED',
+  'METADATA_TOO_LARGE',
+  'BACKUP_NOT_FOUND',
+]
+
+/**
+ * Whether a backup's sidecar signature holds, for clean's "good" (lib/retention/goodness.ts):
+ * no `.minisig` is unsigned; one that fails, names an unknown key or another file is signed
+ * but not valid. Read with the same limits as a restore's. Unlike readSignature, a failed
+ * lookup is not read as "no signature": a store that cannot be read ends the clean, which
+ * then deletes nothing, instead of marking every backup unsigned.
+ */
+export async function signatureFactOf(
+  store: Store,
+  id: string,
+  trusted: readonly PublicKey[],
+): Promise<SignatureFact> {
+  const signatureKey = sidecarSignatureKey(id)
+  if (!(await store.head(signatureKey))) return { signed: false, valid: false }
+  try {
+    const signature = await readBoundedText(await store.get(signatureKey), {
+      what: store.locate(signatureKey),
+      limit: METADATA_LIMITS.signature,
+    })
+    const key = sidecarKey(id)
+    const bytes = await readBounded(await store.get(key), {
+      what: store.locate(key),
+      limit: METADATA_LIMITS.sidecar,
+    })
+    const what = `${id} (its sidecar)`
+    checkSignature({ what, file: `${id}.manifest.json`, bytes, signature, trusted, allowUnsigned: false })
+    return { signed: true, valid: true }
+  } catch (error) {
+    if (!isLifeboatError(error)) throw error
+    // An empty `.minisig` is no signature at all.
+    if (error.code === 'SIGNATURE_MISSING') return { signed: false, valid: false }
+    if (FAILING_SIGNATURE.includes(error.code)) return { signed: true, valid: false }
+    throw error
+  }
 }
 
 /** The inner manifest.json of an archive read without its sidecar: checked before it is parsed. */

@@ -27,8 +27,10 @@ export interface CleanDeps {
   /** Only for the wording of progress lines; the store decides what a delete does. */
   dryRun?: boolean
   /**
-   * Where signing is on: whether a backup's sidecar signature holds (lib/trust). A backup
-   * that is unsigned or whose signature fails is not good. Absent: signatures do not decide.
+   * Where signing is on: whether a backup's sidecar signature holds (signatureFactOf in
+   * lib/archive/authenticity.ts; jobs/clean.ts passes it when BACKUP_SIGNING_PUBLIC_KEYS is
+   * set). A backup that is unsigned or whose signature fails is not good. Absent:
+   * signatures do not decide.
    */
   checkSignature?: (id: string) => Promise<SignatureFact>
   /** The anomaly thresholds (ANOMALY_*); a backup flagged by them is not good. */

@@ -13,7 +13,7 @@ import {
 /** The reason a backup of no table is not good: it holds nothing a restore could bring back. */
 export const EMPTY = 'empty: it holds no table'
 
-/** What the signature check (lib/trust, supplied by the caller) says about one backup. */
+/** What the signature check (signatureFactOf in lib/archive/authenticity.ts) says about one backup. */
 export interface SignatureFact {
   /** A signature object exists for the backup's sidecar. */
   signed: boolean

@@ -13,7 +13,7 @@ export const TRUST_SETTINGS = defineSettings({
   signingPublicKeys: {
     env: ['BACKUP_SIGNING_PUBLIC_KEYS'],
     type: 'string',
-    jobs: ['restore', 'verify', 'drill', 'dr-test'],
+    jobs: ['restore', 'verify', 'clean', 'drill', 'dr-test'],
     help: 'public keys backups must be signed by (`RW…` lines, comma-separated, or a file path); several during a key rotation',
   },
   allowUnsigned: {

@@ -13,6 +13,7 @@ import {
   StackOutput,
   VariableForOutput,
 } from '../../lib/core/stack-outputs.ts'
+import { SIGNATURE_SUFFIX } from '../../lib/trust/backup-signature.ts'
 import {
   ACCOUNT,
   type BuiltStack,
@@ -283,7 +284,10 @@ describe('IAM', () => {
     }
     expect(isAllowed(doc, 's3:DeleteObjectVersion', backup)).toBe(false)
     expect(isAllowed(doc, 's3:GetObject', sidecar)).toBe(true)
+    // Clean counts a backup toward the floor only when its signature holds.
+    expect(isAllowed(doc, 's3:GetObject', `${sidecar}${SIGNATURE_SUFFIX}`)).toBe(true)
     expect(isAllowed(doc, 's3:GetObject', backup)).toBe(false)
+    expect(isAllowed(doc, 's3:GetObject', `${backup}.age`)).toBe(false)
     expect(isAllowed(doc, 's3:PutObject', backup)).toBe(false)
     expect(statement(doc.Statement, 'ListBackups').Condition).toEqual({
       StringLike: { 's3:prefix': ['production/database-backups/*'] },

@@ -464,9 +464,9 @@ describe('backup.yml', () => {
 
 describe('signing keys in the workflows', () => {
   const steps = allJobs().flatMap(({ file, id, job }) => job.steps.map((step) => ({ file, id, job, step })))
-  /** The steps that read backups (verify, drill, DR test): the jobs TRUST_SETTINGS names. */
+  /** The steps that read backups (verify, clean, drill, DR test): the jobs TRUST_SETTINGS names. */
   const readsBackups = (step: Step) =>
-    /npm run --silent (backup:verify|backup:drill|dr:test)\b/.test(step.run ?? '')
+    /npm run --silent (backup:verify|backup:clean|backup:drill|dr:test)\b/.test(step.run ?? '')
 
   it('hands the secret signing key to the backup step alone, in the production environment', () => {
     const holders = steps.filter(({ step }) => JSON.stringify(step).includes('BACKUP_SIGNING_KEY'))
@@ -483,6 +483,7 @@ describe('signing keys in the workflows', () => {
   it('gives every step that reads backups the public keys the stack publishes', () => {
     const readers = steps.filter(({ step }) => readsBackups(step))
     expect(readers.map(({ file, id }) => `${file} ${id}`).sort()).toEqual([
+      'backup.yml clean',
       'backup.yml verify',
       'dr-test.yml dr-test',
       'drill.yml drill',
@@ -492,7 +493,7 @@ describe('signing keys in the workflows', () => {
         expr(`vars.${GitHubVariable.signingPublicKeys}`),
       )
     }
-    expect(TRUST_SETTINGS.signingPublicKeys.jobs).toEqual(['restore', 'verify', 'drill', 'dr-test'])
+    expect(TRUST_SETTINGS.signingPublicKeys.jobs).toEqual(['restore', 'verify', 'clean', 'drill', 'dr-test'])
     expect(TRUST_SETTINGS.signingKey.jobs).toEqual(['backup'])
   })
 

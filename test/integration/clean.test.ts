@@ -1,5 +1,6 @@
 // backup:clean on a folder and on the S3 API server. Old backups are copies of real ones
-// (a plain and an encrypted archive) stored under older ids with their sidecars rewritten,
+// (a plain and an encrypted archive) stored under older ids with their sidecars rewritten
+// and signed again (test/helpers/plant-backup.ts),
 // so ages span weeks without waiting; LIFEBOAT_NOW moves the clock for the stall case.
 import { mkdtempSync } from 'node:fs'
 import { utimes } from 'node:fs/promises'
@@ -8,25 +9,21 @@ import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
-import { archiveKey, BACKUPS_PREFIX, backupIdFor, sidecarKey } from '../../lib/archive/layout.ts'
-import type { Manifest } from '../../lib/archive/manifest.ts'
+import { archiveKey, BACKUPS_PREFIX, sidecarKey } from '../../lib/archive/layout.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
-import { readSidecar } from '../../lib/inventory/read-inventory.ts'
+import { sidecarSignatureKey } from '../../lib/trust/backup-signature.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
+import { type BackupTemplate, plantBackup, readTemplate } from '../helpers/plant-backup.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
+import { TEST_KEYS } from '../helpers/signing.ts'
 
 const DAY = 86_400_000
 let db: { name: string; url: string }
 let identity: string
 /** A real plain and a real encrypted backup: bytes and sidecar, to copy under other ids. */
-const templates: { plain?: Template; encrypted?: Template } = {}
+const templates: { plain?: BackupTemplate; encrypted?: BackupTemplate } = {}
 let counter = 0
-
-interface Template {
-  archive: Buffer
-  sidecar: Manifest
-}
 
 beforeAll(async () => {
   db = await createDatabase('clean')
@@ -62,41 +59,27 @@ function s3Place(): Place {
   return { env, store: openStore(config!) }
 }
 
-async function makeTemplate(place: Place, extra: Record<string, string>): Promise<Template> {
+async function makeTemplate(place: Place, extra: Record<string, string>): Promise<BackupTemplate> {
   const run = await runJobProcess('backup', ['--json'], { DATABASE_URL: db.url, ...place.env, ...extra })
   expect(run.code, run.stderr).toBe(0)
-  const sidecar = await readSidecar(place.store, run.json!.id as string)
-  return { sidecar, archive: await readAll(place.store, sidecar.archive!.key) }
-}
-
-async function readAll(store: Store, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of await store.get(key)) chunks.push(Buffer.from(chunk))
-  return Buffer.concat(chunks)
+  return readTemplate(place.store, run.json!.id as string)
 }
 
 /** Stores a copy of a real backup as if made `ageDays` ago; `sidecar: false` makes a failed upload. */
 async function plant(
   store: Store,
   ageDays: number,
-  options: { encrypted?: boolean; sidecar?: boolean; now?: number } = {},
+  options: { encrypted?: boolean; sidecar?: boolean; signed?: boolean; now?: number } = {},
 ): Promise<string> {
   const template = options.encrypted ? templates.encrypted! : templates.plain!
   const time = new Date((options.now ?? Date.now()) - ageDays * DAY)
-  const id = backupIdFor(time)
-  const key = archiveKey(id, options.encrypted ?? false)
-  await store.put(key, template.archive)
-  if (options.sidecar !== false) {
-    const sidecar: Manifest = {
-      ...template.sidecar,
-      id,
-      startedAt: time.toISOString(),
-      finishedAt: time.toISOString(),
-      archive: { ...template.sidecar.archive!, key },
-    }
-    await store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`)
-  }
-  return id
+  return plantBackup(store, template, time, options)
+}
+
+async function readAll(store: Store, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of await store.get(key)) chunks.push(Buffer.from(chunk))
+  return Buffer.concat(chunks)
 }
 
 async function keys(store: Store): Promise<string[]> {
@@ -112,7 +95,7 @@ for (const [kind, place] of [
   ['the S3 API server', s3Place],
 ] as const) {
   describe(`backup:clean on ${kind}`, () => {
-    it('keeps 7 days with `clean 7`, deleting archive and sidecar together, plain and encrypted alike', async () => {
+    it('keeps 7 days with `clean 7`, deleting archive, sidecar and signature together, plain and encrypted alike', async () => {
       const { env, store } = place()
       const young = [
         await plant(store, 0.1),
@@ -131,8 +114,8 @@ for (const [kind, place] of [
       expect(deleted.sort()).toEqual([...old].sort())
       const left = await keys(store)
       expect(idsOf(left).sort()).toEqual([...young].sort())
-      // Both objects of every kept backup are still there.
-      expect(left).toHaveLength(6)
+      // The archive, sidecar and signature of every kept backup are still there.
+      expect(left).toHaveLength(9)
       expect(left).toContain(archiveKey(young[1]!, true))
     })
 
@@ -144,7 +127,7 @@ for (const [kind, place] of [
       const run = await runJobProcess('clean', ['30', '--dry-run', '--min-keep', '1'], env)
       expect(run.code, run.stderr).toBe(0)
       expect(run.stdout).toContain(
-        `DELETE  ${expired}  40.0 days old  (expired)  ${sidecarKey(expired)}, ${archiveKey(expired, true)}`,
+        `DELETE  ${expired}  40.0 days old  (expired)  ${sidecarKey(expired)}, ${sidecarSignatureKey(expired)}, ${archiveKey(expired, true)}`,
       )
       expect(run.stdout).toContain('dry run: would delete 1 backup')
       expect(await keys(store)).toEqual(before)
@@ -186,6 +169,29 @@ describe('backup:clean: the floor and orphans', () => {
     expect(run.stderr).toContain(`${bad}: its archive has 37 bytes, the sidecar records`)
     expect((run.json!.plan as { keep: { id: string }[] }).keep.map((k) => k.id)).toEqual([good])
     expect(idsOf(await keys(store))).toEqual([good])
+  })
+
+  it('with signing keys set, counts a signed backup toward the floor and not an unsigned or mis-signed one', async () => {
+    const { env, store } = folderPlace()
+    const signed = await plant(store, 50)
+    const unsigned = await plant(store, 45, { signed: false })
+    const misSigned = await plant(store, 40)
+    // The signature of another backup's sidecar: it verifies, but not for this file.
+    await store.put(sidecarSignatureKey(misSigned), await readAll(store, sidecarSignatureKey(signed)))
+    const run = await runJobProcess('clean', ['--min-keep', '1', '--json'], {
+      ...env,
+      BACKUP_SIGNING_PUBLIC_KEYS: TEST_KEYS.public,
+    })
+    expect(run.code, run.stderr).toBe(0)
+    expect((run.json!.plan as { keep: { id: string; reasons: string[] }[] }).keep).toEqual([
+      expect.objectContaining({ id: signed, reasons: ['floor'] }),
+    ])
+    expect(run.json!.notGood).toEqual([
+      { id: unsigned, reasons: ['unsigned, while signing is on'] },
+      { id: misSigned, reasons: ['its signature does not verify'] },
+    ])
+    expect(run.stderr).toContain(`${unsigned}: not counted toward the floor: unsigned, while signing is on`)
+    expect(idsOf(await keys(store))).toEqual([signed])
   })
 
   it('removes an archive without a sidecar after a day, and leaves a fresh one alone', async () => {

@@ -6,11 +6,12 @@ import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openStore } from '../../lib/adapters/store/open-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
-import { archiveKey, BACKUPS_PREFIX, backupIdFor, sidecarKey } from '../../lib/archive/layout.ts'
+import { BACKUPS_PREFIX, backupIdFor } from '../../lib/archive/layout.ts'
 import type { Manifest } from '../../lib/archive/manifest.ts'
 import { readStoreConfig, SettingsReader } from '../../lib/core/config.ts'
 import { readSidecar } from '../../lib/inventory/read-inventory.ts'
 import { createDatabase, dropDatabase, sql } from '../helpers/database.ts'
+import { plantBackup } from '../helpers/plant-backup.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { s3Env } from '../helpers/s3-server.ts'
 import { backupOf, folderStore, restore, restoreDeps, tempFolder } from './restore-fixtures.ts'
@@ -173,20 +174,14 @@ async function readAll(store: Store, key: string): Promise<Buffer> {
 
 /** A copy of a real backup as if made `days` ago; `empty` rewrites its sidecar as holding no table. */
 async function plant(store: Store, archive: Buffer, template: Manifest, days: number, empty: boolean) {
-  const time = new Date(Date.now() - days * DAY)
-  const id = backupIdFor(time)
-  const key = archiveKey(id, false)
-  await store.put(key, archive)
-  const sidecar: Manifest = {
-    ...template,
-    id,
-    startedAt: time.toISOString(),
-    finishedAt: time.toISOString(),
-    archive: { ...template.archive!, key },
-    ...(empty
-      ? { tables: [], restoreOrder: [], sequences: [], totals: { tables: 0, rows: 0, bytes: 0 } }
-      : {}),
-  }
-  await store.put(sidecarKey(id), `${JSON.stringify(sidecar, null, 2)}\n`)
-  return id
+  const emptied = (sidecar: Manifest): Manifest => ({
+    ...sidecar,
+    tables: [],
+    restoreOrder: [],
+    sequences: [],
+    totals: { tables: 0, rows: 0, bytes: 0 },
+  })
+  return plantBackup(store, { archive, sidecar: template }, new Date(Date.now() - days * DAY), {
+    ...(empty ? { edit: emptied } : {}),
+  })
 }
