@@ -6,7 +6,7 @@ import { decryptStream } from '../../lib/adapters/crypto/age.ts'
 import { generateSchemaSql } from '../../lib/adapters/postgres/schema-sql.ts'
 import { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { Store } from '../../lib/adapters/store/store.ts'
-import { type BackupResult, runBackup } from '../../lib/backup/postgres-source.ts'
+import { type BackupResult, type GenerateSchemaSql, runBackup } from '../../lib/backup/postgres-source.ts'
 import type { ProgressEvent } from '../../lib/core/events.ts'
 import { Secret } from '../../lib/core/secret.ts'
 import { selectEverything } from '../../lib/core/selection.ts'
@@ -31,16 +31,24 @@ export function folderStore(): FileStore {
 export async function backupOf(
   url: string,
   store: Store,
-  options: { schemaSql?: boolean; now?: Date; tables?: string[]; rowOrder?: 'key' | 'none' } = {},
+  options: {
+    schemaSql?: boolean
+    now?: Date
+    tables?: string[]
+    rowOrder?: 'key' | 'none'
+    /** Another schema.sql generator (the catalog path on PostgreSQL 15). */
+    generate?: GenerateSchemaSql
+    emit?: (event: ProgressEvent) => void
+  } = {},
 ): Promise<BackupResult> {
   return runBackup(
     {
       store,
-      emit: () => {},
+      emit: options.emit ?? (() => {}),
       now: () => options.now ?? new Date(),
       tempDir: tempFolder('restore-spool'),
       signingKey: testSigningKey(),
-      ...(options.schemaSql === false ? {} : { generateSchemaSql }),
+      ...(options.schemaSql === false ? {} : { generateSchemaSql: options.generate ?? generateSchemaSql }),
     },
     {
       source: new Secret(url),

@@ -6,6 +6,7 @@ import { moreQueries } from './schema/catalog-more-queries.ts'
 import { objectQueries } from './schema/catalog-queries.ts'
 import type {
   CatalogAggregate,
+  CatalogCollation,
   CatalogColumn,
   CatalogConstraint,
   CatalogDefaultAcl,
@@ -87,6 +88,7 @@ export async function readSchemaCatalog(
         serverVersionNum,
         schemas: await rows<CatalogSchema>(q.schemas),
         extensions: await rows<CatalogExtension>(q.extensions, []),
+        collations: await rows<CatalogCollation>(q.collations),
         types: await rows<CatalogType>(q.types),
         domainConstraints: await rows<CatalogDomainConstraint>(q.domainConstraints),
         ranges: await rows<CatalogRange>(q.ranges),

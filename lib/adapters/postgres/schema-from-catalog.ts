@@ -3,6 +3,7 @@
 // One module per object class under schema/; this one composes them.
 import type { OmittedObject } from '../../archive/access.ts'
 import type { CatalogExtension, CatalogRelation, SchemaCatalog } from './schema/catalog-types.ts'
+import { collationOwners, planCollations } from './schema/plan-collations.ts'
 import { planConstraints, planIndexes } from './schema/plan-keys.ts'
 import { linkDependencies, pruneToSelection } from './schema/plan-links.ts'
 import {
@@ -46,6 +47,8 @@ export interface CatalogPlan {
   emitted: Set<string>
   /** Materialized views in creation order (what they depend on first). */
   materializedViews: CatalogRelation[]
+  /** Owners of created objects the access data does not list (collations: no privileges). */
+  owners: { target: string; owner: string }[]
 }
 
 function groupSections(ordered: readonly PlanNode[]): CatalogPlan['sections'] {
@@ -73,6 +76,7 @@ function neededExtensions(context: PlanContext, emitted: Set<string>): CatalogEx
 
 function buildGraph(context: PlanContext): void {
   selectRelations(context)
+  planCollations(context)
   planSequences(context)
   planTypes(context)
   planRoutines(context)
@@ -146,5 +150,6 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
       .filter((n) => n.key.startsWith('rel:'))
       .map((n) => context.relationsByOid.get(Number(n.key.slice(4)))!)
       .filter((r) => r.relkind === 'm'),
+    owners: collationOwners(context, emitted),
   }
 }

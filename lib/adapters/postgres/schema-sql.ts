@@ -121,7 +121,8 @@ async function captureStructure(
   // pg_dump -n creates every object of the selected schemas; the catalog path what it planned.
   const access = captureAccess(catalog, path === 'pg_dump' ? () => true : (key) => plan.emitted.has(key))
   const candidates = candidateGrantees(access, await existingRoles(client, SUPABASE_API_ROLES))
-  const named = new Set([...rolesNamedBy(access), ...candidates])
+  // Collation owners too: on either path their CREATE is followed by ALTER … OWNER TO.
+  const named = new Set([...rolesNamedBy(access), ...candidates, ...plan.owners.map((o) => o.owner)])
   const found = await readRoles(client, named, catalog.serverVersionNum)
   const roles = {
     version: 1 as const,
@@ -134,11 +135,15 @@ async function captureStructure(
   return { schema: schemaCapture(catalog, plan, path), access, roles, rolesSql, candidates }
 }
 
-function accessPart(capture: StructureCapture & { candidates: string[] }, owners: boolean): Section[] {
+function accessPart(
+  capture: StructureCapture & { candidates: string[] },
+  owners: CatalogPlan['owners'] | false,
+): Section[] {
   return accessSections(capture.access, {
     candidates: capture.candidates,
     skipDefaultsOf: isPlatformDefaultsRole,
-    owners,
+    owners: owners !== false,
+    moreOwners: owners || [],
   })
 }
 
@@ -317,7 +322,7 @@ async function buildSchemaSql(
   const rendered = renderCatalogSql(catalog, plan, {
     notes,
     capture: capture.schema,
-    access: accessPart(capture, true),
+    access: accessPart(capture, plan.owners),
   })
   const { candidates: _, ...rest } = capture
   warnings.push(...warningsOf(rest, plan, 'catalog'))

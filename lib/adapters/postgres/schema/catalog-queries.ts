@@ -43,15 +43,38 @@ function classLabel(classExpr: string): string {
     ['pg_rewrite', 'rewrite'],
     ['pg_trigger', 'trigger'],
     ['pg_policy', 'policy'],
+    ['pg_collation', 'collation'],
   ]
   const whens = pairs.map(([name, label]) => `WHEN 'pg_catalog.${name}'::pg_catalog.regclass THEN '${label}'`)
   return `CASE ${classExpr} ${whens.join(' ')} ELSE 'other' END`
 }
 
-/** Schemas, extensions and the types of the selected schemas. */
+/**
+ * The selected schemas' collations. The provider's locale moved: colliculocale (15, 16,
+ * ICU only), colllocale (17+, ICU and builtin); before 15 an ICU locale sat in collcollate.
+ */
+function collationQuery(v: number): string {
+  const locale = v >= 170000 ? 'co.colllocale' : v >= 150000 ? 'co.colliculocale' : 'co.collcollate'
+  const rules = v >= 160000 ? 'co.collicurules' : 'NULL::text'
+  return `
+      SELECT co.oid, n.nspname AS schema, co.collname AS name, format('%I.%I', n.nspname, co.collname) AS ident,
+        pg_get_userbyid(co.collowner) AS owner, co.collprovider::text AS provider,
+        co.collisdeterministic AS deterministic,
+        CASE WHEN co.collprovider <> 'c' THEN quote_literal(${locale}) END AS locale,
+        CASE WHEN co.collprovider = 'c' THEN quote_literal(co.collcollate) END AS "lcCollate",
+        CASE WHEN co.collprovider = 'c' THEN quote_literal(co.collctype) END AS "lcCtype",
+        quote_literal(${rules}) AS rules,
+        quote_literal(obj_description(co.oid, 'pg_collation')) AS comment
+      FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
+      WHERE n.nspname = ANY($1::text[]) AND ${notExtensionMember('pg_collation', 'co.oid')}
+      ORDER BY co.oid`
+}
+
+/** Schemas, extensions, collations and the types of the selected schemas. */
 function typeQueries(v: number) {
   const rngmulti = v >= 140000 ? 'r.rngmultitypid' : '0'
   return {
+    collations: collationQuery(v),
     schemas: `
       SELECT n.oid, n.nspname AS name, quote_ident(n.nspname) AS ident,
         pg_get_userbyid(n.nspowner) AS owner, n.nspacl::text[] AS acl,
@@ -295,8 +318,6 @@ function dependencyQueries() {
           JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_opclass', 'o.oid')}
         UNION ALL SELECT 'operator family', format('%I.%I', n.nspname, o.opfname) FROM pg_catalog.pg_opfamily o
           JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_opfamily', 'o.oid')}
-        UNION ALL SELECT 'collation', format('%I.%I', n.nspname, o.collname) FROM pg_catalog.pg_collation o
-          JOIN pg_catalog.pg_namespace n ON n.oid = o.collnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_collation', 'o.oid')}
         UNION ALL SELECT 'text search configuration', format('%I.%I', n.nspname, o.cfgname) FROM pg_catalog.pg_ts_config o
           JOIN pg_catalog.pg_namespace n ON n.oid = o.cfgnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_ts_config', 'o.oid')}
         UNION ALL SELECT 'text search dictionary', format('%I.%I', n.nspname, o.dictname) FROM pg_catalog.pg_ts_dict o

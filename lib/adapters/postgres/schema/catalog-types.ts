@@ -10,6 +10,7 @@ export type ObjectClass =
   | 'rewrite'
   | 'trigger'
   | 'policy'
+  | 'collation'
   | 'other'
 
 // Identifiers (`ident`) are quoted server side (quote_ident / format('%I')) and
@@ -54,6 +55,25 @@ export interface CatalogType extends Owned {
   domainNotNull: boolean
   collation: string | null
   enumLabels: string[] | null
+  comment: string | null
+}
+
+export interface CatalogCollation {
+  oid: number
+  schema: string
+  name: string
+  ident: string
+  owner: string
+  /** c libc, i icu, b builtin (17+) */
+  provider: string
+  deterministic: boolean
+  /** The provider's locale (icu, builtin), as an SQL literal; null for libc. */
+  locale: string | null
+  /** libc's LC_COLLATE and LC_CTYPE, as SQL literals; null for the other providers. */
+  lcCollate: string | null
+  lcCtype: string | null
+  /** ICU tailoring rules (16+), as an SQL literal. */
+  rules: string | null
   comment: string | null
 }
 
@@ -321,6 +341,7 @@ export interface SchemaCatalog {
   serverVersionNum: number
   schemas: CatalogSchema[]
   extensions: CatalogExtension[]
+  collations: CatalogCollation[]
   types: CatalogType[]
   domainConstraints: CatalogDomainConstraint[]
   ranges: CatalogRange[]
@@ -337,7 +358,7 @@ export interface SchemaCatalog {
   statistics: CatalogStatistics[]
   outsideTriggers: CatalogOutsideTrigger[]
   dependencies: CatalogDependency[]
-  /** Objects in the selected schemas the catalog path does not recreate, by kind (operators, collations…). */
+  /** Objects in the selected schemas the catalog path does not recreate, by kind (operators, text search…). */
   unsupported: { kind: string; names: string[] }[]
   eventTriggers: { name: string; owner: string }[]
   /** Default privileges of the selected schemas, and the global ones of roles that own objects there. */

@@ -15,6 +15,7 @@ import type {
 // dependency always wins over a phase (a function returning SETOF a table comes
 // after that table).
 export const PHASE = {
+  collation: 0,
   type: 1,
   function: 2,
   sequence: 3,
@@ -30,6 +31,7 @@ export const PHASE = {
 } as const
 
 export const PHASE_TITLE: Record<number, string> = {
+  [PHASE.collation]: 'Collations',
   [PHASE.type]: 'Types',
   [PHASE.function]: 'Functions, procedures and aggregates',
   [PHASE.sequence]: 'Sequences',
@@ -106,6 +108,7 @@ export function createContext(
       rewrite: map(),
       trigger: map(),
       policy: map(),
+      collation: map(),
       other: undefined,
     },
     included: new Map(),

@@ -66,6 +66,8 @@ function objectComments(
   const { catalog, included } = context
   for (const schema of catalog.schemas)
     if (schema.name !== 'public') on(`SCHEMA ${schema.ident}`, schema.comment)
+  for (const collation of catalog.collations)
+    if (emitted.has(`coll:${collation.oid}`)) on(`COLLATION ${collation.ident}`, collation.comment)
   for (const type of catalog.types) {
     if (emitted.has(`type:${type.oid}`))
       on(`${type.typtype === 'd' ? 'DOMAIN' : 'TYPE'} ${type.ident}`, type.comment)

@@ -87,6 +87,8 @@ export interface AccessPartOptions {
   skipDefaultsOf: (role: string) => boolean
   /** pg_dump sets owners itself. */
   owners: boolean
+  /** Owners of created objects the access data does not list (the plan's `owners`). */
+  moreOwners?: readonly { target: string; owner: string }[]
 }
 
 /** Owners, absolute privileges, default privileges and publication membership, after every object exists. */
@@ -105,7 +107,17 @@ export function accessSections(access: ManifestAccess, options: AccessPartOption
       title: 'Privileges on the schemas, before owners change',
       statements: schemas.flatMap((o) => privilegeStatements(o, version, options.candidates)),
     },
-    ...(options.owners ? [{ title: 'Owners', statements: ownerStatements(access) }] : []),
+    ...(options.owners
+      ? [
+          {
+            title: 'Owners',
+            statements: [
+              ...ownerStatements(access),
+              ...(options.moreOwners ?? []).map((o) => `ALTER ${o.target} OWNER TO ${sqlIdent(o.owner)};`),
+            ],
+          },
+        ]
+      : []),
     {
       title:
         'Privileges, exactly as in the source (whatever default privileges granted at CREATE is revoked)',
