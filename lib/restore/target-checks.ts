@@ -201,6 +201,47 @@ export function assertCreatable(
   )
 }
 
+/** `"My Schema".t` as `My Schema.t`: the omitted list names objects as SQL writes them. */
+export function unquoteQualified(ident: string): string {
+  const parts: string[] = []
+  for (const m of ident.matchAll(/"((?:[^"]|"")*)"|([^".]+)/g))
+    parts.push(m[1]?.replaceAll('""', '"') ?? m[2]!)
+  return parts.join('.')
+}
+
+const TABLE_KINDS = new Set(['table', 'partitioned table', 'foreign table'])
+
+/**
+ * --create-schema loads every planned table into what schema.sql built: a table the
+ * backup could not reproduce (schemaSql.omitted says why) and the target does not have
+ * would make the load fail after schema.sql ran, so it is refused before the first write.
+ */
+export function tablesSchemaSqlLacks(plan: RestorePlan, target: TargetState): string[] {
+  if (!plan.createSchema) return []
+  const omitted = new Map<string, string>()
+  for (const o of plan.manifest.schemaSql?.omitted ?? [])
+    if (TABLE_KINDS.has(o.kind)) omitted.set(unquoteQualified(o.name), o.reason)
+  const problems: string[] = []
+  for (const table of plan.tables) {
+    const name = qualifiedName(table)
+    const reason = omitted.get(name)
+    if (reason === undefined || target.tables.has(name) || plan.existingTables?.has(name)) continue
+    problems.push(
+      `${name}: schema.sql does not create this table (${reason}) and the target does not have it, so its ${table.rows} row${table.rows === 1 ? '' : 's'} cannot be loaded`,
+    )
+  }
+  return problems
+}
+
+export function assertSchemaSqlCreatesTables(problems: readonly string[]): void {
+  if (problems.length === 0) return
+  throw new LifeboatError(
+    'SCHEMA_MISMATCH',
+    `${problems.join('; ')}; create ${problems.length === 1 ? 'it' : 'them'} on the target first and restore without --create-schema, or leave ${problems.length === 1 ? 'it' : 'them'} out with -t`,
+    { details: problems },
+  )
+}
+
 /**
  * A subset's foreign-key parents must be restored too, or already hold rows in the
  * target; otherwise every child row would dangle. Tables without rows need no parent.

@@ -8,8 +8,10 @@ import {
   assertCreatable,
   assertExistingTablesFit,
   assertParentsPresent,
+  assertSchemaSqlCreatesTables,
   type Check,
   missingParents,
+  tablesSchemaSqlLacks,
 } from './target-checks.ts'
 
 export async function targetStateChecks(db: pg.Client, plan: RestorePlan): Promise<Check[]> {
@@ -24,6 +26,7 @@ export async function targetStateChecks(db: pg.Client, plan: RestorePlan): Promi
   const created = plan.selectedOnly ? plan.tables : undefined
   return [
     ...(plan.createSchema ? [() => assertCreatable(plan.manifest, state, plan.existingTables, created)] : []),
+    () => assertSchemaSqlCreatesTables(tablesSchemaSqlLacks(plan, state)),
     () => assertExistingTablesFit(plan, state),
     () => assertParentsPresent(missingParents(plan.tables, state)),
   ]
