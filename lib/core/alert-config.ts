@@ -4,7 +4,7 @@
 import type { RunInfo } from '../alerts/outcome.ts'
 import { SETTINGS as S } from '../settings/settings.ts'
 import type { SettingsReader } from './config.ts'
-import type { Secret } from './secret.ts'
+import { registerWebhookSecret, type Secret } from './secret.ts'
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue'
 export const GITHUB_API_URL = 'https://api.github.com'
@@ -65,6 +65,7 @@ export function readAlertConfig(reader: SettingsReader): AlertConfig {
   }
 
   const slack = reader.secret(S.slackWebhookUrl)
+  if (slack) registerWebhookSecret(slack)
   if (slack && isHttpUrl(reader, 'SLACK_WEBHOOK_URL', slack)) config.slack = { webhookUrl: slack }
 
   const routingKey = reader.secret(S.pagerDutyRoutingKey)
@@ -84,6 +85,7 @@ export function readAlertConfig(reader: SettingsReader): AlertConfig {
   }
 
   const heartbeat = reader.secret(S.heartbeatUrl)
+  if (heartbeat) registerWebhookSecret(heartbeat)
   if (heartbeat && isHttpUrl(reader, 'HEARTBEAT_URL', heartbeat)) config.heartbeat = { url: heartbeat }
 
   const github = readGitHubRuns(reader)

@@ -36,13 +36,29 @@ const knownSecrets = new Set<string>()
 
 export function registerSecret(value: string): void {
   if (value.length >= 4) knownSecrets.add(value)
-  // A connection URL's password and a webhook's path are secrets on their own too.
+  // A connection URL's password is a secret on its own too (a webhook's path: below).
   try {
     const url = new URL(value)
     if (url.password) knownSecrets.add(decodeURIComponent(url.password))
     if (url.password) knownSecrets.add(url.password)
   } catch {
     // not a URL
+  }
+}
+
+/**
+ * A webhook URL (Slack, a heartbeat) is its own credential: its path, and each long
+ * segment of it (Slack's token, a check's UUID), are secrets on their own, so a server
+ * that echoes the path it was sent (`Cannot POST /services/…`) prints none of it. Not for
+ * every URL: a database URL's path is only its database's name.
+ */
+export function registerWebhookSecret(url: Secret): void {
+  try {
+    const path = new URL(url.reveal()).pathname
+    if (path.length > 1) registerSecret(path)
+    for (const segment of path.split('/')) if (segment.length >= 16) registerSecret(segment)
+  } catch {
+    // not a URL: the setting's check reports it
   }
 }
 
