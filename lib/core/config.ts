@@ -270,7 +270,7 @@ export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(raw)
   if (!match) {
     reader.invalid(
-      `${reader.given(S.store)?.from ?? 'BACKUP_STORE'} must be s3://bucket/prefix or file://path, got "${raw}"`,
+      `${reader.given(S.store)?.from ?? 'BACKUP_STORE'} must be s3://bucket/prefix, file://path or a path starting with / or ., got "${raw}"`,
     )
     return undefined
   }

@@ -80,7 +80,7 @@ export const STORE_SETTINGS = defineSettings({
     type: 'string',
     value: 'URL',
     jobs: STORE_JOBS,
-    help: '`s3://bucket/prefix` or `file://path` (a plain path works too)',
+    help: '`s3://bucket/prefix` or `file://path` (a path starting with `/` or `.` works too)',
   },
   awsRegion: {
     env: ['AWS_REGION', 'AWS_DEFAULT_REGION'],

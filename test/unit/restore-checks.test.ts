@@ -166,7 +166,7 @@ describe('readRestoreConfig', () => {
     expect(error.code).toBe('CONFIG_INVALID')
     expect(error.details).toEqual([
       'TARGET_DATABASE_URL is not a postgresql:// URL or a key=value connection string',
-      'BACKUP_STORE must be s3://bucket/prefix or file://path, got "ftp://x"',
+      'BACKUP_STORE must be s3://bucket/prefix, file://path or a path starting with / or ., got "ftp://x"',
     ])
   })
 

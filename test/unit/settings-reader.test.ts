@@ -103,6 +103,8 @@ describe('readStoreConfig', () => {
   it('names --store when the flag held the bad value', () => {
     const reader = new SettingsReader({}, { store: 'ftp://x' })
     readStoreConfig(reader)
-    expect(problems(reader)).toEqual(['--store must be s3://bucket/prefix or file://path, got "ftp://x"'])
+    expect(problems(reader)).toEqual([
+      '--store must be s3://bucket/prefix, file://path or a path starting with / or ., got "ftp://x"',
+    ])
   })
 })
