@@ -58,19 +58,26 @@ export function readSelection(reader: SettingsReader): Selection {
   }
 }
 
+/** How the backup runs (workers, split size, gzip level, temp folder, deadline); the doctor checks them too. */
+export function readBackupTuning(reader: SettingsReader) {
+  return {
+    jobs: reader.integer(S.jobs),
+    splitMinBytes: reader.integer(S.splitMinMb) * 1024 * 1024,
+    gzipLevel: reader.integer(S.compress),
+    tempDir: reader.optional(S.tempDir),
+    deadlineMs: readDeadline(reader),
+  }
+}
+
 export function readBackupConfig(env: Env, flags: Flags, host: HostFacts = NO_HOST_FACTS): BackupConfig {
   const reader = new SettingsReader(env, flags, host)
   const source = readSource(reader)
   const store = readStoreConfig(reader)
   const config = {
     selection: readSelection(reader),
-    jobs: reader.integer(S.jobs),
-    splitMinBytes: reader.integer(S.splitMinMb) * 1024 * 1024,
-    gzipLevel: reader.integer(S.compress),
+    ...readBackupTuning(reader),
     recipients: readAgeRecipients(reader),
     signingKey: readSigningKeySource(reader),
-    tempDir: reader.optional(S.tempDir),
-    deadlineMs: readDeadline(reader),
     storage: readStorageSettings(reader, 'source'),
   }
   reader.finish()

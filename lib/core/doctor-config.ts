@@ -5,7 +5,7 @@ import { SETTINGS } from '../settings/settings.ts'
 import { readStorageSettings, type StorageEndpoint } from '../storage/settings.ts'
 import { type AgeIdentitySource, readAgeIdentity, readAgeRecipients } from './age-config.ts'
 import { configuredChannels, readAlertConfig } from './alert-config.ts'
-import { readSelection } from './backup-config.ts'
+import { readBackupTuning, readSelection } from './backup-config.ts'
 import {
   type Env,
   type Flags,
@@ -97,6 +97,12 @@ export function readDoctorConfig(env: Env, flags: Flags, host: HostFacts = NO_HO
   // A missing source is its own check; only other problems are listed here.
   // (An unreadable database setting leaves no source but a problem.)
   if (mode === 'postgres' || source.kind !== 'none') problems.push(...problemsOf(sourceReader))
+
+  // The backup's own settings, read as the backup reads them: a doctor that passes while
+  // the backup stops on BACKUP_GZIP_LEVEL=12 would mislead.
+  const tuningReader = new SettingsReader(env, flags)
+  readBackupTuning(tuningReader)
+  problems.push(...problemsOf(tuningReader))
 
   const storeReader = new SettingsReader(env, flags)
   const store = storeReader.given(SETTINGS.store) === undefined ? undefined : readStoreConfig(storeReader)

@@ -296,6 +296,15 @@ describe('helpers', () => {
     expect(durationMs('500')).toBe(500)
   })
 
+  it("names the backup's own settings the backup would stop on (exit 2)", () => {
+    const config = readDoctorConfig(
+      { DATABASE_URL: 'postgresql://app@db.example.com/app', BACKUP_GZIP_LEVEL: '12', BACKUP_JOBS: 'abc' },
+      {},
+    )
+    expect(config.settings.problems.join('\n')).toMatch(/BACKUP_GZIP_LEVEL/)
+    expect(config.settings.problems.join('\n')).toMatch(/BACKUP_JOBS/)
+  })
+
   it('reads settings leniently: a missing source is a check, not an exception', () => {
     const config = readDoctorConfig(
       { BACKUP_STORE: 's3://bucket/prefix', BACKUP_AGE_RECIPIENTS: 'not-a-key' },
