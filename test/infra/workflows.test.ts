@@ -561,6 +561,14 @@ describe('ci.yml and infra.yml', () => {
     expect(infra.jobs.up!.environment).toBe(GitHubEnvironment.infrastructure)
     expect(infra.concurrency?.['cancel-in-progress']).toBe(false)
   })
+
+  it("keeps infra.yml's call of ci.yml out of the push's own CI run's concurrency group", () => {
+    // A called workflow's concurrency applies in the caller's run, where github.workflow is
+    // the caller's name; without it in the group the two runs of a push cancel each other.
+    const ci = workflows['ci.yml']!
+    expect(ci.concurrency?.group).toMatch(/\$\{\{ github\.workflow \}\}/)
+    expect(ci.concurrency?.group).toMatch(/\$\{\{ github\.ref \}\}/)
+  })
 })
 
 describe('alerting from the workflows', () => {
