@@ -52,7 +52,9 @@ export async function readAuthenticSidecar(
 }
 
 async function readSignature(store: Store, key: string): Promise<string | undefined> {
-  if (!(await store.head(key).catch(() => undefined))) return undefined
+  // Only "not found" is no signature: a store that cannot answer is its own error, never
+  // an unsigned backup that --allow-unsigned would then let through.
+  if (!(await store.head(key))) return undefined
   return readBoundedText(await store.get(key), { what: store.locate(key), limit: METADATA_LIMITS.signature })
 }
 
@@ -67,9 +69,9 @@ const FAILING_SIGNATURE = [
 /**
  * Whether a backup's sidecar signature holds, for clean's "good" (lib/retention/goodness.ts):
  * no `.minisig` is unsigned; one that fails, names an unknown key or another file is signed
- * but not valid. Read with the same limits as a restore's. Unlike readSignature, a failed
- * lookup is not read as "no signature": a store that cannot be read ends the clean, which
- * then deletes nothing, instead of marking every backup unsigned.
+ * but not valid. Read with the same limits as a restore's. A failed lookup is not "no
+ * signature": a store that cannot be read ends the clean, which then deletes nothing,
+ * instead of marking every backup unsigned.
  */
 export async function signatureFactOf(
   store: Store,

@@ -24,12 +24,18 @@ export interface ProxyOptions {
    * ConditionalRequestConflict, as S3 answers a conditional write racing another of its key.
    */
   conflictOn?: (method: string, url: string) => boolean
+  /** Every request this picks is answered 403 AccessDenied, as S3 answers a role without the grant. */
+  denyOn?: (method: string, url: string) => boolean
 }
 
 /** S3's error document for a failed precondition (the SDK names the error by its Code). */
 const PRECONDITION_FAILED =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
   '<Message>the object no longer has the ETag If-Match names</Message><Condition>If-Match</Condition></Error>'
+
+/** S3's error document for a request the caller's policy does not allow. */
+const ACCESS_DENIED =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
 
 /** S3's error document for a conditional write that raced another write of the key. */
 const CONDITIONAL_CONFLICT =
@@ -48,6 +54,13 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
     requests.push(
       `${incoming.method} ${incoming.url}${conditions.length ? ` (${conditions.join(', ')})` : ''}`,
     )
+    if (options.denyOn?.(incoming.method ?? '', incoming.url ?? '')) {
+      incoming.resume()
+      // A HEAD answer carries no body (S3 names the error by its status alone).
+      const body = incoming.method === 'HEAD' ? '' : ACCESS_DENIED
+      incoming.once('end', () => answer.writeHead(403, { 'content-type': 'application/xml' }).end(body))
+      return
+    }
     if (options.conflictOn?.(incoming.method ?? '', incoming.url ?? '') && !conflicted) {
       conflicted = true
       incoming.resume()

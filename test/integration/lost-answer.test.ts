@@ -160,3 +160,21 @@ describe('a drill whose report lands but whose answer is lost', () => {
     }
   })
 })
+
+describe('a signature the store will not show', () => {
+  it('fails the check instead of passing the backup as unsigned under --allow-unsigned', async () => {
+    const { run, id } = await backupThrough({}, /$^/, 'denied-signature')
+    expect(run.code, run.stderr).toBe(0)
+    const proxy = await startCountingProxy(inject('s3Endpoint'), {
+      denyOn: (method, url) => method === 'HEAD' && url.includes('.minisig'),
+    })
+    proxies.push(proxy)
+    const verify = (endpoint: string) =>
+      runJobProcess('verify', [id, '--allow-unsigned'], s3Env(endpoint, 'denied-signature'))
+    expect((await verify(inject('s3Endpoint'))).code).toBe(0)
+    const denied = await verify(proxy.endpoint)
+    expect(denied.code).toBe(1)
+    expect(denied.stderr).toMatch(/minisig/)
+    expect(denied.stderr).not.toMatch(/NOT authenticated/)
+  })
+})
