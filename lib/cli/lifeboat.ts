@@ -32,6 +32,7 @@ export async function runLifeboat(argv: readonly string[]): Promise<void> {
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' && rest[0] ? findCommand(rest[0]) : undefined
+    if (name === 'help' && rest[0] && !topic) return unknownCommand(rest[0])
     process.stdout.write(topic ? renderCommandHelp(topic.name) : renderMainHelp(TOOL_VERSION))
     process.exitCode = name === undefined ? ExitCode.usage : ExitCode.ok
     return
@@ -57,17 +58,18 @@ export async function runLifeboat(argv: readonly string[]): Promise<void> {
     return
   }
   const command = findCommand(name)
-  if (!command) {
-    process.stderr.write(
-      `lifeboat: error USAGE: unknown command "${name}"; \`lifeboat --help\` lists the commands\n`,
-    )
-    process.exitCode = ExitCode.usage
-    return
-  }
+  if (!command) return unknownCommand(name)
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(renderCommandHelp(command.name))
     return
   }
   const { job } = await LOADERS[command.name]()
   main(job, rest)
+}
+
+function unknownCommand(name: string): void {
+  process.stderr.write(
+    `lifeboat: error USAGE: unknown command "${name}"; \`lifeboat --help\` lists the commands\n`,
+  )
+  process.exitCode = ExitCode.usage
 }

@@ -130,4 +130,15 @@ zpty -d z`
   it('refuses an unknown shell', () => {
     expect(sh('node bin/lifeboat.js completion fish', resolve('.')).code).toBe(2)
   })
+
+  it("help <command> prints that command's help; help of an unknown command is a usage error", () => {
+    const known = sh('node bin/lifeboat.js help backup', resolve('.'))
+    expect(known.code, known.stderr).toBe(0)
+    expect(known.stdout).toMatch(/lifeboat backup/)
+    const unknown = sh('node bin/lifeboat.js help nosuch', resolve('.'))
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toBe(
+      'lifeboat: error USAGE: unknown command "nosuch"; `lifeboat --help` lists the commands\n',
+    )
+  })
 })
