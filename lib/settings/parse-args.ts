@@ -53,7 +53,7 @@ function checkPositional(job: CommandName, positional: readonly string[]): void 
   if (!spec && positional.length > 0) {
     throw new LifeboatError(
       'USAGE',
-      `${job} takes no arguments, got: ${positional.join(' ')} (with npm run, options go after --: npm run ${commandDef(job).script} -- -t x)`,
+      `${job} takes no arguments, got: ${positional.join(' ')} (with npm run, options go after --: npm run ${commandDef(job).script} -- --json)`,
     )
   }
   if (spec && positional.length > 1) {

@@ -49,7 +49,11 @@ describe('parseCommandLine', () => {
 
   it('refuses stray arguments (npm run backup:database -t x without --)', () => {
     expect(usage(() => parseCommandLine('backup', ['x']))).toBe(
-      'backup takes no arguments, got: x (with npm run, options go after --: npm run backup:database -- -t x)',
+      'backup takes no arguments, got: x (with npm run, options go after --: npm run backup:database -- --json)',
+    )
+    // The example is an option every command takes (list has no -t).
+    expect(usage(() => parseCommandLine('list', ['extra']))).toBe(
+      'list takes no arguments, got: extra (with npm run, options go after --: npm run backup:list -- --json)',
     )
     expect(usage(() => parseCommandLine('verify', ['a', 'b']))).toMatch(
       /^verify takes one <id\|latest\|all>, got 2/,
