@@ -24,17 +24,19 @@ export function statementFilter(
 
 /**
  * The objects whose privileges the access step makes the source's. A whole restore makes
- * the target the backup: every recorded object. A part of one (-t, -n) touches only what
- * it restored: its tables and their sequences, and what its schema.sql statements
- * created; the objects around them keep the target's privileges (a table brought back
- * into a live database must not hand back grants revoked there since the backup).
+ * the target the backup: every recorded object. A -t restore touches only what it
+ * restored: its tables and their sequences, and what its schema.sql statements created
+ * (schema.sql is cut to them); the objects around them keep the target's privileges (a
+ * table brought back into a live database must not hand back grants revoked there since
+ * the backup). A -n restore runs all of schema.sql, which creates what it sets.
  */
 export function accessFilter(
-  plan: Pick<RestorePlan, 'manifest' | 'tables' | 'sequences' | 'selectedOnly' | 'keepAccess'>,
+  plan: Pick<RestorePlan, 'tables' | 'sequences' | 'selectedOnly' | 'keepAccess'>,
   ran: readonly SchemaStatement[],
 ): (object: AccessObject) => boolean {
   const targetKeeps = (object: AccessObject) => plan.keepAccess?.(object) ?? true
-  if (!plan.selectedOnly && plan.tables.length === plan.manifest.tables.length) return targetKeeps
+  // Not the count of tables: a Supabase project's plan leaves its ledgers out of a whole restore.
+  if (!plan.selectedOnly) return targetKeeps
   const restored = new Set([
     ...plan.tables.map(qualifiedName),
     ...plan.sequences.map(qualifiedName),

@@ -3,7 +3,7 @@
 // the backup are not handed back.
 import { describe, expect, it } from 'vitest'
 import type { AccessObject, AccessObjectKind } from '../../lib/archive/access.ts'
-import type { Manifest, SequenceEntry, TableEntry } from '../../lib/archive/manifest.ts'
+import type { SequenceEntry, TableEntry } from '../../lib/archive/manifest.ts'
 import { accessFilter } from '../../lib/restore/schema-selection.ts'
 import type { SchemaStatement } from '../../lib/trust/schema-statements.ts'
 
@@ -14,9 +14,7 @@ const object = (kind: AccessObjectKind, schema: string, name: string) =>
 const creates = (kind: string, name: string, schema?: string) =>
   ({ action: 'create', kind, object: schema === undefined ? { name } : { schema, name } }) as SchemaStatement
 
-const manifest = {
-  tables: [table('public', 'messages'), table('public', 'staff_audit'), table('auth', 'users')],
-} as Manifest
+const archived = [table('public', 'messages'), table('public', 'staff_audit'), table('auth', 'users')]
 const everything = [
   object('schema', 'public', 'public'),
   object('schema', 'reports', 'reports'),
@@ -30,14 +28,13 @@ const names = (kept: AccessObject[]) => kept.map((o) => `${o.kind} ${o.schema}.$
 
 describe('accessFilter', () => {
   it('sets every recorded object on a whole restore', () => {
-    const keep = accessFilter({ manifest, tables: manifest.tables, sequences: [] }, [])
+    const keep = accessFilter({ tables: archived, sequences: [] }, [])
     expect(everything.filter(keep)).toEqual(everything)
   })
 
   it('with -t, sets only the restored table, its sequence and what its statements created', () => {
     const keep = accessFilter(
       {
-        manifest,
         tables: [table('public', 'staff_audit')],
         sequences: [sequence('public', 'staff_audit_id_seq')],
         selectedOnly: true,
@@ -52,15 +49,15 @@ describe('accessFilter', () => {
     ])
   })
 
-  it('treats a restore of fewer tables than the backup holds (-n) as a part, too', () => {
-    const keep = accessFilter({ manifest, tables: [table('auth', 'users')], sequences: [] }, [])
-    expect(names(everything.filter(keep))).toEqual(['table auth.users'])
+  it("sets every object when the target leaves tables out of a whole restore (a project's ledgers)", () => {
+    const keep = accessFilter({ tables: [table('public', 'messages')], sequences: [] }, [])
+    expect(everything.filter(keep)).toEqual(everything)
   })
 
   it('never counts a statement that only changes an object as creating it', () => {
     const grant = { ...creates('table', 'messages', 'public'), action: 'grant' } as SchemaStatement
     const keep = accessFilter(
-      { manifest, tables: [table('public', 'staff_audit')], sequences: [], selectedOnly: true },
+      { tables: [table('public', 'staff_audit')], sequences: [], selectedOnly: true },
       [grant],
     )
     expect(names(everything.filter(keep))).toEqual(['table public.staff_audit'])
@@ -69,11 +66,12 @@ describe('accessFilter', () => {
   it("still leaves out what the target keeps for itself (a Supabase project's managed schemas)", () => {
     const keepAccess = (o: { schema: string }) => o.schema !== 'auth'
     expect(
-      names(
-        everything.filter(accessFilter({ manifest, tables: manifest.tables, sequences: [], keepAccess }, [])),
-      ),
+      names(everything.filter(accessFilter({ tables: archived, sequences: [], keepAccess }, []))),
     ).not.toContain('table auth.users')
-    const part = accessFilter({ manifest, tables: [table('auth', 'users')], sequences: [], keepAccess }, [])
+    const part = accessFilter(
+      { tables: [table('auth', 'users')], sequences: [], selectedOnly: true, keepAccess },
+      [],
+    )
     expect(everything.filter(part)).toEqual([])
   })
 })
