@@ -179,6 +179,21 @@ describe('Supabase restore variants (issue 12)', () => {
       expect(rows[0]).toEqual({ selected: true, other: false })
     })
 
+    it("makes schema public's privileges the source's in a whole restore (anon's revoked there)", async () => {
+      const locked = await newProject(`variants_locked_src${major}`)
+      await sql(locked.postgresUrl, 'CREATE TABLE public.notes (id integer PRIMARY KEY)')
+      await sql(locked.adminUrl, 'REVOKE USAGE ON SCHEMA public FROM anon')
+      const store = folderStoreUrl('variants-locked')
+      await backupProject(locked, store)
+      const target = await newProject(`variants_locked_tgt${major}`)
+      const run = await restoreLatest(store, target.postgresUrl)
+      expect(run.code, lastLine(run)).toBe(0)
+      const acl = "SELECT nspacl::text[] AS acl FROM pg_namespace WHERE nspname = 'public'"
+      const source = (await sql(locked.adminUrl, acl)).rows[0].acl as string[]
+      expect(source.some((item) => item.startsWith('anon='))).toBe(false)
+      expect((await sql(target.adminUrl, acl)).rows[0].acl).toEqual(source)
+    })
+
     describe('--truncate over a live project whose users signed up since the backup', () => {
       let live: SupabaseProject | undefined
       const users = async () =>
