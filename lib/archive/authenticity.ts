@@ -35,9 +35,22 @@ export async function readAuthenticSidecar(
   id: string,
   trust: Trust,
 ): Promise<AuthenticSidecar> {
+  const { bytes, authenticity } = await checkSidecar(store, id, trust)
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
+  return { manifest: parseManifest(text, store.locate(sidecarKey(id))), authenticity }
+}
+
+/** The sidecar's bytes, and its signature checked against them (checkSignature throws where it does not hold). */
+async function checkSidecar(
+  store: Store,
+  id: string,
+  trust: Trust,
+): Promise<{ bytes: Uint8Array; authenticity: SignatureCheck }> {
   const key = sidecarKey(id)
-  const where = store.locate(key)
-  const bytes = await readBounded(await store.get(key), { what: where, limit: METADATA_LIMITS.sidecar })
+  const bytes = await readBounded(await store.get(key), {
+    what: store.locate(key),
+    limit: METADATA_LIMITS.sidecar,
+  })
   const signature = await readSignature(store, sidecarSignatureKey(id))
   const authenticity = checkSignature({
     what: `${id} (its sidecar)`,
@@ -47,8 +60,7 @@ export async function readAuthenticSidecar(
     trusted: trust.keys,
     allowUnsigned: trust.allowUnsigned,
   })
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
-  return { manifest: parseManifest(text, where), authenticity }
+  return { bytes, authenticity }
 }
 
 async function readSignature(store: Store, key: string): Promise<string | undefined> {
@@ -78,24 +90,12 @@ export async function signatureFactOf(
   id: string,
   trusted: readonly PublicKey[],
 ): Promise<SignatureFact> {
-  const signatureKey = sidecarSignatureKey(id)
-  if (!(await store.head(signatureKey))) return { signed: false, valid: false }
   try {
-    const signature = await readBoundedText(await store.get(signatureKey), {
-      what: store.locate(signatureKey),
-      limit: METADATA_LIMITS.signature,
-    })
-    const key = sidecarKey(id)
-    const bytes = await readBounded(await store.get(key), {
-      what: store.locate(key),
-      limit: METADATA_LIMITS.sidecar,
-    })
-    const what = `${id} (its sidecar)`
-    checkSignature({ what, file: `${id}.manifest.json`, bytes, signature, trusted, allowUnsigned: false })
+    await checkSidecar(store, id, { keys: trusted, allowUnsigned: false })
     return { signed: true, valid: true }
   } catch (error) {
     if (!isLifeboatError(error)) throw error
-    // An empty `.minisig` is no signature at all.
+    // No `.minisig`, or an empty one: no signature at all.
     if (error.code === 'SIGNATURE_MISSING') return { signed: false, valid: false }
     if (FAILING_SIGNATURE.includes(error.code)) return { signed: true, valid: false }
     throw error

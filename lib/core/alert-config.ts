@@ -3,7 +3,7 @@
 
 import type { RunInfo } from '../alerts/outcome.ts'
 import { SETTINGS as S } from '../settings/settings.ts'
-import type { SettingsReader } from './config.ts'
+import { isHttpUrl, type SettingsReader } from './config.ts'
 import { registerWebhookSecret, type Secret } from './secret.ts'
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue'
@@ -66,11 +66,11 @@ export function readAlertConfig(reader: SettingsReader): AlertConfig {
 
   const slack = reader.secret(S.slackWebhookUrl)
   if (slack) registerWebhookSecret(slack)
-  if (slack && isHttpUrl(reader, 'SLACK_WEBHOOK_URL', slack)) config.slack = { webhookUrl: slack }
+  if (slack && checkHttpUrl(reader, 'SLACK_WEBHOOK_URL', slack)) config.slack = { webhookUrl: slack }
 
   const routingKey = reader.secret(S.pagerDutyRoutingKey)
   const eventsUrl = reader.optional(S.pagerDutyEventsUrl)!
-  if (routingKey && isHttpUrl(reader, 'PAGERDUTY_EVENTS_URL', eventsUrl)) {
+  if (routingKey && checkHttpUrl(reader, 'PAGERDUTY_EVENTS_URL', eventsUrl)) {
     config.pagerDuty = { routingKey, eventsUrl }
   }
 
@@ -86,7 +86,7 @@ export function readAlertConfig(reader: SettingsReader): AlertConfig {
 
   const heartbeat = reader.secret(S.heartbeatUrl)
   if (heartbeat) registerWebhookSecret(heartbeat)
-  if (heartbeat && isHttpUrl(reader, 'HEARTBEAT_URL', heartbeat)) config.heartbeat = { url: heartbeat }
+  if (heartbeat && checkHttpUrl(reader, 'HEARTBEAT_URL', heartbeat)) config.heartbeat = { url: heartbeat }
 
   const github = readGitHubRuns(reader)
   if (github) config.history.github = github
@@ -160,14 +160,8 @@ export function workflowOf(workflowRef: string | undefined): string | undefined 
   return match?.[1]
 }
 
-function isHttpUrl(reader: SettingsReader, name: string, value: Secret | string): boolean {
-  const raw = typeof value === 'string' ? value : value.reveal()
-  try {
-    const url = new URL(raw)
-    if (url.protocol === 'https:' || url.protocol === 'http:') return true
-  } catch {
-    // reported below
-  }
+function checkHttpUrl(reader: SettingsReader, name: string, value: Secret | string): boolean {
+  if (isHttpUrl(typeof value === 'string' ? value : value.reveal())) return true
   // The value itself may be a secret: name the setting, never echo it.
   reader.invalid(`${name} must be an http(s) URL`)
   return false

@@ -250,7 +250,8 @@ function legacyNumber(
   return { ...asDef(first, envName ? [envName] : [], type), default: fallback, min }
 }
 
-function isHttpEndpoint(value: string): boolean {
+/** An http(s) URL (an endpoint, a webhook): what every such setting must be. */
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value)
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
@@ -275,7 +276,7 @@ export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined
     return undefined
   }
   const endpoint = reader.optional(S.awsEndpoint)
-  if (endpoint !== undefined && !isHttpEndpoint(endpoint)) {
+  if (endpoint !== undefined && !isHttpUrl(endpoint)) {
     // The SDK would fail every request with "TypeError: Invalid URL"; named here instead.
     reader.invalid(
       `${reader.given(S.awsEndpoint)?.from ?? 'AWS_ENDPOINT_URL_S3'} must be an http(s) URL such as http://127.0.0.1:9000`,

@@ -258,7 +258,9 @@ export class PostgresTarget implements RestoreTarget {
 
   async #applyPostData(plan: RestorePlan, scope: PhaseScope): Promise<void> {
     const all = await withoutExistingPublications(this.#db, this.#schema?.postData ?? [])
-    const optional = [...(this.#schema?.preData ?? []), ...all].filter((s) => !requiredStatement(plan)(s))
+    const optional = [...(this.#schema?.preData ?? []), ...all].filter(
+      (s) => plan.optionalStatement?.(s) ?? false,
+    )
     const postData = all.filter(requiredStatement(plan))
     if (postData.length > 0) await this.#applyRequiredPostData(plan, postData, scope)
     this.#step = 'applying what the target may refuse (policies on its own tables)'

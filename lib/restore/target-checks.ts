@@ -163,6 +163,16 @@ export function assertSchemaCompatible(problems: readonly string[]): void {
   )
 }
 
+/** The tables of `tables` that hold rows in the target, by name. */
+function filledTables(tables: readonly TableEntry[], target: TargetState): string[] {
+  return tables.map(qualifiedName).filter((name) => target.tables.get(name)?.hasRows)
+}
+
+/** The first five names and `…`: enough to act on, short enough for one line. */
+function shortList(names: readonly string[]): string {
+  return `${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`
+}
+
 /** Tables that already hold rows are refused unless --truncate replaces them. */
 export function assertTargetEmpty(
   tables: readonly TableEntry[],
@@ -170,11 +180,11 @@ export function assertTargetEmpty(
   truncate: boolean,
 ): void {
   if (truncate) return
-  const filled = tables.map(qualifiedName).filter((name) => target.tables.get(name)?.hasRows)
+  const filled = filledTables(tables, target)
   if (filled.length === 0) return
   throw new LifeboatError(
     'TARGET_NOT_EMPTY',
-    `${filled.length} table${filled.length === 1 ? '' : 's'} in the target already hold rows (${filled.slice(0, 5).join(', ')}${filled.length > 5 ? ', …' : ''}); pass --truncate to replace them`,
+    `${filled.length} table${filled.length === 1 ? '' : 's'} in the target already hold rows (${shortList(filled)}); pass --truncate to replace them`,
     { details: filled },
   )
 }
@@ -196,7 +206,7 @@ export function assertCreatable(
   if (found.length === 0) return
   throw new LifeboatError(
     'TARGET_NOT_EMPTY',
-    `--create-schema needs a target without the archive's tables, but ${found.length} exist (${found.slice(0, 5).join(', ')}${found.length > 5 ? ', …' : ''}); restore without --create-schema (with --truncate) or into an empty database`,
+    `--create-schema needs a target without the archive's tables, but ${found.length} exist (${shortList(found)}); restore without --create-schema (with --truncate) or into an empty database`,
     { details: found },
   )
 }
@@ -277,11 +287,11 @@ export function assertParentsPresent(problems: readonly string[]): void {
  * place, the project's users and files only by a restore into a new project.
  */
 export function assertPlatformTablesEmpty(tables: readonly TableEntry[], target: TargetState): void {
-  const filled = tables.map(qualifiedName).filter((name) => target.tables.get(name)?.hasRows)
+  const filled = filledTables(tables, target)
   if (filled.length === 0) return
   throw new LifeboatError(
     'TARGET_NOT_EMPTY',
-    `${filled.length} of the project's own table${filled.length === 1 ? '' : 's'} already hold rows (${filled.slice(0, 5).join(', ')}${filled.length > 5 ? ', …' : ''}), and a restore never empties them, --truncate or not: restore into a new project`,
+    `${filled.length} of the project's own table${filled.length === 1 ? '' : 's'} already hold rows (${shortList(filled)}), and a restore never empties them, --truncate or not: restore into a new project`,
     { details: filled },
   )
 }
