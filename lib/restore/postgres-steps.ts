@@ -74,19 +74,33 @@ export async function applyOptionalStatements(
   const xid = await currentXid(client)
   for (const statement of statements) {
     const what = `applying schema.sql ${describeStatement(statement)}`
-    await runStatement(client, 'SAVEPOINT lifeboat_optional', what)
-    try {
-      await client.query({ text: statement.text, queryMode: 'extended' } as pg.QueryConfig)
-      if (client.getTransactionStatus() !== 'T') throw endedTransaction(what)
-      await runStatement(client, 'RELEASE SAVEPOINT lifeboat_optional', what)
-    } catch (error) {
-      if (isLifeboatError(error)) throw error
-      await runStatement(client, 'ROLLBACK TO SAVEPOINT lifeboat_optional', what)
-      refused.push(`${nameOf(statement)}: ${(error as Error).message}`)
-    }
+    const error = await attemptStatement(client, statement.text, what)
+    if (error) refused.push(`${nameOf(statement)}: ${error}`)
   }
   if ((await currentXid(client)) !== xid) throw endedTransaction('applying schema.sql')
   return refused
+}
+
+/**
+ * Runs one statement (extended protocol: one command only) behind a savepoint: a refusal
+ * is rolled back to it and its message returned; undefined when it ran.
+ */
+export async function attemptStatement(
+  client: pg.ClientBase,
+  sql: string,
+  what: string,
+): Promise<string | undefined> {
+  await runStatement(client, 'SAVEPOINT lifeboat_optional', what)
+  try {
+    await client.query({ text: sql, queryMode: 'extended' } as pg.QueryConfig)
+    if (client.getTransactionStatus() !== 'T') throw endedTransaction(what)
+    await runStatement(client, 'RELEASE SAVEPOINT lifeboat_optional', what)
+    return undefined
+  } catch (error) {
+    if (isLifeboatError(error)) throw error
+    await runStatement(client, 'ROLLBACK TO SAVEPOINT lifeboat_optional', what)
+    return (error as Error).message
+  }
 }
 
 /** `policy "Users read own files" on storage.objects` */

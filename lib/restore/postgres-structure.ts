@@ -18,8 +18,11 @@ import type { Manifest } from '../archive/manifest.ts'
 import { LifeboatError } from '../core/errors.ts'
 import type { EmitEvent } from '../core/events.ts'
 import { type SchemaStatement, TRUSTED_EXTENSIONS } from '../trust/schema-statements.ts'
-import { runStatement } from './postgres-steps.ts'
+import { closingStatements, describeGaps, grantGaps } from './app-grants.ts'
+import { attemptStatement, runStatement } from './postgres-steps.ts'
 import { planRoles, type RolePlan } from './role-plan.ts'
+import { accessScope } from './schema-selection.ts'
+import type { RestorePlan } from './target.ts'
 
 /** Creates the backup's missing roles and memberships, in the restore's transaction. */
 export async function applyRoles(client: pg.ClientBase, roles: ManifestRoles): Promise<RolePlan> {
@@ -156,6 +159,62 @@ export async function applySourceAccess(client: pg.ClientBase, access: ManifestA
     }
   }
   return count
+}
+
+/**
+ * The access step: the objects in scope (accessScope) get the source's privileges, or,
+ * where the target keeps its own, the grants the app gave its own roles.
+ */
+export async function applyAccess(
+  client: pg.ClientBase,
+  plan: RestorePlan,
+  ran: readonly SchemaStatement[],
+  report: StructureReport,
+  emit: EmitEvent,
+): Promise<void> {
+  const access = plan.manifest.access
+  if (!access) return
+  const scope = accessScope(plan, ran)
+  const inScope = (which: string) => ({
+    ...access,
+    objects: access.objects.filter((o) => scope(o) === which),
+  })
+  report.privilegeStatements = await applySourceAccess(client, inScope('source'))
+  const roles = new Set((plan.manifest.roles?.roles ?? []).map((r) => r.name))
+  const app = await applyAppGrants(client, inScope('app-grants'), roles)
+  report.privilegeStatements += app.statements
+  noteNotReproduced(report, app.notReproduced, emit)
+}
+
+/**
+ * Makes what `grantees` hold on each object the source's, grantee by grantee, as the
+ * restoring role and behind a savepoint each; what the target still holds otherwise
+ * (a grant only the object's owner could make) is returned as one line each.
+ */
+export async function applyAppGrants(
+  client: pg.ClientBase,
+  access: ManifestAccess,
+  grantees: ReadonlySet<string>,
+): Promise<{ statements: number; notReproduced: string[] }> {
+  if (grantees.size === 0 || access.objects.length === 0) return { statements: 0, notReproduced: [] }
+  const gapsOn = async () => {
+    const sides = await readTargetAcls(client, access.objects)
+    return access.objects.flatMap((object, i) => {
+      const side = sides[i]
+      const on = aclObjectOf(object)
+      return side ? [{ on, gaps: grantGaps(on, aclSideOf(object, access), side, grantees) }] : []
+    })
+  }
+  let statements = 0
+  for (const { on, gaps } of await gapsOn()) {
+    for (const sql of closingStatements(on, gaps)) {
+      if ((await attemptStatement(client, sql, `setting the app's grants on ${on.target}`)) === undefined)
+        statements++
+    }
+  }
+  const { rows } = await client.query<{ me: string }>('SELECT current_user AS me')
+  const left = await gapsOn()
+  return { statements, notReproduced: left.flatMap(({ on, gaps }) => describeGaps(on, gaps, rows[0]!.me)) }
 }
 
 /** Materialized views the source had populated, refreshed in dependency order. */

@@ -37,7 +37,7 @@ import {
   type TriggersOff,
 } from './postgres-steps.ts'
 import {
-  applySourceAccess,
+  applyAccess,
   assertRolesAvailable,
   createOptionalExtensions,
   createRoles,
@@ -49,7 +49,7 @@ import {
 } from './postgres-structure.ts'
 import { assertTargetAllowed, type Endpoint, productionReasons } from './production-guard.ts'
 import { assertRolesSqlMatches } from './role-plan.ts'
-import { accessFilter, requiredStatement, statementFilter, truncatedTables } from './schema-selection.ts'
+import { requiredStatement, statementFilter, truncatedTables } from './schema-selection.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import { assertEvery, assertSchemaCompatible, type Check, checkSchema } from './target-checks.ts'
 import { environmentEndpoints, type IdentityGuard, identityGuard } from './target-identity.ts'
@@ -245,9 +245,7 @@ export class PostgresTarget implements RestoreTarget {
     if (plan.manifest.access) {
       this.#step = 'making privileges the source’s'
       scope.emit({ type: 'step', message: 'setting privileges exactly as the source had them' })
-      const access = plan.manifest.access
-      const objects = access.objects.filter(accessFilter(plan, this.#schema?.statements ?? []))
-      structure.privilegeStatements = await applySourceAccess(this.#db, { ...access, objects })
+      await applyAccess(this.#db, plan, this.#schema?.statements ?? [], structure, scope.emit)
     }
     this.#step = 'refreshing materialized views'
     structure.materializedViewsRefreshed = await refreshMaterializedViews(

@@ -23,26 +23,28 @@ export function statementFilter(
 }
 
 /**
- * The objects whose privileges the access step makes the source's. A whole restore makes
- * the target the backup: every recorded object. A -t restore touches only what it
- * restored: its tables and their sequences, and what its schema.sql statements created
- * (schema.sql is cut to them); the objects around them keep the target's privileges (a
- * table brought back into a live database must not hand back grants revoked there since
- * the backup). A -n restore runs all of schema.sql, which creates what it sets.
+ * What the access step does to each recorded object. A whole restore makes the target
+ * the backup: every recorded object. A -t restore touches only what it restored: its
+ * tables and their sequences, and what its schema.sql statements created (schema.sql is
+ * cut to them); the objects around them keep the target's privileges (a table brought
+ * back into a live database must not hand back grants revoked there since the backup).
+ * A -n restore runs all of schema.sql, which creates what it sets. Of those, an object
+ * whose privileges the target keeps (a Supabase project's own tables) still gets the
+ * grants the app gave its own roles (`app-grants`); the rest are made the source's.
  */
-export function accessFilter(
+export function accessScope(
   plan: Pick<RestorePlan, 'tables' | 'sequences' | 'selectedOnly' | 'keepAccess'>,
   ran: readonly SchemaStatement[],
-): (object: AccessObject) => boolean {
-  const targetKeeps = (object: AccessObject) => plan.keepAccess?.(object) ?? true
+): (object: AccessObject) => 'source' | 'app-grants' | undefined {
+  const scope = (object: AccessObject) => ((plan.keepAccess?.(object) ?? true) ? 'source' : 'app-grants')
   // Not the count of tables: a Supabase project's plan leaves its ledgers out of a whole restore.
-  if (!plan.selectedOnly) return targetKeeps
+  if (!plan.selectedOnly) return scope
   const restored = new Set([
     ...plan.tables.map(qualifiedName),
     ...plan.sequences.map(qualifiedName),
     ...ran.flatMap((s) => (s.action === 'create' && s.object ? [objectKey(s.object)] : [])),
   ])
-  return (object) => restored.has(accessKey(object)) && targetKeeps(object)
+  return (object) => (restored.has(accessKey(object)) ? scope(object) : undefined)
 }
 
 function objectKey(name: { schema?: string | undefined; name: string }): string {

@@ -3,7 +3,8 @@
 // tested block as a person pastes them, as the project's postgres role (not a superuser),
 // from a backup the real backup job made of a Supabase-shaped project with an app. Then the
 // rows equal the source's, anon still cannot read what the source revoked from it, owners,
-// grants and Realtime membership are the source's, and a new sign-up gets its profile.
+// grants (the app's on Auth's and Storage's tables too) and Realtime membership are the
+// source's, and a new sign-up gets its profile.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,6 +20,7 @@ import { type SupabaseCluster, startSupabaseCluster } from '../helpers/supabase/
 import { createSupabaseProject, type SupabaseProject } from '../helpers/supabase/project.ts'
 import {
   asApiRole,
+  grantsHeldBy,
   ownersIn,
   publicationTables,
   relationGrants,
@@ -122,6 +124,10 @@ describe.each([15, 17] as PostgresMajor[])(
           /permission denied/,
         )
         expect(await relationGrants(target.adminUrl)).toEqual(await relationGrants(source.adminUrl))
+        // What the app granted its reporting role on Auth's and Storage's tables came back too.
+        const reporting = await grantsHeldBy(source.adminUrl, APP.reportingRole)
+        expect(reporting).toContain('auth.users (email) SELECT')
+        expect(await grantsHeldBy(target.adminUrl, APP.reportingRole)).toEqual(reporting)
         expect(await ownersIn(target.adminUrl)).toEqual(await ownersIn(source.adminUrl))
         expect(await publicationTables(target.adminUrl)).toEqual(await publicationTables(source.adminUrl))
       },

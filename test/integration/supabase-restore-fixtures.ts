@@ -79,6 +79,26 @@ export async function relationGrants(url: string, schema = 'public'): Promise<st
   return rows.map((row) => row.grant as string)
 }
 
+/** Everything `role` holds on schemas, relations and columns outside `public`, without grantors. */
+export async function grantsHeldBy(url: string, role: string): Promise<string[]> {
+  const { rows } = await sql(
+    url,
+    `SELECT 'schema ' || n.nspname || ' ' || a.privilege_type AS grant
+       FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a WHERE a.grantee = $1::regrole
+     UNION ALL
+     SELECT c.relnamespace::regnamespace::text || '.' || c.relname || ' ' || a.privilege_type
+       FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+      WHERE a.grantee = $1::regrole AND c.relnamespace <> 'public'::regnamespace
+     UNION ALL
+     SELECT c.relnamespace::regnamespace::text || '.' || c.relname || ' (' || t.attname || ') ' || a.privilege_type
+       FROM pg_attribute t JOIN pg_class c ON c.oid = t.attrelid CROSS JOIN LATERAL aclexplode(t.attacl) a
+      WHERE a.grantee = $1::regrole AND c.relnamespace <> 'public'::regnamespace
+     ORDER BY 1`,
+    [role],
+  )
+  return rows.map((row) => row.grant as string)
+}
+
 /** Owners of the app's relations, functions and types in `schema`. */
 export async function ownersIn(url: string, schema = 'public'): Promise<Record<string, string>> {
   const { rows } = await sql(

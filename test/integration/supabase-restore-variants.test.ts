@@ -194,6 +194,31 @@ describe('Supabase restore variants (issue 12)', () => {
       expect((await sql(target.adminUrl, acl)).rows[0].acl).toEqual(source)
     })
 
+    // Before 2023 postgres was a member of supabase_auth_admin and could grant anything on
+    // Auth's tables; a new project lets it pass on SELECT only.
+    it("names the app's grant on auth.users a new project does not let postgres make, and makes the rest", async () => {
+      const old = await newProject(`variants_oldgrant_src${major}`)
+      await sql(old.postgresUrl, 'CREATE TABLE public.notes (id integer PRIMARY KEY)')
+      await sql(
+        old.adminUrl,
+        `SET ROLE supabase_auth_admin; GRANT SELECT, UPDATE ON auth.users TO ${APP.reportingRole}`,
+      )
+      const store = folderStoreUrl('variants-oldgrant')
+      await backupProject(old, store)
+      const target = await newProject(`variants_oldgrant_tgt${major}`)
+      const run = await restoreLatest(store, target.postgresUrl)
+      expect(run.code, lastLine(run)).toBe(0)
+      expect(run.stderr).toContain(
+        `not reproduced: TABLE auth.users: ${APP.reportingRole} lacks UPDATE (the target does not let postgres grant it)`,
+      )
+      const { rows } = await sql(
+        target.adminUrl,
+        `SELECT has_table_privilege('${APP.reportingRole}', 'auth.users', 'SELECT') AS reads,
+                has_table_privilege('${APP.reportingRole}', 'auth.users', 'UPDATE') AS updates`,
+      )
+      expect(rows[0]).toEqual({ reads: true, updates: false })
+    })
+
     describe('--truncate over a live project whose users signed up since the backup', () => {
       let live: SupabaseProject | undefined
       const users = async () =>

@@ -14,6 +14,7 @@ import {
   asApiRole,
   backupProject,
   folderStoreUrl,
+  grantsHeldBy,
   lastLine,
   ownersIn,
   policiesIn,
@@ -130,6 +131,14 @@ describe('restore into a new Supabase project (issue 12)', () => {
       }
       const restored = (await relationGrants(target.adminUrl)).filter((g) => from === into || !ownMaintain(g))
       expect(restored).toEqual(await relationGrants(src().adminUrl))
+    })
+
+    it("keeps what the app granted its reporting role on Storage's and Auth's own tables, columns included", async () => {
+      const target = await restoredTarget()
+      const source = await grantsHeldBy(src().adminUrl, APP.reportingRole)
+      expect(source).toContain('auth.users (email) SELECT')
+      expect(source).toContain('storage.objects SELECT')
+      expect(await grantsHeldBy(target.adminUrl, APP.reportingRole)).toEqual(source)
     })
 
     it('keeps the owners of tables, views, sequences, functions and types', async () => {

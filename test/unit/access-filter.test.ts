@@ -1,10 +1,11 @@
 // Whose privileges a restore makes the source's: everything for a whole restore, only
 // what it restored for a part of one (-t), so grants revoked on a live database since
-// the backup are not handed back.
+// the backup are not handed back; on what the target keeps for itself, only the grants
+// the app gave its own roles.
 import { describe, expect, it } from 'vitest'
 import type { AccessObject, AccessObjectKind } from '../../lib/archive/access.ts'
 import type { SequenceEntry, TableEntry } from '../../lib/archive/manifest.ts'
-import { accessFilter } from '../../lib/restore/schema-selection.ts'
+import { accessScope } from '../../lib/restore/schema-selection.ts'
 import type { SchemaStatement } from '../../lib/trust/schema-statements.ts'
 
 const table = (schema: string, name: string) => ({ schema, name }) as TableEntry
@@ -25,8 +26,13 @@ const everything = [
   object('table', 'auth', 'users'),
 ]
 const names = (kept: AccessObject[]) => kept.map((o) => `${o.kind} ${o.schema}.${o.name}`)
+type Plan = Parameters<typeof accessScope>[0]
+const accessFilter =
+  (plan: Plan, ran: SchemaStatement[]) =>
+  (o: AccessObject): boolean =>
+    accessScope(plan, ran)(o) === 'source'
 
-describe('accessFilter', () => {
+describe('accessScope', () => {
   it('sets every recorded object on a whole restore', () => {
     const keep = accessFilter({ tables: archived, sequences: [] }, [])
     expect(everything.filter(keep)).toEqual(everything)
@@ -63,15 +69,29 @@ describe('accessFilter', () => {
     expect(names(everything.filter(keep))).toEqual(['table public.staff_audit'])
   })
 
-  it("still leaves out what the target keeps for itself (a Supabase project's managed schemas)", () => {
+  it("gives what the target keeps for itself (a Supabase project's managed schemas) only the app's grants", () => {
     const keepAccess = (o: { schema: string }) => o.schema !== 'auth'
+    const scope = accessScope({ tables: archived, sequences: [], keepAccess }, [])
     expect(
       names(everything.filter(accessFilter({ tables: archived, sequences: [], keepAccess }, []))),
     ).not.toContain('table auth.users')
-    const part = accessFilter(
+    expect(scope(object('table', 'auth', 'users'))).toBe('app-grants')
+  })
+
+  it('with -t, gives a managed table it restored the app grants and leaves the rest alone', () => {
+    const keepAccess = (o: { schema: string }) => o.schema !== 'auth'
+    const scope = accessScope(
       { tables: [table('auth', 'users')], sequences: [], selectedOnly: true, keepAccess },
       [],
     )
-    expect(everything.filter(part)).toEqual([])
+    expect(everything.map(scope)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'app-grants',
+    ])
   })
 })

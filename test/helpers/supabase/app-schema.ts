@@ -2,7 +2,8 @@
 // when run by `postgres`: profiles fed by a trigger on auth.users, RLS policies on
 // auth.uid(), REVOKEd tables, custom roles and an owner other than postgres, a view over
 // a custom aggregate, a materialized view, a standalone sequence, a Realtime table,
-// a foreign key into storage.objects, comments, an enum and a citext column.
+// a foreign key into storage.objects, grants to its reporting role on Storage's and
+// Auth's own tables, comments, an enum and a citext column.
 
 /** Object names the tests and the gap report refer to. */
 export const APP = {
@@ -19,7 +20,7 @@ export const APP = {
   signupTrigger: 'on_auth_user_created',
   /** Owns public.invoices and its sequence. */
   billingOwner: 'billing_owner',
-  /** May read invoices and the growth view. */
+  /** May read invoices, the growth view, Storage's tables and a few columns of auth.users. */
   reportingRole: 'reporting',
   /** Member of `reporting`. */
   analystRole: 'analyst',
@@ -153,7 +154,26 @@ function billingSql(): string {
   `
 }
 
+/**
+ * Grants on the project's own objects to the app's role, the ones postgres may make
+ * there: it holds Storage's schema and tables, and SELECT on Auth's, with grant option.
+ */
+function platformGrantsSql(): string {
+  return `
+    GRANT USAGE ON SCHEMA storage TO ${APP.reportingRole};
+    GRANT SELECT ON storage.buckets, storage.objects TO ${APP.reportingRole};
+    GRANT SELECT (id, email, created_at) ON auth.users TO ${APP.reportingRole};
+  `
+}
+
 /** The app's migrations, in order; run as postgres in one transaction. */
 export function appSchemaSql(): string {
-  return [customRolesSql(), profilesSql(), messagesSql(), revokedTablesSql(), billingSql()].join('\n')
+  return [
+    customRolesSql(),
+    profilesSql(),
+    messagesSql(),
+    revokedTablesSql(),
+    billingSql(),
+    platformGrantsSql(),
+  ].join('\n')
 }
