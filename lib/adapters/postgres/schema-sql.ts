@@ -21,6 +21,7 @@ import {
 import { schemaCapture } from './schema/capture.ts'
 import { captureAccess } from './schema/capture-access.ts'
 import type { SchemaCatalog } from './schema/catalog-types.ts'
+import { platformDataLeftOut } from './schema/platform-data.ts'
 import { renderRolesSql } from './schema/render-roles.ts'
 import {
   accessSections,
@@ -132,7 +133,14 @@ async function captureStructure(
     platform: found.platform,
   }
   const rolesSql = renderRolesSql(roles, `PostgreSQL ${catalog.serverVersion}, database roles`)
-  return { schema: schemaCapture(catalog, plan, path), access, roles, rolesSql, candidates }
+  const schema = schemaCapture(catalog, plan, path)
+  schema.omitted.push(
+    ...(await platformDataLeftOut(
+      client,
+      catalog.schemas.map((s) => s.name),
+    )),
+  )
+  return { schema, access, roles, rolesSql, candidates }
 }
 
 function accessPart(

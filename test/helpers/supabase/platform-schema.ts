@@ -131,6 +131,9 @@ function vaultAndPgbouncerSql(): string {
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
     );
+    -- supabase_vault's install script: postgres may read and delete secrets, not write them.
+    GRANT USAGE ON SCHEMA vault TO postgres WITH GRANT OPTION;
+    GRANT SELECT, DELETE ON vault.secrets TO postgres WITH GRANT OPTION;
     CREATE SCHEMA pgbouncer AUTHORIZATION pgbouncer;
     CREATE FUNCTION pgbouncer.get_auth(p_usename text) RETURNS TABLE (username text, password text)
     LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $fn$
