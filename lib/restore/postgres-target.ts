@@ -53,7 +53,7 @@ import { requiredStatement, statementFilter, truncatedTables } from './schema-se
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import { assertEvery, assertSchemaCompatible, type Check, checkSchema } from './target-checks.ts'
 import { environmentEndpoints, type IdentityGuard, identityGuard } from './target-identity.ts'
-import { targetStateChecks } from './target-state-checks.ts'
+import { referencedSchemasCheck, targetStateChecks } from './target-state-checks.ts'
 
 export interface PostgresTargetOptions {
   url: Secret
@@ -164,6 +164,7 @@ export class PostgresTarget implements RestoreTarget {
       const roles = plan.manifest.roles
       if (roles?.file) checks.push(() => assertRolesSqlMatches(plan.rolesSql, roles))
       checks.push(() => assertRolesAvailable(this.#db, schema.roles, roles))
+      checks.push(await referencedSchemasCheck(this.#db, schema.statements))
     }
     // Every reason at once, so a --dry-run (and a refused restore) names them all.
     await assertEvery([...checks, ...(await targetStateChecks(this.#db, plan))])
