@@ -107,9 +107,20 @@ export function isSystemSchema(schema: string | undefined): boolean {
   return schema !== undefined && (SYSTEM_SCHEMAS.has(schema) || /^pg_(temp|toast_temp)/.test(schema))
 }
 
+/** Casts whose constant names an object: `'public.seq'::regclass`, `'public.english'::regconfig`. */
+const REFERENCE_CASTS = new Set([
+  'regclass',
+  'regtype',
+  'regproc',
+  'regprocedure',
+  'regconfig',
+  'regdictionary',
+])
+
 /**
- * Every schema-qualified user object a tree names: relations, types, functions, and
- * `'schema.name'::regclass` constants (a default's nextval). For a -n/-t subset's
+ * Every schema-qualified user object a tree names: relations, types, functions, the
+ * dictionaries of a text search mapping, and `'schema.name'::regclass` constants (a
+ * default's nextval; `::regconfig` in a generated tsvector column). For a -n/-t subset's
  * dependencies; system schemas are left out.
  */
 export function collectReferences(tree: unknown): QualifiedName[] {
@@ -130,11 +141,11 @@ export function collectReferences(tree: unknown): QualifiedName[] {
     if (Array.isArray(node.names) && 'typemod' in node) add(typeName(node))
     if (Array.isArray(node.funcname)) add(qualified(stringList(node.funcname)))
     if (Array.isArray(node.objname)) add(objectWithArgs(node))
+    // ALTER TEXT SEARCH CONFIGURATION … WITH d1, d2: each dictionary a List of names.
+    if (Array.isArray(node.dicts))
+      for (const d of node.dicts) add(qualified(stringList(obj(obj(d)?.List)?.items)))
     const cast = obj(node.TypeCast)
-    if (
-      cast &&
-      ['regclass', 'regtype', 'regproc', 'regprocedure'].includes(typeName(cast.typeName)?.name ?? '')
-    ) {
+    if (cast && REFERENCE_CASTS.has(typeName(cast.typeName)?.name ?? '')) {
       const text = constant(cast.arg)
       if (typeof text === 'string') add(qualified(text.split('.').map((p) => p.replace(/^"|"$/g, ''))))
     }

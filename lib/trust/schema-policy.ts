@@ -73,6 +73,22 @@ function define(node: Tree, options: PolicyOptions): Verdict {
   return create(options, { kind, object, phase: 'pre-data' })
 }
 
+/** ALTER TEXT SEARCH CONFIGURATION … ADD MAPPING, the only form pg_dump and the catalog path write. */
+function alterTsConfiguration(node: Tree, options: PolicyOptions): Verdict {
+  if (str(node.kind) !== 'ALTER_TSCONFIG_ADD_MAPPING')
+    return refuse('ALTER TEXT SEARCH CONFIGURATION other than ADD MAPPING is not written by pg_dump')
+  const object = qualified(stringList(node.cfgname))
+  const outside = within(options, object, 'a text search configuration')
+  if (outside) return refuse(outside)
+  return allow({
+    kind: 'text-search',
+    action: 'alter',
+    ...(object ? { object } : {}),
+    roles: [],
+    phase: 'pre-data',
+  })
+}
+
 function createTableAs(node: Tree, options: PolicyOptions): Verdict {
   const into = obj(node.into)
   if (str(node.objtype) !== 'OBJECT_MATVIEW')
@@ -164,6 +180,7 @@ const HANDLERS: Record<string, Handler> = {
   CreateExtensionStmt: createExtension,
   CreateFunctionStmt: createFunction,
   DefineStmt: define,
+  AlterTSConfigurationStmt: alterTsConfiguration,
   CreateTableAsStmt: createTableAs,
   CreateTrigStmt: createTrigger,
   CreateStmt: (n, o) => create(o, { kind: 'table', object: rangeVar(n.relation), phase: 'pre-data' }),

@@ -1,5 +1,5 @@
 // A table schema.sql could not create (the catalog path leaves out what depends on a
-// text search configuration, and says so in schemaSql.omitted) makes a --create-schema
+// custom operator, and says so in schemaSql.omitted) makes a --create-schema
 // restore fail before its first write, naming the table and why: --dry-run fails the
 // same way, rather than "every check passed", on PostgreSQL 15 and 17.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,15 +11,16 @@ import { runJobProcess } from '../helpers/run-job.ts'
 import { backupOf, fingerprint, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
 
 const SOURCE_SQL = `
-CREATE TEXT SEARCH CONFIGURATION public.plain (COPY = pg_catalog.simple);
-CREATE TABLE public.docs (id int PRIMARY KEY, body text,
-  words tsvector GENERATED ALWAYS AS (to_tsvector('public.plain', body)) STORED);
+CREATE FUNCTION public.near(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT abs(a - b) < 2';
+CREATE OPERATOR public.~~~ (LEFTARG = int, RIGHTARG = int, FUNCTION = public.near);
+CREATE TABLE public.docs (id int PRIMARY KEY, body int,
+  near_ten boolean GENERATED ALWAYS AS (body OPERATOR(public.~~~) 10) STORED);
 CREATE TABLE public.notes (id int PRIMARY KEY, body text);
-INSERT INTO public.docs (id, body) VALUES (1, 'a b'), (2, 'c');
+INSERT INTO public.docs (id, body) VALUES (1, 9), (2, 20);
 INSERT INTO public.notes VALUES (1, 'kept');
 `
 const REFUSAL =
-  /^lifeboat restore: error SCHEMA_MISMATCH: public\.docs: schema\.sql does not create this table \(it depends on text search configuration public\.plain, which is not part of this run\) and the target does not have it, so its 2 rows cannot be loaded; /
+  /^lifeboat restore: error SCHEMA_MISMATCH: public\.docs: schema\.sql does not create this table \(it depends on operator public\.~~~\(integer,integer\), which is not part of this run\) and the target does not have it, so its 2 rows cannot be loaded; /
 
 function urlOn(server: string, database: string): string {
   const url = new URL(server)

@@ -25,6 +25,8 @@ import type {
   CatalogSequence,
   CatalogStatistics,
   CatalogTrigger,
+  CatalogTsConfiguration,
+  CatalogTsDictionary,
   CatalogType,
   SchemaCatalog,
 } from './schema/catalog-types.ts'
@@ -89,6 +91,8 @@ export async function readSchemaCatalog(
         schemas: await rows<CatalogSchema>(q.schemas),
         extensions: await rows<CatalogExtension>(q.extensions, []),
         collations: await rows<CatalogCollation>(q.collations),
+        tsDictionaries: await rows<CatalogTsDictionary>(q.tsDictionaries),
+        tsConfigurations: await rows<CatalogTsConfiguration>(q.tsConfigurations),
         types: await rows<CatalogType>(q.types),
         domainConstraints: await rows<CatalogDomainConstraint>(q.domainConstraints),
         ranges: await rows<CatalogRange>(q.ranges),

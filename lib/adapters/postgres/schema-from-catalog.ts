@@ -16,6 +16,7 @@ import {
 } from './schema/plan-nodes.ts'
 import { planRelations, planSequences, renderRelations, selectRelations } from './schema/plan-relations.ts'
 import { planRoutines, planTypes, renderTypes } from './schema/plan-routines.ts'
+import { planTextSearch, textSearchOwners } from './schema/plan-text-search.ts'
 import { renderComments, sequenceOwnership, tableSettings } from './schema/plan-trailing.ts'
 import { planOutsideTriggers, planPolicies, planRules, planTriggers } from './schema/plan-triggers.ts'
 
@@ -47,7 +48,7 @@ export interface CatalogPlan {
   emitted: Set<string>
   /** Materialized views in creation order (what they depend on first). */
   materializedViews: CatalogRelation[]
-  /** Owners of created objects the access data does not list (collations: no privileges). */
+  /** Owners of created objects the access data does not list (collations, text search: no privileges). */
   owners: { target: string; owner: string }[]
 }
 
@@ -77,6 +78,7 @@ function neededExtensions(context: PlanContext, emitted: Set<string>): CatalogEx
 function buildGraph(context: PlanContext): void {
   selectRelations(context)
   planCollations(context)
+  planTextSearch(context)
   planSequences(context)
   planTypes(context)
   planRoutines(context)
@@ -150,6 +152,6 @@ export function planFromCatalog(catalog: SchemaCatalog, options: CatalogPlanOpti
       .filter((n) => n.key.startsWith('rel:'))
       .map((n) => context.relationsByOid.get(Number(n.key.slice(4)))!)
       .filter((r) => r.relkind === 'm'),
-    owners: collationOwners(context, emitted),
+    owners: [...collationOwners(context, emitted), ...textSearchOwners(context, emitted)],
   }
 }

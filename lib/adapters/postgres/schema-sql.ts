@@ -122,7 +122,7 @@ async function captureStructure(
   // pg_dump -n creates every object of the selected schemas; the catalog path what it planned.
   const access = captureAccess(catalog, path === 'pg_dump' ? () => true : (key) => plan.emitted.has(key))
   const candidates = candidateGrantees(access, await existingRoles(client, SUPABASE_API_ROLES))
-  // Collation owners too: on either path their CREATE is followed by ALTER … OWNER TO.
+  // Owners of collations and text search objects too: their CREATE is followed by ALTER … OWNER TO.
   const named = new Set([...rolesNamedBy(access), ...candidates, ...plan.owners.map((o) => o.owner)])
   const found = await readRoles(client, named, catalog.serverVersionNum)
   const roles = {

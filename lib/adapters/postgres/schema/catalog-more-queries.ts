@@ -1,7 +1,48 @@
 // Catalog queries for what schema.sql recreates beyond tables and their columns:
-// aggregates, extended statistics, triggers the selected functions put on other
-// tables, default privileges and publications.
+// text search dictionaries and configurations, aggregates, extended statistics, triggers
+// the selected functions put on other tables, default privileges and publications.
 import { notExtensionMember } from './catalog-queries.ts'
+
+/**
+ * The selected schemas' own text search dictionaries and configurations. Every name
+ * comes qualified (format('%I.%I')): a template or dictionary of an extension lives in
+ * the extension's schema, which need not be on any search_path at restore.
+ */
+function textSearchQueries() {
+  const qualified = (ns: string, name: string) => `format('%I.%I', ${ns}.nspname, ${name})`
+  return {
+    tsDictionaries: `
+      SELECT d.oid, ${qualified('n', 'd.dictname')} AS ident, pg_get_userbyid(d.dictowner) AS owner,
+        ${qualified('tn', 't.tmplname')} AS template, d.dictinitoption AS options,
+        quote_literal(obj_description(d.oid, 'pg_ts_dict')) AS comment
+      FROM pg_catalog.pg_ts_dict d
+      JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
+      JOIN pg_catalog.pg_ts_template t ON t.oid = d.dicttemplate
+      JOIN pg_catalog.pg_namespace tn ON tn.oid = t.tmplnamespace
+      WHERE n.nspname = ANY($1::text[]) AND ${notExtensionMember('pg_ts_dict', 'd.oid')}
+      ORDER BY d.oid`,
+    // Token types are stored as numbers; ts_token_type() gives the parser's alias for each.
+    tsConfigurations: `
+      SELECT c.oid, ${qualified('n', 'c.cfgname')} AS ident, pg_get_userbyid(c.cfgowner) AS owner,
+        ${qualified('pn', 'p.prsname')} AS parser,
+        COALESCE((SELECT json_agg(json_build_object('token', quote_ident(m.alias), 'dictionaries', m.dictionaries)
+            ORDER BY m.tokid)
+          FROM (SELECT cm.maptokentype AS tokid, tt.alias,
+              array_agg(${qualified('dn', 'dd.dictname')} ORDER BY cm.mapseqno) AS dictionaries
+            FROM pg_catalog.pg_ts_config_map cm
+            JOIN pg_catalog.ts_token_type(c.cfgparser) tt ON tt.tokid = cm.maptokentype
+            JOIN pg_catalog.pg_ts_dict dd ON dd.oid = cm.mapdict
+            JOIN pg_catalog.pg_namespace dn ON dn.oid = dd.dictnamespace
+            WHERE cm.mapcfg = c.oid GROUP BY cm.maptokentype, tt.alias) m), '[]') AS mappings,
+        quote_literal(obj_description(c.oid, 'pg_ts_config')) AS comment
+      FROM pg_catalog.pg_ts_config c
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
+      JOIN pg_catalog.pg_ts_parser p ON p.oid = c.cfgparser
+      JOIN pg_catalog.pg_namespace pn ON pn.oid = p.prsnamespace
+      WHERE n.nspname = ANY($1::text[]) AND ${notExtensionMember('pg_ts_config', 'c.oid')}
+      ORDER BY c.oid`,
+  }
+}
 
 /** Aggregates, extended statistics, and triggers on tables outside the selected schemas. */
 function objectMoreQueries(v: number) {
@@ -102,5 +143,5 @@ function accessQueries(v: number) {
 }
 
 export function moreQueries(v: number) {
-  return { ...objectMoreQueries(v), ...accessQueries(v) }
+  return { ...textSearchQueries(), ...objectMoreQueries(v), ...accessQueries(v) }
 }

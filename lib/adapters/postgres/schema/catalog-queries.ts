@@ -29,6 +29,8 @@ function namespaceOf(classExpr: string, oidExpr: string): string {
     WHEN ${c('pg_opfamily')} THEN (SELECT opfnamespace FROM pg_catalog.pg_opfamily WHERE oid = ${oidExpr})
     WHEN ${c('pg_ts_config')} THEN (SELECT cfgnamespace FROM pg_catalog.pg_ts_config WHERE oid = ${oidExpr})
     WHEN ${c('pg_ts_dict')} THEN (SELECT dictnamespace FROM pg_catalog.pg_ts_dict WHERE oid = ${oidExpr})
+    WHEN ${c('pg_ts_template')} THEN (SELECT tmplnamespace FROM pg_catalog.pg_ts_template WHERE oid = ${oidExpr})
+    WHEN ${c('pg_ts_parser')} THEN (SELECT prsnamespace FROM pg_catalog.pg_ts_parser WHERE oid = ${oidExpr})
     WHEN ${c('pg_statistic_ext')} THEN (SELECT stxnamespace FROM pg_catalog.pg_statistic_ext WHERE oid = ${oidExpr})
   END`
 }
@@ -44,6 +46,8 @@ function classLabel(classExpr: string): string {
     ['pg_trigger', 'trigger'],
     ['pg_policy', 'policy'],
     ['pg_collation', 'collation'],
+    ['pg_ts_config', 'tsconfig'],
+    ['pg_ts_dict', 'tsdict'],
   ]
   const whens = pairs.map(([name, label]) => `WHEN 'pg_catalog.${name}'::pg_catalog.regclass THEN '${label}'`)
   return `CASE ${classExpr} ${whens.join(' ')} ELSE 'other' END`
@@ -318,10 +322,10 @@ function dependencyQueries() {
           JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_opclass', 'o.oid')}
         UNION ALL SELECT 'operator family', format('%I.%I', n.nspname, o.opfname) FROM pg_catalog.pg_opfamily o
           JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_opfamily', 'o.oid')}
-        UNION ALL SELECT 'text search configuration', format('%I.%I', n.nspname, o.cfgname) FROM pg_catalog.pg_ts_config o
-          JOIN pg_catalog.pg_namespace n ON n.oid = o.cfgnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_ts_config', 'o.oid')}
-        UNION ALL SELECT 'text search dictionary', format('%I.%I', n.nspname, o.dictname) FROM pg_catalog.pg_ts_dict o
-          JOIN pg_catalog.pg_namespace n ON n.oid = o.dictnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_ts_dict', 'o.oid')}
+        UNION ALL SELECT 'text search parser', format('%I.%I', n.nspname, o.prsname) FROM pg_catalog.pg_ts_parser o
+          JOIN pg_catalog.pg_namespace n ON n.oid = o.prsnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_ts_parser', 'o.oid')}
+        UNION ALL SELECT 'text search template', format('%I.%I', n.nspname, o.tmplname) FROM pg_catalog.pg_ts_template o
+          JOIN pg_catalog.pg_namespace n ON n.oid = o.tmplnamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_ts_template', 'o.oid')}
         UNION ALL SELECT 'conversion', format('%I.%I', n.nspname, o.conname) FROM pg_catalog.pg_conversion o
           JOIN pg_catalog.pg_namespace n ON n.oid = o.connamespace WHERE n.oid IN (SELECT oid FROM sel) AND ${notExtensionMember('pg_conversion', 'o.oid')}
       ) x GROUP BY kind ORDER BY kind`,

@@ -11,6 +11,8 @@ export type ObjectClass =
   | 'trigger'
   | 'policy'
   | 'collation'
+  | 'tsconfig'
+  | 'tsdict'
   | 'other'
 
 // Identifiers (`ident`) are quoted server side (quote_ident / format('%I')) and
@@ -74,6 +76,29 @@ export interface CatalogCollation {
   lcCtype: string | null
   /** ICU tailoring rules (16+), as an SQL literal. */
   rules: string | null
+  comment: string | null
+}
+
+/** A text search dictionary: what CREATE TEXT SEARCH DICTIONARY takes back. */
+export interface CatalogTsDictionary {
+  oid: number
+  ident: string
+  owner: string
+  /** Schema-qualified: an extension's template (unaccent's) lives in the extension's schema. */
+  template: string
+  /** pg_ts_dict.dictinitoption, `name = 'value', …` as the server wrote it (SQL already). */
+  options: string | null
+  comment: string | null
+}
+
+/** A text search configuration: its parser, and per token type the dictionaries in order. */
+export interface CatalogTsConfiguration {
+  oid: number
+  ident: string
+  owner: string
+  parser: string
+  /** Token types (their parser's aliases, quoted) in token order, dictionaries in mapseqno order. */
+  mappings: { token: string; dictionaries: string[] }[]
   comment: string | null
 }
 
@@ -342,6 +367,8 @@ export interface SchemaCatalog {
   schemas: CatalogSchema[]
   extensions: CatalogExtension[]
   collations: CatalogCollation[]
+  tsDictionaries: CatalogTsDictionary[]
+  tsConfigurations: CatalogTsConfiguration[]
   types: CatalogType[]
   domainConstraints: CatalogDomainConstraint[]
   ranges: CatalogRange[]
@@ -358,7 +385,7 @@ export interface SchemaCatalog {
   statistics: CatalogStatistics[]
   outsideTriggers: CatalogOutsideTrigger[]
   dependencies: CatalogDependency[]
-  /** Objects in the selected schemas the catalog path does not recreate, by kind (operators, text search…). */
+  /** Objects in the selected schemas the catalog path does not recreate, by kind (operators, conversions…). */
   unsupported: { kind: string; names: string[] }[]
   eventTriggers: { name: string; owner: string }[]
   /** Default privileges of the selected schemas, and the global ones of roles that own objects there. */

@@ -78,12 +78,12 @@ export function linkDependencies(context: PlanContext): void {
 
 /**
  * With -t: keep the named tables, what hangs on them (keys, indexes, triggers,
- * policies, rules) and, transitively, the collations, types, functions and sequences
- * those need; drop the selected schemas' others.
+ * policies, rules) and, transitively, the collations, text search objects, types,
+ * functions and sequences those need; drop the selected schemas' others.
  */
 export function pruneToSelection(context: PlanContext): void {
   if (!context.tableFilter) return
-  const optional = (key: string) => /^(coll|type|fn|seq|xtrg):/.test(key)
+  const optional = (key: string) => /^(coll|tsdict|tscfg|type|fn|seq|xtrg):/.test(key)
   const ownedByIncluded = new Set(
     context.sequences
       .filter((s) => s.ownerDeptype === 'a' && s.ownerRelid !== null && context.included.has(s.ownerRelid))

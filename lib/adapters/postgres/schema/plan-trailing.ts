@@ -68,6 +68,10 @@ function objectComments(
     if (schema.name !== 'public') on(`SCHEMA ${schema.ident}`, schema.comment)
   for (const collation of catalog.collations)
     if (emitted.has(`coll:${collation.oid}`)) on(`COLLATION ${collation.ident}`, collation.comment)
+  for (const d of catalog.tsDictionaries)
+    if (emitted.has(`tsdict:${d.oid}`)) on(`TEXT SEARCH DICTIONARY ${d.ident}`, d.comment)
+  for (const c of catalog.tsConfigurations)
+    if (emitted.has(`tscfg:${c.oid}`)) on(`TEXT SEARCH CONFIGURATION ${c.ident}`, c.comment)
   for (const type of catalog.types) {
     if (emitted.has(`type:${type.oid}`))
       on(`${type.typtype === 'd' ? 'DOMAIN' : 'TYPE'} ${type.ident}`, type.comment)
