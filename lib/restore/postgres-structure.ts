@@ -52,6 +52,20 @@ export async function applyRoles(client: pg.ClientBase, roles: ManifestRoles): P
 }
 
 /**
+ * The extensions schema.sql may create here: the trusted ones, those the target's
+ * platform lets the restoring role create, and any the target has already (CREATE
+ * EXTENSION IF NOT EXISTS passes over those).
+ */
+export async function extensionAllowlist(
+  client: pg.ClientBase,
+  plan: Pick<RestorePlan, 'allowedExtensions'>,
+): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>('SELECT extname AS name FROM pg_catalog.pg_extension')
+  const names = [...TRUSTED_EXTENSIONS, ...(plan.allowedExtensions ?? []), ...rows.map((r) => r.name)]
+  return [...new Set(names)].sort()
+}
+
+/**
  * Extensions the source had that no restored object needs: created where the target
  * offers them and they are allowed, each behind a savepoint; the rest are named.
  */

@@ -17,13 +17,15 @@ import {
   readTargetState,
   type TargetInfo,
 } from '../adapters/postgres/target.ts'
-import type { SequenceEntry } from '../archive/manifest.ts'
-import { type Manifest, qualifiedName } from '../archive/manifest.ts'
+import { type Manifest, qualifiedName, type SequenceEntry } from '../archive/manifest.ts'
 import { LifeboatError, toLifeboatError } from '../core/errors.ts'
 import type { PhaseScope } from '../core/pipeline.ts'
 import type { Secret } from '../core/secret.ts'
-import { inspectSchemaSql } from '../trust/inspect-schema-sql.ts'
-import { keepStatements, type SchemaInspection, type SchemaStatement } from '../trust/schema-statements.ts'
+import {
+  type SchemaInspection,
+  type SchemaStatement,
+  TRUSTED_EXTENSIONS,
+} from '../trust/schema-statements.ts'
 import { openSqlParser, type SqlParser } from '../trust/sql-parser-thread.ts'
 import { proveRestoredTables } from './postgres-proof.ts'
 import {
@@ -38,7 +40,6 @@ import {
 } from './postgres-steps.ts'
 import {
   applyAccess,
-  assertRolesAvailable,
   createOptionalExtensions,
   createRoles,
   noteNotReproduced,
@@ -48,12 +49,12 @@ import {
   withoutExistingPublications,
 } from './postgres-structure.ts'
 import { assertTargetAllowed, type Endpoint, productionReasons } from './production-guard.ts'
-import { assertRolesSqlMatches } from './role-plan.ts'
-import { requiredStatement, statementFilter, truncatedTables } from './schema-selection.ts'
+import { readSchemaForTarget } from './schema-for-target.ts'
+import { requiredStatement, truncatedTables } from './schema-selection.ts'
 import type { RestorePlan, RestoreTarget, TableOutcome } from './target.ts'
 import { assertEvery, assertSchemaCompatible, type Check, checkSchema } from './target-checks.ts'
 import { environmentEndpoints, type IdentityGuard, identityGuard } from './target-identity.ts'
-import { referencedSchemasCheck, targetStateChecks } from './target-state-checks.ts'
+import { targetStateChecks } from './target-state-checks.ts'
 
 export interface PostgresTargetOptions {
   url: Secret
@@ -106,6 +107,7 @@ export class PostgresTarget implements RestoreTarget {
   readonly #undoSequences: SequenceEntry[] = []
   /** schema.sql parsed and checked in `check`, before anything is written. */
   #schema: SchemaInspection | undefined
+  #extensions: readonly string[] = TRUSTED_EXTENSIONS
   #structure: StructureReport | undefined
   /** Started by the first guard when the restore parses schema.sql; closed after the parse. */
   #parser: SqlParser | undefined
@@ -157,14 +159,11 @@ export class PostgresTarget implements RestoreTarget {
   async #check(plan: RestorePlan): Promise<void> {
     const checks: Check[] = []
     if (plan.createSchema && plan.schemaSql !== undefined) {
-      const all = await inspectSchemaSql(plan.schemaSql, {}, this.#parser)
-      const schema = keepStatements(all, statementFilter(all, plan))
-      this.#schema = schema
-      this.#schemaSkipped = all.statements.length - schema.statements.length
-      const roles = plan.manifest.roles
-      if (roles?.file) checks.push(() => assertRolesSqlMatches(plan.rolesSql, roles))
-      checks.push(() => assertRolesAvailable(this.#db, schema.roles, roles))
-      checks.push(await referencedSchemasCheck(this.#db, schema.statements))
+      const read = await readSchemaForTarget(this.#db, { ...plan, schemaSql: plan.schemaSql }, this.#parser)
+      this.#schema = read.schema
+      this.#schemaSkipped = read.skipped
+      this.#extensions = read.extensions
+      checks.push(...read.checks)
     }
     // Every reason at once, so a --dry-run (and a refused restore) names them all.
     await assertEvery([...checks, ...(await targetStateChecks(this.#db, plan))])
@@ -184,17 +183,18 @@ export class PostgresTarget implements RestoreTarget {
     await this.#lockTarget(plan)
     const names = plan.tables.map(qualifiedName)
     if (plan.createSchema) {
-      this.#step = 'applying schema.sql'
       this.#step = 'creating the roles the schema names'
       this.#structure = await createRoles(this.#db, plan.manifest.roles, scope.emit)
       // What the backup's schema step could not capture is said here too, never silently lost.
       noteNotReproduced(this.#structure, omittedByBackup(plan.manifest), scope.emit)
+      this.#step = 'applying schema.sql'
       scope.emit({ type: 'step', message: 'creating the schema (schema.sql)' })
       const preData = await withoutExistingPublications(this.#db, this.#schema?.preData ?? [])
       await applyStatements(this.#db, preData.filter(requiredStatement(plan)), 'schema.sql')
       this.#schemaCreated = true
       this.#step = 'creating the source’s other extensions'
-      const notCreated = await createOptionalExtensions(this.#db, plan.manifest.schemaSql ?? undefined)
+      const capture = plan.manifest.schemaSql ?? undefined
+      const notCreated = await createOptionalExtensions(this.#db, capture, this.#extensions)
       noteNotReproduced(this.#structure, notCreated, scope.emit)
       // Sanity: the tables schema.sql just built must take the archive's rows.
       this.#step = 'checking the tables schema.sql built'

@@ -4,7 +4,7 @@
 // those phases built says what the restore would create, load, empty and leave out.
 import { qualifiedName } from '../archive/manifest.ts'
 import { PhaseError, runPhases } from '../core/pipeline.ts'
-import { inspectSchemaSql } from '../trust/inspect-schema-sql.ts'
+import { splitSqlScript } from '../trust/sql-script.ts'
 import { PREVIEW_PHASES } from './phases.ts'
 import type { RestoreContext, RestoreDeps, RestoreOptions, RestoreSummary } from './restore.ts'
 import type { RestorePlan, RestoreTarget } from './target.ts'
@@ -95,14 +95,11 @@ export function describePlan(
   }
 }
 
+/** Counts only: the target's check has judged the statements already, with its own allowlist. */
 async function schemaSummary(schemaSql: string): Promise<NonNullable<RestorePreview['schema']>> {
-  const inspection = await inspectSchemaSql(schemaSql)
+  const { statements } = await splitSqlScript(schemaSql)
   const kinds: Record<string, number> = {}
-  for (const statement of inspection.statements) kinds[statement.type] = (kinds[statement.type] ?? 0) + 1
-  return {
-    statements: inspection.statements.length,
-    preData: inspection.preData.length,
-    postData: inspection.postData.length,
-    kinds,
-  }
+  for (const statement of statements) kinds[statement.type] = (kinds[statement.type] ?? 0) + 1
+  const postData = statements.filter((s) => s.postData).length
+  return { statements: statements.length, preData: statements.length - postData, postData, kinds }
 }

@@ -54,6 +54,11 @@ export interface RestorePlan {
    * platform's table): each behind a savepoint, a refusal reported as not reproduced.
    */
   optionalStatement?: (statement: SchemaStatement) => boolean
+  /**
+   * Extensions schema.sql may create beyond the trusted ones: those the target's platform
+   * lets the restoring role create (a Supabase project's privileged extensions).
+   */
+  allowedExtensions?: readonly string[]
   /** Whose privileges the access step makes the source's (default: every object of the manifest). */
   keepAccess?: (object: { schema: string; kind: string }) => boolean
   truncate: boolean

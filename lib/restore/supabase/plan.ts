@@ -2,7 +2,7 @@
 // the project has, the services' migration ledgers are compared instead of loaded, and
 // the app's schemas are created from schema.sql unless the project has them. Pure.
 import { qualifiedName, type TableEntry } from '../../archive/manifest.ts'
-import { isManagedSchema, ledgerOf } from '../../core/supabase-platform.ts'
+import { isManagedSchema, ledgerOf, SUPABASE_PRIVILEGED_EXTENSIONS } from '../../core/supabase-platform.ts'
 import type { RestorePlan } from '../target.ts'
 import { appStatementFilter, isAppPolicyOnManagedTable, type ProjectObjects } from './schema-filter.ts'
 
@@ -40,6 +40,7 @@ export function planSupabaseRestore(
       existingTables: new Set(plan.manifest.tables.filter(isManaged).map(qualifiedName)),
       keepStatement: appStatementFilter(project),
       optionalStatement: isAppPolicyOnManagedTable,
+      allowedExtensions: SUPABASE_PRIVILEGED_EXTENSIONS,
       // The project's own objects keep the privileges its services gave them.
       keepAccess: (object) => !isManagedSchema(object.schema),
     },
