@@ -1,7 +1,10 @@
 // What the app keeps in schemas a backup leaves to the platform (pg_cron's jobs, Vault's
-// secrets, the Supabase CLI's migration history) is not backed up, and is never lost in
-// silence: the backup warns of each, naming how many rows and what to do, and a restore
-// into a new project says each is not reproduced. On PostgreSQL 15 and 17.
+// secrets, the Supabase CLI's migration history) and in the database's own settings
+// (ALTER DATABASE … SET) is not backed up, and is never lost in silence: the backup warns
+// of each, naming how many rows and what to do (a setting by name, never its value), and
+// a restore into a new project says each is not reproduced. On PostgreSQL 15 and 17.
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PostgresMajor } from '../../lib/adapters/postgres/throwaway.ts'
 import { MAJORS, newSupabaseProject } from '../helpers/clusters.ts'
@@ -29,6 +32,8 @@ const CRON_JOBS = `
     ('*/5 * * * *', 'SELECT 1', 'postgres', 'heartbeat');
   INSERT INTO vault.secrets (name, secret) VALUES ('stripe_key', 'sealed-bytes-not-a-key');
 `
+const HOOKS_URL = 'https://hooks.example.test/t/7d1f0c'
+
 /** As `supabase db push` leaves it, run as postgres. */
 const CLI_HISTORY = `
   CREATE TABLE public.notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
@@ -45,13 +50,17 @@ describe.each(MAJORS)("the app's rows in the platform's schemas, PostgreSQL %i",
   const projects: SupabaseProject[] = []
   let backup: JobRun
   let restore: JobRun
+  let store: string
 
   beforeAll(async () => {
     const source = await newSupabaseProject(major, { label: `platform_data_src${major}` })
     projects.push(source)
     await sql(source.adminUrl, CRON_JOBS)
     await sql(source.postgresUrl, CLI_HISTORY)
-    const store = folderStoreUrl('platform-data')
+    // As an old project has it: PostgreSQL 15 lets only a superuser set a custom parameter
+    // on the database, which postgres was before Supabase demoted it.
+    await sql(source.adminUrl, `ALTER DATABASE ${source.database} SET app.hooks_url = '${HOOKS_URL}'`)
+    store = folderStoreUrl('platform-data')
     backup = await backupProject(source, store)
     const target = await newSupabaseProject(major, { label: `platform_data_tgt${major}` })
     projects.push(target)
@@ -79,6 +88,12 @@ describe.each(MAJORS)("the app's rows in the platform's schemas, PostgreSQL %i",
     )
   })
 
+  it("warns of the database's own settings by name", () => {
+    expect(backup.stderr).toContain(
+      'database setting app.hooks_url is not recreated: ALTER DATABASE … SET is not in the backup (its value may be a secret)',
+    )
+  })
+
   it('restores the app into a new project and says each is not reproduced there', () => {
     expect(restore.code, lastLine(restore)).toBe(0)
     const prefix = 'warning: not reproduced: '
@@ -87,11 +102,22 @@ describe.each(MAJORS)("the app's rows in the platform's schemas, PostgreSQL %i",
       'scheduled jobs cron.job',
       'Vault secrets vault.secrets',
       'migration history supabase_migrations.schema_migrations',
+      'database setting app.hooks_url',
     ])
   })
 
-  it('never puts a secret or a job command in the warnings', () => {
+  it("never puts a secret, a job command or a setting's value in the warnings", () => {
     expect(backup.stderr + restore.stderr).not.toContain('sealed-bytes-not-a-key')
     expect(backup.stderr + restore.stderr).not.toContain('DELETE FROM public.notes')
+    expect(backup.stderr + restore.stderr).not.toContain(HOOKS_URL)
+  })
+
+  it("keeps the setting's value out of the manifest and its unencrypted sidecar", async () => {
+    const folder = join(store.slice('file://'.length), 'database-backups')
+    const sidecars = (await readdir(folder)).filter((name) => name.endsWith('.manifest.json'))
+    expect(sidecars).toHaveLength(1)
+    const text = await readFile(join(folder, sidecars[0]!), 'utf8')
+    expect(text).toContain('app.hooks_url')
+    expect(text).not.toContain(HOOKS_URL)
   })
 })

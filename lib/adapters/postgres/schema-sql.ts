@@ -21,7 +21,7 @@ import {
 import { schemaCapture } from './schema/capture.ts'
 import { captureAccess } from './schema/capture-access.ts'
 import type { SchemaCatalog } from './schema/catalog-types.ts'
-import { platformDataLeftOut } from './schema/platform-data.ts'
+import { databaseSettingsLeftOut, platformDataLeftOut } from './schema/platform-data.ts'
 import { renderRolesSql } from './schema/render-roles.ts'
 import {
   accessSections,
@@ -139,6 +139,7 @@ async function captureStructure(
       client,
       catalog.schemas.map((s) => s.name),
     )),
+    ...(await databaseSettingsLeftOut(client)),
   )
   return { schema, access, roles, rolesSql, candidates }
 }

@@ -1,8 +1,10 @@
-// Rows the app made in schemas a backup leaves to the platform by default: pg_cron's
-// jobs, Vault's secrets, the Supabase CLI's migration history. Not backed up (their
-// schemas are the platform's, Vault's rows are sealed with the source project's own
-// key), but they are the app's: a restore into a new project must say they are not
-// there, and what to do, rather than leave them to be missed.
+// What the app keeps where a backup does not reach: rows in schemas left to the
+// platform by default (pg_cron's jobs, Vault's secrets, the Supabase CLI's migration
+// history; their schemas are the platform's, Vault's rows are sealed with the source
+// project's own key) and the database's own settings (ALTER DATABASE … SET, whose
+// values may be secrets and would sit in the unencrypted sidecar). Not backed up, but
+// the app's: the backup names them, without values, and a restore says they are not
+// there and what to do, rather than leave them to be missed.
 import type pg from 'pg'
 import type { OmittedObject } from '../../../archive/access.ts'
 
@@ -65,4 +67,26 @@ export async function platformDataLeftOut(
     if (count.rows[0]!.n > 0) omitted.push(platformDataOmitted(data, count.rows[0]!.n))
   }
   return omitted
+}
+
+/** Set by the platform itself on older projects (Supabase's JWT settings): not the app's. */
+const PLATFORM_DATABASE_SETTINGS = new Set(['app.settings.jwt_secret', 'app.settings.jwt_exp'])
+
+/** The database's own settings (ALTER DATABASE … SET), by name only: their values never leave the server. */
+export async function databaseSettingsLeftOut(client: pg.ClientBase): Promise<OmittedObject[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT split_part(c, '=', 1) AS name
+       FROM pg_catalog.pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) AS c
+      WHERE s.setrole = 0
+        AND s.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+      ORDER BY 1`,
+  )
+  return rows
+    .filter((r) => !PLATFORM_DATABASE_SETTINGS.has(r.name) && !r.name.startsWith('lifeboat.'))
+    .map((r) => ({
+      kind: 'database setting',
+      name: r.name,
+      reason:
+        'ALTER DATABASE … SET is not in the backup (its value may be a secret): set it again on the target where a superuser may (a Supabase project lets postgres set no custom parameter: keep the value in Vault and read it from there)',
+    }))
 }
