@@ -9,7 +9,12 @@ export function serverUrl(): string {
 }
 
 export function urlOf(database: string): string {
-  const url = new URL(serverUrl())
+  return urlOn(serverUrl(), database)
+}
+
+/** The URL of `database` on the server `server` points at. */
+export function urlOn(server: string, database: string): string {
+  const url = new URL(server)
   url.pathname = `/${database}`
   return url.toString()
 }

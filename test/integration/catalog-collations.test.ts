@@ -7,7 +7,7 @@ import { generateSchemaSql } from '../../lib/adapters/postgres/schema-sql.ts'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { ProgressEvent } from '../../lib/core/events.ts'
 import { MAJORS, plainServerUrl } from '../helpers/clusters.ts'
-import { sql } from '../helpers/database.ts'
+import { sql, urlOn } from '../helpers/database.ts'
 import { backupOf, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
 
 const OWNER = `coll_owner_${process.pid}`
@@ -22,12 +22,6 @@ CREATE TABLE public.ci (id int PRIMARY KEY, name text COLLATE public.nocase NOT 
 CREATE UNIQUE INDEX ci_name ON public.ci (name);
 INSERT INTO public.ci VALUES (1, 'Alice', 'AL', 'b'), (2, 'bob', NULL, 'B'), (3, 'Émile', 'em', NULL);
 `
-
-function urlOn(server: string, database: string): string {
-  const url = new URL(server)
-  url.pathname = `/${database}`
-  return url.toString()
-}
 
 describe.each(MAJORS)('a custom collation on the catalog path, PostgreSQL %i', (major) => {
   const names = { source: `coll_src_${major}_${process.pid}`, target: `coll_dst_${major}_${process.pid}` }

@@ -9,7 +9,7 @@ import { generateSchemaSql } from '../../lib/adapters/postgres/schema-sql.ts'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import type { ProgressEvent } from '../../lib/core/events.ts'
 import { MAJORS, plainServerUrl } from '../helpers/clusters.ts'
-import { sql } from '../helpers/database.ts'
+import { sql, urlOn } from '../helpers/database.ts'
 import { backupOf, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
 
 const OWNER = `ts_owner_${process.pid}`
@@ -48,12 +48,6 @@ const OBJECTS = `
   UNION ALL
   SELECT 'dictionary', pg_get_userbyid(dictowner), obj_description(oid, 'pg_ts_dict') || ' / ' || dictinitoption
     FROM pg_ts_dict WHERE oid = 'public.names_unaccent'::regdictionary`
-
-function urlOn(server: string, database: string): string {
-  const url = new URL(server)
-  url.pathname = `/${database}`
-  return url.toString()
-}
 
 describe.each(MAJORS)('text search configurations on the catalog path, PostgreSQL %i', (major) => {
   const names = {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PostgresMajor } from '../../lib/adapters/postgres/throwaway.ts'
 import { plainServerUrl } from '../helpers/clusters.ts'
-import { sql } from '../helpers/database.ts'
+import { sql, urlOn } from '../helpers/database.ts'
 import { generateFrom } from '../helpers/structure-fixture.ts'
 
 const CASES: { major: PostgresMajor; paths: readonly ('catalog' | 'pg_dump')[] }[] = [
@@ -22,12 +22,6 @@ CREATE TABLE public.orders (id bigint PRIMARY KEY, note text);
 CREATE PUBLICATION feed FOR TABLES IN SCHEMA events;
 ALTER PUBLICATION feed ADD TABLE public.orders;
 `
-
-function urlOn(server: string, database: string): string {
-  const url = new URL(server)
-  url.pathname = `/${database}`
-  return url.toString()
-}
 
 describe.each(CASES)('whole-schema publication membership on PostgreSQL $major', ({ major, paths }) => {
   const database = `pubschema_${major}_${process.pid}`

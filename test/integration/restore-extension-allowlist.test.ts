@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import { MAJORS, plainServerUrl } from '../helpers/clusters.ts'
-import { sql } from '../helpers/database.ts'
+import { sql, urlOn } from '../helpers/database.ts'
 import { backupOf, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
 
 // moddatetime ships with PostgreSQL but is not trusted: only a superuser creates it.
@@ -14,12 +14,6 @@ CREATE TABLE public.notes (id int PRIMARY KEY, body text NOT NULL, updated_at ti
 CREATE TRIGGER touch BEFORE UPDATE ON public.notes FOR EACH ROW EXECUTE PROCEDURE public.moddatetime(updated_at);
 INSERT INTO public.notes VALUES (1, 'first', '2026-01-01T00:00:00Z');
 `
-
-function urlOn(server: string, database: string): string {
-  const url = new URL(server)
-  url.pathname = `/${database}`
-  return url.toString()
-}
 
 describe.each(MAJORS)('an untrusted extension in schema.sql, plain PostgreSQL %i', (major) => {
   const names = {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSchemaSql } from '../../lib/adapters/postgres/schema-sql.ts'
 import type { FileStore } from '../../lib/adapters/store/file-store.ts'
 import { MAJORS, plainServerUrl } from '../helpers/clusters.ts'
-import { sql } from '../helpers/database.ts'
+import { sql, urlOn } from '../helpers/database.ts'
 import { runJobProcess } from '../helpers/run-job.ts'
 import { backupOf, fingerprint, folderStore, restore, restoreDeps } from './restore-fixtures.ts'
 
@@ -21,12 +21,6 @@ INSERT INTO public.notes VALUES (1, 'kept');
 `
 const REFUSAL =
   /^lifeboat restore: error SCHEMA_MISMATCH: public\.docs: schema\.sql does not create this table \(it depends on operator public\.~~~\(integer,integer\), which is not part of this run\) and the target does not have it, so its 2 rows cannot be loaded; /
-
-function urlOn(server: string, database: string): string {
-  const url = new URL(server)
-  url.pathname = `/${database}`
-  return url.toString()
-}
 
 describe.each(MAJORS)('a table schema.sql does not create, PostgreSQL %i', (major) => {
   const names = { source: `omit_src_${major}_${process.pid}`, target: `omit_dst_${major}_${process.pid}` }

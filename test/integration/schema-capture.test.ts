@@ -12,7 +12,7 @@ import {
 import { sampleRoles } from '../../lib/demo/sample-structure.ts'
 import { inspectSchemaSql } from '../../lib/trust/inspect-schema-sql.ts'
 import { plainServerUrl } from '../helpers/clusters.ts'
-import { sql } from '../helpers/database.ts'
+import { sql, urlOn } from '../helpers/database.ts'
 import { describeStructure, privilegesOf } from '../helpers/structure.ts'
 import {
   buildStructureSource,
@@ -27,12 +27,6 @@ const SCHEMAS = ['app', 'public']
 const INTRUDER = 'intruder'
 
 const restoreByHand = restoreStructureByHand
-
-function urlOn(server: string, database: string): string {
-  const url = new URL(server)
-  url.pathname = `/${database}`
-  return url.toString()
-}
 
 // pg_dump 15 is the newest on these machines: a 17 server takes the catalog path.
 const CASES: { major: PostgresMajor; paths: readonly ('catalog' | 'pg_dump')[] }[] = [
