@@ -26,6 +26,7 @@ export const job: JobSpec = {
     const run = await runDrTest(
       {
         store: openStore(config.store),
+        records: config.records ? openStore(config.records) : undefined,
         emit,
         signal,
         clock: () => new Date(),

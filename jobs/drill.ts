@@ -22,6 +22,7 @@ export const job: JobSpec = {
     const run = await runDrill(
       {
         store: openStore(config.store),
+        records: config.records ? openStore(config.records) : undefined,
         emit,
         signal,
         clock: () => new Date(),

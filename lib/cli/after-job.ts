@@ -8,7 +8,7 @@ import { buildOutcome } from '../alerts/outcome.ts'
 import { reportOutcome } from '../alerts/report-outcome.ts'
 import { auditDetails, describeActor } from '../audit/record.ts'
 import { appendAudit } from '../audit/trail.ts'
-import { readStoreConfig, SettingsReader } from '../core/config.ts'
+import { readRecordStoreConfig, readStoreConfig, SettingsReader } from '../core/config.ts'
 import { ExitCode } from '../core/errors.ts'
 import type { JobContext, JobResult, JobSpec } from './run-job.ts'
 
@@ -36,17 +36,34 @@ export function storeFromSettings(context: JobContext): Store | undefined {
 }
 
 /**
+ * Where a drill or DR test keeps its audit event and status: LIFEBOAT_RECORD_STORE when set
+ * (the store it restores from may be a read-only replica), else the store itself.
+ */
+export function recordStoreFromSettings(context: JobContext): Store | undefined {
+  try {
+    const reader = new SettingsReader(context.env, context.args)
+    const config = readRecordStoreConfig(reader)
+    reader.finish()
+    return config ? openStore(config) : storeFromSettings(context)
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * The after-hook of a job: alert (scheduled jobs) and audit (every job). A restore a
  * person runs by hand is audited but does not page anyone: `{ alert: false }`.
  */
 export function reportWhenDone(
   job: JobName,
-  options: { alert?: boolean } = {},
+  options: { alert?: boolean; records?: (context: JobContext) => Store | undefined } = {},
 ): NonNullable<JobSpec['after']> {
   const alert = options.alert ?? true
+  const recordsTo = options.records ?? storeFromSettings
   return async (context, { result, error, startedAt }) => {
     const reportable = result as ReportableResult | undefined
-    const store = storeFromSettings(context)
+    // The status (failure count) and the audit event go where the job keeps its records.
+    const store = recordsTo(context)
     const outcome = buildOutcome({
       job,
       startedAt,

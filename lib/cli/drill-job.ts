@@ -9,7 +9,7 @@ import type { DrillRun } from '../drills/drill.ts'
 import { formatSeconds } from '../drills/report.ts'
 import { renderDrillMarkdown } from '../drills/report-markdown.ts'
 import { describeDrillStorage } from '../drills/storage-report.ts'
-import { type ReportableResult, reportWhenDone } from './after-job.ts'
+import { type ReportableResult, recordStoreFromSettings, reportWhenDone } from './after-job.ts'
 import type { JobContext, JobSpec } from './run-job.ts'
 import { appendStepSummary } from './step-summary.ts'
 
@@ -66,6 +66,8 @@ function factsOf(run: DrillRun): NonNullable<ReportableResult['facts']> {
   const { report } = run
   const details: Record<string, string | number> = {}
   if (!run.storeError) details.report = run.location
+  const stores = report.stores
+  if (stores && stores.backups !== stores.records) details['backups read from'] = stores.backups
   if (report.target)
     details.target = `${report.target.kind} ${report.target.host}:${report.target.port}/${report.target.database}`
   details['RTO target'] = formatSeconds(report.rto.targetSeconds)
@@ -97,7 +99,7 @@ export function reportDrillWhenDone(
   job: 'drill' | 'dr-test',
   failed: FailedDrill,
 ): NonNullable<JobSpec['after']> {
-  const report = reportWhenDone(job)
+  const report = reportWhenDone(job, { records: recordStoreFromSettings })
   return (context, outcome) =>
     report(context, outcome.result || !failed.result ? outcome : { ...outcome, result: failed.result })
 }

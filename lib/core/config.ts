@@ -198,11 +198,16 @@ export class SettingsReader {
   }
 
   missing(setting: string): void {
-    this.#problems.push({ code: 'CONFIG_MISSING', message: `${setting} is not set` })
+    this.#add({ code: 'CONFIG_MISSING', message: `${setting} is not set` })
   }
 
   invalid(message: string): void {
-    this.#problems.push({ code: 'CONFIG_INVALID', message })
+    this.#add({ code: 'CONFIG_INVALID', message })
+  }
+
+  /** A setting two stores share (AWS_ENDPOINT_URL_S3) is named once, however often it is read. */
+  #add(problem: Problem): void {
+    if (!this.#problems.some((p) => p.message === problem.message)) this.#problems.push(problem)
   }
 
   /** Throws every collected problem as one configuration error. */
@@ -262,16 +267,38 @@ export function isHttpUrl(value: string): boolean {
 
 /** `BACKUP_STORE` (or `--store`): where archives live. */
 export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined {
-  const S = SETTINGS
-  const raw = reader.required(S.store)
+  const raw = reader.required(SETTINGS.store)
   if (raw === undefined) return undefined
+  return parseStoreUrl(reader, SETTINGS.store, raw, reader.optional(SETTINGS.awsRegion)!)
+}
+
+/**
+ * LIFEBOAT_RECORD_STORE (or `--record-store`): where a drill or DR test writes its records
+ * when they must not go to the store it restores from; undefined means that store itself.
+ * Its own region (LIFEBOAT_RECORD_STORE_REGION), because a replica lives in another one.
+ */
+export function readRecordStoreConfig(reader: SettingsReader): StoreConfig | undefined {
+  const raw = reader.optional(SETTINGS.recordStore)
+  if (raw === undefined) return undefined
+  const region = reader.optional(SETTINGS.recordStoreRegion) ?? reader.optional(SETTINGS.awsRegion)!
+  return parseStoreUrl(reader, SETTINGS.recordStore, raw, region)
+}
+
+/** A store URL in any of BACKUP_STORE's forms; the AWS settings besides the region are shared. */
+function parseStoreUrl(
+  reader: SettingsReader,
+  def: SettingDef,
+  raw: string,
+  region: string,
+): StoreConfig | undefined {
+  const S = SETTINGS
   if (raw.startsWith('file://') || raw.startsWith('/') || raw.startsWith('.')) {
     return { url: raw.startsWith('file://') ? raw : `file://${raw}` }
   }
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(raw)
   if (!match) {
     reader.invalid(
-      `${reader.given(S.store)?.from ?? 'BACKUP_STORE'} must be s3://bucket/prefix, file://path or a path starting with / or ., got "${raw}"`,
+      `${reader.given(def)?.from ?? describeSetting(def)} must be s3://bucket/prefix, file://path or a path starting with / or ., got "${raw}"`,
     )
     return undefined
   }
@@ -291,7 +318,7 @@ export function readStoreConfig(reader: SettingsReader): StoreConfig | undefined
     s3: {
       bucket: match[1]!,
       prefix: match[2]!.replace(/\/+$/, ''),
-      region: reader.optional(S.awsRegion)!,
+      region,
       ...(endpoint ? { endpoint } : {}),
       forcePathStyle: forcePathStyle ?? endpoint !== undefined,
       requestChecksumCalculation: reader.optional(

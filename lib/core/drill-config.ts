@@ -13,6 +13,7 @@ import {
   type Flags,
   type HostFacts,
   NO_HOST_FACTS,
+  readRecordStoreConfig,
   readStoreConfig,
   SettingsReader,
   type StoreConfig,
@@ -33,7 +34,10 @@ export function parseDuration(text: string): number | undefined {
 }
 
 interface CommonConfig {
+  /** Where the backups are read from (BACKUP_STORE). */
   store: StoreConfig
+  /** Where the report, access review, audit event and status go; undefined: `store` itself. */
+  records: StoreConfig | undefined
   rtoTargetSeconds: number
   identity: AgeIdentitySource | undefined
   /** BACKUP_SIGNING_PUBLIC_KEYS and --allow-unsigned. */
@@ -91,6 +95,7 @@ function readCommon(
   }
   return {
     store: readStoreConfig(reader),
+    records: readRecordStoreConfig(reader),
     rtoTargetSeconds: rtoTargetSeconds ?? 4 * 3600,
     identity: readAgeIdentity(reader),
     trust: readTrustSettings(reader),

@@ -37,7 +37,10 @@ export type { DrillStorageOptions } from './drill-storage.ts'
 export type { DrillTarget } from './drill-target.ts'
 
 export interface DrillDeps extends RestoreDeps, TargetDeps {
+  /** Where the backups, sidecars, signatures and Storage files are read from; never written to. */
   store: Store
+  /** Where the report and access review go (LIFEBOAT_RECORD_STORE): a replica is read-only. `store` when absent. */
+  records?: Store | undefined
   /** The wall clock for startedAt / finishedAt. */
   clock: () => Date
 }
@@ -243,7 +246,8 @@ async function reviewAccessOfDrTest(
 ): Promise<ReportedAccessReview | undefined> {
   // Without the setting (a DR test run by hand) the report says the review was not done.
   if (c.options.accessReview === undefined) return undefined
-  const { reported, warning } = await reviewAccessForReport(c.deps.store, c.options.accessReview, startedAt)
+  const records = c.deps.records ?? c.deps.store
+  const { reported, warning } = await reviewAccessForReport(records, c.options.accessReview, startedAt)
   if (warning) c.warnings.push(warning)
   return reported
 }
@@ -257,12 +261,14 @@ async function writeReport(
 ): Promise<DrillRun> {
   const { deps, options, manifest, record, restore } = c
   const total = ((c.ended ?? performance.now()) - c.began) / 1000
-  const id = await freeReportId(deps.store, options.kind, startedAt)
+  const records = deps.records ?? deps.store
+  const id = await freeReportId(records, options.kind, startedAt)
   const report = buildDrillReport({
     kind: options.kind,
     id,
     backup: record ? { id: record.id, time: record.time } : null,
     pick: c.pick,
+    stores: { backups: deps.store.location, records: records.location },
     startedAt,
     finishedAt: deps.clock(),
     rpoAsOf: c.asOf,
@@ -295,7 +301,7 @@ async function writeReport(
   let storeError: string | undefined
   try {
     // Create-only; a retry whose first attempt landed finds its own bytes there.
-    await putCreateOnly(deps.store, key, `${JSON.stringify(report, null, 2)}\n`, {
+    await putCreateOnly(records, key, `${JSON.stringify(report, null, 2)}\n`, {
       contentType: 'application/json',
     })
   } catch (error) {
@@ -304,7 +310,7 @@ async function writeReport(
   return {
     report,
     key,
-    location: deps.store.locate(key),
+    location: records.locate(key),
     ...(failure ? { error: failure } : {}),
     ...(storeError ? { storeError } : {}),
   }

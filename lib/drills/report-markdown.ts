@@ -49,6 +49,13 @@ function factsOf(report: DrillReport, location: string | undefined): [string, st
   const facts: [string, string][] = [[report.kind === 'drill' ? 'Drill' : 'DR test', `\`${report.id}\``]]
   if (report.backupId)
     facts.push(['Backup', `\`${report.backupId}\` (taken ${report.backupTime}) — ${describePick(report)}`])
+  // Named when they differ (a DR test from the replica): which copy was proven, where its records went.
+  if (report.stores && report.stores.backups !== report.stores.records) {
+    facts.push([
+      'Backups read from',
+      `\`${report.stores.backups}\` (records written to \`${report.stores.records}\`)`,
+    ])
+  }
   if (report.target) {
     const t = report.target
     facts.push(['Target', `${TARGET_NAMES[t.kind]}: ${t.host}:${t.port}/${t.database}`])

@@ -66,6 +66,11 @@ export interface DrillReport {
     /** How many complete backups the choice was made among. */
     candidates: number
   }
+  /**
+   * Where the backup was read from and where this report went: two stores for a DR test from
+   * the replica. Always written now; reports stored by earlier versions lack it.
+   */
+  stores?: { backups: string; records: string }
   startedAt: string
   finishedAt: string
   target: { kind: TargetKind; host: string; port: number; database: string } | null
@@ -103,6 +108,7 @@ export interface DrillMeasurements {
   id: string
   backup: { id: string; time: Date } | null
   pick: DrillReport['pick']
+  stores: NonNullable<DrillReport['stores']>
   startedAt: Date
   finishedAt: Date
   /** The moment the backup's age (RPO achieved) is measured at; startedAt unless the clock was set. */
@@ -182,6 +188,7 @@ export function buildDrillReport(m: DrillMeasurements): DrillReport {
     backupId: m.backup?.id ?? null,
     backupTime: m.backup?.time.toISOString() ?? null,
     pick: m.pick,
+    stores: m.stores,
     startedAt: m.startedAt.toISOString(),
     finishedAt: m.finishedAt.toISOString(),
     target: m.target,

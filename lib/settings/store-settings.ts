@@ -147,4 +147,20 @@ export const STORE_SETTINGS = defineSettings({
     jobs: STORE_JOBS,
     help: 'S3: seconds a request may wait without a byte moving before it fails (connecting at most 10 s, a whole request up to its answer ten times this), so a silent store is STORE_UNREACHABLE',
   },
+  recordStore: {
+    flag: 'record-store',
+    env: ['LIFEBOAT_RECORD_STORE'],
+    type: 'string',
+    value: 'URL',
+    defaultText: 'BACKUP_STORE',
+    jobs: ['drill', 'dr-test'],
+    help: 'where the run writes its report, access review, audit event and status when they must not go to the store it restores from (a DR test from the read-only replica: the primary); same forms as BACKUP_STORE',
+  },
+  recordStoreRegion: {
+    env: ['LIFEBOAT_RECORD_STORE_REGION'],
+    type: 'string',
+    defaultText: 'AWS_REGION',
+    jobs: ['drill', 'dr-test'],
+    help: "the record store's S3 region, when it is not the backup store's (AWS_REGION)",
+  },
 })

@@ -47,6 +47,10 @@ function drTestMeasurements(overrides: Partial<DrillMeasurements> = {}): DrillMe
     id: 'dr-test-2027-04-01T060000Z',
     backup: { id: 'backup-2027-04-01T020000Z', time: new Date('2027-04-01T02:00:00Z') },
     pick: { method: 'newest', seed: null, windowDays: null, candidates: 3 },
+    stores: {
+      backups: 's3://acme-lifeboat-backups/production',
+      records: 's3://acme-lifeboat-backups/production',
+    },
     startedAt: new Date('2027-04-01T06:00:00Z'),
     finishedAt: new Date('2027-04-01T06:10:00Z'),
     target: { kind: 'staging', host: '127.0.0.1', port: 5432, database: 'staging' },

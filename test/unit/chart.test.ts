@@ -32,6 +32,10 @@ function drill(
     id: `drill-${at.toISOString().slice(0, 10)}T050000Z`,
     backup: { id: `backup-${at.toISOString().slice(0, 10)}T020000Z`, time: new Date(start + day * DAY) },
     pick: { method: 'random', seed: 's', windowDays: 30, candidates: 30 },
+    stores: {
+      backups: 's3://acme-lifeboat-backups/production',
+      records: 's3://acme-lifeboat-backups/production',
+    },
     startedAt: at,
     finishedAt: at,
     target: { kind: 'throwaway', host: '127.0.0.1', port: 5432, database: 'lifeboat_drill' },

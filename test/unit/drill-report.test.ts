@@ -22,6 +22,10 @@ function measurements(overrides: Partial<DrillMeasurements> = {}): DrillMeasurem
     id: 'drill-2026-11-25T050000Z',
     backup: { id: 'backup-2026-11-20T020000Z', time: new Date('2026-11-20T02:00:00Z') },
     pick: { method: 'random', seed: 'abc', windowDays: 30, candidates: 12 },
+    stores: {
+      backups: 's3://acme-lifeboat-backups/production',
+      records: 's3://acme-lifeboat-backups/production',
+    },
     startedAt: new Date('2026-11-25T05:00:00Z'),
     finishedAt: new Date('2026-11-25T05:20:00Z'),
     target: { kind: 'throwaway', host: '127.0.0.1', port: 5433, database: 'lifeboat_drill' },

@@ -9,6 +9,10 @@ const base: DrillMeasurements = {
   id: 'drill-2026-11-15T050000Z',
   backup: { id: 'backup-2026-11-03T020000Z', time: new Date('2026-11-03T02:00:00Z') },
   pick: { method: 'random', seed: 'k3x9', windowDays: 30, candidates: 30 },
+  stores: {
+    backups: 's3://acme-lifeboat-backups/production',
+    records: 's3://acme-lifeboat-backups/production',
+  },
   startedAt: new Date('2026-11-15T05:00:00Z'),
   finishedAt: new Date('2026-11-15T05:12:00Z'),
   target: { kind: 'throwaway', host: '127.0.0.1', port: 41234, database: 'lifeboat_drill' },
