@@ -50,3 +50,31 @@ export function stepRuns(
   // GitHub's truthiness: false, null, 0, '' and NaN are false.
   return Boolean(result.value)
 }
+
+/**
+ * A workflow value as the runner computes it: every `${{ … }}` evaluated by GitHub's expression
+ * engine over the given contexts (`inputs`, `vars`, …); a missing property is ''.
+ */
+export function evaluateValue(template: string, contexts: Record<string, Record<string, string>>): string {
+  return template.replace(/\$\{\{\s*([\s\S]*?)\s*\}\}/g, (_, inner: string) => {
+    const value = evaluateExpression(inner, contexts)
+    return value === null || value === undefined ? '' : String(value)
+  })
+}
+
+/** An `if:` (without status functions) over the given contexts, with GitHub's truthiness. */
+export function conditionHolds(condition: string, contexts: Record<string, Record<string, string>>): boolean {
+  return Boolean(evaluateExpression(condition.replace(/^\$\{\{\s*|\s*\}\}$/g, ''), contexts))
+}
+
+function evaluateExpression(expression: string, contexts: Record<string, Record<string, string>>): unknown {
+  const lexed = new Lexer(expression).lex()
+  const parsed = new Parser(lexed.tokens, Object.keys(contexts), []).parse()
+  const context = new data.Dictionary()
+  for (const [name, values] of Object.entries(contexts)) {
+    const dictionary = new data.Dictionary()
+    for (const [key, value] of Object.entries(values)) dictionary.add(key, new data.StringData(value))
+    context.add(name, dictionary)
+  }
+  return (new Evaluator(parsed, context, new Map()).evaluate() as unknown as { value?: unknown }).value
+}

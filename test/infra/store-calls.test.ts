@@ -22,6 +22,8 @@ const recorded = JSON.parse(
   readFileSync(new URL('./fixtures/store-calls.json', import.meta.url), 'utf8'),
 ) as Record<string, { role: string; calls: StoreCall[] }>
 const BUCKET_ARN = 'arn:aws:s3:::acme-lifeboat-backups'
+/** The example stack's second copy (lifeboat:replica). */
+const REPLICA_ARN = 'arn:aws:s3:::acme-lifeboat-backups-replica'
 const PREFIX = 'production'
 /** Statements no recorded call needs, each for a reason the integration tests cannot show. */
 const NEEDED_ELSEWHERE: Record<string, string[]> = {
@@ -35,10 +37,14 @@ const NEEDED_ELSEWHERE: Record<string, string[]> = {
 
 let stack: BuiltStack
 let bucketPolicy: PolicyDocument
+let replicaPolicy: PolicyDocument
 beforeAll(async () => {
   stack = await buildStack()
   bucketPolicy = documentOf(
     one(stack, ResourceType.bucketPolicy, (r) => r.inputs.bucket === 'acme-lifeboat-backups'),
+  )
+  replicaPolicy = documentOf(
+    one(stack, ResourceType.bucketPolicy, (r) => r.inputs.bucket === 'acme-lifeboat-backups-replica'),
   )
 })
 
@@ -47,7 +53,7 @@ const roleDocument = (role: string) =>
 const roleArn = (role: string) => `arn:aws:iam::123456789012:role/lifeboat-test-${role}`
 
 /** The generic key of a recorded call, made concrete under the stack's bucket and prefix. */
-function requestOf(call: StoreCall, role: string): IamRequest {
+function requestOf(call: StoreCall, role: string, bucketArn = BUCKET_ARN): IamRequest {
   const concrete = (text: string) =>
     `${PREFIX}/${text
       .replace('backup-<id>', 'backup-2027-01-01T020000Z')
@@ -58,7 +64,7 @@ function requestOf(call: StoreCall, role: string): IamRequest {
   const creation = ['PutObject', 'CompleteMultipartUpload', 'CopyObject'].includes(call.operation)
   return {
     action: call.action,
-    resource: call.key !== undefined ? `${BUCKET_ARN}/${concrete(call.key)}` : BUCKET_ARN,
+    resource: call.key !== undefined ? `${bucketArn}/${concrete(call.key)}` : bucketArn,
     context: {
       'aws:SecureTransport': 'true',
       'aws:PrincipalArn': roleArn(role),
@@ -123,5 +129,46 @@ describe('the recorded store calls', () => {
     expect(evaluate([roleDocument('writer'), bucketPolicy], requestOf(overwrite, 'writer'))).toBe(
       'explicit-deny',
     )
+  })
+})
+
+describe('a DR test from the replica (dr-test.yml with source: replica)', () => {
+  // The same calls as the recorded DR test, split as LIFEBOAT_RECORD_STORE splits them: the
+  // records (report, access review, audit event, status) to the primary, the rest to the replica.
+  const isRecord = (call: StoreCall) => /^(drills|audit|state)\//.test(call.key ?? call.prefix ?? '')
+  const { role, calls } = recorded['dr-test']!
+  const reads = calls.filter((call) => !isRecord(call))
+  const records = calls.filter(isRecord)
+
+  it('reads backups, sidecars, signatures and Storage files from the replica with the reader’s grants', () => {
+    expect(reads.map((c) => c.action)).not.toContain('s3:PutObject')
+    expect(reads.length).toBeGreaterThan(0)
+    const refused = reads.filter(
+      (call) => evaluate([roleDocument(role), replicaPolicy], requestOf(call, role, REPLICA_ARN)) !== 'allow',
+    )
+    expect(refused).toEqual([])
+  })
+
+  it('writes every record to the primary with the reader’s grants', () => {
+    expect(records.filter((c) => c.action === 's3:PutObject').map((c) => c.key)).toEqual(
+      expect.arrayContaining([
+        'audit/<yyyy>/<mm>/<dd>/<record>.json',
+        'drills/access-review-<time>.json',
+        'drills/dr-test-<id>.json',
+        'state/status.json',
+      ]),
+    )
+    const refused = records.filter(
+      (call) => evaluate([roleDocument(role), bucketPolicy], requestOf(call, role)) !== 'allow',
+    )
+    expect(refused).toEqual([])
+  })
+
+  it('could write none of them to the replica: why the records need a store of their own', () => {
+    const writes = records.filter((c) => c.action === 's3:PutObject')
+    const allowed = writes.filter(
+      (call) => evaluate([roleDocument(role), replicaPolicy], requestOf(call, role, REPLICA_ARN)) === 'allow',
+    )
+    expect(allowed).toEqual([])
   })
 })

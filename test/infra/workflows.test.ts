@@ -1,7 +1,7 @@
 // The workflows in .github/workflows: valid for GitHub's own parser, and held to the project's
 // rules (schedules, timeouts, least permissions, pinned actions, scripts that exist, secrets and
 // variables the Pulumi stack provisions, roles that match infra/access.ts, the fallback alert).
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +16,7 @@ import {
   GitHubSecret,
   GitHubVariable,
 } from '../../lib/core/stack-outputs.ts'
-import { settingsFor } from '../../lib/settings/settings.ts'
+import { SETTINGS, settingsFor } from '../../lib/settings/settings.ts'
 import { TRUST_SETTINGS } from '../../lib/settings/trust-settings.ts'
 import {
   type FakeWorkflowRun,
@@ -27,7 +27,7 @@ import {
   startSmtpReceiver,
 } from '../helpers/receivers.ts'
 import { REPOSITORY_ROOT } from './harness.ts'
-import { stepRuns } from './step-conditions.ts'
+import { conditionHolds, evaluateValue, stepRuns } from './step-conditions.ts'
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from './workflow-parser.ts'
 
 interface Step {
@@ -514,12 +514,94 @@ describe('drill.yml and dr-test.yml', () => {
     expect(job.environment).toBe(GitHubEnvironment.staging)
   })
 
-  it('the DR test reads the primary store, the one its reports and audit events can be written to', () => {
-    // The reader may only list and read the replica (infra/iam-documents.ts readerPolicy).
+  describe('the copy the DR test restores from', () => {
     const workflow = workflows['dr-test.yml']!
-    expect(workflow.env?.BACKUP_STORE).toBe(expr(`vars.${GitHubVariable.backupStore}`))
-    expect(workflow.env?.AWS_REGION).toBe(expr(`vars.${GitHubVariable.region}`))
-    expect(sources['dr-test.yml']).not.toContain(GitHubVariable.replicaStore)
+    const job = workflow.jobs['dr-test']!
+    const step = job.steps.find(isLifeboatStep)!
+    const guard = job.steps.find((s) => s.name === 'Check that the stack has a replica')!
+    const vars = {
+      [GitHubVariable.backupStore]: 's3://acme-lifeboat-backups/production',
+      [GitHubVariable.region]: 'eu-central-1',
+      [GitHubVariable.replicaStore]: 's3://acme-lifeboat-backups-replica/production',
+      [GitHubVariable.replicaRegion]: 'eu-west-1',
+    }
+    const STORE_NAMES = [
+      'BACKUP_STORE',
+      'AWS_REGION',
+      'LIFEBOAT_RECORD_STORE',
+      'LIFEBOAT_RECORD_STORE_REGION',
+    ]
+    /** What the Lifeboat step is given, as the runner evaluates it for a run with these inputs. */
+    const storesFor = (inputs: Record<string, string>, published: Record<string, string> = vars) => {
+      const env = { ...workflow.env, ...job.env, ...step.env }
+      return Object.fromEntries(
+        STORE_NAMES.map((name) => [name, evaluateValue(env[name] ?? '', { inputs, vars: published })]),
+      )
+    }
+
+    it('is chosen on dispatch: primary (the default) or replica', () => {
+      const dispatch = workflow.on.workflow_dispatch as {
+        inputs: Record<string, { type: string; options: string[]; default: string }>
+      }
+      expect(dispatch.inputs.source).toMatchObject({
+        type: 'choice',
+        options: ['primary', 'replica'],
+        default: 'primary',
+      })
+      expect(Object.keys(workflow.on).sort()).toEqual(['schedule', 'workflow_dispatch'])
+    })
+
+    it('the schedule and a primary run read the primary bucket and keep the records there', () => {
+      const primary = {
+        BACKUP_STORE: vars.BACKUP_STORE,
+        AWS_REGION: vars.AWS_REGION,
+        LIFEBOAT_RECORD_STORE: '',
+        LIFEBOAT_RECORD_STORE_REGION: '',
+      }
+      // A scheduled run has no inputs.
+      expect(storesFor({})).toEqual(primary)
+      expect(storesFor({ source: 'primary' })).toEqual(primary)
+    })
+
+    it('a replica run reads the replica in its region and writes the records to the primary in its own', () => {
+      // The reader may only list and read the replica (infra/iam-documents.ts readerPolicy).
+      expect(storesFor({ source: 'replica' })).toEqual({
+        BACKUP_STORE: vars.BACKUP_REPLICA_STORE,
+        AWS_REGION: vars.BACKUP_REPLICA_REGION,
+        LIFEBOAT_RECORD_STORE: vars.BACKUP_STORE,
+        LIFEBOAT_RECORD_STORE_REGION: vars.AWS_REGION,
+      })
+    })
+
+    it('sets the store settings on the Lifeboat step, under the names the settings table reads', () => {
+      // Step-level: the credentials step exports AWS_REGION for the steps after it.
+      for (const name of STORE_NAMES) {
+        expect(workflow.env ?? {}, name).not.toHaveProperty(name)
+        expect(job.env ?? {}, name).not.toHaveProperty(name)
+        expect(step.env, name).toHaveProperty(name)
+      }
+      expect(SETTINGS.store.env).toContain('BACKUP_STORE')
+      expect(SETTINGS.awsRegion.env![0]).toBe('AWS_REGION')
+      expect(SETTINGS.recordStore.env).toEqual(['LIFEBOAT_RECORD_STORE'])
+      expect(SETTINGS.recordStoreRegion.env).toEqual(['LIFEBOAT_RECORD_STORE_REGION'])
+      expect(settingsFor('dr-test')).toEqual(
+        expect.arrayContaining([SETTINGS.recordStore, SETTINGS.recordStoreRegion]),
+      )
+    })
+
+    it('a replica run in a stack without a replica fails first, instead of testing the primary', () => {
+      const without = { ...vars, [GitHubVariable.replicaStore]: '', [GitHubVariable.replicaRegion]: '' }
+      // What the fallback in the expressions would do, and why the check exists.
+      expect(storesFor({ source: 'replica' }, without).BACKUP_STORE).toBe(vars.BACKUP_STORE)
+      expect(conditionHolds(guard.if!, { inputs: { source: 'replica' }, vars: without })).toBe(true)
+      expect(conditionHolds(guard.if!, { inputs: { source: 'replica' }, vars })).toBe(false)
+      expect(conditionHolds(guard.if!, { inputs: {}, vars: without })).toBe(false)
+      expect(conditionHolds(guard.if!, { inputs: { source: 'primary' }, vars: without })).toBe(false)
+      expect(job.steps.indexOf(guard)).toBe(0)
+      const run = spawnSync('bash', ['-c', guard.run!], { encoding: 'utf8' })
+      expect(run.status).toBe(1)
+      expect(run.stdout).toContain('::error::source replica: the stack publishes no BACKUP_REPLICA_STORE')
+    })
   })
 
   it('the DR test restores into the staging database with the staging secrets', () => {
