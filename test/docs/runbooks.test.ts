@@ -4,7 +4,7 @@
 // docs/runbook-conventions.md. The README's demo command runs here too.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createSampleData } from '../../lib/demo/sample-data.ts'
@@ -161,13 +161,30 @@ const hooks: Record<string, RunbookHooks> = {
     },
   },
   'quarterly-dr-test.md': {
+    async prepare(s) {
+      // Replication copied the backups into the second copy (step 4b restores from it).
+      await cp(join(s.work, 'store', 'database-backups'), join(s.work, 'replica', 'database-backups'), {
+        recursive: true,
+      })
+      s.env.BACKUP_REPLICA_STORE = `file://${join(s.work, 'replica')}`
+      s.facts.replicaBefore = (await readdir(join(s.work, 'replica'), { recursive: true })).sort()
+    },
     async check(s) {
       const reports = (await readdir(join(s.work, 'store', 'drills'))).filter((f) =>
         /^dr-test-.*\.json$/.test(f),
       )
-      expect(reports).toHaveLength(1)
-      const report = JSON.parse(await readFile(join(s.work, 'store', 'drills', reports[0]!), 'utf8'))
-      expect(JSON.stringify(report)).toContain('organization has its settings')
+      // Step 4 from the primary, step 4b from the replica: both reports in the primary.
+      expect(reports).toHaveLength(2)
+      const stored = await Promise.all(
+        reports.map(async (f) => JSON.parse(await readFile(join(s.work, 'store', 'drills', f), 'utf8'))),
+      )
+      for (const report of stored) expect(JSON.stringify(report)).toContain('organization has its settings')
+      expect(stored.map((r) => r.stores.backups).sort()).toEqual(
+        [join(s.work, 'replica'), join(s.work, 'store')].sort(),
+      )
+      expect((await readdir(join(s.work, 'replica'), { recursive: true })).sort()).toEqual(
+        s.facts.replicaBefore,
+      )
     },
   },
 }
