@@ -4,8 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
-import { openStore } from '../lib/adapters/store/open-store.ts'
-import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
+import { drillStores, type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { drillStorageOptions } from '../lib/cli/storage-jobs.ts'
 import { readDrTestConfig } from '../lib/core/drill-config.ts'
@@ -25,8 +24,7 @@ export const job: JobSpec = {
     const identity = config.identity ? await loadIdentity(config.identity) : undefined
     const run = await runDrTest(
       {
-        store: openStore(config.store),
-        records: config.records ? openStore(config.records) : undefined,
+        ...drillStores(config),
         emit,
         signal,
         clock: () => new Date(),

@@ -3,8 +3,7 @@
 // into staging or a throwaway PostgreSQL, proven, timed against the RTO (docs/drills.md).
 import { tmpdir } from 'node:os'
 import { decryptStream, loadIdentity } from '../lib/adapters/crypto/age.ts'
-import { openStore } from '../lib/adapters/store/open-store.ts'
-import { type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
+import { drillStores, type FailedDrill, finishDrill, reportDrillWhenDone } from '../lib/cli/drill-job.ts'
 import { isMainModule, type JobSpec, main } from '../lib/cli/run-job.ts'
 import { drillStorageOptions } from '../lib/cli/storage-jobs.ts'
 import { readDrillConfig } from '../lib/core/drill-config.ts'
@@ -21,8 +20,7 @@ export const job: JobSpec = {
     const identity = config.identity ? await loadIdentity(config.identity) : undefined
     const run = await runDrill(
       {
-        store: openStore(config.store),
-        records: config.records ? openStore(config.records) : undefined,
+        ...drillStores(config),
         emit,
         signal,
         clock: () => new Date(),

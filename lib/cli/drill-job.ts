@@ -2,6 +2,10 @@
 // GitHub job summary, a failed run turned into the job's error (exit 1, or 2 for a
 // refused target), and the drill's facts handed to the alert path even when it failed.
 import process from 'node:process'
+import { openStore } from '../adapters/store/open-store.ts'
+import { readOnlyStore } from '../adapters/store/read-only-store.ts'
+import type { Store } from '../adapters/store/store.ts'
+import type { StoreConfig } from '../core/config.ts'
 import { ExitCode, LifeboatError } from '../core/errors.ts'
 import { formatBytes } from '../core/format.ts'
 import { redact } from '../core/secret.ts'
@@ -12,6 +16,18 @@ import { describeDrillStorage } from '../drills/storage-report.ts'
 import { type ReportableResult, recordStoreFromSettings, reportWhenDone } from './after-job.ts'
 import type { JobContext, JobSpec } from './run-job.ts'
 import { appendStepSummary } from './step-summary.ts'
+
+/**
+ * The store a drill reads its backup from, and the one it writes its records to when
+ * that is another (LIFEBOAT_RECORD_STORE): then the first is opened read-only.
+ */
+export function drillStores(config: { store: StoreConfig; records: StoreConfig | undefined }): {
+  store: Store
+  records: Store | undefined
+} {
+  if (!config.records) return { store: openStore(config.store), records: undefined }
+  return { store: readOnlyStore(openStore(config.store)), records: openStore(config.records) }
+}
 
 /** Filled by `finishDrill` when the run failed: the alert path still gets backup id and report. */
 export interface FailedDrill {
