@@ -6,6 +6,8 @@ import { LifeboatError } from '../lib/core/errors.ts'
 import type { GitHubSecretKey } from '../lib/core/stack-outputs.ts'
 import {
   checkSecretValue,
+  DEPRECATED_SETTINGS,
+  deprecatedSettings,
   type LifeboatSettings,
   neededSecrets,
   parseSettings,
@@ -31,13 +33,17 @@ export function readLifeboatConfig(): LifeboatConfig {
     return new pulumi.Config(namespace).get(name)
   }
   const settings = parseSettings(raw)
+  // Warned, never refused: a stack set up by an older Lifeboat keeps deploying.
+  for (const warning of deprecatedSettings(raw)) pulumi.log.warn(warning)
   const secrets: LifeboatSecrets = {}
   const missing: string[] = []
   if (settings.part === 'infrastructure') {
     // Pull requests preview this stack with their own code: any secret in it could be printed.
-    const held = SETTINGS.filter(
-      (spec) => spec.kind === 'secret' && ![undefined, '', SECRET_PLACEHOLDER].includes(raw(spec.key)),
-    ).map((spec) => spec.key)
+    // A deprecated key held a secret too (lifeboat:stagingDatabaseUrl): still refused here.
+    const held = [
+      ...SETTINGS.filter((spec) => spec.kind === 'secret').map((spec) => spec.key),
+      ...DEPRECATED_SETTINGS.map((spec) => spec.key),
+    ].filter((key) => ![undefined, '', SECRET_PLACEHOLDER].includes(raw(key)))
     if (held.length > 0) {
       throw new LifeboatError(
         'CONFIG_INVALID',
@@ -52,7 +58,7 @@ export function readLifeboatConfig(): LifeboatConfig {
   if (stray.length > 0) {
     throw new LifeboatError('CONFIG_INVALID', `Stack configuration: ${stray.join('; ')}`, { details: stray })
   }
-  for (const spec of neededSecrets(settings)) {
+  for (const spec of neededSecrets(settings, raw)) {
     const [namespace, name] = splitKey(spec.key)
     // A value typed into Pulumi.<stack>.yaml by hand (or the example's placeholder) sits there in
     // plain text, in git; only `pulumi config set --secret` encrypts it.

@@ -49,8 +49,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: STORAGE_KEYS.staging.url, kind: 'string', required: false },
   { key: STORAGE_KEYS.staging.region, kind: 'string', required: false },
   { key: 'lifeboat:databaseUrl', kind: 'secret', required: true, secret: 'databaseUrl' },
-  { key: 'lifeboat:stagingDatabaseUrl', kind: 'secret', required: true, secret: 'stagingDatabaseUrl' },
   { key: 'lifeboat:signingKey', kind: 'secret', required: true, secret: 'signingKey' },
+  {
+    key: 'lifeboat:drTestDatabaseUrl',
+    kind: 'secret',
+    required: false,
+    neededWhen: 'set: the DR test restores into this empty database instead of the runner',
+    secret: 'drTestDatabaseUrl',
+  },
   {
     key: 'lifeboat:slackWebhookUrl',
     kind: 'secret',
@@ -109,12 +115,43 @@ function storageSecretSpecs(name: 'storageS3' | 'stagingStorageS3', url: string)
   }))
 }
 
-/** The secret settings this stack needs, given its other settings. */
-export function neededSecrets(settings: LifeboatSettings): SettingSpec[] {
+/**
+ * Keys a stack may still hold from an older Lifeboat: accepted, so `pulumi up` goes on, and
+ * ignored, with the warning `deprecatedSettings` gives.
+ */
+export const DEPRECATED_SETTINGS: readonly { key: string; instead: string }[] = [
+  {
+    // It was a server the DR test created its database on. Users of Supabase pointed it at a
+    // staging project, where a database the test creates is no project and `postgres` is no
+    // superuser: every DR test failed on schema.sql's owners. The dr-test workflow now brings
+    // its own PostgreSQL, as the drill does; the value is not taken over as DR_TEST_DATABASE_URL
+    // because that one is restored into as it is, and a staging project's database is not empty.
+    key: 'lifeboat:stagingDatabaseUrl',
+    instead:
+      'the DR test now restores into a PostgreSQL container on the runner; to restore into a new Supabase project instead, set lifeboat:drTestDatabaseUrl to its (empty) database',
+  },
+]
+
+/** A warning per deprecated key this stack still sets, saying what to do instead. */
+export function deprecatedSettings(raw: RawConfig): string[] {
+  return DEPRECATED_SETTINGS.filter(({ key }) => ![undefined, ''].includes(raw(key))).map(
+    ({ key, instead }) =>
+      `${key} is no longer used and is ignored (the GitHub secret it set is removed): ${instead}. \`pulumi config rm ${key}\` to silence this warning (docs/infrastructure.md "Settings")`,
+  )
+}
+
+/**
+ * The secret settings this stack needs, given its other settings; with `raw`, also the
+ * optional ones it sets (the secrets stack publishes those; the infrastructure stack's list
+ * of what the secrets stack must set leaves them out).
+ */
+export function neededSecrets(settings: LifeboatSettings, raw?: RawConfig): SettingSpec[] {
   return SETTINGS.filter((spec) => {
     if (spec.kind !== 'secret') return false
     if (spec.required) return true
     switch (spec.secret) {
+      case 'drTestDatabaseUrl':
+        return raw !== undefined && ![undefined, ''].includes(raw(spec.key))
       case 'slackWebhookUrl':
         return settings.alerts.channels.includes('slack')
       case 'pagerDutyRoutingKey':
@@ -150,7 +187,7 @@ export function checkSecretValue(spec: SettingSpec, value: string): string | und
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase()
   switch (spec.secret) {
     case 'databaseUrl':
-    case 'stagingDatabaseUrl':
+    case 'drTestDatabaseUrl':
       return scheme === 'postgres' || scheme === 'postgresql'
         ? undefined
         : `${spec.key} must be a postgresql:// connection URL`

@@ -31,6 +31,8 @@ import { parseStorage, type StorageStackSettings } from './settings-storage.ts'
 export type { RawConfig } from './config-reader.ts'
 export {
   checkSecretValue,
+  DEPRECATED_SETTINGS,
+  deprecatedSettings,
   neededSecrets,
   SECRET_PLACEHOLDER,
   SETTINGS,

@@ -92,7 +92,11 @@ export const GitHubSecret = {
   ageRecipients: { name: 'BACKUP_AGE_RECIPIENTS', scope: GitHubEnvironment.production },
   /** The backup job's minisign secret key: only the backup job's environment holds it. */
   signingKey: { name: 'BACKUP_SIGNING_KEY', scope: GitHubEnvironment.production },
-  stagingDatabaseUrl: { name: 'STAGING_DATABASE_URL', scope: GitHubEnvironment.staging },
+  /**
+   * An empty database the DR test restores into as it is (a new Supabase project made for it);
+   * unset, the test creates one on the workflow's PostgreSQL container.
+   */
+  drTestDatabaseUrl: { name: 'DR_TEST_DATABASE_URL', scope: GitHubEnvironment.staging },
   ageIdentity: { name: 'BACKUP_AGE_IDENTITY', scope: GitHubEnvironment.staging },
   /** The source Storage's S3 keys: the backup job alone reads the files. */
   storageS3AccessKeyId: { name: 'SUPABASE_STORAGE_S3_ACCESS_KEY_ID', scope: GitHubEnvironment.production },

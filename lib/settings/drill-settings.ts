@@ -18,7 +18,8 @@ export const DRILL_SETTINGS = defineSettings({
     type: 'string',
     secret: true,
     jobs: ['dr-test'],
-    help: 'a server on which the DR test creates a fresh database and drops it after (needs CREATEDB)',
+    // Not a Supabase project: a database created there is no project, and its postgres no superuser.
+    help: 'a PostgreSQL server on which the DR test creates a fresh database and drops it after (CREATEDB; for a Supabase backup a superuser, so not a Supabase project)',
   },
   drTestTarget: {
     flag: 'target',
@@ -28,7 +29,7 @@ export const DRILL_SETTINGS = defineSettings({
     value: 'URL',
     defaultText: 'a database on STAGING_DATABASE_URL, else a throwaway PostgreSQL',
     jobs: ['dr-test'],
-    help: 'an existing empty database to restore into',
+    help: 'an existing empty database to restore into as it is, such as a new Supabase project (empty at every run)',
   },
   checks: {
     flag: 'checks',

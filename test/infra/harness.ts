@@ -9,7 +9,12 @@ import { readLifeboatConfig } from '../../infra/config.ts'
 import { GitHubSecrets } from '../../infra/github-secrets.ts'
 import type { PolicyDocument } from '../../infra/iam-documents.ts'
 import { Lifeboat } from '../../infra/lifeboat.ts'
-import { retentionReachDays, SECRET_PLACEHOLDER, SETTINGS } from '../../infra/settings.ts'
+import {
+  DEPRECATED_SETTINGS,
+  retentionReachDays,
+  SECRET_PLACEHOLDER,
+  SETTINGS,
+} from '../../infra/settings.ts'
 import { readWorkflowFiles } from '../../infra/workflow-files.ts'
 import { generateSigningKeyPair } from '../../lib/trust/signature.ts'
 import type { DeclaredResource, PolicyExpectations } from './policy.ts'
@@ -22,6 +27,9 @@ export const STACK = 'test'
 /** Fake secret values, each valid for its setting, each recognisable when it leaks. */
 export const FAKE_SECRETS: Record<string, string> = {
   'lifeboat:databaseUrl': 'postgresql://postgres:prod-db-password-1234@db.example.supabase.co:5432/postgres',
+  'lifeboat:drTestDatabaseUrl':
+    'postgresql://postgres:dr-test-db-password-5678@db.drtestprojectref.supabase.co:5432/postgres',
+  /** Deprecated (DEPRECATED_SETTINGS): still held by stacks set up before the DR test had its own server. */
   'lifeboat:stagingDatabaseUrl':
     'postgresql://postgres:staging-db-password-5678@db.staging.example:5432/postgres',
   'lifeboat:slackWebhookUrl': 'https://hooks.slack.com/services/T000/B000/slack-secret-path',
@@ -110,9 +118,11 @@ export async function buildStack(options: BuildOptions = {}): Promise<BuiltStack
   Object.assign(example, options.overrides)
   for (const key of options.remove ?? []) delete example[key]
   const config = toEngineConfig(example)
-  const secretKeys = SETTINGS.filter((s) => s.kind === 'secret' && !options.plaintext?.includes(s.key)).map(
-    (s) => s.key,
-  )
+  // A deprecated key was set with --secret too.
+  const secretKeys = [
+    ...SETTINGS.filter((s) => s.kind === 'secret').map((s) => s.key),
+    ...DEPRECATED_SETTINGS.map((s) => s.key),
+  ].filter((key) => !options.plaintext?.includes(key))
 
   const registered = new Map<string, RecordedResource>()
   const invokes: BuiltStack['invokes'] = []

@@ -417,6 +417,7 @@ describe('GitHub', () => {
         'lifeboat:heartbeatUrl',
         'lifeboat:ageRecipients',
         'lifeboat:ageIdentity',
+        'lifeboat:drTestDatabaseUrl',
         ...STORAGE_SETTINGS,
       ],
     })
@@ -424,12 +425,7 @@ describe('GitHub', () => {
       ...ofType(built, ResourceType.actionsSecret),
       ...ofType(built, ResourceType.environmentSecret),
     ].map((s) => s.inputs.secretName)
-    expect(names.sort()).toEqual([
-      'BACKUP_SIGNING_KEY',
-      'DATABASE_URL',
-      'SLACK_WEBHOOK_URL',
-      'STAGING_DATABASE_URL',
-    ])
+    expect(names.sort()).toEqual(['BACKUP_SIGNING_KEY', 'DATABASE_URL', 'SLACK_WEBHOOK_URL'])
   })
 
   it('holds no secret in the infrastructure stack, and refuses one put there', async () => {
