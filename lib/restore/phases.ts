@@ -5,6 +5,7 @@ import { type Manifest, qualifiedName } from '../archive/manifest.ts'
 import { VerifiedArchiveCursor } from '../archive/verified-cursor.ts'
 import { isLifeboatError, LifeboatError } from '../core/errors.ts'
 import type { Phase, PhaseScope } from '../core/pipeline.ts'
+import { SUPABASE_PRIVILEGED_EXTENSIONS } from '../core/supabase-platform.ts'
 import type { RestoreContext } from './restore.ts'
 import { selectArchiveTables, sequencesToRestore } from './subset.ts'
 import type { RestorePlan, RestoreTarget } from './target.ts'
@@ -149,6 +150,11 @@ export function planRestore(
     ...((options.selection?.tables.length ?? 0) > 0 ? { selectedOnly: true } : {}),
     truncate: options.truncate && !options.createSchema,
     verify: options.verify,
+    // A Supabase project's backup may need what its platform let postgres create
+    // (moddatetime, vector), also on a drill's plain scratch server.
+    ...((manifest.source.migrations?.length ?? 0) > 0
+      ? { allowedExtensions: SUPABASE_PRIVILEGED_EXTENSIONS }
+      : {}),
   }
 }
 

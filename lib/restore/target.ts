@@ -56,7 +56,8 @@ export interface RestorePlan {
   optionalStatement?: (statement: SchemaStatement) => boolean
   /**
    * Extensions schema.sql may create beyond the trusted ones: those the target's platform
-   * lets the restoring role create (a Supabase project's privileged extensions).
+   * lets the restoring role create, or the source's did (a Supabase project's privileged
+   * extensions, into a project or from one's backup).
    */
   allowedExtensions?: readonly string[]
   /** Whose privileges the access step makes the source's (default: every object of the manifest). */

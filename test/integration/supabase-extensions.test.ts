@@ -1,10 +1,10 @@
 // An app using an extension a project offers but PostgreSQL does not trust (moddatetime,
 // which Supabase's docs use for updated_at; vector, postgis, pg_net likewise) restores
 // into a new project: supautils lets postgres create those, so the restore's allowlist
-// takes a project's privileged extensions and any extension the target has already. On
-// PostgreSQL 15 and 17.
+// takes a project's privileged extensions and any extension the target has already; a
+// project's backup takes them on a plain server too (a drill's). On PostgreSQL 15 and 17.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PostgresMajor } from '../../lib/adapters/postgres/throwaway.ts'
+import { type PostgresMajor, startThrowawayPostgres } from '../../lib/adapters/postgres/throwaway.ts'
 import { MAJORS, newSupabaseProject } from '../helpers/clusters.ts'
 import { sql } from '../helpers/database.ts'
 import type { SupabaseProject } from '../helpers/supabase/project.ts'
@@ -61,6 +61,22 @@ describe.each(MAJORS)('an app using moddatetime, PostgreSQL %i', (major: Postgre
       /RESTORE_FAILED: applying schema\.sql failed \[DB_PERMISSION\], rolled back; .*permission denied to create extension "moddatetime"/,
     )
     expect(lastLine(run)).not.toContain('SCHEMA_SQL_REFUSED')
+  })
+
+  // A drill's scratch server: plain PostgreSQL, the restore a superuser there.
+  it("restores into a plain server that offers it, as a drill's scratch database", async () => {
+    const plain = await startThrowawayPostgres({ major })
+    try {
+      const run = await restoreLatest(store, plain.url, ['--create-schema'])
+      expect(run.code, lastLine(run)).toBe(0)
+      const { rows } = await sql(
+        plain.url,
+        "SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'moddatetime'",
+      )
+      expect(rows[0].n).toBe(1)
+    } finally {
+      await plain.stop()
+    }
   })
 
   it('passes the dry run, which names no refused statement', async () => {
