@@ -5,7 +5,7 @@ import { queryError, quoteQualified } from '../adapters/postgres/connection.ts'
 import { readUserTriggers, triggerStatements } from '../adapters/postgres/target.ts'
 import { qualifiedName, type SequenceEntry } from '../archive/manifest.ts'
 import { isLifeboatError, LifeboatError, toLifeboatError } from '../core/errors.ts'
-import { describeStatement, type SchemaStatement } from '../trust/schema-statements.ts'
+import { describeStatement, type SchemaStatement, statementName } from '../trust/schema-statements.ts'
 
 /** How user triggers were kept from rewriting restored rows (see docs/restore.md). */
 export type TriggerMode = 'replica' | 'per-trigger'
@@ -75,7 +75,7 @@ export async function applyOptionalStatements(
   for (const statement of statements) {
     const what = `applying schema.sql ${describeStatement(statement)}`
     const error = await attemptStatement(client, statement.text, what)
-    if (error) refused.push(`${nameOf(statement)}: ${error}`)
+    if (error) refused.push(`${statementName(statement)}: ${error}`)
   }
   if ((await currentXid(client)) !== xid) throw endedTransaction('applying schema.sql')
   return refused
@@ -101,12 +101,6 @@ export async function attemptStatement(
     await runStatement(client, 'ROLLBACK TO SAVEPOINT lifeboat_optional', what)
     return (error as Error).message
   }
-}
-
-/** `policy "Users read own files" on storage.objects` */
-function nameOf(statement: SchemaStatement): string {
-  const on = statement.table ? ` on ${statement.table.schema ?? ''}.${statement.table.name}` : ''
-  return `${statement.kind} "${statement.object?.name ?? '?'}"${on}`
 }
 
 function endedTransaction(what: string): LifeboatError {

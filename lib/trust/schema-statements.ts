@@ -81,6 +81,12 @@ export function describeStatement(statement: { line: number; text: string }): st
   return `line ${statement.line} ("${words.length > 60 ? `${words.slice(0, 60)}…` : words}")`
 }
 
+/** `policy "Users read own files" on storage.objects`: what a statement makes, for messages. */
+export function statementName(statement: Pick<SchemaStatement, 'kind' | 'object' | 'table'>): string {
+  const on = statement.table ? ` on ${statement.table.schema ?? ''}.${statement.table.name}` : ''
+  return `${statement.kind} "${statement.object?.name ?? '?'}"${on}`
+}
+
 const key = (name: QualifiedName | undefined) => (name ? `${name.schema ?? ''}.${name.name}` : '')
 
 /** Kinds that hold data: created after the marker, their rows would have nowhere to go. */

@@ -69,7 +69,7 @@ describe.each(MAJORS)(
       const run = await restoreLatest(store, target.postgresUrl)
       expect(run.code).toBe(1)
       expect(lastLine(run)).toMatch(
-        /SCHEMA_MISMATCH: trigger orders_webhook on public\.orders \(schema\.sql line \d+\) uses supabase_functions\.http_request, and the target has no schema supabase_functions: enable Database Webhooks on the project \(Database → Webhooks\); nothing was written/,
+        /SCHEMA_MISMATCH: trigger "orders_webhook" on public\.orders \(schema\.sql line \d+\) uses supabase_functions\.http_request, and the target has no schema supabase_functions: enable Database Webhooks on the project \(Database → Webhooks\); nothing was written/,
       )
       expect(run.stderr).not.toMatch(/^load: started/m)
       expect(await hasOrders(target)).toBe(false)

@@ -56,7 +56,7 @@ describe('missingSchemaProblems', () => {
 
   it('names the statement, the object it uses and Database Webhooks for supabase_functions', () => {
     expect(missingSchemaProblems(referencedSchemas([webhook]), new Set(['public']))).toEqual([
-      'trigger orders_webhook on public.orders (schema.sql line 997) uses supabase_functions.http_request, and the target has no schema supabase_functions: enable Database Webhooks on the project (Database → Webhooks)',
+      'trigger "orders_webhook" on public.orders (schema.sql line 997) uses supabase_functions.http_request, and the target has no schema supabase_functions: enable Database Webhooks on the project (Database → Webhooks)',
     ])
   })
 
@@ -74,7 +74,7 @@ describe('missingSchemaProblems', () => {
       references: [{ schema: 'legacy', name: 't' }],
     })
     expect(missingSchemaProblems(referencedSchemas([uses]), new Set())).toEqual([
-      'view v (schema.sql line 1) uses legacy.t, and the target has no schema legacy: create it (or the extension that brings it) on the target',
+      'view "v" (schema.sql line 1) uses legacy.t, and the target has no schema legacy: create it (or the extension that brings it) on the target',
     ])
   })
 })

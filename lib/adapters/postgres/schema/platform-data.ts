@@ -36,9 +36,11 @@ export const PLATFORM_DATA: readonly PlatformData[] = [
   },
 ]
 
+const schemaOf = (data: PlatformData) => data.table.slice(0, data.table.indexOf('.'))
+
 /** The omitted-object line for a platform table holding `rows` rows (visible to the backup's role). */
 export function platformDataOmitted(data: PlatformData, rows: number): OmittedObject {
-  const schema = data.table.slice(0, data.table.indexOf('.'))
+  const schema = schemaOf(data)
   return {
     kind: data.kind,
     name: data.table,
@@ -54,7 +56,7 @@ export async function platformDataLeftOut(
   client: pg.ClientBase,
   selected: readonly string[],
 ): Promise<OmittedObject[]> {
-  const candidates = PLATFORM_DATA.filter((d) => !selected.includes(d.table.slice(0, d.table.indexOf('.'))))
+  const candidates = PLATFORM_DATA.filter((d) => !selected.includes(schemaOf(d)))
   const { rows } = await client.query<{ name: string }>(
     `SELECT name FROM unnest($1::text[]) AS name
       WHERE pg_catalog.to_regclass(name) IS NOT NULL AND pg_catalog.has_table_privilege(name, 'SELECT')`,
